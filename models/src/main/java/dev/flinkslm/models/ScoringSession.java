@@ -158,15 +158,23 @@ public final class ScoringSession implements AutoCloseable {
 
     /** Tokenizes and scores texts as one batch. */
     public List<Prediction> scoreTexts(List<String> batch) throws ScoringException {
-        List<EncodedText> encoded = new ArrayList<>(batch.size());
-        for (String text : batch) {
-            try {
-                encoded.add(encode(text));
-            } catch (IllegalArgumentException e) {
-                throw new ScoringException("a text of the batch cannot be tokenized: " + e.getMessage(), e);
-            }
+        if (batch.isEmpty()) {
+            return List.of();
         }
-        return score(encoded);
+        enter();
+        try {
+            List<EncodedText> encoded = new ArrayList<>(batch.size());
+            for (String text : batch) {
+                try {
+                    encoded.add(tokenizer.encode(text));
+                } catch (IllegalArgumentException e) {
+                    throw new ScoringException("a text of the batch cannot be tokenized: " + e.getMessage(), e);
+                }
+            }
+            return run(encoded);
+        } finally {
+            exit();
+        }
     }
 
     /**

@@ -99,18 +99,25 @@ public final class SessionCache {
                 ScoringSession session = ScoringSession.open(bundle, options);
                 loads.incrementAndGet();
                 entry.session.complete(session);
+                return new Lease(key, entry, session);
             } catch (BundleException | RuntimeException e) {
                 entry.session.completeExceptionally(e);
+                release(key, entry);
+                throw e;
             }
         }
         try {
             return new Lease(key, entry, entry.session.get());
         } catch (ExecutionException e) {
             release(key, entry);
-            if (e.getCause() instanceof BundleException be) {
-                throw be;
+            Throwable cause = e.getCause();
+            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
             }
-            throw new IllegalStateException("loading " + bundle + " failed", e.getCause());
+            if (cause instanceof BundleException be) {
+                throw new BundleException(be.reason(), be.getMessage().substring(be.reason().name().length() + 2), be);
+            }
+            throw new IllegalStateException("loading " + bundle + " failed", cause);
         } catch (InterruptedException e) {
             release(key, entry);
             Thread.currentThread().interrupt();
@@ -128,7 +135,7 @@ public final class SessionCache {
             }
         }
         if (last) {
-            ScoringSession session = entry.session.getNow(null);
+            ScoringSession session = entry.session.isCompletedExceptionally() ? null : entry.session.getNow(null);
             if (session != null) {
                 LOG.debug("Last lease on {} released; closing after in-flight batches", session.bundle());
                 session.close();
