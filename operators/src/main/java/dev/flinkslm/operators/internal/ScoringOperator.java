@@ -357,7 +357,7 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             openBatches.put(key, batch);
             Batch<IN> opened = batch;
             long due = getProcessingTimeService().getCurrentProcessingTime() + config.maxWait().toMillis();
-            batch.maxWaitTimer = getProcessingTimeService().registerTimer(due, t -> {
+            batch.maxWaitTimer = schedule(due, t -> {
                 if (openBatches.get(opened.key) == opened) {
                     flush(opened);
                 }
@@ -404,7 +404,7 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             inputs.add(e.encoded);
         }
         long timeoutAt = getProcessingTimeService().getCurrentProcessingTime() + config.inferenceTimeout().toMillis();
-        batch.timeoutTimer = getProcessingTimeService().registerTimer(timeoutAt, t -> onResult(batch, attempt, null,
+        batch.timeoutTimer = schedule(timeoutAt, t -> onResult(batch, attempt, null,
                 new java.util.concurrent.TimeoutException("no result within " + config.inferenceTimeout().toMillis()
                         + " ms"), 0));
         try {
@@ -475,11 +475,13 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             LOG.warn("Batch of {} on {} failed (attempt {}), retrying in {} ms: {}", batch.elements.size(),
                     batch.slot.name, batch.attempts, config.retryBackoff().toMillis(), error.toString());
             long due = getProcessingTimeService().getCurrentProcessingTime() + config.retryBackoff().toMillis();
-            getProcessingTimeService().registerTimer(due, t -> {
+            if (schedule(due, t -> {
                 if (!batch.finished) {
                     run(batch);
                 }
-            });
+            }) == null) {
+                run(batch);
+            }
             return;
         }
         finishBatch(batch);
@@ -506,6 +508,20 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             }
         }
         submitReady();
+    }
+
+    /**
+     * Registers a processing-time timer. Returns null when the timer service has already shut down
+     * (the task is finishing): callers then act without the timer.
+     */
+    protected ScheduledFuture<?> schedule(long due,
+            org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback callback) {
+        try {
+            return getProcessingTimeService().registerTimer(due, callback);
+        } catch (IllegalStateException terminated) {
+            LOG.debug("Timer service is shut down; continuing without a timer", terminated);
+            return null;
+        }
     }
 
     /** Hook for subclasses: an element was scored (before it is emitted). */
