@@ -77,7 +77,7 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     private final TextExtractor<IN> textExtractor;
     protected final ModelRef model;
     private final OutputTag<ScoringFailure<IN>> deadLetterTag;
-    protected final transient MailboxExecutor mailbox;
+    protected transient MailboxExecutor mailbox;
 
     private transient TypeSerializer<IN> inSerializer;
     protected transient boolean keyed;
@@ -108,6 +108,21 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
         this.model = model;
         this.deadLetterTag = deadLetterTag;
         this.mailbox = parameters.getMailboxExecutor();
+    }
+
+    /** For {@code SimpleOperatorFactory} and test harnesses; the mailbox arrives via {@link #setMailboxExecutor}. */
+    public ScoringOperator(ScoringConfig config, TextExtractor<IN> textExtractor, ModelRef model,
+            OutputTag<ScoringFailure<IN>> deadLetterTag) {
+        this.config = config;
+        this.textExtractor = textExtractor;
+        this.model = model;
+        this.deadLetterTag = deadLetterTag;
+    }
+
+    @Override
+    public void setMailboxExecutor(MailboxExecutor mailboxExecutor) {
+        super.setMailboxExecutor(mailboxExecutor);
+        this.mailbox = mailboxExecutor;
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -154,6 +169,10 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     @Override
     public void open() throws Exception {
         super.open();
+        if (mailbox == null) {
+            // Created without operator parameters and without setMailboxExecutor (test harnesses).
+            mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
+        }
         AtomicInteger threadIds = new AtomicInteger();
         String taskName = getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
         executor = Executors.newFixedThreadPool(config.maxInFlight(), runnable -> {

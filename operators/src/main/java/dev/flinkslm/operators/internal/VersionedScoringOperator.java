@@ -83,6 +83,16 @@ public class VersionedScoringOperator<IN> extends ScoringOperator<IN>
         this.missingArtifactPolicy = missingArtifactPolicy;
     }
 
+    /** For test harnesses; the mailbox arrives via {@link #setMailboxExecutor}. */
+    public VersionedScoringOperator(ScoringConfig config, TextExtractor<IN> textExtractor, ModelRef initialModel,
+            OutputTag<ScoringFailure<IN>> deadLetterTag, OutputTag<ModelAudit> auditTag,
+            OutputTag<ShadowResult<IN>> shadowTag, MissingArtifactPolicy missingArtifactPolicy) {
+        super(config, textExtractor, initialModel, deadLetterTag);
+        this.auditTag = auditTag;
+        this.shadowTag = shadowTag;
+        this.missingArtifactPolicy = missingArtifactPolicy;
+    }
+
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
