@@ -12,9 +12,10 @@ import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.connectors.KafkaEventSource;
 import dev.flinkslm.connectors.KafkaResultSink;
 import dev.flinkslm.connectors.RawEvent;
-import dev.flinkslm.connectors.ScoredEvent;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
+import dev.flinkslm.tests.FailOnceAfterCheckpoint;
+import dev.flinkslm.tests.StandInScoring;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,12 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -127,7 +124,7 @@ class KafkaExactlyOnceITCase {
                 "events");
         SingleOutputStreamOperator<FinancialEvent> events =
                 EventParsing.parse(raw, EventParser.builder().maxEventBytes(MAX_EVENT_BYTES).build());
-        events.map(new FailOnceAfterCheckpoint())
+        events.map(new FailOnceAfterCheckpoint<FinancialEvent>())
                 .name("fail-once")
                 .map(new StandInScoring())
                 .name("stand-in-scoring")
@@ -149,14 +146,14 @@ class KafkaExactlyOnceITCase {
 
         env.execute("kafka-exactly-once-it");
 
-        assertThat(FailOnceAfterCheckpoint.FAILED.get()).as("the failure was injected").isTrue();
+        assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
 
         List<ConsumerRecord<byte[], byte[]>> scored = KAFKA.readCommitted(scoredTopic, READ_TIMEOUT);
         List<String> scoredIds = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : scored) {
             JsonNode n = JSON.readTree(r.value());
             scoredIds.add(n.get("eventId").asText());
-            assertThat(n.get("modelId").asText()).isEqualTo("stand-in");
+            assertThat(n.get("modelId").asText()).isEqualTo(StandInScoring.MODEL_ID);
             assertThat(n.get("labelScores").size()).isEqualTo(StandInScoring.LABELS.length);
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(n.get("accountId").asText());
         }
@@ -198,58 +195,5 @@ class KafkaExactlyOnceITCase {
         bad.put(String.format(base, 12, "").replace("\"x\"", "\"\""), DeadLetterReason.EMPTY_FIELD);
         bad.put("   ", DeadLetterReason.EMPTY_RECORD);
         return bad;
-    }
-
-    /**
-     * Passes events through, slowly until it has failed once, and fails once after a checkpoint
-     * completed and more records were processed: those records are in an open transaction that
-     * must be aborted and replayed.
-     */
-    static final class FailOnceAfterCheckpoint extends RichMapFunction<FinancialEvent, FinancialEvent>
-            implements CheckpointListener {
-        private static final long serialVersionUID = 1L;
-        static final AtomicBoolean CHECKPOINT_COMPLETED = new AtomicBoolean();
-        static final AtomicBoolean FAILED = new AtomicBoolean();
-
-        private int sinceCheckpoint;
-
-        static void reset() {
-            CHECKPOINT_COMPLETED.set(false);
-            FAILED.set(false);
-        }
-
-        @Override
-        public FinancialEvent map(FinancialEvent value) throws Exception {
-            if (!FAILED.get()) {
-                // Slow the first attempt down so that it spans several checkpoints.
-                Thread.sleep(5);
-                if (CHECKPOINT_COMPLETED.get() && ++sinceCheckpoint >= 20 && FAILED.compareAndSet(false, true)) {
-                    throw new RuntimeException("injected failure after a completed checkpoint");
-                }
-            }
-            return value;
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            CHECKPOINT_COMPLETED.set(true);
-        }
-    }
-
-    /** Deterministic fake probabilities until the real SLM operator is wired in. */
-    static final class StandInScoring implements MapFunction<FinancialEvent, ScoredEvent> {
-        private static final long serialVersionUID = 1L;
-        static final String[] LABELS = {"clear", "sanctions", "structuring", "fraud", "market_abuse"};
-
-        @Override
-        public ScoredEvent map(FinancialEvent e) {
-            double[] p = new double[LABELS.length];
-            int top = Math.floorMod(e.eventId.hashCode(), LABELS.length);
-            for (int i = 0; i < p.length; i++) {
-                p[i] = i == top ? 0.6 : 0.1;
-            }
-            return ScoredEvent.of(e, LABELS, p, "stand-in", "1", ScoredEvent.VARIANT_ACTIVE, 0, 0,
-                    System.currentTimeMillis());
-        }
     }
 }
