@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,6 +33,7 @@ import org.apache.flink.util.Collector;
  *
  * <p>Threading: immutable and serializable; safe to share.
  */
+@PublicEvolving
 public final class AlertPolicy implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
@@ -25,6 +26,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  *
  * <p>Threading: constants only.
  */
+@PublicEvolving
 public final class ConnectorOptions {
 
     private ConnectorOptions() {}

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.JsonLinesFormat;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import org.apache.flink.core.fs.Path;
  *
  * <p>Threading: the builder is not thread-safe; the built source is immutable.
  */
+@PublicEvolving
 public final class EventFileSource {
 
     private EventFileSource() {}

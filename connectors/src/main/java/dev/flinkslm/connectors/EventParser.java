@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -43,11 +44,12 @@ import java.util.Set;
  * <p>Threading: a parser is immutable after {@link Builder#build()} and safe to use from several
  * threads; it is {@link Serializable} so it can be shipped inside a Flink function.
  */
+@PublicEvolving
 public final class EventParser implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Longest accepted eventId, accountId or kind-independent identifier. */
+    /** Longest accepted eventId or accountId (characters). */
     public static final int MAX_ID_LENGTH = 256;
     /** Longest accepted counterparty name. */
     public static final int MAX_COUNTERPARTY_LENGTH = 512;

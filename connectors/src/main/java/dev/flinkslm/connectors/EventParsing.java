@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.ParseEventsFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -20,6 +21,7 @@ import org.apache.flink.util.OutputTag;
  *
  * <p>Threading: the operator is stateless and runs on the task thread.
  */
+@PublicEvolving
 public final class EventParsing {
 
     /** Side output of records that could not be parsed. */

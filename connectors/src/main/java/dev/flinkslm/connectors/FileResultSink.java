@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.time.Duration;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.configuration.MemorySize;
@@ -29,6 +30,7 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.
  *
  * <p>Threading: the builder is not thread-safe; the built sink is immutable.
  */
+@PublicEvolving
 public final class FileResultSink {
 
     /** Subdirectory of scored events. */

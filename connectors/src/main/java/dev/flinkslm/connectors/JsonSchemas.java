@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,6 +26,7 @@ import org.apache.flink.util.function.SerializableFunction;
  * <p>Threading: each schema instance is used by one Flink subtask; instances are serializable and
  * create their resources lazily.
  */
+@PublicEvolving
 public final class JsonSchemas {
 
     private JsonSchemas() {}

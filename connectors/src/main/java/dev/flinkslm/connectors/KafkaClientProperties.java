@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.Map;
  *
  * <p>Threading: stateless.
  */
+@PublicEvolving
 public final class KafkaClientProperties {
 
     private KafkaClientProperties() {}

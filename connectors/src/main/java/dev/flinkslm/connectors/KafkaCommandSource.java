@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.KafkaSettings;
 import dev.flinkslm.connectors.internal.RawRecordDeserializer;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  *
  * <p>Threading: the builder is not thread-safe; the built source is immutable.
  */
+@PublicEvolving
 public final class KafkaCommandSource {
 
     private KafkaCommandSource() {}

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.KafkaSettings;
 import dev.flinkslm.connectors.internal.RawRecordDeserializer;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
  *
  * <p>Threading: the builder is not thread-safe; the built source is immutable.
  */
+@PublicEvolving
 public final class KafkaEventSource {
 
     private KafkaEventSource() {}

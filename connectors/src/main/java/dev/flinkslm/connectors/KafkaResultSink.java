@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.KafkaSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,6 +41,7 @@ import org.apache.flink.util.function.SerializableFunction;
  *
  * <p>Threading: the builder is not thread-safe; the built sink is immutable.
  */
+@PublicEvolving
 public final class KafkaResultSink {
 
     private KafkaResultSink() {}

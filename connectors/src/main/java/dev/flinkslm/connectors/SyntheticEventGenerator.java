@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.Phrasebook;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -36,6 +37,7 @@ import org.apache.flink.api.common.serialization.SerializationSchema;
  *
  * <p>Threading: immutable and serializable; {@link #generate} may be called from any thread.
  */
+@PublicEvolving
 public final class SyntheticEventGenerator implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
@@ -18,6 +19,7 @@ import org.apache.flink.connector.datagen.source.GeneratorFunction;
  *
  * <p>Threading: the builder is not thread-safe; the built source is immutable.
  */
+@PublicEvolving
 public final class SyntheticEventSource {
 
     private SyntheticEventSource() {}
