@@ -94,6 +94,15 @@ class JsonSchemasTest {
     }
 
     @Test
+    void deadLetterForAnEventCarriesReplayableJson() {
+        DeadLetter d = DeadLetter.forEvent(event(), DeadLetterReason.PROCESSING_FAILED, "model timed out", null, 5L);
+        ParseResult replayed = EventParser.withDefaults().parse(d.payload, SourcePosition.file("replay", 1), 0L);
+        assertThat(replayed.event()).isEqualTo(event());
+        assertThat(d.describe()).isEqualTo("PROCESSING_FAILED: model timed out");
+        assertThat(JsonSchemas.toJson(JsonSchemas.deadLetters(), d)).contains("\"source\":{}");
+    }
+
+    @Test
     void financialEventRoundTripsThroughParser() {
         FinancialEvent e = event();
         byte[] json = JsonSchemas.financialEvents().serialize(e);

@@ -352,7 +352,7 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Cannot produce to " + records.size() + " records", e);
+            throw new IllegalStateException("Cannot produce " + records.size() + " records", e);
         }
     }
 
