@@ -110,6 +110,27 @@ class EventFileSourceTest {
     }
 
     @Test
+    void linesSpanningReadBuffersStayIntact() throws IOException {
+        Path file = tmp.resolve("long.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 3000; i++) {
+            sb.append("{\"n\":").append(i).append(",\"pad\":\"").append("p".repeat(i % 97)).append("\"}\n");
+        }
+        Files.writeString(file, sb.toString());
+        assertThat(Files.size(file)).isGreaterThan(3 * 65536);
+
+        List<RecordAndPosition<RawEvent>> records =
+                readAll(new JsonLinesFormat(1024).createReader(new Configuration(), split(file, null)));
+
+        assertThat(records).hasSize(3000);
+        for (int i = 0; i < 3000; i++) {
+            assertThat(text(records.get(i).getRecord()))
+                    .isEqualTo("{\"n\":" + i + ",\"pad\":\"" + "p".repeat(i % 97) + "\"}");
+            assertThat(records.get(i).getRecord().position.offset).isEqualTo(i + 1L);
+        }
+    }
+
+    @Test
     void emptyFileHasNoRecords() throws IOException {
         Path file = tmp.resolve("empty.jsonl");
         Files.writeString(file, "");

@@ -2,7 +2,6 @@ package dev.flinkslm.connectors.internal;
 
 import dev.flinkslm.connectors.RawEvent;
 import dev.flinkslm.connectors.SourcePosition;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -69,6 +68,10 @@ public final class JsonLinesFormat implements BulkFormat<RawEvent, FileSourceSpl
         private final String path;
         private final long maxLineBytes;
         private final InputStream in;
+        // Own read buffer: InputStream.read() per byte through BufferedInputStream is synchronized.
+        private final byte[] chunk = new byte[BUFFER];
+        private int chunkPos;
+        private int chunkEnd;
         private byte[] buf = new byte[1024];
         private long lineNumber;
         private long emitted;
@@ -78,7 +81,7 @@ public final class JsonLinesFormat implements BulkFormat<RawEvent, FileSourceSpl
             this.path = split.path().toString();
             this.maxLineBytes = maxLineBytes;
             FSDataInputStream stream = split.path().getFileSystem().open(split.path());
-            this.in = new BufferedInputStream(stream, BUFFER);
+            this.in = stream;
             try {
                 while (emitted < skipRecords && next() != null) {
                     emitted++;
@@ -111,7 +114,7 @@ public final class JsonLinesFormat implements BulkFormat<RawEvent, FileSourceSpl
                 long size = 0;
                 int b;
                 boolean sawNewline = false;
-                while ((b = in.read()) >= 0) {
+                while ((b = nextByte()) >= 0) {
                     if (b == '\n') {
                         sawNewline = true;
                         break;
@@ -147,6 +150,18 @@ public final class JsonLinesFormat implements BulkFormat<RawEvent, FileSourceSpl
                         SourcePosition.file(path, lineNumber), System.currentTimeMillis());
             }
             return null;
+        }
+
+        private int nextByte() throws IOException {
+            if (chunkPos == chunkEnd) {
+                int n = in.read(chunk, 0, chunk.length);
+                if (n <= 0) {
+                    return -1;
+                }
+                chunkPos = 0;
+                chunkEnd = n;
+            }
+            return chunk[chunkPos++] & 0xff;
         }
 
         private static boolean isBlank(byte[] b, int from, int to) {
