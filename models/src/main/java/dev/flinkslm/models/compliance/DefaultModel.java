@@ -15,8 +15,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -135,7 +133,14 @@ public final class DefaultModel {
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 return;
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IllegalStateException("Cache directory " + target.getParent()
+                        + " does not support atomic renames; point " + CACHE_DIR_PROPERTY + " to a local file system", e);
+            } catch (IOException e) {
+                if (!Files.exists(target)) {
+                    throw new UncheckedIOException("Cannot publish model bundle to " + target, e);
+                }
+                // rename(2) onto a non-empty directory fails (EEXIST/ENOTEMPTY): the target was created meanwhile
                 if (BundleWriter.isIntact(target, "headSha256", headSha)) {
                     return; // another process published the same bundle first
                 }
@@ -147,11 +152,6 @@ public final class DefaultModel {
                     // someone else moved it already; retry the publish
                 }
                 deleteRecursively(stale);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IllegalStateException("Cache directory " + target.getParent()
-                        + " does not support atomic renames; point " + CACHE_DIR_PROPERTY + " to a local file system", e);
-            } catch (IOException e) {
-                throw new UncheckedIOException("Cannot publish model bundle to " + target, e);
             }
         }
         throw new IllegalStateException("Could not publish model bundle " + target + " after 3 attempts");

@@ -114,8 +114,7 @@ public record SoftmaxHead(List<String> labels, float[][] weights, float[] bias, 
         }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root)
-                    // keep the weight rows one line each: the pretty printer would put every float on its own line
-                    .replaceAll("(?<=[0-9E,\\-])\\s*\\n\\s*(?=[\\-0-9])", " ") + "\n";
+                    + "\n";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
