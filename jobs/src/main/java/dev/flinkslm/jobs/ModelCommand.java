@@ -1,0 +1,159 @@
+package dev.flinkslm.jobs;
+
+import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.ExecutionProvider;
+import dev.flinkslm.models.GoldenCheck;
+import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.ModelRoots;
+import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.ScoringSession;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code model inspect|validate}: look at and check model bundles. */
+@Command(name = "model", description = "Inspect, validate, evaluate and build model bundles.",
+        mixinStandardHelpOptions = true,
+        subcommands = {ModelCommand.Inspect.class, ModelCommand.Validate.class})
+final class ModelCommand implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options shared by commands that load one bundle. */
+    static class BundleOptions {
+        @Option(names = "--bundle", required = true, paramLabel = "<dir|uri|default>",
+                description = "Bundle directory, .zip, URI, or 'default' for the built-in compliance model.")
+        String bundle;
+
+        @Option(names = "--provider", defaultValue = "AUTO", paramLabel = "CPU|CUDA|AUTO",
+                description = "Execution provider (default: ${DEFAULT-VALUE}).")
+        String provider;
+
+        @Option(names = "--strict", description = "Fail instead of falling back to CPU when CUDA is unusable.")
+        boolean strict;
+
+        @Option(names = "--intra-op-threads", defaultValue = "2",
+                description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+        int intraOpThreads;
+
+        RuntimeOptions runtime() {
+            return RuntimeOptions.defaults()
+                    .withProvider(RuntimeOptions.parseProvider(provider))
+                    .withStrict(strict)
+                    .withIntraOpThreads(intraOpThreads);
+        }
+
+        /** {@code default} picks the int8 variant on CPU and fp32 when CUDA is requested. */
+        String location() {
+            if ("default".equals(bundle)) {
+                return RuntimeOptions.parseProvider(provider) == ExecutionProvider.CUDA ? "default:fp32" : "default:int8";
+            }
+            return bundle;
+        }
+
+        ModelBundle load() throws BundleException {
+            // The user names the bundle on the command line, so every location is allowed here.
+            return BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(location());
+        }
+    }
+
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = "Print id, version, labels, inputs/outputs, sizes and the provider that would run.")
+    static final class Inspect implements Callable<Integer> {
+        @CommandLine.Mixin BundleOptions options;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            ModelBundle bundle = options.load();
+            ModelManifest m = bundle.manifest();
+            out.printf("id:                %s%n", m.id());
+            out.printf("version:           %s%n", m.version());
+            out.printf("task:              %s%n", m.task());
+            out.printf("uri:               %s%n", bundle.uri());
+            out.printf("directory:         %s%n", bundle.directory());
+            out.printf("manifest sha256:   %s%n", bundle.manifestSha256());
+            out.printf("labels (%d):        %s%n", m.labelCount(), String.join(", ", m.labels()));
+            out.printf("max sequence len:  %d%n", m.maxSequenceLength());
+            out.printf("inputs:            input_ids=%s attention_mask=%s token_type_ids=%s%n",
+                    m.inputs().inputIds(), m.inputs().attentionMask(), m.inputs().tokenTypeIds());
+            out.printf("outputs:           probabilities=%s embedding=%s%n",
+                    m.outputs().probabilities(), m.outputs().embedding());
+            for (Map.Entry<String, String> f : m.sha256().entrySet()) {
+                out.printf("file:              %-20s %,12d bytes  sha256 %s%n", f.getKey(),
+                        size(bundle, f.getKey()), f.getValue());
+            }
+            out.printf("golden examples:   %d%n", m.golden().size());
+            m.metadata().forEach((k, v) -> out.printf("metadata:          %s=%s%n", k, v));
+            try (ScoringSession session = ScoringSession.open(bundle, options.runtime())) {
+                out.printf("provider:          %s%s%n", session.executionProvider(),
+                        session.fallbackReason() == null ? "" : " (CUDA unavailable: " + session.fallbackReason() + ")");
+            }
+            out.flush();
+            return 0;
+        }
+
+        private static long size(ModelBundle bundle, String file) {
+            try {
+                return Files.size(bundle.directory().resolve(file));
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+    }
+
+    @Command(name = "validate", mixinStandardHelpOptions = true,
+            description = "Run every check (files, checksums, graph, tokenizer, warm-up, golden examples);"
+                    + " exit non-zero with the reason on any failure.")
+    static final class Validate implements Callable<Integer> {
+        @CommandLine.Mixin BundleOptions options;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                ModelBundle bundle = options.load();
+                out.printf("files and checksums ok: %s:%s%n", bundle.id(), bundle.version());
+                try (ScoringSession session = ScoringSession.open(bundle, options.runtime())) {
+                    out.printf("graph, tokenizer and warm-up ok on %s%n", session.executionProvider());
+                    List<GoldenCheck.Miss> misses = GoldenCheck.run(session);
+                    if (!misses.isEmpty()) {
+                        GoldenCheck.require(session);
+                    }
+                    out.printf("golden examples ok: %d/%d%n", bundle.manifest().golden().size(),
+                            bundle.manifest().golden().size());
+                }
+                out.println("valid");
+                out.flush();
+                return 0;
+            } catch (BundleException e) {
+                err.println("invalid: " + e.getMessage());
+                err.flush();
+                return 1;
+            } catch (Exception e) {
+                err.println("invalid: " + e);
+                err.flush();
+                return 1;
+            }
+        }
+    }
+
+}

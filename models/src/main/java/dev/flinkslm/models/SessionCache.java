@@ -1,0 +1,165 @@
+package dev.flinkslm.models;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Shares one {@link ScoringSession} per model version and runtime options across every user in the
+ * JVM (in Flink: across all slots and tasks of a TaskManager), with reference counting.
+ *
+ * <pre>{@code
+ * try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, RuntimeOptions.cpu())) {
+ *     lease.session().scoreTexts(texts);
+ * }
+ * }</pre>
+ *
+ * <p>The first {@link #acquire} of a version loads it; concurrent acquirers of the same version wait
+ * for that one load. When the last lease is released the session is closed, and the close itself is
+ * deferred until its last in-flight batch returns. Thread-safe.
+ */
+public final class SessionCache {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
+
+    private static final SessionCache SHARED = new SessionCache();
+
+    private final Map<Key, Entry> entries = new HashMap<>();
+    private final AtomicLong loads = new AtomicLong();
+
+    /** The per-JVM cache. */
+    public static SessionCache shared() {
+        return SHARED;
+    }
+
+    /** A cache of its own (tests, tools). */
+    public SessionCache() {}
+
+    /** Identifies a session: the exact bundle artifact plus how it runs. */
+    private record Key(String manifestSha256, String directory, RuntimeOptions options) {}
+
+    private static final class Entry {
+        final CompletableFuture<ScoringSession> session = new CompletableFuture<>();
+        int references;
+    }
+
+    /** A reference to a shared session. Close it exactly once when done. */
+    public final class Lease implements AutoCloseable {
+        private final Key key;
+        private final Entry entry;
+        private final ScoringSession session;
+        private boolean released;
+
+        private Lease(Key key, Entry entry, ScoringSession session) {
+            this.key = key;
+            this.entry = entry;
+            this.session = session;
+        }
+
+        public ScoringSession session() {
+            return session;
+        }
+
+        @Override
+        public void close() {
+            synchronized (this) {
+                if (released) {
+                    return;
+                }
+                released = true;
+            }
+            release(key, entry);
+        }
+    }
+
+    /** Returns a lease on the session for {@code bundle}, loading it if no one holds it. */
+    public Lease acquire(ModelBundle bundle, RuntimeOptions options) throws BundleException {
+        Objects.requireNonNull(bundle, "bundle");
+        Objects.requireNonNull(options, "options");
+        Key key = new Key(bundle.manifestSha256(), bundle.directory().toString(), options);
+        Entry entry;
+        boolean load;
+        synchronized (entries) {
+            entry = entries.get(key);
+            load = entry == null;
+            if (load) {
+                entry = new Entry();
+                entries.put(key, entry);
+            }
+            entry.references++;
+        }
+        if (load) {
+            try {
+                ScoringSession session = ScoringSession.open(bundle, options);
+                loads.incrementAndGet();
+                entry.session.complete(session);
+                return new Lease(key, entry, session);
+            } catch (BundleException | RuntimeException e) {
+                entry.session.completeExceptionally(e);
+                release(key, entry);
+                throw e;
+            }
+        }
+        try {
+            return new Lease(key, entry, entry.session.get());
+        } catch (ExecutionException e) {
+            release(key, entry);
+            Throwable cause = e.getCause();
+            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof BundleException be) {
+                throw new BundleException(be.reason(), be.getMessage().substring(be.reason().name().length() + 2), be);
+            }
+            throw new IllegalStateException("loading " + bundle + " failed", cause);
+        } catch (InterruptedException e) {
+            release(key, entry);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + bundle + " was loading", e);
+        }
+    }
+
+    private void release(Key key, Entry entry) {
+        boolean last;
+        synchronized (entries) {
+            entry.references--;
+            last = entry.references == 0;
+            if (last && entries.get(key) == entry) {
+                entries.remove(key);
+            }
+        }
+        if (last) {
+            ScoringSession session = entry.session.isCompletedExceptionally() ? null : entry.session.getNow(null);
+            if (session != null) {
+                LOG.debug("Last lease on {} released; closing after in-flight batches", session.bundle());
+                session.close();
+            }
+        }
+    }
+
+    /** Sessions currently held. */
+    public int size() {
+        synchronized (entries) {
+            return entries.size();
+        }
+    }
+
+    /** Leases currently held on the session of {@code bundle} with {@code options}. */
+    public int references(ModelBundle bundle, RuntimeOptions options) {
+        synchronized (entries) {
+            Entry e = entries.get(new Key(bundle.manifestSha256(), bundle.directory().toString(), options));
+            return e == null ? 0 : e.references;
+        }
+    }
+
+    /** Sessions loaded by this cache since the JVM started. */
+    public long loads() {
+        return loads.get();
+    }
+}

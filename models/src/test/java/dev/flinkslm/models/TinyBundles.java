@@ -1,0 +1,286 @@
+package dev.flinkslm.models;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
+import dev.flinkslm.models.internal.Digests;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Generates tiny but real ONNX classification bundles for tests of the runtime and the operators.
+ *
+ * <p>The graph computes two features per text, the mean token id / 1000 and the token count / 16
+ * (both masked), applies a dense layer and a Softmax. {@link #reference} computes the same in plain
+ * Java. With {@code slowFactor > 0} the graph also runs a chain of 1024x1024 matrix products whose
+ * result is multiplied by zero and added to the logits, so that a batch takes long enough to be
+ * observed in flight.
+ */
+public final class TinyBundles {
+
+    public static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-q-tokenizer.json";
+
+    private TinyBundles() {}
+
+    /** Options for a generated bundle; the defaults give a valid bundle. */
+    public static final class Spec {
+        public String id = "tiny";
+        public String version = "1";
+        public List<String> labels = List.of("clear", "sanctions", "structuring", "fraud", "market_abuse");
+        /** Output width of the graph; differs from labels.size() to provoke a label mismatch. */
+        public Integer outputWidth;
+        public String inputIdsName = "input_ids";
+        public boolean floatInputIds;
+        public boolean softmax = true;
+        public int slowFactor;
+        public int seed = 7;
+        public int maxSequenceLength = 64;
+        public int manifestVersion = 1;
+        public List<ModelManifest.GoldenExample> golden = List.of();
+
+        public Spec id(String v) { id = v; return this; }
+        public Spec version(String v) { version = v; return this; }
+        public Spec labels(List<String> v) { labels = v; return this; }
+        public Spec outputWidth(int v) { outputWidth = v; return this; }
+        public Spec seed(int v) { seed = v; return this; }
+        public Spec slow(int v) { slowFactor = v; return this; }
+        public Spec softmax(boolean v) { softmax = v; return this; }
+        public Spec maxSequenceLength(int v) { maxSequenceLength = v; return this; }
+        public Spec golden(List<ModelManifest.GoldenExample> v) { golden = v; return this; }
+
+        int width() {
+            return outputWidth != null ? outputWidth : labels.size();
+        }
+
+        /** Dense-layer weights [2][width] and bias [width], derived from the seed. */
+        float[][] weights() {
+            Random r = new Random(seed);
+            float[][] w = new float[2][width()];
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < width(); j++) {
+                    w[i][j] = (float) (r.nextGaussian() * 3);
+                }
+            }
+            return w;
+        }
+
+        float[] bias() {
+            Random r = new Random(seed * 31L + 1);
+            float[] b = new float[width()];
+            for (int j = 0; j < b.length; j++) {
+                b[j] = (float) r.nextGaussian();
+            }
+            return b;
+        }
+    }
+
+    /** Writes a bundle into {@code dir} (created) and returns it. */
+    public static Path write(Path dir, Spec spec) throws IOException {
+        Files.createDirectories(dir);
+        Files.write(dir.resolve("model.onnx"), graph(spec).toByteArray());
+        try (InputStream in = TinyBundles.class.getClassLoader().getResourceAsStream(TOKENIZER_RESOURCE)) {
+            if (in == null) {
+                throw new IOException(TOKENIZER_RESOURCE + " not on the classpath");
+            }
+            Files.copy(in, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        writeManifest(dir, spec);
+        return dir;
+    }
+
+    /** Rewrites the manifest with fresh checksums of the files now in {@code dir}. */
+    public static void writeManifest(Path dir, Spec spec) throws IOException {
+        Map<String, String> sha = new LinkedHashMap<>();
+        sha.put("model.onnx", Digests.sha256(dir.resolve("model.onnx")));
+        sha.put("tokenizer.json", Digests.sha256(dir.resolve("tokenizer.json")));
+        ModelManifest manifest = new ModelManifest(spec.manifestVersion, spec.id, spec.version,
+                ModelManifest.TASK_TEXT_CLASSIFICATION, "generated test model", spec.labels, "model.onnx",
+                "tokenizer.json", spec.maxSequenceLength,
+                new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
+                new ModelManifest.Outputs("probabilities", null), sha, spec.golden, Map.of("precision", "fp32"));
+        manifest.write(dir);
+    }
+
+    /** The probabilities the generated graph computes for one encoded text. */
+    public static float[] reference(Spec spec, EncodedText text) {
+        double sum = 0;
+        for (long id : text.ids()) {
+            sum += id;
+        }
+        double f1 = sum / text.length() / 1000.0;
+        double f2 = text.length() / 16.0;
+        float[][] w = spec.weights();
+        float[] b = spec.bias();
+        double[] logits = new double[spec.width()];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < logits.length; j++) {
+            logits[j] = f1 * w[0][j] + f2 * w[1][j] + b[j];
+            max = Math.max(max, logits[j]);
+        }
+        double total = 0;
+        for (int j = 0; j < logits.length; j++) {
+            logits[j] = Math.exp(logits[j] - max);
+            total += logits[j];
+        }
+        float[] p = new float[logits.length];
+        for (int j = 0; j < p.length; j++) {
+            p[j] = (float) (logits[j] / total);
+        }
+        return p;
+    }
+
+    static OnnxMl.ModelProto graph(Spec spec) {
+        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("tiny");
+        int idsType = spec.floatInputIds ? OnnxMl.TensorProto.DataType.FLOAT.getNumber()
+                : OnnxMl.TensorProto.DataType.INT64.getNumber();
+        g.addInput(valueInfo(spec.inputIdsName, idsType, "batch", "seq"));
+        g.addInput(valueInfo("attention_mask", OnnxMl.TensorProto.DataType.INT64.getNumber(), "batch", "seq"));
+        g.addInput(valueInfo("token_type_ids", OnnxMl.TensorProto.DataType.INT64.getNumber(), "batch", "seq"));
+
+        g.addInitializer(floatTensor("k1000", new long[] {}, new float[] {1000f}));
+        g.addInitializer(floatTensor("k16", new long[] {}, new float[] {16f}));
+        float[][] w = spec.weights();
+        float[] flat = new float[2 * spec.width()];
+        for (int i = 0; i < 2; i++) {
+            System.arraycopy(w[i], 0, flat, i * spec.width(), spec.width());
+        }
+        g.addInitializer(floatTensor("W", new long[] {2, spec.width()}, flat));
+        g.addInitializer(floatTensor("B", new long[] {spec.width()}, spec.bias()));
+
+        g.addNode(node("Cast", List.of(spec.inputIdsName), "ids_f").addAttribute(intAttr("to", 1)));
+        g.addNode(node("Cast", List.of("attention_mask"), "mask_f").addAttribute(intAttr("to", 1)));
+        g.addNode(node("Mul", List.of("ids_f", "mask_f"), "ids_masked"));
+        g.addNode(reduceSum("ids_masked", "ids_sum"));
+        g.addNode(reduceSum("mask_f", "count"));
+        g.addNode(node("Div", List.of("ids_sum", "count"), "mean_id"));
+        g.addNode(node("Div", List.of("mean_id", "k1000"), "f1"));
+        g.addNode(node("Div", List.of("count", "k16"), "f2"));
+        g.addNode(node("Concat", List.of("f1", "f2"), "features").addAttribute(intAttr("axis", 1)));
+        g.addNode(node("Gemm", List.of("features", "W", "B"), "logits0"));
+        String logits = "logits0";
+        if (spec.slowFactor > 0) {
+            logits = addSlowChain(g, spec.slowFactor, "logits0");
+        }
+        if (spec.softmax) {
+            g.addNode(node("Softmax", List.of(logits), "probabilities").addAttribute(intAttr("axis", 1)));
+        } else {
+            g.addNode(node("Identity", List.of(logits), "probabilities"));
+        }
+        g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null,
+                spec.width()));
+        return OnnxMl.ModelProto.newBuilder()
+                .setIrVersion(7)
+                .setProducerName("flink-slm-tests")
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
+                .setGraph(g)
+                .build();
+    }
+
+    /** Adds 0 * sum(tanh chain of 1024x1024 products) to the logits: costly but value-neutral. */
+    private static String addSlowChain(OnnxMl.GraphProto.Builder g, int depth, String logits) {
+        int n = 1024;
+        float[] weights = new float[n * n];
+        Random r = new Random(3);
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) (r.nextGaussian() / 32);
+        }
+        g.addInitializer(floatTensor("slowW", new long[] {n, n}, weights));
+        g.addInitializer(floatTensor("slowSeed", new long[] {1, n}, new float[n]));
+        g.addInitializer(floatTensor("zero", new long[] {}, new float[] {0f}));
+        // [batch, 1] * [1, n] -> [batch, n]: the chain's size grows with the batch.
+        g.addNode(node("ReduceSum", List.of("logits0"), "rowsum").addAttribute(intsAttr("axes", 1))
+                .addAttribute(intAttr("keepdims", 1)));
+        g.addNode(node("Add", List.of("rowsum", "slowSeed"), "slow0"));
+        String x = "slow0";
+        for (int i = 1; i <= depth; i++) {
+            g.addNode(node("MatMul", List.of(x, "slowW"), "mm" + i));
+            g.addNode(node("Tanh", List.of("mm" + i), "slow" + i));
+            x = "slow" + i;
+        }
+        g.addNode(node("ReduceSum", List.of(x), "slowsum").addAttribute(intsAttr("axes", 1))
+                .addAttribute(intAttr("keepdims", 1)));
+        g.addNode(node("Mul", List.of("slowsum", "zero"), "slowzero"));
+        g.addNode(node("Add", List.of(logits, "slowzero"), "logits_slow"));
+        return "logits_slow";
+    }
+
+    private static OnnxMl.NodeProto.Builder reduceSum(String in, String out) {
+        return node("ReduceSum", List.of(in), out).addAttribute(intsAttr("axes", 1)).addAttribute(intAttr("keepdims", 1));
+    }
+
+    private static OnnxMl.NodeProto.Builder node(String op, List<String> inputs, String output) {
+        return OnnxMl.NodeProto.newBuilder().setOpType(op).setName(output + "_node").addAllInput(inputs).addOutput(output);
+    }
+
+    private static OnnxMl.AttributeProto intAttr(String name, long v) {
+        return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INT).setI(v).build();
+    }
+
+    private static OnnxMl.AttributeProto intsAttr(String name, long... v) {
+        OnnxMl.AttributeProto.Builder b = OnnxMl.AttributeProto.newBuilder().setName(name)
+                .setType(OnnxMl.AttributeProto.AttributeType.INTS);
+        for (long x : v) {
+            b.addInts(x);
+        }
+        return b.build();
+    }
+
+    private static OnnxMl.TensorProto floatTensor(String name, long[] dims, float[] values) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            buf.putFloat(v);
+        }
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name)
+                .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
+                .setRawData(ByteString.copyFrom(buf.array()));
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        return t.build();
+    }
+
+    private static OnnxMl.ValueInfoProto valueInfo(String name, int elemType, String dim0, String dim1) {
+        return valueInfo(name, elemType, dim0, dim1, -1);
+    }
+
+    private static OnnxMl.ValueInfoProto valueInfo(String name, int elemType, String dim0, String dim1, long fixed1) {
+        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
+        shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(dim0));
+        if (dim1 != null) {
+            shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(dim1));
+        } else {
+            shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(fixed1));
+        }
+        return OnnxMl.ValueInfoProto.newBuilder().setName(name)
+                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
+                        OnnxMl.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
+                .build();
+    }
+
+    /** Convenience: a list of varied texts for tests. */
+    public static List<String> sampleTexts(int n) {
+        String[] words = {"wire", "transfer", "invoice", "payment", "shipment", "account", "cash", "deposit", "trade",
+                "order", "client", "urgent", "refund", "crypto", "vessel", "bonus", "salary", "rent", "loan", "fee"};
+        Random r = new Random(11);
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int len = 1 + r.nextInt(40);
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k < len; k++) {
+                sb.append(words[r.nextInt(words.length)]).append(k % 7 == 6 ? ". " : " ");
+            }
+            sb.append(i);
+            out.add(sb.toString());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,12 @@
+package dev.flinkslm.operators;
+
+/** Order of results relative to the input. */
+public enum OutputMode {
+    /** Results leave in input order; a slow batch holds back later results. */
+    ORDERED,
+    /**
+     * Results leave as batches complete; watermarks still never overtake the records before them
+     * (records between two watermarks may be reordered among themselves).
+     */
+    UNORDERED
+}

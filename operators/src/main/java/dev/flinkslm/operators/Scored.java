@@ -1,0 +1,58 @@
+package dev.flinkslm.operators;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A scored element: the original element, the model's answer and which model version gave it.
+ *
+ * <p>A Flink POJO (public fields, no-arg constructor) with explicit type information, so it is
+ * serialised without Kryo.
+ *
+ * @param <IN> the scored element type
+ */
+public class Scored<IN> {
+
+    /** The element as it arrived. */
+    public IN element;
+    /** The top label. */
+    public String label;
+    /** Index of the top label in {@link #labels}. */
+    public int labelIndex;
+    /** Probability of the top label. */
+    public float score;
+    /** Probability of every label, in the order of {@link #labels}. */
+    public float[] probabilities;
+    /** The model's labels. */
+    public String[] labels;
+    /** Model id of the version that scored the element. */
+    public String modelId;
+    /** Version that scored the element. */
+    public String modelVersion;
+    /** Role of that version for the element's key: {@code active}, {@code canary} or {@code shadow}. */
+    public String variant;
+    /** Time from arrival at the operator until its batch was submitted, in microseconds. */
+    public long queueWaitMicros;
+    /** Duration of the batch's inference run, in microseconds. */
+    public long inferenceMicros;
+    /** Number of elements in the batch. */
+    public int batchSize;
+
+    public Scored() {}
+
+    /** Label to probability, in label order. */
+    public Map<String, Float> scores() {
+        Map<String, Float> map = new LinkedHashMap<>();
+        for (int i = 0; i < labels.length; i++) {
+            map.put(labels[i], probabilities[i]);
+        }
+        return map;
+    }
+
+    @Override
+    public String toString() {
+        return "Scored{" + label + "=" + score + ", model=" + modelId + ":" + modelVersion + "/" + variant
+                + ", probabilities=" + Arrays.toString(probabilities) + "}";
+    }
+}

@@ -1,0 +1,94 @@
+package dev.flinkslm.operators;
+
+import dev.flinkslm.models.ModelRoots;
+import dev.flinkslm.models.RuntimeOptions;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The validated settings of one scoring operator. Built by {@link SlmScoring.Builder}; see
+ * {@link ScoringOptions} for meanings and defaults. Immutable.
+ */
+public record ScoringConfig(
+        int maxBatchSize,
+        int maxBatchTokens,
+        Duration maxWait,
+        int maxInFlight,
+        boolean groupByLength,
+        OutputMode outputMode,
+        RuntimeOptions runtime,
+        Duration inferenceTimeout,
+        int maxRetries,
+        Duration retryBackoff,
+        FailurePolicy failurePolicy,
+        List<String> modelRoots)
+        implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    public ScoringConfig {
+        modelRoots = modelRoots == null ? List.of() : List.copyOf(modelRoots);
+    }
+
+    /** Reads every {@link ScoringOptions} option (defaults for those not set). */
+    public static ScoringConfig from(ReadableConfig c) {
+        return new ScoringConfig(
+                c.get(ScoringOptions.MAX_BATCH_SIZE),
+                c.get(ScoringOptions.MAX_BATCH_TOKENS),
+                c.get(ScoringOptions.MAX_WAIT),
+                c.get(ScoringOptions.MAX_IN_FLIGHT),
+                c.get(ScoringOptions.GROUP_BY_LENGTH),
+                c.get(ScoringOptions.OUTPUT_MODE),
+                new RuntimeOptions(
+                        c.get(ScoringOptions.PROVIDER),
+                        c.get(ScoringOptions.CUDA_DEVICE),
+                        c.get(ScoringOptions.INTRA_OP_THREADS),
+                        c.get(ScoringOptions.OPTIMIZATION),
+                        c.get(ScoringOptions.STRICT_PROVIDER)),
+                c.get(ScoringOptions.INFERENCE_TIMEOUT),
+                c.get(ScoringOptions.MAX_RETRIES),
+                c.get(ScoringOptions.RETRY_BACKOFF),
+                c.get(ScoringOptions.FAILURE_POLICY),
+                c.getOptional(ScoringOptions.MODEL_ROOTS).orElse(List.of()));
+    }
+
+    public static ScoringConfig defaults() {
+        return from(new Configuration());
+    }
+
+    public ModelRoots roots() {
+        return ModelRoots.of(modelRoots);
+    }
+
+    /** Fails fast with a message naming the option to fix. */
+    public ScoringConfig validate() {
+        check(maxBatchSize >= 1 && maxBatchSize <= 65_536, ScoringOptions.MAX_BATCH_SIZE.key()
+                + " must be between 1 and 65536, was " + maxBatchSize);
+        check(maxBatchTokens >= 2, ScoringOptions.MAX_BATCH_TOKENS.key() + " must be at least 2, was " + maxBatchTokens);
+        check(maxWait != null && !maxWait.isNegative() && maxWait.toMillis() >= 1,
+                ScoringOptions.MAX_WAIT.key() + " must be at least 1 ms, was " + maxWait);
+        check(maxInFlight >= 1 && maxInFlight <= 256,
+                ScoringOptions.MAX_IN_FLIGHT.key() + " must be between 1 and 256, was " + maxInFlight);
+        check(inferenceTimeout != null && inferenceTimeout.toMillis() >= 1,
+                ScoringOptions.INFERENCE_TIMEOUT.key() + " must be at least 1 ms, was " + inferenceTimeout);
+        check(maxRetries >= 0 && maxRetries <= 100,
+                ScoringOptions.MAX_RETRIES.key() + " must be between 0 and 100, was " + maxRetries);
+        check(retryBackoff != null && !retryBackoff.isNegative(),
+                ScoringOptions.RETRY_BACKOFF.key() + " must not be negative, was " + retryBackoff);
+        check(outputMode != null, ScoringOptions.OUTPUT_MODE.key() + " must be ORDERED or UNORDERED");
+        check(failurePolicy != null, ScoringOptions.FAILURE_POLICY.key() + " must be DEAD_LETTER or FAIL");
+        check(runtime != null, "runtime options are required");
+        return this;
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

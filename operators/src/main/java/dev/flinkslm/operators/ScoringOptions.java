@@ -1,0 +1,122 @@
+package dev.flinkslm.operators;
+
+import dev.flinkslm.models.ExecutionProvider;
+import dev.flinkslm.models.RuntimeOptions;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every option of the SLM scoring operator, with its default and description. Read them from a
+ * Flink {@code Configuration} with {@link SlmScoring.Builder#configure}, or set them on the builder.
+ */
+public final class ScoringOptions {
+
+    private ScoringOptions() {}
+
+    public static final ConfigOption<String> MODEL = ConfigOptions.key("slm.model")
+            .stringType()
+            .defaultValue("default:int8")
+            .withDescription("Bundle URI of the model to score with: a bundle directory or .zip (file:), a URI of a"
+                    + " registered fetcher, or default:int8 / default:fp32 for the built-in compliance model.");
+
+    public static final ConfigOption<List<String>> MODEL_ROOTS = ConfigOptions.key("slm.model-roots")
+            .stringType()
+            .asList()
+            .noDefaultValue()
+            .withDescription("Locations bundles may be loaded from (URIs or paths, separated by ';'). A model URI"
+                    + " outside every root is rejected. The built-in default: bundles are always allowed.");
+
+    public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key("slm.batch.max-size")
+            .intType()
+            .defaultValue(32)
+            .withDescription("Most elements in one inference batch. 16-64 suits CPUs; 256-2048 feeds a GPU.");
+
+    public static final ConfigOption<Integer> MAX_BATCH_TOKENS = ConfigOptions.key("slm.batch.max-tokens")
+            .intType()
+            .defaultValue(8192)
+            .withDescription("Most padded tokens (batch size x longest text) in one batch: caps the cost of a batch"
+                    + " when long texts arrive. Must be at least the model's maximum sequence length.");
+
+    public static final ConfigOption<Duration> MAX_WAIT = ConfigOptions.key("slm.batch.max-wait")
+            .durationType()
+            .defaultValue(Duration.ofMillis(20))
+            .withDescription("Longest an element waits (processing time) for its batch to fill before the partial"
+                    + " batch is flushed.");
+
+    public static final ConfigOption<Integer> MAX_IN_FLIGHT = ConfigOptions.key("slm.batch.max-in-flight")
+            .intType()
+            .defaultValue(2)
+            .withDescription("Batches being scored at once per operator instance; also the number of inference"
+                    + " threads. When all are busy the operator backpressures its input.");
+
+    public static final ConfigOption<Boolean> GROUP_BY_LENGTH = ConfigOptions.key("slm.batch.group-by-length")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Form separate batches for short and long texts (token-length buckets of powers of two)"
+                    + " so that short texts are not padded to long ones.");
+
+    public static final ConfigOption<OutputMode> OUTPUT_MODE = ConfigOptions.key("slm.output-mode")
+            .enumType(OutputMode.class)
+            .defaultValue(OutputMode.ORDERED)
+            .withDescription("ORDERED keeps input order; UNORDERED emits as batches complete (watermarks still never"
+                    + " overtake earlier records).");
+
+    public static final ConfigOption<ExecutionProvider> PROVIDER = ConfigOptions.key("slm.runtime.provider")
+            .enumType(ExecutionProvider.class)
+            .defaultValue(ExecutionProvider.AUTO)
+            .withDescription("ONNX Runtime execution provider: CPU, CUDA or AUTO (CUDA when the build has it and it"
+                    + " initialises, else CPU).");
+
+    public static final ConfigOption<Integer> CUDA_DEVICE = ConfigOptions.key("slm.runtime.cuda-device")
+            .intType()
+            .defaultValue(0)
+            .withDescription("CUDA device ordinal.");
+
+    public static final ConfigOption<Boolean> STRICT_PROVIDER = ConfigOptions.key("slm.runtime.strict")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Fail when CUDA is requested but cannot be used, instead of falling back to CPU.");
+
+    public static final ConfigOption<Integer> INTRA_OP_THREADS = ConfigOptions.key("slm.runtime.intra-op-threads")
+            .intType()
+            .defaultValue(1)
+            .withDescription("Threads ONNX Runtime uses inside one batch. Parallelism across batches comes from"
+                    + " slm.batch.max-in-flight.");
+
+    public static final ConfigOption<RuntimeOptions.Optimization> OPTIMIZATION =
+            ConfigOptions.key("slm.runtime.optimization")
+                    .enumType(RuntimeOptions.Optimization.class)
+                    .defaultValue(RuntimeOptions.Optimization.ALL)
+                    .withDescription("ONNX Runtime graph optimisation level.");
+
+    public static final ConfigOption<Duration> INFERENCE_TIMEOUT = ConfigOptions.key("slm.inference.timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("A batch not scored within this time counts as failed (and is retried per policy).");
+
+    public static final ConfigOption<Integer> MAX_RETRIES = ConfigOptions.key("slm.inference.max-retries")
+            .intType()
+            .defaultValue(2)
+            .withDescription("Retries of a failed batch before its records are isolated and dead-lettered or the"
+                    + " job fails.");
+
+    public static final ConfigOption<Duration> RETRY_BACKOFF = ConfigOptions.key("slm.inference.retry-backoff")
+            .durationType()
+            .defaultValue(Duration.ofMillis(100))
+            .withDescription("Pause before retrying a failed batch.");
+
+    public static final ConfigOption<FailurePolicy> FAILURE_POLICY = ConfigOptions.key("slm.inference.failure-policy")
+            .enumType(FailurePolicy.class)
+            .defaultValue(FailurePolicy.DEAD_LETTER)
+            .withDescription("DEAD_LETTER sends records that cannot be scored to the dead-letter output; FAIL fails"
+                    + " the job.");
+
+    /** Every option above, for copying from a configuration. */
+    public static final List<ConfigOption<?>> ALL = List.of(MODEL, MODEL_ROOTS, MAX_BATCH_SIZE, MAX_BATCH_TOKENS,
+            MAX_WAIT, MAX_IN_FLIGHT, GROUP_BY_LENGTH, OUTPUT_MODE, PROVIDER, CUDA_DEVICE, STRICT_PROVIDER,
+            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY);
+}

@@ -1,0 +1,248 @@
+package dev.flinkslm.operators;
+
+import dev.flinkslm.models.ExecutionProvider;
+import dev.flinkslm.models.ModelRef;
+import dev.flinkslm.models.ModelRoots;
+import dev.flinkslm.operators.internal.ScoringOperatorFactory;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.OutputTag;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Scores a stream with a small language model, micro-batching elements into a shared ONNX Runtime
+ * session.
+ *
+ * <pre>{@code
+ * DataStream<Payment> payments = ...;
+ * ScoredStream<Payment> scored = SlmScoring.<Payment>builder()
+ *         .text(p -> p.narrative)
+ *         .model("file:///opt/models/compliance-minilm/1.0.0")
+ *         .modelRoots("/opt/models")
+ *         .maxBatchSize(32)
+ *         .maxWait(Duration.ofMillis(20))
+ *         .build()
+ *         .apply(payments.keyBy(p -> p.accountId));
+ * scored.results().filter(r -> !r.label.equals("clear")).sinkTo(alerts);
+ * scored.deadLetters().sinkTo(deadLetterSink);
+ * }</pre>
+ *
+ * <p>Every option is also a {@link ScoringOptions} key, so a job can read them from its Flink
+ * configuration with {@link Builder#configure}. The input may be keyed or not; keyed inputs keep
+ * buffered elements in keyed state (rescaling-safe). Results carry the model id and version.
+ */
+@PublicEvolving
+public final class SlmScoring<IN> {
+
+    private final ScoringConfig config;
+    private final TextExtractor<IN> text;
+    private final ModelRef model;
+    private final String name;
+
+    private SlmScoring(ScoringConfig config, TextExtractor<IN> text, ModelRef model, String name) {
+        this.config = config;
+        this.text = text;
+        this.model = model;
+        this.name = name;
+    }
+
+    public static <IN> Builder<IN> builder() {
+        return new Builder<>();
+    }
+
+    public ScoringConfig config() {
+        return config;
+    }
+
+    /** Adds the scoring operator after {@code input} (keyed or not). */
+    public ScoredStream<IN> apply(DataStream<IN> input) {
+        OutputTag<ScoringFailure<IN>> deadLetters =
+                new OutputTag<>(name + "-dead-letters", failureType(input.getType()));
+        SingleOutputStreamOperator<Scored<IN>> results = input.transform(name, scoredType(input.getType()),
+                new ScoringOperatorFactory<>(config, text, model, deadLetters));
+        results.uid(name);
+        return new ScoredStream<>(results, deadLetters);
+    }
+
+    /** Type information of {@link Scored} for an element type (no Kryo). */
+    public static <IN> TypeInformation<Scored<IN>> scoredType(TypeInformation<IN> elementType) {
+        Map<String, TypeInformation<?>> fields = new HashMap<>();
+        fields.put("element", elementType);
+        fields.put("label", Types.STRING);
+        fields.put("labelIndex", Types.INT);
+        fields.put("score", Types.FLOAT);
+        fields.put("probabilities", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+        fields.put("labels", BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
+        fields.put("modelId", Types.STRING);
+        fields.put("modelVersion", Types.STRING);
+        fields.put("variant", Types.STRING);
+        fields.put("queueWaitMicros", Types.LONG);
+        fields.put("inferenceMicros", Types.LONG);
+        fields.put("batchSize", Types.INT);
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        TypeInformation<Scored<IN>> type = (TypeInformation) Types.POJO(Scored.class, fields);
+        return type;
+    }
+
+    /** Type information of {@link ScoringFailure} for an element type (no Kryo). */
+    public static <IN> TypeInformation<ScoringFailure<IN>> failureType(TypeInformation<IN> elementType) {
+        Map<String, TypeInformation<?>> fields = new HashMap<>();
+        fields.put("element", elementType);
+        fields.put("reason", Types.STRING);
+        fields.put("message", Types.STRING);
+        fields.put("model", Types.STRING);
+        fields.put("attempts", Types.INT);
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        TypeInformation<ScoringFailure<IN>> type = (TypeInformation) Types.POJO(ScoringFailure.class, fields);
+        return type;
+    }
+
+    /**
+     * Builder of {@link SlmScoring}. Setters write {@link ScoringOptions} keys; {@link #build()}
+     * validates everything and says which option to fix.
+     */
+    public static final class Builder<IN> {
+        private final Configuration options = new Configuration();
+        private TextExtractor<IN> text;
+        private String name = "slm-scoring";
+
+        /** Reads every {@link ScoringOptions} key that {@code configuration} sets. */
+        public Builder<IN> configure(ReadableConfig configuration) {
+            for (org.apache.flink.configuration.ConfigOption<?> option : ScoringOptions.ALL) {
+                copy(configuration, option);
+            }
+            return this;
+        }
+
+        private <T> void copy(ReadableConfig from, org.apache.flink.configuration.ConfigOption<T> option) {
+            from.getOptional(option).ifPresent(value -> options.set(option, value));
+        }
+
+        /** How to get the text from an element (required). */
+        public Builder<IN> text(TextExtractor<IN> extractor) {
+            this.text = Objects.requireNonNull(extractor, "text extractor");
+            return this;
+        }
+
+        /** Bundle URI or path of the model ({@link ScoringOptions#MODEL}). */
+        public Builder<IN> model(String uri) {
+            options.set(ScoringOptions.MODEL, uri);
+            return this;
+        }
+
+        /** Locations bundles may be loaded from ({@link ScoringOptions#MODEL_ROOTS}). */
+        public Builder<IN> modelRoots(String... roots) {
+            options.set(ScoringOptions.MODEL_ROOTS, List.of(roots));
+            return this;
+        }
+
+        public Builder<IN> maxBatchSize(int value) {
+            options.set(ScoringOptions.MAX_BATCH_SIZE, value);
+            return this;
+        }
+
+        public Builder<IN> maxBatchTokens(int value) {
+            options.set(ScoringOptions.MAX_BATCH_TOKENS, value);
+            return this;
+        }
+
+        public Builder<IN> maxWait(Duration value) {
+            options.set(ScoringOptions.MAX_WAIT, value);
+            return this;
+        }
+
+        public Builder<IN> maxInFlight(int value) {
+            options.set(ScoringOptions.MAX_IN_FLIGHT, value);
+            return this;
+        }
+
+        public Builder<IN> groupByLength(boolean value) {
+            options.set(ScoringOptions.GROUP_BY_LENGTH, value);
+            return this;
+        }
+
+        public Builder<IN> outputMode(OutputMode value) {
+            options.set(ScoringOptions.OUTPUT_MODE, value);
+            return this;
+        }
+
+        public Builder<IN> executionProvider(ExecutionProvider value) {
+            options.set(ScoringOptions.PROVIDER, value);
+            return this;
+        }
+
+        public Builder<IN> cudaDevice(int value) {
+            options.set(ScoringOptions.CUDA_DEVICE, value);
+            return this;
+        }
+
+        public Builder<IN> strictProvider(boolean value) {
+            options.set(ScoringOptions.STRICT_PROVIDER, value);
+            return this;
+        }
+
+        public Builder<IN> intraOpThreads(int value) {
+            options.set(ScoringOptions.INTRA_OP_THREADS, value);
+            return this;
+        }
+
+        public Builder<IN> inferenceTimeout(Duration value) {
+            options.set(ScoringOptions.INFERENCE_TIMEOUT, value);
+            return this;
+        }
+
+        public Builder<IN> maxRetries(int value) {
+            options.set(ScoringOptions.MAX_RETRIES, value);
+            return this;
+        }
+
+        public Builder<IN> retryBackoff(Duration value) {
+            options.set(ScoringOptions.RETRY_BACKOFF, value);
+            return this;
+        }
+
+        public Builder<IN> failurePolicy(FailurePolicy value) {
+            options.set(ScoringOptions.FAILURE_POLICY, value);
+            return this;
+        }
+
+        /** Operator name and uid (default {@code slm-scoring}). */
+        public Builder<IN> name(String value) {
+            this.name = Objects.requireNonNull(value, "name");
+            return this;
+        }
+
+        /** Validates the options; throws {@link IllegalArgumentException} naming the option to fix. */
+        public SlmScoring<IN> build() {
+            if (text == null) {
+                throw new IllegalArgumentException("a text extractor is required: call text(element -> element.text)");
+            }
+            ScoringConfig config;
+            try {
+                config = ScoringConfig.from(options).validate();
+                config.roots();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid SLM scoring options: " + e.getMessage(), e);
+            }
+            String model = options.get(ScoringOptions.MODEL);
+            if (model == null || model.isBlank()) {
+                throw new IllegalArgumentException(ScoringOptions.MODEL.key() + " must name a bundle URI");
+            }
+            ModelRef ref = ModelRef.of(ModelRoots.toUri(model.trim()).toString());
+            return new SlmScoring<>(config, text, ref, name);
+        }
+    }
+}
