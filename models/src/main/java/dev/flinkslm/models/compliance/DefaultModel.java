@@ -1,6 +1,6 @@
 package dev.flinkslm.models.compliance;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.ComplianceTraining;
@@ -173,7 +173,7 @@ public final class DefaultModel {
     }
 
     private static void verifyGolden(Path bundle) {
-        JsonNode m = BundleWriter.readManifest(bundle);
+        ModelManifest m = BundleWriter.readManifest(bundle);
         List<LabeledText> golden = BundleWriter.golden(m);
         if (golden.isEmpty()) {
             return;

@@ -2,7 +2,7 @@ package dev.flinkslm.models.compliance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.LabeledText;
@@ -30,22 +30,20 @@ class DefaultModelTest {
         Path dir = DefaultModel.bundleDirectory(p, cache);
         assertThat(dir.getFileName().toString()).isEqualTo("compliance-minilm-1.0.0-" + p.tag());
 
-        JsonNode m = BundleWriter.readManifest(dir);
-        assertThat(m.get("manifestVersion").asInt()).isEqualTo(1);
-        assertThat(m.get("id").asText()).isEqualTo("compliance-minilm");
-        assertThat(m.get("version").asText()).isEqualTo("1.0.0-" + p.tag());
-        assertThat(m.get("task").asText()).isEqualTo("text-classification");
-        List<String> labels = new ArrayList<>();
-        m.get("labels").forEach(n -> labels.add(n.asText()));
+        ModelManifest m = BundleWriter.readManifest(dir);
+        assertThat(m.manifestVersion()).isEqualTo(1);
+        assertThat(m.id()).isEqualTo("compliance-minilm");
+        assertThat(m.version()).isEqualTo("1.0.0-" + p.tag());
+        assertThat(m.task()).isEqualTo("text-classification");
+        List<String> labels = m.labels();
         assertThat(labels).containsExactly("clear", "sanctions", "structuring", "fraud", "market_abuse");
-        assertThat(m.get("maxSequenceLength").asInt()).isEqualTo(128);
-        assertThat(m.at("/inputs/tokenTypeIds").asText()).isEqualTo("token_type_ids");
-        assertThat(m.at("/outputs/probabilities").asText()).isEqualTo("probabilities");
-        assertThat(m.at("/outputs/embedding").asText()).isEqualTo("sentence_embedding");
-        assertThat(m.at("/sha256/model.onnx").asText()).isEqualTo(Sha256.of(dir.resolve("model.onnx")));
-        assertThat(m.at("/sha256/tokenizer.json").asText()).isEqualTo(Sha256.of(dir.resolve("tokenizer.json")));
-        assertThat(m.at("/metadata/precision").asText()).isEqualTo(p.tag());
-        assertThat(m.at("/metadata/macroF1").asText()).isNotBlank();
+        assertThat(m.maxSequenceLength()).isEqualTo(128);
+        assertThat(m.inputs().tokenTypeIds()).isEqualTo("token_type_ids");
+        assertThat(m.outputs().probabilities()).isEqualTo("probabilities");
+        assertThat(m.outputs().embedding()).isEqualTo("sentence_embedding");
+        assertThat(m.sha256()).containsEntry("model.onnx", Sha256.of(dir.resolve("model.onnx")))
+                .containsEntry("tokenizer.json", Sha256.of(dir.resolve("tokenizer.json")));
+        assertThat(m.metadata()).containsEntry("precision", p.tag()).containsKeys("macroF1", "trainedOn", "encoder");
 
         List<LabeledText> golden = BundleWriter.golden(m);
         assertThat(golden).extracting(LabeledText::label).containsAll(ComplianceLabels.ALL);

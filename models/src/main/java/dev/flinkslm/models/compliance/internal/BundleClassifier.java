@@ -1,6 +1,6 @@
 package dev.flinkslm.models.compliance.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.flinkslm.models.ModelManifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,22 +26,15 @@ public final class BundleClassifier implements AutoCloseable {
 
     /** Opens a bundle directory; the manifest's model and tokenizer files must exist. */
     public static BundleClassifier open(Path bundleDir) {
-        JsonNode m = BundleWriter.readManifest(bundleDir);
-        if (!"text-classification".equals(m.path("task").asText())) {
-            throw new IllegalArgumentException("Bundle " + bundleDir + " has task '" + m.path("task").asText()
-                    + "'; evaluation needs a text-classification bundle");
-        }
-        Path model = bundleDir.resolve(m.path("model").asText());
-        Path tok = bundleDir.resolve(m.path("tokenizer").asText());
+        ModelManifest m = BundleWriter.readManifest(bundleDir);
+        Path model = bundleDir.resolve(m.model());
+        Path tok = bundleDir.resolve(m.tokenizer());
         for (Path f : List.of(model, tok)) {
             if (!Files.isRegularFile(f)) {
                 throw new IllegalArgumentException("Bundle " + bundleDir + " lacks " + f.getFileName() + " named in its manifest");
             }
         }
-        List<String> labels = new ArrayList<>();
-        m.path("labels").forEach(n -> labels.add(n.asText()));
-        String out = m.path("outputs").path("probabilities").asText("probabilities");
-        return new BundleClassifier(OrtTextModel.open(model, MiniLmTokenizer.fromFile(tok)), List.copyOf(labels), out);
+        return new BundleClassifier(OrtTextModel.open(model, MiniLmTokenizer.fromFile(tok)), m.labels(), m.outputs().probabilities());
     }
 
     public List<String> labels() {

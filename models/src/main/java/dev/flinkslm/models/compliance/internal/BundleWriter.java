@@ -1,23 +1,19 @@
 package dev.flinkslm.models.compliance.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.Precision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Writes and checks compliance model bundles (manifest.json + model.onnx + tokenizer.json).
- *
- * <p>The manifest is written by hand here until the shared {@code ModelManifest} type lands on main; the
- * field names and order follow the project's manifest format (manifestVersion 1). Stateless.
+ * Writes and checks compliance model bundles (manifest.json + model.onnx + tokenizer.json) using the shared
+ * {@link ModelManifest} format. Stateless.
  */
 public final class BundleWriter {
 
@@ -25,8 +21,6 @@ public final class BundleWriter {
     public static final String BASE_VERSION = "1.0.0";
     public static final String MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
-    public static final String MANIFEST_FILE = "manifest.json";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private BundleWriter() {}
 
@@ -46,91 +40,68 @@ public final class BundleWriter {
      */
     public static void write(Path dir, Precision p, byte[] fusedModel, byte[] tokenizer, SoftmaxHead head,
                              Map<String, String> metadata) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("precision", p.tag());
+        meta.put("encoder", "all-MiniLM-L6-v2");
+        meta.putAll(metadata);
+        ModelManifest m = new ModelManifest(
+                ModelManifest.CURRENT_VERSION, ID, version(p), ModelManifest.TASK_TEXT_CLASSIFICATION,
+                "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused softmax "
+                        + "head over clear/sanctions/structuring/fraud/market_abuse. A screening aid that ranks text "
+                        + "for human review, not a decision maker.",
+                head.labels(), MODEL_FILE, TOKENIZER_FILE, MiniLmTokenizer.MAX_LENGTH,
+                new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
+                new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
+                Map.of(MODEL_FILE, Sha256.of(fusedModel), TOKENIZER_FILE, Sha256.of(tokenizer)),
+                head.golden().stream().map(g -> new ModelManifest.GoldenExample(g.text(), g.label())).toList(),
+                meta);
         try {
             Files.createDirectories(dir);
             Files.write(dir.resolve(MODEL_FILE), fusedModel);
             Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
-            ObjectNode m = JSON.createObjectNode();
-            m.put("manifestVersion", 1);
-            m.put("id", ID);
-            m.put("version", version(p));
-            m.put("task", "text-classification");
-            m.put("description", "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag()
-                    + ") with a fused softmax head over clear/sanctions/structuring/fraud/market_abuse. "
-                    + "A screening aid that ranks text for human review, not a decision maker.");
-            ArrayNode labels = m.putArray("labels");
-            head.labels().forEach(labels::add);
-            m.put("model", MODEL_FILE);
-            m.put("tokenizer", TOKENIZER_FILE);
-            m.put("maxSequenceLength", MiniLmTokenizer.MAX_LENGTH);
-            ObjectNode in = m.putObject("inputs");
-            in.put("inputIds", "input_ids");
-            in.put("attentionMask", "attention_mask");
-            in.put("tokenTypeIds", "token_type_ids");
-            ObjectNode out = m.putObject("outputs");
-            out.put("probabilities", OnnxHeadFusion.PROBABILITIES);
-            out.put("embedding", OnnxHeadFusion.EMBEDDING);
-            ObjectNode sha = m.putObject("sha256");
-            sha.put(MODEL_FILE, Sha256.of(fusedModel));
-            sha.put(TOKENIZER_FILE, Sha256.of(tokenizer));
-            ArrayNode golden = m.putArray("golden");
-            for (LabeledText g : head.golden()) {
-                golden.addObject().put("text", g.text()).put("label", g.label());
-            }
-            ObjectNode meta = m.putObject("metadata");
-            meta.put("precision", p.tag());
-            meta.put("encoder", "all-MiniLM-L6-v2");
-            metadata.forEach(meta::put);
-            Files.writeString(dir.resolve(MANIFEST_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+            m.write(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write bundle to " + dir, e);
         }
     }
 
-    /** Reads a manifest; errors say which file is broken. */
-    public static JsonNode readManifest(Path dir) {
-        Path f = dir.resolve(MANIFEST_FILE);
+    /** Reads and validates a manifest; errors say which bundle is broken and why. */
+    public static ModelManifest readManifest(Path dir) {
         try {
-            return JSON.readTree(f.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read bundle manifest " + f + ": " + e.getMessage(), e);
+            return ModelManifest.read(dir);
+        } catch (BundleException e) {
+            throw new IllegalArgumentException("Invalid model bundle " + dir + ": " + e.getMessage(), e);
         }
     }
 
     /**
-     * True if {@code dir} holds a complete bundle whose files match the manifest checksums and whose
-     * metadata entry {@code key} equals {@code expected} (used to tie a cached bundle to the head it was built from).
+     * True if {@code dir} holds a complete bundle whose files match the manifest checksums and, when
+     * {@code expected} is not null, whose metadata entry {@code key} equals it (ties a cached bundle to the head
+     * it was built from).
      */
     public static boolean isIntact(Path dir, String key, String expected) {
-        if (!Files.isRegularFile(dir.resolve(MANIFEST_FILE))) {
+        if (!Files.isRegularFile(dir.resolve(ModelManifest.FILE_NAME))) {
             return false;
         }
         try {
-            JsonNode m = readManifest(dir);
-            if (expected != null && !expected.equals(m.path("metadata").path(key).asText(null))) {
+            ModelManifest m = ModelManifest.read(dir);
+            if (expected != null && !expected.equals(m.metadata().get(key))) {
                 return false;
             }
-            JsonNode sha = m.path("sha256");
-            if (!sha.has(m.path("model").asText()) || !sha.has(m.path("tokenizer").asText())) {
-                return false;
-            }
-            for (Iterator<Map.Entry<String, JsonNode>> it = sha.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, String> e : m.sha256().entrySet()) {
                 Path f = dir.resolve(e.getKey());
-                if (!Files.isRegularFile(f) || !Sha256.of(f).equalsIgnoreCase(e.getValue().asText())) {
+                if (!Files.isRegularFile(f) || !Sha256.of(f).equalsIgnoreCase(e.getValue())) {
                     return false;
                 }
             }
             return true;
-        } catch (RuntimeException e) {
+        } catch (BundleException | RuntimeException e) {
             return false;
         }
     }
 
     /** Golden examples of a manifest. */
-    public static List<LabeledText> golden(JsonNode manifest) {
-        java.util.ArrayList<LabeledText> g = new java.util.ArrayList<>();
-        manifest.path("golden").forEach(n -> g.add(new LabeledText(n.get("text").asText(), n.get("label").asText(), null)));
-        return g;
+    public static List<LabeledText> golden(ModelManifest manifest) {
+        return manifest.golden().stream().map(g -> new LabeledText(g.text(), g.label(), null)).toList();
     }
 }
