@@ -1,0 +1,332 @@
+package dev.flinkslm.models.compliance;
+
+import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.compliance.internal.BundleClassifier;
+import dev.flinkslm.models.compliance.internal.BundleWriter;
+import dev.flinkslm.models.compliance.internal.ComplianceTraining;
+import dev.flinkslm.models.compliance.internal.HeadTrainer;
+import dev.flinkslm.models.compliance.internal.LabeledText;
+import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
+import dev.flinkslm.models.compliance.internal.Resources;
+import dev.flinkslm.models.compliance.internal.Sha256;
+import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The project's default compliance model ({@code compliance-minilm}): resolves a ready bundle directory and
+ * (re)trains the head.
+ *
+ * <p>Only the small trained head is committed (class-path resource {@value #HEAD_RESOURCE}); on first use it is
+ * fused into the pretrained MiniLM encoder from the Maven artifact and written as a bundle to the cache
+ * directory ({@code ${user.home}/.cache/flink-slm/models/<id>-<version>/}, overridable by the system property
+ * {@value #CACHE_DIR_PROPERTY} or the environment variable {@value #CACHE_DIR_ENV}). The bundle is built in a
+ * temporary sibling directory and renamed into place, so concurrent JVMs never see a half-written bundle; an
+ * existing bundle is reused when its checksums match and it was built from the current head.
+ *
+ * <pre>{@code
+ * Path bundle = DefaultModel.bundleDirectory(Precision.INT8); // first call ~2 s, later calls ~0.3 s
+ * }</pre>
+ *
+ * <p>Thread-safe: all methods may be called concurrently (resolution is serialised per JVM).
+ */
+public final class DefaultModel {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultModel.class);
+
+    /** Model id of the default bundle. */
+    public static final String ID = BundleWriter.ID;
+    /** Committed trained head (weights, provenance, golden examples). */
+    public static final String HEAD_RESOURCE = "dev/flinkslm/models/compliance/compliance-head.json";
+    /** Committed training corpus (JSON lines with text, label, split). */
+    public static final String CORPUS_RESOURCE = "dev/flinkslm/models/compliance/compliance-corpus.jsonl";
+    /** Hand-written held-out evaluation set (JSON lines with text, label); never used for training. */
+    public static final String EVAL_RESOURCE = "dev/flinkslm/models/compliance/compliance-eval.jsonl";
+    public static final String CACHE_DIR_PROPERTY = "flinkslm.cache.dir";
+    public static final String CACHE_DIR_ENV = "FLINK_SLM_CACHE_DIR";
+    /** Golden examples per label placed in each manifest. */
+    public static final int GOLDEN_PER_LABEL = 3;
+
+    private static final Object LOCK = new Object();
+    private static final Map<Path, Boolean> VERIFIED = new ConcurrentHashMap<>();
+
+    private DefaultModel() {}
+
+    /** Version string of the default bundle of a precision, e.g. {@code 1.0.0-int8}. */
+    public static String version(Precision p) {
+        return BundleWriter.version(p);
+    }
+
+    /** The cache root: system property, else environment variable, else {@code ~/.cache/flink-slm/models}. */
+    public static Path cacheRoot() {
+        String prop = System.getProperty(CACHE_DIR_PROPERTY);
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
+        String env = System.getenv(CACHE_DIR_ENV);
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "flink-slm", "models");
+    }
+
+    /** Bundle directory of the default model in the default cache root, built on first use. */
+    public static Path bundleDirectory(Precision precision) {
+        return bundleDirectory(precision, cacheRoot());
+    }
+
+    /** Bundle directory of the default model under {@code cacheRoot}, built on first use. */
+    public static Path bundleDirectory(Precision precision, Path cacheRoot) {
+        byte[] headJson = Resources.read(HEAD_RESOURCE);
+        String headSha = Sha256.of(headJson);
+        Path target = cacheRoot.toAbsolutePath().resolve(BundleWriter.dirName(precision));
+        synchronized (LOCK) {
+            if (Boolean.TRUE.equals(VERIFIED.get(target)) && Files.isDirectory(target)) {
+                return target;
+            }
+            if (BundleWriter.isIntact(target, "headSha256", headSha)) {
+                VERIFIED.put(target, true);
+                return target;
+            }
+            try {
+                Files.createDirectories(cacheRoot);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create model cache directory " + cacheRoot + "; set -D"
+                        + CACHE_DIR_PROPERTY + " or " + CACHE_DIR_ENV + " to a writable directory", e);
+            }
+            Path tmp = target.resolveSibling(".tmp-" + target.getFileName() + "-" + UUID.randomUUID());
+            long t0 = System.nanoTime();
+            try {
+                SoftmaxHead head = SoftmaxHead.fromJson(new String(headJson, StandardCharsets.UTF_8));
+                writeBundle(tmp, precision, head, headSha);
+                verifyGolden(tmp);
+                publish(tmp, target, headSha);
+            } finally {
+                deleteRecursively(tmp);
+            }
+            LOG.info("Built default model bundle {} in {} ms", target, (System.nanoTime() - t0) / 1_000_000);
+            VERIFIED.put(target, true);
+            return target;
+        }
+    }
+
+    /** Moves a complete temp bundle into place; tolerates another JVM having won the race. */
+    private static void publish(Path tmp, Path target, String headSha) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                return;
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IllegalStateException("Cache directory " + target.getParent()
+                        + " does not support atomic renames; point " + CACHE_DIR_PROPERTY + " to a local file system", e);
+            } catch (IOException e) {
+                if (!Files.exists(target)) {
+                    throw new UncheckedIOException("Cannot publish model bundle to " + target, e);
+                }
+                // rename(2) onto a non-empty directory fails (EEXIST/ENOTEMPTY): the target was created meanwhile
+                if (BundleWriter.isIntact(target, "headSha256", headSha)) {
+                    return; // another process published the same bundle first
+                }
+                // stale or corrupt bundle from an older head: move it aside (atomic) and retry
+                Path stale = target.resolveSibling(".stale-" + target.getFileName() + "-" + UUID.randomUUID());
+                try {
+                    Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException ignored) {
+                    // someone else moved it already; retry the publish
+                }
+                deleteRecursively(stale);
+            }
+        }
+        throw new IllegalStateException("Could not publish model bundle " + target + " after 3 attempts");
+    }
+
+    /** Fuses {@code head} into the encoder of {@code precision} and writes a bundle into {@code dir}. */
+    static void writeBundle(Path dir, Precision precision, SoftmaxHead head, String headSha) {
+        byte[] fused = OnnxHeadFusion.fuse(Resources.read(precision.encoderResource()), head);
+        byte[] tokenizer = Resources.read(precision.tokenizerResource());
+        Map<String, String> info = head.info();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("trainedOn", "flink-slm synthetic compliance corpus (" + info.getOrDefault("trainExamples", "?")
+                + " train+val examples, corpus sha256 " + info.getOrDefault("corpusSha256", "?") + ")");
+        meta.put("macroF1", info.getOrDefault("macroF1.test." + precision.tag(), ""));
+        meta.put("macroF1Split", "corpus test split");
+        meta.put("evalMacroF1", info.getOrDefault("macroF1.eval." + precision.tag(), ""));
+        meta.put("headSha256", headSha);
+        BundleWriter.write(dir, precision, fused, tokenizer, head, meta);
+    }
+
+    private static void verifyGolden(Path bundle) {
+        ModelManifest m = BundleWriter.readManifest(bundle);
+        List<LabeledText> golden = BundleWriter.golden(m);
+        if (golden.isEmpty()) {
+            return;
+        }
+        try (BundleClassifier c = BundleClassifier.open(bundle)) {
+            float[][] p = c.probabilities(golden.stream().map(LabeledText::text).toList());
+            for (int i = 0; i < golden.size(); i++) {
+                String got = c.labels().get(SoftmaxHead.argmax(p[i]));
+                if (!got.equals(golden.get(i).label())) {
+                    throw new IllegalStateException("Default model bundle failed golden example " + i + " (expected "
+                            + golden.get(i).label() + ", got " + got + "); the ONNX Runtime build may differ numerically"
+                            + " from the one the head was built with. Rebuild the head with ModelBuild.");
+                }
+            }
+        }
+    }
+
+    /** Figures measured by {@link #trainAndWrite}. */
+    public record TrainingSummary(Path headFile, Map<Precision, Path> bundles, double l2,
+                                  Map<Precision, EvalReport> test, Map<Precision, EvalReport> eval,
+                                  double testAgreement, double evalAgreement) {}
+
+    /**
+     * Retrains the head from a corpus and writes {@code compliance-head.json} plus both bundles into
+     * {@code outDir}. Deterministic: same corpus and encoder artifacts give the same head file.
+     *
+     * @param corpusJsonl training corpus ({@code text}, {@code label}, {@code split}); null for the committed one
+     * @param evalJsonl held-out evaluation set; null for the committed one
+     * @param out progress and reports (no example text except the chosen golden examples)
+     */
+    public static TrainingSummary trainAndWrite(Path corpusJsonl, Path evalJsonl, Path outDir, PrintStream out) {
+        List<LabeledText> corpus = corpusJsonl == null ? LabeledText.readResource(CORPUS_RESOURCE) : LabeledText.read(corpusJsonl);
+        List<LabeledText> eval = evalJsonl == null ? LabeledText.readResource(EVAL_RESOURCE) : LabeledText.read(evalJsonl);
+        String corpusSha = Sha256.of(String.join("\n", corpus.stream().map(LabeledText::toJsonLine).toList())
+                .getBytes(StandardCharsets.UTF_8));
+        out.printf(Locale.ROOT, "corpus: %d examples (sha256 %s), eval set: %d examples%n", corpus.size(), corpusSha, eval.size());
+
+        float[][] emb = ComplianceTraining.embed(corpus, Precision.FP32);
+        ComplianceTraining.Result r = ComplianceTraining.train(corpus, emb, HeadTrainer.DEFAULT_ITERATIONS);
+        r.validationMacroF1().forEach((l2, f1) -> out.printf(Locale.ROOT, "l2=%g validation macro-F1=%.4f%n", l2, f1));
+        out.printf(Locale.ROOT, "chosen l2=%g; refit on train+val%n", r.l2());
+
+        List<LabeledText> test = corpus.stream().filter(t -> "test".equals(t.split())).toList();
+        int trainVal = corpus.size() - test.size();
+        Map<Precision, float[][]> testP = new LinkedHashMap<>();
+        Map<Precision, float[][]> evalP = new LinkedHashMap<>();
+        Map<Precision, EvalReport> testR = new LinkedHashMap<>();
+        Map<Precision, EvalReport> evalR = new LinkedHashMap<>();
+        Map<String, String> info = new LinkedHashMap<>(r.head().info());
+        info.put("corpusSha256", corpusSha);
+        info.put("trainExamples", Integer.toString(trainVal));
+        try {
+            Path scratch = Files.createTempDirectory("compliance-build");
+            try {
+                for (Precision p : Precision.values()) {
+                    Path dir = scratch.resolve(p.tag());
+                    writeBundle(dir, p, r.head().with(Map.of(), List.of()), "unset");
+                    try (BundleClassifier c = BundleClassifier.open(dir)) {
+                        testP.put(p, c.probabilities(test.stream().map(LabeledText::text).toList()));
+                        evalP.put(p, c.probabilities(eval.stream().map(LabeledText::text).toList()));
+                    }
+                    testR.put(p, report(test, testP.get(p)));
+                    evalR.put(p, report(eval, evalP.get(p)));
+                    info.put("macroF1.test." + p.tag(), fmt(testR.get(p).macroF1()));
+                    info.put("macroF1.eval." + p.tag(), fmt(evalR.get(p).macroF1()));
+                }
+            } finally {
+                deleteRecursively(scratch);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        double testAgree = agreement(testP.get(Precision.INT8), testP.get(Precision.FP32));
+        double evalAgree = agreement(evalP.get(Precision.INT8), evalP.get(Precision.FP32));
+        info.put("agreement.test", fmt(testAgree));
+        info.put("agreement.eval", fmt(evalAgree));
+        List<LabeledText> golden = chooseGolden(eval, evalP.get(Precision.INT8), evalP.get(Precision.FP32));
+        SoftmaxHead head = r.head().with(info, golden);
+
+        try {
+            Files.createDirectories(outDir);
+            Path headFile = outDir.resolve("compliance-head.json");
+            String json = head.toJson();
+            Files.writeString(headFile, json);
+            String headSha = Sha256.of(json.getBytes(StandardCharsets.UTF_8));
+            Map<Precision, Path> bundles = new LinkedHashMap<>();
+            for (Precision p : Precision.values()) {
+                Path dir = outDir.resolve(BundleWriter.dirName(p));
+                writeBundle(dir, p, head, headSha);
+                verifyGolden(dir);
+                bundles.put(p, dir);
+            }
+            return new TrainingSummary(headFile, bundles, r.l2(), testR, evalR, testAgree, evalAgree);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write build output to " + outDir, e);
+        }
+    }
+
+    /** First {@link #GOLDEN_PER_LABEL} eval examples per label that both variants get right with margin. */
+    private static List<LabeledText> chooseGolden(List<LabeledText> eval, float[][] a, float[][] b) {
+        List<LabeledText> golden = new ArrayList<>();
+        for (String label : ComplianceLabels.ALL) {
+            int k = ComplianceLabels.indexOf(label);
+            int taken = 0;
+            for (int i = 0; i < eval.size() && taken < GOLDEN_PER_LABEL; i++) {
+                // a 0.6 floor keeps goldens away from the decision boundary, where int8/fp32 noise could flip them
+                if (eval.get(i).label().equals(label) && a[i][k] > 0.6f && b[i][k] > 0.6f) {
+                    golden.add(new LabeledText(eval.get(i).text(), label, null));
+                    taken++;
+                }
+            }
+        }
+        return golden;
+    }
+
+    static EvalReport report(List<LabeledText> data, float[][] probs) {
+        int[] gold = new int[data.size()];
+        int[] pred = new int[data.size()];
+        for (int i = 0; i < gold.length; i++) {
+            gold[i] = ComplianceLabels.indexOf(data.get(i).label());
+            pred[i] = SoftmaxHead.argmax(probs[i]);
+        }
+        return new EvalReport(ComplianceLabels.ALL, gold, pred);
+    }
+
+    static double agreement(float[][] a, float[][] b) {
+        int same = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (SoftmaxHead.argmax(a[i]) == SoftmaxHead.argmax(b[i])) {
+                same++;
+            }
+        }
+        return a.length == 0 ? 1 : (double) same / a.length;
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.warn("Cannot delete {}: {}", p, e.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("Cannot delete {}: {}", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.flinkslm.models.compliance;
+
+import dev.flinkslm.models.compliance.internal.BundleClassifier;
+import dev.flinkslm.models.compliance.internal.LabeledText;
+import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Logic of the {@code model eval} command: scores a labelled JSON-lines file with a bundle and prints the
+ * confusion matrix, per-label precision/recall/F1 and, as the last line, {@code macro_f1=<value>}.
+ *
+ * <pre>{@code
+ * EvalReport r = ModelEval.run(DefaultModel.bundleDirectory(Precision.INT8), Path.of("eval.jsonl"), System.out);
+ * }</pre>
+ *
+ * <p>Stateless and thread-safe. Lines whose label is not one of the bundle's labels are rejected with the line's
+ * label and the valid set, so a mismatched data file fails loudly instead of skewing the figures.
+ */
+public final class ModelEval {
+
+    private ModelEval() {}
+
+    /**
+     * Evaluates {@code bundleDir} on {@code dataJsonl} (lines {@code {"text":..,"label":..}}).
+     *
+     * @return the report that was printed
+     */
+    public static EvalReport run(Path bundleDir, Path dataJsonl, PrintStream out) {
+        List<LabeledText> data = LabeledText.read(dataJsonl);
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException(dataJsonl + " holds no examples");
+        }
+        // TODO(integrator): switch to the shared ScoringSession once it is on main; this uses the tooling scorer.
+        try (BundleClassifier c = BundleClassifier.open(bundleDir)) {
+            List<String> labels = c.labels();
+            int[] gold = new int[data.size()];
+            for (int i = 0; i < gold.length; i++) {
+                gold[i] = labels.indexOf(data.get(i).label());
+                if (gold[i] < 0) {
+                    throw new IllegalArgumentException(dataJsonl + ": example " + (i + 1) + " has label '"
+                            + data.get(i).label() + "', which the bundle does not know; its labels are " + labels);
+                }
+            }
+            long t0 = System.nanoTime();
+            float[][] p = c.probabilities(data.stream().map(LabeledText::text).toList());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            int[] pred = new int[p.length];
+            for (int i = 0; i < p.length; i++) {
+                pred[i] = SoftmaxHead.argmax(p[i]);
+            }
+            EvalReport r = new EvalReport(labels, gold, pred);
+            out.printf(Locale.ROOT, "bundle=%s data=%s examples=%d scoring_ms=%d%n", bundleDir, dataJsonl, data.size(), ms);
+            r.print(out);
+            return r;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.flinkslm.models.compliance.internal;
+
+import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.compliance.Precision;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes and checks compliance model bundles (manifest.json + model.onnx + tokenizer.json) using the shared
+ * {@link ModelManifest} format. Stateless.
+ */
+public final class BundleWriter {
+
+    public static final String ID = "compliance-minilm";
+    public static final String BASE_VERSION = "1.0.0";
+    public static final String MODEL_FILE = "model.onnx";
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private BundleWriter() {}
+
+    public static String version(Precision p) {
+        return BASE_VERSION + "-" + p.tag();
+    }
+
+    /** Directory name of a bundle, {@code <id>-<version>}. */
+    public static String dirName(Precision p) {
+        return ID + "-" + version(p);
+    }
+
+    /**
+     * Writes a bundle into {@code dir} (created if needed; existing bundle files are overwritten).
+     *
+     * @param metadata extra string metadata (precision and encoder are added here)
+     */
+    public static void write(Path dir, Precision p, byte[] fusedModel, byte[] tokenizer, SoftmaxHead head,
+                             Map<String, String> metadata) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("precision", p.tag());
+        meta.put("encoder", "all-MiniLM-L6-v2");
+        meta.putAll(metadata);
+        ModelManifest m = new ModelManifest(
+                ModelManifest.CURRENT_VERSION, ID, version(p), ModelManifest.TASK_TEXT_CLASSIFICATION,
+                "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused softmax "
+                        + "head over clear/sanctions/structuring/fraud/market_abuse. A screening aid that ranks text "
+                        + "for human review, not a decision maker.",
+                head.labels(), MODEL_FILE, TOKENIZER_FILE, MiniLmTokenizer.MAX_LENGTH,
+                new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
+                new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
+                Map.of(MODEL_FILE, Sha256.of(fusedModel), TOKENIZER_FILE, Sha256.of(tokenizer)),
+                head.golden().stream().map(g -> new ModelManifest.GoldenExample(g.text(), g.label())).toList(),
+                meta);
+        try {
+            Files.createDirectories(dir);
+            Files.write(dir.resolve(MODEL_FILE), fusedModel);
+            Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
+            m.write(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write bundle to " + dir, e);
+        }
+    }
+
+    /** Reads and validates a manifest; errors say which bundle is broken and why. */
+    public static ModelManifest readManifest(Path dir) {
+        try {
+            return ModelManifest.read(dir);
+        } catch (BundleException e) {
+            throw new IllegalArgumentException("Invalid model bundle " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * True if {@code dir} holds a complete bundle whose files match the manifest checksums and, when
+     * {@code expected} is not null, whose metadata entry {@code key} equals it (ties a cached bundle to the head
+     * it was built from).
+     */
+    public static boolean isIntact(Path dir, String key, String expected) {
+        if (!Files.isRegularFile(dir.resolve(ModelManifest.FILE_NAME))) {
+            return false;
+        }
+        try {
+            ModelManifest m = ModelManifest.read(dir);
+            if (expected != null && !expected.equals(m.metadata().get(key))) {
+                return false;
+            }
+            for (Map.Entry<String, String> e : m.sha256().entrySet()) {
+                Path f = dir.resolve(e.getKey());
+                if (!Files.isRegularFile(f) || !Sha256.of(f).equalsIgnoreCase(e.getValue())) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (BundleException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Golden examples of a manifest. */
+    public static List<LabeledText> golden(ModelManifest manifest) {
+        return manifest.golden().stream().map(g -> new LabeledText(g.text(), g.label(), null)).toList();
+    }
+}

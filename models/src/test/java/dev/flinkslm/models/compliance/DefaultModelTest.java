@@ -1,0 +1,93 @@
+package dev.flinkslm.models.compliance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.compliance.internal.BundleClassifier;
+import dev.flinkslm.models.compliance.internal.BundleWriter;
+import dev.flinkslm.models.compliance.internal.LabeledText;
+import dev.flinkslm.models.compliance.internal.Sha256;
+import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Default bundle resolution: manifest content, golden examples, caching and replacement of stale bundles. */
+class DefaultModelTest {
+
+    @TempDir
+    Path cache;
+
+    @ParameterizedTest
+    @EnumSource(Precision.class)
+    void defaultBundlePassesItsGoldenExamples(Precision p) {
+        Path dir = DefaultModel.bundleDirectory(p, cache);
+        assertThat(dir.getFileName().toString()).isEqualTo("compliance-minilm-1.0.0-" + p.tag());
+
+        ModelManifest m = BundleWriter.readManifest(dir);
+        assertThat(m.manifestVersion()).isEqualTo(1);
+        assertThat(m.id()).isEqualTo("compliance-minilm");
+        assertThat(m.version()).isEqualTo("1.0.0-" + p.tag());
+        assertThat(m.task()).isEqualTo("text-classification");
+        List<String> labels = m.labels();
+        assertThat(labels).containsExactly("clear", "sanctions", "structuring", "fraud", "market_abuse");
+        assertThat(m.maxSequenceLength()).isEqualTo(128);
+        assertThat(m.inputs().tokenTypeIds()).isEqualTo("token_type_ids");
+        assertThat(m.outputs().probabilities()).isEqualTo("probabilities");
+        assertThat(m.outputs().embedding()).isEqualTo("sentence_embedding");
+        assertThat(m.sha256()).containsEntry("model.onnx", Sha256.of(dir.resolve("model.onnx")))
+                .containsEntry("tokenizer.json", Sha256.of(dir.resolve("tokenizer.json")));
+        assertThat(m.metadata()).containsEntry("precision", p.tag()).containsKeys("macroF1", "trainedOn", "encoder");
+
+        List<LabeledText> golden = BundleWriter.golden(m);
+        assertThat(golden).extracting(LabeledText::label).containsAll(ComplianceLabels.ALL);
+        try (BundleClassifier c = BundleClassifier.open(dir)) {
+            float[][] probs = c.probabilities(golden.stream().map(LabeledText::text).toList());
+            for (int i = 0; i < golden.size(); i++) {
+                assertThat(labels.get(SoftmaxHead.argmax(probs[i]))).as("golden %d", i).isEqualTo(golden.get(i).label());
+            }
+        }
+    }
+
+    @Test
+    void reusesAnIntactBundleAndReplacesAStaleOne() throws Exception {
+        Path dir = DefaultModel.bundleDirectory(Precision.INT8, cache);
+        FileTime built = Files.getLastModifiedTime(dir.resolve("model.onnx"));
+        assertThat(DefaultModel.bundleDirectory(Precision.INT8, cache)).isEqualTo(dir);
+        assertThat(Files.getLastModifiedTime(dir.resolve("model.onnx"))).isEqualTo(built);
+
+        // a bundle whose files no longer match the manifest (e.g. a crash of an older, non-atomic writer)
+        Files.writeString(dir.resolve("tokenizer.json"), "{}");
+        Path other = cache.resolve("other");
+        Files.createDirectories(other);
+        // a fresh cache root forces a checksum check instead of the per-JVM memo
+        Files.move(dir, other.resolve(dir.getFileName()));
+        Path rebuilt = DefaultModel.bundleDirectory(Precision.INT8, other);
+        assertThat(BundleWriter.isIntact(rebuilt, null, null)).isTrue();
+        assertThat(Files.readString(rebuilt.resolve("tokenizer.json"))).isNotEqualTo("{}");
+        try (var s = Files.list(other)) {
+            assertThat(s.map(x -> x.getFileName().toString())).containsExactly(dir.getFileName().toString());
+        }
+    }
+
+    @Test
+    void cacheRootHonoursSystemProperty() {
+        String old = System.getProperty(DefaultModel.CACHE_DIR_PROPERTY);
+        try {
+            System.setProperty(DefaultModel.CACHE_DIR_PROPERTY, cache.toString());
+            assertThat(DefaultModel.cacheRoot()).isEqualTo(cache);
+        } finally {
+            if (old == null) {
+                System.clearProperty(DefaultModel.CACHE_DIR_PROPERTY);
+            } else {
+                System.setProperty(DefaultModel.CACHE_DIR_PROPERTY, old);
+            }
+        }
+    }
+}
