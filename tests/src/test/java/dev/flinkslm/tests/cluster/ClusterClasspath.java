@@ -10,6 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 
 /**
@@ -93,6 +96,25 @@ public final class ClusterClasspath {
             result.addAll(natives);
         }
         return result;
+    }
+
+    /**
+     * Writes a manifest-only jar whose {@code Class-Path} lists {@code jars} and returns it, to be
+     * the whole {@code -cp} of a Flink process. Why: ONNX Runtime 1.29.0's native initialisation
+     * (OrtEnvironment creation) crashes the JVM with SIGSEGV when the {@code java.class.path}
+     * property is longer than about 4 KB, which ~50 absolute Maven-repository paths are. A
+     * flink-dist lib/ (short paths) stays below that; so does this jar.
+     */
+    public static Path pathingJar(List<Path> jars, Path target) {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH,
+                jars.stream().map(j -> j.toUri().toString()).collect(Collectors.joining(" ")));
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(target), manifest)) {
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + target, e);
+        }
     }
 
     private static void requireComplete(List<Path> found, int expected, String what, Set<String> available) {

@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,8 +77,9 @@ public final class FlinkCluster implements AutoCloseable {
         Files.createDirectories(spec.workDir);
         this.confDir = Files.createDirectories(spec.workDir.resolve("conf"));
         this.logDir = Files.createDirectories(spec.workDir.resolve("log"));
-        this.classpath = ClusterClasspath.fromTestClasspath(spec.repoRoot, spec.nativeLibsOnClasspath).stream()
-                .map(Path::toString).collect(Collectors.joining(":"));
+        this.classpath = ClusterClasspath.pathingJar(
+                ClusterClasspath.fromTestClasspath(spec.repoRoot, spec.nativeLibsOnClasspath),
+                Files.createDirectories(spec.workDir.resolve("lib")).resolve("flink-classpath.jar")).toString();
         this.openFlags = jvmOpenFlags(spec.repoRoot);
         this.restPort = freePort();
         this.rest = new FlinkRestClient("http://" + LOOPBACK + ":" + restPort);
@@ -198,6 +198,8 @@ public final class FlinkCluster implements AutoCloseable {
         cmd.add(javaBinary());
         cmd.addAll(resourceParams(resourceCommand).jvmArgs);
         cmd.addAll(openFlags);
+        // A native crash (ORT, tokenizers, RocksDB) leaves its report next to the logs.
+        cmd.add("-XX:ErrorFile=" + logDir.resolve("hs_err_" + name + "_%p.log"));
         cmd.add("-Dlog.file=" + logFile);
         cmd.add("-Dlog4j.configurationFile=file:" + confDir.resolve("log4j.properties"));
         cmd.add("-cp");
@@ -215,6 +217,8 @@ public final class FlinkCluster implements AutoCloseable {
         Process p = pb.start();
         processes.add(p);
         LOG.info("Started {} pid {} (log {})", name, p.pid(), logFile);
+        // 137 is our own SIGKILL; anything else unexpected (134 abort, 139 segfault) needs a look at the logs.
+        p.onExit().thenAccept(done -> LOG.info("{} pid {} exited with code {}", name, done.pid(), done.exitValue()));
         return p;
     }
 
