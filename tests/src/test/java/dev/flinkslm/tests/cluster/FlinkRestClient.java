@@ -130,6 +130,16 @@ public final class FlinkRestClient {
         return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();
     }
 
+    /**
+     * Path of the job's latest completed checkpoint (retained after cancel with
+     * {@code execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION}),
+     * or {@code null} if none completed.
+     */
+    public String latestCheckpointPath(String jobId) {
+        JsonNode latest = get("/jobs/" + jobId + "/checkpoints").path("latest").path("completed");
+        return latest.isMissingNode() || latest.isNull() ? null : latest.path("external_path").asText(null);
+    }
+
     /** Number of failures recorded in the job's exception history (0 for a job that never failed). */
     public int exceptionCount(String jobId) {
         return get("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries").size();

@@ -24,11 +24,20 @@ import dev.flinkslm.tests.cluster.jobs.StandInScreenJob;
  */
 public final class JobJars {
 
+    /** Where Maven writes the deployable jar, relative to the repository root. */
+    public static final String DEPLOYABLE_PATH = "jobs/target/flink-slm.jar";
+
+    /** Where the Docker images and Kubernetes deployments put it. */
+    public static final String IMAGE_JAR_PATH = "/opt/flink/usrlib/flink-slm.jar";
+
+    /** Main class of the deployable jar. */
+    public static final String LAUNCHER = "dev.flinkslm.jobs.Launcher";
+
     private JobJars() {}
 
     /** The deployable shaded jar; fails with a hint if it was not built. */
     public static Path deployable(Path repoRoot) {
-        Path jar = repoRoot.resolve("jobs/target/flink-slm.jar");
+        Path jar = repoRoot.resolve(DEPLOYABLE_PATH);
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " does not exist: build it first (mvn -pl jobs -am package -DskipTests, "
                     + "or run the suite with mvn verify, which packages module jobs before tests)");
