@@ -88,7 +88,8 @@ public final class ClusterClasspath {
             List<Path> natives = new ArrayList<>();
             for (NativeLib lib : NativeLib.read(repoRoot)) {
                 Path jar = byArtifact.get(lib.artifactId());
-                if (jar != null) {
+                // Same version as the images get, or the harness would test something else.
+                if (jar != null && jar.getFileName().toString().equals(lib.jarName())) {
                     natives.add(jar);
                 }
             }
