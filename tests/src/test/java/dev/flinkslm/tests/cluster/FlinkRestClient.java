@@ -87,7 +87,6 @@ public final class FlinkRestClient {
             long t0 = System.nanoTime();
             JsonNode r = send(HttpRequest.newBuilder(URI.create(baseUrl + "/jars/upload"))
                     .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                    .timeout(Duration.ofMinutes(5))
                     .POST(body), 200);
             String file = r.path("filename").asText();
             String jarId = Path.of(file).getFileName().toString();
@@ -113,7 +112,6 @@ public final class FlinkRestClient {
         }
         JsonNode r = send(HttpRequest.newBuilder(URI.create(baseUrl + "/jars/" + jarId + "/run"))
                 .header("Content-Type", "application/json")
-                .timeout(Duration.ofMinutes(3))
                 .POST(HttpRequest.BodyPublishers.ofString(req.toString())), 200);
         String jobId = r.path("jobid").asText();
         LOG.info("Submitted {} from jar {} as job {} (savepoint {})", entryClass, jarId, jobId, savepointPath);
@@ -272,6 +270,7 @@ public final class FlinkRestClient {
 
     private JsonNode send(HttpRequest.Builder request, int expectedStatus) {
         try {
+            // Generous: a jar upload or a job submission (JobGraph built on the JobManager) can take a while on 2 cores.
             HttpResponse<String> r = http.send(request.timeout(Duration.ofMinutes(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != expectedStatus) {
