@@ -242,6 +242,11 @@ public final class FlinkRestClient {
                 return condition.test(last[0]);
             } catch (UncheckedIOException notUpYet) {
                 return false;
+            } catch (UnexpectedStatusException e) {
+                if (e.status() == 503) {
+                    return false; // REST is up, leader election still running
+                }
+                throw e;
             }
         }, () -> String.valueOf(last[0]));
     }
@@ -268,14 +273,28 @@ public final class FlinkRestClient {
         }
     }
 
+    /** A REST call answered with another HTTP status than expected. */
+    public static final class UnexpectedStatusException extends IllegalStateException {
+        private final int status;
+
+        UnexpectedStatusException(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
     private JsonNode send(HttpRequest.Builder request, int expectedStatus) {
         try {
             // Generous: a jar upload or a job submission (JobGraph built on the JobManager) can take a while on 2 cores.
             HttpResponse<String> r = http.send(request.timeout(Duration.ofMinutes(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != expectedStatus) {
-                throw new IllegalStateException(r.request().method() + " " + r.uri() + " returned " + r.statusCode()
-                        + ": " + r.body());
+                throw new UnexpectedStatusException(r.statusCode(), r.request().method() + " " + r.uri() + " returned "
+                        + r.statusCode() + ": " + r.body());
             }
             return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
         } catch (IOException e) {
