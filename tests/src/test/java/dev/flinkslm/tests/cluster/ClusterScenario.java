@@ -250,6 +250,8 @@ public final class ClusterScenario {
                 }
                 lap("phaseC_savepoint", t);
 
+                // Count only after everything committed has been read: a late duplicate must not slip past.
+                output.drain(STEP_TIMEOUT);
                 long produced = nextSeq.get();
                 long distinct = output.distinctIdsBelow(produced);
                 long lost = produced - distinct;
@@ -357,16 +359,18 @@ public final class ClusterScenario {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread reader;
         private final Function<String, Long> outputId;
+        private final Properties config = new Properties();
+        private final List<TopicPartition> parts;
+        private final Map<TopicPartition, Long> positions = new java.util.concurrent.ConcurrentHashMap<>();
 
         CommittedOutput(Topics topics, Function<String, Long> outputId) {
             this.outputId = outputId;
-            Properties p = new Properties();
-            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, topics.bootstrapServers());
-            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
-            List<TopicPartition> parts = consumer.partitionsFor(topics.output()).stream()
+            config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, topics.bootstrapServers());
+            config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            KafkaConsumer<String, String> consumer = newConsumer();
+            parts = consumer.partitionsFor(topics.output()).stream()
                     .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
@@ -381,11 +385,28 @@ public final class ClusterScenario {
                                 records.incrementAndGet();
                             }
                         }
+                        for (TopicPartition tp : parts) {
+                            positions.put(tp, consumer.position(tp));
+                        }
                     }
                 }
             }, "committed-output-reader");
             reader.setDaemon(true);
             reader.start();
+        }
+
+        private KafkaConsumer<String, String> newConsumer() {
+            return new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        }
+
+        /** Waits until the reader has consumed up to the current last stable offset of every partition. */
+        void drain(Duration timeout) throws InterruptedException {
+            Map<TopicPartition, Long> end;
+            try (KafkaConsumer<String, String> probe = newConsumer()) {
+                end = probe.endOffsets(parts); // with read_committed: the last stable offsets
+            }
+            FlinkRestClient.waitUntil("reader at the end of the output topic " + end, timeout,
+                    () -> end.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue()));
         }
 
         long distinctIds() {
