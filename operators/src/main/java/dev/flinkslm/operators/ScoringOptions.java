@@ -115,8 +115,15 @@ public final class ScoringOptions {
             .withDescription("DEAD_LETTER sends records that cannot be scored to the dead-letter output; FAIL fails"
                     + " the job.");
 
+    public static final ConfigOption<dev.flinkslm.operators.versions.MissingArtifactPolicy> MISSING_ARTIFACT =
+            ConfigOptions.key("slm.versions.missing-artifact")
+                    .enumType(dev.flinkslm.operators.versions.MissingArtifactPolicy.class)
+                    .defaultValue(dev.flinkslm.operators.versions.MissingArtifactPolicy.FAIL)
+                    .withDescription("When a model version referenced by restored state is gone or changed: FAIL the"
+                            + " job naming it, or FALLBACK to serving its keys with the initial model.");
+
     /** Every option above, for copying from a configuration. */
     public static final List<ConfigOption<?>> ALL = List.of(MODEL, MODEL_ROOTS, MAX_BATCH_SIZE, MAX_BATCH_TOKENS,
             MAX_WAIT, MAX_IN_FLIGHT, GROUP_BY_LENGTH, OUTPUT_MODE, PROVIDER, CUDA_DEVICE, STRICT_PROVIDER,
-            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY);
+            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY, MISSING_ARTIFACT);
 }

@@ -4,6 +4,11 @@ import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.operators.internal.ScoringOperatorFactory;
+import dev.flinkslm.operators.internal.VersionedScoringOperatorFactory;
+import dev.flinkslm.operators.versions.MissingArtifactPolicy;
+import dev.flinkslm.operators.versions.ModelAudit;
+import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.operators.versions.ShadowResult;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
@@ -13,6 +18,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.util.OutputTag;
 
@@ -51,13 +57,34 @@ public final class SlmScoring<IN> {
     private final TextExtractor<IN> text;
     private final ModelRef model;
     private final String name;
+    private final DataStream<ModelCommand> commands;
+    private final MissingArtifactPolicy missingArtifactPolicy;
 
-    private SlmScoring(ScoringConfig config, TextExtractor<IN> text, ModelRef model, String name) {
+    private SlmScoring(ScoringConfig config, TextExtractor<IN> text, ModelRef model, String name,
+            DataStream<ModelCommand> commands, MissingArtifactPolicy missingArtifactPolicy) {
         this.config = config;
         this.text = text;
         this.model = model;
         this.name = name;
+        this.commands = commands;
+        this.missingArtifactPolicy = missingArtifactPolicy;
     }
+
+    /** Type information of {@link ModelCommand} (no Kryo). */
+    public static final TypeInformation<ModelCommand> COMMAND_TYPE = commandType();
+
+    private static TypeInformation<ModelCommand> commandType() {
+        Map<String, TypeInformation<?>> fields = new HashMap<>();
+        for (String f : List.of("commandId", "action", "role", "uri", "sha256", "modelId", "version", "issuedBy")) {
+            fields.put(f, Types.STRING);
+        }
+        fields.put("keys", Types.LIST(Types.STRING));
+        fields.put("percent", Types.DOUBLE);
+        return Types.POJO(ModelCommand.class, fields);
+    }
+
+    /** Type information of {@link ModelAudit}. */
+    public static final TypeInformation<ModelAudit> AUDIT_TYPE = Types.POJO(ModelAudit.class);
 
     public static <IN> Builder<IN> builder() {
         return new Builder<>();
@@ -67,14 +94,52 @@ public final class SlmScoring<IN> {
         return config;
     }
 
-    /** Adds the scoring operator after {@code input} (keyed or not). */
+    /**
+     * Adds the scoring operator after {@code input}. Without a control stream the input may be keyed
+     * or not; with one it must be keyed (model versions are assigned per key).
+     */
     public ScoredStream<IN> apply(DataStream<IN> input) {
         OutputTag<ScoringFailure<IN>> deadLetters =
                 new OutputTag<>(name + "-dead-letters", failureType(input.getType()));
-        SingleOutputStreamOperator<Scored<IN>> results = input.transform(name, scoredType(input.getType()),
-                new ScoringOperatorFactory<>(config, text, model, deadLetters));
+        if (commands == null) {
+            SingleOutputStreamOperator<Scored<IN>> results = input.transform(name, scoredType(input.getType()),
+                    new ScoringOperatorFactory<>(config, text, model, deadLetters));
+            results.uid(name);
+            return new ScoredStream<>(results, deadLetters, null, null);
+        }
+        if (!(input instanceof KeyedStream<IN, ?> keyed)) {
+            throw new IllegalArgumentException("model versions are assigned per key: apply SlmScoring with a control"
+                    + " stream to a keyed stream (input.keyBy(...))");
+        }
+        OutputTag<ModelAudit> audit = new OutputTag<>(name + "-audit", AUDIT_TYPE);
+        OutputTag<ShadowResult<IN>> shadows = new OutputTag<>(name + "-shadow", shadowType(input.getType()));
+        // One ordered command stream: every subtask applies the same commands in the same order.
+        DataStream<ModelCommand> ordered = commands.map(c -> c, COMMAND_TYPE)
+                .setParallelism(1)
+                .name(name + "-commands")
+                .uid(name + "-commands");
+        SingleOutputStreamOperator<Scored<IN>> results = keyed.connect(ordered.broadcast())
+                .transform(name, scoredType(input.getType()), new VersionedScoringOperatorFactory<>(
+                        config, text, model, deadLetters, audit, shadows, missingArtifactPolicy));
         results.uid(name);
-        return new ScoredStream<>(results, deadLetters);
+        return new ScoredStream<>(results, deadLetters, audit, shadows);
+    }
+
+    /** Type information of {@link ShadowResult} for an element type (no Kryo). */
+    public static <IN> TypeInformation<ShadowResult<IN>> shadowType(TypeInformation<IN> elementType) {
+        Map<String, TypeInformation<?>> fields = new HashMap<>();
+        fields.put("element", elementType);
+        for (String f : List.of("servedModel", "servedLabel", "shadowModel", "shadowLabel")) {
+            fields.put(f, Types.STRING);
+        }
+        fields.put("servedScore", Types.FLOAT);
+        fields.put("shadowScore", Types.FLOAT);
+        fields.put("agree", Types.BOOLEAN);
+        fields.put("agreementRate", Types.DOUBLE);
+        fields.put("compared", Types.LONG);
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        TypeInformation<ShadowResult<IN>> type = (TypeInformation) Types.POJO(ShadowResult.class, fields);
+        return type;
     }
 
     /** Type information of {@link Scored} for an element type (no Kryo). */
@@ -118,6 +183,7 @@ public final class SlmScoring<IN> {
         private final Configuration options = new Configuration();
         private TextExtractor<IN> text;
         private String name = "slm-scoring";
+        private DataStream<ModelCommand> commands;
 
         /** Reads every {@link ScoringOptions} key that {@code configuration} sets. */
         public Builder<IN> configure(ReadableConfig configuration) {
@@ -219,6 +285,21 @@ public final class SlmScoring<IN> {
             return this;
         }
 
+        /**
+         * Model commands (deploy, canary, shadow, promote, rollback, retire) applied live. The model set
+         * with {@link #model} is the initial active version for all keys.
+         */
+        public Builder<IN> controlStream(DataStream<ModelCommand> value) {
+            this.commands = Objects.requireNonNull(value, "control stream");
+            return this;
+        }
+
+        /** What to do when a version referenced by restored state cannot be loaded (default FAIL). */
+        public Builder<IN> missingArtifactPolicy(MissingArtifactPolicy value) {
+            options.set(ScoringOptions.MISSING_ARTIFACT, value);
+            return this;
+        }
+
         /** Operator name and uid (default {@code slm-scoring}). */
         public Builder<IN> name(String value) {
             this.name = Objects.requireNonNull(value, "name");
@@ -242,7 +323,7 @@ public final class SlmScoring<IN> {
                 throw new IllegalArgumentException(ScoringOptions.MODEL.key() + " must name a bundle URI");
             }
             ModelRef ref = ModelRef.of(ModelRoots.toUri(model.trim()).toString());
-            return new SlmScoring<>(config, text, ref, name);
+            return new SlmScoring<>(config, text, ref, name, commands, options.get(ScoringOptions.MISSING_ARTIFACT));
         }
     }
 }

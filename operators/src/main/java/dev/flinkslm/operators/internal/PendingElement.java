@@ -17,6 +17,13 @@ final class PendingElement<IN> {
     ModelSlot slot;
     String variant;
 
+    /** Optional shadow version scoring the same element on the side. */
+    ModelSlot shadowSlot;
+    EncodedText shadowEncoded;
+    dev.flinkslm.models.Prediction shadowPrediction;
+    /** Parts (primary, shadow) still being scored. */
+    int partsRemaining;
+
     Scored<IN> result;
     ScoringFailure<IN> failure;
     boolean done;

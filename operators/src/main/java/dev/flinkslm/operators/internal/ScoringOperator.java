@@ -75,12 +75,12 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
 
     protected final ScoringConfig config;
     private final TextExtractor<IN> textExtractor;
-    private final ModelRef model;
+    protected final ModelRef model;
     private final OutputTag<ScoringFailure<IN>> deadLetterTag;
-    protected final transient MailboxExecutor mailbox;
+    protected transient MailboxExecutor mailbox;
 
     private transient TypeSerializer<IN> inSerializer;
-    private transient boolean keyed;
+    protected transient boolean keyed;
     private transient ListState<Tuple2<Long, StreamElement>> keyedPending;
     private transient ListState<StreamElement> operatorPending;
     private transient Set<Object> keysWrittenAtLastSnapshot;
@@ -88,7 +88,7 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
 
     private transient ExecutorService executor;
     protected transient BundleLoader loader;
-    private transient ModelSlot fixedSlot;
+    protected transient ModelSlot fixedSlot;
     private transient OutputQueue<IN> queue;
     private transient Map<BatchKey, Batch<IN>> openBatches;
     private transient Deque<Batch<IN>> readyBatches;
@@ -97,8 +97,8 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     private transient long nextBatchId;
     private transient int capacity;
     protected transient ScoringMetrics metrics;
-    private transient volatile String providerName;
-    private transient volatile String modelVersionName;
+    protected transient volatile String providerName;
+    protected transient volatile String modelVersionName;
 
     public ScoringOperator(StreamOperatorParameters<Scored<IN>> parameters, ScoringConfig config,
             TextExtractor<IN> textExtractor, ModelRef model, OutputTag<ScoringFailure<IN>> deadLetterTag) {
@@ -108,6 +108,21 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
         this.model = model;
         this.deadLetterTag = deadLetterTag;
         this.mailbox = parameters.getMailboxExecutor();
+    }
+
+    /** For {@code SimpleOperatorFactory} and test harnesses; the mailbox arrives via {@link #setMailboxExecutor}. */
+    public ScoringOperator(ScoringConfig config, TextExtractor<IN> textExtractor, ModelRef model,
+            OutputTag<ScoringFailure<IN>> deadLetterTag) {
+        this.config = config;
+        this.textExtractor = textExtractor;
+        this.model = model;
+        this.deadLetterTag = deadLetterTag;
+    }
+
+    @Override
+    public void setMailboxExecutor(MailboxExecutor mailboxExecutor) {
+        super.setMailboxExecutor(mailboxExecutor);
+        this.mailbox = mailboxExecutor;
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -154,6 +169,10 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     @Override
     public void open() throws Exception {
         super.open();
+        if (mailbox == null) {
+            // Created without operator parameters and without setMailboxExecutor (test harnesses).
+            mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
+        }
         AtomicInteger threadIds = new AtomicInteger();
         String taskName = getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
         executor = Executors.newFixedThreadPool(config.maxInFlight(), runnable -> {
@@ -296,7 +315,11 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     // ------------------------------------------------------------------ batching
 
     /** Routing decision for one element: the version that scores it and in which role. */
-    protected record Route(ModelSlot slot, String variant) {}
+    protected record Route(ModelSlot slot, String variant, ModelSlot shadow) {
+        Route(ModelSlot slot, String variant) {
+            this(slot, variant, null);
+        }
+    }
 
     /** Chooses the model version for an element. Task thread, key context set. Null: no model. */
     protected Route route(PendingElement<IN> element) throws Exception {
@@ -339,21 +362,45 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             fail(element, ScoringFailure.TOKENIZATION_FAILED, e.getMessage(), route.slot().name, 0);
             return;
         }
-        addToBatch(element);
+        element.partsRemaining = 1;
+        if (route.shadow() != null && route.shadow() != route.slot()) {
+            try {
+                element.shadowEncoded = route.shadow().session().encode(text);
+                element.shadowSlot = route.shadow();
+                element.partsRemaining = 2;
+            } catch (IllegalArgumentException e) {
+                LOG.debug("Shadow version {} cannot tokenize an element; no shadow result", route.shadow().name);
+            }
+        }
+        addToBatch(new Part<>(element, false));
+        if (element.shadowSlot != null) {
+            addToBatch(new Part<>(element, true));
+        }
+    }
+
+    /** One scoring job of an element: its primary version, or its shadow version. */
+    record Part<IN>(PendingElement<IN> element, boolean shadow) {
+        ModelSlot slot() {
+            return shadow ? element.shadowSlot : element.slot;
+        }
+
+        EncodedText encoded() {
+            return shadow ? element.shadowEncoded : element.encoded;
+        }
     }
 
     private record BatchKey(ModelSlot slot, int bucket) {}
 
-    private void addToBatch(PendingElement<IN> element) throws Exception {
-        int length = element.encoded.length();
-        BatchKey key = new BatchKey(element.slot, config.groupByLength() ? 32 - Integer.numberOfLeadingZeros(length) : 0);
+    private void addToBatch(Part<IN> element) throws Exception {
+        int length = element.encoded().length();
+        BatchKey key = new BatchKey(element.slot(), config.groupByLength() ? 32 - Integer.numberOfLeadingZeros(length) : 0);
         Batch<IN> batch = openBatches.get(key);
         if (batch != null && (long) (batch.elements.size() + 1) * Math.max(batch.maxLength, length) > config.maxBatchTokens()) {
             flush(batch);
             batch = null;
         }
         if (batch == null) {
-            batch = new Batch<>(nextBatchId++, key, element.slot);
+            batch = new Batch<>(nextBatchId++, key, element.slot());
             openBatches.put(key, batch);
             Batch<IN> opened = batch;
             long due = getProcessingTimeService().getCurrentProcessingTime() + config.maxWait().toMillis();
@@ -400,8 +447,8 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     private void run(Batch<IN> batch) {
         int attempt = ++batch.attempts;
         List<EncodedText> inputs = new ArrayList<>(batch.elements.size());
-        for (PendingElement<IN> e : batch.elements) {
-            inputs.add(e.encoded);
+        for (Part<IN> e : batch.elements) {
+            inputs.add(e.encoded());
         }
         long timeoutAt = getProcessingTimeService().getCurrentProcessingTime() + config.inferenceTimeout().toMillis();
         batch.timeoutTimer = schedule(timeoutAt, t -> onResult(batch, attempt, null,
@@ -445,8 +492,14 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             long queueWaitBase = batch.submittedNanos;
             metrics.inferenceMs.update(TimeUnit.NANOSECONDS.toMillis(nanos));
             for (int i = 0; i < batch.elements.size(); i++) {
-                PendingElement<IN> e = batch.elements.get(i);
+                Part<IN> part = batch.elements.get(i);
+                PendingElement<IN> e = part.element();
                 Prediction p = predictions.get(i);
+                if (part.shadow()) {
+                    e.shadowPrediction = p;
+                    partDone(e);
+                    continue;
+                }
                 Scored<IN> scored = new Scored<>();
                 scored.element = e.record.getValue();
                 scored.label = p.label();
@@ -462,8 +515,7 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
                 scored.batchSize = batch.elements.size();
                 metrics.queueWaitMs.update(scored.queueWaitMicros / 1000);
                 e.result = scored;
-                onScored(e);
-                queue.completed(e);
+                partDone(e);
             }
             submitReady();
             return;
@@ -496,15 +548,21 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             for (int i = batch.elements.size() - 1; i >= 0; i--) {
                 Batch<IN> single = new Batch<>(nextBatchId++, batch.key, batch.slot);
                 single.elements.add(batch.elements.get(i));
-                single.maxLength = batch.elements.get(i).encoded.length();
+                single.maxLength = batch.elements.get(i).encoded().length();
                 single.isolating = true;
                 single.attempts = config.maxRetries();
                 readyBatches.addFirst(single);
             }
         } else {
-            for (PendingElement<IN> e : batch.elements) {
-                fail(e, reason, error.getClass().getSimpleName() + ": " + error.getMessage(), batch.slot.name,
-                        batch.attempts);
+            for (Part<IN> part : batch.elements) {
+                if (part.shadow()) {
+                    // A failing shadow never affects the served result.
+                    part.element().shadowSlot = null;
+                    partDone(part.element());
+                } else if (part.element().failure == null) {
+                    failPart(part.element(), reason,
+                            error.getClass().getSimpleName() + ": " + error.getMessage(), batch.slot.name, batch.attempts);
+                }
             }
         }
         submitReady();
@@ -522,6 +580,22 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
             LOG.debug("Timer service is shut down; continuing without a timer", terminated);
             return null;
         }
+    }
+
+    private void partDone(PendingElement<IN> e) throws Exception {
+        if (--e.partsRemaining == 0) {
+            if (e.result != null) {
+                onScored(e);
+            }
+            queue.completed(e);
+        }
+    }
+
+    private void failPart(PendingElement<IN> e, String reason, String message, String modelName, int attempts)
+            throws Exception {
+        e.failure = new ScoringFailure<>(e.record.getValue(), reason, message, modelName, attempts);
+        e.result = null;
+        partDone(e);
     }
 
     /** Hook for subclasses: an element was scored (before it is emitted). */
@@ -552,10 +626,14 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
         return queue.size();
     }
 
+    /** Hook for subclasses: called on the task thread just before an element leaves the operator. */
+    protected void beforeEmit(PendingElement<IN> element) {}
+
     /** Emits completed elements on the task thread. */
     private final class Emitter implements OutputQueue.Emitter<IN> {
         @Override
         public void emit(PendingElement<IN> element) {
+            beforeEmit(element);
             if (element.result != null) {
                 output.collect(element.record.replace(element.result));
                 metrics.recordsOut.inc();
@@ -583,7 +661,7 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
         final long id;
         final BatchKey key;
         final ModelSlot slot;
-        final List<PendingElement<IN>> elements = new ArrayList<>();
+        final List<Part<IN>> elements = new ArrayList<>();
         int maxLength;
         int attempts;
         boolean finished;

@@ -1,0 +1,46 @@
+package dev.flinkslm.connectors;
+
+/**
+ * Machine-readable reason why a record was dead-lettered. Stable names: consumers of the
+ * dead-letter topic may switch on them.
+ *
+ * <p>Threading: immutable.
+ */
+public enum DeadLetterReason {
+    /** No bytes, only whitespace, or a Kafka tombstone. */
+    EMPTY_RECORD,
+    /** Larger than the configured maximum event size; rejected before parsing. */
+    OVERSIZE_RECORD,
+    /** Not JSON (syntax error, invalid UTF-8, trailing content, duplicate field). */
+    INVALID_JSON,
+    /** JSON that ends before the document is complete. */
+    TRUNCATED_JSON,
+    /** Valid JSON whose top level is not an object. */
+    NOT_AN_OBJECT,
+    /** Nested deeper than the configured limit. */
+    TOO_DEEPLY_NESTED,
+    /** Another parser limit was exceeded (number or name length). */
+    LIMIT_EXCEEDED,
+    /** A required field is absent or null. */
+    MISSING_FIELD,
+    /** A required string field is empty or blank. */
+    EMPTY_FIELD,
+    /** A field has the wrong JSON type (no coercion: {@code "amount":"12"} is rejected). */
+    WRONG_TYPE,
+    /** A string field is longer than allowed. */
+    FIELD_TOO_LONG,
+    /** NaN, Infinity or an out-of-range number. */
+    NON_FINITE_NUMBER,
+    /** eventTime is neither an ISO-8601 instant nor epoch milliseconds in range. */
+    INVALID_TIME,
+    /** kind is not a well-formed name. */
+    INVALID_KIND,
+    /** currency is not an ISO 4217 code. */
+    INVALID_CURRENCY,
+    /** country is not an ISO 3166 alpha-2 code. */
+    INVALID_COUNTRY,
+    /** A later stage (for example scoring) could not process a valid event. */
+    PROCESSING_FAILED,
+    /** A bug: the parser hit an unexpected error. The record is kept so it can be replayed. */
+    INTERNAL_ERROR
+}

@@ -1,0 +1,47 @@
+package dev.flinkslm.connectors;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * The kind of a {@link FinancialEvent}.
+ *
+ * <p>Input is matched case-insensitively and stored upper-case. Any other well-formed name
+ * (letters, digits and underscores, starting with a letter, at most 32 characters, for example
+ * {@code "card_authorisation"}) is accepted into the {@link #OTHER} bucket, so that a producer
+ * adding a new kind does not dead-letter its records; malformed names are rejected with
+ * {@link DeadLetterReason#INVALID_KIND}.
+ *
+ * <p>Threading: immutable.
+ */
+public enum EventKind {
+    /** A payment or transfer with a remittance narrative. */
+    PAYMENT,
+    /** A trade or order, usually with trader commentary. */
+    TRADE,
+    /** A free-text message: customer chat, trader chat, e-mail. */
+    MESSAGE,
+    /** Any other well-formed kind. */
+    OTHER;
+
+    private static final Pattern WELL_FORMED = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,31}");
+
+    /**
+     * Maps a kind name to its enum constant.
+     *
+     * @return the kind, {@link #OTHER} for an unknown well-formed name, or null when the name is
+     *     malformed
+     */
+    public static EventKind fromName(String name) {
+        if (name == null || !WELL_FORMED.matcher(name).matches()) {
+            return null;
+        }
+        String upper = name.toUpperCase(Locale.ROOT);
+        for (EventKind kind : values()) {
+            if (kind.name().equals(upper)) {
+                return kind;
+            }
+        }
+        return OTHER;
+    }
+}

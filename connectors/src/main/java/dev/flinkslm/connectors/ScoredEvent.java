@@ -1,0 +1,173 @@
+package dev.flinkslm.connectors;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The result of scoring one {@link FinancialEvent}: the winning label, its probability, every
+ * label's probability in model output order, which model produced it, and timings.
+ *
+ * <p>JSON form ({@link JsonSchemas#scoredEvents()}):
+ *
+ * <pre>{@code
+ * {"eventId":"e-1","accountId":"ACC-104","eventTime":"2026-03-01T09:30:00Z","kind":"PAYMENT",
+ *  "label":"structuring","score":0.81,
+ *  "labelScores":{"clear":0.1,"sanctions":0.02,"structuring":0.81,"fraud":0.05,"market_abuse":0.02},
+ *  "modelId":"compliance-minilm","modelVersion":"3","variant":"active",
+ *  "queueWaitMs":4,"inferenceMs":11,"scoredAt":"2026-03-01T09:30:00.020Z"}
+ * }</pre>
+ *
+ * <pre>{@code
+ * ScoredEvent s = ScoredEvent.of(event, new String[] {"clear", "fraud"}, new double[] {0.2, 0.8},
+ *         "compliance-minilm", "3", "active", 4, 11, System.currentTimeMillis());
+ * }</pre>
+ *
+ * <p>Label scores are stored as two parallel arrays ({@link #labels}, {@link #probabilities}) so
+ * that Flink serializes them with built-in array serializers and their order survives; use
+ * {@link #labelScores()} for a map view. A Flink POJO.
+ *
+ * <p>Threading: a mutable value object, confined to one thread at a time.
+ */
+public class ScoredEvent implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Variant name of results of the active model version. */
+    public static final String VARIANT_ACTIVE = "active";
+    /** Variant name of results of a canary model version. */
+    public static final String VARIANT_CANARY = "canary";
+
+    public String eventId;
+    public String accountId;
+    /** Epoch milliseconds. */
+    public long eventTime;
+    /** Upper-case kind name, e.g. PAYMENT. */
+    public String kind;
+    /** The label with the highest probability. */
+    public String label;
+    /** Probability of {@link #label}. */
+    public double score;
+    /** Label names in model output order. */
+    public String[] labels;
+    /** Probabilities, parallel to {@link #labels}. */
+    public double[] probabilities;
+    public String modelId;
+    public String modelVersion;
+    /** e.g. {@link #VARIANT_ACTIVE} or {@link #VARIANT_CANARY}. */
+    public String variant;
+    /** Time the event waited for a batch, ms. */
+    public long queueWaitMs;
+    /** Time of the model run of the event's batch, ms. */
+    public long inferenceMs;
+    /** Epoch milliseconds. */
+    public long scoredAt;
+
+    public ScoredEvent() {}
+
+    /**
+     * Builds a result for {@code event}; {@link #label} and {@link #score} are the arg-max of
+     * {@code probabilities}.
+     *
+     * @throws IllegalArgumentException if the arrays are empty or of different lengths
+     */
+    public static ScoredEvent of(
+            FinancialEvent event,
+            String[] labels,
+            double[] probabilities,
+            String modelId,
+            String modelVersion,
+            String variant,
+            long queueWaitMs,
+            long inferenceMs,
+            long scoredAt) {
+        if (labels == null || probabilities == null || labels.length == 0 || labels.length != probabilities.length) {
+            throw new IllegalArgumentException("labels and probabilities must be non-empty and of equal length, got "
+                    + (labels == null ? "null" : labels.length) + " labels and "
+                    + (probabilities == null ? "null" : probabilities.length) + " probabilities");
+        }
+        ScoredEvent s = new ScoredEvent();
+        s.eventId = event.eventId;
+        s.accountId = event.accountId;
+        s.eventTime = event.eventTime;
+        s.kind = event.kindName != null ? event.kindName : (event.kind == null ? null : event.kind.name());
+        s.labels = labels.clone();
+        s.probabilities = probabilities.clone();
+        int best = 0;
+        for (int i = 1; i < probabilities.length; i++) {
+            if (probabilities[i] > probabilities[best]) {
+                best = i;
+            }
+        }
+        s.label = labels[best];
+        s.score = probabilities[best];
+        s.modelId = modelId;
+        s.modelVersion = modelVersion;
+        s.variant = variant;
+        s.queueWaitMs = queueWaitMs;
+        s.inferenceMs = inferenceMs;
+        s.scoredAt = scoredAt;
+        return s;
+    }
+
+    /** Label to probability in model output order (a fresh copy). */
+    public Map<String, Double> labelScores() {
+        Map<String, Double> map = new LinkedHashMap<>();
+        if (labels != null && probabilities != null) {
+            for (int i = 0; i < Math.min(labels.length, probabilities.length); i++) {
+                map.put(labels[i], probabilities[i]);
+            }
+        }
+        return map;
+    }
+
+    /** Probability of {@code label}, or NaN if the model has no such label. */
+    public double probabilityOf(String label) {
+        if (labels != null) {
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i].equals(label)) {
+                    return probabilities[i];
+                }
+            }
+        }
+        return Double.NaN;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ScoredEvent)) {
+            return false;
+        }
+        ScoredEvent that = (ScoredEvent) o;
+        return eventTime == that.eventTime
+                && Double.compare(score, that.score) == 0
+                && queueWaitMs == that.queueWaitMs
+                && inferenceMs == that.inferenceMs
+                && scoredAt == that.scoredAt
+                && Objects.equals(eventId, that.eventId)
+                && Objects.equals(accountId, that.accountId)
+                && Objects.equals(kind, that.kind)
+                && Objects.equals(label, that.label)
+                && Arrays.equals(labels, that.labels)
+                && Arrays.equals(probabilities, that.probabilities)
+                && Objects.equals(modelId, that.modelId)
+                && Objects.equals(modelVersion, that.modelVersion)
+                && Objects.equals(variant, that.variant);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(eventId, modelId, modelVersion, label);
+    }
+
+    @Override
+    public String toString() {
+        return "ScoredEvent{eventId=" + eventId + ", label=" + label + ", score=" + score
+                + ", model=" + modelId + "@" + modelVersion + " (" + variant + ")}";
+    }
+}

@@ -1,0 +1,111 @@
+package dev.flinkslm.connectors.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flinkslm.connectors.Alert;
+import dev.flinkslm.connectors.DeadLetter;
+import dev.flinkslm.connectors.FinancialEvent;
+import dev.flinkslm.connectors.ScoredEvent;
+import dev.flinkslm.connectors.SourcePosition;
+import java.time.Instant;
+import java.util.Base64;
+import org.apache.flink.annotation.Internal;
+
+/**
+ * Explicit JSON layouts of the flink-slm records. Written by hand rather than by bean
+ * introspection so that the wire format does not change when a POJO gains a helper method.
+ *
+ * <p>Threading: stateless; the shared mapper is thread-safe.
+ */
+@Internal
+public final class JsonWriters {
+
+    /** Thread-safe once configured; only used to create nodes and write them. */
+    public static final ObjectMapper MAPPER = JsonMapper.builder().build();
+
+    private JsonWriters() {}
+
+    public static String iso(long epochMillis) {
+        return Instant.ofEpochMilli(epochMillis).toString();
+    }
+
+    public static ObjectNode financialEvent(FinancialEvent e) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("eventId", e.eventId);
+        n.put("accountId", e.accountId);
+        n.put("eventTime", iso(e.eventTime));
+        n.put("kind", e.kindName != null ? e.kindName : e.kind == null ? null : e.kind.name());
+        if (e.amount != null) {
+            n.put("amount", e.amount);
+        }
+        putIfNotNull(n, "currency", e.currency);
+        putIfNotNull(n, "counterparty", e.counterparty);
+        putIfNotNull(n, "country", e.country);
+        n.put("text", e.text);
+        return n;
+    }
+
+    public static ObjectNode scoredEvent(ScoredEvent s) {
+        ObjectNode n = MAPPER.createObjectNode();
+        writeScored(n, s);
+        return n;
+    }
+
+    public static ObjectNode alert(Alert a) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("alertId", a.alertId());
+        writeScored(n, a.scored);
+        n.put("threshold", a.threshold);
+        n.put("raisedAt", iso(a.raisedAt));
+        return n;
+    }
+
+    public static ObjectNode deadLetter(DeadLetter d) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("reason", d.reason == null ? null : d.reason.name());
+        n.put("message", d.message);
+        ObjectNode src = n.putObject("source");
+        SourcePosition p = d.source;
+        if (p != null) {
+            src.put("system", p.system);
+            src.put("name", p.name);
+            if (p.partition >= 0) {
+                src.put("partition", p.partition);
+            }
+            src.put(SourcePosition.FILE.equals(p.system) ? "line" : "offset", p.offset);
+        }
+        n.put("deadLetteredAt", iso(d.deadLetteredAt));
+        n.put("payloadSize", d.payloadSize);
+        n.put("payloadTruncated", d.isPayloadTruncated());
+        n.put("payloadBase64", d.payload == null ? null : Base64.getEncoder().encodeToString(d.payload));
+        return n;
+    }
+
+    private static void writeScored(ObjectNode n, ScoredEvent s) {
+        n.put("eventId", s.eventId);
+        n.put("accountId", s.accountId);
+        n.put("eventTime", iso(s.eventTime));
+        n.put("kind", s.kind);
+        n.put("label", s.label);
+        n.put("score", s.score);
+        ObjectNode scores = n.putObject("labelScores");
+        if (s.labels != null && s.probabilities != null) {
+            for (int i = 0; i < Math.min(s.labels.length, s.probabilities.length); i++) {
+                scores.put(s.labels[i], s.probabilities[i]);
+            }
+        }
+        n.put("modelId", s.modelId);
+        n.put("modelVersion", s.modelVersion);
+        n.put("variant", s.variant);
+        n.put("queueWaitMs", s.queueWaitMs);
+        n.put("inferenceMs", s.inferenceMs);
+        n.put("scoredAt", iso(s.scoredAt));
+    }
+
+    private static void putIfNotNull(ObjectNode n, String field, String value) {
+        if (value != null) {
+            n.put(field, value);
+        }
+    }
+}

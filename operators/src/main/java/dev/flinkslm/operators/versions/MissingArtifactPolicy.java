@@ -1,0 +1,9 @@
+package dev.flinkslm.operators.versions;
+
+/** What to do when a model version referenced by restored state can no longer be loaded. */
+public enum MissingArtifactPolicy {
+    /** Fail the job with an error naming the version and its URI (default). */
+    FAIL,
+    /** Log, audit, and serve the keys assigned to it with the job's initial model. */
+    FALLBACK
+}

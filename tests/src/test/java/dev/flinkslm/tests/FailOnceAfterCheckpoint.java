@@ -1,0 +1,49 @@
+package dev.flinkslm.tests;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+
+/**
+ * Identity map that fails exactly once, after a checkpoint has completed and 20 more records went
+ * through: those records are in an uncommitted transaction (or in-progress file) that must be
+ * discarded and replayed. Until the failure it slows records down (5 ms each) so that the first
+ * attempt spans several checkpoints even for small inputs.
+ *
+ * <p>Coordinated through static flags because the MiniCluster runs in the test JVM: call
+ * {@link #reset()} before each job. Not for parallel test execution.
+ */
+public final class FailOnceAfterCheckpoint<T> extends RichMapFunction<T, T> implements CheckpointListener {
+
+    private static final long serialVersionUID = 1L;
+    private static final AtomicBoolean CHECKPOINT_COMPLETED = new AtomicBoolean();
+    private static final AtomicBoolean FAILED = new AtomicBoolean();
+
+    private int sinceCheckpoint;
+
+    public static void reset() {
+        CHECKPOINT_COMPLETED.set(false);
+        FAILED.set(false);
+    }
+
+    /** True once the failure has been thrown. */
+    public static boolean failed() {
+        return FAILED.get();
+    }
+
+    @Override
+    public T map(T value) throws Exception {
+        if (!FAILED.get()) {
+            Thread.sleep(5);
+            if (CHECKPOINT_COMPLETED.get() && ++sinceCheckpoint >= 20 && FAILED.compareAndSet(false, true)) {
+                throw new RuntimeException("injected failure after a completed checkpoint");
+            }
+        }
+        return value;
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        CHECKPOINT_COMPLETED.set(true);
+    }
+}

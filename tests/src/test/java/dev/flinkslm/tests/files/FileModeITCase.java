@@ -1,0 +1,187 @@
+package dev.flinkslm.tests.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flinkslm.connectors.AlertPolicy;
+import dev.flinkslm.connectors.DeadLetterReason;
+import dev.flinkslm.connectors.EventFileSource;
+import dev.flinkslm.connectors.EventParser;
+import dev.flinkslm.connectors.EventParsing;
+import dev.flinkslm.connectors.FileResultSink;
+import dev.flinkslm.connectors.FinancialEvent;
+import dev.flinkslm.connectors.JsonSchemas;
+import dev.flinkslm.connectors.RawEvent;
+import dev.flinkslm.connectors.ScoredEvent;
+import dev.flinkslm.connectors.SyntheticEventGenerator;
+import dev.flinkslm.tests.FailOnceAfterCheckpoint;
+import dev.flinkslm.tests.StandInScoring;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * JSON-lines file in, file sinks out: every good line scored once, alerts as the policy says,
+ * every bad line dead-lettered with its line number and reason, all files finalised at the end
+ * of the bounded run, also across an injected failure and restore.
+ */
+class FileModeITCase {
+
+    private static final int GOOD = 300;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .build());
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void boundedRunWithoutCheckpointingFinalisesAllOutputs() throws Exception {
+        runAndCheck(false);
+    }
+
+    @Test
+    void failureAndRestoreKeepOutputsExactAndLineNumbersRight() throws Exception {
+        runAndCheck(true);
+    }
+
+    private void runAndCheck(boolean withFailure) throws Exception {
+        Path input = tmp.resolve("events.jsonl");
+        Path out = tmp.resolve("out");
+        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(11).suspiciousShare(0.2).build();
+
+        // Good events with bad lines, blank lines and CRLF line ends mixed in; remember bad line numbers.
+        List<String> lines = new ArrayList<>();
+        Map<Long, DeadLetterReason> badLines = new LinkedHashMap<>();
+        List<String> goodIds = new ArrayList<>();
+        for (int i = 0; i < GOOD; i++) {
+            FinancialEvent e = generator.generate(i);
+            goodIds.add(e.eventId);
+            String json = JsonSchemas.toJson(JsonSchemas.financialEvents(), e);
+            lines.add(i % 7 == 0 ? json + "\r" : json);
+            if (i % 50 == 10) {
+                lines.add("");
+            }
+            if (i % 60 == 20) {
+                lines.add("{\"eventId\":\"bad-" + i + "\",\"accountId\":\"A\",\"kind\":\"PAYMENT\"");
+                badLines.put((long) lines.size(), DeadLetterReason.TRUNCATED_JSON);
+                lines.add("{\"eventId\":\"bad2-" + i + "\",\"kind\":\"TRADE\",\"text\":\"no account\"}");
+                badLines.put((long) lines.size(), DeadLetterReason.MISSING_FIELD);
+            }
+        }
+        lines.add("{\"eventId\":\"big\",\"accountId\":\"A\",\"kind\":\"MESSAGE\",\"text\":\"" + "z".repeat(10_000) + "\"}");
+        badLines.put((long) lines.size(), DeadLetterReason.OVERSIZE_RECORD);
+        lines.add("{\"eventId\":\"cur\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"t\",\"currency\":\"ABC\"}");
+        badLines.put((long) lines.size(), DeadLetterReason.INVALID_CURRENCY);
+        Files.writeString(input, String.join("\n", lines), StandardCharsets.UTF_8); // no final newline on purpose
+
+        FailOnceAfterCheckpoint.reset();
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        if (withFailure) {
+            env.enableCheckpointing(100);
+        }
+        long maxBytes = 4096;
+        DataStream<RawEvent> raw = env.fromSource(
+                EventFileSource.builder().path(input.toString()).maxEventBytes(maxBytes).build(),
+                WatermarkStrategy.noWatermarks(), "events-file");
+        SingleOutputStreamOperator<FinancialEvent> events =
+                EventParsing.parse(raw, EventParser.builder().maxEventBytes(maxBytes).build());
+        DataStream<FinancialEvent> maybeFailing = withFailure
+                ? events.map(new FailOnceAfterCheckpoint<FinancialEvent>()).name("fail-once")
+                : events;
+        DataStream<ScoredEvent> scored = maybeFailing.map(new StandInScoring()).name("stand-in-scoring");
+        AlertPolicy policy = AlertPolicy.builder().defaultThreshold(0.5).threshold("fraud", 0.9).build();
+        String dir = out.toString();
+        scored.sinkTo(FileResultSink.scoredEvents(dir).build());
+        scored.flatMap(policy.asFunction()).name("alerts").sinkTo(FileResultSink.alerts(dir).build());
+        events.getSideOutput(EventParsing.DEAD_LETTERS).sinkTo(FileResultSink.deadLetters(dir).build());
+
+        env.execute("file-mode-it");
+
+        if (withFailure) {
+            assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
+        }
+        assertThat(hiddenFiles(out)).as("in-progress or pending files left behind").isEmpty();
+
+        List<JsonNode> scoredOut = readLines(out.resolve(FileResultSink.SCORED_DIR));
+        assertThat(scoredOut).extracting(n -> n.get("eventId").asText())
+                .doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(goodIds);
+
+        List<String> expectedAlerts = goodIds.stream()
+                .filter(id -> !StandInScoring.labelOf(id).equals("clear") && !StandInScoring.labelOf(id).equals("fraud"))
+                .collect(Collectors.toList());
+        List<JsonNode> alertsOut = readLines(out.resolve(FileResultSink.ALERTS_DIR));
+        assertThat(alertsOut).extracting(n -> n.get("eventId").asText())
+                .doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(expectedAlerts);
+        assertThat(alertsOut).allSatisfy(n -> {
+            assertThat(n.get("alertId").asText()).isEqualTo(n.get("eventId").asText() + ":" + n.get("label").asText());
+            assertThat(n.get("threshold").asDouble()).isEqualTo(0.5);
+        });
+
+        List<JsonNode> deadOut = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
+        Map<Long, DeadLetterReason> deadByLine = new LinkedHashMap<>();
+        for (JsonNode n : deadOut) {
+            assertThat(n.get("source").get("system").asText()).isEqualTo("file");
+            assertThat(n.get("source").get("name").asText()).endsWith("events.jsonl");
+            DeadLetterReason previous = deadByLine.put(n.get("source").get("line").asLong(),
+                    DeadLetterReason.valueOf(n.get("reason").asText()));
+            assertThat(previous).as("line dead-lettered twice").isNull();
+        }
+        assertThat(deadByLine).isEqualTo(badLines);
+        JsonNode oversize = deadOut.stream().filter(n -> n.get("reason").asText().equals("OVERSIZE_RECORD")).findFirst().orElseThrow();
+        assertThat(oversize.get("payloadSize").asLong()).isGreaterThan(10_000);
+        assertThat(scoredOut.size() + deadOut.size()).as("non-blank lines = outputs + dead letters")
+                .isEqualTo(lines.stream().filter(l -> !l.isBlank()).count());
+    }
+
+    private static List<Path> hiddenFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().startsWith(".")).collect(Collectors.toList());
+        }
+    }
+
+    private static List<JsonNode> readLines(Path dir) throws IOException {
+        List<JsonNode> nodes = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
+                assertThat(p.getFileName().toString()).endsWith(FileResultSink.SUFFIX);
+                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                    nodes.add(JSON.readTree(line));
+                }
+            }
+        }
+        return nodes;
+    }
+}
