@@ -1,22 +1,18 @@
 package dev.flinkslm.jobs;
 
 import java.io.File;
-import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Entry point of {@code flink-slm.jar}.
  *
  * <p>On a Flink cluster the Flink runtime is on the classpath and the command line runs directly.
  * Run with {@code java -jar}, the runtime is missing from the (deployable, Flink-free) jar; the
- * launcher then adds the Flink jars that the build copied to {@code lib/} next to the jar and runs
- * the command line in an embedded cluster.
+ * launcher then runs the command line in a child JVM whose class path adds the Flink jars that the
+ * build copied to {@code lib/} next to the jar, and the job runs on an embedded cluster.
  */
 public final class Launcher {
 
@@ -38,21 +34,44 @@ public final class Launcher {
                     + " or submit the jar to a Flink cluster with 'flink run'.");
             System.exit(2);
         }
-        List<URL> urls = new ArrayList<>();
-        urls.add(jar.toUri().toURL());
-        try (Stream<Path> jars = Files.list(lib)) {
-            for (Path p : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
-                urls.add(p.toUri().toURL());
+        // A child JVM with the runtime on its class path: Flink's local cluster resolves user classes
+        // through the system class loader, so the runtime cannot live in a nested class loader.
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(JAVA_17_FLAGS));
+        String log4j = System.getProperty("log4j.configurationFile");
+        command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
+        command.add("-cp");
+        command.add(jar + File.pathSeparator + lib.resolve("*"));
+        command.add(CLI);
+        command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).inheritIO().start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (child.isAlive()) {
+                child.destroy(); // lets the child print its summary on Ctrl-C
+                try {
+                    child.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
-        }
-        if (System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
-            System.setProperty("log4j.configurationFile", "flink-slm-log4j2.properties");
-        }
-        ClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
-        Thread.currentThread().setContextClassLoader(loader);
-        Method main = loader.loadClass(CLI).getMethod("main", String[].class);
-        main.invoke(null, (Object) args);
+        }));
+        System.exit(child.waitFor());
     }
+
+    /** The module flags Flink needs on Java 17 (the jar manifest grants them only in {@code -jar} mode). */
+    private static final String[] JAVA_17_FLAGS = {
+        "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+        "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.text=ALL-UNNAMED",
+        "--add-opens=java.base/java.time=ALL-UNNAMED", "--add-opens=java.sql/java.sql=ALL-UNNAMED",
+        "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.management/sun.management=ALL-UNNAMED",
+        "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+        "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
+    };
 
     private static boolean isPresent(String className, ClassLoader loader) {
         try {
