@@ -117,22 +117,23 @@ public final class DefaultModel {
                 SoftmaxHead head = SoftmaxHead.fromJson(new String(headJson, StandardCharsets.UTF_8));
                 writeBundle(tmp, precision, head, headSha);
                 verifyGolden(tmp);
-                publish(tmp, target, headSha);
+                boolean won = publish(tmp, target, headSha);
+                LOG.info("Built default model bundle {} in {} ms{}", target, (System.nanoTime() - t0) / 1_000_000,
+                        won ? "" : " (another process published it first; using that one)");
             } finally {
                 deleteRecursively(tmp);
             }
-            LOG.info("Built default model bundle {} in {} ms", target, (System.nanoTime() - t0) / 1_000_000);
             VERIFIED.put(target, true);
             return target;
         }
     }
 
-    /** Moves a complete temp bundle into place; tolerates another JVM having won the race. */
-    private static void publish(Path tmp, Path target, String headSha) {
+    /** Moves a complete temp bundle into place; returns false if another JVM published an identical bundle first. */
+    private static boolean publish(Path tmp, Path target, String headSha) {
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                return;
+                return true;
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IllegalStateException("Cache directory " + target.getParent()
                         + " does not support atomic renames; point " + CACHE_DIR_PROPERTY + " to a local file system", e);
@@ -142,7 +143,7 @@ public final class DefaultModel {
                 }
                 // rename(2) onto a non-empty directory fails (EEXIST/ENOTEMPTY): the target was created meanwhile
                 if (BundleWriter.isIntact(target, "headSha256", headSha)) {
-                    return; // another process published the same bundle first
+                    return false; // another process published the same bundle first
                 }
                 // stale or corrupt bundle from an older head: move it aside (atomic) and retry
                 Path stale = target.resolveSibling(".stale-" + target.getFileName() + "-" + UUID.randomUUID());
