@@ -147,6 +147,25 @@ public final class ClusterScenario {
         }, event, outputSeq, null, modelLoaded);
     }
 
+    /** The real {@code screen} job of the deployable jar, with the built-in int8 compliance model. */
+    public static JobSpec screenJob(Path repoRoot) {
+        Pattern eventId = Pattern.compile("\"eventId\"\\s*:\\s*\"e(\\d+)\"");
+        return screenJob(repoRoot,
+                t -> List.of("--bootstrap-servers", t.bootstrapServers(), "--events-topic", t.input(),
+                        "--scored-topic", t.output(), "--no-model-commands", "--group-id", t.groupId(),
+                        "--transactional-id-prefix", t.transactionalIdPrefix(), "--starting-offsets", "EARLIEST",
+                        "--parallelism", "4", "--checkpoint-interval", "2 s", "--model", "default:int8"),
+                (seq, account) -> "{\"eventId\":\"e" + seq + "\",\"accountId\":\"" + account
+                        + "\",\"kind\":\"PAYMENT\",\"amount\":" + (seq % 9000) + ".50,\"currency\":\"EUR\","
+                        + "\"text\":\"transfer " + (seq % 997) + " EUR to " + account + " ref INV-" + seq + "\"}",
+                value -> {
+                    Matcher m = eventId.matcher(value);
+                    return m.find() ? Long.parseLong(m.group(1)) : null;
+                },
+                Pattern.compile("slm model-loaded job=(?<job>\\S+) model=(?<model>\\S+) provider=\\S+"
+                        + " ortLoader=(?<loader>\\S+)"));
+    }
+
     private final Path repoRoot;
     private final Path workDir;
     private final JobSpec job;
@@ -479,7 +498,7 @@ public final class ClusterScenario {
         int events = args.length > 1 ? Integer.parseInt(args[1]) : 3000;
         Result r;
         try {
-            r = new ClusterScenario(repoRoot, workDir, standInJob(repoRoot, workDir), events).run();
+            r = new ClusterScenario(repoRoot, workDir, screenJob(repoRoot), events).run();
         } catch (Exception e) {
             LOG.error("Scenario aborted; logs under {}", workDir, e);
             System.out.println("cluster_e2e lost=-1 duplicated=-1 resubmit=failed savepoint=failed");
