@@ -1,22 +1,24 @@
 package dev.flinkslm.jobs;
 
 import java.io.File;
-import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Entry point of {@code flink-slm.jar}.
  *
  * <p>On a Flink cluster the Flink runtime is on the classpath and the command line runs directly.
  * Run with {@code java -jar}, the runtime is missing from the (deployable, Flink-free) jar; the
- * launcher then adds the Flink jars that the build copied to {@code lib/} next to the jar and runs
- * the command line in an embedded cluster.
+ * launcher then starts a child JVM with the jar and the Flink jars that the build copied to
+ * {@code lib/} next to it on the classpath, which runs the command line (jobs on an embedded cluster).
  */
 public final class Launcher {
 
@@ -38,20 +40,65 @@ public final class Launcher {
                     + " or submit the jar to a Flink cluster with 'flink run'.");
             System.exit(2);
         }
-        List<URL> urls = new ArrayList<>();
-        urls.add(jar.toUri().toURL());
-        try (Stream<Path> jars = Files.list(lib)) {
-            for (Path p : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
-                urls.add(p.toUri().toURL());
+        // A child JVM with a flat classpath rather than a URLClassLoader in this one: Flink's embedded
+        // cluster resolves user-code classes through loaders whose parent is the application class
+        // loader, which would not see Flink's own classes (ClassNotFoundException at job start).
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(moduleFlags(jar));
+        if (System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
+            command.add("-Dlog4j.configurationFile=flink-slm-log4j2.properties");
+        }
+        command.add("-cp");
+        command.add(jar + File.pathSeparator + lib.resolve("*"));
+        command.add(CLI);
+        command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).inheritIO().start();
+        // Ctrl-C reaches the child directly (same process group); a plain kill of this process is
+        // passed on, and the child's own shutdown hook prints its summary before we exit.
+        Thread forward = new Thread(() -> {
+            if (child.isAlive()) {
+                child.destroy();
+                try {
+                    child.waitFor(15, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "launcher-forward-exit");
+        Runtime.getRuntime().addShutdownHook(forward);
+        int code = child.waitFor();
+        try {
+            Runtime.getRuntime().removeShutdownHook(forward);
+        } catch (IllegalStateException shuttingDown) {
+            // Exit already under way.
+        }
+        System.exit(code);
+    }
+
+    /** The --add-opens/--add-exports flags the jar manifest grants, for the child JVM. */
+    private static List<String> moduleFlags(Path jar) throws IOException {
+        List<String> flags = new ArrayList<>();
+        try (JarFile file = new JarFile(jar.toFile())) {
+            Manifest manifest = file.getManifest();
+            if (manifest == null) {
+                return flags;
+            }
+            Attributes main = manifest.getMainAttributes();
+            for (String[] kind : new String[][] {{"Add-Opens", "--add-opens="}, {"Add-Exports", "--add-exports="}}) {
+                String value = main.getValue(kind[0]);
+                if (value != null) {
+                    for (String target : value.trim().split("\\s+")) {
+                        flags.add(kind[1] + target + "=ALL-UNNAMED");
+                    }
+                }
+            }
+            if (main.getValue("Enable-Native-Access") != null && Runtime.version().feature() >= 22) {
+                flags.add("--enable-native-access=ALL-UNNAMED");
             }
         }
-        if (System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
-            System.setProperty("log4j.configurationFile", "flink-slm-log4j2.properties");
-        }
-        ClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
-        Thread.currentThread().setContextClassLoader(loader);
-        Method main = loader.loadClass(CLI).getMethod("main", String[].class);
-        main.invoke(null, (Object) args);
+        return flags;
     }
 
     private static boolean isPresent(String className, ClassLoader loader) {

@@ -87,7 +87,7 @@ final class ScreenCommand implements Callable<Integer> {
             description = "Synthetic events to screen before stopping (default: unbounded, stop with Ctrl-C).")
     Long maxEvents;
 
-    @Option(names = "--events-per-second", defaultValue = "250", paramLabel = "RATE",
+    @Option(names = "--events-per-second", defaultValue = "100", paramLabel = "RATE",
             description = "Synthetic event rate, 0 = as fast as scoring allows (default: ${DEFAULT-VALUE}).")
     double eventsPerSecond;
 
@@ -287,19 +287,20 @@ final class ScreenCommand implements Callable<Integer> {
                 .parallelism(parallelism)
                 .restartAttempts(restartAttempts)
                 .restartDelay(restart);
+        ScreeningConfig config;
         try {
-            ScreeningConfig config = b.build();
-            if (!problems.isEmpty()) {
-                throw new IllegalArgumentException("invalid screening job configuration:\n  - "
-                        + String.join("\n  - ", problems));
-            }
-            return config;
+            config = b.build();
         } catch (IllegalArgumentException e) {
             if (problems.isEmpty()) {
                 throw e;
             }
             throw new IllegalArgumentException(e.getMessage() + "\n  - " + String.join("\n  - ", problems), e);
         }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid screening job configuration:\n  - "
+                    + String.join("\n  - ", problems));
+        }
+        return config;
     }
 
     @Override
@@ -453,7 +454,9 @@ final class ScreenCommand implements Callable<Integer> {
                 return TimeUtils.formatWithHighestUnit(d);
             }
             if (value instanceof MemorySize m) {
-                return m.toHumanReadableString().replaceAll(" \\(.*\\)", "").replace(" ", "");
+                long bytes = m.getBytes();
+                return bytes % (1 << 20) == 0 ? bytes / (1 << 20) + "mb"
+                        : bytes % 1024 == 0 ? bytes / 1024 + "kb" : bytes + "b";
             }
             return String.valueOf(value);
         }

@@ -103,6 +103,10 @@ final class ScreeningStats {
 
         /** The status line covering the time since {@code previous}. */
         String statusLine(Snapshot previous) {
+            if (inputs() == 0) {
+                return String.format(Locale.ROOT, "[screen %s] starting: cluster, sources and model are coming up",
+                        clock(elapsedNanos));
+            }
             double seconds = Math.max(1e-3, (elapsedNanos - previous.elapsedNanos) / 1e9);
             long[] window = new long[latency.length];
             for (int i = 0; i < window.length; i++) {
