@@ -450,6 +450,9 @@ final class ScreenCommand implements Callable<Integer> {
                 return null;
             }
             Object value = key.defaultValue();
+            if (value instanceof Enum<?> e) {
+                return e.name(); // some enums (DeliveryGuarantee) print a display name instead
+            }
             if (value instanceof Duration d) {
                 return TimeUtils.formatWithHighestUnit(d);
             }
