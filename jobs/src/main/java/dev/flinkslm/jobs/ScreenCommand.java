@@ -233,7 +233,7 @@ final class ScreenCommand implements Callable<Integer> {
             options.set(ScoringOptions.MODEL_ROOTS, modelRoots);
         }
         options.set(ScoringOptions.MAX_BATCH_SIZE, batchSize);
-        options.set(ScoringOptions.MAX_WAIT, duration("--max-wait", maxWait, problems));
+        setIfValid(options, ScoringOptions.MAX_WAIT, duration("--max-wait", maxWait, problems));
         options.set(ScoringOptions.MAX_IN_FLIGHT, maxInFlight);
         options.set(ScoringOptions.PROVIDER, provider);
         options.set(ScoringOptions.INTRA_OP_THREADS, intraOpThreads);
@@ -258,7 +258,8 @@ final class ScreenCommand implements Callable<Integer> {
         options.set(ConnectorOptions.STARTING_OFFSETS, startingOffsets);
         options.set(ConnectorOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
         options.set(ConnectorOptions.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
-        options.set(ConnectorOptions.TRANSACTION_TIMEOUT, duration("--transaction-timeout", transactionTimeout, problems));
+        setIfValid(options, ConnectorOptions.TRANSACTION_TIMEOUT,
+                duration("--transaction-timeout", transactionTimeout, problems));
         try {
             options.set(ConnectorOptions.KAFKA_PROPERTIES, KafkaClientProperties.parse(kafkaProperties));
         } catch (IllegalArgumentException e) {
@@ -269,6 +270,9 @@ final class ScreenCommand implements Callable<Integer> {
             problems.add("--kafka-property given without --bootstrap-servers; add the brokers or drop the properties");
         }
         Duration restart = duration("--restart-delay", restartDelay, problems);
+        if (restart == null) {
+            restart = Duration.ZERO; // reported above
+        }
         Duration interval = checkpointInterval == null ? null
                 : duration("--checkpoint-interval", checkpointInterval, problems);
         duration("--status-interval", statusInterval, problems);
@@ -402,6 +406,13 @@ final class ScreenCommand implements Callable<Integer> {
             t = t.getCause();
         }
         return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** Null means the flag was unparseable and is already listed as a problem. */
+    private static <T> void setIfValid(Configuration options, ConfigOption<T> key, T value) {
+        if (value != null) {
+            options.set(key, value);
+        }
     }
 
     private static Duration duration(String flag, String value, List<String> problems) {
