@@ -12,6 +12,8 @@ import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.jobs.ScreeningConfig;
+import dev.flinkslm.models.TinyBundles;
+import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
@@ -68,6 +70,62 @@ class FileModeITCase {
     @Test
     void failureAndRestoreKeepOutputsExactAndLineNumbersRight() throws Exception {
         runAndCheck(true, false);
+    }
+
+    /**
+     * Events the model cannot score (every batch exceeds the inference timeout) are dead-lettered
+     * as PROCESSING_FAILED with the operator's reason, replayable as input JSON, next to the parse
+     * dead letters; inputs = scored + dead letters still holds.
+     */
+    @Test
+    void scoringFailuresAreDeadLetteredAndCounted() throws Exception {
+        Path input = tmp.resolve("events.jsonl");
+        Path out = tmp.resolve("out");
+        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(5).build();
+        List<String> lines = new ArrayList<>();
+        List<String> goodIds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            FinancialEvent e = generator.generate(i);
+            goodIds.add(e.eventId);
+            lines.add(JsonSchemas.toJson(JsonSchemas.financialEvents(), e));
+        }
+        lines.add("{\"eventId\":\"x\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"t\",\"amount\":\"12\"}");
+        Files.writeString(input, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+
+        Path models = tmp.resolve("models");
+        Path slow = TinyBundles.write(models.resolve("slow"), new TinyBundles.Spec().id("tiny").version("slow").slow(100));
+        Configuration options = ScreeningTests.scoring(slow, models);
+        options.set(ScoringOptions.INFERENCE_TIMEOUT, Duration.ofMillis(1));
+        options.set(ScoringOptions.MAX_RETRIES, 0);
+        options.set(ScoringOptions.MAX_BATCH_SIZE, 3);
+        ScreeningConfig config = ScreeningConfig.builder()
+                .options(options)
+                .eventsFile(input.toString())
+                .outputDir(out.toString())
+                .parallelism(1)
+                .build();
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        ScreeningJob.build(env, config);
+        env.execute("file-mode-scoring-failures-it");
+
+        assertThat(readLines(out.resolve(FileResultSink.SCORED_DIR))).isEmpty();
+        assertThat(readLines(out.resolve(FileResultSink.ALERTS_DIR))).isEmpty();
+        List<JsonNode> dead = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
+        assertThat(dead).hasSize(lines.size());
+        assertThat(dead).filteredOn(n -> n.get("reason").asText().equals("WRONG_TYPE")).hasSize(1);
+        List<JsonNode> scoring = dead.stream().filter(n -> n.get("reason").asText().equals("PROCESSING_FAILED"))
+                .collect(Collectors.toList());
+        assertThat(scoring).allSatisfy(n -> {
+            assertThat(n.get("message").asText()).startsWith("INFERENCE_TIMEOUT").contains("tiny:slow");
+            assertThat(n.get("payloadTruncated").asBoolean()).isFalse();
+        });
+        // The payload is the event as input JSON: it parses back to the same event.
+        List<String> replayedIds = new ArrayList<>();
+        for (JsonNode n : scoring) {
+            byte[] payload = java.util.Base64.getDecoder().decode(n.get("payloadBase64").asText());
+            replayedIds.add(JSON.readTree(payload).get("eventId").asText());
+        }
+        assertThat(replayedIds).containsExactlyInAnyOrderElementsOf(goodIds);
     }
 
     private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {
@@ -197,6 +255,9 @@ class FileModeITCase {
 
     private static List<JsonNode> readLines(Path dir) throws IOException {
         List<JsonNode> nodes = new ArrayList<>();
+        if (!Files.exists(dir)) {
+            return nodes; // a sink that never received a record creates no directory
+        }
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
                 assertThat(p.getFileName().toString()).endsWith(FileResultSink.SUFFIX);
