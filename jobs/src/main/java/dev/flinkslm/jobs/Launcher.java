@@ -1,24 +1,18 @@
 package dev.flinkslm.jobs;
 
 import java.io.File;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 
 /**
  * Entry point of {@code flink-slm.jar}.
  *
  * <p>On a Flink cluster the Flink runtime is on the classpath and the command line runs directly.
  * Run with {@code java -jar}, the runtime is missing from the (deployable, Flink-free) jar; the
- * launcher then starts a child JVM with the jar and the Flink jars that the build copied to
- * {@code lib/} next to it on the classpath, which runs the command line (jobs on an embedded cluster).
+ * launcher then runs the command line in a child JVM whose class path adds the Flink jars that the
+ * build copied to {@code lib/} next to the jar, and the job runs on an embedded cluster.
  */
 public final class Launcher {
 
@@ -40,66 +34,44 @@ public final class Launcher {
                     + " or submit the jar to a Flink cluster with 'flink run'.");
             System.exit(2);
         }
-        // A child JVM with a flat classpath rather than a URLClassLoader in this one: Flink's embedded
-        // cluster resolves user-code classes through loaders whose parent is the application class
-        // loader, which would not see Flink's own classes (ClassNotFoundException at job start).
+        // A child JVM with the runtime on its class path: Flink's local cluster resolves user classes
+        // through the system class loader, so the runtime cannot live in a nested class loader.
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(moduleFlags(jar));
-        if (System.getProperty("log4j.configurationFile") == null && System.getProperty("log4j2.configurationFile") == null) {
-            command.add("-Dlog4j.configurationFile=flink-slm-log4j2.properties");
-        }
+        command.addAll(List.of(JAVA_17_FLAGS));
+        String log4j = System.getProperty("log4j.configurationFile");
+        command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
         command.add("-cp");
         command.add(jar + File.pathSeparator + lib.resolve("*"));
         command.add(CLI);
         command.addAll(List.of(args));
         Process child = new ProcessBuilder(command).inheritIO().start();
-        // Ctrl-C reaches the child directly (same process group); a plain kill of this process is
-        // passed on, and the child's own shutdown hook prints its summary before we exit.
-        Thread forward = new Thread(() -> {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (child.isAlive()) {
-                child.destroy();
+                child.destroy(); // lets the child print its summary on Ctrl-C
                 try {
-                    child.waitFor(15, TimeUnit.SECONDS);
+                    child.waitFor();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }
-        }, "launcher-forward-exit");
-        Runtime.getRuntime().addShutdownHook(forward);
-        int code = child.waitFor();
-        try {
-            Runtime.getRuntime().removeShutdownHook(forward);
-        } catch (IllegalStateException shuttingDown) {
-            // Exit already under way.
-        }
-        System.exit(code);
+        }));
+        System.exit(child.waitFor());
     }
 
-    /** The --add-opens/--add-exports flags the jar manifest grants, for the child JVM. */
-    private static List<String> moduleFlags(Path jar) throws IOException {
-        List<String> flags = new ArrayList<>();
-        try (JarFile file = new JarFile(jar.toFile())) {
-            Manifest manifest = file.getManifest();
-            if (manifest == null) {
-                return flags;
-            }
-            Attributes main = manifest.getMainAttributes();
-            for (String[] kind : new String[][] {{"Add-Opens", "--add-opens="}, {"Add-Exports", "--add-exports="}}) {
-                String value = main.getValue(kind[0]);
-                if (value != null) {
-                    for (String target : value.trim().split("\\s+")) {
-                        flags.add(kind[1] + target + "=ALL-UNNAMED");
-                    }
-                }
-            }
-            if (main.getValue("Enable-Native-Access") != null && Runtime.version().feature() >= 22) {
-                flags.add("--enable-native-access=ALL-UNNAMED");
-            }
-        }
-        return flags;
-    }
+    /** The module flags Flink needs on Java 17 (the jar manifest grants them only in {@code -jar} mode). */
+    private static final String[] JAVA_17_FLAGS = {
+        "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+        "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.text=ALL-UNNAMED",
+        "--add-opens=java.base/java.time=ALL-UNNAMED", "--add-opens=java.sql/java.sql=ALL-UNNAMED",
+        "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.management/sun.management=ALL-UNNAMED",
+        "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+        "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
+    };
 
     private static boolean isPresent(String className, ClassLoader loader) {
         try {

@@ -24,7 +24,8 @@ import java.util.concurrent.Callable;
 /** {@code model inspect|validate}: look at and check model bundles. */
 @Command(name = "model", description = "Inspect, validate, evaluate and build model bundles.",
         mixinStandardHelpOptions = true,
-        subcommands = {ModelCommand.Inspect.class, ModelCommand.Validate.class})
+        subcommands = {ModelCommand.Inspect.class, ModelCommand.Validate.class, ModelCommand.Eval.class,
+                ModelCommand.Build.class})
 final class ModelCommand implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -156,4 +157,49 @@ final class ModelCommand implements Runnable {
         }
     }
 
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "Score a labelled JSON-lines file (text, label) and print the confusion matrix, per-label"
+                    + " precision/recall/F1 and, last, macro_f1=<value>.")
+    static final class Eval implements Callable<Integer> {
+        @CommandLine.Mixin BundleOptions options;
+
+        @Option(names = "--data", required = true, paramLabel = "<file.jsonl>",
+                description = "JSON lines with 'text' and 'label'.")
+        java.nio.file.Path data;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!Files.isRegularFile(data)) {
+                throw new IllegalArgumentException("--data " + data + " does not exist");
+            }
+            ModelBundle bundle = options.load();
+            dev.flinkslm.models.compliance.ModelEval.run(bundle.directory(), data, System.out);
+            System.out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "build", mixinStandardHelpOptions = true,
+            description = "Retrain the default compliance model from its corpus and write both bundles (int8, fp32)"
+                    + " and the head weights into an output directory.")
+    static final class Build implements Callable<Integer> {
+        @Option(names = "--out", required = true, paramLabel = "<dir>", description = "Output directory.")
+        java.nio.file.Path out;
+
+        @Option(names = "--corpus", paramLabel = "<file.jsonl>",
+                description = "Corpus (text, label, split); default: the corpus shipped with flink-slm.")
+        java.nio.file.Path corpus;
+
+        @Option(names = "--eval", paramLabel = "<file.jsonl>",
+                description = "Held-out evaluation set; default: the one shipped with flink-slm.")
+        java.nio.file.Path eval;
+
+        @Override
+        public Integer call() {
+            dev.flinkslm.models.compliance.ModelBuild.run(out, corpus, eval, System.out);
+            System.out.flush();
+            return 0;
+        }
+    }
 }

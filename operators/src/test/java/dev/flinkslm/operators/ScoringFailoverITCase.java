@@ -2,7 +2,6 @@ package dev.flinkslm.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flinkslm.models.TinyBundles;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -34,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * A keyed scoring job on RocksDB with checkpointing fails once after a completed checkpoint and
+ * A keyed scoring job with the built-in compliance model on RocksDB with checkpointing fails once after a completed checkpoint and
  * restarts: every input still produces exactly one result in an exactly-once file sink.
  */
 class ScoringFailoverITCase {
@@ -51,9 +50,8 @@ class ScoringFailoverITCase {
 
     @Test
     void everyInputProducesExactlyOneResultAcrossAFailure() throws Exception {
-        java.nio.file.Path bundle = TinyBundles.write(tmp.resolve("models/tiny"), new TinyBundles.Spec().slow(2));
         java.nio.file.Path out = tmp.resolve("out");
-        int n = 2_400;
+        int n = 1_200;
 
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
@@ -66,13 +64,12 @@ class ScoringFailoverITCase {
 
         DataGeneratorSource<String> source = new DataGeneratorSource<>(
                 i -> "event-" + i + " account-" + (i % 37) + " wire transfer of " + (i * 13 % 9000) + " EUR",
-                n, RateLimiterStrategy.perSecond(600), Types.STRING);
+                n, RateLimiterStrategy.perSecond(250), Types.STRING);
         DataStream<String> events = env.fromSource(source, WatermarkStrategy.noWatermarks(), "events");
 
         ScoredStream<String> scored = SlmScoring.<String>builder()
                 .text(s -> s)
-                .model(bundle.toString())
-                .modelRoots(tmp.resolve("models").toString())
+                .model("default:int8") // the real compliance model
                 .maxBatchSize(16)
                 .maxWait(Duration.ofMillis(20))
                 .build()
@@ -98,7 +95,7 @@ class ScoringFailoverITCase {
         }
         assertThat(counts).hasSize(n);
         assertThat(counts.values()).allMatch(c -> c == 1);
-        assertThat(counts.keySet()).allMatch(l -> l.contains("|tiny:1|active"));
+        assertThat(counts.keySet()).allMatch(l -> l.contains("|compliance-minilm:1.0.0-int8|active"));
     }
 
     /** Emits "element|model|variant" and throws once, after the first completed checkpoint. */

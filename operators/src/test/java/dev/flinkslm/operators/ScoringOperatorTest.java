@@ -348,4 +348,18 @@ class ScoringOperatorTest {
         }
         assertThat(sessions).isNotEmpty();
     }
+
+    @Test
+    void gpuSizedBatchesOf1024Work() throws Exception {
+        try (var h = harness(builder(fast).maxBatchSize(1024).maxBatchTokens(1 << 20).maxInFlight(1).build())) {
+            h.open();
+            List<String> in = texts(2048);
+            for (String t : in) {
+                h.processElement(t, 1L);
+            }
+            h.endInput();
+            assertThat(elements(h)).containsExactlyElementsOf(in);
+            assertThat(results(h)).allSatisfy(r -> assertThat(r.batchSize).isEqualTo(1024));
+        }
+    }
 }

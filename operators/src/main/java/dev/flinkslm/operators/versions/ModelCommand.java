@@ -25,7 +25,9 @@ import java.util.Locale;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class ModelCommand {
+public class ModelCommand implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public enum Action { DEPLOY, PROMOTE, ROLLBACK, RETIRE }
 
