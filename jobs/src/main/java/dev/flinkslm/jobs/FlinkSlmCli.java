@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FlinkSlmCli.Version.class,
         description = "Small language model scoring for Apache Flink.",
-        subcommands = {ModelCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelCommand.class, BenchCommand.class, ScreenCommand.class, CommandLine.HelpCommand.class})
 public final class FlinkSlmCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -6,17 +6,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.DeadLetterReason;
-import dev.flinkslm.connectors.EventFileSource;
-import dev.flinkslm.connectors.EventParser;
-import dev.flinkslm.connectors.EventParsing;
 import dev.flinkslm.connectors.FileResultSink;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.JsonSchemas;
-import dev.flinkslm.connectors.RawEvent;
-import dev.flinkslm.connectors.ScoredEvent;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
+import dev.flinkslm.connectors.ConnectorOptions;
+import dev.flinkslm.jobs.ScreeningConfig;
+import dev.flinkslm.models.TinyBundles;
+import dev.flinkslm.operators.ScoringOptions;
+import dev.flinkslm.jobs.ScreeningJob;
+import dev.flinkslm.operators.versions.ModelAudit;
+import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.tests.FailOnceAfterCheckpoint;
-import dev.flinkslm.tests.StandInScoring;
+import dev.flinkslm.tests.ScreeningTests;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.MemorySize;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,12 +32,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -41,9 +41,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * JSON-lines file in, file sinks out: every good line scored once, alerts as the policy says,
- * every bad line dead-lettered with its line number and reason, all files finalised at the end
- * of the bounded run, also across an injected failure and restore.
+ * The screening job ({@link ScreeningJob}, tiny generated models) in file mode: JSON-lines file in,
+ * file sinks out. Every good line scored once, alerts as the policy says, every bad line
+ * dead-lettered with its line number and reason, all files finalised at the end of the bounded
+ * run; once with a live model swap from a commands file (audit files), once across an injected
+ * failure and restore.
  */
 class FileModeITCase {
 
@@ -61,16 +63,72 @@ class FileModeITCase {
     Path tmp;
 
     @Test
-    void boundedRunWithoutCheckpointingFinalisesAllOutputs() throws Exception {
-        runAndCheck(false);
+    void boundedRunWithALiveModelSwapFinalisesAllOutputs() throws Exception {
+        runAndCheck(false, true);
     }
 
     @Test
     void failureAndRestoreKeepOutputsExactAndLineNumbersRight() throws Exception {
-        runAndCheck(true);
+        runAndCheck(true, false);
     }
 
-    private void runAndCheck(boolean withFailure) throws Exception {
+    /**
+     * Events the model cannot score (every batch exceeds the inference timeout) are dead-lettered
+     * as PROCESSING_FAILED with the operator's reason, replayable as input JSON, next to the parse
+     * dead letters; inputs = scored + dead letters still holds.
+     */
+    @Test
+    void scoringFailuresAreDeadLetteredAndCounted() throws Exception {
+        Path input = tmp.resolve("events.jsonl");
+        Path out = tmp.resolve("out");
+        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(5).build();
+        List<String> lines = new ArrayList<>();
+        List<String> goodIds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            FinancialEvent e = generator.generate(i);
+            goodIds.add(e.eventId);
+            lines.add(JsonSchemas.toJson(JsonSchemas.financialEvents(), e));
+        }
+        lines.add("{\"eventId\":\"x\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"t\",\"amount\":\"12\"}");
+        Files.writeString(input, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+
+        Path models = tmp.resolve("models");
+        Path slow = TinyBundles.write(models.resolve("slow"), new TinyBundles.Spec().id("tiny").version("slow").slow(100));
+        Configuration options = ScreeningTests.scoring(slow, models);
+        options.set(ScoringOptions.INFERENCE_TIMEOUT, Duration.ofMillis(1));
+        options.set(ScoringOptions.MAX_RETRIES, 0);
+        options.set(ScoringOptions.MAX_BATCH_SIZE, 3);
+        ScreeningConfig config = ScreeningConfig.builder()
+                .options(options)
+                .eventsFile(input.toString())
+                .outputDir(out.toString())
+                .parallelism(1)
+                .build();
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        ScreeningJob.build(env, config);
+        env.execute("file-mode-scoring-failures-it");
+
+        assertThat(readLines(out.resolve(FileResultSink.SCORED_DIR))).isEmpty();
+        assertThat(readLines(out.resolve(FileResultSink.ALERTS_DIR))).isEmpty();
+        List<JsonNode> dead = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
+        assertThat(dead).hasSize(lines.size());
+        assertThat(dead).filteredOn(n -> n.get("reason").asText().equals("WRONG_TYPE")).hasSize(1);
+        List<JsonNode> scoring = dead.stream().filter(n -> n.get("reason").asText().equals("PROCESSING_FAILED"))
+                .collect(Collectors.toList());
+        assertThat(scoring).allSatisfy(n -> {
+            assertThat(n.get("message").asText()).startsWith("INFERENCE_TIMEOUT").contains("tiny:slow");
+            assertThat(n.get("payloadTruncated").asBoolean()).isFalse();
+        });
+        // The payload is the event as input JSON: it parses back to the same event.
+        List<String> replayedIds = new ArrayList<>();
+        for (JsonNode n : scoring) {
+            byte[] payload = java.util.Base64.getDecoder().decode(n.get("payloadBase64").asText());
+            replayedIds.add(JSON.readTree(payload).get("eventId").asText());
+        }
+        assertThat(replayedIds).containsExactlyInAnyOrderElementsOf(goodIds);
+    }
+
+    private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {
         Path input = tmp.resolve("events.jsonl");
         Path out = tmp.resolve("out");
         SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(11).suspiciousShare(0.2).build();
@@ -100,32 +158,38 @@ class FileModeITCase {
         badLines.put((long) lines.size(), DeadLetterReason.INVALID_CURRENCY);
         Files.writeString(input, String.join("\n", lines), StandardCharsets.UTF_8); // no final newline on purpose
 
-        FailOnceAfterCheckpoint.reset();
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        if (withFailure) {
-            env.enableCheckpointing(100);
+        Path v1 = ScreeningTests.tinyBundle(tmp.resolve("models"), "1", 7);
+        Configuration options = ScreeningTests.scoring(v1, tmp.resolve("models"));
+        options.set(ConnectorOptions.MAX_EVENT_SIZE, MemorySize.parse("4kb"));
+        options.set(ConnectorOptions.ALERT_LABEL_THRESHOLDS, Map.of("fraud", "0.9"));
+        ScreeningConfig.Builder builder = ScreeningConfig.builder()
+                .options(options)
+                .eventsFile(input.toString())
+                .outputDir(out.toString())
+                .parallelism(2)
+                .restartAttempts(3)
+                .restartDelay(Duration.ofMillis(200))
+                .checkpointInterval(Duration.ofMillis(100));
+        String commandId = null;
+        if (withCommands) {
+            // A live swap to version 2 from a commands file, applied while the events stream through.
+            Path v2 = ScreeningTests.tinyBundle(tmp.resolve("models"), "2", 99);
+            commandId = "file-deploy-2";
+            Path commands = tmp.resolve("commands.jsonl");
+            Files.writeString(commands, ModelCommand.deploy(commandId, v2.toUri().toString(), ModelCommand.Role.ACTIVE)
+                    .toJson() + "\n", StandardCharsets.UTF_8);
+            builder.commandsFile(commands.toString());
         }
-        long maxBytes = 4096;
-        DataStream<RawEvent> raw = env.fromSource(
-                EventFileSource.builder().path(input.toString()).maxEventBytes(maxBytes).build(),
-                WatermarkStrategy.noWatermarks(), "events-file");
-        SingleOutputStreamOperator<FinancialEvent> events =
-                EventParsing.parse(raw, EventParser.builder().maxEventBytes(maxBytes).build());
-        DataStream<FinancialEvent> maybeFailing = withFailure
-                ? events.map(new FailOnceAfterCheckpoint<FinancialEvent>()).name("fail-once")
-                : events;
-        DataStream<ScoredEvent> scored = maybeFailing.map(new StandInScoring()).name("stand-in-scoring");
-        AlertPolicy policy = AlertPolicy.builder().defaultThreshold(0.5).threshold("fraud", 0.9).build();
-        String dir = out.toString();
-        scored.sinkTo(FileResultSink.scoredEvents(dir).build());
-        scored.flatMap(policy.asFunction()).name("alerts").sinkTo(FileResultSink.alerts(dir).build());
-        events.getSideOutput(EventParsing.DEAD_LETTERS).sinkTo(FileResultSink.deadLetters(dir).build());
+        ScreeningConfig config = builder.build();
+        assertThat(config.source()).isEqualTo(ScreeningConfig.Source.FILE);
+        assertThat(config.sinks()).isEqualTo(ScreeningConfig.Sinks.FILES);
 
+        FailOnceAfterCheckpoint.reset();
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        ScreeningJob.build(env, config, false, events -> withFailure
+                ? events.map(new FailOnceAfterCheckpoint<FinancialEvent>(), TypeInformation.of(FinancialEvent.class))
+                        .name("fail-once")
+                : events);
         env.execute("file-mode-it");
 
         if (withFailure) {
@@ -137,18 +201,35 @@ class FileModeITCase {
         assertThat(scoredOut).extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(goodIds);
+        assertThat(scoredOut).allSatisfy(n -> {
+            assertThat(n.get("modelId").asText()).isEqualTo("tiny");
+            assertThat(n.get("modelVersion").asText()).isIn(withCommands ? List.of("1", "2") : List.of("1"));
+        });
 
-        List<String> expectedAlerts = goodIds.stream()
-                .filter(id -> !StandInScoring.labelOf(id).equals("clear") && !StandInScoring.labelOf(id).equals("fraud"))
+        AlertPolicy policy = config.alertPolicy();
+        List<String> expectedAlerts = scoredOut.stream()
+                .filter(n -> ScreeningTests.alerts(policy, n))
+                .map(n -> n.get("eventId").asText())
                 .collect(Collectors.toList());
+        assertThat(expectedAlerts).as("the tiny model raises some alerts").isNotEmpty();
         List<JsonNode> alertsOut = readLines(out.resolve(FileResultSink.ALERTS_DIR));
         assertThat(alertsOut).extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(expectedAlerts);
         assertThat(alertsOut).allSatisfy(n -> {
             assertThat(n.get("alertId").asText()).isEqualTo(n.get("eventId").asText() + ":" + n.get("label").asText());
-            assertThat(n.get("threshold").asDouble()).isEqualTo(0.5);
+            assertThat(n.get("threshold").asDouble()).isEqualTo(policy.thresholdFor(n.get("label").asText()));
         });
+
+        if (withCommands) {
+            String id = commandId;
+            List<String> outcomes = readLines(out.resolve(FileResultSink.AUDIT_DIR)).stream()
+                    .filter(n -> id.equals(n.path("commandId").asText()))
+                    .map(n -> n.get("outcome").asText())
+                    .collect(Collectors.toList());
+            assertThat(outcomes).contains(ModelAudit.ACCEPTED, ModelAudit.LOADED, ModelAudit.LIVE)
+                    .doesNotContain(ModelAudit.REJECTED);
+        }
 
         List<JsonNode> deadOut = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
         Map<Long, DeadLetterReason> deadByLine = new LinkedHashMap<>();
@@ -174,6 +255,9 @@ class FileModeITCase {
 
     private static List<JsonNode> readLines(Path dir) throws IOException {
         List<JsonNode> nodes = new ArrayList<>();
+        if (!Files.exists(dir)) {
+            return nodes; // a sink that never received a record creates no directory
+        }
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
                 assertThat(p.getFileName().toString()).endsWith(FileResultSink.SUFFIX);

@@ -5,17 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.connectors.DeadLetterReason;
-import dev.flinkslm.connectors.EventParser;
-import dev.flinkslm.connectors.EventParsing;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.JsonSchemas;
-import dev.flinkslm.connectors.KafkaEventSource;
-import dev.flinkslm.connectors.KafkaResultSink;
-import dev.flinkslm.connectors.RawEvent;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
+import dev.flinkslm.connectors.AlertPolicy;
+import dev.flinkslm.connectors.ConnectorOptions;
+import dev.flinkslm.jobs.ScreeningConfig;
+import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.tests.FailOnceAfterCheckpoint;
-import dev.flinkslm.tests.StandInScoring;
+import dev.flinkslm.tests.ScreeningTests;
+import java.nio.file.Path;
+import java.util.HashSet;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.MemorySize;
+import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,13 +31,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,10 +43,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Kafka in, Flink (parse, stand-in scoring), Kafka out with the EXACTLY_ONCE sinks, a failure
- * injected after the first completed checkpoint, and the outputs checked with read_committed:
- * every good event scored exactly once, every bad record dead-lettered exactly once with its
- * reason.
+ * The screening job ({@link ScreeningJob}, tiny generated model) from Kafka to Kafka with the
+ * EXACTLY_ONCE sinks, a failure injected after the first completed checkpoint, and the outputs
+ * checked with read_committed: every good event scored exactly once, alerts exactly as the policy
+ * says, every bad record (invalid, truncated, not an object, missing/empty fields, wrong types,
+ * NaN, bad time/currency/country, deep nesting, oversize, blank) dead-lettered exactly once with
+ * its reason, and inputs = scored + dead letters.
  */
 class KafkaExactlyOnceITCase {
 
@@ -69,14 +71,19 @@ class KafkaExactlyOnceITCase {
                     .setNumberSlotsPerTaskManager(PARALLELISM)
                     .build());
 
+    @TempDir
+    static Path models;
+
     @Test
     void scoresEveryGoodEventOnceAndDeadLettersEveryBadOneDespiteAFailure() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String eventsTopic = "events-" + run;
         String scoredTopic = "scored-" + run;
+        String alertsTopic = "alerts-" + run;
         String deadTopic = "dead-" + run;
-        KAFKA.createTopics(PARTITIONS, eventsTopic, scoredTopic);
+        KAFKA.createTopics(PARTITIONS, eventsTopic, scoredTopic, alertsTopic);
         KAFKA.createTopics(1, deadTopic);
+        Path bundle = ScreeningTests.tinyBundle(models, "1", 7);
 
         SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(7).build();
         List<String> goodIds = new ArrayList<>();
@@ -103,61 +110,61 @@ class KafkaExactlyOnceITCase {
         }
         KAFKA.produceRecords(records);
 
+        Configuration options = ScreeningTests.scoring(bundle, models);
+        options.set(ConnectorOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
+        options.set(ConnectorOptions.EVENTS_TOPIC, eventsTopic);
+        options.set(ConnectorOptions.SCORED_TOPIC, scoredTopic);
+        options.set(ConnectorOptions.ALERTS_TOPIC, alertsTopic);
+        options.set(ConnectorOptions.DEAD_LETTER_TOPIC, deadTopic);
+        options.set(ConnectorOptions.GROUP_ID, "it-" + run);
+        options.set(ConnectorOptions.STARTING_OFFSETS, StartingOffsets.EARLIEST);
+        options.set(ConnectorOptions.TRANSACTIONAL_ID_PREFIX, "it-" + run);
+        options.set(ConnectorOptions.TRANSACTION_TIMEOUT, Duration.ofMinutes(5));
+        options.set(ConnectorOptions.MAX_EVENT_SIZE, MemorySize.parse(MAX_EVENT_BYTES + "b"));
+        options.set(ConnectorOptions.ALERT_LABEL_THRESHOLDS, Map.of("fraud", "0.8"));
+        ScreeningConfig config = ScreeningConfig.builder()
+                .options(options)
+                .bounded(true)
+                .modelCommands(false)
+                .checkpointInterval(Duration.ofMillis(150))
+                .parallelism(PARALLELISM)
+                .restartAttempts(3)
+                .restartDelay(Duration.ofMillis(200))
+                .build();
+        assertThat(options.get(ConnectorOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+
         FailOnceAfterCheckpoint.reset();
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(PARALLELISM);
-        env.enableCheckpointing(150);
-
-        DataStream<RawEvent> raw = env.fromSource(
-                KafkaEventSource.builder()
-                        .bootstrapServers(KAFKA.bootstrapServers())
-                        .topics(eventsTopic)
-                        .groupId("it-" + run)
-                        .startingOffsets(StartingOffsets.EARLIEST)
-                        .bounded(true)
-                        .build(),
-                WatermarkStrategy.noWatermarks(),
-                "events");
-        SingleOutputStreamOperator<FinancialEvent> events =
-                EventParsing.parse(raw, EventParser.builder().maxEventBytes(MAX_EVENT_BYTES).build());
-        events.map(new FailOnceAfterCheckpoint<FinancialEvent>())
-                .name("fail-once")
-                .map(new StandInScoring())
-                .name("stand-in-scoring")
-                .sinkTo(KafkaResultSink.scoredEvents()
-                        .bootstrapServers(KAFKA.bootstrapServers())
-                        .topic(scoredTopic)
-                        .deliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                        .transactionalIdPrefix("it-" + run)
-                        .transactionTimeout(Duration.ofMinutes(5))
-                        .build())
-                .name("scored-sink");
-        events.getSideOutput(EventParsing.DEAD_LETTERS)
-                .sinkTo(KafkaResultSink.deadLetters()
-                        .bootstrapServers(KAFKA.bootstrapServers())
-                        .topic(deadTopic)
-                        .transactionalIdPrefix("it-" + run)
-                        .build())
-                .name("dead-letter-sink");
-
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        ScreeningJob.build(env, config, false, events -> events
+                .map(new FailOnceAfterCheckpoint<FinancialEvent>(), TypeInformation.of(FinancialEvent.class))
+                .name("fail-once"));
         env.execute("kafka-exactly-once-it");
 
         assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
 
         List<ConsumerRecord<byte[], byte[]>> scored = KAFKA.readCommitted(scoredTopic, READ_TIMEOUT);
         List<String> scoredIds = new ArrayList<>();
+        Set<String> expectedAlerts = new HashSet<>();
+        AlertPolicy policy = config.alertPolicy();
         for (ConsumerRecord<byte[], byte[]> r : scored) {
             JsonNode n = JSON.readTree(r.value());
             scoredIds.add(n.get("eventId").asText());
-            assertThat(n.get("modelId").asText()).isEqualTo(StandInScoring.MODEL_ID);
-            assertThat(n.get("labelScores").size()).isEqualTo(StandInScoring.LABELS.length);
+            assertThat(n.get("modelId").asText()).isEqualTo("tiny");
+            assertThat(n.get("modelVersion").asText()).isEqualTo("1");
+            assertThat(n.get("variant").asText()).isEqualTo("active");
+            assertThat(n.get("labelScores").size()).isEqualTo(AlertPolicy.DEFAULT_LABELS.size());
+            assertThat(n.get("labelScores").get(n.get("label").asText()).asDouble()).isEqualTo(n.get("score").asDouble());
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(n.get("accountId").asText());
+            if (ScreeningTests.alerts(policy, n)) {
+                expectedAlerts.add(n.get("eventId").asText() + ":" + n.get("label").asText());
+            }
         }
         assertThat(scoredIds).as("scored event ids").doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(goodIds);
+
+        List<String> alertIds = ScreeningTests.committed(KAFKA, alertsTopic).stream()
+                .map(n -> n.get("alertId").asText()).collect(Collectors.toList());
+        assertThat(expectedAlerts).as("the tiny model raises some alerts").isNotEmpty();
+        assertThat(alertIds).as("alerts").doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expectedAlerts);
 
         List<ConsumerRecord<byte[], byte[]>> dead = KAFKA.readCommitted(deadTopic, READ_TIMEOUT);
         Map<String, DeadLetterReason> deadByPayload = new HashMap<>();
@@ -175,7 +182,7 @@ class KafkaExactlyOnceITCase {
         }
         assertThat(deadByPayload).isEqualTo(bad);
         assertThat(coordinates).hasSize(bad.size());
-        assertThat(scored.size() + dead.size()).as("inputs = outputs + dead letters").isEqualTo(records.size());
+        assertThat(scored.size() + dead.size()).as("inputs = scored + dead letters").isEqualTo(records.size());
     }
 
     private static Map<String, DeadLetterReason> badRecords() {
