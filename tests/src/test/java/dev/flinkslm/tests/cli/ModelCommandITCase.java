@@ -1,0 +1,96 @@
+package dev.flinkslm.tests.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flinkslm.jobs.FlinkSlmCli;
+import dev.flinkslm.models.compliance.DefaultModel;
+import dev.flinkslm.models.compliance.ModelEval;
+import dev.flinkslm.models.compliance.Precision;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The {@code model} commands as users run them, on the built-in bundle and on a broken copy. */
+class ModelCommandITCase {
+
+    @TempDir Path tmp;
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cli = FlinkSlmCli.commandLine();
+            cli.setOut(new PrintWriter(out, true));
+            cli.setErr(new PrintWriter(err, true));
+            int code = cli.execute(args);
+            return new Run(code, out + stdout.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    @Test
+    void theDefaultBundleValidatesAndInspects() {
+        Run validate = run("model", "validate", "--bundle", "default");
+        assertThat(validate.code()).as(validate.err()).isZero();
+        assertThat(validate.out()).contains("golden examples ok: 15/15").endsWith("valid" + System.lineSeparator());
+
+        Run inspect = run("model", "inspect", "--bundle", "default");
+        assertThat(inspect.code()).as(inspect.err()).isZero();
+        assertThat(inspect.out()).contains("compliance-minilm", "1.0.0-int8", "clear, sanctions, structuring, fraud, market_abuse",
+                "provider:          CPU");
+    }
+
+    @Test
+    void aBrokenBundleFailsValidationWithTheReason() throws Exception {
+        Path source = DefaultModel.bundleDirectory(Precision.INT8);
+        Path broken = Files.createDirectories(tmp.resolve("broken"));
+        for (String f : List.of("manifest.json", "model.onnx", "tokenizer.json")) {
+            Files.copy(source.resolve(f), broken.resolve(f));
+        }
+        Files.writeString(broken.resolve("tokenizer.json"), "{}");
+        Run validate = run("model", "validate", "--bundle", broken.toString());
+        assertThat(validate.code()).isEqualTo(1);
+        assertThat(validate.err()).contains("invalid: CHECKSUM_MISMATCH", "tokenizer.json");
+    }
+
+    @Test
+    void evalPrintsTheConfusionMatrixAndMacroF1Last() throws Exception {
+        Path data = tmp.resolve("fixture.jsonl");
+        Files.writeString(data, String.join("\n",
+                "{\"text\":\"Wire 9,800 in cash today and another 9,700 tomorrow so the bank does not report it\",\"label\":\"structuring\"}",
+                "{\"text\":\"Lunch with the team on Friday, my treat\",\"label\":\"clear\"}",
+                "{\"text\":\"Buy before the merger news is public, my cousin on the deal team told me\",\"label\":\"market_abuse\"}",
+                "{\"text\":\"Your account is locked, send the code we texted you to unlock it\",\"label\":\"fraud\"}",
+                "{\"text\":\"Route the cargo through a third country so the sanctioned buyer is not on the papers\",\"label\":\"sanctions\"}"));
+        Run eval = run("model", "eval", "--bundle", "default", "--data", data.toString());
+        assertThat(eval.code()).as(eval.err()).isZero();
+        String[] lines = eval.out().trim().split("\\R");
+        double expected = ModelEval.run(DefaultModel.bundleDirectory(Precision.INT8), data,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).macroF1();
+        assertThat(lines[lines.length - 1]).isEqualTo(String.format(java.util.Locale.ROOT, "macro_f1=%.4f", expected));
+        assertThat(eval.out()).contains("precision", "recall", "f1", "structuring");
+    }
+
+    @Test
+    void missingDataFileIsAClearError() {
+        Run eval = run("model", "eval", "--bundle", "default", "--data", tmp.resolve("nope.jsonl").toString());
+        assertThat(eval.code()).isNotZero();
+        assertThat(eval.err()).contains("--data").contains("does not exist");
+    }
+}
