@@ -54,12 +54,19 @@ public final class SessionCache {
         private final Key key;
         private final Entry entry;
         private final ScoringSession session;
+        private final boolean loaded;
         private boolean released;
 
-        private Lease(Key key, Entry entry, ScoringSession session) {
+        private Lease(Key key, Entry entry, ScoringSession session, boolean loaded) {
             this.key = key;
             this.entry = entry;
             this.session = session;
+            this.loaded = loaded;
+        }
+
+        /** Whether acquiring this lease loaded the session (false when it was shared). */
+        public boolean loadedSession() {
+            return loaded;
         }
 
         public ScoringSession session() {
@@ -99,7 +106,7 @@ public final class SessionCache {
                 ScoringSession session = ScoringSession.open(bundle, options);
                 loads.incrementAndGet();
                 entry.session.complete(session);
-                return new Lease(key, entry, session);
+                return new Lease(key, entry, session, true);
             } catch (BundleException | RuntimeException e) {
                 entry.session.completeExceptionally(e);
                 release(key, entry);
@@ -107,7 +114,7 @@ public final class SessionCache {
             }
         }
         try {
-            return new Lease(key, entry, entry.session.get());
+            return new Lease(key, entry, entry.session.get(), false);
         } catch (ExecutionException e) {
             release(key, entry);
             Throwable cause = e.getCause();

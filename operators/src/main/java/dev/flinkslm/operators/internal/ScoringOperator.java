@@ -204,10 +204,9 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
     /** Loads (or shares) a model version. Blocking: call from open() or an inference thread. */
     protected ModelSlot acquire(ModelRef ref) throws BundleException {
         ModelBundle bundle = loader.load(ref);
-        long loadsBefore = SessionCache.shared().loads();
         SessionCache.Lease lease = SessionCache.shared().acquire(bundle, config.runtime());
         providerName = lease.session().executionProvider().name();
-        if (SessionCache.shared().loads() > loadsBefore) {
+        if (lease.loadedSession()) {
             // One line per actual load in this JVM (slots of a TaskManager share the session).
             LOG.info("slm model-loaded job={} model={}:{} provider={} ortLoader={}",
                     getRuntimeContext().getJobInfo().getJobId(), bundle.id(), bundle.version(), providerName,
