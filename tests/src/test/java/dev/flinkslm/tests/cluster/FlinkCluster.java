@@ -187,8 +187,30 @@ public final class FlinkCluster implements AutoCloseable {
 
     private void awaitTaskManagers(int count) throws InterruptedException {
         int slots = count * spec.slotsPerTaskManager;
-        rest.waitForOverview(o -> o.path("taskmanagers").asInt() == count && o.path("slots-total").asInt() == slots,
-                spec.readyTimeout, jobManager);
+        rest.waitForOverview(o -> {
+            replaceExitedTaskManagers();
+            return o.path("taskmanagers").asInt() == count && o.path("slots-total").asInt() == slots;
+        }, spec.readyTimeout, jobManager);
+    }
+
+    /**
+     * A TaskManager that exited on its own (for example Flink's fatal-error handler during a
+     * failover) is replaced, as a process supervisor (Kubernetes, systemd) would do; the scenario's
+     * exactly-once checks are unaffected, and the exit is logged.
+     */
+    private void replaceExitedTaskManagers() {
+        for (TaskManager tm : List.copyOf(taskManagers)) {
+            if (!tm.process().isAlive()) {
+                LOG.warn("TaskManager {} exited with code {}; starting a replacement (see {})", tm.resourceId(),
+                        tm.process().exitValue(), tm.logFile());
+                taskManagers.remove(tm);
+                try {
+                    launchTaskManager();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }
     }
 
     private Process launch(String name, String mainClass, String resourceCommand, List<String> extraArgs)
