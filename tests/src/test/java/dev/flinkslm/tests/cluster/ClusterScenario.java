@@ -67,6 +67,7 @@ public final class ClusterScenario {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterScenario.class);
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
     private static final int ACCOUNTS = 40;
+    private static final List<String> SIDE_TOPICS = List.of("alerts", "dead-letters", "audit");
 
     /**
      * What to submit and how to talk to it.
@@ -188,6 +189,7 @@ public final class ClusterScenario {
         JobSpec base = screenJob(repoRoot,
                 t -> List.of("--bootstrap-servers", t.bootstrapServers(), "--events-topic", t.input(),
                         "--scored-topic", t.output(), "--commands-topic", t.commands(), "--model-root", t.modelRoot(),
+                        "--alerts-topic", "alerts", "--dead-letter-topic", "dead-letters", "--audit-topic", "audit",
                         "--group-id", t.groupId(), "--transactional-id-prefix", t.transactionalIdPrefix(),
                         "--starting-offsets", "EARLIEST", "--parallelism", "4", "--checkpoint-interval", "2 s",
                         "--model", "default:int8"),
@@ -230,6 +232,9 @@ public final class ClusterScenario {
             kafka.createTopic(topics.input(), 4);
             kafka.createTopic(topics.output(), 4);
             kafka.createTopic(topics.commands(), 1);
+            for (String side : SIDE_TOPICS) {
+                kafka.createTopic(side, 1); // alerts, dead letters, audit of the screen job
+            }
             FlinkRestClient rest = cluster.rest();
             long t = System.nanoTime();
             String jarId = rest.uploadJar(job.jar());
