@@ -1,6 +1,5 @@
 package dev.flinkslm.jobs;
 
-import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.EncodedText;
@@ -238,8 +237,13 @@ final class BenchCommand implements Runnable {
     }
 
     static DataStream<BenchEvent> source(StreamExecutionEnvironment env, List<String> texts, Double rate) {
-        List<String> accounts = new ArrayList<>();
+        return source(env, texts, texts.size(), rate);
+    }
+
+    /** {@code count} events cycling over {@code texts}, optionally rate-limited (events per second). */
+    static DataStream<BenchEvent> source(StreamExecutionEnvironment env, List<String> texts, long count, Double rate) {
         SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(42).build();
+        ArrayList<String> accounts = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             accounts.add(generator.generate(i).accountId);
         }
@@ -253,8 +257,8 @@ final class BenchCommand implements Runnable {
             return e;
         };
         DataGeneratorSource<BenchEvent> source = rate == null
-                ? new DataGeneratorSource<>(fn, texts.size(), TypeInformation.of(BenchEvent.class))
-                : new DataGeneratorSource<>(fn, texts.size(), RateLimiterStrategy.perSecond(rate),
+                ? new DataGeneratorSource<>(fn, count, TypeInformation.of(BenchEvent.class))
+                : new DataGeneratorSource<>(fn, count, RateLimiterStrategy.perSecond(rate),
                         TypeInformation.of(BenchEvent.class));
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), "bench-events");
     }
@@ -349,7 +353,7 @@ final class BenchCommand implements Runnable {
 
             StreamExecutionEnvironment env = localEnvironment();
             env.enableCheckpointing(2000);
-            DataStream<BenchEvent> stream = sourceOfCount(env, texts, events, rate);
+            DataStream<BenchEvent> stream = source(env, texts, events, rate);
             ModelCommand noop = ModelCommand.of("bench-noop", ModelCommand.Action.ROLLBACK, null, null)
                     .keys(List.of("no-such-key"));
             ModelCommand deploy = ModelCommand.deploy("bench-swap", v2dir.toUri().toString(), ModelCommand.Role.ACTIVE);
@@ -414,27 +418,6 @@ final class BenchCommand implements Runnable {
             out.flush();
             deleteTree(work);
             return lost == 0 && duplicated == 0 && newCount > 0 ? 0 : 1;
-        }
-
-        static DataStream<BenchEvent> sourceOfCount(StreamExecutionEnvironment env, List<String> texts, int count,
-                double rate) {
-            SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(42).build();
-            ArrayList<String> accounts = new ArrayList<>();
-            for (int i = 0; i < texts.size(); i++) {
-                FinancialEvent e = generator.generate(i);
-                accounts.add(e.accountId);
-            }
-            ArrayList<String> textList = new ArrayList<>(texts);
-            GeneratorFunction<Long, BenchEvent> fn = i -> {
-                BenchEvent e = new BenchEvent();
-                e.index = i;
-                e.text = textList.get((int) (i % textList.size()));
-                e.account = accounts.get((int) (i % accounts.size()));
-                e.createdNanos = System.nanoTime();
-                return e;
-            };
-            return env.fromSource(new DataGeneratorSource<>(fn, count, RateLimiterStrategy.perSecond(rate),
-                    TypeInformation.of(BenchEvent.class)), WatermarkStrategy.noWatermarks(), "bench-events");
         }
 
         static Path copyAsNewVersion(ModelBundle bundle, Path target, String version) throws Exception {

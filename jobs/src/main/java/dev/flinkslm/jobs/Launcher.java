@@ -42,7 +42,7 @@ public final class Launcher {
         String log4j = System.getProperty("log4j.configurationFile");
         command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
         command.add("-cp");
-        command.add(jar + File.pathSeparator + lib.resolve("*"));
+        command.add(pathingJar(jar, lib).toString());
         command.add(CLI);
         command.addAll(List.of(args));
         Process child = new ProcessBuilder(command).inheritIO().start();
@@ -57,6 +57,32 @@ public final class Launcher {
             }
         }));
         System.exit(child.waitFor());
+    }
+
+    /**
+     * A manifest-only jar whose Class-Path names the job jar and the runtime jars. ONNX Runtime's
+     * native library crashes the JVM when {@code java.class.path} is longer than about 4 KB, which
+     * a long list of absolute jar paths easily is.
+     */
+    private static Path pathingJar(Path jar, Path lib) throws java.io.IOException {
+        List<Path> entries = new ArrayList<>();
+        entries.add(jar);
+        try (java.util.stream.Stream<Path> jars = Files.list(lib)) {
+            jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(entries::add);
+        }
+        StringBuilder classPath = new StringBuilder();
+        for (Path entry : entries) {
+            classPath.append(entry.toUri().toURL().toExternalForm()).append(' ');
+        }
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, classPath.toString().trim());
+        Path pathing = Files.createTempFile("flink-slm-classpath-", ".jar");
+        pathing.toFile().deleteOnExit();
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(pathing), manifest)) {
+            out.flush();
+        }
+        return pathing;
     }
 
     /** The module flags Flink needs on Java 17 (the jar manifest grants them only in {@code -jar} mode). */

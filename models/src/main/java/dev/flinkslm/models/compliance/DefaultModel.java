@@ -1,5 +1,7 @@
 package dev.flinkslm.models.compliance;
 
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
@@ -8,7 +10,6 @@ import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.Resources;
-import dev.flinkslm.models.compliance.internal.Sha256;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -59,8 +60,8 @@ public final class DefaultModel {
     public static final String CORPUS_RESOURCE = "dev/flinkslm/models/compliance/compliance-corpus.jsonl";
     /** Hand-written held-out evaluation set (JSON lines with text, label); never used for training. */
     public static final String EVAL_RESOURCE = "dev/flinkslm/models/compliance/compliance-eval.jsonl";
-    public static final String CACHE_DIR_PROPERTY = "flinkslm.cache.dir";
-    public static final String CACHE_DIR_ENV = "FLINK_SLM_CACHE_DIR";
+    public static final String CACHE_DIR_PROPERTY = BundleLoader.CACHE_DIR_PROPERTY;
+    public static final String CACHE_DIR_ENV = BundleLoader.CACHE_DIR_ENV;
     /** Golden examples per label placed in each manifest. */
     public static final int GOLDEN_PER_LABEL = 3;
 
@@ -74,17 +75,9 @@ public final class DefaultModel {
         return BundleWriter.version(p);
     }
 
-    /** The cache root: system property, else environment variable, else {@code ~/.cache/flink-slm/models}. */
+    /** Where built-in bundles are cached: {@code models/} under {@link BundleLoader#defaultCacheDirectory()}. */
     public static Path cacheRoot() {
-        String prop = System.getProperty(CACHE_DIR_PROPERTY);
-        if (prop != null && !prop.isBlank()) {
-            return Path.of(prop);
-        }
-        String env = System.getenv(CACHE_DIR_ENV);
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        return Path.of(System.getProperty("user.home"), ".cache", "flink-slm", "models");
+        return BundleLoader.defaultCacheDirectory().resolve("models");
     }
 
     /** Bundle directory of the default model in the default cache root, built on first use. */
@@ -95,7 +88,7 @@ public final class DefaultModel {
     /** Bundle directory of the default model under {@code cacheRoot}, built on first use. */
     public static Path bundleDirectory(Precision precision, Path cacheRoot) {
         byte[] headJson = Resources.read(HEAD_RESOURCE);
-        String headSha = Sha256.of(headJson);
+        String headSha = Digests.sha256(headJson);
         Path target = cacheRoot.toAbsolutePath().resolve(BundleWriter.dirName(precision));
         synchronized (LOCK) {
             if (Boolean.TRUE.equals(VERIFIED.get(target)) && Files.isDirectory(target)) {
@@ -117,22 +110,23 @@ public final class DefaultModel {
                 SoftmaxHead head = SoftmaxHead.fromJson(new String(headJson, StandardCharsets.UTF_8));
                 writeBundle(tmp, precision, head, headSha);
                 verifyGolden(tmp);
-                publish(tmp, target, headSha);
+                boolean won = publish(tmp, target, headSha);
+                LOG.info("Built default model bundle {} in {} ms{}", target, (System.nanoTime() - t0) / 1_000_000,
+                        won ? "" : " (another process published it first; using that one)");
             } finally {
                 deleteRecursively(tmp);
             }
-            LOG.info("Built default model bundle {} in {} ms", target, (System.nanoTime() - t0) / 1_000_000);
             VERIFIED.put(target, true);
             return target;
         }
     }
 
-    /** Moves a complete temp bundle into place; tolerates another JVM having won the race. */
-    private static void publish(Path tmp, Path target, String headSha) {
+    /** Moves a complete temp bundle into place; returns false if another JVM published an identical bundle first. */
+    private static boolean publish(Path tmp, Path target, String headSha) {
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                return;
+                return true;
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IllegalStateException("Cache directory " + target.getParent()
                         + " does not support atomic renames; point " + CACHE_DIR_PROPERTY + " to a local file system", e);
@@ -142,7 +136,7 @@ public final class DefaultModel {
                 }
                 // rename(2) onto a non-empty directory fails (EEXIST/ENOTEMPTY): the target was created meanwhile
                 if (BundleWriter.isIntact(target, "headSha256", headSha)) {
-                    return; // another process published the same bundle first
+                    return false; // another process published the same bundle first
                 }
                 // stale or corrupt bundle from an older head: move it aside (atomic) and retry
                 Path stale = target.resolveSibling(".stale-" + target.getFileName() + "-" + UUID.randomUUID());
@@ -207,7 +201,7 @@ public final class DefaultModel {
     public static TrainingSummary trainAndWrite(Path corpusJsonl, Path evalJsonl, Path outDir, PrintStream out) {
         List<LabeledText> corpus = corpusJsonl == null ? LabeledText.readResource(CORPUS_RESOURCE) : LabeledText.read(corpusJsonl);
         List<LabeledText> eval = evalJsonl == null ? LabeledText.readResource(EVAL_RESOURCE) : LabeledText.read(evalJsonl);
-        String corpusSha = Sha256.of(String.join("\n", corpus.stream().map(LabeledText::toJsonLine).toList())
+        String corpusSha = Digests.sha256(String.join("\n", corpus.stream().map(LabeledText::toJsonLine).toList())
                 .getBytes(StandardCharsets.UTF_8));
         out.printf(Locale.ROOT, "corpus: %d examples (sha256 %s), eval set: %d examples%n", corpus.size(), corpusSha, eval.size());
 
@@ -258,7 +252,7 @@ public final class DefaultModel {
             Path headFile = outDir.resolve("compliance-head.json");
             String json = head.toJson();
             Files.writeString(headFile, json);
-            String headSha = Sha256.of(json.getBytes(StandardCharsets.UTF_8));
+            String headSha = Digests.sha256(json.getBytes(StandardCharsets.UTF_8));
             Map<Precision, Path> bundles = new LinkedHashMap<>();
             for (Precision p : Precision.values()) {
                 Path dir = outDir.resolve(BundleWriter.dirName(p));

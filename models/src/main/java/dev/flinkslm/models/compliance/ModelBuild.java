@@ -11,7 +11,12 @@ import java.util.Locale;
  *
  * <p>To make a new head the default, copy {@code <outDir>/compliance-head.json} over
  * {@code models/src/main/resources/dev/flinkslm/models/compliance/compliance-head.json} and commit it; cached
- * bundles built from the old head are rebuilt automatically on next use. Stateless.
+ * bundles built from the old head are rebuilt automatically on next use. Stateless and thread-safe, but a
+ * build uses both cores for minutes: run one at a time.
+ *
+ * <pre>{@code
+ * DefaultModel.TrainingSummary s = ModelBuild.run(Path.of("/tmp/compliance-build"), null, null, System.out);
+ * }</pre>
  */
 public final class ModelBuild {
 

@@ -33,7 +33,6 @@ public final class ModelEval {
         if (data.isEmpty()) {
             throw new IllegalArgumentException(dataJsonl + " holds no examples");
         }
-        // TODO(integrator): switch to the shared ScoringSession once it is on main; this uses the tooling scorer.
         try (BundleClassifier c = BundleClassifier.open(bundleDir)) {
             List<String> labels = c.labels();
             int[] gold = new int[data.size()];

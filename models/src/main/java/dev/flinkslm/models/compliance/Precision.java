@@ -4,7 +4,11 @@ package dev.flinkslm.models.compliance;
  * Numeric precision of a default-model variant.
  *
  * <p>{@link #INT8} is the CPU default (dynamically quantised encoder, 2-3x faster on CPU);
- * {@link #FP32} is meant for GPUs, whose execution providers do not run the integer ops.
+ * {@link #FP32} is meant for GPUs, whose execution providers do not run the integer ops. Immutable.
+ *
+ * <pre>{@code
+ * Path bundle = DefaultModel.bundleDirectory(Precision.INT8);
+ * }</pre>
  */
 public enum Precision {
     INT8("int8", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json"),

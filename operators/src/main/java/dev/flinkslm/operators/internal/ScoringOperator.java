@@ -209,9 +209,9 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
         providerName = lease.session().executionProvider().name();
         if (SessionCache.shared().loads() > loadsBefore) {
             // One line per actual load in this JVM (slots of a TaskManager share the session).
-            LOG.info("slm model-loaded job={} model={}:{} provider={} loader={}",
-                    getRuntimeContext().getJobInfo().getJobId(), bundle.id(), bundle.version(),
-                    providerName, SessionCache.class.getClassLoader().getClass().getSimpleName());
+            LOG.info("slm model-loaded job={} model={}:{} provider={} ortLoader={}",
+                    getRuntimeContext().getJobInfo().getJobId(), bundle.id(), bundle.version(), providerName,
+                    ai.onnxruntime.OrtEnvironment.class.getClassLoader().getClass().getSimpleName());
         }
         return new ModelSlot(bundle.ref(), lease);
     }

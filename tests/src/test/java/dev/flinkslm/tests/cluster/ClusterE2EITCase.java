@@ -7,8 +7,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The real-cluster end-to-end scenario ({@link ClusterScenario}) with the stand-in job: TaskManager
- * SIGKILL + replacement, cancel + resubmit, stop-with-savepoint + restore, model loads per JVM.
+ * The real-cluster end-to-end scenario ({@link ClusterScenario}) with the deployable jar's
+ * {@code screen} job and the built-in model: TaskManager SIGKILL + replacement, cancel + resubmit,
+ * stop-with-savepoint + restore, model loads per TaskManager JVM.
  */
 class ClusterE2EITCase {
 
@@ -17,15 +18,15 @@ class ClusterE2EITCase {
         Path repoRoot = FlinkConfigFile.repoRoot();
         Path workDir = repoRoot.resolve("tests/target/cluster-it/e2e-" + System.currentTimeMillis());
         ClusterScenario.Result r = new ClusterScenario(repoRoot, workDir,
-                ClusterScenario.standInJob(repoRoot, workDir), 3000).run();
+                ClusterScenario.screenJob(repoRoot), 1500).run();
         System.out.println("timings ms " + r.timingsMs());
         System.out.println(r.summaryLine());
 
-        assertThat(r.produced()).isEqualTo(9000);
+        assertThat(r.produced()).isEqualTo(4500);
         assertThat(r.killedMidStream()).as("TaskManager killed while events were still being produced").isTrue();
         assertThat(r.lost()).as("events lost").isZero();
         assertThat(r.duplicated()).as("events duplicated").isZero();
-        assertThat(r.stateConsistent()).as("keyed state contiguous per account across failover and savepoint").isTrue();
+        assertThat(r.stateConsistent()).isTrue();
         assertThat(r.resubmit()).as("cancel + resubmit to the same cluster").isTrue();
         assertThat(r.savepoint()).as("stop with savepoint + restore").isTrue();
         // Three jobs; job 1 ran on the two first TaskManagers and then on the survivor and the replacement.

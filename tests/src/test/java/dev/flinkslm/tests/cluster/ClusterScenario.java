@@ -84,7 +84,25 @@ public final class ClusterScenario {
      */
     public record JobSpec(Path jar, String entryClass, Function<Topics, List<String>> args,
             EventFormat event, Function<String, Long> outputSeq, Function<String, String[]> accountSeen,
-            Pattern modelLoaded) {}
+            Pattern modelLoaded, Canary canary) {
+
+        JobSpec(Path jar, String entryClass, Function<Topics, List<String>> args, EventFormat event,
+                Function<String, Long> outputSeq, Function<String, String[]> accountSeen, Pattern modelLoaded) {
+            this(jar, entryClass, args, event, outputSeq, accountSeen, modelLoaded, null);
+        }
+    }
+
+    /**
+     * A per-key model assignment made through the command topic before the savepoint, which must
+     * still hold after the job is restored from it.
+     *
+     * @param command the command JSON, given the directory the job may load models from
+     * @param accounts the accounts the command targets
+     * @param account the account of an output record
+     * @param servedByCanary whether an output record was scored by the canary version
+     */
+    public record Canary(Function<Path, String> command, Set<String> accounts, Function<String, String> account,
+            java.util.function.Predicate<String> servedByCanary) {}
 
     /** Builds the Kafka value of one event. */
     @FunctionalInterface
@@ -93,7 +111,8 @@ public final class ClusterScenario {
     }
 
     /** Topic names and ids a job run uses. */
-    public record Topics(String bootstrapServers, String input, String output, String groupId, String transactionalIdPrefix) {}
+    public record Topics(String bootstrapServers, String input, String output, String groupId, String transactionalIdPrefix,
+            String commands, String modelRoot) {}
 
     /** Outcome of a run. */
     public record Result(long produced, long lost, long duplicated, boolean resubmit, boolean savepoint,
@@ -147,6 +166,44 @@ public final class ClusterScenario {
         }, event, outputSeq, null, modelLoaded);
     }
 
+    /**
+     * The real {@code screen} job of the deployable jar with the built-in int8 compliance model; before
+     * the savepoint a canary version is deployed for a few accounts through the command topic.
+     */
+    public static JobSpec screenJob(Path repoRoot) {
+        Pattern eventId = Pattern.compile("\"eventId\"\\s*:\\s*\"e(\\d+)\"");
+        Pattern accountId = Pattern.compile("\"accountId\"\\s*:\\s*\"([^\"]+)\"");
+        String canaryVersion = "1.0.0-int8-canary";
+        Set<String> canaryAccounts = Set.of("acct-1", "acct-2", "acct-3", "acct-5", "acct-8");
+        Canary canary = new Canary(
+                root -> "{\"commandId\":\"e2e-canary\",\"action\":\"DEPLOY\",\"role\":\"CANARY\",\"uri\":\""
+                        + CanaryBundle.write(root.resolve("canary"), canaryVersion).toUri()
+                        + "\",\"keys\":[\"" + String.join("\",\"", canaryAccounts) + "\"]}",
+                canaryAccounts,
+                value -> {
+                    Matcher m = accountId.matcher(value);
+                    return m.find() ? m.group(1) : null;
+                },
+                value -> value.contains("\"" + canaryVersion + "\""));
+        JobSpec base = screenJob(repoRoot,
+                t -> List.of("--bootstrap-servers", t.bootstrapServers(), "--events-topic", t.input(),
+                        "--scored-topic", t.output(), "--commands-topic", t.commands(), "--model-root", t.modelRoot(),
+                        "--group-id", t.groupId(), "--transactional-id-prefix", t.transactionalIdPrefix(),
+                        "--starting-offsets", "EARLIEST", "--parallelism", "4", "--checkpoint-interval", "2 s",
+                        "--model", "default:int8"),
+                (seq, account) -> "{\"eventId\":\"e" + seq + "\",\"accountId\":\"" + account
+                        + "\",\"kind\":\"PAYMENT\",\"amount\":" + (seq % 9000) + ".50,\"currency\":\"EUR\","
+                        + "\"text\":\"transfer " + (seq % 997) + " EUR to " + account + " ref INV-" + seq + "\"}",
+                value -> {
+                    Matcher m = eventId.matcher(value);
+                    return m.find() ? Long.parseLong(m.group(1)) : null;
+                },
+                Pattern.compile("slm model-loaded job=(?<job>\\S+) model=(?<model>\\S+) provider=\\S+"
+                        + " ortLoader=(?<loader>\\S+)"));
+        return new JobSpec(base.jar(), base.entryClass(), base.args(), base.event(), base.outputSeq(), null,
+                base.modelLoaded(), canary);
+    }
+
     private final Path repoRoot;
     private final Path workDir;
     private final JobSpec job;
@@ -167,9 +224,12 @@ public final class ClusterScenario {
                 FlinkCluster cluster = FlinkCluster.builder(repoRoot, workDir.resolve("flink"))
                         .taskManagers(2).slotsPerTaskManager(2).start()) {
             lap("startKafkaAndCluster", t0);
-            Topics topics = new Topics(kafka.bootstrapServers(), "events", "results", "flink-slm-e2e", "flink-slm-e2e");
+            Path modelRoot = Files.createDirectories(workDir.resolve("models"));
+            Topics topics = new Topics(kafka.bootstrapServers(), "events", "results", "flink-slm-e2e", "flink-slm-e2e",
+                    "model-commands", modelRoot.toString());
             kafka.createTopic(topics.input(), 4);
             kafka.createTopic(topics.output(), 4);
+            kafka.createTopic(topics.commands(), 1);
             FlinkRestClient rest = cluster.rest();
             long t = System.nanoTime();
             String jarId = rest.uploadJar(job.jar());
@@ -237,12 +297,17 @@ public final class ClusterScenario {
                     if (job2 == null) {
                         throw new IllegalStateException("no running job to stop (resubmission failed)");
                     }
+                    if (job.canary() != null) {
+                        assignCanary(producer, topics, nextSeq, output, modelRoot);
+                    }
                     String path = rest.stopWithSavepoint(job2, null, STEP_TIMEOUT);
-                    long end = nextSeq.get() + eventsPerPhase;
+                    long restoredFrom = nextSeq.get();
+                    long end = restoredFrom + eventsPerPhase;
                     produce(producer, topics, nextSeq, end, 0);
                     String job3 = submit(rest, jarId, topics, path);
                     output.awaitDistinct(end, STEP_TIMEOUT);
-                    savepoint = path != null && !path.isEmpty() && rest.exceptionCount(job3) == 0;
+                    boolean assignmentsIntact = job.canary() == null || output.canaryHeld(job, restoredFrom);
+                    savepoint = path != null && !path.isEmpty() && rest.exceptionCount(job3) == 0 && assignmentsIntact;
                     rest.cancel(job3, STEP_TIMEOUT);
                 } catch (Exception e) {
                     LOG.error("Savepoint phase failed", e);
@@ -266,6 +331,21 @@ public final class ClusterScenario {
                         killedMidStream, timings);
             }
         }
+    }
+
+    /** Deploys the canary through the command topic and waits until events are scored by it. */
+    private void assignCanary(KafkaProducer<String, String> producer, Topics topics, AtomicLong nextSeq,
+            CommittedOutput output, Path modelRoot) throws Exception {
+        producer.send(new ProducerRecord<>(topics.commands(), "cmd", job.canary().command().apply(modelRoot))).get();
+        long end = nextSeq.get() + 400;
+        FlinkRestClient.waitUntil("results scored by the canary", STEP_TIMEOUT, () -> {
+            if (nextSeq.get() < end) {
+                produce(producer, topics, nextSeq, Math.min(end, nextSeq.get() + 40), 0);
+            }
+            return output.anyServedByCanary(job);
+        });
+        output.awaitDistinct(nextSeq.get(), STEP_TIMEOUT);
+        LOG.info("Canary is live for {} before the savepoint", job.canary().accounts());
     }
 
     private String submit(FlinkRestClient rest, String jarId, Topics topics, String savepointPath) throws InterruptedException {
@@ -449,6 +529,30 @@ public final class ClusterScenario {
             return !seen.isEmpty();
         }
 
+        boolean anyServedByCanary(JobSpec job) {
+            return values.stream().anyMatch(v -> job.canary().servedByCanary().test(v));
+        }
+
+        /** After the restore, the canary accounts (and only they) are still served by the canary. */
+        boolean canaryHeld(JobSpec job, long restoredFrom) {
+            long checked = 0;
+            for (String v : values) {
+                Long seq = outputId.apply(v);
+                if (seq == null || seq < restoredFrom) {
+                    continue;
+                }
+                boolean expected = job.canary().accounts().contains(job.canary().account().apply(v));
+                if (job.canary().servedByCanary().test(v) != expected) {
+                    LOG.error("After the restore, event {} of {} was scored by the {} version", seq,
+                            job.canary().account().apply(v), expected ? "active instead of the canary" : "canary");
+                    return false;
+                }
+                checked++;
+            }
+            LOG.info("Model assignments held after the restore for {} results", checked);
+            return checked > 0;
+        }
+
         /** Diagnostics: how many events were delivered more than once, and their seq range. */
         void logDuplicates() {
             Map<Long, Integer> counts = new HashMap<>();
@@ -479,7 +583,7 @@ public final class ClusterScenario {
         int events = args.length > 1 ? Integer.parseInt(args[1]) : 3000;
         Result r;
         try {
-            r = new ClusterScenario(repoRoot, workDir, standInJob(repoRoot, workDir), events).run();
+            r = new ClusterScenario(repoRoot, workDir, screenJob(repoRoot), events).run();
         } catch (Exception e) {
             LOG.error("Scenario aborted; logs under {}", workDir, e);
             System.out.println("cluster_e2e lost=-1 duplicated=-1 resubmit=failed savepoint=failed");

@@ -1,58 +1,65 @@
 package dev.flinkslm.models.compliance.internal;
 
-import dev.flinkslm.models.ModelManifest;
-import java.nio.file.Files;
+import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.Prediction;
+import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.ScoringException;
+import dev.flinkslm.models.ScoringSession;
+
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Scores texts with a text-classification bundle directory (fused graph + tokenizer + manifest).
- *
- * <p>Offline tooling only (evaluation, bundle verification); streaming jobs use the shared
- * {@code ScoringSession}. Thread-safe for concurrent calls; close after the last call.
+ * Scores many texts with a fused bundle for the model tooling (evaluation, build reports, golden
+ * checks), in batches on the shared {@link ScoringSession} runtime. Not thread-safe.
  */
 public final class BundleClassifier implements AutoCloseable {
 
-    private final OrtTextModel model;
-    private final List<String> labels;
-    private final String probabilitiesOutput;
+    private static final int BATCH = 64;
 
-    private BundleClassifier(OrtTextModel model, List<String> labels, String probabilitiesOutput) {
-        this.model = model;
-        this.labels = labels;
-        this.probabilitiesOutput = probabilitiesOutput;
+    private final ScoringSession session;
+
+    private BundleClassifier(ScoringSession session) {
+        this.session = session;
     }
 
-    /** Opens a bundle directory; the manifest's model and tokenizer files must exist. */
+    /** Verifies and opens the bundle in {@code bundleDir} on the CPU. */
     public static BundleClassifier open(Path bundleDir) {
-        ModelManifest m = BundleWriter.readManifest(bundleDir);
-        Path model = bundleDir.resolve(m.model());
-        Path tok = bundleDir.resolve(m.tokenizer());
-        for (Path f : List.of(model, tok)) {
-            if (!Files.isRegularFile(f)) {
-                throw new IllegalArgumentException("Bundle " + bundleDir + " lacks " + f.getFileName() + " named in its manifest");
-            }
+        try {
+            ModelBundle bundle = BundleLoader.verify(bundleDir.toUri(), bundleDir, null);
+            int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+            return new BundleClassifier(ScoringSession.open(bundle, RuntimeOptions.cpu().withIntraOpThreads(threads)));
+        } catch (BundleException e) {
+            throw new IllegalArgumentException("bundle " + bundleDir + " cannot be opened: " + e.getMessage(), e);
         }
-        return new BundleClassifier(OrtTextModel.open(model, MiniLmTokenizer.fromFile(tok)), m.labels(), m.outputs().probabilities());
     }
 
     public List<String> labels() {
-        return labels;
+        return session.labels();
     }
 
-    /** Probabilities per text, in input order. */
+    /** Class probabilities of every text, in input order. */
     public float[][] probabilities(List<String> texts) {
-        return model.runAll(texts, probabilitiesOutput, labels.size());
-    }
-
-    /** Sentence embeddings from the fused graph, in input order. */
-    public float[][] embeddings(List<String> texts) {
-        return model.runAll(texts, OnnxHeadFusion.EMBEDDING, 384);
+        float[][] out = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += BATCH) {
+            List<String> chunk = texts.subList(from, Math.min(texts.size(), from + BATCH));
+            List<Prediction> predictions;
+            try {
+                predictions = session.scoreTexts(chunk);
+            } catch (ScoringException e) {
+                throw new IllegalStateException("scoring failed: " + e.getMessage(), e);
+            }
+            for (int i = 0; i < predictions.size(); i++) {
+                out[from + i] = predictions.get(i).probabilities();
+            }
+        }
+        return out;
     }
 
     @Override
     public void close() {
-        model.close();
+        session.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.flinkslm.models.compliance.internal;
 
+import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.Precision;
@@ -52,7 +53,7 @@ public final class BundleWriter {
                 head.labels(), MODEL_FILE, TOKENIZER_FILE, MiniLmTokenizer.MAX_LENGTH,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
                 new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
-                Map.of(MODEL_FILE, Sha256.of(fusedModel), TOKENIZER_FILE, Sha256.of(tokenizer)),
+                Map.of(MODEL_FILE, Digests.sha256(fusedModel), TOKENIZER_FILE, Digests.sha256(tokenizer)),
                 head.golden().stream().map(g -> new ModelManifest.GoldenExample(g.text(), g.label())).toList(),
                 meta);
         try {
@@ -90,12 +91,12 @@ public final class BundleWriter {
             }
             for (Map.Entry<String, String> e : m.sha256().entrySet()) {
                 Path f = dir.resolve(e.getKey());
-                if (!Files.isRegularFile(f) || !Sha256.of(f).equalsIgnoreCase(e.getValue())) {
+                if (!Files.isRegularFile(f) || !Digests.sha256(f).equalsIgnoreCase(e.getValue())) {
                     return false;
                 }
             }
             return true;
-        } catch (BundleException | RuntimeException e) {
+        } catch (BundleException | java.io.IOException | RuntimeException e) {
             return false;
         }
     }

@@ -58,7 +58,7 @@ public final class ComplianceTraining {
             SoftmaxHead h = HeadTrainer.train(rows(emb, train), labels(corpus, train), ComplianceLabels.ALL, l2, iterations);
             double f1 = evaluate(h, rows(emb, val), labels(corpus, val)).macroF1();
             scores.put(l2, f1);
-            LOG.info(String.format(Locale.ROOT, "l2=%.0e validation macro-F1=%.4f", l2, f1));
+            LOG.info("l2={} validation macro-F1={}", l2, String.format(Locale.ROOT, "%.4f", f1));
             // ">=" prefers the stronger penalty on ties: smoother heads transfer better to unseen wording
             if (f1 >= best) {
                 best = f1;
