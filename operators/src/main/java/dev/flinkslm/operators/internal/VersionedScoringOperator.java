@@ -64,6 +64,8 @@ public class VersionedScoringOperator<IN> extends ScoringOperator<IN>
     private final OutputTag<ShadowResult<IN>> shadowTag;
     private final MissingArtifactPolicy missingArtifactPolicy;
 
+    /** Bit 1: events ended, bit 2: commands ended. */
+    private transient int inputsEnded;
     private transient BroadcastState<String, String> controlStore;
     private transient ControlState control;
     private transient ValueState<Tuple5<String, String, String, String, Integer>> assignments;
@@ -354,9 +356,39 @@ public class VersionedScoringOperator<IN> extends ScoringOperator<IN>
 
     @Override
     public void endInput(int inputId) throws Exception {
+        inputsEnded |= inputId == 1 ? 1 : 2;
+        if (inputsEnded == 3) {
+            awaitPendingLoads();
+        }
         if (inputId == 1) {
             drainAll();
         }
+    }
+
+    /**
+     * With both inputs ended (bounded events and commands) a model load still running would report
+     * its outcome after the operator finished, which the downstream sinks reject ("Received element
+     * after endOfInput"). Let the loads finish first so that every command is audited.
+     */
+    private void awaitPendingLoads() throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+        while (hasPendingLoads() && System.nanoTime() < deadline) {
+            if (!mailbox.tryYield()) {
+                Thread.sleep(5);
+            }
+        }
+        if (hasPendingLoads()) {
+            LOG.warn("Model loads still pending at the end of input; their outcome will not be audited");
+        }
+    }
+
+    private boolean hasPendingLoads() {
+        for (ControlState.Rule r : control.rules) {
+            if (ControlState.RuleStatus.PENDING.name().equals(r.status)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ------------------------------------------------------------------ routing
