@@ -23,7 +23,13 @@ public final class Launcher {
 
     public static void main(String[] args) throws Exception {
         if (isPresent(FLINK_PROBE, Launcher.class.getClassLoader())) {
-            FlinkSlmCli.main(args);
+            // Inside a Flink client or JobManager (flink run, REST /jars/run): never System.exit, which
+            // would take the JobManager down; a failure is an exception Flink reports for the submission.
+            int code = FlinkSlmCli.run(args);
+            if (code != 0) {
+                throw new IllegalArgumentException("flink-slm " + String.join(" ", args) + " failed with exit code "
+                        + code + "; see the messages above");
+            }
             return;
         }
         Path jar = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
