@@ -18,11 +18,11 @@ class ClusterE2EITCase {
         Path repoRoot = FlinkConfigFile.repoRoot();
         Path workDir = repoRoot.resolve("tests/target/cluster-it/e2e-" + System.currentTimeMillis());
         ClusterScenario.Result r = new ClusterScenario(repoRoot, workDir,
-                ClusterScenario.screenJob(repoRoot), 1500).run();
+                ClusterScenario.screenJob(repoRoot), 3000).run();
         System.out.println("timings ms " + r.timingsMs());
         System.out.println(r.summaryLine());
 
-        assertThat(r.produced()).isEqualTo(4500);
+        assertThat(r.produced()).as("3 phases of 3000 events, plus those that showed the canary live").isGreaterThanOrEqualTo(9000);
         assertThat(r.killedMidStream()).as("TaskManager killed while events were still being produced").isTrue();
         assertThat(r.lost()).as("events lost").isZero();
         assertThat(r.duplicated()).as("events duplicated").isZero();
