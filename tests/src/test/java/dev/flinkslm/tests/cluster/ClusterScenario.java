@@ -67,6 +67,9 @@ public final class ClusterScenario {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterScenario.class);
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
     private static final int ACCOUNTS = 40;
+    /** Events per second while a phase runs: slow enough that the job (model loading included) is
+     * up and committing before the phase's last event is produced, so the kill lands mid-stream. */
+    private static final int FEED_RATE = 200;
     private static final List<String> SIDE_TOPICS = List.of("alerts", "dead-letters", "audit");
 
     /**
@@ -254,7 +257,7 @@ public final class ClusterScenario {
                     String job1 = submit(rest, jarId, topics, null);
                     long phaseEnd = nextSeq.get() + eventsPerPhase;
                     // Paced so that the kill lands while events are still arriving.
-                    Future<?> feeding = pool.submit(() -> produce(producer, topics, nextSeq, phaseEnd, 800));
+                    Future<?> feeding = pool.submit(() -> produce(producer, topics, nextSeq, phaseEnd, FEED_RATE));
                     rest.waitForCompletedCheckpoints(job1, 1, STEP_TIMEOUT);
                     FlinkRestClient.waitUntil("first committed results", STEP_TIMEOUT, () -> output.distinctIds() > 0);
                     FlinkCluster.TaskManager victim = cluster.taskManagers().get(0);
@@ -275,7 +278,7 @@ public final class ClusterScenario {
                     try {
                         long end = nextSeq.get() + eventsPerPhase;
                         long before = output.distinctIds();
-                        Future<?> moreEvents = pool.submit(() -> produce(producer, topics, nextSeq, end, 800));
+                        Future<?> moreEvents = pool.submit(() -> produce(producer, topics, nextSeq, end, FEED_RATE));
                         FlinkRestClient.waitUntil("results of the next events", STEP_TIMEOUT,
                                 () -> output.distinctIds() > before + 100);
                         rest.cancel(job1, STEP_TIMEOUT);
