@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,18 +29,40 @@ public final class SessionCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
 
-    private static final SessionCache SHARED = new SessionCache();
+    /** System property: milliseconds an unused session stays open in the shared cache (default 60000). */
+    public static final String LINGER_PROPERTY = "flinkslm.session.linger.ms";
+
+    private static final SessionCache SHARED = new SessionCache(Long.getLong(LINGER_PROPERTY, 60_000L));
+
+    private static final java.util.concurrent.ScheduledExecutorService CLOSER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "slm-session-closer");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final Map<Key, Entry> entries = new HashMap<>();
     private final AtomicLong loads = new AtomicLong();
+    private final long lingerMillis;
 
-    /** The per-JVM cache. */
+    /**
+     * The per-JVM cache. A session whose last lease is released stays open for {@value
+     * #LINGER_PROPERTY} milliseconds, so that a task restarted after a failure (same JVM, same job)
+     * finds its model loaded instead of loading it again.
+     */
     public static SessionCache shared() {
         return SHARED;
     }
 
-    /** A cache of its own (tests, tools). */
-    public SessionCache() {}
+    /** A cache of its own (tests, tools) that closes a session as soon as its last lease is released. */
+    public SessionCache() {
+        this(0);
+    }
+
+    /** A cache whose unused sessions stay open for {@code lingerMillis} before they are closed. */
+    public SessionCache(long lingerMillis) {
+        this.lingerMillis = Math.max(0, lingerMillis);
+    }
 
     /** Identifies a session: the exact bundle artifact plus how it runs. */
     private record Key(String manifestSha256, String directory, RuntimeOptions options) {}
@@ -47,6 +70,8 @@ public final class SessionCache {
     private static final class Entry {
         final CompletableFuture<ScoringSession> session = new CompletableFuture<>();
         int references;
+        /** Bumped on every acquire; a scheduled close only proceeds if nobody acquired since. */
+        long generation;
     }
 
     /** A reference to a shared session. Close it exactly once when done. */
@@ -100,6 +125,7 @@ public final class SessionCache {
                 entries.put(key, entry);
             }
             entry.references++;
+            entry.generation++;
         }
         if (load) {
             try {
@@ -134,19 +160,40 @@ public final class SessionCache {
 
     private void release(Key key, Entry entry) {
         boolean last;
+        long generation;
         synchronized (entries) {
             entry.references--;
             last = entry.references == 0;
-            if (last && entries.get(key) == entry) {
+            generation = entry.generation;
+            if (last && (lingerMillis == 0 || entry.session.isCompletedExceptionally()) && entries.get(key) == entry) {
                 entries.remove(key);
             }
         }
-        if (last) {
-            ScoringSession session = entry.session.isCompletedExceptionally() ? null : entry.session.getNow(null);
-            if (session != null) {
-                LOG.debug("Last lease on {} released; closing after in-flight batches", session.bundle());
-                session.close();
+        if (!last) {
+            return;
+        }
+        if (lingerMillis > 0 && !entry.session.isCompletedExceptionally()) {
+            CLOSER.schedule(() -> closeIfUnused(key, entry, generation), lingerMillis, TimeUnit.MILLISECONDS);
+            return;
+        }
+        closeSession(entry);
+    }
+
+    private void closeIfUnused(Key key, Entry entry, long generation) {
+        synchronized (entries) {
+            if (entry.references > 0 || entry.generation != generation || entries.get(key) != entry) {
+                return; // acquired again meanwhile
             }
+            entries.remove(key);
+        }
+        closeSession(entry);
+    }
+
+    private static void closeSession(Entry entry) {
+        ScoringSession session = entry.session.isCompletedExceptionally() ? null : entry.session.getNow(null);
+        if (session != null) {
+            LOG.debug("Last lease on {} released; closing after in-flight batches", session.bundle());
+            session.close();
         }
     }
 

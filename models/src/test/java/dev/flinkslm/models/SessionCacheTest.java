@@ -130,4 +130,34 @@ class SessionCacheTest {
         assertThat(cache.size()).isZero();
         assertThat(cache.loads()).isZero();
     }
+
+    @Test
+    void anUnusedSessionLingersAndIsReusedWhenAcquiredAgainInTime() throws Exception {
+        SessionCache cache = new SessionCache(60_000);
+        ModelBundle bundle = bundle("linger", new TinyBundles.Spec());
+        SessionCache.Lease first = cache.acquire(bundle, RuntimeOptions.cpu());
+        ScoringSession session = first.session();
+        first.close();
+        assertThat(session.isClosed()).as("lingers after the last lease").isFalse();
+        try (SessionCache.Lease again = cache.acquire(bundle, RuntimeOptions.cpu())) {
+            assertThat(again.session()).isSameAs(session);
+            assertThat(again.loadedSession()).isFalse();
+            assertThat(cache.loads()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLingeringSessionIsClosedWhenNobodyComesBack() throws Exception {
+        SessionCache cache = new SessionCache(50);
+        ModelBundle bundle = bundle("linger-close", new TinyBundles.Spec());
+        SessionCache.Lease lease = cache.acquire(bundle, RuntimeOptions.cpu());
+        ScoringSession session = lease.session();
+        lease.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!session.isClosed() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(session.isClosed()).isTrue();
+        assertThat(cache.size()).isZero();
+    }
 }
