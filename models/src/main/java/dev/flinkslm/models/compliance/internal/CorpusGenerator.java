@@ -34,13 +34,13 @@ import java.util.regex.Pattern;
  * (see docs/model-card.md). Same seed, same fragments: byte-identical output. Not thread-safe; create one per run.
  *
  * <pre>{@code
- * List<LabeledText> corpus = new CorpusGenerator(CorpusGenerator.DEFAULT_SEED).generate(1100);
+ * List<LabeledText> corpus = new CorpusGenerator(CorpusGenerator.DEFAULT_SEED).generate(DEFAULT_PER_LABEL);
  * }</pre>
  */
 public final class CorpusGenerator {
 
     public static final long DEFAULT_SEED = 20261127L;
-    public static final int DEFAULT_PER_LABEL = 1100;
+    public static final int DEFAULT_PER_LABEL = 1600;
     static final String BASE = "dev/flinkslm/models/compliance/corpus/";
     private static final List<String> FILES =
             List.of("slots.txt", "fillers.txt", "clear.txt", "sanctions.txt", "structuring.txt", "fraud.txt", "market_abuse.txt");
