@@ -138,14 +138,20 @@ final class BenchCommand implements Runnable {
         @Option(names = "--model", defaultValue = "default:int8", description = "Bundle URI (default: ${DEFAULT-VALUE}).")
         String model;
 
+        @Option(names = "--group-by-length", defaultValue = "true", negatable = true,
+                description = "Batch texts of similar token length together, in the operator and the ceiling"
+                        + " alike (default: ${DEFAULT-VALUE}).")
+        boolean groupByLength = true;
+
         @Override
         public Integer call() throws Exception {
             PrintStream out = System.out;
             List<String> texts = texts(events);
             ModelBundle bundle = BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(model);
             RuntimeOptions runtime = RuntimeOptions.cpu().withIntraOpThreads(1);
-            out.printf(Locale.ROOT, "model=%s:%s events=%d batch=%d in_flight=%d cores=%d%n", bundle.id(), bundle.version(),
-                    events, batchSize, inFlight, Runtime.getRuntime().availableProcessors());
+            out.printf(Locale.ROOT, "model=%s:%s events=%d batch=%d in_flight=%d group_by_length=%s cores=%d%n",
+                    bundle.id(), bundle.version(), events, batchSize, inFlight, groupByLength,
+                    Runtime.getRuntime().availableProcessors());
 
             // Warm-up so that no approach pays for first-use costs.
             try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime)) {
@@ -166,24 +172,33 @@ final class BenchCommand implements Runnable {
         private Row ceiling(ModelBundle bundle, RuntimeOptions runtime, List<String> texts) throws Exception {
             try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime)) {
                 ScoringSession session = lease.session();
-                List<List<String>> batches = new ArrayList<>();
-                for (int i = 0; i < texts.size(); i += batchSize) {
-                    batches.add(texts.subList(i, Math.min(texts.size(), i + batchSize)));
-                }
                 ExecutorService pool = Executors.newFixedThreadPool(inFlight);
-                AtomicLong next = new AtomicLong();
                 ConcurrentLinkedQueue<Long> batchMicros = new ConcurrentLinkedQueue<>();
                 long start = System.nanoTime();
+                // Tokenize (part of the measured work), then form batches the way the operator does.
+                List<Future<EncodedText>> encodedFutures = new ArrayList<>();
+                for (String text : texts) {
+                    encodedFutures.add(pool.submit(() -> session.encode(text)));
+                }
+                Map<Integer, List<EncodedText>> buckets = new java.util.TreeMap<>();
+                for (Future<EncodedText> f : encodedFutures) {
+                    EncodedText e = f.get();
+                    int bucket = groupByLength ? dev.flinkslm.operators.internal.ScoringOperator.lengthBucket(e.length()) : 0;
+                    buckets.computeIfAbsent(bucket, k -> new ArrayList<>()).add(e);
+                }
+                List<List<EncodedText>> batches = new ArrayList<>();
+                for (List<EncodedText> bucket : buckets.values()) {
+                    for (int i = 0; i < bucket.size(); i += batchSize) {
+                        batches.add(bucket.subList(i, Math.min(bucket.size(), i + batchSize)));
+                    }
+                }
+                AtomicLong next = new AtomicLong();
                 List<Future<?>> workers = new ArrayList<>();
                 for (int t = 0; t < inFlight; t++) {
                     workers.add(pool.submit(() -> {
                         for (long b; (b = next.getAndIncrement()) < batches.size(); ) {
                             long t0 = System.nanoTime();
-                            List<EncodedText> encoded = new ArrayList<>();
-                            for (String text : batches.get((int) b)) {
-                                encoded.add(session.encode(text));
-                            }
-                            session.score(encoded);
+                            session.score(batches.get((int) b));
                             batchMicros.add((System.nanoTime() - t0) / 1000);
                         }
                         return null;
@@ -212,6 +227,7 @@ final class BenchCommand implements Runnable {
                     .maxBatchSize(batchSize)
                     .maxInFlight(inFlight)
                     .maxWait(Duration.ofMillis(50))
+                    .groupByLength(groupByLength)
                     .build()
                     .apply(events);
             scored.results().map(new RecordScored()).sinkTo(new DiscardingSink<>());

@@ -56,7 +56,7 @@ public final class ScoringOptions {
     public static final ConfigOption<Boolean> GROUP_BY_LENGTH = ConfigOptions.key("slm.batch.group-by-length")
             .booleanType()
             .defaultValue(false)
-            .withDescription("Form separate batches for short and long texts (token-length buckets of powers of two)"
+            .withDescription("Form separate batches for short and long texts (buckets 8 tokens wide up to 64 tokens, then powers of two)"
                     + " so that short texts are not padded to long ones.");
 
     public static final ConfigOption<OutputMode> OUTPUT_MODE = ConfigOptions.key("slm.output-mode")

@@ -397,9 +397,17 @@ public class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>>
 
     private record BatchKey(ModelSlot slot, int bucket) {}
 
+    /**
+     * Token-length bucket for {@code slm.batch.group-by-length}: 8 tokens wide up to 64 tokens, then
+     * powers of two, so a batch pads each text by at most 7 tokens where most texts are.
+     */
+    public static int lengthBucket(int tokens) {
+        return tokens <= 64 ? (tokens + 7) / 8 : 8 + (32 - Integer.numberOfLeadingZeros(tokens - 1));
+    }
+
     private void addToBatch(Part<IN> element) throws Exception {
         int length = element.encoded().length();
-        BatchKey key = new BatchKey(element.slot(), config.groupByLength() ? 32 - Integer.numberOfLeadingZeros(length) : 0);
+        BatchKey key = new BatchKey(element.slot(), config.groupByLength() ? lengthBucket(length) : 0);
         Batch<IN> batch = openBatches.get(key);
         if (batch != null && (long) (batch.elements.size() + 1) * Math.max(batch.maxLength, length) > config.maxBatchTokens()) {
             flush(batch);
