@@ -19,7 +19,6 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple5;
 import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -51,7 +50,7 @@ import java.util.concurrent.RejectedExecutionException;
  * thread). Each element is scored by the version its key has when it enters a batch.
  */
 public class VersionedScoringOperator<IN> extends ScoringOperator<IN>
-        implements TwoInputStreamOperator<IN, ModelCommand, Scored<IN>>, BoundedMultiInput {
+        implements TwoInputStreamOperator<IN, ModelCommand, Scored<IN>> {
 
     private static final long serialVersionUID = 1L;
 
@@ -65,7 +64,6 @@ public class VersionedScoringOperator<IN> extends ScoringOperator<IN>
     private final MissingArtifactPolicy missingArtifactPolicy;
 
     /** Bit 1: events ended, bit 2: commands ended. */
-    private transient int inputsEnded;
     private transient BroadcastState<String, String> controlStore;
     private transient ControlState control;
     private transient ValueState<Tuple5<String, String, String, String, Integer>> assignments;
@@ -354,15 +352,14 @@ public class VersionedScoringOperator<IN> extends ScoringOperator<IN>
         }
     }
 
+    /**
+     * Called once both inputs have ended (Flink calls the one-input {@code endInput()} of the base
+     * class for each input as it ends; that only flushes batches).
+     */
     @Override
-    public void endInput(int inputId) throws Exception {
-        inputsEnded |= inputId == 1 ? 1 : 2;
-        if (inputsEnded == 3) {
-            awaitPendingLoads();
-        }
-        if (inputId == 1) {
-            drainAll();
-        }
+    public void finish() throws Exception {
+        awaitPendingLoads();
+        super.finish();
     }
 
     /**
