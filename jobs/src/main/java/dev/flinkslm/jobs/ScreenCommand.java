@@ -109,6 +109,16 @@ final class ScreenCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Most events per inference batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--max-batch-tokens",
+            description = "Most padded tokens (batch size x longest text) per batch; raise it with large GPU batches"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int maxBatchTokens;
+
+    @Option(names = "--group-by-length", negatable = true,
+            description = "Batch texts of similar token length together: more throughput for mixed-length text"
+                    + " (default: ${DEFAULT-VALUE}).")
+    boolean groupByLength;
+
     @Option(names = "--max-wait", paramLabel = "DURATION",
             description = "Longest an event waits for its batch to fill (default: ${DEFAULT-VALUE}).")
     String maxWait;
@@ -233,6 +243,8 @@ final class ScreenCommand implements Callable<Integer> {
             options.set(ScoringOptions.MODEL_ROOTS, modelRoots);
         }
         options.set(ScoringOptions.MAX_BATCH_SIZE, batchSize);
+        options.set(ScoringOptions.MAX_BATCH_TOKENS, maxBatchTokens);
+        options.set(ScoringOptions.GROUP_BY_LENGTH, groupByLength);
         setIfValid(options, ScoringOptions.MAX_WAIT, duration("--max-wait", maxWait, problems));
         options.set(ScoringOptions.MAX_IN_FLIGHT, maxInFlight);
         options.set(ScoringOptions.PROVIDER, provider);
@@ -432,6 +444,8 @@ final class ScreenCommand implements Callable<Integer> {
         private static final Map<String, ConfigOption<?>> KEYS = Map.ofEntries(
                 Map.entry("--model", ScoringOptions.MODEL),
                 Map.entry("--batch-size", ScoringOptions.MAX_BATCH_SIZE),
+                Map.entry("--max-batch-tokens", ScoringOptions.MAX_BATCH_TOKENS),
+                Map.entry("--group-by-length", ScoringOptions.GROUP_BY_LENGTH),
                 Map.entry("--max-wait", ScoringOptions.MAX_WAIT),
                 Map.entry("--max-in-flight", ScoringOptions.MAX_IN_FLIGHT),
                 Map.entry("--provider", ScoringOptions.PROVIDER),
