@@ -47,7 +47,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * {@code bench throughput|swap}: measured in one run on this machine, so the printed ratios compare
@@ -432,7 +431,7 @@ final class BenchCommand implements Runnable {
             out.printf(Locale.ROOT, "swap_lost=%d swap_duplicated=%d swap_ms=%.0f p99_ratio=%.2f%n", lost, duplicated,
                     swapMs, p99Steady == 0 ? 0 : p99Around / p99Steady);
             out.flush();
-            deleteTree(work);
+            dev.flinkslm.models.internal.FileTrees.deleteRecursively(work);
             return lost == 0 && duplicated == 0 && newCount > 0 ? 0 : 1;
         }
 
@@ -444,14 +443,6 @@ final class BenchCommand implements Runnable {
             ModelManifest manifest = bundle.manifest().withVersion(version);
             manifest.write(target);
             return target;
-        }
-
-        static void deleteTree(Path dir) throws Exception {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
         }
     }
 

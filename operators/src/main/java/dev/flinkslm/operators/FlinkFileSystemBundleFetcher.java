@@ -3,6 +3,8 @@ package dev.flinkslm.operators;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleFetcher;
 import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.internal.Digests;
+import dev.flinkslm.models.internal.FileTrees;
 
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
@@ -16,8 +18,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Set;
 
 /**
@@ -57,7 +57,7 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
             try (FSDataInputStream in = fs.open(manifest)) {
                 manifestBytes = in.readAllBytes();
             }
-            String key = sha256((uri.toString() + "\n").getBytes(StandardCharsets.UTF_8), manifestBytes);
+            String key = Digests.sha256((uri + "\n" + Digests.sha256(manifestBytes)).getBytes(StandardCharsets.UTF_8));
             Path target = cacheDirectory.resolve("remote").resolve(key);
             if (Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
                 return target;
@@ -76,38 +76,18 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                deleteTree(temp);
+                FileTrees.deleteRecursively(temp);
             } catch (IOException e) {
                 if (!Files.isDirectory(target)) {
                     throw e;
                 }
-                deleteTree(temp);
+                FileTrees.deleteRecursively(temp);
             }
             return target;
         } catch (IOException e) {
             throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,
                     "cannot copy bundle " + uri + " through Flink's file systems: " + e.getMessage()
                             + " (is the file system plugin for '" + uri.getScheme() + "' installed?)", e);
-        }
-    }
-
-    private static String sha256(byte[]... parts) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (byte[] p : parts) {
-                digest.update(p);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

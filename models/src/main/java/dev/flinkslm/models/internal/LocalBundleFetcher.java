@@ -79,10 +79,10 @@ public final class LocalBundleFetcher implements BundleFetcher {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
             // Another process unpacked the same archive first; its copy is identical.
-            deleteRecursively(temp);
+            FileTrees.deleteRecursively(temp);
         } catch (IOException e) {
             if (Files.isDirectory(target)) {
-                deleteRecursively(temp);
+                FileTrees.deleteRecursively(temp);
             } else {
                 throw e;
             }
@@ -106,13 +106,5 @@ public final class LocalBundleFetcher implements BundleFetcher {
         throw new BundleException(
                 BundleException.Reason.MISSING_FILE,
                 "archive " + uri + " has no manifest.json at its root or in a single top-level folder");
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

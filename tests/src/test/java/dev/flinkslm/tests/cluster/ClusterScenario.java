@@ -345,11 +345,10 @@ public final class ClusterScenario {
     private void assignCanary(KafkaProducer<String, String> producer, Topics topics, AtomicLong nextSeq,
             CommittedOutput output, Path modelRoot) throws Exception {
         producer.send(new ProducerRecord<>(topics.commands(), "cmd", job.canary().command().apply(modelRoot))).get();
-        long end = nextSeq.get() + 400;
+        // Keep events of every account flowing until one is scored by the canary: the canary becomes
+        // routable only once its bundle has been admitted, which takes longer on a loaded machine.
         FlinkRestClient.waitUntil("results scored by the canary", STEP_TIMEOUT, () -> {
-            if (nextSeq.get() < end) {
-                produce(producer, topics, nextSeq, Math.min(end, nextSeq.get() + 40), 0);
-            }
+            produce(producer, topics, nextSeq, nextSeq.get() + ACCOUNTS, 0);
             return output.anyServedByCanary(job);
         });
         output.awaitDistinct(nextSeq.get(), STEP_TIMEOUT);
