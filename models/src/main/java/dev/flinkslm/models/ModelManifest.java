@@ -27,7 +27,7 @@ import java.util.Set;
  * {
  *   "manifestVersion": 1,
  *   "id": "compliance-minilm", "version": "1.0.0-int8", "task": "text-classification",
- *   "labels": ["clear", "sanctions", "structuring", "fraud", "market_abuse"],
+ *   "labels": ["clear", "sanctions", "structuring", "fraud", "market_abuse"], "negativeLabel": "clear",
  *   "model": "model.onnx", "tokenizer": "tokenizer.json", "maxSequenceLength": 128,
  *   "inputs":  {"inputIds": "input_ids", "attentionMask": "attention_mask", "tokenTypeIds": "token_type_ids"},
  *   "outputs": {"probabilities": "probabilities", "embedding": "sentence_embedding"},
@@ -48,6 +48,7 @@ public record ModelManifest(
         @JsonProperty("task") String task,
         @JsonProperty("description") String description,
         @JsonProperty("labels") List<String> labels,
+        @JsonProperty("negativeLabel") String negativeLabel,
         @JsonProperty("model") String model,
         @JsonProperty("tokenizer") String tokenizer,
         @JsonProperty("maxSequenceLength") int maxSequenceLength,
@@ -93,6 +94,19 @@ public record ModelManifest(
         sha256 = sha256 == null ? null : Map.copyOf(new LinkedHashMap<>(sha256));
         golden = golden == null ? List.of() : List.copyOf(golden);
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    }
+
+    /** A manifest without {@code negativeLabel} (every label aggregates by maximum over windows). */
+    public ModelManifest(int manifestVersion, String id, String version, String task, String description,
+            List<String> labels, String model, String tokenizer, int maxSequenceLength, Inputs inputs,
+            Outputs outputs, Map<String, String> sha256, List<GoldenExample> golden, Map<String, String> metadata) {
+        this(manifestVersion, id, version, task, description, labels, null, model, tokenizer, maxSequenceLength,
+                inputs, outputs, sha256, golden, metadata);
+    }
+
+    /** Index of {@link #negativeLabel()} in {@link #labels()}, or -1 when the manifest names none. */
+    public int negativeLabelIndex() {
+        return negativeLabel == null || labels == null ? -1 : labels.indexOf(negativeLabel);
     }
 
     /** Parses and structurally validates a manifest. */
@@ -153,20 +167,26 @@ public record ModelManifest(
 
     /** Returns a copy with the given checksums (used by tooling that writes bundles). */
     public ModelManifest withSha256(Map<String, String> checksums) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, model, tokenizer,
-                maxSequenceLength, inputs, outputs, checksums, golden, metadata);
+        return new ModelManifest(manifestVersion, id, version, task, description, labels, negativeLabel, model,
+                tokenizer, maxSequenceLength, inputs, outputs, checksums, golden, metadata);
     }
 
     /** Returns a copy with another version string. */
     public ModelManifest withVersion(String newVersion) {
-        return new ModelManifest(manifestVersion, id, newVersion, task, description, labels, model, tokenizer,
-                maxSequenceLength, inputs, outputs, sha256, golden, metadata);
+        return new ModelManifest(manifestVersion, id, newVersion, task, description, labels, negativeLabel, model,
+                tokenizer, maxSequenceLength, inputs, outputs, sha256, golden, metadata);
     }
 
     /** Returns a copy with other golden examples. */
     public ModelManifest withGolden(List<GoldenExample> examples) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, model, tokenizer,
-                maxSequenceLength, inputs, outputs, sha256, examples, metadata);
+        return new ModelManifest(manifestVersion, id, version, task, description, labels, negativeLabel, model,
+                tokenizer, maxSequenceLength, inputs, outputs, sha256, examples, metadata);
+    }
+
+    /** Returns a copy with another negative label (null for none). */
+    public ModelManifest withNegativeLabel(String label) {
+        return new ModelManifest(manifestVersion, id, version, task, description, labels, label, model,
+                tokenizer, maxSequenceLength, inputs, outputs, sha256, golden, metadata);
     }
 
     private void validate() throws BundleException {
@@ -195,6 +215,9 @@ public record ModelManifest(
                     problems.add("label '" + label + "' appears twice");
                 }
             }
+        }
+        if (negativeLabel != null && (labels == null || !labels.contains(negativeLabel))) {
+            problems.add("negativeLabel '" + negativeLabel + "' is not one of the labels " + labels);
         }
         if (maxSequenceLength < 2 || maxSequenceLength > 8192) {
             problems.add("maxSequenceLength must be between 2 and 8192, was " + maxSequenceLength);

@@ -168,8 +168,8 @@ class ScoringSessionTest {
     @Test
     void outputsMustBeProbabilities() throws Exception {
         BundleException e = openFails(new TinyBundles.Spec().softmax(false));
-        assertThat(e.reason()).isEqualTo(BundleException.Reason.INPUT_OUTPUT_MISMATCH);
-        assertThat(e.getMessage()).contains("Softmax");
+        assertThat(e.reason()).isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID);
+        assertThat(e.getMessage()).contains("Softmax").contains("row ");
     }
 
     @Test

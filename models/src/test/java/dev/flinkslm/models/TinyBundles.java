@@ -46,6 +46,8 @@ public final class TinyBundles {
         public int maxSequenceLength = 64;
         public int manifestVersion = 1;
         public List<ModelManifest.GoldenExample> golden = List.of();
+        /** The manifest's negativeLabel (null: none). */
+        public String negativeLabel;
 
         public Spec id(String v) { id = v; return this; }
         public Spec version(String v) { version = v; return this; }
@@ -56,6 +58,7 @@ public final class TinyBundles {
         public Spec softmax(boolean v) { softmax = v; return this; }
         public Spec maxSequenceLength(int v) { maxSequenceLength = v; return this; }
         public Spec golden(List<ModelManifest.GoldenExample> v) { golden = v; return this; }
+        public Spec negativeLabel(String v) { negativeLabel = v; return this; }
 
         int width() {
             return outputWidth != null ? outputWidth : labels.size();
@@ -103,7 +106,8 @@ public final class TinyBundles {
         sha.put("model.onnx", Digests.sha256(dir.resolve("model.onnx")));
         sha.put("tokenizer.json", Digests.sha256(dir.resolve("tokenizer.json")));
         ModelManifest manifest = new ModelManifest(spec.manifestVersion, spec.id, spec.version,
-                ModelManifest.TASK_TEXT_CLASSIFICATION, "generated test model", spec.labels, "model.onnx",
+                ModelManifest.TASK_TEXT_CLASSIFICATION, "generated test model", spec.labels, spec.negativeLabel,
+                "model.onnx",
                 "tokenizer.json", spec.maxSequenceLength,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
                 new ModelManifest.Outputs("probabilities", null), sha, spec.golden, Map.of("precision", "fp32"));
