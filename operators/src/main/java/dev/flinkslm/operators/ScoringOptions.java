@@ -115,6 +115,97 @@ public final class ScoringOptions {
             .withDescription("DEAD_LETTER sends records that cannot be scored to the dead-letter output; FAIL fails"
                     + " the job.");
 
+    public static final ConfigOption<Integer> WINDOW_STRIDE = ConfigOptions.key("slm.text.window-stride")
+            .intType()
+            .defaultValue(32)
+            .withDescription("Tokens two consecutive windows of a long text share. A text longer than the model's"
+                    + " maximum sequence length is scored in overlapping windows and gets, per label, the maximum"
+                    + " over its windows (the manifest's negative label, e.g. clear, gets the minimum).");
+
+    public static final ConfigOption<Integer> MAX_WINDOWS = ConfigOptions.key("slm.text.max-windows")
+            .intType()
+            .defaultValue(16)
+            .withDescription("Most windows scored per text. A longer text is scored on its first windows and its"
+                    + " result is marked truncated (counted in the truncatedRecords metric), never cut silently.");
+
+    public static final ConfigOption<Integer> MAX_CONSECUTIVE_TIMEOUTS =
+            ConfigOptions.key("slm.inference.max-consecutive-timeouts")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription("Consecutive batch runs that exceed slm.inference.timeout before the operator"
+                            + " fails the job (a hung model or device) instead of dead-lettering every event.");
+
+    public static final ConfigOption<Integer> MAX_RULES = ConfigOptions.key("slm.versions.max-rules")
+            .intType()
+            .defaultValue(100)
+            .withDescription("Most deployments the rule log of live model versions holds; a DEPLOY beyond it is"
+                    + " rejected (RULE_LIMIT). Superseded deployments are compacted automatically.");
+
+    public static final ConfigOption<Integer> MAX_KEYS_PER_COMMAND =
+            ConfigOptions.key("slm.versions.max-keys-per-command")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription("Most keys one DEPLOY may list; a longer list is rejected (INVALID_COMMAND).");
+
+    public static final ConfigOption<Integer> MAX_RULE_KEYS = ConfigOptions.key("slm.versions.max-rule-keys")
+            .intType()
+            .defaultValue(100_000)
+            .withDescription("Most keys all deployments of the rule log may list together (broadcast state is"
+                    + " held and checkpointed by every subtask); a DEPLOY beyond it is rejected (RULE_LIMIT).");
+
+    public static final ConfigOption<Integer> MAX_COMMAND_BYTES = ConfigOptions.key("slm.versions.max-command-bytes")
+            .intType()
+            .defaultValue(1 << 20)
+            .withDescription("Largest model command (JSON bytes) the connectors parse; a larger one is rejected"
+                    + " with an audit record.");
+
+    public static final ConfigOption<Integer> HISTORY = ConfigOptions.key("slm.versions.history")
+            .intType()
+            .defaultValue(8)
+            .withDescription("Versions that served all keys the rule log keeps for ROLLBACK; older deployments no"
+                    + " key can reach are dropped.");
+
+    public static final ConfigOption<Integer> COMMAND_ID_RETENTION =
+            ConfigOptions.key("slm.versions.command-id-retention")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription("Accepted command ids remembered to reject duplicates (the oldest are"
+                            + " forgotten first).");
+
+    public static final ConfigOption<Duration> COMMAND_ID_MAX_AGE = ConfigOptions.key("slm.versions.command-id-max-age")
+            .durationType()
+            .defaultValue(Duration.ofDays(7))
+            .withDescription("How long an accepted command id is remembered to reject duplicates.");
+
+    public static final ConfigOption<Duration> ASSIGNMENT_TTL = ConfigOptions.key("slm.versions.assignment-ttl")
+            .durationType()
+            .defaultValue(Duration.ofDays(1))
+            .withDescription("Time to live of a key's cached model assignment in keyed state (0 keeps it"
+                    + " forever). An expired entry is recomputed from the rules on the key's next event, so its"
+                    + " routing does not change; state no longer grows with every key ever seen.");
+
+    public static final ConfigOption<Integer> LOAD_THREADS = ConfigOptions.key("slm.versions.load-threads")
+            .intType()
+            .defaultValue(2)
+            .withDescription("Threads per subtask that load and admit model versions.");
+
+    public static final ConfigOption<Duration> LOAD_TIMEOUT = ConfigOptions.key("slm.versions.load-timeout")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(2))
+            .withDescription("Longest a version's admission or load may take. At the admission stage the DEPLOY is"
+                    + " then rejected (ADMISSION_TIMEOUT); on a subtask the load counts as failed and is retried.");
+
+    public static final ConfigOption<Duration> LOAD_RETRY_BACKOFF = ConfigOptions.key("slm.versions.load-retry-backoff")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(1))
+            .withDescription("First pause before a subtask retries a failed load; it doubles per failure.");
+
+    public static final ConfigOption<Duration> LOAD_RETRY_MAX_BACKOFF =
+            ConfigOptions.key("slm.versions.load-retry-max-backoff")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(1))
+                    .withDescription("Longest pause between retries of a failed load.");
+
     public static final ConfigOption<dev.flinkslm.operators.versions.MissingArtifactPolicy> MISSING_ARTIFACT =
             ConfigOptions.key("slm.versions.missing-artifact")
                     .enumType(dev.flinkslm.operators.versions.MissingArtifactPolicy.class)
@@ -125,5 +216,8 @@ public final class ScoringOptions {
     /** Every option above, for copying from a configuration. */
     public static final List<ConfigOption<?>> ALL = List.of(MODEL, MODEL_ROOTS, MAX_BATCH_SIZE, MAX_BATCH_TOKENS,
             MAX_WAIT, MAX_IN_FLIGHT, GROUP_BY_LENGTH, OUTPUT_MODE, PROVIDER, CUDA_DEVICE, STRICT_PROVIDER,
-            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY, MISSING_ARTIFACT);
+            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY,
+            WINDOW_STRIDE, MAX_WINDOWS, MAX_CONSECUTIVE_TIMEOUTS, MAX_RULES, MAX_KEYS_PER_COMMAND, MAX_RULE_KEYS,
+            MAX_COMMAND_BYTES, HISTORY, COMMAND_ID_RETENTION, COMMAND_ID_MAX_AGE, ASSIGNMENT_TTL, LOAD_THREADS,
+            LOAD_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, MISSING_ARTIFACT);
 }

@@ -3,33 +3,86 @@ package dev.flinkslm.operators.internal;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.SessionCache;
+import dev.flinkslm.operators.internal.versions.VersionKey;
 
 /**
  * A model version this operator instance can score with: a lease on the JVM-wide shared session.
- * Task thread only, except {@link #session()} which inference threads use.
+ *
+ * <p>Threading: the counters are task-thread only; {@link #session()} is used by inference threads
+ * too. Releasing the lease is safe while a batch runs: the shared session closes after its last
+ * in-flight run returns.
  */
-final class ModelSlot {
+public final class ModelSlot {
 
-    final ModelRef ref;
-    final SessionCache.Lease lease;
-    final String[] labels;
-    final String name;
-    int inFlightBatches;
-    boolean retired;
+    private final ModelRef ref;
+    private final SessionCache.Lease lease;
+    private final String[] labels;
+    private final VersionKey version;
+    private final String name;
+    /** Parts routed to this slot whose result has not come back yet. */
+    private int pending;
+    private boolean released;
 
-    ModelSlot(ModelRef ref, SessionCache.Lease lease) {
+    public ModelSlot(ModelRef ref, SessionCache.Lease lease) {
         this.ref = ref;
         this.lease = lease;
         this.labels = lease.session().labels().toArray(String[]::new);
-        this.name = ref.id() + ":" + ref.version();
+        this.version = new VersionKey(ref.id(), ref.version());
+        this.name = version.toString();
     }
 
-    ScoringSession session() {
+    public ModelRef ref() {
+        return ref;
+    }
+
+    public VersionKey version() {
+        return version;
+    }
+
+    /** {@code id:version}. */
+    public String name() {
+        return name;
+    }
+
+    public String[] labels() {
+        return labels;
+    }
+
+    public ScoringSession session() {
         return lease.session();
     }
 
-    /** Releases the lease; the shared session closes after its last in-flight batch anywhere. */
-    void release() {
-        lease.close();
+    public boolean loadedSession() {
+        return lease.loadedSession();
+    }
+
+    void acquirePart() {
+        pending++;
+    }
+
+    void releasePart() {
+        pending--;
+    }
+
+    /** Parts routed here and not finished: the slot must stay loaded while this is positive. */
+    public int pendingParts() {
+        return pending;
+    }
+
+    public boolean isReleased() {
+        return released;
+    }
+
+    /** Releases the lease once; later calls do nothing. */
+    public void release() {
+        if (!released) {
+            released = true;
+            lease.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
     }
 }

@@ -1,0 +1,665 @@
+package dev.flinkslm.operators.internal.versions;
+
+import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.ModelRef;
+import dev.flinkslm.operators.ScoringConfig;
+import dev.flinkslm.operators.internal.InferenceRuntime;
+import dev.flinkslm.operators.internal.ModelRouter;
+import dev.flinkslm.operators.internal.ModelSlot;
+import dev.flinkslm.operators.internal.Route;
+import dev.flinkslm.operators.internal.VersionLoading;
+import dev.flinkslm.operators.versions.MissingArtifactPolicy;
+import dev.flinkslm.operators.versions.ModelAudit;
+import dev.flinkslm.operators.versions.ModelCommand;
+
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Routes elements by the rule log of live model versions, and keeps the versions it needs loaded on
+ * this subtask.
+ *
+ * <p>Shared state is the {@link RuleLog} in broadcast state: commands change it identically on
+ * every subtask (subtask 0 reports the command-level ACCEPTED/REJECTED). Local state is what is
+ * loaded here: versions load on a small pool with a timeout, are admitted (checksums, graph,
+ * warm-up, golden examples) and retried with backoff when they fail, each reported per subtask. A
+ * key moves to its target version on this subtask only once that version is loaded here; until then
+ * it keeps the version that served it last (keyed state), or falls through the rules to the newest
+ * deployment whose version is loaded. A version no rule needs is released once every reachable
+ * version is loaded and no element routed to it is pending.
+ *
+ * <p>Threading: task thread only, except the load workers, which hand their results back through a
+ * synchronized hand-off and the mailbox; whatever is loaded after {@link #close} is released.
+ */
+public final class VersionedRouter implements ModelRouter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VersionedRouter.class);
+
+    public static final String RULES_STATE = "slm-model-rules";
+    public static final String ASSIGNMENT_STATE = "slm-model-assignment-v" + KeyAssignment.FORMAT;
+    private static final String RULES_KEY = "rules";
+    static final String INITIAL_COMMAND = "initial";
+
+    /** Where audit records go (the operator's audit side output). */
+    public interface AuditSink {
+        void emit(ModelAudit audit);
+    }
+
+    public static final MapStateDescriptor<String, RuleLog> RULES_DESCRIPTOR =
+            new MapStateDescriptor<>(RULES_STATE, StringSerializer.INSTANCE, RuleLogSerializer.INSTANCE);
+
+    private final ScoringConfig config;
+    private final ModelRef initialModel;
+    private final AuditSink audit;
+    private final InferenceRuntime runtime;
+
+    private BroadcastState<String, RuleLog> rulesState;
+    private ValueState<KeyAssignment> assignments;
+    private RuleLog log;
+
+    private MailboxExecutor mailbox;
+    private int subtask;
+    private String jobId;
+    private BundleLoader loader;
+    private ExecutorService loadPool;
+    private InferenceRuntime.Scheduler scheduler;
+    private final Map<String, Local> locals = new LinkedHashMap<>();
+    private final Deque<ModelAudit> awaitingReady = new ArrayDeque<>();
+    private final Object handoffLock = new Object();
+    private final Deque<Runnable> handoff = new ArrayDeque<>();
+    private boolean closed;
+    private boolean finishing;
+    private ModelSlot convergedDefault;
+    private String provider = "none";
+
+    private Counter accepted;
+    private Counter rejected;
+    private Counter loadFailures;
+
+    public VersionedRouter(ScoringConfig config, ModelRef initialModel, AuditSink audit, InferenceRuntime runtime) {
+        this.config = config;
+        this.initialModel = initialModel;
+        this.audit = audit;
+        this.runtime = runtime;
+    }
+
+    /** A version on this subtask: loaded, loading, or waiting to retry. */
+    private static final class Local {
+        final CatalogEntry entry;
+        ModelSlot slot;
+        Object loading;
+        InferenceRuntime.Cancellable retry;
+        int attempts;
+
+        Local(CatalogEntry entry) {
+            this.entry = entry;
+        }
+    }
+
+    private static String localKey(CatalogEntry e) {
+        return e.version() + "@" + e.sha256();
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    public void initializeState(StateInitializationContext context, KeyedStateBackend<?> keyedBackend)
+            throws Exception {
+        rulesState = context.getOperatorStateStore().getBroadcastState(RULES_DESCRIPTOR);
+        log = rulesState.get(RULES_KEY);
+        ValueStateDescriptor<KeyAssignment> descriptor =
+                new ValueStateDescriptor<>(ASSIGNMENT_STATE, Types.POJO(KeyAssignment.class));
+        if (!config.versions().assignmentTtl().isZero()) {
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(config.versions().assignmentTtl())
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .build());
+        }
+        assignments = keyedBackend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                descriptor);
+    }
+
+    /**
+     * Loads what the rules need now (blocking: the task cannot serve before) and starts loading
+     * the versions a ROLLBACK would need, in the background.
+     */
+    public void open(MailboxExecutor mailboxExecutor, int subtaskIndex, String taskName, String job,
+            MetricGroup metrics) throws Exception {
+        this.mailbox = mailboxExecutor;
+        this.subtask = subtaskIndex;
+        this.jobId = job;
+        this.loader = BundleLoader.builder().roots(config.roots()).build();
+        this.loadPool = runtime.newPool("slm-model-loader " + taskName, config.versions().loadThreads());
+        this.scheduler = runtime.newScheduler("slm-model-timers " + taskName);
+        MetricGroup g = metrics.addGroup(dev.flinkslm.operators.internal.ScoringMetrics.GROUP);
+        accepted = g.counter("commandsAccepted");
+        rejected = g.counter("commandsRejected");
+        loadFailures = g.counter("loadFailures");
+        g.gauge("ruleEpoch", (Gauge<Long>) () -> log == null ? 0L : log.epoch());
+        g.gauge("rules", (Gauge<Integer>) () -> log == null ? 0 : log.deployments().size());
+        g.gauge("versionsLoaded", (Gauge<Integer>) () -> (int) locals.values().stream().filter(l -> l.slot != null).count());
+        g.gauge("versionsLoading", (Gauge<Integer>) () -> (int) locals.values().stream().filter(l -> l.loading != null).count());
+        if (log == null) {
+            ModelSlot initial = VersionLoading.loadAndAdmit(loader, initialModel, config.runtime(), jobId);
+            provider = initial.session().executionProvider().name();
+            CatalogEntry entry = new CatalogEntry(initial.version(), initial.ref().uri(), initial.ref().sha256(), false);
+            log = RuleLog.bootstrap(INITIAL_COMMAND, entry);
+            rulesState.put(RULES_KEY, log);
+            Local local = new Local(entry);
+            local.slot = initial;
+            locals.put(localKey(entry), local);
+        } else {
+            restoreReachable();
+        }
+        checkReady();
+        reconcile();
+    }
+
+    /** After a restore: load every reachable version now, verifying it again. */
+    private void restoreReachable() throws Exception {
+        for (VersionKey v : reachableVersions()) {
+            CatalogEntry entry = log.entry(v);
+            Local local = new Local(entry);
+            locals.put(localKey(entry), local);
+            try {
+                local.attempts++;
+                local.slot = VersionLoading.loadAndAdmit(loader, entry.ref(), config.runtime(), jobId);
+                provider = local.slot.session().executionProvider().name();
+                auditLocal(ModelAudit.LOADED, entry, null, "loaded on restore", local.attempts);
+            } catch (BundleException | RuntimeException e) {
+                if (config.versions().missingArtifact() == MissingArtifactPolicy.FAIL) {
+                    throw new IllegalStateException("model version " + v + " in the restored rule log cannot be loaded"
+                            + " from " + entry.uri() + ": " + e.getMessage() + ". Restore the artifact, or set "
+                            + "slm.versions.missing-artifact=FALLBACK to serve its keys with another loaded version.",
+                            e);
+                }
+                LOG.warn("Model version {} from the restored rule log cannot be loaded ({}); its keys fall back",
+                        v, e.getMessage());
+                loadFailures.inc();
+                auditLocal(ModelAudit.LOAD_FAILED, entry, ModelAudit.LOAD_FAILED, e.getMessage(), local.attempts);
+                scheduleRetry(local);
+            }
+        }
+        if (locals.values().stream().noneMatch(l -> l.slot != null)) {
+            ModelSlot fallback = VersionLoading.loadAndAdmit(loader, initialModel, config.runtime(), jobId);
+            CatalogEntry entry = new CatalogEntry(fallback.version(), fallback.ref().uri(), fallback.ref().sha256(), false);
+            Local local = locals.computeIfAbsent(localKey(entry), k -> new Local(entry));
+            if (local.slot == null) {
+                local.slot = fallback;
+            } else {
+                fallback.release();
+            }
+            convergedDefault = local.slot;
+            provider = local.slot.session().executionProvider().name();
+            LOG.warn("No version of the restored rule log could be loaded; serving with the configured model {}",
+                    fallback.name());
+        }
+    }
+
+    /** Bounded drain: no more retries are scheduled; pending loads still report. */
+    public void finishing() {
+        finishing = true;
+        for (Local l : locals.values()) {
+            if (l.retry != null) {
+                l.retry.cancel();
+                l.retry = null;
+            }
+        }
+    }
+
+    public boolean hasPendingLoads() {
+        return locals.values().stream().anyMatch(l -> l.loading != null);
+    }
+
+    /** Releases every lease, including those of loads that finish later. */
+    public void close() {
+        synchronized (handoffLock) {
+            closed = true;
+            handoff.clear();
+        }
+        if (loadPool != null) {
+            loadPool.shutdownNow();
+        }
+        if (scheduler != null) {
+            scheduler.shutdown();
+        }
+        for (Local l : locals.values()) {
+            if (l.slot != null) {
+                l.slot.release();
+            }
+        }
+        if (convergedDefault != null) {
+            convergedDefault.release();
+        }
+        locals.clear();
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    /** Applies one admitted command to the rule log (identically on every subtask). */
+    public void onCommand(AdmittedCommand in, long now) throws Exception {
+        Decision d = log.apply(in, config.versions().limits());
+        rulesState.put(RULES_KEY, log);
+        ModelAudit record = commandRecord(in, d, now);
+        if (d.accepted()) {
+            accepted.inc();
+            LOG.info("Model command {} {} accepted; rule log epoch {}", record.commandId, record.action, d.epoch());
+            awaitingReady.add(record);
+        } else {
+            rejected.inc();
+            LOG.info("Model command {} {} rejected: {} {}", record.commandId, record.action, d.reasonCode(), d.reason());
+        }
+        if (subtask == 0) {
+            audit.emit(record);
+        }
+        if (d.accepted()) {
+            reconcile();
+            checkReady();
+        }
+    }
+
+    private ModelAudit commandRecord(AdmittedCommand in, Decision d, long now) {
+        ModelCommand c = in.command;
+        ModelAudit a = new ModelAudit();
+        a.outcome = d.accepted() ? ModelAudit.ACCEPTED : ModelAudit.REJECTED;
+        a.reasonCode = d.reasonCode();
+        a.reason = d.reason();
+        a.epoch = d.epoch();
+        a.timestamp = now;
+        if (c != null) {
+            a.commandId = c.commandId;
+            a.action = c.action;
+            a.source = c.source;
+            a.issuedBy = c.issuedBy;
+            a.role = c.role;
+            a.modelId = in.modelId != null ? in.modelId : c.modelId;
+            a.version = in.modelId != null ? in.version : c.version;
+            a.uri = in.uri != null ? in.uri : c.uri;
+            a.sha256 = in.sha256;
+            if (d.accepted() && c.actionValue() == ModelCommand.Action.DEPLOY) {
+                a.scope = c.keys != null ? "keys:" + c.keys.size() : c.percent != null ? "percent:" + c.percent : "all";
+            }
+        }
+        return a;
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    private Set<VersionKey> reachableVersions() {
+        Set<VersionKey> out = new java.util.LinkedHashSet<>();
+        for (Deployment d : log.reachable()) {
+            out.add(d.version());
+        }
+        return out;
+    }
+
+    /** Starts loads of needed versions and releases what nothing needs any more. */
+    private void reconcile() {
+        Set<String> neededKeys = new HashSet<>();
+        for (VersionKey v : log.needed()) {
+            CatalogEntry entry = log.entry(v);
+            String key = localKey(entry);
+            neededKeys.add(key);
+            Local local = locals.computeIfAbsent(key, k -> new Local(entry));
+            if (local.slot == null && local.loading == null && local.retry == null) {
+                startLoad(local);
+            }
+        }
+        if (!converged()) {
+            return;
+        }
+        for (Iterator<Map.Entry<String, Local>> it = locals.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Local> e = it.next();
+            Local l = e.getValue();
+            if (neededKeys.contains(e.getKey()) || l.loading != null) {
+                continue;
+            }
+            if (l.retry != null) {
+                l.retry.cancel();
+                l.retry = null;
+            }
+            if (l.slot == null) {
+                it.remove();
+            } else if (l.slot.pendingParts() == 0 && l.slot != convergedDefault) {
+                l.slot.release();
+                auditLocal(ModelAudit.RELEASED, l.entry, null, null, 0);
+                it.remove();
+            }
+        }
+    }
+
+    /** Whether every version that can route a key now is loaded here. */
+    private boolean converged() {
+        for (VersionKey v : reachableVersions()) {
+            Local l = locals.get(localKey(log.entry(v)));
+            if (l == null || l.slot == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void checkReady() {
+        if (!converged()) {
+            return;
+        }
+        Deployment all = null;
+        for (Deployment d : log.deployments()) {
+            if (d.serving() && d.scope().isAll()) {
+                all = d;
+            }
+        }
+        Local base = all == null ? null : locals.get(localKey(log.entry(all.version())));
+        if (base != null && base.slot != null) {
+            convergedDefault = base.slot; // the previous one is released by reconcile() once unneeded
+        }
+        while (!awaitingReady.isEmpty()) {
+            ModelAudit command = awaitingReady.poll();
+            ModelAudit ready = new ModelAudit();
+            ready.outcome = ModelAudit.READY;
+            ready.commandId = command.commandId;
+            ready.action = command.action;
+            ready.modelId = command.modelId;
+            ready.version = command.version;
+            ready.role = command.role;
+            ready.source = command.source;
+            ready.subtask = subtask;
+            ready.epoch = log.epoch();
+            ready.timestamp = System.currentTimeMillis();
+            audit.emit(ready);
+        }
+    }
+
+    private void startLoad(Local local) {
+        Object attempt = new Object();
+        local.loading = attempt;
+        local.attempts++;
+        int number = local.attempts;
+        long timeoutNanos = config.versions().loadTimeout().toNanos();
+        try {
+            loadPool.execute(() -> {
+                InferenceRuntime.Cancellable timeout = scheduler.schedule(
+                        () -> handBack(() -> onLoadTimeout(local, attempt, number), null), timeoutNanos);
+                long start = runtime.nanoTime();
+                ModelSlot slot = null;
+                Exception error = null;
+                try {
+                    slot = VersionLoading.loadAndAdmit(loader, local.entry.ref(), config.runtime(), jobId);
+                } catch (Exception e) {
+                    error = e;
+                }
+                timeout.cancel();
+                long millis = (runtime.nanoTime() - start) / 1_000_000;
+                ModelSlot loaded = slot;
+                Exception failure = error;
+                handBack(() -> onLoaded(local, attempt, number, loaded, failure, millis), loaded);
+            });
+        } catch (RejectedExecutionException closing) {
+            local.loading = null;
+        }
+    }
+
+    /**
+     * Hands a loader result to the task thread. A result that arrives after close, or whose mail is
+     * refused, releases its slot here, so no lease outlives the operator.
+     */
+    private void handBack(Runnable onTaskThread, ModelSlot slot) {
+        synchronized (handoffLock) {
+            if (closed) {
+                if (slot != null) {
+                    slot.release();
+                }
+                return;
+            }
+            handoff.add(onTaskThread);
+        }
+        try {
+            mailbox.execute(this::runHandoffs, "slm model load result");
+        } catch (RejectedExecutionException closing) {
+            synchronized (handoffLock) {
+                if (handoff.remove(onTaskThread) && slot != null) {
+                    slot.release();
+                }
+            }
+        }
+    }
+
+    private void runHandoffs() {
+        while (true) {
+            Runnable next;
+            synchronized (handoffLock) {
+                if (closed) {
+                    return;
+                }
+                next = handoff.poll();
+            }
+            if (next == null) {
+                return;
+            }
+            next.run();
+        }
+    }
+
+    private void onLoaded(Local local, Object attempt, int number, ModelSlot slot, Exception error, long millis) {
+        if (local.loading != attempt) {
+            if (slot != null) {
+                slot.release(); // given up on (timed out) meanwhile
+            }
+            return;
+        }
+        local.loading = null;
+        if (error != null) {
+            loadFailures.inc();
+            LOG.warn("Loading model version {} failed on subtask {} (attempt {}): {}", local.entry.version(), subtask,
+                    number, error.getMessage());
+            auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_FAILED, error.getMessage(), number);
+            scheduleRetry(local);
+            return;
+        }
+        local.slot = slot;
+        provider = slot.session().executionProvider().name();
+        auditLocal(ModelAudit.LOADED, local.entry, null, "loaded in " + millis + " ms on " + provider, number);
+        checkReady();
+        reconcile();
+    }
+
+    private void onLoadTimeout(Local local, Object attempt, int number) {
+        if (local.loading != attempt) {
+            return;
+        }
+        local.loading = null;
+        loadFailures.inc();
+        String reason = "loading did not finish within " + config.versions().loadTimeout().toMillis()
+                + " ms (slm.versions.load-timeout)";
+        LOG.warn("Loading model version {} on subtask {} timed out (attempt {})", local.entry.version(), subtask,
+                number);
+        auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_TIMEOUT, reason, number);
+        scheduleRetry(local);
+    }
+
+    private void scheduleRetry(Local local) {
+        if (finishing || closed) {
+            return;
+        }
+        long max = config.versions().loadRetryMaxBackoff().toNanos();
+        long delay = config.versions().loadRetryBackoff().toNanos();
+        for (int i = 1; i < local.attempts && delay < max; i++) {
+            delay *= 2;
+        }
+        delay = Math.min(delay, max);
+        local.retry = scheduler.schedule(() -> handBack(() -> {
+            local.retry = null;
+            if (log.needed().contains(local.entry.version()) && locals.get(localKey(local.entry)) == local) {
+                startLoad(local);
+            }
+        }, null), delay);
+    }
+
+    private void auditLocal(String outcome, CatalogEntry entry, String code, String reason, int attempt) {
+        ModelAudit a = new ModelAudit();
+        a.outcome = outcome;
+        a.reasonCode = code;
+        a.reason = reason;
+        a.modelId = entry.version().id();
+        a.version = entry.version().version();
+        a.uri = entry.uri();
+        a.sha256 = entry.sha256();
+        a.subtask = subtask;
+        a.epoch = log.epoch();
+        a.attempt = attempt;
+        a.timestamp = System.currentTimeMillis();
+        audit.emit(a);
+    }
+
+    // ------------------------------------------------------------------ routing
+
+    private ModelSlot ready(VersionKey v) {
+        if (v == null) {
+            return null;
+        }
+        CatalogEntry entry = log.entry(v);
+        Local l = entry == null ? null : locals.get(localKey(entry));
+        return l == null ? null : l.slot;
+    }
+
+    private ModelSlot readyByName(String name) {
+        if (name == null) {
+            return null;
+        }
+        ModelSlot any = null;
+        for (Local l : locals.values()) {
+            if (l.slot != null && l.slot.name().equals(name)) {
+                any = l.slot;
+            }
+        }
+        return any;
+    }
+
+    private static VersionKey parse(String name) {
+        if (name == null) {
+            return null;
+        }
+        int colon = name.lastIndexOf(':');
+        return new VersionKey(name.substring(0, colon), name.substring(colon + 1));
+    }
+
+    @Override
+    public Route route(Object key) throws Exception {
+        String k = String.valueOf(key);
+        KeyAssignment a = assignments.value();
+        boolean dirty = false;
+        if (a == null) {
+            a = new KeyAssignment();
+            dirty = true;
+        }
+        if (a.epoch != log.epoch() || a.target == null) {
+            Target t = log.resolve(k);
+            a.epoch = log.epoch();
+            a.target = t.servingVersion().toString();
+            a.targetVariant = t.variant();
+            a.targetRule = t.serving().commandId();
+            a.shadow = t.shadowVersion() == null ? null : t.shadowVersion().toString();
+            dirty = true;
+        }
+        ModelSlot slot = ready(parse(a.target));
+        String variant = a.targetVariant;
+        if (slot == null) {
+            slot = readyByName(a.served);
+            variant = a.servedVariant;
+        }
+        if (slot == null) {
+            Target fallback = log.resolve(k, v -> ready(v) != null);
+            if (fallback.serving() != null) {
+                slot = ready(fallback.servingVersion());
+                variant = fallback.variant();
+            }
+        }
+        if (slot == null && convergedDefault != null && !convergedDefault.isReleased()) {
+            slot = convergedDefault;
+            variant = "active";
+        }
+        if (slot == null) {
+            if (dirty) {
+                assignments.update(a);
+            }
+            return null;
+        }
+        if (!slot.name().equals(a.served) || !java.util.Objects.equals(variant, a.servedVariant)) {
+            a.served = slot.name();
+            a.servedVariant = variant;
+            dirty = true;
+        }
+        if (dirty) {
+            assignments.update(a);
+        }
+        ModelSlot shadow = ready(parse(a.shadow));
+        return new Route(slot, variant, shadow, log.epoch());
+    }
+
+    @Override
+    public void partsFinished(ModelSlot slot) {
+        if (!closed) {
+            reconcile();
+        }
+    }
+
+    @Override
+    public String describe() {
+        Deployment all = null;
+        for (Deployment d : log.deployments()) {
+            if (d.serving() && d.scope().isAll()) {
+                all = d;
+            }
+        }
+        return all == null ? "none" : all.version().toString();
+    }
+
+    @Override
+    public String provider() {
+        return provider;
+    }
+
+    /** The rule log (tests compare it across subtasks). */
+    public RuleLog ruleLog() {
+        return log;
+    }
+
+    /** Versions loaded on this subtask. */
+    public List<String> loadedVersions() {
+        List<String> out = new ArrayList<>();
+        for (Local l : locals.values()) {
+            if (l.slot != null) {
+                out.add(l.slot.name());
+            }
+        }
+        return out;
+    }
+}
