@@ -315,6 +315,33 @@ public final class SlmScoring<IN> {
             return this;
         }
 
+        /** Tokens shared by consecutive windows of a long text ({@link ScoringOptions#WINDOW_STRIDE}). */
+        public Builder<IN> windowStride(int tokens) {
+            options.set(ScoringOptions.WINDOW_STRIDE, tokens);
+            return this;
+        }
+
+        /** Most windows scored per text; beyond, the result is marked truncated ({@link ScoringOptions#MAX_WINDOWS}). */
+        public Builder<IN> maxWindows(int value) {
+            options.set(ScoringOptions.MAX_WINDOWS, value);
+            return this;
+        }
+
+        /** Consecutive batch timeouts that fail the job ({@link ScoringOptions#MAX_CONSECUTIVE_TIMEOUTS}). */
+        public Builder<IN> maxConsecutiveTimeouts(int value) {
+            options.set(ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS, value);
+            return this;
+        }
+
+        /** Sets any {@link ScoringOptions} option (for example the {@code slm.versions.*} limits). */
+        public <T> Builder<IN> option(org.apache.flink.configuration.ConfigOption<T> option, T value) {
+            if (!ScoringOptions.ALL.contains(option)) {
+                throw new IllegalArgumentException(option.key() + " is not a scoring option; see ScoringOptions");
+            }
+            options.set(option, value);
+            return this;
+        }
+
         /**
          * Model commands (deploy, canary, shadow, promote, rollback, retire) applied live. The model set
          * with {@link #model} is the initial active version for all keys.

@@ -476,6 +476,7 @@ public final class ScoringCore<IN> {
                     + " slm.inference.max-consecutive-timeouts if runs are legitimately that slow.");
         }
         failed(batch, new TimeoutException("no result within " + config.inferenceTimeout().toMillis() + " ms"));
+        submitReady();
     }
 
     private void onReturned(Attempt attempt, List<Prediction> predictions, Throwable error, long nanos)
