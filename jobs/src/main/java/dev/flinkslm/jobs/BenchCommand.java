@@ -182,7 +182,7 @@ final class BenchCommand implements Runnable {
                 Map<Integer, List<EncodedText>> buckets = new java.util.TreeMap<>();
                 for (Future<EncodedText> f : encodedFutures) {
                     EncodedText e = f.get();
-                    int bucket = groupByLength ? dev.flinkslm.operators.internal.ScoringOperator.lengthBucket(e.length()) : 0;
+                    int bucket = groupByLength ? dev.flinkslm.operators.internal.ScoringCore.lengthBucket(e.length()) : 0;
                     buckets.computeIfAbsent(bucket, k -> new ArrayList<>()).add(e);
                 }
                 List<List<EncodedText>> batches = new ArrayList<>();

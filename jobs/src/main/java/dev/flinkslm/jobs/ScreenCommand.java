@@ -219,7 +219,7 @@ final class ScreenCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint-dir", paramLabel = "URI",
             description = "Checkpoint storage, e.g. file:///var/flink/checkpoints or s3://... (default: the"
-                    + " cluster's execution.checkpointing.dir; JobManager memory when unset).")
+                    + " cluster's execution.checkpointing.dir; embedded runs: <java.io.tmpdir>/flink-slm-checkpoints).")
     String checkpointDir;
 
     @Option(names = "--restart-attempts", defaultValue = "5",

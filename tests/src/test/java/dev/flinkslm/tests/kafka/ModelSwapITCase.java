@@ -103,17 +103,18 @@ class ModelSwapITCase {
             ModelCommand deploy = ModelCommand.deploy("swap-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
             deploy.issuedBy = "ModelSwapITCase";
             KAFKA.produce(commands, List.of(deploy.toJson().getBytes(StandardCharsets.UTF_8)));
-            // LOADED is audited by every subtask (LIVE once, by subtask 0): after its LOADED a subtask
-            // serves version 2 to all keys.
+            // One ACCEPTED for the command; READY from every subtask once version 2 is loaded there,
+            // after which that subtask serves version 2 to all keys.
             List<JsonNode> audits = ScreeningTests.awaitCommitted(KAFKA, audit,
-                    n -> subtasks(n, deploy.commandId, ModelAudit.LOADED) == PARALLELISM
-                            && subtasks(n, deploy.commandId, ModelAudit.LIVE) == 1,
-                    WAIT, "LOADED on every subtask and LIVE");
-            Set<String> outcomes = audits.stream().filter(n -> deploy.commandId.equals(text(n, "commandId")))
-                    .map(n -> text(n, "outcome")).collect(Collectors.toSet());
-            assertThat(outcomes).contains(ModelAudit.ACCEPTED, ModelAudit.LOADED, ModelAudit.LIVE)
-                    .doesNotContain(ModelAudit.REJECTED);
-            assertThat(audits).filteredOn(n -> ModelAudit.LIVE.equals(text(n, "outcome")))
+                    n -> subtasks(n, deploy.commandId, ModelAudit.READY) == PARALLELISM,
+                    WAIT, "READY on every subtask");
+            List<String> outcomes = audits.stream().filter(n -> deploy.commandId.equals(text(n, "commandId")))
+                    .map(n -> text(n, "outcome")).collect(Collectors.toList());
+            assertThat(outcomes).filteredOn(ModelAudit.ACCEPTED::equals).hasSize(1);
+            assertThat(outcomes).doesNotContain(ModelAudit.REJECTED);
+            assertThat(audits).filteredOn(n -> ModelAudit.LOADED.equals(text(n, "outcome")) && "2".equals(text(n, "version")))
+                    .extracting(n -> n.get("subtask").asInt()).doesNotHaveDuplicates().hasSize(PARALLELISM);
+            assertThat(audits).filteredOn(n -> ModelAudit.ACCEPTED.equals(text(n, "outcome")))
                     .allSatisfy(n -> assertThat(text(n, "version")).isEqualTo("2"));
 
             List<String> after = produce(events, generator, PER_PHASE, 2 * PER_PHASE);
