@@ -351,6 +351,32 @@ class ScoringOperatorTest {
         }
     }
 
+    /** stop-with-savepoint without drain: nothing waits for the hung run; the savepoint holds the batch. */
+    @Test
+    void stopWithSavepointWithoutDrainWhileABatchHangs() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        OperatorSubtaskState savepoint;
+        try {
+            var h = harness(builder(fast).maxBatchSize(2).build(), runtime);
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 1);
+            savepoint = h.snapshot(1L, 1L);
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), h::close);
+            assertThat(results(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+        try (var restored = harness(builder(fast).maxBatchSize(2).build())) {
+            restored.initializeState(savepoint);
+            restored.open();
+            restored.endInput();
+            assertThat(elements(restored)).containsExactly("first", "second");
+        }
+    }
+
     @Test
     void watermarkStatusIsHeldBehindQueuedElements() throws Exception {
         try (var h = harness(builder(fast).maxBatchSize(8).build())) {
