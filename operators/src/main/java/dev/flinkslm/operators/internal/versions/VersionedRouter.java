@@ -68,6 +68,8 @@ public final class VersionedRouter implements ModelRouter {
     public static final String ASSIGNMENT_STATE = "slm-model-assignment-v" + KeyAssignment.FORMAT;
     private static final String RULES_KEY = "rules";
     static final String INITIAL_COMMAND = "initial";
+    /** Accepted commands that wait for READY here; a subtask that cannot load keeps the newest. */
+    private static final int MAX_AWAITING_READY = 1_000;
 
     /** Where audit records go (the operator's audit side output). */
     public interface AuditSink {
@@ -273,6 +275,9 @@ public final class VersionedRouter implements ModelRouter {
             accepted.inc();
             LOG.info("Model command {} {} accepted; rule log epoch {}", record.commandId, record.action, d.epoch());
             awaitingReady.add(record);
+            while (awaitingReady.size() > MAX_AWAITING_READY) {
+                awaitingReady.poll(); // superseded: READY for a later command implies it
+            }
         } else {
             rejected.inc();
             LOG.info("Model command {} {} rejected: {} {}", record.commandId, record.action, d.reasonCode(), d.reason());
