@@ -85,26 +85,38 @@ public final class ScoringSession implements AutoCloseable {
     }
 
     /**
-     * Creates a session for a verified bundle: selects the provider, loads the graph, checks it
-     * against the manifest, loads the tokenizer and runs a warm-up batch.
+     * Creates a session for a verified bundle: selects the provider, creates the ONNX Runtime
+     * session and the tokenizer from the bundle's verified bytes (never from its paths), checks the
+     * graph against the manifest and runs a warm-up batch whose every output row must be a valid
+     * probability distribution.
+     *
+     * @throws BundleException when the bundle cannot run; {@code CHECKSUM_MISMATCH} when its
+     *     verified bytes were already used and the files changed since
      */
     public static ScoringSession open(ModelBundle bundle, RuntimeOptions runtime) throws BundleException {
         long start = System.nanoTime();
+        ModelManifest manifest = bundle.manifest();
+        Map<String, byte[]> files = bundle.takeVerifiedFiles();
+        byte[] model = files.get(manifest.model());
+        byte[] tokenizerJson = files.get(manifest.tokenizer());
+        // Only the two arrays below stay referenced, and the graph only until ONNX Runtime has copied it.
+        files = null;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Providers.Selection selection = Providers.select(runtime);
         OrtSession ort;
         try (OrtSession.SessionOptions options = selection.options()) {
-            ort = env.createSession(bundle.modelFile().toString(), options);
+            ort = env.createSession(model, options);
         } catch (OrtException | RuntimeException e) {
             throw new BundleException(
                     BundleException.Reason.UNREADABLE_MODEL,
-                    "ONNX Runtime cannot load " + bundle.manifest().model() + " of " + bundle + ": " + e.getMessage(),
+                    "ONNX Runtime cannot load " + manifest.model() + " of " + bundle + ": " + e.getMessage(),
                     e);
         }
+        model = null;
         TextTokenizer tokenizer = null;
         try {
-            checkGraph(bundle.manifest(), ort);
-            tokenizer = TextTokenizer.load(bundle.tokenizerFile(), bundle.manifest().maxSequenceLength());
+            checkGraph(manifest, ort);
+            tokenizer = TextTokenizer.load(tokenizerJson, manifest.tokenizer(), manifest.maxSequenceLength());
             ScoringSession scoring =
                     new ScoringSession(bundle, env, ort, tokenizer, selection.provider(), selection.fallbackReason());
             scoring.warmUp();
