@@ -245,6 +245,8 @@ public final class ModelRoots implements Serializable {
             if (uri.getRawAuthority() != null && !uri.getRawAuthority().isEmpty()) {
                 throw invalid(uri, "names a host; file: URIs must be local (file:///path)");
             }
+        } else {
+            resolveDots(uri);
         }
     }
 
