@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  */
 public final class ModelRoots implements Serializable {
 
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 1L;
 
     /** Scheme of the bundles that ship with flink-slm. */
     public static final String BUILT_IN_SCHEME = "default";

@@ -35,15 +35,33 @@ import java.util.concurrent.atomic.AtomicLong;
  * }
  * }</pre>
  *
- * <p>Opening verifies the graph against the manifest (input and output names, element types and
- * ranks, label count) and runs a warm-up batch, so a session that opens can score. Batches are
- * padded to their longest text; input tensors are built on reused, native-order direct buffers.
+ * <p>Opening creates the ONNX Runtime session and the tokenizer from the bundle's verified bytes,
+ * checks the graph against the manifest (input and output names, element types and ranks, label
+ * count) and runs a warm-up batch of a short, a medium and a full-length text, so a session that
+ * opens can score. Batches are padded to their longest sequence; input tensors are built on
+ * reused, native-order direct buffers.
+ *
+ * <p>Fail closed: every output row is checked before a prediction is made from it (finite, each
+ * value in [0, 1] within 1e-4, the row summing to 1 within 1e-3, one column per label, one row per
+ * sequence). A batch with an invalid row fails whole with {@link ScoringException.Kind#OUTPUT_INVALID};
+ * there is no default label.
+ *
+ * <p>Long texts: {@link #encode(String, WindowOptions)} splits a text into overlapping windows of
+ * at most {@code maxSequenceLength} tokens, {@link #score} scores windows like any sequences, and
+ * {@link #combine} turns the window predictions of one text into the text's prediction.
+ *
+ * <pre>{@code
+ * EncodedInput input = session.encode(text, WindowOptions.defaults());
+ * Prediction whole = session.combine(session.score(input.windows()));
+ * if (input.truncated()) { ... the tail was not screened: route to review ... }
+ * }</pre>
  *
  * <p>Threading: {@link #encode} and {@link #score} may be called from many threads at once.
  * {@link #close()} never frees native memory under a running batch: it waits for the last
  * in-flight call to return and closes then (ONNX Runtime crashes the JVM when a session is closed
  * during a run). Calls that start after {@code close()} fail with {@link IllegalStateException}.
- * Most code should obtain sessions from {@link SessionCache}, which shares one per JVM.
+ * {@link #combine} only reads the manifest and may be called from any thread at any time. Most code
+ * should obtain sessions from {@link SessionCache}, which shares one per JVM.
  */
 public final class ScoringSession implements AutoCloseable {
 
@@ -158,6 +176,7 @@ public final class ScoringSession implements AutoCloseable {
         return batches.get();
     }
 
+    /** Sequences scored: texts, or windows of texts, each counts once. */
     public long textsScored() {
         return texts.get();
     }

@@ -2,6 +2,7 @@ package dev.flinkslm.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.flinkslm.models.BundleAssertions.reasonOf;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,20 +23,6 @@ class BundleLoaderTest {
         return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache")).build();
     }
 
-    private static BundleException.Reason reasonOf(ThrowingLoad load) {
-        try {
-            load.run();
-        } catch (BundleException e) {
-            return e.reason();
-        } catch (Exception e) {
-            throw new AssertionError("expected a BundleException but got " + e, e);
-        }
-        throw new AssertionError("expected a BundleException");
-    }
-
-    interface ThrowingLoad {
-        void run() throws Exception;
-    }
 
     @Test
     void loadsValidBundleAndExposesItsReference() throws Exception {

@@ -3,9 +3,9 @@ package dev.flinkslm.models;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static dev.flinkslm.models.BundleAssertions.reasonOf;
 
 import ai.onnx.proto.OnnxMl;
-import com.google.protobuf.ByteString;
 import dev.flinkslm.models.internal.Digests;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,20 +32,6 @@ class BundleVerificationTest {
         return BundleLoader.builder().roots(ModelRoots.of(names)).cacheDirectory(tmp.resolve("cache")).build();
     }
 
-    private static BundleException.Reason reasonOf(ThrowingCall call) {
-        try {
-            call.run();
-        } catch (BundleException e) {
-            return e.reason();
-        } catch (Exception e) {
-            throw new AssertionError("expected a BundleException but got " + e, e);
-        }
-        throw new AssertionError("expected a BundleException");
-    }
-
-    interface ThrowingCall {
-        void run() throws Exception;
-    }
 
     private static float[] expected(TinyBundles.Spec spec, ScoringSession session) {
         return TinyBundles.reference(spec, session.encode(TEXT));
@@ -323,10 +309,5 @@ class BundleVerificationTest {
             }
         }
         assertThat(opened.get()).isEqualTo(1);
-    }
-
-    @SuppressWarnings("unused")
-    private static ByteString bytes(byte[] b) {
-        return ByteString.copyFrom(b);
     }
 }

@@ -135,20 +135,12 @@ class ManifestParsingTest {
         Path three = TinyBundles.write(tmp.resolve("three"), new TinyBundles.Spec().golden(golden.subList(0, 3)));
         BundleLoader two = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
                 .limits(BundleLimits.defaults().withMaxGoldenExamples(2)).build();
-        assertThat(reasonOfLoad(two, three)).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
+        assertThat(BundleAssertions.reasonOf(() -> two.load(three.toString()))).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
         BundleLoader exactly = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
                 .limits(BundleLimits.defaults().withMaxGoldenExamples(3)).build();
         assertThat(exactly.load(three.toString()).manifest().golden()).hasSize(3);
     }
 
-    private static BundleException.Reason reasonOfLoad(BundleLoader loader, Path dir) {
-        try {
-            loader.load(dir.toString());
-        } catch (BundleException e) {
-            return e.reason();
-        }
-        throw new AssertionError("loaded " + dir);
-    }
 
     @Test
     void limitsAreValidated() {

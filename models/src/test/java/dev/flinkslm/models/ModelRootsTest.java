@@ -2,6 +2,7 @@ package dev.flinkslm.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.flinkslm.models.BundleAssertions.reasonOf;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -17,16 +18,6 @@ class ModelRootsTest {
 
     @TempDir Path tmp;
 
-    private static BundleException.Reason reasonOf(BundleLoaderTest.ThrowingLoad call) {
-        try {
-            call.run();
-        } catch (BundleException e) {
-            return e.reason();
-        } catch (Exception e) {
-            throw new AssertionError("expected a BundleException but got " + e, e);
-        }
-        throw new AssertionError("expected a BundleException");
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {
