@@ -228,7 +228,8 @@ public final class ScoringSession implements AutoCloseable {
      * probabilities of a multi-window text are per-label scores and no longer sum to 1.
      *
      * @param windowPredictions the predictions of every window of one text, as returned by {@link #score}
-     * @throws IllegalArgumentException when the list is empty or a prediction has the wrong width
+     * @throws IllegalArgumentException when the list is empty, or a prediction has the wrong width or
+     *     is not a probability distribution (a single prediction is returned as it is)
      */
     public Prediction combine(List<Prediction> windowPredictions) {
         if (windowPredictions == null || windowPredictions.isEmpty()) {
@@ -245,6 +246,11 @@ public final class ScoringSession implements AutoCloseable {
             if (row == null || row.length != labels) {
                 throw new IllegalArgumentException("a window prediction has " + (row == null ? 0 : row.length)
                         + " probabilities but " + bundle.id() + ":" + bundle.version() + " has " + labels + " labels");
+            }
+            String problem = OutputCheck.problem(row);
+            if (problem != null) {
+                // score() never returns such a row; a caller combining anything else must not get a label from it
+                throw new IllegalArgumentException("a window prediction is not a probability distribution: " + problem);
             }
             if (combined == null) {
                 combined = row.clone();
