@@ -35,15 +35,33 @@ import java.util.concurrent.atomic.AtomicLong;
  * }
  * }</pre>
  *
- * <p>Opening verifies the graph against the manifest (input and output names, element types and
- * ranks, label count) and runs a warm-up batch, so a session that opens can score. Batches are
- * padded to their longest text; input tensors are built on reused, native-order direct buffers.
+ * <p>Opening creates the ONNX Runtime session and the tokenizer from the bundle's verified bytes,
+ * checks the graph against the manifest (input and output names, element types and ranks, label
+ * count) and runs a warm-up batch of a short, a medium and a full-length text, so a session that
+ * opens can score. Batches are padded to their longest sequence; input tensors are built on
+ * reused, native-order direct buffers.
+ *
+ * <p>Fail closed: every output row is checked before a prediction is made from it (finite, each
+ * value in [0, 1] within 1e-4, the row summing to 1 within 1e-3, one column per label, one row per
+ * sequence). A batch with an invalid row fails whole with {@link ScoringException.Kind#OUTPUT_INVALID};
+ * there is no default label.
+ *
+ * <p>Long texts: {@link #encode(String, WindowOptions)} splits a text into overlapping windows of
+ * at most {@code maxSequenceLength} tokens, {@link #score} scores windows like any sequences, and
+ * {@link #combine} turns the window predictions of one text into the text's prediction.
+ *
+ * <pre>{@code
+ * EncodedInput input = session.encode(text, WindowOptions.defaults());
+ * Prediction whole = session.combine(session.score(input.windows()));
+ * if (input.truncated()) { ... the tail was not screened: route to review ... }
+ * }</pre>
  *
  * <p>Threading: {@link #encode} and {@link #score} may be called from many threads at once.
  * {@link #close()} never frees native memory under a running batch: it waits for the last
  * in-flight call to return and closes then (ONNX Runtime crashes the JVM when a session is closed
  * during a run). Calls that start after {@code close()} fail with {@link IllegalStateException}.
- * Most code should obtain sessions from {@link SessionCache}, which shares one per JVM.
+ * {@link #combine} only reads the manifest and may be called from any thread at any time. Most code
+ * should obtain sessions from {@link SessionCache}, which shares one per JVM.
  */
 public final class ScoringSession implements AutoCloseable {
 
@@ -85,26 +103,38 @@ public final class ScoringSession implements AutoCloseable {
     }
 
     /**
-     * Creates a session for a verified bundle: selects the provider, loads the graph, checks it
-     * against the manifest, loads the tokenizer and runs a warm-up batch.
+     * Creates a session for a verified bundle: selects the provider, creates the ONNX Runtime
+     * session and the tokenizer from the bundle's verified bytes (never from its paths), checks the
+     * graph against the manifest and runs a warm-up batch whose every output row must be a valid
+     * probability distribution.
+     *
+     * @throws BundleException when the bundle cannot run; {@code CHECKSUM_MISMATCH} when its
+     *     verified bytes were already used and the files changed since
      */
     public static ScoringSession open(ModelBundle bundle, RuntimeOptions runtime) throws BundleException {
         long start = System.nanoTime();
+        ModelManifest manifest = bundle.manifest();
+        Map<String, byte[]> files = bundle.takeVerifiedFiles();
+        byte[] model = files.get(manifest.model());
+        byte[] tokenizerJson = files.get(manifest.tokenizer());
+        // Only the two arrays below stay referenced, and the graph only until ONNX Runtime has copied it.
+        files = null;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Providers.Selection selection = Providers.select(runtime);
         OrtSession ort;
         try (OrtSession.SessionOptions options = selection.options()) {
-            ort = env.createSession(bundle.modelFile().toString(), options);
+            ort = env.createSession(model, options);
         } catch (OrtException | RuntimeException e) {
             throw new BundleException(
                     BundleException.Reason.UNREADABLE_MODEL,
-                    "ONNX Runtime cannot load " + bundle.manifest().model() + " of " + bundle + ": " + e.getMessage(),
+                    "ONNX Runtime cannot load " + manifest.model() + " of " + bundle + ": " + e.getMessage(),
                     e);
         }
+        model = null;
         TextTokenizer tokenizer = null;
         try {
-            checkGraph(bundle.manifest(), ort);
-            tokenizer = TextTokenizer.load(bundle.tokenizerFile(), bundle.manifest().maxSequenceLength());
+            checkGraph(manifest, ort);
+            tokenizer = TextTokenizer.load(tokenizerJson, manifest.tokenizer(), manifest.maxSequenceLength());
             ScoringSession scoring =
                     new ScoringSession(bundle, env, ort, tokenizer, selection.provider(), selection.fallbackReason());
             scoring.warmUp();
@@ -146,6 +176,7 @@ public final class ScoringSession implements AutoCloseable {
         return batches.get();
     }
 
+    /** Sequences scored: texts, or windows of texts, each counts once. */
     public long textsScored() {
         return texts.get();
     }
@@ -197,7 +228,8 @@ public final class ScoringSession implements AutoCloseable {
      * probabilities of a multi-window text are per-label scores and no longer sum to 1.
      *
      * @param windowPredictions the predictions of every window of one text, as returned by {@link #score}
-     * @throws IllegalArgumentException when the list is empty or a prediction has the wrong width
+     * @throws IllegalArgumentException when the list is empty, or a prediction has the wrong width or
+     *     is not a probability distribution (a single prediction is returned as it is)
      */
     public Prediction combine(List<Prediction> windowPredictions) {
         if (windowPredictions == null || windowPredictions.isEmpty()) {
@@ -214,6 +246,11 @@ public final class ScoringSession implements AutoCloseable {
             if (row == null || row.length != labels) {
                 throw new IllegalArgumentException("a window prediction has " + (row == null ? 0 : row.length)
                         + " probabilities but " + bundle.id() + ":" + bundle.version() + " has " + labels + " labels");
+            }
+            String problem = OutputCheck.problem(row);
+            if (problem != null) {
+                // score() never returns such a row; a caller combining anything else must not get a label from it
+                throw new IllegalArgumentException("a window prediction is not a probability distribution: " + problem);
             }
             if (combined == null) {
                 combined = row.clone();

@@ -139,6 +139,9 @@ public final class SessionCache {
                 throw e;
             }
         }
+        // The shared session runs bytes verified by whoever loaded it (same manifest digest); this
+        // bundle's copy is not needed.
+        bundle.releaseVerifiedFiles();
         try {
             return new Lease(key, entry, entry.session.get(), false);
         } catch (ExecutionException e) {

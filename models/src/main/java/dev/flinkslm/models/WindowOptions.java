@@ -11,10 +11,13 @@ import java.io.Serializable;
  * }</pre>
  *
  * <p>{@code stride} is the number of content tokens two consecutive windows share, so that a phrase
- * cut at a window boundary still appears whole in one window. It must be smaller than the model's
- * content window ({@code maxSequenceLength - 2} for a BERT-style tokenizer); that part is checked
- * when the options are used with a model ({@link ScoringSession#encode(String, WindowOptions)}
- * throws {@link IllegalArgumentException}). Immutable.
+ * cut at a window boundary still appears whole in one window. When more than one window is
+ * allowed it must be smaller than the model's content window ({@code maxSequenceLength - 2} for a
+ * BERT-style tokenizer); that part is checked when the options are used with a model ({@link
+ * ScoringSession#encode(String, WindowOptions)} throws {@link IllegalArgumentException}), and
+ * {@link #defaultsFor(int)} gives options that fit. Windows are made by the tokenizer itself
+ * (HuggingFace truncation with a stride and overflowing encodings), so each window carries the
+ * special tokens its post-processor adds. Immutable; serialisable for operator configuration.
  *
  * @param stride content tokens shared by consecutive windows, {@code >= 0}
  * @param maxWindows most windows scored per text, {@code >= 1}; a text that needs more is marked

@@ -170,6 +170,10 @@ class WindowingTest {
         assertThatThrownBy(() -> withNegative.combine(List.of())).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> withNegative.combine(List.of(quiet, new Prediction(0, "clear", 1f, new float[] {1f}))))
                 .isInstanceOf(IllegalArgumentException.class);
+        float[] nan = {Float.NaN, 0f, 0f, 0f, 0f};
+        assertThatThrownBy(() -> withNegative.combine(List.of(finding, new Prediction(0, "clear", Float.NaN, nan))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("NaN");
     }
 
     @Test
