@@ -377,6 +377,37 @@ class ScoringOperatorTest {
         }
     }
 
+    /** A model answering NaN for some inputs never yields a label: those events are dead-lettered, the rest scored. */
+    @Test
+    void invalidModelOutputIsDeadLetteredNeverALabel() throws Exception {
+        long trigger;
+        try (ScoringSession s = ScoringSession.open(BundleLoader.verify(fast.toUri(), fast, null), RuntimeOptions.cpu())) {
+            trigger = s.encode("zebra").ids()[1];
+        }
+        Path nan = TinyBundles.write(tmp.resolve("nan"), new TinyBundles.Spec().id("nan")
+                .badOutput(TinyBundles.BadOutput.NAN).badOnTokenId(trigger));
+        try (var h = harness(builder(nan).maxBatchSize(4).build())) {
+            h.open();
+            List<String> in = List.of("wire 9000 cash", "a zebra crossing", "invoice 42 paid", "zebra again", "salary");
+            for (String t : in) {
+                h.processElement(t, 1L);
+            }
+            h.endInput();
+            assertThat(elements(h)).containsExactly("wire 9000 cash", "invoice 42 paid", "salary");
+            assertThat(results(h)).allSatisfy(r -> {
+                assertThat(Float.isFinite(r.score)).isTrue();
+                for (float p : r.probabilities) {
+                    assertThat(p).isBetween(0f, 1f);
+                }
+            });
+            assertThat(deadLetters(h)).extracting(f -> f.element).containsExactly("a zebra crossing", "zebra again");
+            assertThat(deadLetters(h)).allSatisfy(f -> {
+                assertThat(f.reason).isEqualTo(ScoringFailure.MODEL_OUTPUT_INVALID);
+                assertThat(f.message).doesNotContain("zebra");
+            });
+        }
+    }
+
     @Test
     void watermarkStatusIsHeldBehindQueuedElements() throws Exception {
         try (var h = harness(builder(fast).maxBatchSize(8).build())) {

@@ -3,6 +3,7 @@ package dev.flinkslm.operators.internal;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.SessionCache;
+import dev.flinkslm.models.WindowOptions;
 import dev.flinkslm.operators.internal.versions.VersionKey;
 
 /**
@@ -22,6 +23,8 @@ public final class ModelSlot {
     /** Parts routed to this slot whose result has not come back yet. */
     private int pending;
     private boolean released;
+    private WindowOptions windows;
+    private WindowOptions windowsFor;
 
     public ModelSlot(ModelRef ref, SessionCache.Lease lease) {
         this.ref = ref;
@@ -50,6 +53,21 @@ public final class ModelSlot {
 
     public ScoringSession session() {
         return lease.session();
+    }
+
+    /**
+     * The configured window options as they apply to this model: a stride that does not fit the
+     * model's window is lowered to half of it, so a model with a short window still scores long
+     * texts in overlapping windows instead of failing every event.
+     */
+    public WindowOptions windows(WindowOptions configured) {
+        if (configured != windowsFor) {
+            int content = session().manifest().maxSequenceLength() - 2;
+            windows = configured.maxWindows() == 1 || configured.stride() < content ? configured
+                    : content < 1 ? WindowOptions.single() : configured.withStride(content / 2);
+            windowsFor = configured;
+        }
+        return windows;
     }
 
     public boolean loadedSession() {
