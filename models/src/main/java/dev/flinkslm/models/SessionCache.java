@@ -34,12 +34,25 @@ public final class SessionCache {
 
     private static final SessionCache SHARED = new SessionCache(Long.getLong(LINGER_PROPERTY, 60_000L));
 
-    private static final java.util.concurrent.ScheduledExecutorService CLOSER =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "slm-session-closer");
-                t.setDaemon(true);
-                return t;
-            });
+    /**
+     * Closes lingering sessions. Its thread exists only while a close is pending and carries no
+     * context class loader, so it never pins the class loader of a finished job (in a session
+     * cluster every submission has its own).
+     */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor CLOSER = closer();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor closer() {
+        java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "slm-session-closer");
+            t.setDaemon(true);
+            t.setContextClassLoader(null);
+            return t;
+        });
+        executor.setKeepAliveTime(1, TimeUnit.SECONDS);
+        executor.allowCoreThreadTimeOut(true);
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
 
     private final Map<Key, Entry> entries = new HashMap<>();
     private final AtomicLong loads = new AtomicLong();

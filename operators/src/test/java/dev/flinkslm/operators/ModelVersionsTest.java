@@ -457,6 +457,16 @@ class ModelVersionsTest {
             Thread.sleep(10);
         }
         assertThat(SessionCache.shared().references(b3, runtime)).as("the late load released its lease").isZero();
+        // and no thread of a closed operator is left behind (the session closer exits when idle)
+        java.util.function.Supplier<List<String>> operatorThreads = () -> Thread.getAllStackTraces().keySet().stream()
+                .map(Thread::getName)
+                .filter(n -> n.startsWith("slm-") && !n.startsWith("slm-session-closer"))
+                .toList();
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!operatorThreads.get().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(operatorThreads.get()).isEmpty();
     }
 
     @Test

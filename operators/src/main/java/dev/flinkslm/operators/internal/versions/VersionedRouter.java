@@ -103,6 +103,8 @@ public final class VersionedRouter implements ModelRouter {
     private ModelSlot convergedDefault;
     private String provider = "none";
 
+    private final long[] gauges = new long[4];
+    private volatile String description = "none";
     private Counter accepted;
     private Counter rejected;
     private Counter loadFailures;
@@ -165,10 +167,11 @@ public final class VersionedRouter implements ModelRouter {
         accepted = g.counter("commandsAccepted");
         rejected = g.counter("commandsRejected");
         loadFailures = g.counter("loadFailures");
-        g.gauge("ruleEpoch", (Gauge<Long>) () -> log == null ? 0L : log.epoch());
-        g.gauge("rules", (Gauge<Integer>) () -> log == null ? 0 : log.deployments().size());
-        g.gauge("versionsLoaded", (Gauge<Integer>) () -> (int) locals.values().stream().filter(l -> l.slot != null).count());
-        g.gauge("versionsLoading", (Gauge<Integer>) () -> (int) locals.values().stream().filter(l -> l.loading != null).count());
+        // Gauges are read by reporter threads: they see values the task thread publishes.
+        g.gauge("ruleEpoch", (Gauge<Long>) () -> gauge(0));
+        g.gauge("rules", (Gauge<Long>) () -> gauge(1));
+        g.gauge("versionsLoaded", (Gauge<Long>) () -> gauge(2));
+        g.gauge("versionsLoading", (Gauge<Long>) () -> gauge(3));
         if (log == null) {
             ModelSlot initial = VersionLoading.loadAndAdmit(loader, initialModel, config.runtime(), jobId);
             provider = initial.session().executionProvider().name();
@@ -328,6 +331,14 @@ public final class VersionedRouter implements ModelRouter {
 
     /** Starts loads of needed versions and releases what nothing needs any more. */
     private void reconcile() {
+        try {
+            reconcileLoads();
+        } finally {
+            publish();
+        }
+    }
+
+    private void reconcileLoads() {
         Set<String> neededKeys = new HashSet<>();
         for (VersionKey v : log.needed()) {
             CatalogEntry entry = log.entry(v);
@@ -487,6 +498,7 @@ public final class VersionedRouter implements ModelRouter {
                     number, error.getMessage());
             auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_FAILED, error.getMessage(), number);
             scheduleRetry(local);
+            publish();
             return;
         }
         local.slot = slot;
@@ -508,6 +520,7 @@ public final class VersionedRouter implements ModelRouter {
                 number);
         auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_TIMEOUT, reason, number);
         scheduleRetry(local);
+        publish();
     }
 
     private void scheduleRetry(Local local) {
@@ -542,6 +555,35 @@ public final class VersionedRouter implements ModelRouter {
         a.attempt = attempt;
         a.timestamp = System.currentTimeMillis();
         audit.emit(a);
+    }
+
+    private long gauge(int index) {
+        synchronized (gauges) {
+            return gauges[index];
+        }
+    }
+
+    /** Publishes what the gauges show; task thread, after every change. */
+    private void publish() {
+        long loaded = 0;
+        long loading = 0;
+        for (Local l : locals.values()) {
+            loaded += l.slot != null ? 1 : 0;
+            loading += l.loading != null ? 1 : 0;
+        }
+        synchronized (gauges) {
+            gauges[0] = log.epoch();
+            gauges[1] = log.deployments().size();
+            gauges[2] = loaded;
+            gauges[3] = loading;
+        }
+        Deployment all = null;
+        for (Deployment d : log.deployments()) {
+            if (d.serving() && d.scope().isAll()) {
+                all = d;
+            }
+        }
+        description = all == null ? "none" : all.version().toString();
     }
 
     // ------------------------------------------------------------------ routing
@@ -638,13 +680,7 @@ public final class VersionedRouter implements ModelRouter {
 
     @Override
     public String describe() {
-        Deployment all = null;
-        for (Deployment d : log.deployments()) {
-            if (d.serving() && d.scope().isAll()) {
-                all = d;
-            }
-        }
-        return all == null ? "none" : all.version().toString();
+        return description;
     }
 
     @Override
