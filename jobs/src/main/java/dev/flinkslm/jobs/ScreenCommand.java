@@ -2,6 +2,7 @@ package dev.flinkslm.jobs;
 
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.KafkaClientProperties;
+import dev.flinkslm.connectors.Redaction;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.FailurePolicy;
@@ -327,7 +328,10 @@ final class ScreenCommand implements Callable<Integer> {
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            err.println(e.getMessage());
+            // The problems are ours and name flags, not values; the scrub is for messages of the
+            // libraries the builders call.
+            err.println(Redaction.scrub(e.getMessage(),
+                    spec.commandLine().getParseResult().originalArgs().toArray(new String[0])));
             err.flush();
             return 2;
         }
