@@ -108,8 +108,9 @@ public final class EventParser implements Serializable {
     private static final Set<String> COUNTRIES = Set.of(Locale.getISOCountries());
 
     /** Jackson quotes tokens of the document in its messages; these may stay, anything else is cut. */
-    private static final Set<String> QUOTABLE = Set.of("null", "true", "false", "eventId", "accountId", "kind",
-            "text", "eventTime", "amount", "currency", "country", "counterparty");
+    private static final Set<String> QUOTABLE = Set.of("null", "true", "false", "NaN", "INF", "+INF", "-INF",
+            "Infinity", "-Infinity", "eventId", "accountId", "kind", "text", "eventTime", "amount", "currency",
+            "country", "counterparty");
     private static final Pattern QUOTED = Pattern.compile("'([^']*)'");
 
     private final long maxEventBytes;
@@ -582,7 +583,8 @@ public final class EventParser implements Serializable {
         if (message == null) {
             return "";
         }
-        Matcher m = QUOTED.matcher(message);
+        // Jackson names the quote character itself as ''' (code 39): take it out before pairing quotes.
+        Matcher m = QUOTED.matcher(message.replace("(''' (code 39)", "(quote (code 39)"));
         StringBuilder b = new StringBuilder();
         while (m.find()) {
             String token = m.group(1);
