@@ -30,8 +30,9 @@ import java.util.regex.Pattern;
  * err.println(Redaction.scrub(exception.getMessage(), args));      // any secret value from args -> ****
  * }</pre>
  *
- * <p>Command lines: an argument starting with {@code -} is an option name (an {@code =value}
- * suffix is its value); any other argument is the value of the option before it, or a
+ * <p>Command lines: an argument shaped like an option ({@code -x}, {@code --name}; an
+ * {@code =value} suffix is its value) is an option name, unless it follows a secret-looking option
+ * (see {@link #isOption}); any other argument is the value of the option before it, or a
  * subcommand. A value is masked when the option is {@value #KAFKA_PROPERTY_OPTION} and the
  * property key looks secret (a value without {@code =} is masked whole), when the option name
  * looks secret, when the value is a {@code key=value} pair whose key looks secret, or when the
@@ -53,6 +54,9 @@ public final class Redaction {
 
     /** Secrets inside a value, e.g. {@code password="s3cret"} in a JAAS line. */
     private static final Pattern INNER = Pattern.compile("([A-Za-z0-9_.\\-]+)\\s*=\\s*(\"[^\"]*\"|'[^']*'|[^\\s;,\"']+)");
+
+    /** An option name, with or without an {@code =value}. */
+    private static final Pattern OPTION = Pattern.compile("--?[A-Za-z][A-Za-z0-9._-]*(=.*)?", Pattern.DOTALL);
 
     /** Shorter values are not searched for in {@link #scrub}: they would mangle every message. */
     private static final int MIN_SCRUB_LENGTH = 3;
@@ -98,6 +102,22 @@ public final class Redaction {
         return looksSecret(key) || looksSecret(keyValue.substring(eq + 1)) ? key + "=" + MASK : keyValue;
     }
 
+    /**
+     * Whether {@code arg} is an option rather than a value: it is shaped like one ({@code -x},
+     * {@code --name}, {@code --name=value}; so {@code -0.5} is a value) and does not follow an
+     * option whose name looks secret and takes the next argument (a password may start with
+     * {@code -}).
+     *
+     * @param previous the argument before {@code arg}, or null
+     */
+    public static boolean isOption(String arg, String previous) {
+        if (arg == null || !OPTION.matcher(arg).matches()) {
+            return false;
+        }
+        return previous == null || !OPTION.matcher(previous).matches() || previous.indexOf('=') >= 0
+                || !looksSecret(previous);
+    }
+
     /** The option name of an argument: {@code --opt=value} becomes {@code --opt}; other arguments are returned as they are. */
     public static String optionName(String arg) {
         if (arg == null || !arg.startsWith("-")) {
@@ -114,11 +134,14 @@ public final class Redaction {
             return out;
         }
         String option = null;
+        String previous = null;
         for (String arg : args) {
+            boolean isOption = isOption(arg, previous);
+            previous = arg;
             if (arg == null) {
                 out.add("null");
                 option = null;
-            } else if (arg.startsWith("-") && arg.length() > 1) {
+            } else if (isOption) {
                 int eq = arg.indexOf('=');
                 if (eq < 0) {
                     out.add(arg);

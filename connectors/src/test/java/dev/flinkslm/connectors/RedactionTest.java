@@ -75,6 +75,18 @@ class RedactionTest {
     }
 
     @Test
+    void valuesThatStartWithADashAreStillValues() {
+        assertThat(Redaction.isOption("--bounded", "screen")).isTrue();
+        assertThat(Redaction.isOption("--kafka-propety=x", null)).isTrue();
+        assertThat(Redaction.isOption("-0.5", "--alert-threshold")).isFalse();
+        assertThat(Redaction.isOption("-Xk8#pw", "--ssl-password")).as("after a secret option").isFalse();
+        assertThat(Redaction.isOption("-Xk8pw", "--ssl-password=x")).isTrue();
+        assertThat(Redaction.isOption("-Xk8#pw", null)).as("not shaped like an option").isFalse();
+        assertThat(Redaction.commandLine("screen", "--ssl-password", "-Xk8#pw", "--bounded"))
+                .containsExactly("screen", "--ssl-password", "****", "--bounded");
+    }
+
+    @Test
     void optionNameDropsTheValue() {
         assertThat(Redaction.optionName("--kafka-propety=sasl.jaas.config=x")).isEqualTo("--kafka-propety");
         assertThat(Redaction.optionName("--bounded")).isEqualTo("--bounded");

@@ -98,12 +98,14 @@ public final class FlinkSlmCli implements Runnable {
         if (ex instanceof UnmatchedArgumentException unmatched) {
             Set<String> options = new LinkedHashSet<>();
             int values = 0;
+            String previous = null;
             for (String arg : unmatched.getUnmatched()) {
-                if (arg != null && arg.startsWith("-") && arg.length() > 1) {
+                if (Redaction.isOption(arg, previous)) {
                     options.add("'" + Redaction.optionName(arg) + "'");
                 } else {
                     values++;
                 }
+                previous = arg;
             }
             List<String> parts = new ArrayList<>();
             if (!options.isEmpty()) {
@@ -127,19 +129,22 @@ public final class FlinkSlmCli implements Runnable {
         out.add("flink-slm");
         CommandLine current = commandLine();
         boolean inCommands = true;
+        String previous = null;
         for (String arg : args == null ? new String[0] : args) {
             if (inCommands && arg != null && current.getSubcommands().containsKey(arg)) {
                 out.add(arg);
                 current = current.getSubcommands().get(arg);
+                previous = arg;
                 continue;
             }
             inCommands = false;
-            if (arg != null && arg.startsWith("-") && arg.length() > 1) {
+            if (Redaction.isOption(arg, previous)) {
                 String name = Redaction.optionName(arg);
                 out.add(name.length() < arg.length() ? name + "=..." : name);
             } else {
                 out.add("...");
             }
+            previous = arg;
         }
         return String.join(" ", out);
     }

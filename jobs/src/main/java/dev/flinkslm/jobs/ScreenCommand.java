@@ -328,8 +328,8 @@ final class ScreenCommand implements Callable<Integer> {
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            // The problems are ours and name flags, not values; the scrub is for messages of the
-            // libraries the builders call.
+            // Some problems quote the value they reject (a duration, a label threshold), and the
+            // builders' messages come from other libraries: anything that may be a secret goes.
             err.println(Redaction.scrub(e.getMessage(),
                     spec.commandLine().getParseResult().originalArgs().toArray(new String[0])));
             err.flush();

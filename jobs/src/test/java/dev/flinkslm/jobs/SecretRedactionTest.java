@@ -48,7 +48,8 @@ class SecretRedactionTest {
         for (String[] args : List.of(
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-propety", JAAS},
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-propety=" + JAAS},
-                new String[] {"screen", "--kafka-property", "security.protocol=SASL_SSL", PASSWORD})) {
+                new String[] {"screen", "--kafka-property", "security.protocol=SASL_SSL", PASSWORD},
+                new String[] {"screen", "--ssl-password", "-" + PASSWORD})) {
             Run run = run(args);
             assertThat(run.code).as(Arrays.toString(args)).isEqualTo(2);
             assertThat(run.err).as(Arrays.toString(args)).containsAnyOf("Unknown option: '--kafka-propety'",
