@@ -78,7 +78,18 @@ public final class AlertPolicy implements Serializable {
         return thresholds;
     }
 
+    /**
+     * Whether {@code scored} raises an alert.
+     *
+     * @throws IllegalStateException if the score is not finite: a NaN would compare false with
+     *     every threshold and pass as "no alert"; such a row must never reach the policy
+     */
     public boolean shouldAlert(ScoredEvent scored) {
+        if (!Double.isFinite(scored.score)) {
+            throw new IllegalStateException("score of event " + scored.eventId + " is " + scored.score + " (model "
+                    + scored.modelId + "@" + scored.modelVersion + "); a non-finite score must be dead-lettered"
+                    + " by the scoring operator, never evaluated as no alert");
+        }
         return scored.label != null
                 && !CLEAR.equals(scored.label)
                 && scored.score >= thresholdFor(scored.label);

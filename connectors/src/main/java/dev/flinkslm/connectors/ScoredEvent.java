@@ -71,7 +71,13 @@ public class ScoredEvent implements Serializable {
      * Builds a result for {@code event}; {@link #label} and {@link #score} are the arg-max of
      * {@code probabilities}.
      *
-     * @throws IllegalArgumentException if the arrays are empty or of different lengths
+     * <p>Every probability must be a finite number in [0, 1]. A NaN would otherwise lose every
+     * comparison of the arg-max and leave the first label ({@code clear}) as the winner: a broken
+     * model must fail loudly, never turn an alert into a clear. The scoring operator validates
+     * model output and dead-letters bad rows, so reaching this check is a bug.
+     *
+     * @throws IllegalArgumentException if the arrays are empty or of different lengths, a label is
+     *     null, or a probability is not a finite number in [0, 1]
      */
     public static ScoredEvent of(
             FinancialEvent event,
@@ -87,6 +93,17 @@ public class ScoredEvent implements Serializable {
             throw new IllegalArgumentException("labels and probabilities must be non-empty and of equal length, got "
                     + (labels == null ? "null" : labels.length) + " labels and "
                     + (probabilities == null ? "null" : probabilities.length) + " probabilities");
+        }
+        for (int i = 0; i < probabilities.length; i++) {
+            double p = probabilities[i];
+            if (!(p >= 0.0 && p <= 1.0)) { // also false for NaN
+                throw new IllegalArgumentException("probability of label " + labels[i] + " is " + p + " for event "
+                        + event.eventId + " (model " + modelId + "@" + modelVersion + "); probabilities must be finite"
+                        + " and in [0,1], the scoring operator should have dead-lettered this row");
+            }
+            if (labels[i] == null) {
+                throw new IllegalArgumentException("label " + i + " is null (model " + modelId + "@" + modelVersion + ")");
+            }
         }
         ScoredEvent s = new ScoredEvent();
         s.eventId = event.eventId;

@@ -28,6 +28,18 @@ class AlertPolicyTest {
         return ScoredEvent.of(e, LABELS, p, "m", "1", ScoredEvent.VARIANT_ACTIVE, 1, 2, 3);
     }
 
+    /** NaN >= threshold is false: without the check a broken score would pass as "no alert". */
+    @Test
+    void nonFiniteScoreFailsInsteadOfPassingAsNoAlert() {
+        AlertPolicy policy = AlertPolicy.defaults();
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+            ScoredEvent s = scored("fraud", 0.9);
+            s.score = bad;
+            assertThatThrownBy(() -> policy.shouldAlert(s)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("e-1");
+        }
+    }
+
     @Test
     void alertsOnNonClearLabelAtOrAboveThreshold() {
         AlertPolicy policy = AlertPolicy.builder().defaultThreshold(0.6).threshold("sanctions", 0.3).build();

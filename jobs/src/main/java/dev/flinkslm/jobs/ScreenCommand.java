@@ -2,6 +2,7 @@ package dev.flinkslm.jobs;
 
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.KafkaClientProperties;
+import dev.flinkslm.connectors.Redaction;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.FailurePolicy;
@@ -327,7 +328,10 @@ final class ScreenCommand implements Callable<Integer> {
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            err.println(e.getMessage());
+            // Some problems quote the value they reject (a duration, a label threshold), and the
+            // builders' messages come from other libraries: anything that may be a secret goes.
+            err.println(Redaction.scrub(e.getMessage(),
+                    spec.commandLine().getParseResult().originalArgs().toArray(new String[0])));
             err.flush();
             return 2;
         }
