@@ -55,6 +55,12 @@ public enum DeadLetterReason {
     INVALID_CHARACTER,
     /** A later stage (for example scoring) could not process a valid event. */
     PROCESSING_FAILED,
+    /**
+     * The model answered for this event with an output that is not a probability distribution (NaN,
+     * infinite, out of range, wrong width): the event was not screened and must be reviewed or
+     * replayed; it is never reported as clear.
+     */
+    MODEL_OUTPUT_INVALID,
     /** A bug: the parser hit an unexpected error. The record is kept so it can be replayed. */
     INTERNAL_ERROR
 }

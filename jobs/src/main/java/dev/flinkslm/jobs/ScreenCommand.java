@@ -402,9 +402,12 @@ final class ScreenCommand implements Callable<Integer> {
             return 0;
         } catch (Exception e) {
             reporter.shutdownNow();
-            LOG.error("Screening job failed", e);
+            // Client and connector exceptions may quote configuration values: scrub what INFO+ shows.
+            String[] args = spec.commandLine().getParseResult().originalArgs().toArray(new String[0]);
+            LOG.error("Screening job failed: {}", Redaction.scrub(rootMessage(e), args));
+            LOG.debug("Screening job failure, full trace", e);
             if (summarised.compareAndSet(false, true)) {
-                ScreeningStats.snapshot().printSummary(out, "failed: " + rootMessage(e));
+                ScreeningStats.snapshot().printSummary(out, "failed: " + Redaction.scrub(rootMessage(e), args));
             }
             return 1;
         } finally {

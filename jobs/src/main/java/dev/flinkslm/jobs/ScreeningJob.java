@@ -321,8 +321,10 @@ public final class ScreeningJob {
         @Override
         public DeadLetter map(ScoringFailure<FinancialEvent> f) {
             String message = f.reason + ": " + f.message + (f.model == null ? "" : " (model " + f.model + ")");
-            return DeadLetter.forEvent(f.element, DeadLetterReason.PROCESSING_FAILED, message, null,
-                    System.currentTimeMillis());
+            DeadLetterReason reason = ScoringFailure.MODEL_OUTPUT_INVALID.equals(f.reason)
+                    ? DeadLetterReason.MODEL_OUTPUT_INVALID
+                    : DeadLetterReason.PROCESSING_FAILED;
+            return DeadLetter.forEvent(f.element, reason, message, null, System.currentTimeMillis());
         }
     }
 
