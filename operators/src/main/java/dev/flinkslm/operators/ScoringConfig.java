@@ -1,5 +1,7 @@
 package dev.flinkslm.operators;
 
+import dev.flinkslm.models.BundleLimits;
+import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.WindowOptions;
@@ -31,7 +33,8 @@ public record ScoringConfig(
         List<String> modelRoots,
         WindowOptions windows,
         int maxConsecutiveTimeouts,
-        VersionsConfig versions)
+        VersionsConfig versions,
+        BundleLimits bundleLimits)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -62,7 +65,24 @@ public record ScoringConfig(
                 c.getOptional(ScoringOptions.MODEL_ROOTS).orElse(List.of()),
                 new WindowOptions(c.get(ScoringOptions.WINDOW_STRIDE), c.get(ScoringOptions.MAX_WINDOWS)),
                 c.get(ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS),
-                VersionsConfig.from(c));
+                VersionsConfig.from(c),
+                bundleLimits(c));
+    }
+
+    private static BundleLimits bundleLimits(ReadableConfig c) {
+        try {
+            return new BundleLimits(c.get(ScoringOptions.BUNDLE_MAX_MANIFEST_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES), c.get(ScoringOptions.BUNDLE_MAX_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRIES), c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRY_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_SIZE).getBytes());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid slm.bundle.* limit: " + e.getMessage(), e);
+        }
+    }
+
+    /** A loader of bundles under the model roots, within the bundle limits. */
+    public BundleLoader bundleLoader() {
+        return BundleLoader.builder().roots(roots()).limits(bundleLimits).build();
     }
 
     public static ScoringConfig defaults() {
@@ -98,6 +118,7 @@ public record ScoringConfig(
                 + windows.stride());
         check(maxConsecutiveTimeouts >= 1, ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS.key() + " must be at least 1, was "
                 + maxConsecutiveTimeouts);
+        check(bundleLimits != null, "bundle limits are required");
         check(versions != null, "versions settings are required");
         versions.validate();
         return this;

@@ -1,10 +1,12 @@
 package dev.flinkslm.operators;
 
+import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.RuntimeOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 import java.util.List;
@@ -206,6 +208,39 @@ public final class ScoringOptions {
                     .defaultValue(Duration.ofMinutes(1))
                     .withDescription("Longest pause between retries of a failed load.");
 
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_MANIFEST_SIZE = ConfigOptions.key("slm.bundle.max-manifest-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 mb"))
+            .withDescription("Largest manifest.json a bundle may have (it is read whole).");
+
+    public static final ConfigOption<Integer> BUNDLE_MAX_GOLDEN_EXAMPLES =
+            ConfigOptions.key("slm.bundle.max-golden-examples")
+                    .intType()
+                    .defaultValue(BundleLimits.DEFAULT_MAX_GOLDEN_EXAMPLES)
+                    .withDescription("Most golden examples a manifest may list; they run at every admission and load.");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_SIZE = ConfigOptions.key("slm.bundle.max-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 gb"))
+            .withDescription("Largest bundle (manifest plus listed files), read into memory, hashed and loaded from"
+                    + " those bytes; also the heap one load needs.");
+
+    public static final ConfigOption<Integer> BUNDLE_MAX_ARCHIVE_ENTRIES = ConfigOptions.key("slm.bundle.max-archive-entries")
+            .intType()
+            .defaultValue(BundleLimits.DEFAULT_MAX_ARCHIVE_ENTRIES)
+            .withDescription("Most entries a .zip bundle may hold.");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_ENTRY_SIZE =
+            ConfigOptions.key("slm.bundle.max-archive-entry-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.parse("1 gb"))
+                    .withDescription("Largest unpacked entry of a .zip bundle (counted on the bytes written).");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_SIZE = ConfigOptions.key("slm.bundle.max-archive-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 gb"))
+            .withDescription("Largest total unpacked size of a .zip bundle (counted on the bytes written).");
+
     public static final ConfigOption<dev.flinkslm.operators.versions.MissingArtifactPolicy> MISSING_ARTIFACT =
             ConfigOptions.key("slm.versions.missing-artifact")
                     .enumType(dev.flinkslm.operators.versions.MissingArtifactPolicy.class)
@@ -219,5 +254,7 @@ public final class ScoringOptions {
             INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY,
             WINDOW_STRIDE, MAX_WINDOWS, MAX_CONSECUTIVE_TIMEOUTS, MAX_RULES, MAX_KEYS_PER_COMMAND, MAX_RULE_KEYS,
             MAX_COMMAND_BYTES, HISTORY, COMMAND_ID_RETENTION, COMMAND_ID_MAX_AGE, ASSIGNMENT_TTL, LOAD_THREADS,
-            LOAD_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, MISSING_ARTIFACT);
+            LOAD_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, BUNDLE_MAX_MANIFEST_SIZE, BUNDLE_MAX_GOLDEN_EXAMPLES,
+            BUNDLE_MAX_SIZE, BUNDLE_MAX_ARCHIVE_ENTRIES, BUNDLE_MAX_ARCHIVE_ENTRY_SIZE, BUNDLE_MAX_ARCHIVE_SIZE,
+            MISSING_ARTIFACT);
 }

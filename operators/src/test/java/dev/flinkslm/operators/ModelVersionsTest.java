@@ -299,6 +299,29 @@ class ModelVersionsTest {
         return bundle;
     }
 
+    /** The slm.bundle.* limits apply at admission: a bundle beyond them is rejected everywhere. */
+    @Test
+    void bundleLimitsAreOperatorOptions() throws Exception {
+        Path golden = TinyBundles.write(roots.resolve("with-golden"), new TinyBundles.Spec().version("gl"));
+        try (ScoringSession s = ScoringSession.open(BundleLoader.verify(golden.toUri(), golden, null), RuntimeOptions.cpu())) {
+            String label = s.scoreTexts(List.of("a b c")).get(0).label();
+            TinyBundles.writeManifest(golden, new TinyBundles.Spec().version("gl")
+                    .golden(List.of(new ModelManifest.GoldenExample("a b c", label), new ModelManifest.GoldenExample("a b c", label))));
+        }
+        VersionsSupport tight = new VersionsSupport(VersionsSupport.config(v1, roots,
+                b -> b.option(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES, 1)), v1);
+        try (var h = tight.harness()) {
+            h.open();
+            ModelAudit a = tight.command(h, deploy("g1", golden, Role.ACTIVE));
+            assertThat(a.reasonCode).isEqualTo(ModelAudit.ADMISSION_FAILED);
+            assertThat(a.reason).contains("LIMIT_EXCEEDED");
+        }
+        try (var h = support.harness()) {
+            h.open();
+            assertThat(support.command(h, deploy("g2", golden, Role.ACTIVE)).outcome).isEqualTo(ModelAudit.ACCEPTED);
+        }
+    }
+
     /** Malformed commands each get one REJECTED record with the reason, and the job goes on. */
     @Test
     void malformedCommandsAreAnsweredAndNeverStopTheJob() throws Exception {

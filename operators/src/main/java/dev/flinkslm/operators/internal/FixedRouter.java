@@ -16,7 +16,7 @@ final class FixedRouter implements ModelRouter {
     }
 
     static FixedRouter open(ScoringConfig config, ModelRef model, String jobId) throws Exception {
-        BundleLoader loader = BundleLoader.builder().roots(config.roots()).build();
+        BundleLoader loader = config.bundleLoader();
         return new FixedRouter(VersionLoading.loadAndAdmit(loader, model, config.runtime(), jobId));
     }
 

@@ -28,7 +28,7 @@ public final class Admission {
 
     public Admission(ScoringConfig config, String jobId) {
         this.config = config;
-        this.loader = BundleLoader.builder().roots(config.roots()).build();
+        this.loader = config.bundleLoader();
         this.jobId = jobId;
     }
 

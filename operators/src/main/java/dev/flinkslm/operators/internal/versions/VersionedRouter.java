@@ -160,7 +160,7 @@ public final class VersionedRouter implements ModelRouter {
         this.mailbox = mailboxExecutor;
         this.subtask = subtaskIndex;
         this.jobId = job;
-        this.loader = BundleLoader.builder().roots(config.roots()).build();
+        this.loader = config.bundleLoader();
         this.loadPool = runtime.newPool("slm-model-loader " + taskName, config.versions().loadThreads());
         this.scheduler = runtime.newScheduler("slm-model-timers " + taskName);
         MetricGroup g = metrics.addGroup(dev.flinkslm.operators.internal.ScoringMetrics.GROUP);
