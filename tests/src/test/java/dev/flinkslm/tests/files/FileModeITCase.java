@@ -97,6 +97,8 @@ class FileModeITCase {
         Configuration options = ScreeningTests.scoring(slow, models);
         options.set(ScoringOptions.INFERENCE_TIMEOUT, Duration.ofMillis(1));
         options.set(ScoringOptions.MAX_RETRIES, 0);
+        // every run times out here on purpose: keep the circuit breaker from failing the job first
+        options.set(ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS, 1_000);
         options.set(ScoringOptions.MAX_BATCH_SIZE, 3);
         ScreeningConfig config = ScreeningConfig.builder()
                 .options(options)
