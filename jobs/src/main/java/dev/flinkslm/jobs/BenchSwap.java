@@ -825,8 +825,9 @@ final class BenchSwap implements Callable<Integer> {
                 }
             }
             olderThanInForce++;
-            String k = String.format(Locale.ROOT, "epoch=%d subtask=%d served=%s though epoch %d (%s) was READY there",
-                    r.epoch(), r.subtask(), v.shortName(got), inForce, v.shortName(sem.target(inForce, key)));
+            String k = String.format(Locale.ROOT, "epoch=%d subtask=%d target=%s served=%s though epoch %d (%s) was"
+                            + " READY there", r.epoch(), r.subtask(), v.shortName(sem.target(r.epoch(), key)),
+                    v.shortName(got), inForce, v.shortName(sem.target(inForce, key)));
             olderBreakdown.merge(k, 1L, Long::sum);
             if (olderExamples.size() < 3) {
                 Result before = null;
