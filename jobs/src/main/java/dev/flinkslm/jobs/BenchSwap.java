@@ -630,6 +630,7 @@ final class BenchSwap implements Callable<Integer> {
         long[][] ready;
         final Map<String, Timing> timings = new LinkedHashMap<>();
         final List<Row> rows = new ArrayList<>();
+        final Map<String, long[]> commandWindows = new LinkedHashMap<>();
         double p99Ratio;
         double p99RatioExtended;
         double p99RatioBetween;
@@ -954,6 +955,7 @@ final class BenchSwap implements Callable<Integer> {
             rows.add(extendedRow);
             for (int i = 0; i < around.size() && i < commands.size(); i++) {
                 rows.add(row("  around " + commands.get(i).commandId, List.of(around.get(i))));
+                commandWindows.put(commands.get(i).commandId, around.get(i));
             }
             p99Ratio = steady.p99Ms() == 0 ? 0 : aroundRow.p99Ms() / steady.p99Ms();
             p99RatioExtended = steady.p99Ms() == 0 ? 0 : extendedRow.p99Ms() / steady.p99Ms();
@@ -1098,6 +1100,9 @@ final class BenchSwap implements Callable<Integer> {
                 wrongBreakdown.forEach((k, n) -> out.printf(Locale.ROOT, "  %6d %s%n", n, k));
                 wrongExamples.forEach(x -> out.println("  e.g. " + x));
             }
+            if (p99Ratio > TARGET_P99_RATIO) {
+                printWorstWindow(out);
+            }
             for (String p : problems) {
                 out.println("PROBLEM: " + p);
             }
@@ -1108,6 +1113,41 @@ final class BenchSwap implements Callable<Integer> {
                     yes(wrong == 0), TARGET_IN_FORCE_MS, yes(swap >= 0 && swap <= TARGET_IN_FORCE_MS), TARGET_IN_FORCE_MS,
                     yes(rollback >= 0 && rollback <= TARGET_IN_FORCE_MS), TARGET_P99_RATIO,
                     yes(p99Ratio <= TARGET_P99_RATIO));
+        }
+
+        /** Where the latency went: the window with the highest p99, in 200 ms steps of event creation. */
+        private void printWorstWindow(PrintStream out) {
+            String worst = null;
+            double worstP99 = -1;
+            for (Map.Entry<String, long[]> w : commandWindows.entrySet()) {
+                double p99 = row("", List.of(w.getValue())).p99Ms();
+                if (p99 > worstP99) {
+                    worstP99 = p99;
+                    worst = w.getKey();
+                }
+            }
+            if (worst == null) {
+                return;
+            }
+            long[] w = commandWindows.get(worst);
+            long at = emitted.get(worst);
+            out.printf(Locale.ROOT, "p99_ratio above %.1f: latency around %s by event creation (ms after the command"
+                    + " was emitted), 200 ms steps:%n", TARGET_P99_RATIO, worst);
+            out.printf(Locale.ROOT, "  %7s %7s %8s %8s %9s %14s  %s%n", "from", "events", "p50 ms", "max ms", "batch p50",
+                    "inference p50", "audit records made in the step");
+            for (long from = w[0]; from < w[1]; from += 200) {
+                long f = from;
+                List<Result> in = inWindows(List.of(new long[] {from, from + 200}));
+                long[] lat = in.stream().mapToLong(Result::latencyMicros).sorted().toArray();
+                StringBuilder records = new StringBuilder();
+                audit.stream().filter(a -> a.timestamp() >= f && a.timestamp() < f + 200).forEach(a -> records
+                        .append(records.length() == 0 ? "" : "; ").append(describe(a).replaceAll(" \\(.*\\)$", "")));
+                out.printf(Locale.ROOT, "  %+7d %7d %8.1f %8.1f %9.0f %14.1f  %s%n", from - at, in.size(),
+                        BenchCommand.percentile(lat, 0.5) / 1000, lat.length == 0 ? 0 : lat[lat.length - 1] / 1000.0,
+                        BenchCommand.percentile(in.stream().mapToLong(Result::batchSize).sorted().toArray(), 0.5),
+                        BenchCommand.percentile(in.stream().mapToLong(Result::inferenceMicros).sorted().toArray(), 0.5)
+                                / 1000, records);
+            }
         }
 
         private String describe(Audit a) {
