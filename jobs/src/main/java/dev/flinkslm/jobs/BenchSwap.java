@@ -417,6 +417,8 @@ final class BenchSwap implements Callable<Integer> {
             if (!main.queueing || main.failedCorrectness()) {
                 break;
             }
+            out.printf(Locale.ROOT, "  the queueing attempt was still checked: lost=%d duplicated=%d served_wrong=%d%n",
+                    main.lost, main.duplicated, main.wrong);
             if (attempt < MAX_LOAD_REDUCTIONS) {
                 currentLoad *= LOAD_STEP;
                 out.printf(Locale.ROOT, "QUEUEING at load %.2f: its latency is not steady state; running again at"
