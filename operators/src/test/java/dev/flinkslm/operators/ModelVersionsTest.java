@@ -232,6 +232,28 @@ class ModelVersionsTest {
         }
     }
 
+    /**
+     * A key idle while v2 became READY, whose next target (a canary) is still loading, keeps v2 (the
+     * rules of the last READY), never the v1 it was last served by.
+     */
+    @Test
+    void aKeyWaitingForALoadKeepsItsPreviousVersionNeverAnOlderOne() throws Exception {
+        try (var h = support.harness()) {
+            h.open();
+            assertThat(score(h, "idle", "x").modelVersion).isEqualTo("1");
+            support.command(h, deploy("c1", v2, Role.ACTIVE));
+            h.processElement2(support.admit(deploy("c2", v3, Role.CANARY).percent(100)));
+            h.processElement1("idle|y", 1L); // routed now, before this subtask loaded v3
+            runMailsUntil(h, () -> results(h).size() == 2);
+            assertThat(results(h).get(1).modelVersion).isEqualTo("2");
+            assertThat(results(h).get(1).variant).isEqualTo("active");
+            runMailsUntil(h, () -> !audits(h, "c2", ModelAudit.READY).isEmpty());
+            assertThat(score(h, "idle", "z")).extracting(r -> r.variant + r.modelVersion).isEqualTo("canary3");
+            assertThat(audits(h, "c2", ModelAudit.READY).get(0).epoch)
+                    .isEqualTo(audits(h, "c2", ModelAudit.ACCEPTED).get(0).epoch);
+        }
+    }
+
     /** A shadow for one key still loading holds up nothing else: a ROLLBACK applies at once. */
     @Test
     void aPendingLoadBlocksOnlyWhatDependsOnIt() throws Exception {

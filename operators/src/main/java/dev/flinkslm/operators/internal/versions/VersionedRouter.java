@@ -53,9 +53,10 @@ import java.util.concurrent.RejectedExecutionException;
  * loaded here: versions load on a small pool with a timeout, are admitted (checksums, graph,
  * warm-up, golden examples) and retried with backoff when they fail, each reported per subtask. A
  * key moves to its target version on this subtask only once that version is loaded here; until then
- * it keeps the version that served it last (keyed state), or falls through the rules to the newest
- * deployment whose version is loaded. A version no rule needs is released once every reachable
- * version is loaded and no element routed to it is pending.
+ * it is served as the rules of the last READY on this subtask serve it (whose versions are all still
+ * loaded), so it keeps its previous version and never an older one. A version no rule needs is
+ * released once every reachable version is loaded and no element routed to it is pending. Keyed
+ * state caches each key's target per rule-log epoch.
  *
  * <p>Threading: task thread only, except the load workers, which hand their results back through a
  * synchronized hand-off and the mailbox; whatever is loaded after {@link #close} is released.
@@ -101,7 +102,14 @@ public final class VersionedRouter implements ModelRouter {
     private final Deque<Handoff> handoff = new ArrayDeque<>();
     private boolean closed;
     private boolean finishing;
-    private ModelSlot convergedDefault;
+    /**
+     * The rule log as of the newest epoch whose reachable versions were all loaded here (the last
+     * READY): keys whose current target is still loading are served as it says. Its versions stay
+     * loaded, because nothing is released until the current rules are READY too.
+     */
+    private RuleLog readyLog;
+    /** After a restore in which no version of the rules could be loaded (FALLBACK): the configured model. */
+    private ModelSlot fallbackSlot;
     private String provider = "none";
 
     private final long[] gauges = new long[4];
@@ -234,7 +242,7 @@ public final class VersionedRouter implements ModelRouter {
             } else {
                 fallback.release();
             }
-            convergedDefault = local.slot;
+            fallbackSlot = local.slot;
             provider = local.slot.session().executionProvider().name();
             LOG.warn("No version of the restored rule log could be loaded; serving with the configured model {}",
                     fallback.name());
@@ -278,8 +286,8 @@ public final class VersionedRouter implements ModelRouter {
                 l.slot.release();
             }
         }
-        if (convergedDefault != null) {
-            convergedDefault.release();
+        if (fallbackSlot != null) {
+            fallbackSlot.release();
         }
         locals.clear();
     }
@@ -371,6 +379,10 @@ public final class VersionedRouter implements ModelRouter {
         if (!converged()) {
             return;
         }
+        checkReady(); // releases below rely on the fallback rules being the current ones
+        if (fallbackSlot != null && !neededKeys.contains(localKey(fallbackEntry()))) {
+            fallbackSlot = null; // from here on released like any unneeded version
+        }
         for (Iterator<Map.Entry<String, Local>> it = locals.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Local> e = it.next();
             Local l = e.getValue();
@@ -383,7 +395,7 @@ public final class VersionedRouter implements ModelRouter {
             }
             if (l.slot == null) {
                 it.remove();
-            } else if (l.slot.pendingParts() == 0 && l.slot != convergedDefault) {
+            } else if (l.slot.pendingParts() == 0) {
                 l.slot.release();
                 auditLocal(ModelAudit.RELEASED, l.entry, null, null, 0);
                 it.remove();
@@ -402,19 +414,16 @@ public final class VersionedRouter implements ModelRouter {
         return true;
     }
 
+    /**
+     * When every version reachable under the current rules is loaded here: these rules become the
+     * fallback of keys whose target will load later, and the commands waiting for it are READY.
+     */
     private void checkReady() {
         if (!converged()) {
             return;
         }
-        Deployment all = null;
-        for (Deployment d : log.deployments()) {
-            if (d.serving() && d.scope().isAll()) {
-                all = d;
-            }
-        }
-        Local base = all == null ? null : locals.get(localKey(log.entry(all.version())));
-        if (base != null && base.slot != null) {
-            convergedDefault = base.slot; // the previous one is released by reconcile() once unneeded
+        if (readyLog == null || readyLog.epoch() != log.epoch() || !readyLog.equals(log)) {
+            readyLog = log.copy();
         }
         while (!awaitingReady.isEmpty()) {
             ModelAudit command = awaitingReady.poll();
@@ -427,7 +436,7 @@ public final class VersionedRouter implements ModelRouter {
             ready.role = command.role;
             ready.source = command.source;
             ready.subtask = subtask;
-            ready.epoch = log.epoch();
+            ready.epoch = command.epoch;
             ready.timestamp = System.currentTimeMillis();
             audit.emit(ready);
         }
@@ -608,26 +617,18 @@ public final class VersionedRouter implements ModelRouter {
 
     // ------------------------------------------------------------------ routing
 
-    private ModelSlot ready(VersionKey v) {
+    private CatalogEntry fallbackEntry() {
+        return new CatalogEntry(fallbackSlot.version(), fallbackSlot.ref().uri(), fallbackSlot.ref().sha256(), false);
+    }
+
+    /** The loaded slot of {@code v} as the rule log {@code rules} pins it (id, version and content). */
+    private ModelSlot loaded(RuleLog rules, VersionKey v) {
         if (v == null) {
             return null;
         }
-        CatalogEntry entry = log.entry(v);
+        CatalogEntry entry = rules.entry(v);
         Local l = entry == null ? null : locals.get(localKey(entry));
         return l == null ? null : l.slot;
-    }
-
-    private ModelSlot readyByName(String name) {
-        if (name == null) {
-            return null;
-        }
-        ModelSlot any = null;
-        for (Local l : locals.values()) {
-            if (l.slot != null && l.slot.name().equals(name)) {
-                any = l.slot;
-            }
-        }
-        return any;
     }
 
     private static VersionKey parse(String name) {
@@ -638,57 +639,48 @@ public final class VersionedRouter implements ModelRouter {
         return new VersionKey(name.substring(0, colon), name.substring(colon + 1));
     }
 
+    /**
+     * The key's target under the current rules when that version is loaded here; otherwise what the
+     * rules of the last READY on this subtask say (the key keeps its previous version while the new
+     * one loads); otherwise the newest matching deployment that is loaded; otherwise the restore
+     * fallback. Task thread, key context set.
+     */
     @Override
     public Route route(Object key) throws Exception {
         String k = String.valueOf(key);
         KeyAssignment a = assignments.value();
-        boolean dirty = false;
-        if (a == null) {
-            a = new KeyAssignment();
-            dirty = true;
-        }
-        if (a.epoch != log.epoch() || a.target == null) {
+        if (a == null || a.epoch != log.epoch() || a.target == null) {
             Target t = log.resolve(k);
+            a = new KeyAssignment();
             a.epoch = log.epoch();
             a.target = t.servingVersion().toString();
             a.targetVariant = t.variant();
             a.targetRule = t.serving().commandId();
             a.shadow = t.shadowVersion() == null ? null : t.shadowVersion().toString();
-            dirty = true;
+            assignments.update(a);
         }
-        ModelSlot slot = ready(parse(a.target));
+        ModelSlot slot = loaded(log, parse(a.target));
         String variant = a.targetVariant;
-        if (slot == null) {
-            slot = readyByName(a.served);
-            variant = a.servedVariant;
+        if (slot == null && readyLog != null) {
+            Target previous = readyLog.resolve(k);
+            slot = loaded(readyLog, previous.servingVersion());
+            variant = previous.variant();
         }
         if (slot == null) {
-            Target fallback = log.resolve(k, v -> ready(v) != null);
-            if (fallback.serving() != null) {
-                slot = ready(fallback.servingVersion());
-                variant = fallback.variant();
+            Target loadedOnly = log.resolve(k, v -> loaded(log, v) != null);
+            if (loadedOnly.serving() != null) {
+                slot = loaded(log, loadedOnly.servingVersion());
+                variant = loadedOnly.variant();
             }
         }
-        if (slot == null && convergedDefault != null && !convergedDefault.isReleased()) {
-            slot = convergedDefault;
+        if (slot == null && fallbackSlot != null && !fallbackSlot.isReleased()) {
+            slot = fallbackSlot;
             variant = "active";
         }
         if (slot == null) {
-            if (dirty) {
-                assignments.update(a);
-            }
             return null;
         }
-        if (!slot.name().equals(a.served) || !java.util.Objects.equals(variant, a.servedVariant)) {
-            a.served = slot.name();
-            a.servedVariant = variant;
-            dirty = true;
-        }
-        if (dirty) {
-            assignments.update(a);
-        }
-        ModelSlot shadow = ready(parse(a.shadow));
-        return new Route(slot, variant, shadow, log.epoch());
+        return new Route(slot, variant, loaded(log, parse(a.shadow)), log.epoch());
     }
 
     @Override
