@@ -408,6 +408,15 @@ public final class EventParser implements Serializable {
                             name + " has the control character " + codePoint(c) + " at character " + (i + 1));
                     return;
                 }
+                int type = Character.getType(c);
+                if (chars == Chars.IDENTIFIER && (type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                        || type == Character.PARAGRAPH_SEPARATOR)) {
+                    // bidi overrides, zero-width characters and line separators make ids that print as others
+                    result = reject(raw, DeadLetterReason.INVALID_CHARACTER,
+                            name + " has the invisible or line-breaking character " + codePoint(c) + " at character "
+                                    + (i + 1));
+                    return;
+                }
             }
         }
     }

@@ -53,7 +53,8 @@ public final class Redaction {
             "password", "passwd", "pass", "secret", "jaas", "token", "key", "credential", "auth", "private");
 
     /** Secrets inside a value, e.g. {@code password="s3cret"} in a JAAS line. */
-    private static final Pattern INNER = Pattern.compile("([A-Za-z0-9_.\\-]+)\\s*=\\s*(\"[^\"]*\"|'[^']*'|[^\\s;,\"']+)");
+    private static final Pattern INNER = Pattern.compile(
+            "([A-Za-z0-9_.\\-]+)\\s*=\\s*(\"(?:[^\"\\\\]|\\\\.)*\"?|'(?:[^'\\\\]|\\\\.)*'?|[^\\s;,\"']+)");
 
     /** An option name, with or without an {@code =value}. */
     private static final Pattern OPTION = Pattern.compile("--?[A-Za-z][A-Za-z0-9._-]*(=.*)?", Pattern.DOTALL);
@@ -115,7 +116,7 @@ public final class Redaction {
             return false;
         }
         return previous == null || !OPTION.matcher(previous).matches() || previous.indexOf('=') >= 0
-                || !looksSecret(previous);
+                || !(looksSecret(previous) || KAFKA_PROPERTY_OPTION.equals(previous));
     }
 
     /** The option name of an argument: {@code --opt=value} becomes {@code --opt}; other arguments are returned as they are. */

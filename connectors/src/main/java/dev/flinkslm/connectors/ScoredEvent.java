@@ -17,12 +17,12 @@ import java.util.Objects;
  *  "label":"structuring","score":0.81,
  *  "labelScores":{"clear":0.1,"sanctions":0.02,"structuring":0.81,"fraud":0.05,"market_abuse":0.02},
  *  "modelId":"compliance-minilm","modelVersion":"3","variant":"active",
- *  "queueWaitMs":4,"inferenceMs":11,"scoredAt":"2026-03-01T09:30:00.020Z"}
+ *  "queueWaitMs":4,"inferenceMs":11,"scoredAt":"2026-03-01T09:30:00.020Z","windows":1,"truncated":false}
  * }</pre>
  *
  * <pre>{@code
- * ScoredEvent s = ScoredEvent.of(event, new String[] {"clear", "fraud"}, new double[] {0.2, 0.8},
- *         "compliance-minilm", "3", "active", 4, 11, System.currentTimeMillis());
+ * ScoredEvent s = ScoredEvent.of(event, new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, 1,
+ *         "compliance-minilm", "3", "active", 1, false, 4, 11, System.currentTimeMillis());
  * }</pre>
  *
  * <p>Label scores are stored as two parallel arrays ({@link #labels}, {@link #probabilities}) so
@@ -46,7 +46,7 @@ public class ScoredEvent implements Serializable {
     public long eventTime;
     /** Upper-case kind name, e.g. PAYMENT. */
     public String kind;
-    /** The label with the highest probability. */
+    /** The model's answer (chosen by the scoring operator; for a windowed text, by the window rule). */
     public String label;
     /** Probability of {@link #label}. */
     public double score;
@@ -64,28 +64,39 @@ public class ScoredEvent implements Serializable {
     public long inferenceMs;
     /** Epoch milliseconds. */
     public long scoredAt;
+    /** Windows of the text that were scored (1 for a text within the model's window). */
+    public int windows = 1;
+    /**
+     * Whether the text was longer than the windows scored ({@code slm.text.max-windows}): the event was
+     * not screened whole, and {@link AlertPolicy} raises an alert for review whatever its scores.
+     */
+    public boolean truncated;
 
     public ScoredEvent() {}
 
     /**
-     * Builds a result for {@code event}; {@link #label} and {@link #score} are the arg-max of
-     * {@code probabilities}.
+     * Builds a result for {@code event} from the scoring operator's answer: {@link #label} and
+     * {@link #score} are those of {@code labelIndex}, the label the operator chose (the arg-max is
+     * computed once, by the model runtime; for a text scored in several windows the aggregated
+     * probabilities need not sum to 1).
      *
-     * <p>Every probability must be a finite number in [0, 1]. A NaN would otherwise lose every
-     * comparison of the arg-max and leave the first label ({@code clear}) as the winner: a broken
-     * model must fail loudly, never turn an alert into a clear. The scoring operator validates
-     * model output and dead-letters bad rows, so reaching this check is a bug.
+     * <p>Every probability must be a finite number in [0, 1]. The scoring operator validates model
+     * output and dead-letters bad rows, so a violation here is a bug and fails loudly: a broken
+     * model must never turn an alert into a clear.
      *
      * @throws IllegalArgumentException if the arrays are empty or of different lengths, a label is
-     *     null, or a probability is not a finite number in [0, 1]
+     *     null, {@code labelIndex} is out of range, or a probability is not a finite number in [0, 1]
      */
     public static ScoredEvent of(
             FinancialEvent event,
             String[] labels,
             double[] probabilities,
+            int labelIndex,
             String modelId,
             String modelVersion,
             String variant,
+            int windows,
+            boolean truncated,
             long queueWaitMs,
             long inferenceMs,
             long scoredAt) {
@@ -112,14 +123,14 @@ public class ScoredEvent implements Serializable {
         s.kind = event.kindName != null ? event.kindName : (event.kind == null ? null : event.kind.name());
         s.labels = labels.clone();
         s.probabilities = probabilities.clone();
-        int best = 0;
-        for (int i = 1; i < probabilities.length; i++) {
-            if (probabilities[i] > probabilities[best]) {
-                best = i;
-            }
+        if (labelIndex < 0 || labelIndex >= labels.length) {
+            throw new IllegalArgumentException("label index " + labelIndex + " is outside the " + labels.length
+                    + " labels (model " + modelId + "@" + modelVersion + ")");
         }
-        s.label = labels[best];
-        s.score = probabilities[best];
+        s.label = labels[labelIndex];
+        s.score = probabilities[labelIndex];
+        s.windows = Math.max(1, windows);
+        s.truncated = truncated;
         s.modelId = modelId;
         s.modelVersion = modelVersion;
         s.variant = variant;
@@ -127,6 +138,32 @@ public class ScoredEvent implements Serializable {
         s.inferenceMs = inferenceMs;
         s.scoredAt = scoredAt;
         return s;
+    }
+
+    /** A copy whose {@link #label} and {@link #score} are those of {@code other} (one of the labels). */
+    public ScoredEvent withLabel(String other) {
+        int index = java.util.Arrays.asList(labels).indexOf(other);
+        if (index < 0) {
+            throw new IllegalArgumentException("label " + other + " is not one of " + java.util.Arrays.toString(labels));
+        }
+        ScoredEvent copy = new ScoredEvent();
+        copy.eventId = eventId;
+        copy.accountId = accountId;
+        copy.eventTime = eventTime;
+        copy.kind = kind;
+        copy.labels = labels.clone();
+        copy.probabilities = probabilities.clone();
+        copy.label = other;
+        copy.score = probabilities[index];
+        copy.modelId = modelId;
+        copy.modelVersion = modelVersion;
+        copy.variant = variant;
+        copy.queueWaitMs = queueWaitMs;
+        copy.inferenceMs = inferenceMs;
+        copy.scoredAt = scoredAt;
+        copy.windows = windows;
+        copy.truncated = truncated;
+        return copy;
     }
 
     /** Label to probability in model output order (a fresh copy). */
@@ -174,7 +211,9 @@ public class ScoredEvent implements Serializable {
                 && Arrays.equals(probabilities, that.probabilities)
                 && Objects.equals(modelId, that.modelId)
                 && Objects.equals(modelVersion, that.modelVersion)
-                && Objects.equals(variant, that.variant);
+                && Objects.equals(variant, that.variant)
+                && windows == that.windows
+                && truncated == that.truncated;
     }
 
     @Override

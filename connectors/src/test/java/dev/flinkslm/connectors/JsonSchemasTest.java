@@ -35,7 +35,7 @@ class JsonSchemasTest {
 
     @Test
     void scoredEventLayoutKeepsLabelOrder() throws Exception {
-        ScoredEvent s = ScoredEvent.of(event(), new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
+        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
                 new double[] {0.1, 0.05, 0.7, 0.1, 0.05}, "compliance-minilm", "3", ScoredEvent.VARIANT_CANARY, 4, 11,
                 Instant.parse("2026-03-01T09:30:01Z").toEpochMilli());
         JsonNode n = JSON.readTree(JsonSchemas.scoredEvents().serialize(s));
@@ -62,7 +62,7 @@ class JsonSchemasTest {
 
     @Test
     void alertLayout() throws Exception {
-        ScoredEvent s = ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
+        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
         JsonNode n = JSON.readTree(JsonSchemas.alerts().serialize(new Alert(s, 0.75, 0L)));
         assertThat(n.get("alertId").asText()).isEqualTo("e-7:fraud");
         assertThat(n.get("label").asText()).isEqualTo("fraud");
@@ -127,7 +127,7 @@ class JsonSchemasTest {
 
     @Test
     void scoresAreJsonNumbers() throws Exception {
-        ScoredEvent s = ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.25, 0.75}, "m", "1",
+        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.25, 0.75}, "m", "1",
                 "active", 0, 0, 0);
         String json = JsonSchemas.toJson(JsonSchemas.scoredEvents(), s);
         JsonNode n = JSON.readTree(json);
@@ -143,7 +143,7 @@ class JsonSchemasTest {
     @Test
     void nonFiniteScoresAreNeverWritten() {
         for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
-            ScoredEvent s = ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
+            ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
                     "active", 0, 0, 0);
             s.score = bad;
             assertThatThrownBy(() -> JsonSchemas.scoredEvents().serialize(s))
@@ -153,14 +153,14 @@ class JsonSchemasTest {
             assertThatThrownBy(() -> JsonSchemas.alerts().serialize(new Alert(s, 0.5, 0L)))
                     .isInstanceOf(IllegalStateException.class);
 
-            ScoredEvent p = ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
+            ScoredEvent p = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
                     "active", 0, 0, 0);
             p.probabilities[0] = bad;
             assertThatThrownBy(() -> JsonSchemas.scoredEvents().serialize(p))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("labelScores.clear");
 
-            ScoredEvent t = ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
+            ScoredEvent t = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
                     "active", 0, 0, 0);
             assertThatThrownBy(() -> JsonSchemas.alerts().serialize(new Alert(t, bad, 0L)))
                     .isInstanceOf(IllegalStateException.class)
@@ -176,16 +176,16 @@ class JsonSchemasTest {
     void scoredEventRefusesInvalidProbabilities() {
         for (double[] bad : new double[][] {
                 {Double.NaN, 0.9}, {0.1, Double.NaN}, {Double.POSITIVE_INFINITY, 0.0}, {-0.1, 1.1}, {0.5, 1.5}}) {
-            assertThatThrownBy(() -> ScoredEvent.of(event(), new String[] {"clear", "fraud"}, bad, "m", "1", "active",
+            assertThatThrownBy(() -> ScoredEvents.of(event(), new String[] {"clear", "fraud"}, bad, "m", "1", "active",
                     0, 0, 0))
                     .as(java.util.Arrays.toString(bad))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("e-7")
                     .hasMessageContaining("m@1");
         }
-        assertThatThrownBy(() -> ScoredEvent.of(event(), new String[] {"clear", null}, new double[] {0.5, 0.5}, "m",
+        assertThatThrownBy(() -> ScoredEvents.of(event(), new String[] {"clear", null}, new double[] {0.5, 0.5}, "m",
                 "1", "active", 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThat(ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.0, 1.0}, "m", "1",
+        assertThat(ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.0, 1.0}, "m", "1",
                 "active", 0, 0, 0).label).isEqualTo("fraud");
     }
 

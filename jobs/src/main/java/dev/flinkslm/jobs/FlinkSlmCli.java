@@ -62,7 +62,7 @@ public final class FlinkSlmCli implements Runnable {
         CommandLine cli = new CommandLine(new FlinkSlmCli());
         cli.setParameterExceptionHandler(FlinkSlmCli::handleParameterException);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("error: " + Redaction.scrub(ex.getMessage(), originalArgs(parseResult)));
+            commandLine.getErr().println("error: " + scrub(ex.getMessage(), parseResult));
             commandLine.getErr().flush();
             return 1;
         });
@@ -76,7 +76,7 @@ public final class FlinkSlmCli implements Runnable {
     private static int handleParameterException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println(parameterError(ex, args));
+        err.println(parameterError(ex, expandArgumentFiles(args)));
         boolean suggested = false;
         if (ex instanceof UnmatchedArgumentException unmatched) {
             List<String> suggestions = unmatched.getSuggestions();
@@ -151,6 +151,73 @@ public final class FlinkSlmCli implements Runnable {
 
     private static String[] originalArgs(CommandLine.ParseResult parseResult) {
         return parseResult == null ? new String[0] : parseResult.originalArgs().toArray(new String[0]);
+    }
+
+    /**
+     * {@code text} scrubbed of the secret values of the command line as typed and as expanded
+     * ({@code @file} arguments are read by picocli: their contents are arguments too).
+     */
+    static String scrub(String text, CommandLine.ParseResult parseResult) {
+        if (parseResult == null) {
+            return text;
+        }
+        String scrubbed = Redaction.scrub(text, expandArgumentFiles(parseResult.originalArgs().toArray(new String[0])));
+        return Redaction.scrub(scrubbed, parseResult.expandedArgs().toArray(new String[0]));
+    }
+
+    /**
+     * The arguments with each {@code @file} replaced by the arguments the file holds (picocli reads
+     * such files; their contents may hold secrets just like the command line). Whitespace separates
+     * arguments, single or double quotes group them; an unreadable file stays as it is.
+     */
+    static String[] expandArgumentFiles(String[] args) {
+        List<String> out = new ArrayList<>();
+        for (String arg : args == null ? new String[0] : args) {
+            out.add(arg);
+            if (arg == null || arg.length() < 2 || arg.charAt(0) != '@' || arg.charAt(1) == '@') {
+                continue;
+            }
+            try {
+                java.nio.file.Path file = java.nio.file.Path.of(arg.substring(1));
+                if (java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.size(file) <= (1 << 20)) {
+                    out.addAll(splitArguments(java.nio.file.Files.readString(file)));
+                }
+            } catch (java.io.IOException | RuntimeException unreadable) {
+                // picocli reports an unreadable argument file itself
+            }
+        }
+        return out.toArray(new String[0]);
+    }
+
+    private static List<String> splitArguments(String text) {
+        List<String> args = new ArrayList<>();
+        StringBuilder current = null;
+        char quote = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    current.append(c);
+                }
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+                current = current == null ? new StringBuilder() : current;
+            } else if (Character.isWhitespace(c)) {
+                if (current != null) {
+                    args.add(current.toString());
+                    current = null;
+                }
+            } else {
+                current = current == null ? new StringBuilder() : current;
+                current.append(c);
+            }
+        }
+        if (current != null) {
+            args.add(current.toString());
+        }
+        return args;
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class Launcher {
         if (usage >= 0) {
             text = text.substring(0, usage);
         }
-        text = Redaction.scrub(text.strip(), args);
+        text = Redaction.scrub(text.strip(), FlinkSlmCli.expandArgumentFiles(args));
         if (text.length() > MAX_SUMMARY) {
             text = text.substring(0, MAX_SUMMARY) + "...";
         }

@@ -84,7 +84,7 @@ public final class ModelRoots implements Serializable {
             try {
                 normalised.add(asDirectoryPrefix(normalise(parse(root.trim()))));
             } catch (BundleException e) {
-                throw new IllegalArgumentException("model root '" + root + "' is not usable: " + e.getMessage(), e);
+                throw new IllegalArgumentException("model root '" + redact(root) + "' is not usable: " + e.getMessage(), e);
             }
         }
         return new ModelRoots(normalised, false);
@@ -334,8 +334,17 @@ public final class ModelRoots implements Serializable {
         return redact(uri.toString());
     }
 
-    private static String redact(String location) {
-        return location.replaceAll("(?<=://)[^/@]*@", "***@");
+    /**
+     * A location as it may be shown: user information (which may hold credentials) and the query
+     * (a presigned URL's signature) replaced by {@code ***}. For messages and audit records.
+     */
+    public static String redact(String location) {
+        if (location == null) {
+            return null;
+        }
+        String s = location.replaceAll("(?<=://)[^/@?#]*@", "***@");
+        int query = s.indexOf('?');
+        return query < 0 ? s : s.substring(0, query + 1) + "***";
     }
 
     private static String asDirectoryPrefix(URI uri) {

@@ -42,6 +42,17 @@ final class OutputCheck {
         return null;
     }
 
+    /**
+     * Clamps a row that passed {@link #problem} into [0, 1]: values within the tolerance outside it
+     * (float rounding) become 0 or 1, so every probability handed on is a true probability and no
+     * consumer has to repeat the tolerance.
+     */
+    static void clamp(float[] row) {
+        for (int c = 0; c < row.length; c++) {
+            row[c] = Math.max(0f, Math.min(1f, row[c]));
+        }
+    }
+
     private static String format(double v) {
         return String.format(Locale.ROOT, "%.6g", v);
     }

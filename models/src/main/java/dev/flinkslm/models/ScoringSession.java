@@ -389,6 +389,7 @@ public final class ScoringSession implements AutoCloseable {
                         "row " + r + " of " + rows + " of output '" + name + "' of " + bundle.id() + ":"
                                 + bundle.version() + " is not a probability distribution: " + problem);
             }
+            OutputCheck.clamp(matrix[r]);
         }
         List<Prediction> out = new ArrayList<>(rows);
         for (float[] row : matrix) {

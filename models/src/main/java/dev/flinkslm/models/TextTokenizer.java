@@ -104,9 +104,22 @@ public final class TextTokenizer implements AutoCloseable {
      */
     public EncodedInput encode(String text, WindowOptions options) {
         options.requireFits(maxLength);
+        // Tokenizing builds every window before the cap keeps some: cut text that certainly has more
+        // tokens than the kept windows can hold, so a huge text costs no more than the windows scored.
+        long tokensScored = (long) options.maxWindows() * Math.max(1, maxLength - 2 - options.stride())
+                + options.stride() + 2;
+        long maxChars = tokensScored * MAX_CHARS_PER_TOKEN;
+        boolean cut = text != null && text.length() > maxChars;
+        if (cut) {
+            int end = (int) maxChars;
+            if (Character.isHighSurrogate(text.charAt(end - 1))) {
+                end--;
+            }
+            text = text.substring(0, end);
+        }
         if (options.maxWindows() == 1) {
             Encoding first = encoding(text, 0, false);
-            return new EncodedInput(List.of(toEncodedText(first)), first.exceedMaxLength());
+            return new EncodedInput(List.of(toEncodedText(first)), cut || first.exceedMaxLength());
         }
         Encoding encoding = encoding(text, options.stride(), true);
         Encoding[] overflowing = encoding.getOverflowing();
@@ -117,8 +130,15 @@ public final class TextTokenizer implements AutoCloseable {
         for (int i = 1; i < kept; i++) {
             windows.add(toEncodedText(overflowing[i - 1]));
         }
-        return new EncodedInput(windows, total > kept);
+        return new EncodedInput(windows, cut || total > kept);
     }
+
+    /**
+     * Characters one token covers at most: WordPiece maps a word longer than 100 characters to one
+     * unknown token, and other tokenizers' tokens are shorter. Text beyond {@code tokens x this} can
+     * never be within the windows that are scored.
+     */
+    static final int MAX_CHARS_PER_TOKEN = 101;
 
     private Encoding encoding(String text, int stride, boolean overflowing) {
         if (text == null) {

@@ -67,10 +67,16 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
             }
             byte[] manifestBytes = readBounded(fs, manifestPath, limits.maxManifestBytes(), "manifest.json of " + uri);
             ModelManifest manifest = ModelManifest.parse(manifestBytes, limits);
+            FileTrees.requirePrivateDirectory(cacheDirectory);
             String key = Digests.sha256((uri + "\n" + Digests.sha256(manifestBytes)).getBytes(StandardCharsets.UTF_8));
             Path target = cacheDirectory.resolve("remote").resolve(key);
             if (Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
-                return target;
+                // The cached copy must be this manifest's (it pins every file the loader then verifies):
+                // a copy planted or corrupted in the cache is fetched again, never served.
+                if (java.util.Arrays.equals(Files.readAllBytes(target.resolve(ModelManifest.FILE_NAME)), manifestBytes)) {
+                    return target;
+                }
+                FileTrees.deleteRecursively(target);
             }
             Files.createDirectories(target.getParent());
             Path temp = Files.createTempDirectory(target.getParent(), ".fetch-");

@@ -62,6 +62,7 @@ public final class JsonWriters {
     public static ObjectNode alert(Alert a) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("alertId", a.alertId());
+        n.put("alertReason", a.reason == null ? Alert.SCORE : a.reason);
         writeScored(n, a.scored);
         n.put("threshold", finite(a.threshold, "threshold", a.scored));
         n.put("raisedAt", iso(a.raisedAt));
@@ -108,6 +109,8 @@ public final class JsonWriters {
         n.put("queueWaitMs", s.queueWaitMs);
         n.put("inferenceMs", s.inferenceMs);
         n.put("scoredAt", iso(s.scoredAt));
+        n.put("windows", s.windows);
+        n.put("truncated", s.truncated);
     }
 
     /**

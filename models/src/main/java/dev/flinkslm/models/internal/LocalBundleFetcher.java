@@ -70,8 +70,13 @@ public final class LocalBundleFetcher implements BundleFetcher {
                         "bundle archive " + uri + " has " + size + " bytes, more than the " + limits.maxArchiveBytes()
                                 + " it may unpack to (BundleLimits.maxArchiveBytes)");
             }
+            FileTrees.requirePrivateDirectory(cacheDirectory);
             String digest = Digests.sha256(path);
             Path target = cacheDirectory.resolve("archives").resolve(digest);
+            if (Files.isDirectory(target) && !matchesArchive(target, path, uri, limits)) {
+                // A copy that is not what this archive unpacks to (tampered or half-written): unpack anew.
+                FileTrees.deleteRecursively(target);
+            }
             if (!Files.isDirectory(target)) {
                 unpack(path, target, digest, uri, limits);
             }
@@ -171,6 +176,37 @@ public final class LocalBundleFetcher implements BundleFetcher {
             }
         }
         return written;
+    }
+
+    /**
+     * Whether a cached copy is this archive's: its manifest has the bytes of the archive's own
+     * manifest entry. The manifest pins every file by SHA-256 and the loader verifies them, so a copy
+     * planted in the cache under the archive's digest cannot be served in its place.
+     */
+    private static boolean matchesArchive(Path cached, Path archive, URI uri, BundleLimits limits)
+            throws IOException, BundleException {
+        Path root;
+        try {
+            root = bundleRoot(cached, uri);
+        } catch (BundleException e) {
+            return false;
+        }
+        String entryName = cached.relativize(root.resolve(ModelManifest.FILE_NAME)).toString().replace('\\', '/');
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(archive.toFile())) {
+            ZipEntry entry = zip.getEntry(entryName);
+            if (entry == null) {
+                return false;
+            }
+            byte[] expected;
+            try (InputStream in = zip.getInputStream(entry)) {
+                expected = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxManifestBytes() + 1));
+            }
+            Path manifest = root.resolve(ModelManifest.FILE_NAME);
+            if (Files.size(manifest) != expected.length) {
+                return false;
+            }
+            return java.util.Arrays.equals(Files.readAllBytes(manifest), expected);
+        }
     }
 
     private static Path bundleRoot(Path unpacked, URI uri) throws IOException, BundleException {

@@ -24,7 +24,7 @@ public final class ModelSlot {
     private int pending;
     private boolean released;
     private WindowOptions windows;
-    private WindowOptions windowsFor;
+    private dev.flinkslm.operators.ScoringConfig windowsFor;
 
     public ModelSlot(ModelRef ref, SessionCache.Lease lease) {
         this.ref = ref;
@@ -56,16 +56,22 @@ public final class ModelSlot {
     }
 
     /**
-     * The configured window options as they apply to this model: a stride that does not fit the
-     * model's window is lowered to half of it, so a model with a short window still scores long
-     * texts in overlapping windows instead of failing every event.
+     * The configured window options as they apply to this model. A stride that does not fit the
+     * model's window is lowered to half of it (so a short-window model still scores long texts
+     * instead of failing every event), and the number of windows is capped so that one event's
+     * windows fit a batch ({@code slm.batch.max-size} rows, {@code slm.batch.max-tokens} padded
+     * tokens): a longer text is marked truncated, never scored in a batch beyond the caps.
      */
-    public WindowOptions windows(WindowOptions configured) {
-        if (configured != windowsFor) {
-            int content = session().manifest().maxSequenceLength() - 2;
-            windows = configured.maxWindows() == 1 || configured.stride() < content ? configured
-                    : content < 1 ? WindowOptions.single() : configured.withStride(content / 2);
-            windowsFor = configured;
+    public WindowOptions windows(dev.flinkslm.operators.ScoringConfig config) {
+        if (config != windowsFor) {
+            WindowOptions configured = config.windows();
+            int window = session().manifest().maxSequenceLength();
+            int content = window - 2;
+            int fitting = (int) Math.max(1, Math.min(config.maxBatchSize(), config.maxBatchTokens() / Math.max(1, window)));
+            WindowOptions capped = configured.withMaxWindows(Math.max(1, Math.min(configured.maxWindows(), fitting)));
+            windows = capped.maxWindows() == 1 || capped.stride() < content ? capped
+                    : content < 1 ? WindowOptions.single() : capped.withStride(content / 2);
+            windowsFor = config;
         }
         return windows;
     }

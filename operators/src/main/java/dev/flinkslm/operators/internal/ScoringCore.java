@@ -312,7 +312,7 @@ public final class ScoringCore<IN> {
         element.route = route;
         EncodedInput input;
         try {
-            input = route.slot().session().encode(text, route.slot().windows(config.windows()));
+            input = route.slot().session().encode(text, route.slot().windows(config));
         } catch (IllegalArgumentException e) {
             fail(element, ScoringFailure.TOKENIZATION_FAILED, e.getMessage(), route.slot().name(), 0);
             return;
@@ -325,7 +325,7 @@ public final class ScoringCore<IN> {
         if (route.shadow() != null && route.shadow() != route.slot()) {
             try {
                 element.shadow = new Part<>(element, route.shadow(), route.shadow().session().encode(text,
-                        route.shadow().windows(config.windows())), true);
+                        route.shadow().windows(config)), true);
                 element.partsRemaining = 2;
             } catch (IllegalArgumentException e) {
                 LOG.debug("Shadow version {} cannot tokenize an element; no shadow result", route.shadow().name());

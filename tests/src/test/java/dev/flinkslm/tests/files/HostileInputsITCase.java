@@ -83,6 +83,7 @@ class HostileInputsITCase {
         options.set(ScoringOptions.PROVIDER, ExecutionProvider.CPU);
         options.set(ScoringOptions.MAX_BATCH_SIZE, 16);
         options.set(ScoringOptions.MAX_WAIT, Duration.ofMillis(20));
+        options.set(ScoringOptions.MAX_WINDOWS, 4); // an 8 KB text then has more windows than are scored
         ScreeningConfig config = ScreeningConfig.builder()
                 .options(options) // the model is the built-in default
                 .eventsFile(events.toString())
@@ -162,9 +163,20 @@ class HostileInputsITCase {
         assertThat(deadByLine.values()).filteredOn(n -> n.get("reason").asText().equals("OVERSIZE_RECORD"))
                 .allSatisfy(n -> assertThat(n.get("payloadSize").asLong()).isGreaterThan(8 * 1024));
 
-        // Alerts only ever come from scored events.
+        // Alerts only ever come from scored events; a text not screened whole is never a silent clear.
+        Map<String, JsonNode> alerts = new LinkedHashMap<>();
         for (JsonNode a : readLines(out.resolve(FileResultSink.ALERTS_DIR))) {
             assertThat(scored).containsKey(a.get("eventId").asText());
+            alerts.put(a.get("eventId").asText(), a);
+        }
+        JsonNode longTail = scored.get("h-long-tail");
+        assertThat(longTail.get("truncated").asBoolean()).isTrue();
+        assertThat(longTail.get("windows").asInt()).isEqualTo(4);
+        assertThat(alerts).containsKey("h-long-tail");
+        for (JsonNode n : scored.values()) {
+            if (n.get("truncated").asBoolean()) {
+                assertThat(alerts).as("truncated %s alerts", n.get("eventId")).containsKey(n.get("eventId").asText());
+            }
         }
     }
 

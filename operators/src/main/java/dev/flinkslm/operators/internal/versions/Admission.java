@@ -47,7 +47,7 @@ public final class Admission {
         try {
             slot = VersionLoading.loadAndAdmit(loader, new ModelRef(null, null, command.uri, command.sha256),
                     config.runtime(), jobId);
-            LOG.info("Model command {} admitted {} from {}", command.commandId, slot.name(), command.uri);
+            LOG.info("Model command {} admitted {} from {}", command.commandId, slot.name(), dev.flinkslm.models.ModelRoots.redact(command.uri));
             return admitted.admitted(slot.version(), slot.ref().uri(), slot.ref().sha256());
         } catch (BundleException e) {
             LOG.info("Model command {} not admitted: {}", command.commandId, e.getMessage());

@@ -204,7 +204,7 @@ public final class RuleLog {
         }
         VersionKey v = new VersionKey(in.modelId, in.version);
         if (c.modelId != null && !v.equals(new VersionKey(c.modelId, c.version))) {
-            return reject(ModelAudit.VERSION_MISMATCH, "the bundle at " + c.uri + " is " + v + " but the command names "
+            return reject(ModelAudit.VERSION_MISMATCH, "the bundle at " + dev.flinkslm.models.ModelRoots.redact(c.uri) + " is " + v + " but the command names "
                     + c.modelId + ":" + c.version);
         }
         CatalogEntry known = catalog.get(v);

@@ -222,7 +222,7 @@ public final class VersionedRouter implements ModelRouter {
             } catch (BundleException | RuntimeException e) {
                 if (config.versions().missingArtifact() == MissingArtifactPolicy.FAIL) {
                     throw new IllegalStateException("model version " + v + " in the restored rule log cannot be loaded"
-                            + " from " + entry.uri() + ": " + e.getMessage() + ". Restore the artifact, or set "
+                            + " from " + dev.flinkslm.models.ModelRoots.redact(entry.uri()) + ": " + e.getMessage() + ". Restore the artifact, or set "
                             + "slm.versions.missing-artifact=FALLBACK to serve its keys with another loaded version.",
                             e);
                 }
@@ -337,7 +337,7 @@ public final class VersionedRouter implements ModelRouter {
             a.role = c.role;
             a.modelId = in.modelId != null ? in.modelId : c.modelId;
             a.version = in.modelId != null ? in.version : c.version;
-            a.uri = in.uri != null ? in.uri : c.uri;
+            a.uri = dev.flinkslm.models.ModelRoots.redact(in.uri != null ? in.uri : c.uri);
             a.sha256 = in.sha256;
             if (d.accepted() && c.actionValue() == ModelCommand.Action.DEPLOY) {
                 a.scope = c.keys != null ? "keys:" + c.keys.size() : c.percent != null ? "percent:" + c.percent : "all";
@@ -577,7 +577,7 @@ public final class VersionedRouter implements ModelRouter {
         a.reason = reason;
         a.modelId = entry.version().id();
         a.version = entry.version().version();
-        a.uri = entry.uri();
+        a.uri = dev.flinkslm.models.ModelRoots.redact(entry.uri());
         a.sha256 = entry.sha256();
         a.subtask = subtask;
         a.epoch = log.epoch();
