@@ -187,4 +187,24 @@ class Issue11OperatorsProbeTest {
             assertThat(VersionsSupport.score(h, "k", "still served").modelVersion).isEqualTo("1");
         }
     }
+
+    /**
+     * BROKEN (low; security.md: user information in a location "is also redacted from the message").
+     * The REJECTED audit record of a DEPLOY whose URI carries credentials keeps the raw URI, so the
+     * credentials are written to the audit topic/files. Cause: VersionedRouter audit "a.uri = in.uri".
+     */
+    @Test
+    void credentialsInARejectedCommandUriDoNotReachTheAuditRecord() throws Exception {
+        Path roots = tmp.resolve("croots");
+        Path v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1"));
+        VersionsSupport support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
+        try (var h = support.harness()) {
+            h.open();
+            ModelAudit a = support.command(h, ModelCommand.deploy("c-cred",
+                    "s3://AKIAEXAMPLE:wJalrXUtnFEMI@bank-models/prod/x", ModelCommand.Role.ACTIVE));
+            assertThat(a.outcome).isEqualTo(ModelAudit.REJECTED);
+            assertThat(a.reason).doesNotContain("wJalrXUtnFEMI");
+            assertThat(String.valueOf(a.uri)).as("audit uri").doesNotContain("wJalrXUtnFEMI");
+        }
+    }
 }
