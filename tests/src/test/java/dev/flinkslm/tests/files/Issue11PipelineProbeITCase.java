@@ -161,4 +161,32 @@ class Issue11PipelineProbeITCase {
         }
         assertThat(out.get("scored").size() + out.get("dead").size()).isEqualTo(2);
     }
+
+    /**
+     * HOLDS (claim 1 at job level): a model that is NaN only for some inputs dead-letters exactly those
+     * events as MODEL_OUTPUT_INVALID in the job's dead-letter output; the rest of their batch is scored.
+     * (No existing test checks MODEL_OUTPUT_INVALID at job level: see the mutation check on ToDeadLetter.)
+     */
+    @Test
+    void aRowThatIsNaNForSomeInputsIsDeadLetteredAsModelOutputInvalid() throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("models"));
+        Path plain = TinyBundles.write(root.resolve("plain"), new TinyBundles.Spec());
+        long trigger;
+        try (var s = dev.flinkslm.models.ScoringSession.open(
+                dev.flinkslm.models.BundleLoader.verify(plain.toUri(), plain, null), dev.flinkslm.models.RuntimeOptions.cpu())) {
+            trigger = s.encode("zebra").ids()[1];
+        }
+        Path nan = TinyBundles.write(root.resolve("nan"), new TinyBundles.Spec().id("nan").negativeLabel("clear")
+                .badOutput(TinyBundles.BadOutput.NAN).badOnTokenId(trigger));
+        Configuration c = new Configuration();
+        c.set(ScoringOptions.MODEL, nan.toString());
+        c.set(ScoringOptions.MODEL_ROOTS, List.of(root.toString()));
+        Map<String, List<JsonNode>> out = run(c, List.of(event("a", "wire 9000 cash"), event("z", "a zebra crossing"),
+                event("b", "invoice 42 paid"), event("c", "salary")));
+        assertThat(out.get("scored")).extracting(n -> n.get("eventId").asText()).containsExactlyInAnyOrder("a", "b", "c");
+        assertThat(out.get("dead")).singleElement().satisfies(d -> {
+            assertThat(d.get("reason").asText()).isEqualTo("MODEL_OUTPUT_INVALID");
+            assertThat(d.get("message").asText()).doesNotContain("zebra");
+        });
+    }
 }
