@@ -511,4 +511,25 @@ public class Issue11ProbeTest {
     private static URI uri(String s) {
         return URI.create(s);
     }
+
+    /**
+     * NOTE (cost of claim 3 within the 1 MiB event limit): windows are made by the tokenizer's overflow,
+     * which materialises EVERY window of the text before maxWindows keeps 16. Measures a 1 MiB text on
+     * the thread that calls encode (in the operator: the task thread). Prints the time; asserts only
+     * that the result is truncated.
+     */
+    @Test
+    void encodingAOneMebibyteTextMaterialisesEveryWindow() throws Exception {
+        Path dir = TinyBundles.write(tmp.resolve("big"), new TinyBundles.Spec().maxSequenceLength(128));
+        try (ScoringSession s = ScoringSession.open(loader().load(dir.toString()), RuntimeOptions.cpu())) {
+            String text = "wire the money to the usual account before friday please ".repeat(18_000); // ~1 MiB
+            s.encode("warm", WindowOptions.defaults());
+            long t0 = System.nanoTime();
+            EncodedInput in = s.encode(text, WindowOptions.defaults());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("ISSUE11-PROBE 1 MiB text: " + text.length() + " chars, encode with windows took " + ms
+                    + " ms, kept " + in.windowCount() + " windows, truncated=" + in.truncated());
+            assertThat(in.truncated()).isTrue();
+        }
+    }
 }
