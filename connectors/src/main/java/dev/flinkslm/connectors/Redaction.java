@@ -206,10 +206,15 @@ public final class Redaction {
         Matcher m = INNER.matcher(value);
         while (m.find()) {
             String v = m.group(2);
-            if (v.length() >= 2 && (v.charAt(0) == '"' || v.charAt(0) == '\'')) {
-                v = v.substring(1, v.length() - 1);
+            char quote = v.isEmpty() ? 0 : v.charAt(0);
+            if (quote == '"' || quote == '\'') {
+                v = v.substring(1, v.length() > 1 && v.charAt(v.length() - 1) == quote ? v.length() - 1 : v.length());
+                addSecret(secrets, v);
+                // as the login module reads it: escapes resolved (password="ab\"cd" is ab"cd)
+                addSecret(secrets, v.replaceAll("\\\\(.)", "$1"));
+            } else {
+                addSecret(secrets, v);
             }
-            addSecret(secrets, v);
         }
     }
 

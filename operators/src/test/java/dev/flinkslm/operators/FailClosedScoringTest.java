@@ -8,7 +8,7 @@ import static dev.flinkslm.operators.HarnessSupport.results;
 import static dev.flinkslm.operators.HarnessSupport.runMailsUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flinkslm.models.Issue11ProbeTest;
+import dev.flinkslm.models.FailClosedBundlesTest;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.internal.ScoringCore;
 import dev.flinkslm.operators.versions.ModelAudit;
@@ -26,10 +26,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * Review probes for issue 11, operators module. Tests marked BROKEN fail on purpose; HOLDS pass.
- */
-class Issue11OperatorsProbeTest {
+/** The scoring operator fails closed: invalid outputs, long texts and their token budget, restores. */
+class FailClosedScoringTest {
 
     @TempDir static Path tmp;
     static Path fast;
@@ -60,11 +58,9 @@ class Issue11OperatorsProbeTest {
     }
 
     /**
-     * BROKEN (claim 3: "the operator's token budget accounts for all windows of an event"). A single
-     * multi-window element is put into a batch however far it exceeds slm.batch.max-tokens (and
-     * slm.batch.max-size); nothing at configuration time says max-windows x window > max-tokens.
-     * With max-tokens 128 a 10-window element runs as one 640-token batch. Cause: ScoringCore.addToBatch
-     * only flushes the *previous* batch; ScoringConfig.validate has no windows/tokens check.
+     * The token budget accounts for all windows of an event: one event never runs in a batch beyond
+     * slm.batch.max-size rows or slm.batch.max-tokens padded tokens; the windows that do not fit are
+     * not scored and the result says so (truncated), never silently.
      */
     @Test
     void oneElementsWindowsStayWithinTheTokenBudget() throws Exception {
@@ -74,14 +70,14 @@ class Issue11OperatorsProbeTest {
             h.processElement(LONG, 1L);
             h.endInput();
             Scored<String> r = results(h).get(0);
-            assertThat(r.windows).isGreaterThan(4);
-            assertThat(r.truncated).isFalse();
+            assertThat(r.windows).isEqualTo(2);
+            assertThat(r.truncated).isTrue();
             assertThat(r.batchSize).as("rows in the batch vs slm.batch.max-size 4").isLessThanOrEqualTo(4);
             assertThat((long) r.batchSize * 64).as("padded tokens vs slm.batch.max-tokens").isLessThanOrEqualTo(cap);
         }
     }
 
-    /** HOLDS: truncated results are flagged and counted in truncatedRecords. */
+    /** truncated results are flagged and counted in truncatedRecords. */
     @Test
     void truncatedElementsAreFlaggedAndCounted() throws Exception {
         try (var h = harness(builder(fast).maxBatchSize(64).windowStride(8).maxWindows(2).build())) {
@@ -97,19 +93,19 @@ class Issue11OperatorsProbeTest {
     }
 
     /**
-     * HOLDS (fail closed): a model that passes admission (warm-up batch padded to full length) but is
-     * NaN for mid-length batches dead-letters those events as MODEL_OUTPUT_INVALID (never a label) and
-     * counts them in modelOutputInvalid; short texts in their own batches are still scored.
+     * A model that passes admission (no warm-up text has a width between 9 and 24 tokens) but is NaN
+     * for such batches dead-letters those events as MODEL_OUTPUT_INVALID (never a label) and counts
+     * them in modelOutputInvalid; short texts in their own batches are still scored.
      */
     @Test
     void aModelBadOnlyForMidWidthsDeadLettersThoseEventsAndCountsThem() throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("midwidth");
         Path dir = TinyBundles.write(tmp.resolve("midwidth"), spec);
-        Files.write(dir.resolve("model.onnx"), Issue11ProbeTest.nanForWidthsBetween(spec, 32, 64));
+        Files.write(dir.resolve("model.onnx"), FailClosedBundlesTest.nanForWidthsBetween(spec, 9, 24));
         TinyBundles.writeManifest(dir, spec);
-        String mid = "the payment was sent to an account at a bank in another country and ".repeat(3);
+        String mid = "the payment was sent to an account at a bank in another country";
         try (var h = harness(builder(dir).maxBatchSize(1).build())) {
-            h.open(); // admitted: the 3 warm-up rows ran as one batch of width 64
+            h.open(); // admitted: no warm-up text is between 9 and 24 tokens long
             h.processElement("salary", 1L);
             h.processElement(mid, 1L);
             h.processElement("rent", 1L);
@@ -124,7 +120,7 @@ class Issue11OperatorsProbeTest {
     }
 
     /**
-     * HOLDS: a checkpoint taken while a multi-window element's batch is in flight restores it as one
+     * a checkpoint taken while a multi-window element's batch is in flight restores it as one
      * element: after restore it is scored once, whole (same window count), never split across results.
      */
     @Test
@@ -157,7 +153,7 @@ class Issue11OperatorsProbeTest {
     }
 
     /**
-     * HOLDS: a DEPLOY of a model whose output is invalid at warm-up is REJECTED (reason names
+     * a DEPLOY of a model whose output is invalid at warm-up is REJECTED (reason names
      * MODEL_OUTPUT_INVALID) and the old version keeps serving; malformed command URIs are REJECTED.
      */
     @Test
@@ -168,7 +164,7 @@ class Issue11OperatorsProbeTest {
                 .badOutput(TinyBundles.BadOutput.NAN));
         TinyBundles.Spec tolSpec = new TinyBundles.Spec().id("m").version("tol");
         Path tol = TinyBundles.write(roots.resolve("tol"), tolSpec);
-        Files.write(tol.resolve("model.onnx"), Issue11ProbeTest.constantRowGraph(tolSpec, 0.6f, 0.6f, 0f, 0f, 0f));
+        Files.write(tol.resolve("model.onnx"), FailClosedBundlesTest.constantRowGraph(tolSpec, 0.6f, 0.6f, 0f, 0f, 0f));
         TinyBundles.writeManifest(tol, tolSpec);
         VersionsSupport support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
         try (var h = support.harness()) {
@@ -189,10 +185,8 @@ class Issue11OperatorsProbeTest {
     }
 
     /**
-     * BROKEN (low; security.md: user information in a location "is also redacted from the message").
-     * The REJECTED audit record of a DEPLOY whose URI carries credentials keeps the raw URI, so the
-     * credentials are written to the audit topic/files. Cause: VersionedRouter audit "a.uri = in.uri".
-     */
+     * * The REJECTED audit record of a DEPLOY whose URI carries credentials keeps the raw URI, so the
+     * credentials are written to the audit topic/files. */
     @Test
     void credentialsInARejectedCommandUriDoNotReachTheAuditRecord() throws Exception {
         Path roots = tmp.resolve("croots");
@@ -209,7 +203,7 @@ class Issue11OperatorsProbeTest {
     }
 
     /**
-     * HOLDS (claim 2 "golden examples run again on restore"). Observed through the shared session's
+     * . Observed through the shared session's
      * counter: restoring a rule log that routes to a version with golden examples scores them again.
      * No existing test fails if the restore path skips the golden check (mutation check).
      */

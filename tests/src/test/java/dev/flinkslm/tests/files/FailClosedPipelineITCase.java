@@ -29,11 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * Review probes for issue 11 through the real file-mode screening pipeline (ScreeningJob). Tests
- * marked BROKEN fail on purpose.
- */
-class Issue11PipelineProbeITCase {
+/** The screening pipeline in file mode never turns an unscreened or broken result into a silent clear. */
+class FailClosedPipelineITCase {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,7 +52,7 @@ class Issue11PipelineProbeITCase {
                 .build();
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
         ScreeningJob.build(env, config);
-        env.execute("issue11-probe");
+        env.execute("flink-slm-tests");
         Map<String, List<JsonNode>> result = new LinkedHashMap<>();
         result.put("scored", read(out.resolve(FileResultSink.SCORED_DIR)));
         result.put("alerts", read(out.resolve(FileResultSink.ALERTS_DIR)));
@@ -83,13 +80,11 @@ class Issue11PipelineProbeITCase {
     }
 
     /**
-     * BROKEN, CRITICAL (claim 3 "long text is screened whole ... beyond [the window cap] the event is
+     * .. beyond [the window cap] the event is
      * marked truncated in its result ... never silently cut"). With the built-in model a structuring
      * text alone alerts; the same text after ~10 KB of small talk (more than 16 windows, far below the
      * 1 MiB event limit) is written as label "clear" with no alert, no dead letter and no truncated or
-     * windows field in the result. Cause: ScreeningJob.ToScoredEvent/ScoredEvent drop Scored.truncated;
-     * AlertPolicy never treats a truncated result as "not screened".
-     */
+     * windows field in the result. */
     @Test
     void aFindingAfterSixteenWindowsOfSmallTalkIsNotSilentlyClear() throws Exception {
         String benign = "Thanks for the notes from this morning, the team lunch moves to Thursday at noon. ";
@@ -111,7 +106,7 @@ class Issue11PipelineProbeITCase {
     }
 
     /**
-     * BROKEN (claim 1 "there is no default label"). A model answering an exact tie clear=0.5,
+     * A model answering an exact tie clear=0.5,
      * sanctions=0.5 (negativeLabel clear): the operator gives the tie to sanctions, the job's
      * ScoredEvent.of recomputes the arg-max with index 0 winning and writes "clear": no alert,
      * although 0.5 reaches the default threshold.
@@ -133,7 +128,7 @@ class Issue11PipelineProbeITCase {
     }
 
     /**
-     * BROKEN (claim 1: a bad row goes to the dead-letter output, the job goes on). A model whose rows
+     * A model whose rows
      * are within OutputCheck's tolerance but outside [0,1] (1.00005 / -0.00005) passes the operator and
      * then fails the job in ToScoredEvent (ScoredEvent.of: IllegalArgumentException), so one event
      * stops the whole screen (and on restart fails again). Expected: dead letter or clamped score.
@@ -163,7 +158,7 @@ class Issue11PipelineProbeITCase {
     }
 
     /**
-     * HOLDS (claim 1 at job level): a model that is NaN only for some inputs dead-letters exactly those
+     * : a model that is NaN only for some inputs dead-letters exactly those
      * events as MODEL_OUTPUT_INVALID in the job's dead-letter output; the rest of their batch is scored.
      * (No existing test checks MODEL_OUTPUT_INVALID at job level: see the mutation check on ToDeadLetter.)
      */

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Review probes for issue 11 (claim 4, secrets), jobs module. BROKEN tests fail on purpose. */
-class Issue11JobsProbeTest {
+/** No secret from the command line (or an argument file) is ever printed, on the console or in the exception a submission inside Flink fails with. */
+class CommandLineSecretsTest {
 
     private static final String PW = "s3cret-probe-991";
     private static final String JAAS = "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -60,11 +60,9 @@ class Issue11JobsProbeTest {
     }
 
     /**
-     * BROKEN (medium; security.md "user information (s3://key:secret@bucket, which is also redacted from
-     * the message)"). A --model-root with user info is refused, but ModelRoots.of quotes the root
+     * "). A --model-root with user info is refused, but ModelRoots.of quotes the root
      * verbatim ("model root '...' is not usable"), so the secret key is printed by the CLI and travels in
-     * the Launcher's exception inside Flink (REST). Cause: ModelRoots.of IllegalArgumentException message.
-     */
+     * the Launcher's exception inside Flink (REST). */
     @Test
     void aModelRootWithCredentialsIsNeverEchoed() {
         String root = "s3://AKIAEXAMPLE:" + PW + "@bank-models/prod/";
@@ -75,11 +73,10 @@ class Issue11JobsProbeTest {
     }
 
     /**
-     * BROKEN (low). picocli expands @argument files. Secrets inside the file are not among the
+     * picocli expands @argument files. Secrets inside the file are not among the
      * arguments Redaction.scrub looks for, so any message that quotes a value of the file is not scrubbed
      * (here picocli's "not an int" for a value that is the password, which the same line given directly is
-     * masked for). Cause: FlinkSlmCli/ScreenCommand scrub with originalArgs() (unexpanded).
-     */
+     * masked for). */
     @Test
     void secretsInAnArgumentFileAreScrubbedToo() throws Exception {
         Path file = tmp.resolve("args.txt");
@@ -91,7 +88,7 @@ class Issue11JobsProbeTest {
         assertThat(viaFile.text).as("given through @file").doesNotContain(PW);
     }
 
-    /** HOLDS: abbreviations and --opt=value forms of mistyped options never print the JAAS line. */
+    /** abbreviations and --opt=value forms of mistyped options never print the JAAS line. */
     @Test
     void mistypedFormsNeverPrintTheSecret() {
         for (String[] args : List.of(
