@@ -370,7 +370,7 @@ public final class RuleLog {
                 alls.add(i);
             }
         }
-        if (alls.size() <= history) {
+        if (alls.size() < history) {
             return;
         }
         int cut = alls.get(alls.size() - history);

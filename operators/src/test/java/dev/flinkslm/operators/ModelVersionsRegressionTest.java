@@ -1,0 +1,60 @@
+package dev.flinkslm.operators;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flinkslm.operators.internal.versions.AdmittedCommand;
+import dev.flinkslm.operators.internal.versions.CatalogEntry;
+import dev.flinkslm.operators.internal.versions.ControlLimits;
+import dev.flinkslm.operators.internal.versions.Deployment;
+import dev.flinkslm.operators.internal.versions.RuleLog;
+import dev.flinkslm.operators.internal.versions.VersionKey;
+import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.operators.versions.ModelCommand.Role;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Regressions found by {@link RoutingModelTest}, each as the shortest sequence that shows it. */
+class ModelVersionsRegressionTest {
+
+    private static String sha(String version) {
+        return String.format(Locale.ROOT, "%064x", version.hashCode());
+    }
+
+    private static AdmittedCommand deploy(String id, String version, Role role, List<String> keys) {
+        String uri = "file:///models/" + version + "/";
+        ModelCommand c = ModelCommand.deploy(id, uri, role);
+        if (keys != null) {
+            c.keys(keys);
+        }
+        return AdmittedCommand.of(c, 1L).admitted(new VersionKey("m", version), uri, sha(version));
+    }
+
+    /**
+     * docs/model-versions.md, slm.versions.history: the newest 8 serving deployments for all keys are
+     * kept, older serving deployments (all hidden) are dropped. A canary older than all 8 can never
+     * route a key again (no command removes the newest serving deployment for all keys), so it goes
+     * as soon as there are 8, not only once a 9th arrives.
+     */
+    @Test
+    void historyDropsHiddenServingDeploymentsOlderThanTheEighthNewestForAllKeys() {
+        ControlLimits limits = ControlLimits.defaults();
+        RuleLog log = RuleLog.bootstrap("initial",
+                new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
+        assertThat(log.apply(deploy("canary", "2", Role.CANARY, List.of("a")), limits).accepted()).isTrue();
+        for (int i = 1; i <= 7; i++) {
+            assertThat(log.apply(deploy("c" + i, i % 2 == 0 ? "2" : "3", Role.ACTIVE, null), limits).accepted())
+                    .isTrue();
+        }
+        AdmittedCommand retire = AdmittedCommand.of(ModelCommand.of("r1", ModelCommand.Action.RETIRE, "m", "1"), 1L);
+        assertThat(log.apply(retire, limits).accepted()).isTrue();
+        // 7 serving deployments for all keys, all newer than the canary: it stays (nothing reached the limit)
+        assertThat(log.deployments()).extracting(Deployment::commandId)
+                .containsExactly("canary", "c1", "c2", "c3", "c4", "c5", "c6", "c7");
+        assertThat(log.apply(deploy("c8", "4", Role.ACTIVE, null), limits).accepted()).isTrue();
+        assertThat(log.deployments()).extracting(Deployment::commandId)
+                .containsExactly("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8");
+    }
+}
