@@ -2,6 +2,10 @@ package dev.flinkslm.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.SessionCache;
+import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.internal.versions.AdmittedCommand;
 import dev.flinkslm.operators.internal.versions.CatalogEntry;
 import dev.flinkslm.operators.internal.versions.ControlLimits;
@@ -12,12 +16,16 @@ import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
 /** Regressions found by {@link RoutingModelTest}, each as the shortest sequence that shows it. */
 class ModelVersionsRegressionTest {
+
+    @TempDir Path tmp;
 
     private static String sha(String version) {
         return String.format(Locale.ROOT, "%064x", version.hashCode());
@@ -56,5 +64,30 @@ class ModelVersionsRegressionTest {
         assertThat(log.apply(deploy("c8", "4", Role.ACTIVE, null), limits).accepted()).isTrue();
         assertThat(log.deployments()).extracting(Deployment::commandId)
                 .containsExactly("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8");
+    }
+
+    /**
+     * A load that finished before the operator closed, but whose result mail never ran, must not keep
+     * its session lease (a subtask closed for a rescale while a ROLLBACK target had just loaded).
+     */
+    @Test
+    void aLoadResultStillInTheMailboxAtCloseReleasesItsLease() throws Exception {
+        Path roots = tmp.resolve("models");
+        Path v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        Path v2 = TinyBundles.write(roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        VersionsSupport support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
+        ModelBundle b2 = BundleLoader.verify(v2.toUri(), v2, null);
+        var h = support.harness();
+        h.open();
+        h.processElement2(support.admit(ModelCommand.deploy("c1", v2.toUri().toString(), Role.ACTIVE)));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!h.getTaskMailbox().hasMail() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(h.getTaskMailbox().hasMail()).as("the loader handed its result to the mailbox").isTrue();
+        assertThat(SessionCache.shared().references(b2, support.config.runtime())).isEqualTo(1);
+        h.close(); // the mail with the loaded slot never runs
+        assertThat(SessionCache.shared().references(b2, support.config.runtime())).as("leases on v2 after close")
+                .isZero();
     }
 }

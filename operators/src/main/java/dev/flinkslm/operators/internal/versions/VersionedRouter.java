@@ -95,7 +95,8 @@ public final class VersionedRouter implements ModelRouter {
     private final Map<String, Local> locals = new LinkedHashMap<>();
     private final Deque<ModelAudit> awaitingReady = new ArrayDeque<>();
     private final Object handoffLock = new Object();
-    private final Deque<Runnable> handoff = new ArrayDeque<>();
+    /** Load results waiting for the task thread, with the slot each carries (released if never run). */
+    private final Deque<Handoff> handoff = new ArrayDeque<>();
     private boolean closed;
     private boolean finishing;
     private ModelSlot convergedDefault;
@@ -122,6 +123,17 @@ public final class VersionedRouter implements ModelRouter {
 
         Local(CatalogEntry entry) {
             this.entry = entry;
+        }
+    }
+
+    /** A loader result on its way to the task thread; identity equality, so remove() finds this one. */
+    private static final class Handoff {
+        final Runnable onTaskThread;
+        final ModelSlot slot;
+
+        Handoff(Runnable onTaskThread, ModelSlot slot) {
+            this.onTaskThread = onTaskThread;
+            this.slot = slot;
         }
     }
 
@@ -243,6 +255,11 @@ public final class VersionedRouter implements ModelRouter {
     public void close() {
         synchronized (handoffLock) {
             closed = true;
+            for (Handoff h : handoff) {
+                if (h.slot != null) {
+                    h.slot.release(); // a load that finished before close, whose mail never ran
+                }
+            }
             handoff.clear();
         }
         if (loadPool != null) {
@@ -432,6 +449,7 @@ public final class VersionedRouter implements ModelRouter {
      * refused, releases its slot here, so no lease outlives the operator.
      */
     private void handBack(Runnable onTaskThread, ModelSlot slot) {
+        Handoff entry = new Handoff(onTaskThread, slot);
         synchronized (handoffLock) {
             if (closed) {
                 if (slot != null) {
@@ -439,13 +457,13 @@ public final class VersionedRouter implements ModelRouter {
                 }
                 return;
             }
-            handoff.add(onTaskThread);
+            handoff.add(entry);
         }
         try {
             mailbox.execute(this::runHandoffs, "slm model load result");
         } catch (RejectedExecutionException closing) {
             synchronized (handoffLock) {
-                if (handoff.remove(onTaskThread) && slot != null) {
+                if (handoff.remove(entry) && slot != null) {
                     slot.release();
                 }
             }
@@ -454,7 +472,7 @@ public final class VersionedRouter implements ModelRouter {
 
     private void runHandoffs() {
         while (true) {
-            Runnable next;
+            Handoff next;
             synchronized (handoffLock) {
                 if (closed) {
                     return;
@@ -464,7 +482,7 @@ public final class VersionedRouter implements ModelRouter {
             if (next == null) {
                 return;
             }
-            next.run();
+            next.onTaskThread.run();
         }
     }
 
