@@ -12,6 +12,7 @@ import dev.flinkslm.operators.internal.versions.ControlLimits;
 import dev.flinkslm.operators.internal.versions.Deployment;
 import dev.flinkslm.operators.internal.versions.RuleLog;
 import dev.flinkslm.operators.internal.versions.VersionKey;
+import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
 
@@ -89,5 +90,26 @@ class ModelVersionsRegressionTest {
         h.close(); // the mail with the loaded slot never runs
         assertThat(SessionCache.shared().references(b2, support.config.runtime())).as("leases on v2 after close")
                 .isZero();
+    }
+
+    /**
+     * docs/model-versions.md: versions no longer needed are released once every reachable version is
+     * loaded and no event routed to them is being scored. After DEPLOY v2 and ROLLBACK, v2 is released
+     * at once, not only when the next event or command arrives.
+     */
+    @Test
+    void aVersionARollbackLeftUnneededIsReleasedWithoutWaitingForAnEvent() throws Exception {
+        Path roots = tmp.resolve("models");
+        Path v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        Path v2 = TinyBundles.write(roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        VersionsSupport support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
+        try (var h = support.harness()) {
+            h.open();
+            support.command(h, ModelCommand.deploy("c1", v2.toUri().toString(), Role.ACTIVE));
+            support.command(h, ModelCommand.of("c2", ModelCommand.Action.ROLLBACK, null, null));
+            HarnessSupport.runQueuedMails(h);
+            assertThat(VersionsSupport.audits(h)).filteredOn(a -> ModelAudit.RELEASED.equals(a.outcome))
+                    .extracting(a -> a.version).containsExactly("2");
+        }
     }
 }

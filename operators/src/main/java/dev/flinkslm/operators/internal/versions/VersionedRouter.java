@@ -298,8 +298,10 @@ public final class VersionedRouter implements ModelRouter {
             audit.emit(record);
         }
         if (d.accepted()) {
-            reconcile();
+            // checkReady first: it moves the converged default to the new rules' base version, so that
+            // reconcile() can release the previous one now (not only at the next event or load)
             checkReady();
+            reconcile();
         }
     }
 
