@@ -138,6 +138,20 @@ final class ReferenceRouting {
         known.put(initialVersion, new Known(initialContent, false));
     }
 
+    /** A copy: the rules as they are now (what a subtask's last READY keeps serving while it loads). */
+    ReferenceRouting copy() {
+        ReferenceRouting c = new ReferenceRouting(this);
+        return c;
+    }
+
+    private ReferenceRouting(ReferenceRouting other) {
+        rules.addAll(other.rules);
+        known.putAll(other.known);
+        acceptedIds.addAll(other.acceptedIds);
+        epoch = other.epoch;
+        compactions = other.compactions;
+    }
+
     long epoch() {
         return epoch;
     }

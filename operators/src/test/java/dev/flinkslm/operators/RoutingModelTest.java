@@ -67,8 +67,8 @@ import java.util.stream.Stream;
  * exactly which version serves each event (and which shadows it). Some commands are followed by
  * events before the subtasks ran any mail ("pending" steps): a key then moves to its new version only
  * if that version is loaded on its subtask, which the test knows exactly from the subtask's LOADED and
- * RELEASED records; otherwise the key keeps the version that served it last, and a key not seen
- * before gets the newest deployment matching it whose version is loaded. In the middle, events are
+ * RELEASED records; otherwise it is served as the rules of its subtask's last READY serve it (it keeps
+ * its previous version, never an older one, whether or not it had an event meanwhile). In the middle, events are
  * left in flight, every subtask is snapshotted and closed, and the state is restored at another
  * parallelism (1 to 2 or 1, 2 to 3, 3 to 2, 4 to 1, 4 or 3); outputs the old instances would give
  * after the snapshot are not counted, so an event scored exactly once is scored once across both.
@@ -206,6 +206,8 @@ class RoutingModelTest {
         /** {@code modelId:version@sha256} loaded here now, by its LOADED/RELEASED records. */
         final Set<String> loaded = new LinkedHashSet<>();
         final Map<String, Integer> ready = new HashMap<>();
+        /** The rules as of this subtask's last READY: a key whose target still loads is served by them. */
+        ReferenceRouting readyRules;
 
         Sub(int index, VersionedHarness<String> h) {
             this.index = index;
@@ -242,7 +244,6 @@ class RoutingModelTest {
         final Map<String, Integer> scored = new HashMap<>();
         final Map<String, List<ShadowResult<String>>> shadowsOf = new HashMap<>();
         final Set<String> unscored = new LinkedHashSet<>();
-        final Map<String, String> lastServed = new HashMap<>();
         /** Command-level records by the command's source, and what the reference decided for it. */
         final Map<String, List<ModelAudit>> decisions = new HashMap<>();
         final Map<String, Decision> decided = new LinkedHashMap<>();
@@ -297,6 +298,7 @@ class RoutingModelTest {
             parallelism = p;
             for (Sub s : subs) {
                 s.h.open();
+                s.readyRules = ref.copy(); // open() loads every reachable version: READY at once
             }
         }
 
@@ -374,6 +376,7 @@ class RoutingModelTest {
                 case ModelAudit.READY -> {
                     int n = s.ready.merge(a.commandId, 1, Integer::sum);
                     assertThat(n).as("READY records of %s on subtask %s", a.commandId, s.index).isEqualTo(1);
+                    s.readyRules = ref.copy(); // commands go one at a time: the subtask's rules are ref's
                 }
                 default -> throw new AssertionError("unexpected per-subtask record " + a);
             }
@@ -410,7 +413,6 @@ class RoutingModelTest {
                 assertThat(shadow).as("shadow results of %s", what).hasSizeLessThanOrEqualTo(1)
                         .allSatisfy(x -> assertThat(x.shadowModel).isEqualTo(e.shadow));
             }
-            lastServed.put(e.key, got);
             count("scored " + e.mode);
         }
 
@@ -668,8 +670,8 @@ class RoutingModelTest {
 
         /**
          * Events for distinct keys right after a command, before any mail: each key is on its target if
-         * that version is loaded on its subtask now; else on the version that served it last; a key not
-         * seen before on the newest deployment matching it whose version is loaded.
+         * that version is loaded on its subtask now; else on what the rules of its subtask's last READY
+         * say (docs/model-versions.md): the key keeps its previous version, never an older one.
          */
         List<Expect> pendingEvents() throws Exception {
             List<String> keys = new ArrayList<>();
@@ -690,14 +692,13 @@ class RoutingModelTest {
                 Expect e;
                 if (s.loaded.contains(target.version() + "@" + ref.content(target.version()))) {
                     e = new Expect(id, key, target.version(), target.variant(), ref.epoch(), shadow, false, "moved");
-                } else if (lastServed.containsKey(key) && s.loadedNames().contains(lastServed.get(key))) {
-                    e = new Expect(id, key, lastServed.get(key), null, ref.epoch(), shadow, false, "kept");
-                } else if (!lastServed.containsKey(key)) {
+                } else if (s.readyRules != null) {
+                    Rule previous = s.readyRules.served(key);
+                    e = new Expect(id, key, previous.version(), previous.variant(), ref.epoch(), shadow, false, "kept");
+                } else {
                     Rule fallback = ref.servedAmong(key, v -> s.loaded.contains(v + "@" + ref.content(v)));
                     e = new Expect(id, key, fallback == null ? null : fallback.version(),
                             fallback == null ? null : fallback.variant(), ref.epoch(), shadow, false, "new key");
-                } else {
-                    e = new Expect(id, key, null, null, ref.epoch(), shadow, false, "unspecified");
                 }
                 expected.put(id, e);
                 out.add(e);

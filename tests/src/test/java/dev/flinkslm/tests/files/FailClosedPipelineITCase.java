@@ -8,7 +8,7 @@ import dev.flinkslm.connectors.FileResultSink;
 import dev.flinkslm.jobs.ScreeningConfig;
 import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.models.ExecutionProvider;
-import dev.flinkslm.models.Issue11ProbeTest;
+import dev.flinkslm.models.FailClosedBundlesTest;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
 import java.io.IOException;
@@ -116,7 +116,7 @@ class FailClosedPipelineITCase {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("tie").negativeLabel("clear");
         Path root = Files.createDirectories(tmp.resolve("models"));
         Path dir = TinyBundles.write(root.resolve("tie"), spec);
-        Files.write(dir.resolve("model.onnx"), Issue11ProbeTest.constantRowGraph(spec, 0.5f, 0.5f, 0f, 0f, 0f));
+        Files.write(dir.resolve("model.onnx"), FailClosedBundlesTest.constantRowGraph(spec, 0.5f, 0.5f, 0f, 0f, 0f));
         TinyBundles.writeManifest(dir, spec);
         Configuration c = new Configuration();
         c.set(ScoringOptions.MODEL, dir.toString());
@@ -139,7 +139,7 @@ class FailClosedPipelineITCase {
         Path root = Files.createDirectories(tmp.resolve("models"));
         Path dir = TinyBundles.write(root.resolve("tol"), spec);
         Files.write(dir.resolve("model.onnx"),
-                Issue11ProbeTest.constantRowGraph(spec, 0f, 1.00005f, 0f, 0f, -0.00005f));
+                FailClosedBundlesTest.constantRowGraph(spec, 0f, 1.00005f, 0f, 0f, -0.00005f));
         TinyBundles.writeManifest(dir, spec);
         Configuration c = new Configuration();
         c.set(ScoringOptions.MODEL, dir.toString());

@@ -340,7 +340,8 @@ public final class VersionedRouter implements ModelRouter {
             a.uri = dev.flinkslm.models.ModelRoots.redact(in.uri != null ? in.uri : c.uri);
             a.sha256 = in.sha256;
             if (d.accepted() && c.actionValue() == ModelCommand.Action.DEPLOY) {
-                a.scope = c.keys != null ? "keys:" + c.keys.size() : c.percent != null ? "percent:" + c.percent : "all";
+                a.scope = (c.keys != null ? Scope.keys(c.keys)
+                        : c.percent != null ? Scope.percent(c.percent, c.commandId) : Scope.all()).describe();
             }
         }
         return a;
