@@ -220,8 +220,10 @@ public final class EventParser implements Serializable {
         Field f = new Field(raw);
 
         event.eventId = f.requiredString(obj, "eventId", MAX_ID_LENGTH, Chars.IDENTIFIER);
+        f.checkVisible(event.eventId, "eventId");
         if (f.failed()) return f.result;
         event.accountId = f.requiredString(obj, "accountId", MAX_ID_LENGTH, Chars.IDENTIFIER);
+        f.checkVisible(event.accountId, "accountId");
         if (f.failed()) return f.result;
         String kindName = f.optionalString(obj, "kind", MAX_ID_LENGTH, Chars.IDENTIFIER, DeadLetterReason.EMPTY_FIELD);
         if (f.failed()) return f.result;
@@ -389,6 +391,24 @@ public final class EventParser implements Serializable {
             return s;
         }
 
+        /**
+         * Records an INVALID_CHARACTER failure for an identifier holding a character that makes it print
+         * as another one: a bidi override, a zero-width character or a line separator (log spoofing).
+         */
+        void checkVisible(String s, String name) {
+            if (s == null || result != null) {
+                return;
+            }
+            for (int i = 0; i < s.length(); i++) {
+                int type = Character.getType(s.charAt(i));
+                if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                    result = reject(raw, DeadLetterReason.INVALID_CHARACTER, name + " has the invisible or"
+                            + " line-breaking character " + codePoint(s.charAt(i)) + " at character " + (i + 1));
+                    return;
+                }
+            }
+        }
+
         /** Records an INVALID_CHARACTER failure for the first character {@code chars} does not allow. */
         void checkChars(String s, String name, Chars chars) {
             for (int i = 0; i < s.length(); i++) {
@@ -406,15 +426,6 @@ public final class EventParser implements Serializable {
                 if (control && (chars == Chars.IDENTIFIER || (c != '\t' && c != '\n' && c != '\r' && c < 0x80))) {
                     result = reject(raw, DeadLetterReason.INVALID_CHARACTER,
                             name + " has the control character " + codePoint(c) + " at character " + (i + 1));
-                    return;
-                }
-                int type = Character.getType(c);
-                if (chars == Chars.IDENTIFIER && (type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                        || type == Character.PARAGRAPH_SEPARATOR)) {
-                    // bidi overrides, zero-width characters and line separators make ids that print as others
-                    result = reject(raw, DeadLetterReason.INVALID_CHARACTER,
-                            name + " has the invisible or line-breaking character " + codePoint(c) + " at character "
-                                    + (i + 1));
                     return;
                 }
             }
