@@ -197,7 +197,11 @@ class FileModeITCase {
         if (withFailure) {
             assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
         }
-        assertThat(hiddenFiles(out)).as("in-progress or pending files left behind").isEmpty();
+        // Flink's file sink leaves the in-progress part files an attempt opened after its last checkpoint
+        // when that attempt fails (they are hidden and never committed); nothing else may be left.
+        assertThat(hiddenFiles(out)).as("in-progress or pending files left behind")
+                .allSatisfy(p -> assertThat(withFailure && p.getFileName().toString().contains(".inprogress."))
+                        .as("%s", p).isTrue());
 
         List<JsonNode> scoredOut = readLines(out.resolve(FileResultSink.SCORED_DIR));
         assertThat(scoredOut).extracting(n -> n.get("eventId").asText())
