@@ -675,6 +675,64 @@ class ControlPlaneReviewTest {
         }
     }
 
+    /**
+     * FINDING (claim 1, typed state): the per-key assignment stores versions as one "id:version"
+     * string and parses it back with lastIndexOf(':') (VersionedRouter.parse). A manifest version may
+     * contain ':' (ModelManifest only requires it non-blank), e.g. "2:rc1": the parsed key names no
+     * catalog entry, so a SHADOW of such a version never scores anything (route() looks the shadow up
+     * by the parsed name only), although it is ACCEPTED, LOADED and READY.
+     */
+    @Test
+    void aShadowWhoseVersionContainsAColonNeverScores() throws Exception {
+        Path colon = TinyBundles.write(roots.resolve("colon"), new TinyBundles.Spec().id("m").version("2:rc1").seed(99));
+        VersionsSupport s = support(b -> b);
+        try (var h = s.harness()) {
+            h.open();
+            assertThat(s.command(h, deploy("c1", colon, Role.SHADOW)).outcome).isEqualTo(ModelAudit.ACCEPTED);
+            for (int k = 0; k < 5; k++) {
+                score(h, "k" + k, "payment " + k);
+            }
+            assertThat(VersionsSupport.shadows(h)).as("shadow results of m:2:rc1 for 5 events").hasSize(5);
+        }
+    }
+
+    /**
+     * HOLDS: stop-with-savepoint without drain on the versioned operator while a batch hangs and a
+     * load is in flight: the savepoint holds the elements, close() does not wait, the restored job
+     * scores each element once.
+     */
+    @Test
+    void stopWithSavepointWithoutDrainWhileABatchHangsAndALoadIsInFlight() throws Exception {
+        VersionsSupport s = support(b -> b.maxBatchSize(2));
+        TestRuntime runtime = new TestRuntime();
+        OperatorSubtaskState savepoint;
+        try {
+            var h = s.harness(128, 1, 0, runtime);
+            h.open();
+            runtime.hang(true);
+            h.processElement1("a|first", 1L);
+            h.processElement1("b|second", 1L);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
+            AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
+            HangingFetcher.close();
+            h.processElement2(c1);
+            savepoint = h.snapshot(1, 1);
+            long start = System.nanoTime();
+            h.close();
+            assertThat((System.nanoTime() - start) / 1_000_000).as("close() ms").isLessThan(5_000);
+        } finally {
+            HangingFetcher.open();
+            runtime.shutdown();
+        }
+        try (var restored = s.harness()) {
+            restored.initializeState(savepoint);
+            restored.open();
+            restored.endInput(1);
+            assertThat(results(restored)).extracting(r -> r.element + "@" + r.modelVersion)
+                    .containsExactly("a|first@2", "b|second@2");
+        }
+    }
+
     // ================================================================== claim 6: leaks
 
     /** HOLDS: close while a load hangs and a batch is in flight: once both return, no lease and no slm-* thread is left. */
