@@ -1,0 +1,775 @@
+package dev.flinkslm.operators;
+
+import static dev.flinkslm.operators.HarnessSupport.runQueuedMails;
+import static dev.flinkslm.operators.VersionsSupport.audits;
+import static dev.flinkslm.operators.VersionsSupport.results;
+import static dev.flinkslm.operators.VersionsSupport.score;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.SessionCache;
+import dev.flinkslm.models.TinyBundles;
+import dev.flinkslm.operators.internal.InferenceRuntime;
+import dev.flinkslm.operators.internal.versions.AdmittedCommand;
+import dev.flinkslm.operators.internal.versions.CatalogEntry;
+import dev.flinkslm.operators.internal.versions.CommandAdmission;
+import dev.flinkslm.operators.internal.versions.ControlLimits;
+import dev.flinkslm.operators.internal.versions.Decision;
+import dev.flinkslm.operators.internal.versions.RuleLog;
+import dev.flinkslm.operators.internal.versions.RuleLogSerializer;
+import dev.flinkslm.operators.internal.versions.VersionKey;
+import dev.flinkslm.operators.versions.ModelAudit;
+import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.operators.versions.ModelCommand.Action;
+import dev.flinkslm.operators.versions.ModelCommand.Role;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+
+/**
+ * Review of issue 10 (control plane of live model versions): one probe per claim, each trying to
+ * break it. Probes whose assertion FAILS are findings; each says what it shows and where the cause
+ * is. Probes that pass document a claim that held under the attack.
+ *
+ * <p>Hung artifacts are simulated with {@link HangingFetcher} (test resources only): a fetch of a
+ * bundle whose directory name contains {@code hang-gate-} blocks, ignoring interrupts, while the
+ * gate is closed, like a stalled NFS/FUSE mount or an object store that never answers.
+ */
+class ControlPlaneReviewTest {
+
+    @TempDir static Path tmp;
+    static Path roots;
+    static Path v1;
+    static Path v3;
+    static Path hang2;
+    static Path hang4;
+    static Path fast;
+
+    @BeforeAll
+    static void bundles() throws Exception {
+        roots = tmp.resolve("models");
+        v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        v3 = TinyBundles.write(roots.resolve("v3"), new TinyBundles.Spec().id("m").version("3").seed(5));
+        hang2 = TinyBundles.write(roots.resolve(HangingFetcher.MARKER + "v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        hang4 = TinyBundles.write(roots.resolve(HangingFetcher.MARKER + "v4"), new TinyBundles.Spec().id("m").version("4").seed(42));
+        fast = TinyBundles.write(tmp.resolve("fast"), new TinyBundles.Spec().id("fast"));
+    }
+
+    @AfterEach
+    void openTheGate() {
+        HangingFetcher.reset();
+    }
+
+    private static VersionsSupport support(UnaryOperator<SlmScoring.Builder<String>> more) {
+        return new VersionsSupport(VersionsSupport.config(v1, roots, more), v1);
+    }
+
+    private static ModelCommand deploy(String id, Path bundle, Role role) {
+        return ModelCommand.deploy(id, bundle.toUri().toString(), role);
+    }
+
+    private static ModelCommand of(String id, Action action, String version) {
+        return ModelCommand.of(id, action, version == null ? null : "m", version);
+    }
+
+    /** Runs mails until the condition holds or the time is up; whether it holds. */
+    private static boolean waitFor(AbstractStreamOperatorTestHarness<?> h, Duration max, BooleanSupplier condition)
+            throws Exception {
+        long deadline = System.nanoTime() + max.toNanos();
+        TaskMailbox mailbox = h.getTaskMailbox();
+        while (!condition.getAsBoolean()) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (System.nanoTime() > deadline) {
+                return false;
+            } else {
+                Thread.sleep(2);
+            }
+        }
+        return true;
+    }
+
+    private static Thread openGateAfter(Duration delay) {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            HangingFetcher.open();
+        }, "review-watchdog");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static UnaryOperator<SlmScoring.Builder<String>> shortLoads() {
+        return b -> b.option(ScoringOptions.LOAD_TIMEOUT, Duration.ofMillis(300))
+                .option(ScoringOptions.LOAD_RETRY_BACKOFF, Duration.ofMillis(50))
+                .option(ScoringOptions.LOAD_RETRY_MAX_BACKOFF, Duration.ofMillis(50));
+    }
+
+    // ================================================================== claim 4: loads, pool, timeout
+
+    /**
+     * FINDING (claim 4, "a pending load blocks only what depends on it ... loads run on a small bounded
+     * pool with a load timeout"). A load that never returns keeps its loader thread after its
+     * timeout (VersionedRouter.onLoadTimeout only forgets the attempt; the task is neither cancelled
+     * nor its thread replaced) and its retry takes the second thread. With the default 2 load threads
+     * every later load is queued behind them forever, and its own timeout never starts (it is armed
+     * inside the task, VersionedRouter.startLoad). So a hung SHADOW for one key stops an unrelated
+     * {@code DEPLOY v3 ACTIVE} for all keys on this subtask, and even ending the shadow does not help:
+     * no READY, no LOAD_FAILED for v3, keys stay on v1 until the job restarts.
+     */
+    @Test
+    void aHungLoadForOneKeyStarvesEveryOtherLoadOnTheSubtask() throws Exception {
+        VersionsSupport s = support(shortLoads());
+        try (var h = s.harness()) {
+            h.open();
+            AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
+            HangingFetcher.close(); // admitted fine; the artifact's mount stalls afterwards
+            h.processElement2(shadow);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 2))
+                    .as("first attempt timed out (300 ms) and its retry took the second loader thread").isTrue();
+            assertThat(audits(h)).anySatisfy(a -> {
+                assertThat(a.outcome).isEqualTo(ModelAudit.LOAD_FAILED);
+                assertThat(a.reasonCode).isEqualTo(ModelAudit.LOAD_TIMEOUT);
+            });
+            h.processElement2(s.admit(deploy("c2", v3, Role.ACTIVE)));
+            h.processElement2(s.admit(ModelCommand.of("c3", Action.ROLLBACK, null, null).role(Role.SHADOW)));
+            boolean ready = waitFor(h, Duration.ofSeconds(10), () -> !audits(h, "c3", ModelAudit.READY).isEmpty());
+            List<ModelAudit> v3Records = audits(h).stream().filter(a -> "3".equals(a.version) && a.subtask != null).toList();
+            String served = score(h, "a", "after ten seconds").modelVersion;
+            assertThat(ready).as("READY of c3 (v3 ACTIVE loaded; the hung shadow ended) within 10 s with a 300 ms"
+                    + " load timeout; v3's per-subtask records: %s; key a served by m:%s", v3Records, served).isTrue();
+        }
+    }
+
+    /**
+     * FINDING (claims 4 + 6, endInput while loads are pending). Same starvation as above: at end of
+     * input the operator waits for every pending load (VersionedScoringOperator.endInput: {@code while
+     * (router.hasPendingLoads()) mailbox.yield()}), but a load queued behind hung loads never starts,
+     * never times out and never reports, so a bounded job (a backfill with --commands-file) never
+     * finishes. Here a watchdog opens the gate after 12 s; endInput returns only then.
+     */
+    @Test
+    void endInputWaitsForeverForALoadQueuedBehindHungLoads() throws Exception {
+        VersionsSupport s = support(shortLoads());
+        try (var h = s.harness()) {
+            h.open();
+            AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
+            HangingFetcher.close();
+            h.processElement2(shadow);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 2)).isTrue();
+            h.processElement2(s.admit(deploy("c2", v3, Role.ACTIVE)));
+            openGateAfter(Duration.ofSeconds(12));
+            long start = System.nanoTime();
+            h.endInput(1);
+            h.endInput(2);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(millis).as("endInput with load-timeout 300 ms took %d ms (returned only when the watchdog"
+                    + " un-hung the artifact)", millis).isLessThan(5_000);
+        }
+    }
+
+    /**
+     * FINDING (claim 4/5 "load timeout", docs: "slm.versions.load-timeout: longest admission or load").
+     * After a restore, every reachable version is loaded synchronously in open()
+     * (VersionedRouter.restoreReachable -> VersionLoading.loadAndAdmit on the task thread) with no
+     * timeout at all: an artifact on a stalled mount keeps the task in INITIALIZING forever (no
+     * LOAD_TIMEOUT, no FAIL/FALLBACK decision). The watchdog un-hangs it after 12 s.
+     */
+    @Test
+    void restoreWithAHungArtifactIgnoresTheLoadTimeout() throws Exception {
+        VersionsSupport s = support(shortLoads());
+        OperatorSubtaskState snapshot;
+        try (var h = s.harness()) {
+            h.open();
+            s.command(h, deploy("c1", hang2, Role.ACTIVE));
+            snapshot = h.snapshot(1, 1);
+        }
+        HangingFetcher.close();
+        openGateAfter(Duration.ofSeconds(12));
+        long millis;
+        try (var restored = s.harness()) {
+            restored.initializeState(snapshot);
+            long start = System.nanoTime();
+            restored.open();
+            millis = (System.nanoTime() - start) / 1_000_000;
+        }
+        assertThat(millis).as("open() after restore with load-timeout 300 ms took %d ms", millis).isLessThan(5_000);
+    }
+
+    // ================================================================== claim 3/4: the admission stage
+
+    private static OneInputStreamOperatorTestHarness<ModelCommand, AdmittedCommand> admissionHarness(ScoringConfig config)
+            throws Exception {
+        var factory = new AsyncWaitOperatorFactory<ModelCommand, AdmittedCommand>(
+                new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().loadTimeout().toMillis(), 16,
+                AsyncDataStream.OutputMode.ORDERED);
+        var h = new OneInputStreamOperatorTestHarness<>(factory,
+                SlmScoring.COMMAND_TYPE.createSerializer(new SerializerConfigImpl()));
+        h.setup(SlmScoring.ADMITTED_TYPE.createSerializer(new SerializerConfigImpl()));
+        return h;
+    }
+
+    private static List<AdmittedCommand> admitted(AbstractStreamOperatorTestHarness<AdmittedCommand> h) {
+        List<AdmittedCommand> out = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r) {
+                out.add((AdmittedCommand) r.getValue());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * FINDING (claim 4, "ROLLBACK apply at once"). The admission stage is an ORDERED AsyncWaitOperator
+     * (SlmScoring.apply): while one DEPLOY's bundle is being admitted (a 1 GB model, a slow object
+     * store, a stalled mount), every later command waits behind it, the emergency ROLLBACK included,
+     * for up to slm.versions.load-timeout (default 2 min). The pending-load problem of the issue moved
+     * from the subtasks to the admission stage.
+     */
+    @Test
+    void aRollbackWaitsBehindADeployStillBeingAdmitted() throws Exception {
+        ScoringConfig config = VersionsSupport.config(v1, roots, b -> b); // defaults: 2 threads, 2 min
+        try (var h = admissionHarness(config)) {
+            h.open();
+            HangingFetcher.close();
+            h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.CANARY).percent(1), 0L));
+            h.processElement(new StreamRecord<>(ModelCommand.of("r1", Action.ROLLBACK, null, null), 0L));
+            boolean out = waitFor(h, Duration.ofSeconds(3),
+                    () -> admitted(h).stream().anyMatch(a -> "r1".equals(a.command.commandId)));
+            assertThat(out).as("the ROLLBACK left the admission stage within 3 s while a 1%% canary's bundle was"
+                    + " still being admitted (it is held until the DEPLOY's 120 s timeout)").isTrue();
+            HangingFetcher.open();
+        }
+    }
+
+    /**
+     * FINDING (claim 4, "rejected after it" / pool size). At the admission stage the timeout is the
+     * AsyncWaitOperator's, armed when the command arrives, so it counts queueing in the admission
+     * pool (load-threads = 2); and a timed-out admission keeps its pool thread. Two DEPLOYs whose
+     * artifacts hang therefore make every later DEPLOY of a perfectly good bundle ADMISSION_TIMEOUT
+     * (its task never gets a thread) until the job restarts.
+     */
+    @Test
+    void twoHungAdmissionsMakeEveryLaterDeployTimeOut() throws Exception {
+        ScoringConfig config = VersionsSupport.config(v1, roots, b -> b);
+        long timeout = config.versions().loadTimeout().toMillis();
+        try (var h = admissionHarness(config)) {
+            h.open();
+            HangingFetcher.close();
+            h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.ACTIVE), 0L));
+            h.processElement(new StreamRecord<>(deploy("d2", hang4, Role.ACTIVE), 0L));
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 2)).isTrue();
+            h.setProcessingTime(timeout + 1);
+            runQueuedMails(h);
+            h.processElement(new StreamRecord<>(deploy("g1", v3, Role.ACTIVE), timeout + 2));
+            boolean done = waitFor(h, Duration.ofSeconds(5),
+                    () -> admitted(h).stream().anyMatch(a -> "g1".equals(a.command.commandId)));
+            if (!done) {
+                h.setProcessingTime(2 * timeout + 10);
+                runQueuedMails(h);
+            }
+            AdmittedCommand g1 = admitted(h).stream().filter(a -> "g1".equals(a.command.commandId)).findFirst().orElseThrow();
+            assertThat(g1.rejectionCode).as("a good bundle deployed after two hung ones: %s (%s)", g1.rejectionCode,
+                    g1.rejection).isNull();
+            HangingFetcher.open();
+        }
+    }
+
+    // ================================================================== claim 6: circuit breaker
+
+    /**
+     * FINDING (claim 6, "a running attempt counts against max-in-flight; after N consecutive batch
+     * timeouts the operator fails the job"). With the DEFAULT options (max-in-flight 2,
+     * max-consecutive-timeouts 3, max-retries 2) a model that hangs never trips the breaker: attempt 1
+     * hangs and times out (1), its retry hangs on the second thread and times out (2), and the second
+     * retry can never start because both threads are still held by hung runs
+     * (ScoringCore.submitReady: occupied < maxInFlight). No third timeout, no failure, no dead letter:
+     * the element waits forever, the queue fills, processElement yields forever, barriers stop: the
+     * checkpoint-timeout restart loop of the issue. The existing breaker test uses max-in-flight 4.
+     */
+    @Test
+    void withDefaultOptionsAHungModelNeverTripsTheCircuitBreaker() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = HarnessSupport.harness(HarnessSupport.builder(fast).maxBatchSize(1).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("stuck", 1L);
+            String failure = null;
+            for (int round = 0; round < 8 && failure == null; round++) {
+                try {
+                    waitFor(h, Duration.ofMillis(300), () -> false);
+                    runtime.advance(Duration.ofMillis(150)); // retry backoff (100 ms)
+                    waitFor(h, Duration.ofMillis(300), () -> false);
+                    runtime.advance(Duration.ofSeconds(31)); // inference timeout (30 s)
+                    runQueuedMails(h);
+                } catch (RuntimeException e) {
+                    failure = e.getMessage();
+                }
+            }
+            assertThat(failure).as("after 8 x 31 s of a hung model (calls %d, hung %d, dead letters %d, results %d)",
+                    runtime.calls(), runtime.hungCalls(), HarnessSupport.deadLetters(h).size(),
+                    HarnessSupport.results(h).size()).isNotNull().contains("consecutive inference runs");
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    // ================================================================== claim 2: RETIRE vs what serves
+
+    /**
+     * FINDING (claim 2, "RETIRE refused with a reason while any rule or key still routes to the
+     * version"; docs: "every subtask unloads it"). RETIRE is decided on the rules only
+     * (RuleLog.retire: reachable deployments). On a subtask whose replacement is still loading (or
+     * can never load) the keys keep being served by the version just retired, indefinitely, and it
+     * stays loaded. A compliance RETIRE is ACCEPTED while the retired version still produces results.
+     */
+    @Test
+    void aRetiredVersionKeepsServingWhereItsReplacementIsLoading() throws Exception {
+        VersionsSupport s = support(b -> b);
+        try (var h = s.harness()) {
+            h.open();
+            AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
+            HangingFetcher.close();
+            h.processElement2(c1);
+            h.processElement2(s.admit(of("c2", Action.RETIRE, "1")));
+            assertThat(audits(h, "c2", ModelAudit.ACCEPTED)).hasSize(1);
+            Scored<String> r = score(h, "a", "after the retire");
+            assertThat(r.modelVersion).as("version serving key a after RETIRE m:1 was ACCEPTED (loaded here: %s)",
+                    h.getOperator() == null ? "?" : loaded(h)).isNotEqualTo("1");
+        }
+    }
+
+    private static List<String> loaded(VersionedHarness<String> h) {
+        try {
+            var op = (dev.flinkslm.operators.internal.VersionedScoringOperator<?>) h.getOperator();
+            var m = op.getClass().getDeclaredMethod("router");
+            m.setAccessible(true);
+            return ((dev.flinkslm.operators.internal.versions.VersionedRouter) m.invoke(op)).loadedVersions();
+        } catch (ReflectiveOperationException e) {
+            return List.of("?");
+        }
+    }
+
+    // ================================================================== claim 5: bounded
+
+    /**
+     * FINDING (claim 5, "Bounded", "no sequence of commands can grow broadcast state without bound").
+     * The bounds are counts, not bytes: within every documented default (1 MiB per command, 100 rules,
+     * 100,000 listed keys, keys up to 1,024 characters) 99 accepted DEPLOYs of 1,000 keys of 1,000
+     * characters make a rule log of ~99 MB, held on the heap and written in full by every subtask at
+     * every checkpoint (operator state is never incremental): ~400 MB per checkpoint at parallelism 4.
+     */
+    @Test
+    void broadcastStateWithinTheDocumentedLimitsReachesAHundredMegabytes() throws Exception {
+        ControlLimits limits = ControlLimits.defaults();
+        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"), false));
+        List<String> keys = IntStream.range(0, 1000)
+                .mapToObj(i -> String.format(Locale.ROOT, "%04d", i) + "x".repeat(996)).toList();
+        int accepted = 0;
+        for (int i = 0; i < 120; i++) {
+            ModelCommand c = ModelCommand.deploy("k" + i, "file:///m/2/", Role.CANARY).keys(keys);
+            assertThat(c.toJson().length()).isLessThan(ModelCommand.DEFAULT_MAX_BYTES);
+            Decision d = log.apply(AdmittedCommand.of(c, 1L).admitted(new VersionKey("m", "2"), "file:///m/2/", sha("2")),
+                    limits);
+            accepted += d.accepted() ? 1 : 0;
+        }
+        long[] bytes = {0};
+        OutputStream counting = new OutputStream() {
+            @Override
+            public void write(int b) {
+                bytes[0]++;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                bytes[0] += len;
+            }
+        };
+        RuleLogSerializer.INSTANCE.serialize(log, new DataOutputViewStreamWrapper(counting));
+        assertThat(bytes[0]).as("serialized rule log after %d accepted DEPLOYs within the default limits", accepted)
+                .isLessThan(16L << 20);
+    }
+
+    private static String sha(String version) {
+        return String.format(Locale.ROOT, "%064x", version.hashCode());
+    }
+
+    // ================================================================== claim 2: hostile sequences
+
+    private static AdmittedCommand fakeDeploy(String id, String version, Role role, String sha) {
+        String uri = "file:///models/" + version + "/";
+        return AdmittedCommand.of(ModelCommand.deploy(id, uri, role), 1L).admitted(new VersionKey("m", version), uri, sha);
+    }
+
+    private static AdmittedCommand plain(ModelCommand c) {
+        return AdmittedCommand.of(c, 1L);
+    }
+
+    /** HOLDS: id reuse after rejection, duplicates, rollback chains, retire of hidden shadows, redeploy with other content, percent edges. */
+    @Test
+    void hostileCommandSequencesFollowTheWrittenSemantics() {
+        ControlLimits limits = ControlLimits.defaults();
+        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
+        // a rejected id may be reused; an accepted one may not
+        assertThat(log.apply(plain(of("x", Action.PROMOTE, "9")), limits).reasonCode()).isEqualTo(ModelAudit.UNKNOWN_VERSION);
+        assertThat(log.apply(fakeDeploy("x", "2", Role.ACTIVE, sha("2")), limits).accepted()).isTrue();
+        assertThat(log.apply(fakeDeploy("x", "3", Role.ACTIVE, sha("3")), limits).reasonCode())
+                .isEqualTo(ModelAudit.DUPLICATE_COMMAND);
+        // rollback chain down to the initial model, then nothing left to roll back
+        assertThat(log.apply(fakeDeploy("d3", "3", Role.ACTIVE, sha("3")), limits).accepted()).isTrue();
+        assertThat(log.apply(fakeDeploy("d4", "4", Role.ACTIVE, sha("4")), limits).accepted()).isTrue();
+        for (String id : List.of("rb1", "rb2", "rb3")) {
+            assertThat(log.apply(plain(of(id, Action.ROLLBACK, null)), limits).accepted()).as(id).isTrue();
+        }
+        assertThat(log.resolve("any").servingVersion()).isEqualTo(new VersionKey("m", "1"));
+        assertThat(log.apply(plain(of("rb4", Action.ROLLBACK, null)), limits).reasonCode())
+                .isEqualTo(ModelAudit.NOTHING_TO_ROLL_BACK);
+        // a hidden shadow may be retired; the visible one may not
+        assertThat(log.apply(withKeys(fakeDeploy("s5", "5", Role.SHADOW, sha("5")), List.of("a")), limits).accepted())
+                .isTrue();
+        assertThat(log.apply(fakeDeploy("s6", "6", Role.SHADOW, sha("6")), limits).accepted()).isTrue();
+        assertThat(log.apply(plain(of("r6", Action.RETIRE, "6")), limits).reasonCode()).isEqualTo(ModelAudit.STILL_ROUTED);
+        assertThat(log.apply(plain(of("r5", Action.RETIRE, "5")), limits).accepted()).isTrue();
+        assertThat(log.apply(plain(ModelCommand.of("rs", Action.ROLLBACK, null, null).role(Role.SHADOW)), limits).accepted())
+                .isTrue();
+        assertThat(log.resolve("a").shadowVersion()).as("the retired hidden shadow is not restored").isNull();
+        // a retired version: PROMOTE refused, redeploy with other content allowed, then served
+        assertThat(log.apply(plain(of("p5", Action.PROMOTE, "5")), limits).reasonCode()).isEqualTo(ModelAudit.VERSION_RETIRED);
+        assertThat(log.apply(fakeDeploy("d5b", "5", Role.ACTIVE, sha("5-other")), limits).accepted()).isTrue();
+        assertThat(log.entry(new VersionKey("m", "5")).sha256()).isEqualTo(sha("5-other"));
+        assertThat(log.apply(fakeDeploy("d5c", "5", Role.ACTIVE, sha("5")), limits).reasonCode())
+                .isEqualTo(ModelAudit.CONFLICTING_CONTENT);
+        // percent edges: 0.001 is one bucket (0.01 %), 99.996 and 100 are all keys
+        AdmittedCommand tiny = fakeDeploy("t", "7", Role.CANARY, sha("7"));
+        tiny.command.percent(0.001);
+        assertThat(log.apply(tiny, limits).accepted()).isTrue();
+        assertThat(log.deployments().get(log.deployments().size() - 1).scope().buckets()).isEqualTo(1);
+        AdmittedCommand almost = fakeDeploy("al", "8", Role.CANARY, sha("8"));
+        almost.command.percent(99.996);
+        assertThat(log.apply(almost, limits).accepted()).isTrue();
+        assertThat(log.deployments().get(log.deployments().size() - 1).scope().isAll()).isTrue();
+    }
+
+    private static AdmittedCommand withKeys(AdmittedCommand a, List<String> keys) {
+        a.command.keys(keys);
+        return a;
+    }
+
+    /** HOLDS: a 10,000-key DEPLOY is accepted, 10 of them reach max-rule-keys, the 11th is RULE_LIMIT, 10,001 keys INVALID. */
+    @Test
+    void tenThousandKeyCommandsRespectTheLimits() {
+        ControlLimits limits = ControlLimits.defaults();
+        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
+        for (int c = 0; c < 11; c++) {
+            int base = c * 10_000;
+            List<String> keys = IntStream.range(base, base + 10_000).mapToObj(i -> "ACC-" + i).toList();
+            Decision d = log.apply(withKeys(fakeDeploy("k" + c, "2", Role.CANARY, sha("2")), keys), limits);
+            if (c < 10) {
+                assertThat(d.accepted()).as("command %d", c).isTrue();
+            } else {
+                assertThat(d.reasonCode()).isEqualTo(ModelAudit.RULE_LIMIT);
+            }
+        }
+        List<String> tooMany = IntStream.range(0, 10_001).mapToObj(i -> "B-" + i).toList();
+        assertThat(log.apply(withKeys(fakeDeploy("big", "3", Role.CANARY, sha("3")), tooMany), limits).reasonCode())
+                .isEqualTo(ModelAudit.INVALID_COMMAND);
+    }
+
+    // ================================================================== claim 5: TTL
+
+    /** HOLDS: an expired assignment is recomputed from the rules; routing does not change, also while a load is pending. */
+    @Test
+    void assignmentExpiryDoesNotChangeRouting() throws Exception {
+        VersionsSupport s = support(b -> b.option(ScoringOptions.ASSIGNMENT_TTL, Duration.ofSeconds(1)));
+        try (var h = s.harness()) {
+            h.open();
+            s.command(h, deploy("c1", v3, Role.CANARY).percent(50));
+            Map<String, String> before = new HashMap<>();
+            for (int k = 0; k < 30; k++) {
+                Scored<String> r = score(h, "k" + k, "x");
+                before.put("k" + k, r.variant + r.modelVersion);
+            }
+            assertThat(before.values()).contains("canary3", "active1");
+            AdmittedCommand pending = s.admit(deploy("c2", hang2, Role.ACTIVE));
+            HangingFetcher.close();
+            h.processElement2(pending);
+            h.setStateTtlProcessingTime(1_000_000);
+            for (int k = 0; k < 30; k++) {
+                Scored<String> r = score(h, "k" + k, "y");
+                assertThat(r.variant + r.modelVersion).as("k%d after expiry, v2 still loading", k).isEqualTo(before.get("k" + k));
+            }
+        }
+    }
+
+    // ================================================================== claim 3: determinism
+
+    /**
+     * HOLDS: one subtask whose load fails repeatedly: decisions identical (one ACCEPTED, from subtask 0),
+     * rule logs equal, the failing subtask reports LOAD_FAILED with growing attempts, no READY, keeps
+     * serving the previous version; a ROLLBACK then applies at once on both and the retries stop.
+     */
+    @Test
+    void oneSubtaskFailingToLoadRepeatedlyDoesNotChangeAnyDecision() throws Exception {
+        VersionsSupport s = support(b -> b.option(ScoringOptions.LOAD_RETRY_BACKOFF, Duration.ofMillis(20))
+                .option(ScoringOptions.LOAD_RETRY_MAX_BACKOFF, Duration.ofMillis(40)));
+        try (var s0 = s.harness(128, 2, 0, InferenceRuntime.DEFAULT);
+                var s1 = s.harness(128, 2, 1, InferenceRuntime.DEFAULT)) {
+            s0.open();
+            s1.open();
+            AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
+            HangingFetcher.onlyThreadsContaining = "(2/2)";
+            HangingFetcher.fail = true;
+            HangingFetcher.close();
+            s0.processElement2(c1);
+            s1.processElement2(c1);
+            assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
+            assertThat(waitFor(s1, Duration.ofSeconds(20), () -> audits(s1).stream()
+                    .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count() >= 3)).isTrue();
+            assertThat(audits(s1)).filteredOn(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+                    .allSatisfy(a -> assertThat(a.subtask).isEqualTo(1))
+                    .extracting(a -> a.attempt).startsWith(1, 2, 3);
+            assertThat(audits(s1, "c1", ModelAudit.READY)).isEmpty();
+            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1))).isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
+            String k1 = keyOf(1, 2);
+            assertThat(score(s1, k1, "x").modelVersion).isEqualTo("1");
+            AdmittedCommand rb = s.admit(of("c2", Action.ROLLBACK, null));
+            s0.processElement2(rb);
+            s1.processElement2(rb);
+            assertThat(audits(s0, "c2", ModelAudit.ACCEPTED)).hasSize(1);
+            assertThat(audits(s1)).noneMatch(a -> a.subtask == null);
+            assertThat(waitFor(s1, Duration.ofSeconds(5), () -> !audits(s1, "c2", ModelAudit.READY).isEmpty())).isTrue();
+            long failures = audits(s1).stream().filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count();
+            waitFor(s1, Duration.ofMillis(500), () -> false);
+            assertThat(audits(s1).stream().filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count())
+                    .as("retries stop once v2 is not needed").isLessThanOrEqualTo(failures + 1);
+            assertThat(score(s0, keyOf(0, 2), "x").modelVersion).isEqualTo("1");
+        }
+    }
+
+    private static String keyOf(int subtask, int parallelism) {
+        for (int i = 0; ; i++) {
+            String k = "acct-" + i;
+            if (KeyGroupRangeAssignment.assignKeyToParallelOperator(k, 128, parallelism) == subtask) {
+                return k;
+            }
+        }
+    }
+
+    // ================================================================== failure timing: checkpoint + rescale
+
+    /**
+     * HOLDS: a checkpoint while subtask 1's load of v3 is in flight (hung), with elements buffered on
+     * both subtasks; restore at parallelism 3 (the pending command's version loads in open()), a
+     * second checkpoint with elements buffered, restore at 2: every event scored exactly once, by v3,
+     * and the rule logs are equal everywhere.
+     */
+    @Test
+    void checkpointWithALoadInFlightThenRescale2To3To2() throws Exception {
+        VersionsSupport s = support(b -> b.maxBatchSize(64).maxWait(Duration.ofHours(1)));
+        List<String> keys = IntStream.range(0, 40).mapToObj(i -> "acct-" + i).toList();
+        OperatorSubtaskState[] two = new OperatorSubtaskState[2];
+        try (var s0 = s.harness(128, 2, 0, InferenceRuntime.DEFAULT);
+                var s1 = s.harness(128, 2, 1, InferenceRuntime.DEFAULT)) {
+            s0.open();
+            s1.open();
+            List<VersionedHarness<String>> subs = List.of(s0, s1);
+            AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
+            HangingFetcher.onlyThreadsContaining = "(2/2)";
+            HangingFetcher.close();
+            s0.processElement2(c1);
+            s1.processElement2(c1);
+            assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
+            for (String k : keys) {
+                subs.get(KeyGroupRangeAssignment.assignKeyToParallelOperator(k, 128, 2)).processElement1(k + "|first " + k, 1L);
+            }
+            two[0] = s0.snapshot(1, 1);
+            two[1] = s1.snapshot(1, 1);
+            assertThat(results(s0)).isEmpty();
+            assertThat(results(s1)).isEmpty();
+        }
+        HangingFetcher.reset();
+        OperatorSubtaskState merged = AbstractStreamOperatorTestHarness.repackageState(two);
+        OperatorSubtaskState[] three = new OperatorSubtaskState[3];
+        RuleLog expected = VersionsSupport.ruleLog(two[0]);
+        for (int i = 0; i < 3; i++) {
+            try (var h = s.harness(128, 3, i, InferenceRuntime.DEFAULT)) {
+                h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(merged, 128, 2, 3, i));
+                h.open();
+                three[i] = h.snapshot(2, 2);
+                assertThat(VersionsSupport.ruleLog(three[i])).isEqualTo(expected);
+                assertThat(results(h)).isEmpty();
+            }
+        }
+        OperatorSubtaskState merged3 = AbstractStreamOperatorTestHarness.repackageState(three);
+        Map<String, Integer> count = new HashMap<>();
+        for (int i = 0; i < 2; i++) {
+            try (var h = s.harness(128, 2, i, InferenceRuntime.DEFAULT)) {
+                h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(merged3, 128, 3, 2, i));
+                h.open();
+                h.endInput(1);
+                for (Scored<String> r : results(h)) {
+                    count.merge(r.element, 1, Integer::sum);
+                    assertThat(r.modelVersion).as(r.element).isEqualTo("2");
+                }
+                assertThat(HarnessSupport.deadLetters(h)).isEmpty();
+            }
+        }
+        assertThat(count).hasSize(keys.size()).allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
+    }
+
+    // ================================================================== claim 6: watermark status
+
+    /** HOLDS: UNORDERED mode, IDLE/ACTIVE of the event input held behind queued elements; status of the command input ignored. */
+    @Test
+    void watermarkStatusTogglesAreHeldBehindQueuedElementsInUnorderedMode() throws Exception {
+        VersionsSupport s = support(b -> b.maxBatchSize(8).outputMode(OutputMode.UNORDERED));
+        try (var h = s.harness()) {
+            h.open();
+            h.processElement1("a|first", 5L);
+            h.processWatermarkStatus1(WatermarkStatus.IDLE);
+            h.processWatermarkStatus2(WatermarkStatus.ACTIVE);
+            h.processWatermarkStatus1(WatermarkStatus.ACTIVE);
+            h.processElement1("b|second", 6L);
+            h.processWatermarkStatus2(WatermarkStatus.IDLE);
+            assertThat(h.getOutput()).isEmpty();
+            h.endInput(1);
+            List<Object> out = new ArrayList<>(h.getOutput());
+            assertThat(out).hasSize(4);
+            assertThat(out.get(0)).isInstanceOf(StreamRecord.class);
+            assertThat(out.get(1)).isEqualTo(WatermarkStatus.IDLE);
+            assertThat(out.get(2)).isEqualTo(WatermarkStatus.ACTIVE);
+            assertThat(out.get(3)).isInstanceOf(StreamRecord.class);
+        }
+    }
+
+    /**
+     * FINDING (claim 1, typed state): the per-key assignment stores versions as one "id:version"
+     * string and parses it back with lastIndexOf(':') (VersionedRouter.parse). A manifest version may
+     * contain ':' (ModelManifest only requires it non-blank), e.g. "2:rc1": the parsed key names no
+     * catalog entry, so a SHADOW of such a version never scores anything (route() looks the shadow up
+     * by the parsed name only), although it is ACCEPTED, LOADED and READY.
+     */
+    @Test
+    void aShadowWhoseVersionContainsAColonNeverScores() throws Exception {
+        Path colon = TinyBundles.write(roots.resolve("colon"), new TinyBundles.Spec().id("m").version("2:rc1").seed(99));
+        VersionsSupport s = support(b -> b);
+        try (var h = s.harness()) {
+            h.open();
+            assertThat(s.command(h, deploy("c1", colon, Role.SHADOW)).outcome).isEqualTo(ModelAudit.ACCEPTED);
+            for (int k = 0; k < 5; k++) {
+                score(h, "k" + k, "payment " + k);
+            }
+            assertThat(VersionsSupport.shadows(h)).as("shadow results of m:2:rc1 for 5 events").hasSize(5);
+        }
+    }
+
+    /**
+     * HOLDS: stop-with-savepoint without drain on the versioned operator while a batch hangs and a
+     * load is in flight: the savepoint holds the elements, close() does not wait, the restored job
+     * scores each element once.
+     */
+    @Test
+    void stopWithSavepointWithoutDrainWhileABatchHangsAndALoadIsInFlight() throws Exception {
+        VersionsSupport s = support(b -> b.maxBatchSize(2));
+        TestRuntime runtime = new TestRuntime();
+        OperatorSubtaskState savepoint;
+        try {
+            var h = s.harness(128, 1, 0, runtime);
+            h.open();
+            runtime.hang(true);
+            h.processElement1("a|first", 1L);
+            h.processElement1("b|second", 1L);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
+            AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
+            HangingFetcher.close();
+            h.processElement2(c1);
+            savepoint = h.snapshot(1, 1);
+            long start = System.nanoTime();
+            h.close();
+            assertThat((System.nanoTime() - start) / 1_000_000).as("close() ms").isLessThan(5_000);
+        } finally {
+            HangingFetcher.open();
+            runtime.shutdown();
+        }
+        try (var restored = s.harness()) {
+            restored.initializeState(savepoint);
+            restored.open();
+            restored.endInput(1);
+            assertThat(results(restored)).extracting(r -> r.element + "@" + r.modelVersion)
+                    .containsExactly("a|first@2", "b|second@2");
+        }
+    }
+
+    // ================================================================== claim 6: leaks
+
+    /** HOLDS: close while a load hangs and a batch is in flight: once both return, no lease and no slm-* thread is left. */
+    @Test
+    void closeWhileALoadHangsLeavesNoLeaseOnceItReturns() throws Exception {
+        VersionsSupport s = support(b -> b);
+        ModelBundle b2 = BundleLoader.verify(hang2.toUri(), hang2, null);
+        ModelBundle b1 = BundleLoader.verify(v1.toUri(), v1, null);
+        TestRuntime runtime = new TestRuntime();
+        try {
+            var h = s.harness(128, 1, 0, runtime);
+            h.open();
+            AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
+            HangingFetcher.close();
+            h.processElement2(c1);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 1)).isTrue();
+            runtime.hang(true);
+            h.processElement1("a|in flight", 1L);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
+            h.close();
+            HangingFetcher.open();
+            runtime.releaseHung();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && (SessionCache.shared().references(b2, s.config.runtime())
+                    + SessionCache.shared().references(b1, s.config.runtime()) > 0 || operatorThreads().size() > 0)) {
+                Thread.sleep(20);
+            }
+            assertThat(SessionCache.shared().references(b2, s.config.runtime())).isZero();
+            assertThat(SessionCache.shared().references(b1, s.config.runtime())).isZero();
+            assertThat(operatorThreads()).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    private static List<String> operatorThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("slm-") && !n.startsWith("slm-session-closer")).toList();
+    }
+}
