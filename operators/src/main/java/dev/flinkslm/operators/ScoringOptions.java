@@ -155,6 +155,12 @@ public final class ScoringOptions {
             .withDescription("Most keys all deployments of the rule log may list together (broadcast state is"
                     + " held and checkpointed by every subtask); a DEPLOY beyond it is rejected (RULE_LIMIT).");
 
+    public static final ConfigOption<MemorySize> MAX_RULE_SIZE = ConfigOptions.key("slm.versions.max-rule-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("4 mb"))
+            .withDescription("Largest size (estimated serialized bytes) of the rule log: every subtask holds it in"
+                    + " broadcast state and writes it at every checkpoint; a DEPLOY beyond it is rejected (RULE_LIMIT).");
+
     public static final ConfigOption<Integer> MAX_COMMAND_BYTES = ConfigOptions.key("slm.versions.max-command-bytes")
             .intType()
             .defaultValue(1 << 20)
@@ -194,8 +200,16 @@ public final class ScoringOptions {
     public static final ConfigOption<Duration> LOAD_TIMEOUT = ConfigOptions.key("slm.versions.load-timeout")
             .durationType()
             .defaultValue(Duration.ofMinutes(2))
-            .withDescription("Longest a version's admission or load may take. At the admission stage the DEPLOY is"
-                    + " then rejected (ADMISSION_TIMEOUT); on a subtask the load counts as failed and is retried.");
+            .withDescription("Longest a subtask's load of a version may take, waiting for a loader thread included;"
+                    + " it then counts as failed (LOAD_FAILED, LOAD_TIMEOUT) and is retried. Also bounds the loads in"
+                    + " open() (start and restore).");
+
+    public static final ConfigOption<Duration> ADMISSION_TIMEOUT = ConfigOptions.key("slm.versions.admission-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("Longest the admission stage may take to load and admit a DEPLOY's bundle, waiting"
+                    + " included; the DEPLOY is then rejected (ADMISSION_TIMEOUT). Commands are applied in order, so"
+                    + " this also bounds how long a later command (a ROLLBACK) can wait behind a DEPLOY.");
 
     public static final ConfigOption<Duration> LOAD_RETRY_BACKOFF = ConfigOptions.key("slm.versions.load-retry-backoff")
             .durationType()
@@ -253,8 +267,9 @@ public final class ScoringOptions {
             MAX_WAIT, MAX_IN_FLIGHT, GROUP_BY_LENGTH, OUTPUT_MODE, PROVIDER, CUDA_DEVICE, STRICT_PROVIDER,
             INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY,
             WINDOW_STRIDE, MAX_WINDOWS, MAX_CONSECUTIVE_TIMEOUTS, MAX_RULES, MAX_KEYS_PER_COMMAND, MAX_RULE_KEYS,
+            MAX_RULE_SIZE,
             MAX_COMMAND_BYTES, HISTORY, COMMAND_ID_RETENTION, COMMAND_ID_MAX_AGE, ASSIGNMENT_TTL, LOAD_THREADS,
-            LOAD_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, BUNDLE_MAX_MANIFEST_SIZE, BUNDLE_MAX_GOLDEN_EXAMPLES,
+            LOAD_TIMEOUT, ADMISSION_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, BUNDLE_MAX_MANIFEST_SIZE, BUNDLE_MAX_GOLDEN_EXAMPLES,
             BUNDLE_MAX_SIZE, BUNDLE_MAX_ARCHIVE_ENTRIES, BUNDLE_MAX_ARCHIVE_ENTRY_SIZE, BUNDLE_MAX_ARCHIVE_SIZE,
             MISSING_ARTIFACT);
 }

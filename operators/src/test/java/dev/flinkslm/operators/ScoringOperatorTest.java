@@ -315,7 +315,7 @@ class ScoringOperatorTest {
             runQueuedMails(h);
             // the hung run still holds the only thread: neither the retry nor the queued batch may start,
             // and the queued batch's clock has not started
-            runtime.advance(Duration.ofSeconds(30));
+            runtime.advance(Duration.ofMillis(900));
             runQueuedMails(h);
             assertThat(runtime.calls()).isEqualTo(1);
             assertThat(deadLetters(h)).isEmpty();
@@ -323,6 +323,27 @@ class ScoringOperatorTest {
             runtime.releaseHung();
             h.endInput();
             assertThat(elements(h)).containsExactly("first", "second");
+            assertThat(deadLetters(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    /** With the default settings (2 threads, 3 timeouts) two hung runs hold every thread: the job fails. */
+    @Test
+    void runsStuckOnEveryThreadFailTheJob() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(1).inferenceTimeout(Duration.ofSeconds(1)).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 2);
+            runtime.advance(Duration.ofMillis(1001));
+            runQueuedMails(h); // both time out; their retries cannot start: every thread is held
+            assertThat(runtime.calls()).isEqualTo(2);
+            runtime.advance(Duration.ofMillis(1001));
+            assertThatThrownBy(() -> runQueuedMails(h)).hasMessageContaining("all 2 inference threads are stuck");
             assertThat(deadLetters(h)).isEmpty();
         } finally {
             runtime.shutdown();

@@ -36,8 +36,8 @@ final class TestRuntime implements InferenceRuntime {
     private record Task(long due, Runnable run, boolean[] cancelled) {}
 
     @Override
-    public ExecutorService newPool(String name, int threads) {
-        ExecutorService pool = DEFAULT.newPool(name, threads);
+    public java.util.concurrent.ThreadPoolExecutor newPool(String name, int threads) {
+        java.util.concurrent.ThreadPoolExecutor pool = DEFAULT.newPool(name, threads);
         synchronized (lock) {
             pools.add(pool);
         }

@@ -15,9 +15,16 @@ final class FixedRouter implements ModelRouter {
         this.route = new Route(slot, "active", null, 0);
     }
 
-    static FixedRouter open(ScoringConfig config, ModelRef model, String jobId) throws Exception {
+    static FixedRouter open(ScoringConfig config, ModelRef model, String jobId, InferenceRuntime runtime)
+            throws Exception {
         BundleLoader loader = config.bundleLoader();
-        return new FixedRouter(VersionLoading.loadAndAdmit(loader, model, config.runtime(), jobId));
+        StuckTolerantPool pool = new StuckTolerantPool(runtime, "slm-model-loader", 1, 1);
+        try {
+            return new FixedRouter(VersionLoading.loadWithin(pool, loader, model, config.runtime(), jobId,
+                    config.versions().loadTimeout()));
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Override

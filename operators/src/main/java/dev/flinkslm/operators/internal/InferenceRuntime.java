@@ -1,7 +1,6 @@
 package dev.flinkslm.operators.internal;
 
 import java.io.Serializable;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -20,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public interface InferenceRuntime extends Serializable {
 
     /** A pool of {@code threads} threads named after {@code name}. */
-    ExecutorService newPool(String name, int threads);
+    ThreadPoolExecutor newPool(String name, int threads);
 
     /** A scheduler for delayed tasks (they run on the scheduler's thread and must only post mails). */
     Scheduler newScheduler(String name);
@@ -52,7 +51,7 @@ public interface InferenceRuntime extends Serializable {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public ExecutorService newPool(String name, int threads) {
+        public ThreadPoolExecutor newPool(String name, int threads) {
             AtomicInteger ids = new AtomicInteger();
             return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                     r -> {

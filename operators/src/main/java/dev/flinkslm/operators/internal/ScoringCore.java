@@ -111,6 +111,8 @@ public final class ScoringCore<IN> {
     /** Batches waiting out a retry backoff. */
     private int backingOff;
     private int consecutiveTimeouts;
+    /** Attempts that timed out and still hold their thread (a run that never returns). */
+    private int stuckRuns;
     private long nextSequence;
     private long nextBatchId;
     private int capacity;
@@ -467,7 +469,22 @@ public final class ScoringCore<IN> {
         }
         attempt.timedOut = true;
         consecutiveTimeouts++;
+        stuckRuns++;
         metrics.timeouts.inc();
+        if (stuckRuns >= config.maxInFlight()) {
+            // Every thread is held by a run that timed out: nothing can be scored, and no further timeout
+            // can happen to trip the breaker. Give the runs one more timeout period to return.
+            String model = batch.slot.name();
+            scheduler.schedule(() -> post(() -> {
+                if (stuckRuns >= config.maxInFlight()) {
+                    throw new FlinkRuntimeException("all " + config.maxInFlight() + " inference threads are stuck in"
+                            + " runs on " + model + " that did not return within twice "
+                            + config.inferenceTimeout().toMillis() + " ms (slm.inference.timeout): nothing can be"
+                            + " scored, so the job fails instead of waiting. The model or its device is not"
+                            + " answering; raise slm.inference.timeout if runs are legitimately that slow.");
+                }
+            }, "slm stuck inference check"), config.inferenceTimeout().toNanos());
+        }
         if (consecutiveTimeouts >= config.maxConsecutiveTimeouts()) {
             throw new FlinkRuntimeException(consecutiveTimeouts + " consecutive inference runs on " + batch.slot.name()
                     + " took longer than " + config.inferenceTimeout().toMillis() + " ms ("
@@ -483,6 +500,9 @@ public final class ScoringCore<IN> {
             throws Exception {
         occupied--;
         attempt.returned = true;
+        if (attempt.timedOut) {
+            stuckRuns--;
+        }
         Batch<IN> batch = attempt.batch;
         if (attempt.timedOut || batch.finished || batch.current != attempt) {
             submitReady(); // a late answer of an attempt given up on: only its thread is free again

@@ -32,6 +32,7 @@ public final class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>
     private transient org.apache.flink.api.common.operators.MailboxExecutor mailbox;
 
     private final ModelRef model;
+    private final InferenceRuntime runtime;
     private final ScoringCore<IN> core;
     private transient FixedRouter router;
 
@@ -41,6 +42,7 @@ public final class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>
         super(parameters);
         this.mailbox = parameters.getMailboxExecutor();
         this.model = model;
+        this.runtime = runtime;
         this.core = new ScoringCore<>(config, textExtractor, deadLetterTag, runtime);
     }
 
@@ -61,7 +63,7 @@ public final class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>
     @Override
     public void open() throws Exception {
         super.open();
-        router = FixedRouter.open(core.config(), model, getRuntimeContext().getJobInfo().getJobId().toString());
+        router = FixedRouter.open(core.config(), model, getRuntimeContext().getJobInfo().getJobId().toString(), runtime);
         core.open(new ScoringCore.Context<>(output, mailbox, getProcessingTimeService(), getMetricGroup(),
                 getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(), this,
                 getExecutionConfig().isObjectReuseEnabled()), router, null);

@@ -23,11 +23,74 @@ public final class VersionLoading {
     private VersionLoading() {}
 
     /**
+     * Loads and admits a version on {@code pool} and waits for it, at most {@code timeout}: for
+     * {@code open()}, which cannot serve before its version is loaded but must not hang on a stalled
+     * artifact either. A load that finishes after the timeout releases what it loaded.
+     */
+    public static ModelSlot loadWithin(StuckTolerantPool pool, BundleLoader loader, ModelRef ref, RuntimeOptions runtime,
+            String jobId, java.time.Duration timeout) throws Exception {
+        java.util.concurrent.CompletableFuture<ModelSlot> result = new java.util.concurrent.CompletableFuture<>();
+        StuckTolerantPool.Task task = pool.task(() -> {
+            try {
+                ModelSlot slot = loadAndAdmit(loader, ref, runtime, jobId);
+                if (!result.complete(slot)) {
+                    slot.release(); // too late: nobody takes it
+                }
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        pool.execute(task);
+        try {
+            return result.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            task.timeOut(); // a stuck load keeps its thread; the pool replaces it
+            if (!result.completeExceptionally(e)) {
+                ModelSlot late = result.getNow(null);
+                if (late != null) {
+                    return late;
+                }
+            }
+            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + " was not loaded"
+                    + " within " + timeout.toMillis() + " ms (slm.versions.load-timeout); its artifact may be on a"
+                    + " stalled file system");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception ex) {
+                throw ex;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    /**
      * Blocking; call it off the task thread, or from {@code open()}. Logs one line per session this
      * JVM actually loads ({@code slm model-loaded ...}; slots of a TaskManager share sessions).
      */
     public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId)
             throws BundleException {
+        return loadAndAdmit(loader, ref, runtime, jobId, false);
+    }
+
+    /**
+     * As {@link #loadAndAdmit(BundleLoader, ModelRef, RuntimeOptions, String)}; with {@code reuseOpen}
+     * a pinned artifact that is open in this JVM already (verified and admitted when it was opened) is
+     * taken without reading the bundle again. Restores do not reuse: they verify the artifact again.
+     */
+    public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId,
+            boolean reuseOpen) throws BundleException {
+        if (reuseOpen && ref.sha256() != null) {
+            // its location must still be allowed here
+            loader.roots().check(dev.flinkslm.models.ModelRoots.parse(ref.uri()));
+            SessionCache.Lease open = SessionCache.shared().acquireIfOpen(ref.sha256(), runtime);
+            if (open != null) {
+                ModelRef shared = open.session().bundle().ref();
+                if (ref.id() == null || ref.id().equals(shared.id()) && ref.version().equals(shared.version())) {
+                    return new ModelSlot(shared, open);
+                }
+                open.close();
+            }
+        }
         ModelBundle bundle = loader.load(ref);
         SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime);
         try {

@@ -18,6 +18,7 @@ public record VersionsConfig(
         Duration assignmentTtl,
         int loadThreads,
         Duration loadTimeout,
+        Duration admissionTimeout,
         Duration loadRetryBackoff,
         Duration loadRetryMaxBackoff,
         MissingArtifactPolicy missingArtifact)
@@ -28,13 +29,15 @@ public record VersionsConfig(
     public static VersionsConfig from(ReadableConfig c) {
         return new VersionsConfig(
                 new ControlLimits(c.get(ScoringOptions.MAX_RULES), c.get(ScoringOptions.MAX_KEYS_PER_COMMAND),
-                        c.get(ScoringOptions.MAX_RULE_KEYS), c.get(ScoringOptions.HISTORY),
+                        c.get(ScoringOptions.MAX_RULE_KEYS), c.get(ScoringOptions.MAX_RULE_SIZE).getBytes(),
+                        c.get(ScoringOptions.HISTORY),
                         c.get(ScoringOptions.COMMAND_ID_RETENTION), c.get(ScoringOptions.COMMAND_ID_MAX_AGE),
                         ControlLimits.defaults().catalogSize()),
                 c.get(ScoringOptions.MAX_COMMAND_BYTES),
                 c.get(ScoringOptions.ASSIGNMENT_TTL),
                 c.get(ScoringOptions.LOAD_THREADS),
                 c.get(ScoringOptions.LOAD_TIMEOUT),
+                c.get(ScoringOptions.ADMISSION_TIMEOUT),
                 c.get(ScoringOptions.LOAD_RETRY_BACKOFF),
                 c.get(ScoringOptions.LOAD_RETRY_MAX_BACKOFF),
                 c.get(ScoringOptions.MISSING_ARTIFACT));
@@ -47,6 +50,7 @@ public record VersionsConfig(
         check(limits.maxKeysPerCommand() >= 1, ScoringOptions.MAX_KEYS_PER_COMMAND.key() + " must be at least 1");
         check(limits.maxRuleKeys() >= limits.maxKeysPerCommand(), ScoringOptions.MAX_RULE_KEYS.key()
                 + " must be at least " + ScoringOptions.MAX_KEYS_PER_COMMAND.key());
+        check(limits.maxRuleBytes() >= 64 * 1024, ScoringOptions.MAX_RULE_SIZE.key() + " must be at least 64 kb");
         check(limits.history() >= 1, ScoringOptions.HISTORY.key() + " must be at least 1");
         check(limits.commandIdRetention() >= 1, ScoringOptions.COMMAND_ID_RETENTION.key() + " must be at least 1");
         check(limits.commandIdMaxAge() != null && !limits.commandIdMaxAge().isNegative(),
@@ -57,6 +61,8 @@ public record VersionsConfig(
         check(loadThreads >= 1 && loadThreads <= 16,
                 ScoringOptions.LOAD_THREADS.key() + " must be between 1 and 16, was " + loadThreads);
         check(loadTimeout != null && loadTimeout.toMillis() >= 1, ScoringOptions.LOAD_TIMEOUT.key() + " must be positive");
+        check(admissionTimeout != null && admissionTimeout.toMillis() >= 1,
+                ScoringOptions.ADMISSION_TIMEOUT.key() + " must be positive");
         check(loadRetryBackoff != null && loadRetryBackoff.toMillis() >= 1,
                 ScoringOptions.LOAD_RETRY_BACKOFF.key() + " must be positive");
         check(loadRetryMaxBackoff != null && loadRetryMaxBackoff.compareTo(loadRetryBackoff) >= 0,

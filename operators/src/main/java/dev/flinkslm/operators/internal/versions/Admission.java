@@ -65,7 +65,7 @@ public final class Admission {
     /** The record of a DEPLOY whose admission did not finish within the load timeout. */
     public AdmittedCommand timedOut(ModelCommand command, long receivedAt) {
         return AdmittedCommand.of(command, receivedAt).rejected(ModelAudit.ADMISSION_TIMEOUT,
-                "the bundle was not loaded and admitted within " + config.versions().loadTimeout().toMillis()
-                        + " ms (slm.versions.load-timeout)");
+                "the bundle was not loaded and admitted within " + config.versions().admissionTimeout().toMillis()
+                        + " ms (slm.versions.admission-timeout); the artifact may be on a stalled file system");
     }
 }

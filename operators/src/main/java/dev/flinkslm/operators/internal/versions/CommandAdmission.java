@@ -2,6 +2,7 @@ package dev.flinkslm.operators.internal.versions;
 
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.internal.InferenceRuntime;
+import dev.flinkslm.operators.internal.StuckTolerantPool;
 import dev.flinkslm.operators.versions.ModelCommand;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -11,8 +12,9 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -20,19 +22,26 @@ import java.util.concurrent.RejectedExecutionException;
  * (parallelism 1, commands in flight are checkpointed), before commands are broadcast to the scoring
  * subtasks. So whether a DEPLOY is accepted depends on the bundle's content and the command log
  * only, never on how far one subtask got with loading, and a bundle that fails admission for a
- * content reason is rejected everywhere.
+ * content reason is rejected everywhere. A DEPLOY not admitted within
+ * {@code slm.versions.admission-timeout} is rejected; an admission stuck on a stalled artifact keeps
+ * its thread, which the pool replaces, so later DEPLOYs are not held up by it.
  *
- * <p>Threading: {@link #asyncInvoke} runs on the task thread and hands DEPLOYs to a small pool.
+ * <p>Threading: {@link #asyncInvoke} and {@link #timeout} run on the task thread and hand DEPLOYs to
+ * a small pool.
  */
 public final class CommandAdmission extends RichAsyncFunction<ModelCommand, AdmittedCommand> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(CommandAdmission.class);
 
+    /** Admissions that hang (and keep their threads) the pool replaces by extra threads, at most. */
+    private static final int MAX_STUCK = 8;
+
     private final ScoringConfig config;
     private final InferenceRuntime runtime;
     private transient Admission admission;
-    private transient ExecutorService pool;
+    private transient StuckTolerantPool pool;
+    private transient Map<ModelCommand, StuckTolerantPool.Task> running;
 
     public CommandAdmission(ScoringConfig config, InferenceRuntime runtime) {
         this.config = config;
@@ -42,8 +51,9 @@ public final class CommandAdmission extends RichAsyncFunction<ModelCommand, Admi
     @Override
     public void open(OpenContext context) {
         admission = new Admission(config, getRuntimeContext().getJobInfo().getJobId().toString());
-        pool = runtime.newPool("slm-admission " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
-                config.versions().loadThreads());
+        pool = new StuckTolerantPool(runtime, "slm-admission " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                config.versions().loadThreads(), MAX_STUCK);
+        running = new IdentityHashMap<>();
     }
 
     @Override
@@ -60,8 +70,17 @@ public final class CommandAdmission extends RichAsyncFunction<ModelCommand, Admi
             result.complete(List.of(admission.admit(command, receivedAt)));
             return;
         }
+        StuckTolerantPool.Task task = pool.task(() -> {
+            result.complete(List.of(admission.admit(command, receivedAt)));
+            synchronized (running) {
+                running.remove(command);
+            }
+        });
+        synchronized (running) {
+            running.put(command, task);
+        }
         try {
-            pool.execute(() -> result.complete(List.of(admission.admit(command, receivedAt))));
+            pool.execute(task);
         } catch (RejectedExecutionException closing) {
             result.completeExceptionally(closing);
         }
@@ -69,8 +88,15 @@ public final class CommandAdmission extends RichAsyncFunction<ModelCommand, Admi
 
     @Override
     public void timeout(ModelCommand command, ResultFuture<AdmittedCommand> result) {
+        StuckTolerantPool.Task task;
+        synchronized (running) {
+            task = running.remove(command);
+        }
+        if (task != null) {
+            task.timeOut();
+        }
         LOG.warn("Model command {} not admitted within {} ms", command.commandId,
-                config.versions().loadTimeout().toMillis());
+                config.versions().admissionTimeout().toMillis());
         result.complete(List.of(admission.timedOut(command, System.currentTimeMillis())));
     }
 }

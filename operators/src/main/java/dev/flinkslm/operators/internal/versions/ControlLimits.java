@@ -10,15 +10,16 @@ import java.time.Duration;
  * @param maxRules deployments the log may hold
  * @param maxKeysPerCommand keys one DEPLOY may list
  * @param maxRuleKeys keys all deployments together may list
+ * @param maxRuleBytes estimated serialized size of the rule log (broadcast state of every subtask)
  * @param history versions that served all keys that are kept for ROLLBACK
  * @param commandIdRetention accepted command ids remembered for duplicate detection
  * @param commandIdMaxAge how long an accepted command id is remembered
  * @param catalogSize versions no rule routes to that stay known (for PROMOTE and messages)
  */
-public record ControlLimits(int maxRules, int maxKeysPerCommand, int maxRuleKeys, int history,
+public record ControlLimits(int maxRules, int maxKeysPerCommand, int maxRuleKeys, long maxRuleBytes, int history,
         int commandIdRetention, Duration commandIdMaxAge, int catalogSize) implements Serializable {
 
     public static ControlLimits defaults() {
-        return new ControlLimits(100, 10_000, 100_000, 8, 10_000, Duration.ofDays(7), 32);
+        return new ControlLimits(100, 10_000, 100_000, 4L << 20, 8, 10_000, Duration.ofDays(7), 32);
     }
 }

@@ -10,19 +10,22 @@ package dev.flinkslm.operators.internal.versions;
 public class KeyAssignment {
 
     /** Layout of this record; a new layout gets a new state name. */
-    public static final int FORMAT = 1;
+    public static final int FORMAT = 2;
 
     public long epoch = -1;
-    /** Target: serving version ({@code id:version}), its variant and deployment command, shadow version. */
-    public String target;
+    /** Target: the serving version (model id and version), its variant and deployment command. */
+    public String targetId;
+    public String targetVersion;
     public String targetVariant;
     public String targetRule;
-    public String shadow;
+    /** The shadow version (model id and version), or nulls. */
+    public String shadowId;
+    public String shadowVersion;
 
     public KeyAssignment() {}
 
     @Override
     public String toString() {
-        return "KeyAssignment{epoch=" + epoch + " target=" + target + "/" + targetVariant + "}";
+        return "KeyAssignment{epoch=" + epoch + " target=" + targetId + ":" + targetVersion + "/" + targetVariant + "}";
     }
 }

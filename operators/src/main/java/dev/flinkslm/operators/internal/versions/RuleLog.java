@@ -228,6 +228,12 @@ public final class RuleLog {
             return reject(ModelAudit.RULE_LIMIT, "the rule log would list " + keys + " keys, more than the limit of "
                     + limits.maxRuleKeys() + " (slm.versions.max-rule-keys); use percent instead of long key lists");
         }
+        long bytes = estimatedBytes() + estimatedBytes(new Deployment(c.commandId, v, c.roleValue(), scope));
+        if (bytes > limits.maxRuleBytes()) {
+            return reject(ModelAudit.RULE_LIMIT, "the rule log would take about " + bytes + " bytes of broadcast state,"
+                    + " more than the limit of " + limits.maxRuleBytes() + " (slm.versions.max-rule-size); every"
+                    + " subtask holds and checkpoints it: use shorter key lists or percent");
+        }
         deployments.add(new Deployment(c.commandId, v, c.roleValue(), scope));
         catalog.remove(v);
         catalog.put(v, new CatalogEntry(v, in.uri, in.sha256.toLowerCase(java.util.Locale.ROOT), false));
@@ -322,6 +328,29 @@ public final class RuleLog {
 
     private Decision reject(String code, String reason) {
         return Decision.rejected(code, reason, epoch);
+    }
+
+    /** Roughly the bytes {@link RuleLogSerializer} writes (one byte per character of ASCII text). */
+    public long estimatedBytes() {
+        long bytes = 16;
+        for (Deployment d : deployments) {
+            bytes += estimatedBytes(d);
+        }
+        for (CatalogEntry e : catalog.values()) {
+            bytes += 16 + e.version().id().length() + e.version().version().length() + e.uri().length() + e.sha256().length();
+        }
+        for (String id : seen.keySet()) {
+            bytes += 12 + id.length();
+        }
+        return bytes;
+    }
+
+    private static long estimatedBytes(Deployment d) {
+        long bytes = 32 + d.commandId().length() + d.version().id().length() + d.version().version().length();
+        for (String key : d.scope().keys()) {
+            bytes += 2 + key.length();
+        }
+        return bytes;
     }
 
     /** Whether removing the deployment at {@code index} keeps at least one serving deployment for all keys. */

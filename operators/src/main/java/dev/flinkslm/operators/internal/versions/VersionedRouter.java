@@ -8,6 +8,7 @@ import dev.flinkslm.operators.internal.InferenceRuntime;
 import dev.flinkslm.operators.internal.ModelRouter;
 import dev.flinkslm.operators.internal.ModelSlot;
 import dev.flinkslm.operators.internal.Route;
+import dev.flinkslm.operators.internal.StuckTolerantPool;
 import dev.flinkslm.operators.internal.VersionLoading;
 import dev.flinkslm.operators.versions.MissingArtifactPolicy;
 import dev.flinkslm.operators.versions.ModelAudit;
@@ -41,7 +42,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -71,6 +71,8 @@ public final class VersionedRouter implements ModelRouter {
     static final String INITIAL_COMMAND = "initial";
     /** Accepted commands that wait for READY here; a subtask that cannot load keeps the newest. */
     private static final int MAX_AWAITING_READY = 1_000;
+    /** Loads that hang (and keep their threads) the loader pool replaces by extra threads, at most. */
+    static final int MAX_STUCK_LOADS = 8;
 
     /** Where audit records go (the operator's audit side output). */
     public interface AuditSink {
@@ -93,7 +95,7 @@ public final class VersionedRouter implements ModelRouter {
     private int subtask;
     private String jobId;
     private BundleLoader loader;
-    private ExecutorService loadPool;
+    private StuckTolerantPool loadPool;
     private InferenceRuntime.Scheduler scheduler;
     private final Map<String, Local> locals = new LinkedHashMap<>();
     private final Deque<ModelAudit> awaitingReady = new ArrayDeque<>();
@@ -130,7 +132,10 @@ public final class VersionedRouter implements ModelRouter {
         final CatalogEntry entry;
         ModelSlot slot;
         Object loading;
+        InferenceRuntime.Cancellable timeout;
         InferenceRuntime.Cancellable retry;
+        /** A timed-out attempt still runs: no new attempt of this version starts until it returns. */
+        boolean stuck;
         int attempts;
 
         Local(CatalogEntry entry) {
@@ -181,7 +186,8 @@ public final class VersionedRouter implements ModelRouter {
         this.subtask = subtaskIndex;
         this.jobId = job;
         this.loader = config.bundleLoader();
-        this.loadPool = runtime.newPool("slm-model-loader " + taskName, config.versions().loadThreads());
+        this.loadPool = new StuckTolerantPool(runtime, "slm-model-loader " + taskName, config.versions().loadThreads(),
+                MAX_STUCK_LOADS);
         this.scheduler = runtime.newScheduler("slm-model-timers " + taskName);
         MetricGroup g = metrics.addGroup(dev.flinkslm.operators.internal.ScoringMetrics.GROUP);
         accepted = g.counter("commandsAccepted");
@@ -193,7 +199,7 @@ public final class VersionedRouter implements ModelRouter {
         g.gauge("versionsLoaded", (Gauge<Long>) () -> gauge(2));
         g.gauge("versionsLoading", (Gauge<Long>) () -> gauge(3));
         if (log == null) {
-            ModelSlot initial = VersionLoading.loadAndAdmit(loader, initialModel, config.runtime(), jobId);
+            ModelSlot initial = loadWithin(initialModel);
             provider = initial.session().executionProvider().name();
             CatalogEntry entry = new CatalogEntry(initial.version(), initial.ref().uri(), initial.ref().sha256(), false);
             log = RuleLog.bootstrap(INITIAL_COMMAND, entry);
@@ -216,10 +222,10 @@ public final class VersionedRouter implements ModelRouter {
             locals.put(localKey(entry), local);
             try {
                 local.attempts++;
-                local.slot = VersionLoading.loadAndAdmit(loader, entry.ref(), config.runtime(), jobId);
+                local.slot = loadWithin(entry.ref());
                 provider = local.slot.session().executionProvider().name();
                 auditLocal(ModelAudit.LOADED, entry, null, "loaded on restore", local.attempts);
-            } catch (BundleException | RuntimeException e) {
+            } catch (Exception e) {
                 if (config.versions().missingArtifact() == MissingArtifactPolicy.FAIL) {
                     throw new IllegalStateException("model version " + v + " in the restored rule log cannot be loaded"
                             + " from " + dev.flinkslm.models.ModelRoots.redact(entry.uri()) + ": " + e.getMessage() + ". Restore the artifact, or set "
@@ -234,7 +240,7 @@ public final class VersionedRouter implements ModelRouter {
             }
         }
         if (locals.values().stream().noneMatch(l -> l.slot != null)) {
-            ModelSlot fallback = VersionLoading.loadAndAdmit(loader, initialModel, config.runtime(), jobId);
+            ModelSlot fallback = loadWithin(initialModel);
             CatalogEntry entry = new CatalogEntry(fallback.version(), fallback.ref().uri(), fallback.ref().sha256(), false);
             Local local = locals.computeIfAbsent(localKey(entry), k -> new Local(entry));
             if (local.slot == null) {
@@ -373,7 +379,7 @@ public final class VersionedRouter implements ModelRouter {
             String key = localKey(entry);
             neededKeys.add(key);
             Local local = locals.computeIfAbsent(key, k -> new Local(entry));
-            if (local.slot == null && local.loading == null && local.retry == null) {
+            if (local.slot == null && local.loading == null && local.retry == null && !local.stuck) {
                 startLoad(local);
             }
         }
@@ -448,28 +454,40 @@ public final class VersionedRouter implements ModelRouter {
         local.loading = attempt;
         local.attempts++;
         int number = local.attempts;
-        long timeoutNanos = config.versions().loadTimeout().toNanos();
+        long[] started = new long[1];
+        StuckTolerantPool.Task task = loadPool.task(() -> {
+            started[0] = runtime.nanoTime();
+            ModelSlot slot = null;
+            Exception error = null;
+            try {
+                slot = VersionLoading.loadAndAdmit(loader, local.entry.ref(), config.runtime(), jobId, true);
+            } catch (Exception e) {
+                error = e;
+            }
+            long millis = (runtime.nanoTime() - started[0]) / 1_000_000;
+            ModelSlot loaded = slot;
+            Exception failure = error;
+            handBack(() -> onLoaded(local, attempt, number, loaded, failure, millis), loaded);
+        });
+        // The timeout counts from now, waiting for a thread included: a load queued behind stuck ones
+        // is reported and retried instead of waiting forever.
+        InferenceRuntime.Cancellable timeout = scheduler.schedule(() -> {
+            StuckTolerantPool.Timeout outcome = task.timeOut();
+            if (outcome != StuckTolerantPool.Timeout.FINISHED) {
+                handBack(() -> onLoadTimeout(local, attempt, number, outcome == StuckTolerantPool.Timeout.STUCK), null);
+            }
+        }, config.versions().loadTimeout().toNanos());
+        local.timeout = timeout;
         try {
-            loadPool.execute(() -> {
-                InferenceRuntime.Cancellable timeout = scheduler.schedule(
-                        () -> handBack(() -> onLoadTimeout(local, attempt, number), null), timeoutNanos);
-                long start = runtime.nanoTime();
-                ModelSlot slot = null;
-                Exception error = null;
-                try {
-                    slot = VersionLoading.loadAndAdmit(loader, local.entry.ref(), config.runtime(), jobId);
-                } catch (Exception e) {
-                    error = e;
-                }
-                timeout.cancel();
-                long millis = (runtime.nanoTime() - start) / 1_000_000;
-                ModelSlot loaded = slot;
-                Exception failure = error;
-                handBack(() -> onLoaded(local, attempt, number, loaded, failure, millis), loaded);
-            });
+            loadPool.execute(task);
         } catch (RejectedExecutionException closing) {
+            timeout.cancel();
             local.loading = null;
         }
+    }
+
+    private ModelSlot loadWithin(ModelRef ref) throws Exception {
+        return VersionLoading.loadWithin(loadPool, loader, ref, config.runtime(), jobId, config.versions().loadTimeout());
     }
 
     /**
@@ -519,9 +537,19 @@ public final class VersionedRouter implements ModelRouter {
             if (slot != null) {
                 slot.release(); // given up on (timed out) meanwhile
             }
+            if (local.stuck) {
+                local.stuck = false; // the stuck attempt returned: the version may be tried again
+                if (local.retry == null && !finishing && !closed) {
+                    reconcile();
+                }
+            }
             return;
         }
         local.loading = null;
+        if (local.timeout != null) {
+            local.timeout.cancel();
+            local.timeout = null;
+        }
         if (error != null) {
             loadFailures.inc();
             LOG.warn("Loading model version {} failed on subtask {} (attempt {}): {}", local.entry.version(), subtask,
@@ -538,16 +566,19 @@ public final class VersionedRouter implements ModelRouter {
         reconcile();
     }
 
-    private void onLoadTimeout(Local local, Object attempt, int number) {
+    private void onLoadTimeout(Local local, Object attempt, int number, boolean stillRunning) {
         if (local.loading != attempt) {
             return;
         }
         local.loading = null;
+        local.timeout = null;
+        local.stuck = stillRunning;
         loadFailures.inc();
-        String reason = "loading did not finish within " + config.versions().loadTimeout().toMillis()
-                + " ms (slm.versions.load-timeout)";
-        LOG.warn("Loading model version {} on subtask {} timed out (attempt {})", local.entry.version(), subtask,
-                number);
+        String reason = (stillRunning ? "loading did not finish within " : "no loader thread was free within ")
+                + config.versions().loadTimeout().toMillis() + " ms (slm.versions.load-timeout)"
+                + (stillRunning ? "; the artifact may be on a stalled file system" : "");
+        LOG.warn("Loading model version {} on subtask {} timed out (attempt {}): {}", local.entry.version(), subtask,
+                number, reason);
         auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_TIMEOUT, reason, number);
         scheduleRetry(local);
         publish();
@@ -565,7 +596,8 @@ public final class VersionedRouter implements ModelRouter {
         delay = Math.min(delay, max);
         local.retry = scheduler.schedule(() -> handBack(() -> {
             local.retry = null;
-            if (log.needed().contains(local.entry.version()) && locals.get(localKey(local.entry)) == local) {
+            if (log.needed().contains(local.entry.version()) && locals.get(localKey(local.entry)) == local
+                    && !local.stuck) {
                 startLoad(local);
             }
         }, null), delay);
@@ -632,14 +664,6 @@ public final class VersionedRouter implements ModelRouter {
         return l == null ? null : l.slot;
     }
 
-    private static VersionKey parse(String name) {
-        if (name == null) {
-            return null;
-        }
-        int colon = name.lastIndexOf(':');
-        return new VersionKey(name.substring(0, colon), name.substring(colon + 1));
-    }
-
     /**
      * The key's target under the current rules when that version is loaded here; otherwise what the
      * rules of the last READY on this subtask say (the key keeps its previous version while the new
@@ -650,17 +674,21 @@ public final class VersionedRouter implements ModelRouter {
     public Route route(Object key) throws Exception {
         String k = String.valueOf(key);
         KeyAssignment a = assignments.value();
-        if (a == null || a.epoch != log.epoch() || a.target == null) {
+        if (a == null || a.epoch != log.epoch() || a.targetId == null) {
             Target t = log.resolve(k);
             a = new KeyAssignment();
             a.epoch = log.epoch();
-            a.target = t.servingVersion().toString();
+            a.targetId = t.servingVersion().id();
+            a.targetVersion = t.servingVersion().version();
             a.targetVariant = t.variant();
             a.targetRule = t.serving().commandId();
-            a.shadow = t.shadowVersion() == null ? null : t.shadowVersion().toString();
+            if (t.shadowVersion() != null) {
+                a.shadowId = t.shadowVersion().id();
+                a.shadowVersion = t.shadowVersion().version();
+            }
             assignments.update(a);
         }
-        ModelSlot slot = loaded(log, parse(a.target));
+        ModelSlot slot = loaded(log, new VersionKey(a.targetId, a.targetVersion));
         String variant = a.targetVariant;
         if (slot == null && readyLog != null) {
             Target previous = readyLog.resolve(k);
@@ -681,7 +709,8 @@ public final class VersionedRouter implements ModelRouter {
         if (slot == null) {
             return null;
         }
-        return new Route(slot, variant, loaded(log, parse(a.shadow)), log.epoch());
+        ModelSlot shadow = a.shadowId == null ? null : loaded(log, new VersionKey(a.shadowId, a.shadowVersion));
+        return new Route(slot, variant, shadow, log.epoch());
     }
 
     @Override

@@ -218,7 +218,7 @@ class RuleLogTest {
     @Test
     void compactionBoundsHistoryAndLimitsBoundTheLog() {
         RuleLog log = fresh();
-        ControlLimits tight = new ControlLimits(5, 3, 6, 2, 3, Duration.ofDays(1), 2);
+        ControlLimits tight = new ControlLimits(5, 3, 6, 1L << 20, 2, 3, Duration.ofDays(1), 2);
         for (int i = 2; i < 12; i++) {
             VersionKey v = new VersionKey("m", String.valueOf(i));
             ModelCommand c = ModelCommand.deploy("d" + i, "file:///m/" + i + "/", Role.ACTIVE);
@@ -240,10 +240,43 @@ class RuleLogTest {
         }
     }
 
+    /** Keys count, but so do their bytes: long keys cannot make broadcast state large within the key limits. */
+    @Test
+    void theRuleLogsSizeIsBounded() {
+        RuleLog log = fresh();
+        ControlLimits limits = new ControlLimits(100, 10_000, 100_000, 256 * 1024, 8, 10_000, Duration.ofDays(1), 32);
+        String pad = "k".repeat(1000);
+        int accepted = 0;
+        for (int i = 0; i < 50; i++) {
+            List<String> keys = new ArrayList<>();
+            for (int k = 0; k < 20; k++) {
+                keys.add(pad + i + "-" + k);
+            }
+            ModelCommand c = ModelCommand.deploy("big" + i, "file:///m/2/", Role.CANARY).keys(keys);
+            Decision d = log.apply(AdmittedCommand.of(c, clock++).admitted(V2, c.uri, sha(V2)), limits);
+            if (d.accepted()) {
+                accepted++;
+            } else {
+                assertThat(d.reasonCode()).isEqualTo(ModelAudit.RULE_LIMIT);
+                assertThat(d.reason()).contains("slm.versions.max-rule-size");
+            }
+        }
+        assertThat(accepted).isBetween(10, 14);
+        assertThat(log.estimatedBytes()).isLessThanOrEqualTo(256 * 1024);
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        try {
+            RuleLogSerializer.INSTANCE.serialize(log, out);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        assertThat((long) out.length()).as("the estimate is close to what is written")
+                .isBetween(log.estimatedBytes() / 2, log.estimatedBytes() * 2);
+    }
+
     @Test
     void commandIdsAgeOutByTheAdmissionClock() {
         RuleLog log = fresh();
-        ControlLimits limits = new ControlLimits(100, 10, 100, 8, 100, Duration.ofMillis(50), 32);
+        ControlLimits limits = new ControlLimits(100, 10, 100, 1L << 20, 8, 100, Duration.ofMillis(50), 32);
         ModelCommand c = cmd("r", Action.ROLLBACK, null).role(Role.SHADOW);
         deploy(log, "s", V2, Role.SHADOW);
         assertThat(log.apply(AdmittedCommand.of(c, 100), limits).accepted()).isTrue();
