@@ -344,15 +344,6 @@ final class BenchSwap implements Callable<Integer> {
             throw new IllegalStateException("no serving deployment for all keys at epoch " + epoch);
         }
 
-        /** Whether an epoch before {@code epoch} routed the key to {@code served}. */
-        boolean earlierTarget(long epoch, String key, Served served) {
-            for (long e = epoch - 1; e >= 0; e--) {
-                if (target(e, key).equals(served)) {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 
     // ------------------------------------------------------------------ the run
@@ -619,9 +610,6 @@ final class BenchSwap implements Callable<Integer> {
         long duplicated;
         long wrong;
         long keptPrevious;
-        long olderThanInForce;
-        final Map<String, Long> olderBreakdown = new TreeMap<>();
-        final List<String> olderExamples = new ArrayList<>();
         long subtaskMismatch;
         final List<String> problems = new ArrayList<>();
         final Map<String, Long> wrongBreakdown = new TreeMap<>();
@@ -789,18 +777,30 @@ final class BenchSwap implements Callable<Integer> {
                     continue;
                 }
                 Served want = sem.target(r.epoch(), key);
+                int subtask0 = r.subtask();
+                if (subtask0 < 0 || subtask0 >= PARALLELISM) {
+                    wrong(r, key, got, want, "subtask " + subtask0 + " does not exist");
+                    continue;
+                }
+                int lastReady = lastReadyBefore(subtask0, r.createdMillis());
+                if (r.epoch() < lastReady) {
+                    wrong(r, key, got, want, "epoch older than READY");
+                    continue;
+                }
                 if (got.equals(want)) {
                     continue;
                 }
-                long readyAt = r.subtask() >= 0 && r.subtask() < PARALLELISM ? ready[(int) r.epoch()][r.subtask()]
-                        : Long.MAX_VALUE;
-                if (r.createdMillis() <= readyAt && sem.earlierTarget(r.epoch(), key, got)) {
+                // Waiting for the target's load: served as a rule log READY on the subtask serves it, one no
+                // older than the last READY before the event existed.
+                boolean asReady = false;
+                for (int j = lastReady; j < r.epoch() && !asReady; j++) {
+                    asReady = (j == 0 || ready[j][subtask0] != Long.MAX_VALUE) && sem.target(j, key).equals(got);
+                }
+                if (asReady) {
                     keptPrevious++;
                     keptByEpoch.merge(r.epoch(), 1L, Long::sum);
-                    checkNotOlderThanInForce(r, key, got);
                 } else {
-                    wrong(r, key, got, want, r.createdMillis() > readyAt
-                            ? "created " + (r.createdMillis() - readyAt) + " ms after READY" : "never a target");
+                    wrong(r, key, got, want, "not the target of a READY epoch since epoch " + lastReady);
                 }
             }
             if (subtaskMismatch > 0) {
@@ -809,52 +809,23 @@ final class BenchSwap implements Callable<Integer> {
         }
 
         /**
-         * Allowed by the written rule ("keeps the version that served it last on this subtask"), but
-         * noted: a key served by a version older than the target of an epoch that was already READY on
-         * its subtask when the event was created, i.e. an idle key whose keyed state still names a
-         * version the rules replaced for all keys.
+         * The newest epoch READY on {@code subtask} strictly before {@code millis} (epoch 0, the initial
+         * model, is ready from the start).
          */
-        private void checkNotOlderThanInForce(Result r, String key, Served got) {
-            int inForce = 0;
-            for (int j = (int) r.epoch() - 1; j >= 1; j--) {
-                if (ready[j][r.subtask()] <= r.createdMillis()) {
-                    inForce = j;
-                    break;
+        int lastReadyBefore(int subtask, long millis) {
+            for (int j = ready.length - 1; j >= 1; j--) {
+                if (ready[j][subtask] < millis) {
+                    return j;
                 }
             }
-            for (int j = inForce; j < r.epoch(); j++) {
-                if (sem.target(j, key).equals(got)) {
-                    return;
-                }
-            }
-            olderThanInForce++;
-            String k = String.format(Locale.ROOT, "epoch=%d subtask=%d target=%s served=%s though epoch %d (%s) was"
-                            + " READY there", r.epoch(), r.subtask(), v.shortName(sem.target(r.epoch(), key)),
-                    v.shortName(got), inForce, v.shortName(sem.target(inForce, key)));
-            olderBreakdown.merge(k, 1L, Long::sum);
-            if (olderExamples.size() < 3) {
-                Result before = null;
-                for (Result o : results) {
-                    if (o.index() != r.index() && key.equals(key(o.index())) && o.resultNanos() < r.resultNanos()
-                            && (before == null || o.resultNanos() > before.resultNanos())) {
-                        before = o;
-                    }
-                }
-                olderExamples.add(String.format(Locale.ROOT, "event %d key %s subtask %d epoch %d served %s, created %d;"
-                                + " READY of epoch %d there at %d; the key's previous result: %s", r.index(), key,
-                        r.subtask(), r.epoch(), v.shortName(got), r.createdMillis(), inForce,
-                        ready[inForce][r.subtask()], before == null ? "none"
-                                : String.format(Locale.ROOT, "event %d epoch %d %s created %d", before.index(),
-                                        before.epoch(), v.shortName(new Served(before.version(), before.variant())),
-                                        before.createdMillis())));
-            }
+            return 0;
         }
 
         private void wrong(Result r, String key, Served got, Served want, String why) {
             wrong++;
             String k = String.format(Locale.ROOT, "epoch=%d subtask=%d served=%s expected=%s (%s)", r.epoch(),
                     r.subtask(), v.shortName(got), want == null ? "-" : v.shortName(want),
-                    why.startsWith("created") ? "created after READY" : why);
+                    why);
             wrongBreakdown.merge(k, 1L, Long::sum);
             if (wrongExamples.size() < 5) {
                 wrongExamples.add(String.format(Locale.ROOT, "event %d key %s subtask %d epoch %d served %s expected"
@@ -988,9 +959,10 @@ final class BenchSwap implements Callable<Integer> {
             if (steadyTo - steadyFrom < 2000 || steadyResults.size() < 100) {
                 queueing = true;
                 queueReason = "too little steady state before the first command to judge: raise --seconds";
-            } else if (steady.p50Ms() > limit) {
+            } else if (Math.max(steady.p50Ms(), Math.max(firstHalf, secondHalf)) > limit) {
                 queueing = true;
-                queueReason = String.format(Locale.ROOT, "steady p50 %.1f ms > %.1f ms", steady.p50Ms(), limit);
+                queueReason = String.format(Locale.ROOT, "steady p50 %.1f ms (halves %.1f, %.1f) > %.1f ms",
+                        steady.p50Ms(), firstHalf, secondHalf, limit);
             } else if (delivered < MIN_DELIVERED_SHARE) {
                 queueing = true;
                 queueReason = String.format(Locale.ROOT, "delivered only %.2f of the offered rate", delivered);
@@ -1087,16 +1059,9 @@ final class BenchSwap implements Callable<Integer> {
                     + " releases); -1 = none");
             out.printf(Locale.ROOT, "events=%d scored=%d lost=%d duplicated=%d dead_letters=%d served:%s%n", events,
                     results.size(), lost, duplicated, deadLetters.size(), describe(byServed));
-            out.printf(Locale.ROOT, "routing: %d as the rule epoch says, %d kept an earlier epoch's version while the"
-                            + " new one loaded on their subtask (by epoch:%s), %d wrong; key->subtask mismatches %d%n",
+            out.printf(Locale.ROOT, "routing: %d as the rule epoch says, %d as a rule log READY on their subtask while"
+                            + " the new version loaded there (by epoch:%s), %d wrong; key->subtask mismatches %d%n",
                     results.size() - keptPrevious - wrong, keptPrevious, describe(keptByEpoch), wrong, subtaskMismatch);
-            if (olderThanInForce > 0) {
-                out.printf(Locale.ROOT, "NOTE: %d of the kept results were served by a version older than the target of"
-                        + " an epoch already READY on their subtask (allowed by \"keeps the version that served it last"
-                        + " on this subtask\"; an idle key's keyed state still named it):%n", olderThanInForce);
-                olderBreakdown.forEach((k, n) -> out.printf(Locale.ROOT, "  %6d %s%n", n, k));
-                olderExamples.forEach(x -> out.println("  e.g. " + x));
-            }
             if (wrong > 0) {
                 out.println("served_wrong breakdown:");
                 wrongBreakdown.forEach((k, n) -> out.printf(Locale.ROOT, "  %6d %s%n", n, k));

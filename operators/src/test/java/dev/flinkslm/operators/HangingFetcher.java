@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Review probe helper (ControlPlaneReviewTest): a fetcher for {@code file:} bundle directories whose
+ * Test helper (ControlPlaneFailureTest): a fetcher for {@code file:} bundle directories whose
  * path contains {@value #MARKER}. While the gate is closed, a fetch blocks and ignores interrupts,
  * like a read from a stalled NFS/FUSE mount or an object store that never answers; once the gate
  * opens it returns the directory (read in place, like the local fetcher). Every other URI is left

@@ -55,15 +55,15 @@ import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
 /**
- * Review of issue 10 (control plane of live model versions): one probe per claim, each trying to
- * break it. Probes whose assertion FAILS are findings; each says what it shows and where the cause
- * is. Probes that pass document a claim that held under the attack.
+ * Failure timing and hostile inputs of the control plane of live model versions: hung artifacts at
+ * load, admission and restore, a hung model, byte limits of broadcast state, hostile command
+ * sequences, checkpoints and rescales with loads in flight, close while a load hangs.
  *
  * <p>Hung artifacts are simulated with {@link HangingFetcher} (test resources only): a fetch of a
  * bundle whose directory name contains {@code hang-gate-} blocks, ignoring interrupts, while the
  * gate is closed, like a stalled NFS/FUSE mount or an object store that never answers.
  */
-class ControlPlaneReviewTest {
+class ControlPlaneFailureTest {
 
     @TempDir static Path tmp;
     static Path roots;
@@ -126,7 +126,7 @@ class ControlPlaneReviewTest {
                 return;
             }
             HangingFetcher.open();
-        }, "review-watchdog");
+        }, "gate-watchdog");
         t.setDaemon(true);
         t.start();
         return t;
@@ -138,26 +138,21 @@ class ControlPlaneReviewTest {
                 .option(ScoringOptions.LOAD_RETRY_MAX_BACKOFF, Duration.ofMillis(50));
     }
 
-    // ================================================================== claim 4: loads, pool, timeout
+    // ================================================================== loads, pool, timeout
 
     /**
-     * FINDING (claim 4, "a pending load blocks only what depends on it ... loads run on a small bounded
-     * pool with a load timeout"). A load that never returns keeps its loader thread after its
-     * timeout (VersionedRouter.onLoadTimeout only forgets the attempt; the task is neither cancelled
-     * nor its thread replaced) and its retry takes the second thread. With the default 2 load threads
-     * every later load is queued behind them forever, and its own timeout never starts (it is armed
-     * inside the task, VersionedRouter.startLoad). So a hung SHADOW for one key stops an unrelated
-     * {@code DEPLOY v3 ACTIVE} for all keys on this subtask, and even ending the shadow does not help:
-     * no READY, no LOAD_FAILED for v3, keys stay on v1 until the job restarts.
+     * A load that never returns (a stalled mount) times out and is retried without taking every
+     * loader thread: a stuck attempt gets a replacement thread, so an unrelated DEPLOY for all keys
+     * still loads and the ROLLBACK of the hung shadow becomes READY.
      */
     @Test
-    void aHungLoadForOneKeyStarvesEveryOtherLoadOnTheSubtask() throws Exception {
+    void aHungLoadForOneKeyDoesNotStarveOtherLoadsOnTheSubtask() throws Exception {
         VersionsSupport s = support(shortLoads());
         try (var h = s.harness()) {
             h.open();
             AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session // admitted fine; the artifact's mount stalls afterwards
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // admitted fine; the mount stalls afterwards, and the load must read it
             h.processElement2(shadow);
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 1
                     && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))))
@@ -177,20 +172,17 @@ class ControlPlaneReviewTest {
     }
 
     /**
-     * FINDING (claims 4 + 6, endInput while loads are pending). Same starvation as above: at end of
-     * input the operator waits for every pending load (VersionedScoringOperator.endInput: {@code while
-     * (router.hasPendingLoads()) mailbox.yield()}), but a load queued behind hung loads never starts,
-     * never times out and never reports, so a bounded job (a backfill with --commands-file) never
-     * finishes. Here a watchdog opens the gate after 12 s; endInput returns only then.
+     * At end of input the operator waits for pending loads, and each is bounded by the load timeout
+     * counted from its submission, so a bounded job finishes although an artifact hangs.
      */
     @Test
-    void endInputWaitsForeverForALoadQueuedBehindHungLoads() throws Exception {
+    void endInputReturnsWithinTheLoadTimeoutWhileAnArtifactHangs() throws Exception {
         VersionsSupport s = support(shortLoads());
         try (var h = s.harness()) {
             h.open();
             AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(shadow);
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 1
                     && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)))).isTrue();
@@ -200,20 +192,18 @@ class ControlPlaneReviewTest {
             h.endInput(1);
             h.endInput(2);
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertThat(millis).as("endInput with load-timeout 300 ms took %d ms (returned only when the watchdog"
-                    + " un-hung the artifact)", millis).isLessThan(5_000);
+            assertThat(millis).as("endInput with load-timeout 300 ms took %d ms (the watchdog opens the gate"
+                    + " only after 12 s)", millis).isLessThan(5_000);
         }
     }
 
     /**
-     * FINDING (claim 4/5 "load timeout", docs: "slm.versions.load-timeout: longest admission or load").
-     * After a restore, every reachable version is loaded synchronously in open()
-     * (VersionedRouter.restoreReachable -> VersionLoading.loadAndAdmit on the task thread) with no
-     * timeout at all: an artifact on a stalled mount keeps the task in INITIALIZING forever (no
-     * LOAD_TIMEOUT, no FAIL/FALLBACK decision). The watchdog un-hangs it after 12 s.
+     * After a restore every reachable version loads in open() within the load timeout; under
+     * missing-artifact FAIL a hung artifact fails the restore naming the version, instead of holding
+     * the task in INITIALIZING.
      */
     @Test
-    void restoreWithAHungArtifactIgnoresTheLoadTimeout() throws Exception {
+    void restoreWithAHungArtifactFailsAfterTheLoadTimeout() throws Exception {
         VersionsSupport s = support(shortLoads());
         OperatorSubtaskState snapshot;
         try (var h = s.harness()) {
@@ -222,7 +212,7 @@ class ControlPlaneReviewTest {
             snapshot = h.snapshot(1, 1);
         }
         HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+        dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
         openGateAfter(Duration.ofSeconds(12));
         long millis;
         try (var restored = s.harness()) {
@@ -236,7 +226,7 @@ class ControlPlaneReviewTest {
         assertThat(millis).as("open() after restore with load-timeout 300 ms took %d ms", millis).isLessThan(5_000);
     }
 
-    // ================================================================== claim 3/4: the admission stage
+    // ================================================================== the admission stage
 
     private static OneInputStreamOperatorTestHarness<ModelCommand, AdmittedCommand> admissionHarness(ScoringConfig config)
             throws Exception {
@@ -289,20 +279,17 @@ class ControlPlaneReviewTest {
     }
 
     /**
-     * FINDING (claim 4, "rejected after it" / pool size). At the admission stage the timeout is the
-     * AsyncWaitOperator's, armed when the command arrives, so it counts queueing in the admission
-     * pool (load-threads = 2); and a timed-out admission keeps its pool thread. Two DEPLOYs whose
-     * artifacts hang therefore make every later DEPLOY of a perfectly good bundle ADMISSION_TIMEOUT
-     * (its task never gets a thread) until the job restarts.
+     * Two DEPLOYs whose artifacts hang are rejected ADMISSION_TIMEOUT; their stuck threads are
+     * replaced, so a later DEPLOY of a good bundle is admitted.
      */
     @Test
-    void twoHungAdmissionsMakeEveryLaterDeployTimeOut() throws Exception {
+    void aGoodDeployIsAdmittedAfterTwoHungAdmissions() throws Exception {
         ScoringConfig config = VersionsSupport.config(v1, roots, b -> b);
         long timeout = config.versions().loadTimeout().toMillis();
         try (var h = admissionHarness(config)) {
             h.open();
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.ACTIVE), 0L));
             h.processElement(new StreamRecord<>(deploy("d2", hang4, Role.ACTIVE), 0L));
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 2)).isTrue();
@@ -322,20 +309,15 @@ class ControlPlaneReviewTest {
         }
     }
 
-    // ================================================================== claim 6: circuit breaker
+    // ================================================================== circuit breaker
 
     /**
-     * FINDING (claim 6, "a running attempt counts against max-in-flight; after N consecutive batch
-     * timeouts the operator fails the job"). With the DEFAULT options (max-in-flight 2,
-     * max-consecutive-timeouts 3, max-retries 2) a model that hangs never trips the breaker: attempt 1
-     * hangs and times out (1), its retry hangs on the second thread and times out (2), and the second
-     * retry can never start because both threads are still held by hung runs
-     * (ScoringCore.submitReady: occupied < maxInFlight). No third timeout, no failure, no dead letter:
-     * the element waits forever, the queue fills, processElement yields forever, barriers stop: the
-     * checkpoint-timeout restart loop of the issue. The existing breaker test uses max-in-flight 4.
+     * With the default options (max-in-flight 2, max-consecutive-timeouts 3, max-retries 2) a model
+     * that hangs on every thread fails the job (consecutive timeouts, or every inference thread
+     * stuck) instead of holding the element, the queue and checkpoint barriers forever.
      */
     @Test
-    void withDefaultOptionsAHungModelNeverTripsTheCircuitBreaker() throws Exception {
+    void withDefaultOptionsAHungModelTripsTheCircuitBreaker() throws Exception {
         TestRuntime runtime = new TestRuntime();
         try (var h = HarnessSupport.harness(HarnessSupport.builder(fast).maxBatchSize(1).build(), runtime)) {
             h.open();
@@ -362,7 +344,7 @@ class ControlPlaneReviewTest {
         }
     }
 
-    // ================================================================== claim 2: RETIRE vs what serves
+    // ================================================================== RETIRE vs what serves
 
     /**
      * RETIRE is decided on the rules (identically on every subtask). On a subtask whose replacement is
@@ -377,7 +359,7 @@ class ControlPlaneReviewTest {
             h.open();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(c1);
             h.processElement2(s.admit(of("c2", Action.RETIRE, "1")));
             assertThat(audits(h, "c2", ModelAudit.ACCEPTED)).hasSize(1);
@@ -402,17 +384,15 @@ class ControlPlaneReviewTest {
         }
     }
 
-    // ================================================================== claim 5: bounded
+    // ================================================================== bounded
 
     /**
-     * FINDING (claim 5, "Bounded", "no sequence of commands can grow broadcast state without bound").
-     * The bounds are counts, not bytes: within every documented default (1 MiB per command, 100 rules,
-     * 100,000 listed keys, keys up to 1,024 characters) 99 accepted DEPLOYs of 1,000 keys of 1,000
-     * characters make a rule log of ~99 MB, held on the heap and written in full by every subtask at
-     * every checkpoint (operator state is never incremental): ~400 MB per checkpoint at parallelism 4.
+     * The size of the rule log is bounded in bytes, not only in counts: 120 DEPLOYs of 1,000 keys of
+     * 1,000 characters each (every one within the command limits) leave a serialized rule log under
+     * 16 MiB, because slm.versions.max-rule-size rejects what would exceed it.
      */
     @Test
-    void broadcastStateWithinTheDocumentedLimitsReachesAHundredMegabytes() throws Exception {
+    void broadcastStateStaysWithinItsByteLimit() throws Exception {
         ControlLimits limits = ControlLimits.defaults();
         RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"), false));
         List<String> keys = IntStream.range(0, 1000)
@@ -446,7 +426,7 @@ class ControlPlaneReviewTest {
         return String.format(Locale.ROOT, "%064x", version.hashCode());
     }
 
-    // ================================================================== claim 2: hostile sequences
+    // ================================================================== hostile sequences
 
     private static AdmittedCommand fakeDeploy(String id, String version, Role role, String sha) {
         String uri = "file:///models/" + version + "/";
@@ -457,7 +437,7 @@ class ControlPlaneReviewTest {
         return AdmittedCommand.of(c, 1L);
     }
 
-    /** HOLDS: id reuse after rejection, duplicates, rollback chains, retire of hidden shadows, redeploy with other content, percent edges. */
+    /** id reuse after rejection, duplicates, rollback chains, retire of hidden shadows, redeploy with other content, percent edges. */
     @Test
     void hostileCommandSequencesFollowTheWrittenSemantics() {
         ControlLimits limits = ControlLimits.defaults();
@@ -507,7 +487,7 @@ class ControlPlaneReviewTest {
         return a;
     }
 
-    /** HOLDS: a 10,000-key DEPLOY is accepted, 10 of them reach max-rule-keys, the 11th is RULE_LIMIT, 10,001 keys INVALID. */
+    /** a 10,000-key DEPLOY is accepted, 10 of them reach max-rule-keys, the 11th is RULE_LIMIT, 10,001 keys INVALID. */
     @Test
     void tenThousandKeyCommandsRespectTheLimits() {
         ControlLimits limits = ControlLimits.defaults();
@@ -527,9 +507,9 @@ class ControlPlaneReviewTest {
                 .isEqualTo(ModelAudit.INVALID_COMMAND);
     }
 
-    // ================================================================== claim 5: TTL
+    // ================================================================== TTL
 
-    /** HOLDS: an expired assignment is recomputed from the rules; routing does not change, also while a load is pending. */
+    /** an expired assignment is recomputed from the rules; routing does not change, also while a load is pending. */
     @Test
     void assignmentExpiryDoesNotChangeRouting() throws Exception {
         VersionsSupport s = support(b -> b.option(ScoringOptions.ASSIGNMENT_TTL, Duration.ofSeconds(1)));
@@ -544,7 +524,7 @@ class ControlPlaneReviewTest {
             assertThat(before.values()).contains("canary3", "active1");
             AdmittedCommand pending = s.admit(deploy("c2", hang2, Role.ACTIVE));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(pending);
             h.setStateTtlProcessingTime(1_000_000);
             for (int k = 0; k < 30; k++) {
@@ -554,10 +534,10 @@ class ControlPlaneReviewTest {
         }
     }
 
-    // ================================================================== claim 3: determinism
+    // ================================================================== determinism
 
     /**
-     * HOLDS: one subtask whose load fails repeatedly: decisions identical (one ACCEPTED, from subtask 0),
+     * one subtask whose load fails repeatedly: decisions identical (one ACCEPTED, from subtask 0),
      * rule logs equal, the failing subtask reports LOAD_FAILED with growing attempts, no READY, keeps
      * serving the previous version; a ROLLBACK then applies at once on both and the retries stop.
      */
@@ -573,7 +553,7 @@ class ControlPlaneReviewTest {
             HangingFetcher.onlyThreadsContaining = "(2/2)";
             HangingFetcher.fail = true;
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             // Subtasks in one JVM share sessions: while subtask 0 has not loaded v2, subtask 1 must read
             // the artifact itself, and fails.
             s1.processElement2(c1);
@@ -614,7 +594,7 @@ class ControlPlaneReviewTest {
     // ================================================================== failure timing: checkpoint + rescale
 
     /**
-     * HOLDS: a checkpoint while subtask 1's load of v3 is in flight (hung), with elements buffered on
+     * a checkpoint while subtask 1's load of v3 is in flight (hung), with elements buffered on
      * both subtasks; restore at parallelism 3 (the pending command's version loads in open()), a
      * second checkpoint with elements buffered, restore at 2: every event scored exactly once, by v3,
      * and the rule logs are equal everywhere.
@@ -632,7 +612,7 @@ class ControlPlaneReviewTest {
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.onlyThreadsContaining = "(2/2)";
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             s0.processElement2(c1);
             s1.processElement2(c1);
             assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
@@ -674,9 +654,9 @@ class ControlPlaneReviewTest {
         assertThat(count).hasSize(keys.size()).allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
     }
 
-    // ================================================================== claim 6: watermark status
+    // ================================================================== watermark status
 
-    /** HOLDS: UNORDERED mode, IDLE/ACTIVE of the event input held behind queued elements; status of the command input ignored. */
+    /** UNORDERED mode, IDLE/ACTIVE of the event input held behind queued elements; status of the command input ignored. */
     @Test
     void watermarkStatusTogglesAreHeldBehindQueuedElementsInUnorderedMode() throws Exception {
         VersionsSupport s = support(b -> b.maxBatchSize(8).outputMode(OutputMode.UNORDERED));
@@ -700,14 +680,11 @@ class ControlPlaneReviewTest {
     }
 
     /**
-     * FINDING (claim 1, typed state): the per-key assignment stores versions as one "id:version"
-     * string and parses it back with lastIndexOf(':') (VersionedRouter.parse). A manifest version may
-     * contain ':' (ModelManifest only requires it non-blank), e.g. "2:rc1": the parsed key names no
-     * catalog entry, so a SHADOW of such a version never scores anything (route() looks the shadow up
-     * by the parsed name only), although it is ACCEPTED, LOADED and READY.
+     * Key assignments store model id and version as separate fields, so a version containing ':'
+     * ("2:rc1") is served as a shadow like any other.
      */
     @Test
-    void aShadowWhoseVersionContainsAColonNeverScores() throws Exception {
+    void aShadowWhoseVersionContainsAColonScores() throws Exception {
         Path colon = TinyBundles.write(roots.resolve("colon"), new TinyBundles.Spec().id("m").version("2:rc1").seed(99));
         VersionsSupport s = support(b -> b);
         try (var h = s.harness()) {
@@ -721,7 +698,7 @@ class ControlPlaneReviewTest {
     }
 
     /**
-     * HOLDS: stop-with-savepoint without drain on the versioned operator while a batch hangs and a
+     * stop-with-savepoint without drain on the versioned operator while a batch hangs and a
      * load is in flight: the savepoint holds the elements, close() does not wait, the restored job
      * scores each element once.
      */
@@ -739,7 +716,7 @@ class ControlPlaneReviewTest {
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(c1);
             savepoint = h.snapshot(1, 1);
             long start = System.nanoTime();
@@ -758,9 +735,9 @@ class ControlPlaneReviewTest {
         }
     }
 
-    // ================================================================== claim 6: leaks
+    // ================================================================== leaks
 
-    /** HOLDS: close while a load hangs and a batch is in flight: once both return, no lease and no slm-* thread is left. */
+    /** close while a load hangs and a batch is in flight: once both return, no lease and no slm-* thread is left. */
     @Test
     void closeWhileALoadHangsLeavesNoLeaseOnceItReturns() throws Exception {
         VersionsSupport s = support(b -> b);
@@ -772,7 +749,7 @@ class ControlPlaneReviewTest {
             h.open();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // loads must read the artifact, not reuse the admission's session
+            dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(c1);
             assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 1)).isTrue();
             runtime.hang(true);
