@@ -16,7 +16,7 @@ import java.util.Objects;
  * {"eventId":"e-1","accountId":"ACC-104","eventTime":"2026-03-01T09:30:00Z","kind":"PAYMENT",
  *  "label":"structuring","score":0.81,
  *  "labelScores":{"clear":0.1,"sanctions":0.02,"structuring":0.81,"fraud":0.05,"market_abuse":0.02},
- *  "modelId":"compliance-minilm","modelVersion":"3","variant":"active",
+ *  "modelId":"compliance-minilm","modelVersion":"3","variant":"active","ruleEpoch":4,
  *  "queueWaitMs":4,"inferenceMs":11,"scoredAt":"2026-03-01T09:30:00.020Z","windows":1,"truncated":false}
  * }</pre>
  *
@@ -58,6 +58,12 @@ public class ScoredEvent implements Serializable {
     public String modelVersion;
     /** e.g. {@link #VARIANT_ACTIVE} or {@link #VARIANT_CANARY}. */
     public String variant;
+    /**
+     * Epoch of the rules of live model versions that routed the event: the number of model commands
+     * accepted before it was routed (0 for a job with one fixed model). Together with
+     * {@link #modelVersion} it says which command put the version in place.
+     */
+    public long ruleEpoch;
     /** Time the event waited for a batch, ms. */
     public long queueWaitMs;
     /** Time of the model run of the event's batch, ms. */
@@ -158,6 +164,7 @@ public class ScoredEvent implements Serializable {
         copy.modelId = modelId;
         copy.modelVersion = modelVersion;
         copy.variant = variant;
+        copy.ruleEpoch = ruleEpoch;
         copy.queueWaitMs = queueWaitMs;
         copy.inferenceMs = inferenceMs;
         copy.scoredAt = scoredAt;
@@ -212,6 +219,7 @@ public class ScoredEvent implements Serializable {
                 && Objects.equals(modelId, that.modelId)
                 && Objects.equals(modelVersion, that.modelVersion)
                 && Objects.equals(variant, that.variant)
+                && ruleEpoch == that.ruleEpoch
                 && windows == that.windows
                 && truncated == that.truncated;
     }

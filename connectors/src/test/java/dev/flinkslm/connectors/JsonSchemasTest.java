@@ -38,7 +38,9 @@ class JsonSchemasTest {
         ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
                 new double[] {0.1, 0.05, 0.7, 0.1, 0.05}, "compliance-minilm", "3", ScoredEvent.VARIANT_CANARY, 4, 11,
                 Instant.parse("2026-03-01T09:30:01Z").toEpochMilli());
+        s.ruleEpoch = 7;
         JsonNode n = JSON.readTree(JsonSchemas.scoredEvents().serialize(s));
+        assertThat(n.get("ruleEpoch").asLong()).isEqualTo(7);
         assertThat(n.get("eventId").asText()).isEqualTo("e-7");
         assertThat(n.get("accountId").asText()).isEqualTo("ACC-7");
         assertThat(n.get("eventTime").asText()).isEqualTo("2026-03-01T09:30:00.250Z");

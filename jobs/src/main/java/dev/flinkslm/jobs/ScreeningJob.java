@@ -309,9 +309,11 @@ public final class ScreeningJob {
             for (int i = 0; i < p.length; i++) {
                 p[i] = s.probabilities[i];
             }
-            return ScoredEvent.of(s.element, s.labels, p, s.labelIndex, s.modelId, s.modelVersion, s.variant,
-                    s.windows, s.truncated, s.queueWaitMicros / 1000, s.inferenceMicros / 1000,
+            ScoredEvent e = ScoredEvent.of(s.element, s.labels, p, s.labelIndex, s.modelId, s.modelVersion,
+                    s.variant, s.windows, s.truncated, s.queueWaitMicros / 1000, s.inferenceMicros / 1000,
                     System.currentTimeMillis());
+            e.ruleEpoch = s.ruleEpoch;
+            return e;
         }
     }
 

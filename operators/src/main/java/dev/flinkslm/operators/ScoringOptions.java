@@ -35,7 +35,8 @@ public final class ScoringOptions {
     public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key("slm.batch.max-size")
             .intType()
             .defaultValue(32)
-            .withDescription("Most elements in one inference batch. 16-64 suits CPUs; 256-2048 feeds a GPU.");
+            .withDescription("Most rows in one inference batch: one per element, or one per window of a text"
+                    + " longer than the model's window. 16-64 suits CPUs; 256-2048 feeds a GPU.");
 
     public static final ConfigOption<Integer> MAX_BATCH_TOKENS = ConfigOptions.key("slm.batch.max-tokens")
             .intType()

@@ -245,6 +245,7 @@ public final class SlmScoring<IN> {
             return this;
         }
 
+        /** Most rows per batch, one per element or per window ({@link ScoringOptions#MAX_BATCH_SIZE}). */
         public Builder<IN> maxBatchSize(int value) {
             options.set(ScoringOptions.MAX_BATCH_SIZE, value);
             return this;

@@ -106,6 +106,7 @@ public final class JsonWriters {
         n.put("modelId", s.modelId);
         n.put("modelVersion", s.modelVersion);
         n.put("variant", s.variant);
+        n.put("ruleEpoch", s.ruleEpoch);
         n.put("queueWaitMs", s.queueWaitMs);
         n.put("inferenceMs", s.inferenceMs);
         n.put("scoredAt", iso(s.scoredAt));

@@ -98,7 +98,10 @@ class ModelSwapITCase {
         try {
             List<JsonNode> first = ScreeningTests.awaitCommitted(KAFKA, scored, n -> n.size() >= PER_PHASE, WAIT,
                     "the events before the swap");
-            assertThat(first).allSatisfy(n -> assertThat(n.get("modelVersion").asText()).isEqualTo("1"));
+            assertThat(first).allSatisfy(n -> {
+                assertThat(n.get("modelVersion").asText()).isEqualTo("1");
+                assertThat(n.get("ruleEpoch").asLong()).isZero();
+            });
 
             ModelCommand deploy = ModelCommand.deploy("swap-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
             deploy.issuedBy = "ModelSwapITCase";
@@ -127,6 +130,9 @@ class ModelSwapITCase {
             assertThat(versionById.keySet()).containsExactlyInAnyOrderElementsOf(concat(before, after));
             assertThat(before).allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("1"));
             assertThat(after).allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("2"));
+            // The audit trail of each result: the deploy is the first accepted command (epoch 1).
+            assertThat(all).filteredOn(n -> after.contains(n.get("eventId").asText()))
+                    .allSatisfy(n -> assertThat(n.get("ruleEpoch").asLong()).isEqualTo(1));
             assertThat(all).allSatisfy(n -> assertThat(n.get("modelId").asText()).isEqualTo("tiny"));
         } finally {
             job.cancel().get();
