@@ -136,7 +136,9 @@ public final class ScoringOptions {
                     .intType()
                     .defaultValue(3)
                     .withDescription("Consecutive batch runs that exceed slm.inference.timeout before the operator"
-                            + " fails the job (a hung model or device) instead of dead-lettering every event.");
+                            + " fails the job (a hung model or device) instead of dead-lettering every event. Each"
+                            + " further timeout period in which every inference thread is held by a run that timed out"
+                            + " counts as one more.");
 
     public static final ConfigOption<Integer> MAX_RULES = ConfigOptions.key("slm.versions.max-rules")
             .intType()

@@ -337,7 +337,7 @@ class ControlPlaneFailureTest {
             }
             assertThat(failure).as("after 8 x 31 s of a hung model (calls %d, hung %d, dead letters %d, results %d)",
                     runtime.calls(), runtime.hungCalls(), HarnessSupport.deadLetters(h).size(),
-                    HarnessSupport.results(h).size()).isNotNull().containsAnyOf("consecutive inference runs",
+                    HarnessSupport.results(h).size()).isNotNull().containsAnyOf("consecutive inference timeouts",
                     "inference threads are stuck");
         } finally {
             runtime.shutdown();

@@ -343,8 +343,40 @@ class ScoringOperatorTest {
             runQueuedMails(h); // both time out; their retries cannot start: every thread is held
             assertThat(runtime.calls()).isEqualTo(2);
             runtime.advance(Duration.ofMillis(1001));
-            assertThatThrownBy(() -> runQueuedMails(h)).hasMessageContaining("all 2 inference threads are stuck");
+            assertThatThrownBy(() -> runQueuedMails(h))
+                    .hasMessageContaining("3 consecutive inference timeouts")
+                    .hasMessageContaining("All 2 inference threads are stuck");
             assertThat(deadLetters(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    /**
+     * Periods with every thread held count towards the same limit as timeouts: below it, runs that answer
+     * late only cost their events (dead-lettered), the job keeps going.
+     */
+    @Test
+    void heldThreadsCountTowardsTheTimeoutLimitButDoNotFailBelowIt() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(1).maxRetries(0).inferenceTimeout(Duration.ofSeconds(1))
+                .maxConsecutiveTimeouts(10).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 2);
+            for (int period = 0; period < 6; period++) { // 2 timeouts + 5 held periods = 7 of 10
+                runtime.advance(Duration.ofMillis(1001));
+                runQueuedMails(h);
+            }
+            assertThat(deadLetters(h)).hasSize(2);
+            runtime.hang(false);
+            runtime.releaseHung();
+            h.processElement("third", 2L);
+            h.endInput();
+            assertThat(elements(h)).containsExactly("third");
+            assertThat(deadLetters(h)).hasSize(2);
         } finally {
             runtime.shutdown();
         }
@@ -364,7 +396,7 @@ class ScoringOperatorTest {
             runMailsUntil(h, () -> runtime.hungCalls() == 2);
             runtime.advance(Duration.ofMillis(1001));
             assertThatThrownBy(() -> runQueuedMails(h))
-                    .hasMessageContaining("2 consecutive inference runs")
+                    .hasMessageContaining("2 consecutive inference timeouts")
                     .hasMessageContaining("slm.inference.timeout");
             assertThat(deadLetters(h)).isEmpty();
         } finally {

@@ -113,6 +113,8 @@ public final class ScoringCore<IN> {
     private int consecutiveTimeouts;
     /** Attempts that timed out and still hold their thread (a run that never returns). */
     private int stuckRuns;
+    /** A check that counts another timeout period while every thread is held by a timed-out run. */
+    private boolean stuckCheckPending;
     private long nextSequence;
     private long nextBatchId;
     private int capacity;
@@ -468,32 +470,50 @@ public final class ScoringCore<IN> {
             return;
         }
         attempt.timedOut = true;
-        consecutiveTimeouts++;
         stuckRuns++;
         metrics.timeouts.inc();
+        countTimeout(batch.slot.name());
         if (stuckRuns >= config.maxInFlight()) {
-            // Every thread is held by a run that timed out: nothing can be scored, and no further timeout
-            // can happen to trip the breaker. Give the runs one more timeout period to return.
-            String model = batch.slot.name();
-            scheduler.schedule(() -> post(() -> {
-                if (stuckRuns >= config.maxInFlight()) {
-                    throw new FlinkRuntimeException("all " + config.maxInFlight() + " inference threads are stuck in"
-                            + " runs on " + model + " that did not return within twice "
-                            + config.inferenceTimeout().toMillis() + " ms (slm.inference.timeout): nothing can be"
-                            + " scored, so the job fails instead of waiting. The model or its device is not"
-                            + " answering; raise slm.inference.timeout if runs are legitimately that slow.");
-                }
-            }, "slm stuck inference check"), config.inferenceTimeout().toNanos());
-        }
-        if (consecutiveTimeouts >= config.maxConsecutiveTimeouts()) {
-            throw new FlinkRuntimeException(consecutiveTimeouts + " consecutive inference runs on " + batch.slot.name()
-                    + " took longer than " + config.inferenceTimeout().toMillis() + " ms ("
-                    + "slm.inference.timeout); the model or its device is not answering, so the job fails instead"
-                    + " of dead-lettering every event. Raise slm.inference.timeout or"
-                    + " slm.inference.max-consecutive-timeouts if runs are legitimately that slow.");
+            scheduleStuckCheck(batch.slot.name());
         }
         failed(batch, new TimeoutException("no result within " + config.inferenceTimeout().toMillis() + " ms"));
         submitReady();
+    }
+
+    /**
+     * One breaker for a model that does not answer: every timeout counts, and so does every further timeout
+     * period in which all threads are held by runs that already timed out (then no new run can start, so no
+     * new timeout could ever trip it). A late answer frees its thread but does not reset the count; only a
+     * run that answers in time does.
+     */
+    private void countTimeout(String model) {
+        consecutiveTimeouts++;
+        if (consecutiveTimeouts >= config.maxConsecutiveTimeouts()) {
+            String held = stuckRuns >= config.maxInFlight()
+                    ? " All " + config.maxInFlight() + " inference threads are stuck in runs on " + model
+                            + " that did not return, so nothing can be scored."
+                    : "";
+            throw new FlinkRuntimeException(consecutiveTimeouts + " consecutive inference timeouts on " + model
+                    + " (runs or periods with every thread held, each longer than "
+                    + config.inferenceTimeout().toMillis() + " ms, slm.inference.timeout)." + held
+                    + " The model or its device is not answering, so the job fails instead of dead-lettering every"
+                    + " event. Raise slm.inference.timeout or slm.inference.max-consecutive-timeouts if runs are"
+                    + " legitimately that slow.");
+        }
+    }
+
+    private void scheduleStuckCheck(String model) {
+        if (stuckCheckPending) {
+            return;
+        }
+        stuckCheckPending = true;
+        scheduler.schedule(() -> post(() -> {
+            stuckCheckPending = false;
+            if (stuckRuns >= config.maxInFlight()) {
+                countTimeout(model);
+                scheduleStuckCheck(model);
+            }
+        }, "slm stuck inference check"), config.inferenceTimeout().toNanos());
     }
 
     private void onReturned(Attempt attempt, List<Prediction> predictions, Throwable error, long nanos)
