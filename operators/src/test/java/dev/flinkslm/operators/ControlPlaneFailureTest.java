@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -169,6 +170,79 @@ class ControlPlaneFailureTest {
             assertThat(ready).as("READY of c3 (v3 ACTIVE loaded; the hung shadow ended) within 10 s with a 300 ms"
                     + " load timeout; v3's per-subtask records: %s; key a served by m:%s", v3Records, served).isTrue();
         }
+    }
+
+    /**
+     * A version whose attempt is stuck is not attempted again while it is stuck, even after nothing needs
+     * it and a later command needs it again: ten DEPLOY/ROLLBACK cycles of a hung shadow block one
+     * thread, and a healthy DEPLOY afterwards still loads.
+     */
+    @Test
+    void aStuckVersionIsNeverAttemptedTwiceAcrossDeployAndRollbackCycles() throws Exception {
+        VersionsSupport s = support(shortLoads());
+        int cycles = 10;
+        List<AdmittedCommand> deploys = new ArrayList<>();
+        List<AdmittedCommand> rollbacks = new ArrayList<>();
+        for (int i = 0; i < cycles; i++) {
+            deploys.add(s.admit(deploy("d" + i, hang2, Role.SHADOW).keys(List.of("k1"))));
+            rollbacks.add(s.admit(ModelCommand.of("r" + i, Action.ROLLBACK, null, null).role(Role.SHADOW)));
+        }
+        AdmittedCommand good = s.admit(deploy("good", v3, Role.ACTIVE));
+        try (var h = s.harness()) {
+            h.open();
+            HangingFetcher.close();
+            SessionCache.shared().evictUnused(); // admitted fine; the mount stalls afterwards
+            int maxBlocked = 0;
+            for (int i = 0; i < cycles; i++) {
+                long failedBefore = audits(h).stream().filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count();
+                h.processElement2(deploys.get(i));
+                waitFor(h, Duration.ofSeconds(3), () -> audits(h).stream()
+                        .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count() > failedBefore
+                        || HangingFetcher.blocked() > 0);
+                h.processElement2(rollbacks.get(i));
+                String id = "r" + i;
+                assertThat(waitFor(h, Duration.ofSeconds(3), () -> !audits(h, id, ModelAudit.READY).isEmpty()))
+                        .as("READY of %s", id).isTrue();
+                maxBlocked = Math.max(maxBlocked, HangingFetcher.blocked());
+            }
+            h.processElement2(good);
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> !audits(h, "good", ModelAudit.READY).isEmpty()))
+                    .as("READY of a healthy DEPLOY after %d cycles of a hung shadow", cycles).isTrue();
+            assertThat(score(h, "a", "after the cycles").modelVersion).isEqualTo("3");
+            assertThat(maxBlocked).as("reads of m:2 blocked at once").isEqualTo(1);
+        }
+    }
+
+    /**
+     * A task whose model hangs fails in {@code open()} after the load timeout; restarted in the same JVM
+     * it does not start another blocked read of the artifact: the one still blocked is waited for.
+     */
+    @Test
+    void restartsOfATaskWhoseModelHangsBlockOneThreadInAll() throws Exception {
+        VersionsSupport s = new VersionsSupport(VersionsSupport.config(hang2, roots,
+                b -> b.option(ScoringOptions.LOAD_TIMEOUT, Duration.ofMillis(200))), hang2);
+        HangingFetcher.close();
+        SessionCache.shared().evictUnused();
+        int restarts = 5;
+        int failed = 0;
+        for (int i = 0; i < restarts; i++) {
+            var h = s.harness();
+            try {
+                h.open();
+            } catch (Exception expected) {
+                failed++;
+                assertThat(expected).hasStackTraceContaining("hang-gate-v2").hasStackTraceContaining("stalled file system");
+            } finally {
+                try {
+                    h.close();
+                } catch (Exception alreadyFailed) {
+                    // the task failed in open()
+                }
+            }
+        }
+        assertThat(failed).isEqualTo(restarts);
+        assertThat(HangingFetcher.blocked()).as("reads blocked in the hung artifact after %d restarts", restarts)
+                .isEqualTo(1);
     }
 
     /**
@@ -394,17 +468,52 @@ class ControlPlaneFailureTest {
     @Test
     void broadcastStateStaysWithinItsByteLimit() throws Exception {
         ControlLimits limits = ControlLimits.defaults();
-        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"), false));
-        List<String> keys = IntStream.range(0, 1000)
-                .mapToObj(i -> String.format(Locale.ROOT, "%04d", i) + "x".repeat(996)).toList();
+        // one, two and three bytes a character in Flink's string encoding
+        for (String unit : List.of("x", "\u00e9", "\u4e00")) {
+            RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"),
+                    false));
+            List<String> keys = IntStream.range(0, 300)
+                    .mapToObj(i -> String.format(Locale.ROOT, "%04d", i) + unit.repeat(996)).toList();
+            int accepted = 0;
+            int limited = 0;
+            for (int i = 0; i < 60; i++) {
+                ModelCommand c = ModelCommand.deploy("k" + i, "file:///m/2/", Role.CANARY).keys(keys);
+                assertThat(c.toJson().getBytes(StandardCharsets.UTF_8).length).isLessThan(ModelCommand.DEFAULT_MAX_BYTES);
+                Decision d = log.apply(AdmittedCommand.of(c, 1L).admitted(new VersionKey("m", "2"), "file:///m/2/",
+                        sha("2")), limits);
+                accepted += d.accepted() ? 1 : 0;
+                limited += ModelAudit.RULE_LIMIT.equals(d.reasonCode()) ? 1 : 0;
+            }
+            long bytes = serializedBytes(log);
+            assertThat(accepted).as("keys of '%s'", unit).isPositive();
+            assertThat(limited).as("keys of '%s'", unit).isPositive();
+            assertThat(bytes).as("serialized rule log, keys of '%s', %d accepted", unit, accepted)
+                    .isLessThanOrEqualTo(limits.maxRuleBytes())
+                    .isLessThanOrEqualTo(log.estimatedBytes());
+        }
+    }
+
+    /** Every accepted command's id is remembered; the oldest ids are forgotten before the log passes its limit. */
+    @Test
+    void rememberedCommandIdsStayWithinTheByteLimit() throws Exception {
+        ControlLimits limits = ControlLimits.defaults();
+        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"),
+                false));
         int accepted = 0;
-        for (int i = 0; i < 120; i++) {
-            ModelCommand c = ModelCommand.deploy("k" + i, "file:///m/2/", Role.CANARY).keys(keys);
-            assertThat(c.toJson().length()).isLessThan(ModelCommand.DEFAULT_MAX_BYTES);
-            Decision d = log.apply(AdmittedCommand.of(c, 1L).admitted(new VersionKey("m", "2"), "file:///m/2/", sha("2")),
-                    limits);
+        String last = null;
+        for (int i = 0; i < 10_000; i++) {
+            last = String.format(Locale.ROOT, "%05d", i) + "\u4e00".repeat(250);
+            Decision d = log.apply(AdmittedCommand.of(ModelCommand.of(last, Action.PROMOTE, "m", "1"), 1L), limits);
             accepted += d.accepted() ? 1 : 0;
         }
+        assertThat(accepted).isEqualTo(10_000);
+        assertThat(serializedBytes(log)).isLessThanOrEqualTo(limits.maxRuleBytes());
+        assertThat(log.acceptedCommandIds()).containsKey(last).hasSizeLessThan(10_000);
+        Decision again = log.apply(AdmittedCommand.of(ModelCommand.of(last, Action.PROMOTE, "m", "1"), 1L), limits);
+        assertThat(again.reasonCode()).isEqualTo(ModelAudit.DUPLICATE_COMMAND);
+    }
+
+    private static long serializedBytes(RuleLog log) throws Exception {
         long[] bytes = {0};
         OutputStream counting = new OutputStream() {
             @Override
@@ -418,8 +527,7 @@ class ControlPlaneFailureTest {
             }
         };
         RuleLogSerializer.INSTANCE.serialize(log, new DataOutputViewStreamWrapper(counting));
-        assertThat(bytes[0]).as("serialized rule log after %d accepted DEPLOYs within the default limits", accepted)
-                .isLessThan(16L << 20);
+        return bytes[0];
     }
 
     private static String sha(String version) {

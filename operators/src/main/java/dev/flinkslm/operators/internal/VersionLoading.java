@@ -20,6 +20,15 @@ public final class VersionLoading {
 
     private static final Logger LOG = LoggerFactory.getLogger(VersionLoading.class);
 
+    /**
+     * Reads of a bundle in progress in this JVM, by artifact: a read blocked on a stalled file system
+     * cannot be interrupted, so another read of the same artifact (a retry, a re-sent DEPLOY, a restarted
+     * task) waits for it, boundedly, instead of pinning one more thread. At most one thread per artifact
+     * and JVM is ever blocked in a read.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<Void>>
+            READS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private VersionLoading() {}
 
     /**
@@ -32,7 +41,7 @@ public final class VersionLoading {
         java.util.concurrent.CompletableFuture<ModelSlot> result = new java.util.concurrent.CompletableFuture<>();
         StuckTolerantPool.Task task = pool.task(() -> {
             try {
-                ModelSlot slot = loadAndAdmit(loader, ref, runtime, jobId);
+                ModelSlot slot = loadAndAdmit(loader, ref, runtime, jobId, false, timeout);
                 if (!result.complete(slot)) {
                     slot.release(); // too late: nobody takes it
                 }
@@ -46,39 +55,44 @@ public final class VersionLoading {
         } catch (java.util.concurrent.TimeoutException e) {
             task.timeOut(); // a stuck load keeps its thread; the pool replaces it
             if (!result.completeExceptionally(e)) {
-                ModelSlot late = result.getNow(null);
-                if (late != null) {
-                    return late;
+                // finished at the same moment: take its outcome
+                try {
+                    return result.get();
+                } catch (java.util.concurrent.ExecutionException done) {
+                    throw unwrap(done);
                 }
             }
             throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + " was not loaded"
                     + " within " + timeout.toMillis() + " ms (slm.versions.load-timeout); its artifact may be on a"
                     + " stalled file system");
         } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof Exception ex) {
-                throw ex;
-            }
-            throw new IllegalStateException(cause);
+            throw unwrap(e);
         }
+    }
+
+    private static Exception unwrap(java.util.concurrent.ExecutionException e) {
+        Throwable cause = e.getCause();
+        return cause instanceof Exception ex ? ex : new IllegalStateException(cause);
     }
 
     /**
      * Blocking; call it off the task thread, or from {@code open()}. Logs one line per session this
      * JVM actually loads ({@code slm model-loaded ...}; slots of a TaskManager share sessions).
      */
-    public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId)
-            throws BundleException {
-        return loadAndAdmit(loader, ref, runtime, jobId, false);
+    public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId,
+            java.time.Duration readWait) throws BundleException {
+        return loadAndAdmit(loader, ref, runtime, jobId, false, readWait);
     }
 
     /**
-     * As {@link #loadAndAdmit(BundleLoader, ModelRef, RuntimeOptions, String)}; with {@code reuseOpen}
-     * a pinned artifact that is open in this JVM already (verified and admitted when it was opened) is
-     * taken without reading the bundle again. Restores do not reuse: they verify the artifact again.
+     * As {@link #loadAndAdmit(BundleLoader, ModelRef, RuntimeOptions, String, java.time.Duration)}; with
+     * {@code reuseOpen} a pinned artifact that is open in this JVM already (verified and admitted when it
+     * was opened) is taken without reading the bundle again. Restores do not reuse: they verify the
+     * artifact again. While another read of the same artifact is in progress in this JVM the call waits
+     * for it, at most {@code readWait}, and then reads the bundle itself.
      */
     public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId,
-            boolean reuseOpen) throws BundleException {
+            boolean reuseOpen, java.time.Duration readWait) throws BundleException {
         if (reuseOpen && ref.sha256() != null) {
             // its location must still be allowed here
             loader.roots().check(dev.flinkslm.models.ModelRoots.parse(ref.uri()));
@@ -91,7 +105,7 @@ public final class VersionLoading {
                 open.close();
             }
         }
-        ModelBundle bundle = loader.load(ref);
+        ModelBundle bundle = readAlone(loader, ref, readWait);
         SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime);
         try {
             GoldenCheck.require(lease.session());
@@ -106,5 +120,40 @@ public final class VersionLoading {
                     ai.onnxruntime.OrtEnvironment.class.getClassLoader().getClass().getSimpleName());
         }
         return slot;
+    }
+
+    /** {@link BundleLoader#load} with at most one read of an artifact in progress in this JVM. */
+    static ModelBundle readAlone(BundleLoader loader, ModelRef ref, java.time.Duration maxWait) throws BundleException {
+        String artifact = ref.uri() + "#" + ref.sha256();
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        while (true) {
+            java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Void> running = READS.putIfAbsent(artifact, mine);
+            if (running == null) {
+                try {
+                    return loader.load(ref);
+                } finally {
+                    READS.remove(artifact, mine);
+                    mine.complete(null);
+                }
+            }
+            long left = deadline - System.nanoTime();
+            try {
+                if (left <= 0) {
+                    throw new java.util.concurrent.TimeoutException();
+                }
+                running.get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + ": an earlier"
+                        + " read of its artifact in this JVM has not returned within " + maxWait.toMillis() + " ms, so"
+                        + " no second read is started; the artifact may be on a stalled file system");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName()
+                        + ": interrupted while another read of its artifact was in progress");
+            } catch (java.util.concurrent.ExecutionException e) {
+                // never completed exceptionally; read again
+            }
+        }
     }
 }

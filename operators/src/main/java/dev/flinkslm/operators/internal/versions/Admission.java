@@ -46,7 +46,7 @@ public final class Admission {
         ModelSlot slot = null;
         try {
             slot = VersionLoading.loadAndAdmit(loader, new ModelRef(null, null, command.uri, command.sha256),
-                    config.runtime(), jobId);
+                    config.runtime(), jobId, config.versions().admissionTimeout());
             LOG.info("Model command {} admitted {} from {}", command.commandId, slot.name(), dev.flinkslm.models.ModelRoots.redact(command.uri));
             return admitted.admitted(slot.version(), slot.ref().uri(), slot.ref().sha256());
         } catch (BundleException e) {

@@ -189,9 +189,12 @@ public final class RuleLog {
         }
         compact(limits);
         seen.put(c.commandId, in.receivedAt);
-        while (seen.size() > limits.commandIdRetention()) {
+        // Remembered ids are bounded by count and by the byte limit (the rules fit with the newest id,
+        // checked above): the oldest are forgotten first.
+        long bytes = estimatedBytes();
+        while (seen.size() > limits.commandIdRetention() || bytes > limits.maxRuleBytes() && seen.size() > 1) {
             Iterator<String> eldest = seen.keySet().iterator();
-            eldest.next();
+            bytes -= idBytes(eldest.next());
             eldest.remove();
         }
         epoch++;
@@ -228,7 +231,8 @@ public final class RuleLog {
             return reject(ModelAudit.RULE_LIMIT, "the rule log would list " + keys + " keys, more than the limit of "
                     + limits.maxRuleKeys() + " (slm.versions.max-rule-keys); use percent instead of long key lists");
         }
-        long bytes = estimatedBytes() + estimatedBytes(new Deployment(c.commandId, v, c.roleValue(), scope));
+        long bytes = rulesBytes() + bytes(new Deployment(c.commandId, v, c.roleValue(), scope))
+                + bytes(new CatalogEntry(v, in.uri, in.sha256, false)) + idBytes(c.commandId);
         if (bytes > limits.maxRuleBytes()) {
             return reject(ModelAudit.RULE_LIMIT, "the rule log would take about " + bytes + " bytes of broadcast state,"
                     + " more than the limit of " + limits.maxRuleBytes() + " (slm.versions.max-rule-size); every"
@@ -251,10 +255,17 @@ public final class RuleLog {
         }
         List<Deployment> next = new ArrayList<>(deployments);
         next.removeIf(d -> d.role() == Role.CANARY && d.version().equals(v));
-        next.add(new Deployment(c.commandId, v, Role.ACTIVE, Scope.all()));
+        Deployment promoted = new Deployment(c.commandId, v, Role.ACTIVE, Scope.all());
+        next.add(promoted);
         if (next.size() > limits.maxRules()) {
             return reject(ModelAudit.RULE_LIMIT, "the rule log holds " + deployments.size() + " deployments, the limit"
                     + " (slm.versions.max-rules); ROLLBACK or RETIRE superseded deployments");
+        }
+        long bytes = rulesBytes() + bytes(promoted) + idBytes(c.commandId);
+        if (bytes > limits.maxRuleBytes()) {
+            return reject(ModelAudit.RULE_LIMIT, "the rule log would take about " + bytes + " bytes of broadcast state,"
+                    + " more than the limit of " + limits.maxRuleBytes() + " (slm.versions.max-rule-size); ROLLBACK"
+                    + " or RETIRE deployments with long key lists first");
         }
         replace(next);
         catalog.remove(v);
@@ -330,25 +341,53 @@ public final class RuleLog {
         return Decision.rejected(code, reason, epoch);
     }
 
-    /** Roughly the bytes {@link RuleLogSerializer} writes (one byte per character of ASCII text). */
+    /** About the bytes {@link RuleLogSerializer} writes: the rules and the remembered command ids. */
     public long estimatedBytes() {
-        long bytes = 16;
-        for (Deployment d : deployments) {
-            bytes += estimatedBytes(d);
-        }
-        for (CatalogEntry e : catalog.values()) {
-            bytes += 16 + e.version().id().length() + e.version().version().length() + e.uri().length() + e.sha256().length();
-        }
+        long bytes = rulesBytes();
         for (String id : seen.keySet()) {
-            bytes += 12 + id.length();
+            bytes += idBytes(id);
         }
         return bytes;
     }
 
-    private static long estimatedBytes(Deployment d) {
-        long bytes = 32 + d.commandId().length() + d.version().id().length() + d.version().version().length();
+    /** The deployments and the catalog, without the remembered command ids. */
+    private long rulesBytes() {
+        long bytes = 16;
+        for (Deployment d : deployments) {
+            bytes += bytes(d);
+        }
+        for (CatalogEntry e : catalog.values()) {
+            bytes += bytes(e);
+        }
+        return bytes;
+    }
+
+    private static long bytes(Deployment d) {
+        long bytes = 16 + bytes(d.commandId()) + bytes(d.role().name()) + bytes(d.scope().kind().name())
+                + bytes(d.version().id()) + bytes(d.version().version());
         for (String key : d.scope().keys()) {
-            bytes += 2 + key.length();
+            bytes += bytes(key);
+        }
+        return bytes;
+    }
+
+    private static long bytes(CatalogEntry e) {
+        return 8 + bytes(e.version().id()) + bytes(e.version().version()) + bytes(e.uri()) + bytes(e.sha256());
+    }
+
+    private static long idBytes(String commandId) {
+        return 8 + bytes(commandId);
+    }
+
+    /** What {@code StringValue.writeString} writes: a length of up to 5 bytes, then 1-3 bytes a character. */
+    static long bytes(String text) {
+        if (text == null) {
+            return 1;
+        }
+        long bytes = 5;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x4000 ? 2 : 3;
         }
         return bytes;
     }

@@ -393,8 +393,8 @@ public final class VersionedRouter implements ModelRouter {
         for (Iterator<Map.Entry<String, Local>> it = locals.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Local> e = it.next();
             Local l = e.getValue();
-            if (neededKeys.contains(e.getKey()) || l.loading != null) {
-                continue;
+            if (neededKeys.contains(e.getKey()) || l.loading != null || l.stuck) {
+                continue; // a stuck attempt keeps its entry, so no second attempt starts while it runs
             }
             if (l.retry != null) {
                 l.retry.cancel();
@@ -460,7 +460,8 @@ public final class VersionedRouter implements ModelRouter {
             ModelSlot slot = null;
             Exception error = null;
             try {
-                slot = VersionLoading.loadAndAdmit(loader, local.entry.ref(), config.runtime(), jobId, true);
+                slot = VersionLoading.loadAndAdmit(loader, local.entry.ref(), config.runtime(), jobId, true,
+                        config.versions().loadTimeout());
             } catch (Exception e) {
                 error = e;
             }
