@@ -65,8 +65,10 @@ import java.util.concurrent.TimeUnit;
  * then one run at {@code --load} of it receives, at evenly spaced times, a command that must be
  * rejected, {@code DEPLOY v2 ACTIVE}, {@code DEPLOY v3 CANARY percent=20}, {@code PROMOTE v3} and a
  * plain {@code ROLLBACK}. An independent reading of the semantics gives each key's target per rule
- * epoch; a result may also carry an older epoch's target while the new version was still loading
- * on its subtask (event created before that subtask's READY), nothing else.
+ * epoch. A result of epoch e must be served by its key's epoch-e target, or, only while that target's
+ * version was not loaded on the result's subtask (per-subtask {@code LOADED}/{@code RELEASED} audit
+ * records), by the target of the epoch that was the subtask's last {@code READY} when the event could
+ * have been routed (between its creation and its result); nothing else ({@code MainRun.checkRouting}).
  *
  * <p>Runs embedded jobs one at a time in this JVM and collects their outputs in static queues; not
  * for use inside a Flink cluster.
@@ -618,6 +620,8 @@ final class BenchSwap implements Callable<Integer> {
         final Map<Long, Long> keptByEpoch = new TreeMap<>();
         /** Per epoch and subtask: READY timestamp (epoch ms), Long.MAX_VALUE when none came. */
         long[][] ready;
+        /** Per subtask, per version: its LOADED and RELEASED audit records there, in timestamp order. */
+        final List<Map<String, List<Audit>>> loads = new ArrayList<>();
         final Map<String, Timing> timings = new LinkedHashMap<>();
         final List<Row> rows = new ArrayList<>();
         final Map<String, long[]> commandWindows = new LinkedHashMap<>();
@@ -747,6 +751,61 @@ final class BenchSwap implements Callable<Integer> {
                     problems.add("load failed: " + a);
                 }
             }
+            loads.clear();
+            for (int s = 0; s < PARALLELISM; s++) {
+                loads.add(new HashMap<>());
+            }
+            for (Audit a : audit) { // sorted by timestamp
+                if ((ModelAudit.LOADED.equals(a.outcome()) || ModelAudit.RELEASED.equals(a.outcome()))
+                        && a.subtask() != null && a.subtask() >= 0 && a.subtask() < PARALLELISM
+                        && a.version() != null) {
+                    loads.get(a.subtask()).computeIfAbsent(a.version(), k -> new ArrayList<>()).add(a);
+                }
+            }
+            // The routing check reads these records: every deployed version must have been LOADED on
+            // every subtask (the initial one is loaded in open(), before any event, without a record).
+            for (ModelCommand c : commands) {
+                Long epoch = sem.epochOf.get(c.commandId);
+                if (epoch == null || c.actionValue() != ModelCommand.Action.DEPLOY) {
+                    continue;
+                }
+                String version = sem.byEpoch.get(epoch.intValue()).stream()
+                        .filter(r -> r.commandId().equals(c.commandId)).map(Rule::version).findFirst().orElse(null);
+                for (int s = 0; s < PARALLELISM; s++) {
+                    if (version != null && loads.get(s).getOrDefault(version, List.of()).stream()
+                            .noneMatch(a -> ModelAudit.LOADED.equals(a.outcome()))) {
+                        problems.add(c.commandId + ": no LOADED record of " + version + " from subtask " + s);
+                    }
+                }
+            }
+        }
+
+        /**
+         * Whether {@code version} was certainly loaded on {@code subtask} at every moment of
+         * [{@code from}, {@code to}] (epoch ms): its newest {@code LOADED} there strictly before
+         * {@code from} (the initial version counts as loaded from the start) with no {@code RELEASED}
+         * at or after that {@code LOADED} up to {@code to}. Records in the same millisecond as a bound
+         * may lie on either side of it, so they count in the operator's favour (not loaded).
+         */
+        boolean loadedThroughout(int subtask, String version, long from, long to) {
+            List<Audit> records = loads.get(subtask).getOrDefault(version, List.of());
+            boolean loaded = version.equals(sem.byEpoch.get(0).get(0).version());
+            long lastLoad = Long.MIN_VALUE;
+            for (Audit a : records) {
+                if (ModelAudit.LOADED.equals(a.outcome()) && a.timestamp() < from) {
+                    loaded = true;
+                    lastLoad = Math.max(lastLoad, a.timestamp());
+                }
+            }
+            if (!loaded) {
+                return false;
+            }
+            for (Audit a : records) {
+                if (ModelAudit.RELEASED.equals(a.outcome()) && a.timestamp() >= lastLoad && a.timestamp() <= to) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** The epoch in force when a rejected command arrived: that of the last accepted command before it. */
@@ -782,7 +841,8 @@ final class BenchSwap implements Callable<Integer> {
                     wrong(r, key, got, want, "subtask " + subtask0 + " does not exist");
                     continue;
                 }
-                int lastReady = lastReadyBefore(subtask0, r.createdMillis());
+                long t = r.createdMillis();
+                int lastReady = lastReadyBefore(subtask0, t);
                 if (r.epoch() < lastReady) {
                     wrong(r, key, got, want, "epoch older than READY");
                     continue;
@@ -790,22 +850,47 @@ final class BenchSwap implements Callable<Integer> {
                 if (got.equals(want)) {
                     continue;
                 }
-                // Waiting for the target's load: served as a rule log READY on the subtask serves it, one no
-                // older than the last READY before the event existed.
-                boolean asReady = false;
-                for (int j = lastReady; j < r.epoch() && !asReady; j++) {
-                    asReady = (j == 0 || ready[j][subtask0] != Long.MAX_VALUE) && sem.target(j, key).equals(got);
+                // Waiting for the target's load: the event was routed at some moment a between its
+                // creation and its result; if want's version was not loaded on the subtask at a, the key
+                // was served as the rules of the subtask's last READY at a serve it (docs/model-versions.md).
+                // j can be that last READY at a only between its own READY and the next epoch's READY.
+                boolean matches = false;
+                boolean kept = false;
+                for (int j = lastReady; j < r.epoch() && !kept; j++) {
+                    if (!sem.target(j, key).equals(got)) {
+                        continue;
+                    }
+                    long from = Math.max(t, j == 0 ? Long.MIN_VALUE : ready[j][subtask0]);
+                    long to = Math.min(r.resultMillis(), nextReadyAfter(j, subtask0));
+                    if (from > to) {
+                        continue; // j was not READY on the subtask before the result, or already superseded
+                    }
+                    matches = true;
+                    kept = !loadedThroughout(subtask0, want.version(), from, to);
                 }
-                if (asReady) {
+                if (kept) {
                     keptPrevious++;
                     keptByEpoch.merge(r.epoch(), 1L, Long::sum);
+                } else if (matches) {
+                    wrong(r, key, got, want, "kept an older target although " + v.shortName(want.version())
+                            + " was loaded on the subtask");
                 } else {
-                    wrong(r, key, got, want, "not the target of a READY epoch since epoch " + lastReady);
+                    wrong(r, key, got, want, "not the target of the subtask's last READY (epoch " + lastReady
+                            + " or later) while the event was in flight");
                 }
             }
             if (subtaskMismatch > 0) {
                 problems.add(subtaskMismatch + " results came from another subtask than the key's key group says");
             }
+        }
+
+        /** The earliest READY on {@code subtask} of an epoch newer than {@code epoch}; MAX_VALUE if none. */
+        long nextReadyAfter(int epoch, int subtask) {
+            long next = Long.MAX_VALUE;
+            for (int i = epoch + 1; i < ready.length; i++) {
+                next = Math.min(next, ready[i][subtask]);
+            }
+            return next;
         }
 
         /**

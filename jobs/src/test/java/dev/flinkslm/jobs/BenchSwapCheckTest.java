@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.function.LongUnaryOperator;
 import java.util.stream.IntStream;
@@ -20,7 +21,9 @@ import java.util.stream.IntStream;
 /**
  * The checker of {@code bench swap}, fed synthetic runs: routing as docs/model-versions.md describes
  * passes, and each way of breaking it (commands never applied, a key served older than its subtask's
- * last READY, a version no epoch targets, a queueing steady state) is counted.
+ * last READY, the previous version kept although the target's version was loaded, a fallback to an
+ * epoch not yet READY when the result came, a version no epoch targets, a queueing steady state) is
+ * counted.
  */
 class BenchSwapCheckTest {
 
@@ -57,16 +60,48 @@ class BenchSwapCheckTest {
         return sem;
     }
 
+    /** Result latency of the synthetic runs: 30 ms from creation to result. */
+    private static final long LATENCY_MS = 30;
+
+    /** When subtask s reports READY for command i, in ms after the command's emission. */
+    interface ReadyAt {
+        long offset(int command, int subtask);
+    }
+
+    /** Each result's (version, variant, epoch), by key, subtask and creation time. */
+    interface Route {
+        Object[] route(String key, int subtask, long created);
+    }
+
+    /** Deploys READY (and their version LOADED) 100 ms after emission on both subtasks; the others at once. */
+    private static final ReadyAt UNIFORM = (i, s) -> i == 1 || i == 2 ? READY_AFTER : 6;
+
     private static BenchSwap.MainRun run(BiFunction<String, Long, Object[]> route) {
-        return run(route, created -> 30_000);
+        return run(UNIFORM, (key, s, created) -> route.apply(key, created), created -> LATENCY_MS * 1000, true);
+    }
+
+    private static BenchSwap.MainRun run(BiFunction<String, Long, Object[]> route, LongUnaryOperator latency) {
+        return run(UNIFORM, (key, s, created) -> route.apply(key, created), latency, true);
+    }
+
+    private static BenchSwap.MainRun run(ReadyAt readyAt, Route route) {
+        return run(readyAt, route, created -> LATENCY_MS * 1000, true);
+    }
+
+    /** READY of command i on subtask s, epoch ms. */
+    private static long ready(ReadyAt readyAt, int command, int subtask) {
+        return T0 + AT[command] + readyAt.offset(command, subtask);
     }
 
     /**
      * A run: events every 10 ms for 40 s, the five commands with a complete audit trail, each result's
-     * (version, variant, epoch) chosen by {@code route(key, createdMillis)} and its latency (µs) by
-     * {@code latency(createdMillis)}.
+     * (version, variant, epoch) chosen by {@code route} and its latency (µs) by {@code latency}. The
+     * per-subtask records are those the operator makes: v2 LOADED at its deploy's READY, v3 at the
+     * canary's READY, then v1 RELEASED (no longer needed); after the ROLLBACK, v3 RELEASED and v1
+     * LOADED again (the new rollback target) 400 ms after that subtask's READY.
      */
-    private static BenchSwap.MainRun run(BiFunction<String, Long, Object[]> route, LongUnaryOperator latency) {
+    private static BenchSwap.MainRun run(ReadyAt readyAt, Route route, LongUnaryOperator latency,
+            boolean loadRecords) {
         BenchSwap.Versions v = versions();
         List<ModelCommand> commands = commands();
         BenchSwap.Semantics sem = semantics();
@@ -87,15 +122,24 @@ class BenchSwapCheckTest {
                     at + 5));
             for (int s = 0; s < 2; s++) {
                 audit.add(new BenchSwap.Audit(ModelAudit.READY, null, null, c.commandId, c.action, null, s, epoch,
-                        at + READY_AFTER));
+                        ready(readyAt, i, s)));
+            }
+        }
+        if (loadRecords) {
+            for (int s = 0; s < 2; s++) {
+                audit.add(local(ModelAudit.LOADED, V2, s, 1, ready(readyAt, 1, s)));
+                audit.add(local(ModelAudit.LOADED, V3, s, 2, ready(readyAt, 2, s)));
+                audit.add(local(ModelAudit.RELEASED, V1, s, 2, ready(readyAt, 2, s) + 1));
+                audit.add(local(ModelAudit.RELEASED, V3, s, 4, ready(readyAt, 4, s) + 1));
+                audit.add(local(ModelAudit.LOADED, V1, s, 4, ready(readyAt, 4, s) + 400));
             }
         }
         List<BenchSwap.Result> results = new ArrayList<>();
         for (int i = 0; i < EVENTS; i++) {
             long created = T0 + i * 10L;
             String key = accounts.get(i % accounts.size());
-            int subtask = KeyGroupRangeAssignment.assignKeyToParallelOperator(key, 128, 2);
-            Object[] r = route.apply(key, created);
+            int subtask = subtask(key);
+            Object[] r = route.route(key, subtask, created);
             long micros = latency.applyAsLong(created);
             long done = created + micros / 1000;
             results.add(new BenchSwap.Result(i, (String) r[0], (String) r[1], (Long) r[2], subtask, created, micros,
@@ -105,6 +149,18 @@ class BenchSwapCheckTest {
                 new ArrayList<>(), emitted);
         run.analyse();
         return run;
+    }
+
+    private static BenchSwap.Audit local(String outcome, String version, int subtask, long epoch, long at) {
+        return new BenchSwap.Audit(outcome, null, null, null, null, version, subtask, epoch, at);
+    }
+
+    private static int subtask(String key) {
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(key, 128, 2);
+    }
+
+    private static Object[] as(BenchSwap.Served s, long epoch) {
+        return new Object[] {s.version(), s.variant(), epoch};
     }
 
     /** The epoch in force when an event was created (the last command ACCEPTED before it). */
@@ -119,8 +175,9 @@ class BenchSwapCheckTest {
         return e;
     }
 
+    /** Under {@link #UNIFORM}: whether the deploy of {@code epoch} (1 or 2) was still loading at {@code created}. */
     private static boolean loading(long created, long epoch) {
-        return epoch > 0 && created <= T0 + AT[(int) epoch] + READY_AFTER;
+        return (epoch == 1 || epoch == 2) && created <= T0 + AT[(int) epoch] + READY_AFTER;
     }
 
     @Test
@@ -138,25 +195,193 @@ class BenchSwapCheckTest {
         assertThat(run.queueing).as(run.queueReason).isFalse();
     }
 
-    /** Keys moving to a version that is still loading are served as the previous READY epoch serves them. */
+    /**
+     * Keys moving to a version that is still loading on their subtask are served as the subtask's
+     * last READY epoch serves them: only the two deploys load (subtask 0 READY after 100 ms, subtask 1
+     * after 700 ms); after PROMOTE (v3 loaded since the canary) and ROLLBACK (v2 loaded throughout)
+     * nothing may keep the previous version, however late their READY comes (here 300 and 900 ms).
+     */
     @Test
     void keysServedAsTheLastReadyEpochWhileTheirVersionLoadsPass() {
         BenchSwap.Semantics sem = semantics();
-        long[] kept = {0};
-        BenchSwap.MainRun run = run((key, created) -> {
+        ReadyAt staggered = (i, s) -> (i == 1 || i == 2 ? 100 : 300) + 600L * s;
+        Map<Long, Long> kept = new TreeMap<>();
+        BenchSwap.MainRun run = run(staggered, (key, s, created) -> {
             long e = epochAt(created);
             BenchSwap.Served want = sem.target(e, key);
-            if (loading(created, e) && !want.equals(sem.target(e - 1, key))) {
-                kept[0]++;
+            // The operator: want's version not loaded yet on this subtask -> the last READY's target.
+            if ((e == 1 || e == 2) && created < ready(staggered, (int) e, s)) {
                 BenchSwap.Served previous = sem.target(e - 1, key);
-                return new Object[] {previous.version(), previous.variant(), e};
+                if (!previous.equals(want)) {
+                    kept.merge(e, 1L, Long::sum);
+                    return as(previous, e);
+                }
             }
-            return new Object[] {want.version(), want.variant(), e};
+            return as(want, e);
         });
-        assertThat(kept[0]).isPositive();
-        assertThat(run.keptPrevious).isEqualTo(kept[0]);
-        assertThat(run.wrong).isZero();
+        assertThat(kept.keySet()).containsExactly(1L, 2L);
+        assertThat(run.problems).isEmpty();
+        assertThat(run.wrong).as("%s", run.wrongBreakdown).isZero();
+        assertThat(run.keptByEpoch).isEqualTo(kept);
+        assertThat(run.keptPrevious).isEqualTo(kept.values().stream().mapToLong(Long::longValue).sum());
         assertThat(run.failedCorrectness()).isFalse();
+    }
+
+    /**
+     * READY and loads are per subtask: subtask 0 is READY 100 ms after each deploy, subtask 1 only
+     * 2 s after. Both keep the previous target for 2 s: fine on subtask 1, wrong on subtask 0 for
+     * events created after its own load (the result's subtask, not the other one, decides).
+     */
+    @Test
+    void aSubtaskKeepsThePreviousVersionOnlyUntilItsOwnLoad() {
+        BenchSwap.Semantics sem = semantics();
+        ReadyAt staggered = (i, s) -> i == 1 || i == 2 ? (s == 0 ? 100 : 2000) : 6;
+        long[] wrong = new long[2];
+        long[] kept = new long[2];
+        BenchSwap.MainRun run = run(staggered, (key, s, created) -> {
+            long e = epochAt(created);
+            BenchSwap.Served want = sem.target(e, key);
+            BenchSwap.Served previous = e == 0 ? want : sem.target(e - 1, key);
+            if ((e == 1 || e == 2) && !previous.equals(want) && created < T0 + AT[(int) e] + 2000) {
+                if (created <= ready(staggered, (int) e, s)) { // the same ms as READY: either order
+                    kept[s]++;
+                } else {
+                    wrong[s]++;
+                }
+                return as(previous, e);
+            }
+            return as(want, e);
+        });
+        assertThat(wrong[0]).isPositive();
+        assertThat(wrong[1]).isZero();
+        assertThat(kept[0]).isPositive();
+        assertThat(kept[1]).isPositive();
+        assertThat(run.wrong).as("%s", run.wrongBreakdown).isEqualTo(wrong[0]);
+        assertThat(run.keptPrevious).isEqualTo(kept[0] + kept[1]);
+    }
+
+    /**
+     * (Review finding) After the ROLLBACK (epoch 4) every key's target is v2, loaded all along: results
+     * of epoch 4 still served by v3 are wrong even before the subtask's READY for the rollback (here
+     * made late, 1.5 s on subtask 0 and 1.8 s on subtask 1, so every one of them comes before it).
+     */
+    @Test
+    void aRollbackServedByTheRolledBackVersionIsServedWrong() {
+        BenchSwap.Semantics sem = semantics();
+        ReadyAt late = (i, s) -> i == 4 ? 1500 + 300L * s : UNIFORM.offset(i, s);
+        long[] bad = {0};
+        BenchSwap.MainRun run = run(late, (key, s, created) -> {
+            long e = epochAt(created);
+            if (e == 4 && created <= T0 + AT[4] + 1000) {
+                bad[0]++;
+                return as(sem.target(3, key), 4L); // v3 after the rollback to v2
+            }
+            return as(sem.target(e, key), e);
+        });
+        assertThat(bad[0]).isEqualTo(100); // created 10..1000 ms after the rollback's emission, every 10 ms
+        assertThat(run.keptPrevious).isZero();
+        assertThat(run.wrong).as("%s", run.wrongBreakdown).isEqualTo(bad[0]);
+        assertThat(run.wrongBreakdown.keySet()).allMatch(k -> k.contains("was loaded on the subtask"));
+    }
+
+    /**
+     * (Review finding) PROMOTE v3 (epoch 3): v3 is loaded since the canary, so results of epoch 3
+     * served as epoch 2 serves them (v2 active, or v3 as a canary) are wrong, READY late or not.
+     */
+    @Test
+    void aPromoteOfALoadedVersionServedAsBeforeIsServedWrong() {
+        BenchSwap.Semantics sem = semantics();
+        ReadyAt late = (i, s) -> i == 3 ? 700 - 400L * s : UNIFORM.offset(i, s);
+        long[] bad = {0};
+        BenchSwap.MainRun run = run(late, (key, s, created) -> {
+            long e = epochAt(created);
+            if (e == 3 && created <= T0 + AT[3] + 1000) {
+                bad[0]++;
+                return as(sem.target(2, key), 3L);
+            }
+            return as(sem.target(e, key), e);
+        });
+        assertThat(bad[0]).isEqualTo(100);
+        assertThat(run.keptPrevious).isZero();
+        assertThat(run.wrong).as("%s", run.wrongBreakdown).isEqualTo(bad[0]);
+    }
+
+    /**
+     * (Review finding) An epoch whose READY on the subtask came only after the result may not serve it.
+     * On subtask 0, v2's deploy (epoch 1) and the canary (epoch 2) are READY together, 2 s after the
+     * canary's emission; until then its last READY is epoch 0, so canary keys waiting for v3 get v1.
+     * Serving them v2 (epoch 1's target) is wrong unless epoch 1 was READY by the time of the result
+     * (events created less than their latency, here 400 ms, before that READY: it may have come before
+     * they were routed). Keys outside the canary get v1 legitimately (v2 is not loaded there either).
+     */
+    @Test
+    void anEpochReadyOnlyAfterTheResultDoesNotServe() {
+        BenchSwap.Semantics sem = semantics();
+        ReadyAt slow = (i, s) -> s == 0 && i == 1 ? AT[2] - AT[1] + 2000 : s == 0 && i == 2 ? 2000
+                : UNIFORM.offset(i, s);
+        long readyOnZero = T0 + AT[2] + 2000;
+        long latencyMs = 400;
+        long[] bad = {0};
+        long[] inFlight = {0};
+        long[] kept = {0};
+        BenchSwap.MainRun run = run(slow, (key, s, created) -> {
+            long e = epochAt(created);
+            BenchSwap.Served want = sem.target(e, key);
+            if (s == 0 && e == 1 && created < readyOnZero) {
+                kept[0]++;
+                return as(sem.target(0, key), 1L); // v2 still loading: v1, legitimately
+            }
+            if (s == 0 && e == 2 && created < readyOnZero) {
+                if ("canary".equals(want.variant())) {
+                    if (created + latencyMs < readyOnZero) {
+                        bad[0]++;
+                    } else {
+                        inFlight[0]++;
+                        kept[0]++;
+                    }
+                    return as(sem.target(1, key), 2L); // v2: epoch 1 was not READY here yet
+                }
+                kept[0]++;
+                return as(sem.target(0, key), 2L); // v2 not loaded either: v1 (last READY = 0)
+            }
+            if (e > 0 && created < ready(slow, (int) e, s) && !want.equals(sem.target(e - 1, key))) {
+                kept[0]++;
+                return as(sem.target(e - 1, key), e);
+            }
+            return as(want, e);
+        }, created -> latencyMs * 1000, true);
+        assertThat(bad[0]).isPositive();
+        assertThat(inFlight[0]).isPositive();
+        assertThat(run.problems).isEmpty();
+        assertThat(run.wrong).as("%s", run.wrongBreakdown).isEqualTo(bad[0]);
+        assertThat(run.keptPrevious).isEqualTo(kept[0]);
+    }
+
+    /** The initial version is loaded from the start; released and loaded again, it is loaded only between. */
+    @Test
+    void loadedThroughoutFollowsTheLoadedAndReleasedRecords() {
+        BenchSwap.MainRun run = run(UNIFORM, (key, s, created) -> as(semantics().target(epochAt(created), key),
+                epochAt(created)));
+        long released = ready(UNIFORM, 2, 1) + 1;
+        long reloaded = ready(UNIFORM, 4, 1) + 400;
+        assertThat(run.loadedThroughout(1, V1, T0, released - 1)).isTrue();
+        assertThat(run.loadedThroughout(1, V1, T0, released)).isFalse();
+        assertThat(run.loadedThroughout(1, V1, released + 10, reloaded - 10)).isFalse();
+        assertThat(run.loadedThroughout(1, V1, reloaded, reloaded + 10)).isFalse(); // same ms: either order
+        assertThat(run.loadedThroughout(1, V1, reloaded + 1, reloaded + 10)).isTrue();
+        long v2Loaded = ready(UNIFORM, 1, 0);
+        assertThat(run.loadedThroughout(0, V2, v2Loaded - 10, v2Loaded + 10)).isFalse();
+        assertThat(run.loadedThroughout(0, V2, v2Loaded + 1, T0 + 60_000)).isTrue();
+        assertThat(run.loadedThroughout(0, V3, T0, T0 + 60_000)).isFalse();
+    }
+
+    /** The routing check relies on LOADED records: a deployed version without one is an audit problem. */
+    @Test
+    void aDeployedVersionWithoutLoadedRecordsIsAProblem() {
+        BenchSwap.MainRun run = run(UNIFORM, (key, s, created) -> as(semantics().target(epochAt(created), key),
+                epochAt(created)), created -> LATENCY_MS * 1000, false);
+        assertThat(run.problems).hasSize(4).allMatch(p -> p.contains("no LOADED record"));
+        assertThat(run.failedCorrectness()).isTrue();
     }
 
     /** Accepting and auditing every command but routing by the initial rules (epoch 0) is wrong after READY. */
