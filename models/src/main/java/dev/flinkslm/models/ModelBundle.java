@@ -86,11 +86,6 @@ public final class ModelBundle {
         return new ModelRef(manifest.id(), manifest.version(), uri.toString(), manifestSha256);
     }
 
-    /** Drops the verified bytes (a session that opens later reads and verifies the files again). */
-    public void releaseVerifiedFiles() {
-        verifiedFiles.set(null);
-    }
-
     /**
      * The verified bytes of every listed file by name, handed out once; afterwards (or if the
      * garbage collector dropped them) the files are read and verified again.

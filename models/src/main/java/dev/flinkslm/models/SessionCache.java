@@ -181,9 +181,9 @@ public final class SessionCache {
                 throw e;
             }
         }
-        // The shared session runs bytes verified by whoever loaded it (same manifest digest); this
-        // bundle's copy is not needed.
-        bundle.releaseVerifiedFiles();
+        // The shared session runs bytes verified by whoever loaded it (same manifest digest). This
+        // bundle's bytes are left alone: the bundle may be shared by the callers of one read, one of
+        // which may be about to open a session from them; they are held softly and go with the bundle.
         try {
             return new Lease(key, entry, entry.session.get(), false);
         } catch (ExecutionException e) {

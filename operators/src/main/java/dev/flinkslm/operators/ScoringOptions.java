@@ -161,8 +161,9 @@ public final class ScoringOptions {
     public static final ConfigOption<MemorySize> MAX_RULE_SIZE = ConfigOptions.key("slm.versions.max-rule-size")
             .memoryType()
             .defaultValue(MemorySize.parse("4 mb"))
-            .withDescription("Largest size (estimated serialized bytes) of the rule log: every subtask holds it in"
-                    + " broadcast state and writes it at every checkpoint; a DEPLOY beyond it is rejected (RULE_LIMIT).");
+            .withDescription("Largest serialized size of the rule log: every subtask holds it in broadcast state and"
+                    + " writes it at every checkpoint. The rules may take 3/4 of it (a DEPLOY or PROMOTE beyond that is"
+                    + " rejected, RULE_LIMIT); remembered command ids the rest, the oldest forgotten first.");
 
     public static final ConfigOption<Integer> MAX_COMMAND_BYTES = ConfigOptions.key("slm.versions.max-command-bytes")
             .intType()

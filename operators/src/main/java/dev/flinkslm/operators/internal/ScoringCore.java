@@ -484,14 +484,14 @@ public final class ScoringCore<IN> {
      * One breaker for a model that does not answer: every timeout counts, and so does every further timeout
      * period in which all threads are held by runs that already timed out (then no new run can start, so no
      * new timeout could ever trip it). A late answer frees its thread but does not reset the count; only a
-     * run that answers in time does.
+     * run that returns its result in time does.
      */
     private void countTimeout(String model) {
         consecutiveTimeouts++;
         if (consecutiveTimeouts >= config.maxConsecutiveTimeouts()) {
             String held = stuckRuns >= config.maxInFlight()
-                    ? " All " + config.maxInFlight() + " inference threads are stuck in runs on " + model
-                            + " that did not return, so nothing can be scored."
+                    ? " All " + config.maxInFlight() + " inference threads are stuck in runs that timed out and did"
+                            + " not return (one of them on " + model + "), so nothing can be scored."
                     : "";
             throw new FlinkRuntimeException(consecutiveTimeouts + " consecutive inference timeouts on " + model
                     + " (runs or periods with every thread held, each longer than "

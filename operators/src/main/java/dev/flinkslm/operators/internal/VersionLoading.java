@@ -21,13 +21,14 @@ public final class VersionLoading {
     private static final Logger LOG = LoggerFactory.getLogger(VersionLoading.class);
 
     /**
-     * Reads of a bundle in progress in this JVM, by artifact: a read blocked on a stalled file system
-     * cannot be interrupted, so another read of the same artifact (a retry, a re-sent DEPLOY, a restarted
-     * task) waits for it, boundedly, instead of pinning one more thread. At most one thread per artifact
-     * and JVM is ever blocked in a read.
+     * Reads of a bundle in progress in this JVM, by artifact (location and pinned digest). A read
+     * blocked on a stalled file system cannot be interrupted, so every other load of the same artifact
+     * meanwhile (another subtask, a retry, a re-sent DEPLOY, a restarted task) takes the result of the
+     * read in progress instead of starting one: at most one thread per artifact and JVM is ever blocked
+     * in a read, and subtasks that open the same version at once read it once.
      */
-    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<Void>>
-            READS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentHashMap<String,
+            java.util.concurrent.CompletableFuture<ModelBundle>> READS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private VersionLoading() {}
 
@@ -88,8 +89,8 @@ public final class VersionLoading {
      * As {@link #loadAndAdmit(BundleLoader, ModelRef, RuntimeOptions, String, java.time.Duration)}; with
      * {@code reuseOpen} a pinned artifact that is open in this JVM already (verified and admitted when it
      * was opened) is taken without reading the bundle again. Restores do not reuse: they verify the
-     * artifact again. While another read of the same artifact is in progress in this JVM the call waits
-     * for it, at most {@code readWait}, and then reads the bundle itself.
+     * artifact again. While a read of the same artifact is in progress in this JVM the call takes its
+     * result, waiting at most {@code readWait}.
      */
     public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId,
             boolean reuseOpen, java.time.Duration readWait) throws BundleException {
@@ -105,7 +106,7 @@ public final class VersionLoading {
                 open.close();
             }
         }
-        ModelBundle bundle = readAlone(loader, ref, readWait);
+        ModelBundle bundle = readShared(loader, ref, readWait);
         SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime);
         try {
             GoldenCheck.require(lease.session());
@@ -122,38 +123,46 @@ public final class VersionLoading {
         return slot;
     }
 
-    /** {@link BundleLoader#load} with at most one read of an artifact in progress in this JVM. */
-    static ModelBundle readAlone(BundleLoader loader, ModelRef ref, java.time.Duration maxWait) throws BundleException {
-        String artifact = ref.uri() + "#" + ref.sha256();
-        long deadline = System.nanoTime() + maxWait.toNanos();
-        while (true) {
-            java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
-            java.util.concurrent.CompletableFuture<Void> running = READS.putIfAbsent(artifact, mine);
-            if (running == null) {
-                try {
-                    return loader.load(ref);
-                } finally {
-                    READS.remove(artifact, mine);
-                    mine.complete(null);
-                }
-            }
-            long left = deadline - System.nanoTime();
+    /**
+     * {@link BundleLoader#load}, or the result of the read of the same artifact in progress in this
+     * JVM, waited for at most {@code maxWait}. The verified bundle is shared; each caller still opens or
+     * acquires its session and runs the golden examples itself.
+     */
+    static ModelBundle readShared(BundleLoader loader, ModelRef ref, java.time.Duration maxWait)
+            throws BundleException {
+        String artifact = dev.flinkslm.models.ModelRoots.parse(ref.uri()) + "#"
+                + (ref.sha256() == null ? "" : ref.sha256().toLowerCase(java.util.Locale.ROOT));
+        java.util.concurrent.CompletableFuture<ModelBundle> mine = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<ModelBundle> running = READS.putIfAbsent(artifact, mine);
+        if (running == null) {
             try {
-                if (left <= 0) {
-                    throw new java.util.concurrent.TimeoutException();
-                }
-                running.get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + ": an earlier"
-                        + " read of its artifact in this JVM has not returned within " + maxWait.toMillis() + " ms, so"
-                        + " no second read is started; the artifact may be on a stalled file system");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName()
-                        + ": interrupted while another read of its artifact was in progress");
-            } catch (java.util.concurrent.ExecutionException e) {
-                // never completed exceptionally; read again
+                ModelBundle bundle = loader.load(ref);
+                mine.complete(bundle);
+                return bundle;
+            } catch (BundleException | RuntimeException | Error e) {
+                mine.completeExceptionally(e);
+                throw e;
+            } finally {
+                READS.remove(artifact, mine);
             }
+        }
+        loader.roots().check(dev.flinkslm.models.ModelRoots.parse(ref.uri())); // its location must be allowed here too
+        try {
+            return running.get(maxWait.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + ": the read of its"
+                    + " artifact in progress in this JVM has not returned within " + maxWait.toMillis() + " ms, and no"
+                    + " second read is started; the artifact may be on a stalled file system");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName()
+                    + ": interrupted while waiting for the read of its artifact in progress");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof BundleException failed) {
+                throw new BundleException(failed.reason(), failed.getMessage(), failed);
+            }
+            throw new BundleException(BundleException.Reason.UNREADABLE_MODEL, ref.displayName() + ": reading it"
+                    + " failed: " + e.getCause(), e.getCause());
         }
     }
 }

@@ -10,7 +10,8 @@ import java.time.Duration;
  * @param maxRules deployments the log may hold
  * @param maxKeysPerCommand keys one DEPLOY may list
  * @param maxRuleKeys keys all deployments together may list
- * @param maxRuleBytes estimated serialized size of the rule log (broadcast state of every subtask)
+ * @param maxRuleBytes largest serialized size of the rule log (broadcast state of every subtask); the rules
+ *     may take 3/4 of it, remembered command ids the rest
  * @param history versions that served all keys that are kept for ROLLBACK
  * @param commandIdRetention accepted command ids remembered for duplicate detection
  * @param commandIdMaxAge how long an accepted command id is remembered

@@ -189,8 +189,8 @@ public final class RuleLog {
         }
         compact(limits);
         seen.put(c.commandId, in.receivedAt);
-        // Remembered ids are bounded by count and by the byte limit (the rules fit with the newest id,
-        // checked above): the oldest are forgotten first.
+        // Remembered ids are bounded by count and by what the rules leave of the byte limit (at least a
+        // quarter of it, far more than one id): the oldest are forgotten first.
         long bytes = estimatedBytes();
         while (seen.size() > limits.commandIdRetention() || bytes > limits.maxRuleBytes() && seen.size() > 1) {
             Iterator<String> eldest = seen.keySet().iterator();
@@ -232,11 +232,12 @@ public final class RuleLog {
                     + limits.maxRuleKeys() + " (slm.versions.max-rule-keys); use percent instead of long key lists");
         }
         long bytes = rulesBytes() + bytes(new Deployment(c.commandId, v, c.roleValue(), scope))
-                + bytes(new CatalogEntry(v, in.uri, in.sha256, false)) + idBytes(c.commandId);
-        if (bytes > limits.maxRuleBytes()) {
-            return reject(ModelAudit.RULE_LIMIT, "the rule log would take about " + bytes + " bytes of broadcast state,"
-                    + " more than the limit of " + limits.maxRuleBytes() + " (slm.versions.max-rule-size); every"
-                    + " subtask holds and checkpoints it: use shorter key lists or percent");
+                + bytes(new CatalogEntry(v, in.uri, in.sha256, false));
+        if (bytes > rulesLimit(limits)) {
+            return reject(ModelAudit.RULE_LIMIT, "the rules would take about " + bytes + " bytes of broadcast state,"
+                    + " more than " + rulesLimit(limits) + " (3/4 of slm.versions.max-rule-size, "
+                    + limits.maxRuleBytes() + "; the rest holds remembered command ids); every subtask holds and"
+                    + " checkpoints them: use shorter key lists or percent");
         }
         deployments.add(new Deployment(c.commandId, v, c.roleValue(), scope));
         catalog.remove(v);
@@ -261,11 +262,11 @@ public final class RuleLog {
             return reject(ModelAudit.RULE_LIMIT, "the rule log holds " + deployments.size() + " deployments, the limit"
                     + " (slm.versions.max-rules); ROLLBACK or RETIRE superseded deployments");
         }
-        long bytes = rulesBytes() + bytes(promoted) + idBytes(c.commandId);
-        if (bytes > limits.maxRuleBytes()) {
-            return reject(ModelAudit.RULE_LIMIT, "the rule log would take about " + bytes + " bytes of broadcast state,"
-                    + " more than the limit of " + limits.maxRuleBytes() + " (slm.versions.max-rule-size); ROLLBACK"
-                    + " or RETIRE deployments with long key lists first");
+        long bytes = rulesBytes() + bytes(promoted);
+        if (bytes > rulesLimit(limits)) {
+            return reject(ModelAudit.RULE_LIMIT, "the rules would take about " + bytes + " bytes of broadcast state,"
+                    + " more than " + rulesLimit(limits) + " (3/4 of slm.versions.max-rule-size, "
+                    + limits.maxRuleBytes() + "); ROLLBACK or RETIRE deployments with long key lists first");
         }
         replace(next);
         catalog.remove(v);
@@ -350,9 +351,14 @@ public final class RuleLog {
         return bytes;
     }
 
-    /** The deployments and the catalog, without the remembered command ids. */
+    /** The rules may take this much of the byte limit; remembered command ids the rest. */
+    private static long rulesLimit(ControlLimits limits) {
+        return limits.maxRuleBytes() / 4 * 3;
+    }
+
+    /** The deployments and the catalog (and the fixed fields), without the remembered command ids. */
     private long rulesBytes() {
-        long bytes = 16;
+        long bytes = 24;
         for (Deployment d : deployments) {
             bytes += bytes(d);
         }

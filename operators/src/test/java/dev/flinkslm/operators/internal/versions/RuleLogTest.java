@@ -261,7 +261,7 @@ class RuleLogTest {
                 assertThat(d.reason()).contains("slm.versions.max-rule-size");
             }
         }
-        assertThat(accepted).isBetween(10, 14);
+        assertThat(accepted).isBetween(8, 10); // deployments of about 20 kB within 3/4 of 256 KiB
         assertThat(log.estimatedBytes()).isLessThanOrEqualTo(256 * 1024);
         DataOutputSerializer out = new DataOutputSerializer(1024);
         try {
@@ -307,5 +307,100 @@ class RuleLogTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() ->
                 RuleLogSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes)))
                 .hasMessageContaining("format 99");
+    }
+
+    // ================================================================== size of the rule log
+
+    private static final long SMALL = 64 * 1024;
+    private static final ControlLimits SMALL_LIMITS =
+            new ControlLimits(1000, 10_000, 100_000, SMALL, 1, 10_000, Duration.ofDays(7), 32);
+
+    private Decision deploySmall(RuleLog log, String id, List<String> keys) {
+        ModelCommand c = ModelCommand.deploy(id, "file:///m/2/", Role.CANARY).keys(keys);
+        return log.apply(AdmittedCommand.of(c, clock++).admitted(V2, c.uri, sha(V2)), SMALL_LIMITS);
+    }
+
+    /** The longest key of {@code unit} characters a DEPLOY may still add (binary search on copies). */
+    private int longestKey(RuleLog log, String id, String unit) {
+        int lo = 0;
+        int hi = 2048;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (deploySmall(log.copy(), id, List.of(unit.repeat(mid))).accepted()) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    private RuleLog rulesFull() {
+        RuleLog log = fresh();
+        fill(log);
+        return log;
+    }
+
+    /** Fills the rules (not the remembered ids) as far as a DEPLOY may. */
+    private void fill(RuleLog log) {
+        for (int i = 0; ; i++) {
+            Decision d = deploySmall(log, "big" + i, List.of(String.format("%04d", i) + "\u4e00".repeat(1000)));
+            if (!d.accepted()) {
+                assertThat(d.reasonCode()).isEqualTo(ModelAudit.RULE_LIMIT);
+                break;
+            }
+        }
+        for (String unit : List.of("\u4e00", "p")) {
+            int n = longestKey(log, "pad-" + unit, unit);
+            if (n > 0) {
+                assertThat(deploySmall(log, "pad-" + unit, List.of(unit.repeat(n))).accepted()).isTrue();
+            }
+        }
+    }
+
+    private static long serialized(RuleLog log) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        RuleLogSerializer.INSTANCE.serialize(log, out);
+        return out.length();
+    }
+
+    @Test
+    void commandsWithLongIdsKeepTheLogWithinItsLimitWhenTheRulesAreFull() throws Exception {
+        RuleLog log = fresh();
+        // v3 known but routing nothing, so that it can be retired later
+        ModelCommand v3 = ModelCommand.deploy("v3", "file:///m/3/", Role.CANARY).keys(List.of("z"));
+        assertThat(log.apply(AdmittedCommand.of(v3, clock++).admitted(V3, v3.uri, sha(V3)), SMALL_LIMITS).accepted())
+                .isTrue();
+        assertThat(log.apply(AdmittedCommand.of(cmd("undo-v3", Action.ROLLBACK, null), clock++), SMALL_LIMITS)
+                .accepted()).isTrue();
+        fill(log);
+        assertThat(serialized(log)).isLessThanOrEqualTo(SMALL * 3 / 4 + 1024).isLessThanOrEqualTo(log.estimatedBytes());
+        int accepted = 0;
+        for (int i = 0; i < 30; i++) {
+            String id = String.format("%03d", i) + "\u4e00".repeat(253); // the longest id, 3 bytes a character
+            ModelCommand c = i == 0 ? cmd(id, Action.RETIRE, V3) : cmd(id, Action.ROLLBACK, null);
+            Decision d = log.apply(AdmittedCommand.of(c, clock++), SMALL_LIMITS);
+            accepted += d.accepted() ? 1 : 0;
+            assertThat(serialized(log)).as("after %s %s (%s)", c.action, i, d.reasonCode())
+                    .isLessThanOrEqualTo(SMALL).isLessThanOrEqualTo(log.estimatedBytes());
+        }
+        assertThat(accepted).isGreaterThan(10);
+    }
+
+    /** Rules can fill at most 3/4 of the limit, so a re-sent command is still recognised after a large DEPLOY. */
+    @Test
+    void aResentRollbackIsADuplicateAfterADeployFillsTheRules() throws Exception {
+        RuleLog log = rulesFull();
+        String rollback = "rollback-" + "x".repeat(100);
+        assertThat(log.apply(AdmittedCommand.of(cmd(rollback, Action.ROLLBACK, null), clock++), SMALL_LIMITS)
+                .accepted()).isTrue();
+        int n = longestKey(log, "refill", "\u4e00");
+        assertThat(n).isPositive();
+        assertThat(deploySmall(log, "refill", List.of("\u4e00".repeat(n))).accepted()).isTrue();
+        int deployments = log.deployments().size();
+        Decision again = log.apply(AdmittedCommand.of(cmd(rollback, Action.ROLLBACK, null), clock++), SMALL_LIMITS);
+        assertThat(again.reasonCode()).isEqualTo(ModelAudit.DUPLICATE_COMMAND);
+        assertThat(log.deployments()).hasSize(deployments);
+        assertThat(serialized(log)).isLessThanOrEqualTo(SMALL);
     }
 }
