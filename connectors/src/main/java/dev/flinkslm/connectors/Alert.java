@@ -3,12 +3,14 @@ package dev.flinkslm.connectors;
 import java.io.Serializable;
 
 /**
- * A {@link ScoredEvent} whose label is not {@code clear} and whose score reached the label's
- * threshold in an {@link AlertPolicy}.
+ * A {@link ScoredEvent} that needs review: a label other than {@code clear} reached its threshold
+ * in an {@link AlertPolicy} ({@link #SCORE}), or the text was too long to be screened whole
+ * ({@link #TRUNCATED}).
  *
- * <p>JSON form ({@link JsonSchemas#alerts()}): the scored event's fields plus {@code alertId}
- * ({@code eventId:label}, stable across replays so consumers can de-duplicate),
- * {@code threshold} and {@code raisedAt}.
+ * <p>JSON form ({@link JsonSchemas#alerts()}): the scored event's fields (with {@code label} and
+ * {@code score} of the alerting label) plus {@code alertId} ({@code eventId:label}, or
+ * {@code eventId:truncated}; stable across replays so consumers can de-duplicate),
+ * {@code alertReason}, {@code threshold} and {@code raisedAt}.
  *
  * <pre>{@code
  * Alert a = policy.evaluate(scored); // null when no alert is due
@@ -20,7 +22,14 @@ public class Alert implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** A label reached its threshold. */
+    public static final String SCORE = "SCORE";
+    /** The text was longer than the windows scored: not screened whole, review it. */
+    public static final String TRUNCATED = "TRUNCATED";
+
     public ScoredEvent scored;
+    /** {@link #SCORE} or {@link #TRUNCATED}. */
+    public String reason = SCORE;
     /** The threshold the score reached. */
     public double threshold;
     /** Epoch milliseconds. */
@@ -29,18 +38,23 @@ public class Alert implements Serializable {
     public Alert() {}
 
     public Alert(ScoredEvent scored, double threshold, long raisedAt) {
+        this(scored, SCORE, threshold, raisedAt);
+    }
+
+    public Alert(ScoredEvent scored, String reason, double threshold, long raisedAt) {
         this.scored = scored;
+        this.reason = reason;
         this.threshold = threshold;
         this.raisedAt = raisedAt;
     }
 
-    /** {@code eventId:label}. */
+    /** {@code eventId:label} for a score alert, {@code eventId:truncated} for an unscreened text. */
     public String alertId() {
-        return scored.eventId + ":" + scored.label;
+        return scored.eventId + ":" + (TRUNCATED.equals(reason) ? "truncated" : scored.label);
     }
 
     @Override
     public String toString() {
-        return "Alert{" + alertId() + ", score=" + scored.score + " >= " + threshold + "}";
+        return "Alert{" + alertId() + " " + reason + ", score=" + scored.score + " >= " + threshold + "}";
     }
 }

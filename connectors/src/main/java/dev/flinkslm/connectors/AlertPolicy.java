@@ -15,9 +15,10 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.util.Collector;
 
 /**
- * Decides which {@link ScoredEvent}s become {@link Alert}s: the winning label must not be
- * {@link #CLEAR} and its score must be at least the label's threshold (a per-label override, or
- * the default threshold).
+ * Decides which {@link ScoredEvent}s become {@link Alert}s: an event alerts when a label other than
+ * {@link #CLEAR} has a probability of at least that label's threshold (a per-label override, or the
+ * default threshold); the alert names the most probable such label. An event whose text was too long
+ * to be screened whole ({@link ScoredEvent#truncated}) always alerts, for review.
  *
  * <pre>{@code
  * AlertPolicy policy = AlertPolicy.builder()
@@ -78,15 +79,62 @@ public final class AlertPolicy implements Serializable {
         return thresholds;
     }
 
-    public boolean shouldAlert(ScoredEvent scored) {
-        return scored.label != null
-                && !CLEAR.equals(scored.label)
-                && scored.score >= thresholdFor(scored.label);
+    /**
+     * The label an event alerts on: of the labels other than {@code clear} whose probability reached
+     * their threshold, the most probable; null when there is none. Each label is judged on its own
+     * probability, so a text scored in several windows (whose aggregated probabilities do not sum to
+     * 1) alerts on a finding in any window even if {@code clear} has the highest aggregate.
+     *
+     * @throws IllegalStateException when a probability is not finite: a NaN would fail every threshold
+     *     and pass as "no alert"; such a row must never reach the policy
+     */
+    public String alertingLabel(ScoredEvent scored) {
+        if (!Double.isFinite(scored.score)) {
+            throw new IllegalStateException("score of event " + scored.eventId + " is " + scored.score + " (model "
+                    + scored.modelId + "@" + scored.modelVersion + "); a non-finite score must be dead-lettered"
+                    + " by the scoring operator, never evaluated as no alert");
+        }
+        String best = null;
+        double bestScore = -1;
+        if (scored.labels != null && scored.probabilities != null) {
+            for (int i = 0; i < Math.min(scored.labels.length, scored.probabilities.length); i++) {
+                String label = scored.labels[i];
+                double p = scored.probabilities[i];
+                if (!Double.isFinite(p)) {
+                    throw new IllegalStateException("probability of " + label + " for event " + scored.eventId
+                            + " is " + p + "; it must be dead-lettered by the scoring operator");
+                }
+                if (!CLEAR.equals(label) && p >= thresholdFor(label) && p > bestScore) {
+                    best = label;
+                    bestScore = p;
+                }
+            }
+        } else if (scored.label != null && !CLEAR.equals(scored.label) && scored.score >= thresholdFor(scored.label)) {
+            best = scored.label;
+        }
+        return best;
     }
 
-    /** An alert for {@code scored} raised at {@code now}, or null when none is due. */
+    /** Whether {@code scored} raises an alert: a label reached its threshold, or the text was truncated. */
+    public boolean shouldAlert(ScoredEvent scored) {
+        return alertingLabel(scored) != null || scored.truncated;
+    }
+
+    /**
+     * An alert for {@code scored} raised at {@code now}, or null when none is due. A score alert
+     * carries the alerting label and its probability; a text that was not screened whole (truncated)
+     * and did not alert on a score is an alert for review ({@link Alert#TRUNCATED}), never a clear.
+     */
     public Alert evaluate(ScoredEvent scored, long now) {
-        return shouldAlert(scored) ? new Alert(scored, thresholdFor(scored.label), now) : null;
+        String label = alertingLabel(scored);
+        if (label != null) {
+            ScoredEvent view = label.equals(scored.label) ? scored : scored.withLabel(label);
+            return new Alert(view, Alert.SCORE, thresholdFor(label), now);
+        }
+        if (scored.truncated) {
+            return new Alert(scored, Alert.TRUNCATED, thresholdFor(scored.label), now);
+        }
+        return null;
     }
 
     /** {@link #evaluate(ScoredEvent, long)} at the current wall-clock time. */

@@ -11,7 +11,11 @@ public enum DeadLetterReason {
     EMPTY_RECORD,
     /** Larger than the configured maximum event size; rejected before parsing. */
     OVERSIZE_RECORD,
-    /** Not JSON (syntax error, invalid UTF-8, trailing content, duplicate field). */
+    /**
+     * Not JSON: a syntax error, bytes that are not strict UTF-8 (malformed, overlong or
+     * surrogate-encoding sequences, code points above U+10FFFF), trailing content, or a
+     * duplicate field.
+     */
     INVALID_JSON,
     /** JSON that ends before the document is complete. */
     TRUNCATED_JSON,
@@ -33,14 +37,30 @@ public enum DeadLetterReason {
     NON_FINITE_NUMBER,
     /** eventTime is neither an ISO-8601 instant nor epoch milliseconds in range. */
     INVALID_TIME,
-    /** kind is not a well-formed name. */
+    /** kind is present but not a well-formed name (an absent kind is UNKNOWN, not an error). */
     INVALID_KIND,
-    /** currency is not an ISO 4217 code. */
+    /**
+     * currency is not three ASCII letters naming an ISO 4217 currency; the non-currency X codes
+     * (XXX, XTS, precious metals, units of account, ...) are rejected too.
+     */
     INVALID_CURRENCY,
-    /** country is not an ISO 3166 alpha-2 code. */
+    /** country is not two ASCII letters naming an ISO 3166 alpha-2 country. */
     INVALID_COUNTRY,
+    /**
+     * A string field holds a character that is never valid there: an unpaired surrogate (in
+     * JSON an escape such as <code>&#92;ud800</code> without its low half) in any field, a
+     * control character in an identifier, code or name, or a control character other than tab,
+     * line feed and carriage return in the text.
+     */
+    INVALID_CHARACTER,
     /** A later stage (for example scoring) could not process a valid event. */
     PROCESSING_FAILED,
+    /**
+     * The model answered for this event with an output that is not a probability distribution (NaN,
+     * infinite, out of range, wrong width): the event was not screened and must be reviewed or
+     * replayed; it is never reported as clear.
+     */
+    MODEL_OUTPUT_INVALID,
     /** A bug: the parser hit an unexpected error. The record is kept so it can be replayed. */
     INTERNAL_ERROR
 }

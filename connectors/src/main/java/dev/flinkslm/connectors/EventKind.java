@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 /**
  * The kind of a {@link FinancialEvent}.
  *
- * <p>Input is matched case-insensitively and stored upper-case. Any other well-formed name
+ * <p>{@code kind} is optional in the input: an event without one (absent or null) is
+ * {@link #UNKNOWN} and is screened like any other. Input is matched case-insensitively and stored upper-case. Any other well-formed name
  * (letters, digits and underscores, starting with a letter, at most 32 characters, for example
  * {@code "card_authorisation"}) is accepted into the {@link #OTHER} bucket, so that a producer
  * adding a new kind does not dead-letter its records; malformed names are rejected with
@@ -22,7 +23,12 @@ public enum EventKind {
     /** A free-text message: customer chat, trader chat, e-mail. */
     MESSAGE,
     /** Any other well-formed kind. */
-    OTHER;
+    OTHER,
+    /**
+     * The input named no kind. Declared last so that the ordinals of the older constants (and
+     * Flink state holding them) stay as they were.
+     */
+    UNKNOWN;
 
     private static final Pattern WELL_FORMED = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,31}");
 

@@ -16,9 +16,11 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Invariants after parsing: {@code eventId}, {@code accountId} and {@code text} are non-empty;
- * {@code eventTime} is epoch milliseconds; {@code currency} is an ISO 4217 code and
- * {@code country} an ISO 3166 alpha-2 code, each upper-case or null; {@code amount} is null or
- * finite. {@code accountId} is the default key for keyed processing.
+ * no string holds an unpaired surrogate, and identifiers no control character; {@code kind} is
+ * never null ({@link EventKind#UNKNOWN} when the input had none); {@code eventTime} is epoch
+ * milliseconds; {@code currency} is an ISO 4217 currency code and {@code country} an ISO 3166
+ * alpha-2 code, each upper-case ASCII or null; {@code amount} is null or finite. {@code accountId}
+ * is the default key for keyed processing.
  *
  * <p>A Flink POJO (public no-arg constructor, public fields; {@code BigDecimal} and the enum have
  * built-in serializers), so Flink never falls back to Kryo for it.
@@ -34,7 +36,7 @@ public class FinancialEvent implements Serializable {
     /** Event time in epoch milliseconds; the ingestion time when the input had none. */
     public long eventTime;
     public EventKind kind;
-    /** The kind name as sent, upper-case; differs from {@code kind.name()} only for OTHER. */
+    /** The kind name as sent, upper-case; differs from {@code kind.name()} only for OTHER; "UNKNOWN" when absent. */
     public String kindName;
     /** Optional, exact decimal. */
     public BigDecimal amount;

@@ -53,7 +53,8 @@ public final class JsonSchemas {
 
     /**
      * Jackson bean serialization of any type: public fields and getters, dates as ISO strings.
-     * For record types defined elsewhere, such as model-version audit records.
+     * For record types defined elsewhere, such as model-version audit records. A NaN or infinite
+     * double or float fails the write (Jackson would write the string "NaN").
      */
     public static <T> SerializationSchema<T> pojo() {
         return new PojoSchema<>();
@@ -96,6 +97,7 @@ public final class JsonSchemas {
             if (mapper == null) {
                 mapper = JsonMapper.builder()
                         .findAndAddModules()
+                        .addModule(JsonWriters.finiteNumbers())
                         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                         .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
                         .build();
@@ -103,8 +105,9 @@ public final class JsonSchemas {
             try {
                 return mapper.writeValueAsBytes(element);
             } catch (JsonProcessingException e) {
-                throw new IllegalStateException("Cannot write " + element.getClass().getName()
-                        + " as JSON; give it public fields or getters, or pass a custom SerializationSchema", e);
+                throw new IllegalStateException("Cannot write " + element.getClass().getName() + " as JSON ("
+                        + e.getOriginalMessage() + "); give it public fields or getters with finite numbers,"
+                        + " or pass a custom SerializationSchema", e);
             }
         }
     }

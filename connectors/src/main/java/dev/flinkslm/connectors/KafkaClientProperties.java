@@ -2,7 +2,6 @@ package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,42 +24,33 @@ public final class KafkaClientProperties {
     /**
      * Parses {@code key=value} strings (the value may contain '='); later keys win.
      *
-     * @throws IllegalArgumentException naming the malformed entry and showing the expected form
+     * @throws IllegalArgumentException saying which entry (by position, never its text) is malformed and showing
+     *     the expected form
      */
     public static Map<String, String> parse(Iterable<String> entries) {
         Map<String, String> map = new LinkedHashMap<>();
         if (entries == null) {
             return map;
         }
+        int index = 0;
         for (String entry : entries) {
+            index++;
             int eq = entry == null ? -1 : entry.indexOf('=');
             if (eq <= 0 || entry.substring(0, eq).isBlank()) {
-                throw new IllegalArgumentException("Kafka property '" + redactEntry(entry)
-                        + "' is not key=value; write e.g. --kafka-property security.protocol=SASL_SSL");
+                // Never echo the entry: without a key there is no telling whether it is a secret.
+                throw new IllegalArgumentException("Kafka property #" + index
+                        + " is not key=value; write e.g. --kafka-property security.protocol=SASL_SSL");
             }
             map.put(entry.substring(0, eq).trim(), entry.substring(eq + 1));
         }
         return map;
     }
 
-    /** A copy with secret-looking values (passwords, JAAS configs, keys, tokens) replaced by "****". */
+    /**
+     * A copy with secret-looking values (passwords, JAAS configs, keys, tokens) replaced by
+     * {@value Redaction#MASK}; the rule is {@link Redaction#looksSecret}.
+     */
     public static Map<String, String> redacted(Map<String, String> properties) {
-        Map<String, String> copy = new LinkedHashMap<>();
-        properties.forEach((k, v) -> copy.put(k, isSecret(k) ? "****" : v));
-        return copy;
-    }
-
-    static boolean isSecret(String key) {
-        String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.contains("jaas") || k.contains("secret")
-                || k.contains("token") || k.endsWith(".key") || k.contains("credential");
-    }
-
-    private static String redactEntry(String entry) {
-        if (entry == null) {
-            return "null";
-        }
-        int eq = entry.indexOf('=');
-        return eq > 0 && isSecret(entry.substring(0, eq)) ? entry.substring(0, eq) + "=****" : entry;
+        return Redaction.properties(properties);
     }
 }

@@ -16,13 +16,13 @@ import java.util.Objects;
  * {"eventId":"e-1","accountId":"ACC-104","eventTime":"2026-03-01T09:30:00Z","kind":"PAYMENT",
  *  "label":"structuring","score":0.81,
  *  "labelScores":{"clear":0.1,"sanctions":0.02,"structuring":0.81,"fraud":0.05,"market_abuse":0.02},
- *  "modelId":"compliance-minilm","modelVersion":"3","variant":"active",
- *  "queueWaitMs":4,"inferenceMs":11,"scoredAt":"2026-03-01T09:30:00.020Z"}
+ *  "modelId":"compliance-minilm","modelVersion":"3","variant":"active","ruleEpoch":4,
+ *  "queueWaitMs":4,"inferenceMs":11,"scoredAt":"2026-03-01T09:30:00.020Z","windows":1,"truncated":false}
  * }</pre>
  *
  * <pre>{@code
- * ScoredEvent s = ScoredEvent.of(event, new String[] {"clear", "fraud"}, new double[] {0.2, 0.8},
- *         "compliance-minilm", "3", "active", 4, 11, System.currentTimeMillis());
+ * ScoredEvent s = ScoredEvent.of(event, new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, 1,
+ *         "compliance-minilm", "3", "active", 1, false, 4, 11, System.currentTimeMillis());
  * }</pre>
  *
  * <p>Label scores are stored as two parallel arrays ({@link #labels}, {@link #probabilities}) so
@@ -46,7 +46,7 @@ public class ScoredEvent implements Serializable {
     public long eventTime;
     /** Upper-case kind name, e.g. PAYMENT. */
     public String kind;
-    /** The label with the highest probability. */
+    /** The model's answer (chosen by the scoring operator; for a windowed text, by the window rule). */
     public String label;
     /** Probability of {@link #label}. */
     public double score;
@@ -58,28 +58,51 @@ public class ScoredEvent implements Serializable {
     public String modelVersion;
     /** e.g. {@link #VARIANT_ACTIVE} or {@link #VARIANT_CANARY}. */
     public String variant;
+    /**
+     * Epoch of the rules of live model versions that routed the event: the number of model commands
+     * accepted before it was routed (0 for a job with one fixed model). Together with
+     * {@link #modelVersion} it says which command put the version in place.
+     */
+    public long ruleEpoch;
     /** Time the event waited for a batch, ms. */
     public long queueWaitMs;
     /** Time of the model run of the event's batch, ms. */
     public long inferenceMs;
     /** Epoch milliseconds. */
     public long scoredAt;
+    /** Windows of the text that were scored (1 for a text within the model's window). */
+    public int windows = 1;
+    /**
+     * Whether the text was longer than the windows scored ({@code slm.text.max-windows}): the event was
+     * not screened whole, and {@link AlertPolicy} raises an alert for review whatever its scores.
+     */
+    public boolean truncated;
 
     public ScoredEvent() {}
 
     /**
-     * Builds a result for {@code event}; {@link #label} and {@link #score} are the arg-max of
-     * {@code probabilities}.
+     * Builds a result for {@code event} from the scoring operator's answer: {@link #label} and
+     * {@link #score} are those of {@code labelIndex}, the label the operator chose (the arg-max is
+     * computed once, by the model runtime; for a text scored in several windows the aggregated
+     * probabilities need not sum to 1).
      *
-     * @throws IllegalArgumentException if the arrays are empty or of different lengths
+     * <p>Every probability must be a finite number in [0, 1]. The scoring operator validates model
+     * output and dead-letters bad rows, so a violation here is a bug and fails loudly: a broken
+     * model must never turn an alert into a clear.
+     *
+     * @throws IllegalArgumentException if the arrays are empty or of different lengths, a label is
+     *     null, {@code labelIndex} is out of range, or a probability is not a finite number in [0, 1]
      */
     public static ScoredEvent of(
             FinancialEvent event,
             String[] labels,
             double[] probabilities,
+            int labelIndex,
             String modelId,
             String modelVersion,
             String variant,
+            int windows,
+            boolean truncated,
             long queueWaitMs,
             long inferenceMs,
             long scoredAt) {
@@ -88,6 +111,17 @@ public class ScoredEvent implements Serializable {
                     + (labels == null ? "null" : labels.length) + " labels and "
                     + (probabilities == null ? "null" : probabilities.length) + " probabilities");
         }
+        for (int i = 0; i < probabilities.length; i++) {
+            double p = probabilities[i];
+            if (!(p >= 0.0 && p <= 1.0)) { // also false for NaN
+                throw new IllegalArgumentException("probability of label " + labels[i] + " is " + p + " for event "
+                        + event.eventId + " (model " + modelId + "@" + modelVersion + "); probabilities must be finite"
+                        + " and in [0,1], the scoring operator should have dead-lettered this row");
+            }
+            if (labels[i] == null) {
+                throw new IllegalArgumentException("label " + i + " is null (model " + modelId + "@" + modelVersion + ")");
+            }
+        }
         ScoredEvent s = new ScoredEvent();
         s.eventId = event.eventId;
         s.accountId = event.accountId;
@@ -95,14 +129,14 @@ public class ScoredEvent implements Serializable {
         s.kind = event.kindName != null ? event.kindName : (event.kind == null ? null : event.kind.name());
         s.labels = labels.clone();
         s.probabilities = probabilities.clone();
-        int best = 0;
-        for (int i = 1; i < probabilities.length; i++) {
-            if (probabilities[i] > probabilities[best]) {
-                best = i;
-            }
+        if (labelIndex < 0 || labelIndex >= labels.length) {
+            throw new IllegalArgumentException("label index " + labelIndex + " is outside the " + labels.length
+                    + " labels (model " + modelId + "@" + modelVersion + ")");
         }
-        s.label = labels[best];
-        s.score = probabilities[best];
+        s.label = labels[labelIndex];
+        s.score = probabilities[labelIndex];
+        s.windows = Math.max(1, windows);
+        s.truncated = truncated;
         s.modelId = modelId;
         s.modelVersion = modelVersion;
         s.variant = variant;
@@ -110,6 +144,33 @@ public class ScoredEvent implements Serializable {
         s.inferenceMs = inferenceMs;
         s.scoredAt = scoredAt;
         return s;
+    }
+
+    /** A copy whose {@link #label} and {@link #score} are those of {@code other} (one of the labels). */
+    public ScoredEvent withLabel(String other) {
+        int index = java.util.Arrays.asList(labels).indexOf(other);
+        if (index < 0) {
+            throw new IllegalArgumentException("label " + other + " is not one of " + java.util.Arrays.toString(labels));
+        }
+        ScoredEvent copy = new ScoredEvent();
+        copy.eventId = eventId;
+        copy.accountId = accountId;
+        copy.eventTime = eventTime;
+        copy.kind = kind;
+        copy.labels = labels.clone();
+        copy.probabilities = probabilities.clone();
+        copy.label = other;
+        copy.score = probabilities[index];
+        copy.modelId = modelId;
+        copy.modelVersion = modelVersion;
+        copy.variant = variant;
+        copy.ruleEpoch = ruleEpoch;
+        copy.queueWaitMs = queueWaitMs;
+        copy.inferenceMs = inferenceMs;
+        copy.scoredAt = scoredAt;
+        copy.windows = windows;
+        copy.truncated = truncated;
+        return copy;
     }
 
     /** Label to probability in model output order (a fresh copy). */
@@ -157,7 +218,10 @@ public class ScoredEvent implements Serializable {
                 && Arrays.equals(probabilities, that.probabilities)
                 && Objects.equals(modelId, that.modelId)
                 && Objects.equals(modelVersion, that.modelVersion)
-                && Objects.equals(variant, that.variant);
+                && Objects.equals(variant, that.variant)
+                && ruleEpoch == that.ruleEpoch
+                && windows == that.windows
+                && truncated == that.truncated;
     }
 
     @Override

@@ -25,7 +25,71 @@ class AlertPolicyTest {
         e.accountId = "ACC-1";
         e.kind = EventKind.PAYMENT;
         e.kindName = "PAYMENT";
-        return ScoredEvent.of(e, LABELS, p, "m", "1", ScoredEvent.VARIANT_ACTIVE, 1, 2, 3);
+        return ScoredEvents.of(e, LABELS, p, "m", "1", ScoredEvent.VARIANT_ACTIVE, 1, 2, 3);
+    }
+
+    private static ScoredEvent windowed(double[] aggregated, boolean truncated) {
+        FinancialEvent e = new FinancialEvent();
+        e.eventId = "e-2";
+        e.accountId = "ACC-2";
+        int best = 0;
+        for (int i = 1; i < aggregated.length; i++) {
+            if (aggregated[i] > aggregated[best]) {
+                best = i;
+            }
+        }
+        return ScoredEvent.of(e, LABELS, aggregated, best, "m", "1", ScoredEvent.VARIANT_ACTIVE, 3, truncated, 1, 2, 3);
+    }
+
+    /** A windowed text (aggregates do not sum to 1) alerts on a finding in any window, even if clear leads. */
+    @Test
+    void eachLabelIsJudgedOnItsOwnProbability() {
+        AlertPolicy policy = AlertPolicy.defaults();
+        ScoredEvent s = windowed(new double[] {0.99, 0.01, 0.9, 0.02, 0.01}, false);
+        assertThat(s.label).isEqualTo("clear");
+        Alert a = policy.evaluate(s, 7L);
+        assertThat(a).isNotNull();
+        assertThat(a.reason).isEqualTo(Alert.SCORE);
+        assertThat(a.scored.label).isEqualTo("structuring");
+        assertThat(a.scored.score).isEqualTo(0.9);
+        assertThat(a.alertId()).isEqualTo("e-2:structuring");
+        assertThat(s.label).as("the scored event itself is unchanged").isEqualTo("clear");
+    }
+
+    /** A text too long to be screened whole is never a silent clear. */
+    @Test
+    void aTruncatedTextAlertsForReview() {
+        AlertPolicy policy = AlertPolicy.defaults();
+        Alert a = policy.evaluate(windowed(new double[] {0.97, 0.01, 0.01, 0.01, 0.0}, true), 7L);
+        assertThat(a).isNotNull();
+        assertThat(a.reason).isEqualTo(Alert.TRUNCATED);
+        assertThat(a.alertId()).isEqualTo("e-2:truncated");
+        Alert both = policy.evaluate(windowed(new double[] {0.2, 0.01, 0.8, 0.01, 0.0}, true), 7L);
+        assertThat(both.reason).as("a score alert wins; the truncated flag stays on the event").isEqualTo(Alert.SCORE);
+        assertThat(both.scored.truncated).isTrue();
+        assertThat(policy.evaluate(windowed(new double[] {0.97, 0.01, 0.01, 0.01, 0.0}, false), 7L)).isNull();
+    }
+
+    /** The operator's label is carried, never recomputed: an exact tie keeps the operator's choice. */
+    @Test
+    void theOperatorsLabelIsKeptOnATie() {
+        FinancialEvent e = new FinancialEvent();
+        e.eventId = "e-3";
+        ScoredEvent s = ScoredEvent.of(e, LABELS, new double[] {0.5, 0.5, 0, 0, 0}, 1, "m", "1", "active", 1, false, 0, 0, 0);
+        assertThat(s.label).isEqualTo("sanctions");
+        assertThat(AlertPolicy.defaults().evaluate(s, 1L).scored.label).isEqualTo("sanctions");
+    }
+
+    /** NaN >= threshold is false: without the check a broken score would pass as "no alert". */
+    @Test
+    void nonFiniteScoreFailsInsteadOfPassingAsNoAlert() {
+        AlertPolicy policy = AlertPolicy.defaults();
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+            ScoredEvent s = scored("fraud", 0.9);
+            s.score = bad;
+            assertThatThrownBy(() -> policy.shouldAlert(s)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("e-1");
+        }
     }
 
     @Test

@@ -142,7 +142,7 @@ class EventParserTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"eventId", "accountId", "kind", "text"})
+    @CsvSource({"eventId", "accountId", "text"})
     void rejectsMissingRequiredFields(String field) {
         String json = event("").replaceAll("\"" + field + "\":\"[^\"]*\",?", "").replace(",}", "}");
         DeadLetter d = rejected(json, DeadLetterReason.MISSING_FIELD);
@@ -202,7 +202,7 @@ class EventParserTest {
     @Test
     void rejectsInvalidCurrency() {
         DeadLetter d = rejected(event("\"currency\":\"EUX\""), DeadLetterReason.INVALID_CURRENCY);
-        assertThat(d.message).isEqualTo("currency 'EUX' is not an ISO 4217 code such as EUR or USD");
+        assertThat(d.message).startsWith("currency 'EUX' is not an ISO 4217 currency code such as EUR or USD");
         rejected(event("\"currency\":\"EURO\""), DeadLetterReason.INVALID_CURRENCY);
         rejected(event("\"currency\":\"\u20ac\""), DeadLetterReason.INVALID_CURRENCY);
     }
@@ -212,6 +212,191 @@ class EventParserTest {
         DeadLetter d = rejected(event("\"country\":\"XX\""), DeadLetterReason.INVALID_COUNTRY);
         assertThat(d.message).contains("'XX'");
         rejected(event("\"country\":\"DEU\""), DeadLetterReason.INVALID_COUNTRY);
+    }
+
+    @Test
+    void acceptsCodesInAnyAsciiCase() {
+        FinancialEvent e = parse(event("\"currency\":\"uSd\",\"country\":\"gB\"")).event();
+        assertThat(e.currency).isEqualTo("USD");
+        assertThat(e.country).isEqualTo("GB");
+    }
+
+    /** Locale case rules map the dotless i (U+0131) to I, even Locale.ROOT; ASCII only means ASCII only. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\u0131nr|dotless i",
+        "\u0130NR|dotted capital I",
+        "\uff25\uff35\uff32|fullwidth EUR",
+        "E\u0301UR|combining accent",
+        "EU\u0280|latin letter small capital R",
+        "\u0415UR|Cyrillic E",
+        "'EUR '|trailing space",
+        "' EUR'|leading space",
+        "E\u200bUR|zero-width space"})
+    void rejectsCurrencyLookAlikes(String code, String what) {
+        String json = "{\"eventId\":\"e-1\",\"accountId\":\"ACC-1\",\"text\":\"t\",\"currency\":\"" + code + "\"}";
+        rejected(json, DeadLetterReason.INVALID_CURRENCY);
+    }
+
+    @Test
+    void rejectsCountryLookAlikes() {
+        assertThat("\u0131t".toUpperCase(java.util.Locale.ROOT)).as("the trick works on toUpperCase").isEqualTo("IT");
+        rejected(event("\"country\":\"\u0131t\""), DeadLetterReason.INVALID_COUNTRY);
+        rejected(event("\"country\":\"\u0130T\""), DeadLetterReason.INVALID_COUNTRY);
+        rejected(event("\"country\":\"\uff24\uff25\""), DeadLetterReason.INVALID_COUNTRY);
+        rejected(event("\"country\":\"D\""), DeadLetterReason.INVALID_COUNTRY);
+        assertThat(parse(event("\"country\":\"it\"")).event().country).isEqualTo("IT");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XFO", "XFU", "xxx"})
+    void rejectsNonCurrencyXCodes(String code) {
+        DeadLetter d = rejected(event("\"currency\":\"" + code + "\""), DeadLetterReason.INVALID_CURRENCY);
+        assertThat(d.message).contains("not an ISO 4217 currency");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"XAF", "XOF", "XCD", "XPF", "EUR", "JPY", "CHF"})
+    void acceptsRealCurrenciesIncludingTheirXCodes(String code) {
+        assertThat(parse(event("\"currency\":\"" + code + "\"")).event().currency).isEqualTo(code);
+    }
+
+    @Test
+    void everyNonCurrencyCodeIsKnownToTheJdk() {
+        // If a JDK dropped one of them the set would silently stop meaning anything.
+        java.util.Set<String> jdk = new java.util.HashSet<>();
+        java.util.Currency.getAvailableCurrencies().forEach(c -> jdk.add(c.getCurrencyCode()));
+        assertThat(jdk).containsAll(EventParser.NON_CURRENCY_CODES);
+    }
+
+    @Test
+    void rejectsPresentButEmptyCodes() {
+        assertThat(rejected(event("\"currency\":\"\""), DeadLetterReason.INVALID_CURRENCY).message)
+                .isEqualTo("currency must not be empty (leave it out when there is none)");
+        rejected(event("\"country\":\"  \""), DeadLetterReason.INVALID_COUNTRY);
+        // A blank counterparty is free text and simply absent.
+        assertThat(parse(event("\"counterparty\":\" \"")).event().counterparty).isNull();
+    }
+
+    @Test
+    void kindIsOptional() {
+        String noKind = "{\"eventId\":\"e-1\",\"accountId\":\"ACC-1\",\"text\":\"rent for march\"}";
+        ParseResult r = parse(noKind);
+        assertThat(r.isOk()).as(String.valueOf(r)).isTrue();
+        assertThat(r.event().kind).isEqualTo(EventKind.UNKNOWN);
+        assertThat(r.event().kindName).isEqualTo("UNKNOWN");
+        assertThat(parse(event("").replace("\"PAYMENT\"", "null")).event().kind).isEqualTo(EventKind.UNKNOWN);
+        // Present, it still has to be a kind name (today's rules).
+        rejected(event("").replace("\"PAYMENT\"", "\"\""), DeadLetterReason.EMPTY_FIELD);
+        rejected(event("").replace("\"PAYMENT\"", "7"), DeadLetterReason.WRONG_TYPE);
+        rejected(event("").replace("\"PAYMENT\"", "\"pay-ment\""), DeadLetterReason.INVALID_KIND);
+        // An UNKNOWN event replays as one.
+        byte[] replay = JsonSchemas.financialEvents().serialize(r.event());
+        assertThat(parser.parse(replay, AT, RECEIVED_AT).event()).isEqualTo(r.event());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"eventId", "accountId", "kind", "text", "counterparty", "currency", "country", "eventTime"})
+    void rejectsUnpairedSurrogatesInEveryStringField(String field) {
+        String json = "{\"eventId\":\"e-1\",\"accountId\":\"ACC-1\",\"text\":\"t\"}"
+                .replace("{", "{\"" + field + "\":\"a\\ud800b\",")
+                .replaceFirst(",\"" + field + "\":\"[^\"]*\"(?=[,}])", "");
+        DeadLetter d = rejected(json, DeadLetterReason.INVALID_CHARACTER);
+        assertThat(d.message).isEqualTo(field + " has an unpaired surrogate U+D800 at character 2");
+        // a lone low surrogate and a reversed pair are just as broken
+        rejected(json.replace("\\ud800", "\\udc00"), DeadLetterReason.INVALID_CHARACTER);
+        rejected(json.replace("\\ud800", "\\udc00\\ud800"), DeadLetterReason.INVALID_CHARACTER);
+    }
+
+    @Test
+    void acceptsPairedSurrogates() {
+        FinancialEvent e = parse(event("").replace("rent for march", "rent \\ud83d\\udcb8 \ud83c\udfe0")).event();
+        assertThat(e.text).isEqualTo("rent \ud83d\udcb8 \ud83c\udfe0");
+    }
+
+    @Test
+    void controlCharacters() {
+        // identifiers: none at all
+        assertThat(rejected(event("").replace("\"e-1\"", "\"e\\u0000-1\""), DeadLetterReason.INVALID_CHARACTER).message)
+                .isEqualTo("eventId has the control character U+0000 at character 2");
+        rejected(event("").replace("\"ACC-1\"", "\"ACC\\n1\""), DeadLetterReason.INVALID_CHARACTER);
+        rejected(event("").replace("\"ACC-1\"", "\"ACC\\u00851\""), DeadLetterReason.INVALID_CHARACTER);
+        rejected(event("\"eventTime\":\"2026-03-01T09:30:00Z\\u001b\""), DeadLetterReason.INVALID_CHARACTER);
+        // text: tab, line feed, carriage return (and C1, as in text decoded with the wrong code page)
+        assertThat(parse(event("").replace("rent for march", "rent\\tfor\\r\\nmarch\\u0085")).isOk()).isTrue();
+        rejected(event("").replace("rent for march", "rent\\u0000"), DeadLetterReason.INVALID_CHARACTER);
+        rejected(event("").replace("rent for march", "rent\\u001b[31m"), DeadLetterReason.INVALID_CHARACTER);
+        rejected(event("").replace("rent for march", "rent\\u007f"), DeadLetterReason.INVALID_CHARACTER);
+        rejected(event("\"counterparty\":\"Nord\\u0007\""), DeadLetterReason.INVALID_CHARACTER);
+    }
+
+    @Test
+    void quotedValuesInMessagesAreEscaped() {
+        DeadLetter d = rejected(event("\"currency\":\"E\\u202eUR\""), DeadLetterReason.INVALID_CURRENCY);
+        assertThat(d.message).startsWith("currency 'EU+202EUR'");
+    }
+
+    @Test
+    void blankIdentifiersIncludeUnicodeSpaces() {
+        rejected(event("").replace("\"e-1\"", "\"\\u00a0\\u2003\\u200b\""), DeadLetterReason.EMPTY_FIELD);
+    }
+
+    /** Bytes Jackson alone decodes without complaint (checked: jackson-core 2.19.2). */
+    @ParameterizedTest
+    @CsvSource({
+        "C0 AF, overlong slash",
+        "C1 81, overlong A",
+        "E0 80 AF, overlong 3-byte slash",
+        "F0 80 80 AF, overlong 4-byte slash",
+        "ED A0 80, UTF-8-encoded high surrogate (CESU-8)",
+        "ED B0 80, UTF-8-encoded low surrogate",
+        "F4 90 80 80, above U+10FFFF",
+        "F8 88 80 80 80, five-byte form",
+        "80, lone continuation byte",
+        "E2 82, truncated sequence"})
+    void rejectsBytesThatAreNotStrictUtf8(String hex, String what) {
+        String[] parts = hex.trim().split(" ");
+        byte[] bad = new byte[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            bad[i] = (byte) Integer.parseInt(parts[i], 16);
+        }
+        byte[] head = "{\"eventId\":\"e".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "1\",\"accountId\":\"A\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] json = new byte[head.length + bad.length + tail.length];
+        System.arraycopy(head, 0, json, 0, head.length);
+        System.arraycopy(bad, 0, json, head.length, bad.length);
+        System.arraycopy(tail, 0, json, head.length + bad.length, tail.length);
+        ParseResult r = parser.parse(json, AT, RECEIVED_AT);
+        assertThat(r.isOk()).as(what).isFalse();
+        assertThat(r.deadLetter().reason).as(what).isEqualTo(DeadLetterReason.INVALID_JSON);
+        assertThat(r.deadLetter().message).as(what).startsWith("record is not valid UTF-8")
+                .endsWith("at byte offset " + head.length);
+        assertThat(r.deadLetter().payload).isEqualTo(json);
+    }
+
+    @Test
+    void skipsOneLeadingByteOrderMark() {
+        assertThat(parse("\ufeff" + event("")).isOk()).isTrue();
+        rejected("\ufeff\ufeff" + event(""), DeadLetterReason.INVALID_JSON);
+        rejected("\ufeff", DeadLetterReason.EMPTY_RECORD);
+    }
+
+    @Test
+    void syntaxErrorMessagesDoNotQuoteTheDocument() {
+        String json = "{\"eventId\":\"e-1\",\"accountId\":\"A\",\"text\": wire the funds to Nordlicht}";
+        DeadLetter d = rejected(json, DeadLetterReason.INVALID_JSON);
+        assertThat(d.message).startsWith("invalid JSON at line 1").doesNotContain("wire").doesNotContain("Nordlicht");
+        DeadLetter dup = rejected(event("\"text\":\"again\""), DeadLetterReason.INVALID_JSON);
+        assertThat(dup.message).contains("'text'").doesNotContain("again");
+    }
+
+    @Test
+    void rejectsAmountsWithAbsurdScale() {
+        rejected(event("\"amount\":1e-400"), DeadLetterReason.NON_FINITE_NUMBER);
+        rejected(event("\"amount\":1e-999999999"), DeadLetterReason.NON_FINITE_NUMBER);
+        rejected(event("\"amount\":0.0000000000000000001"), DeadLetterReason.NON_FINITE_NUMBER);
+        assertThat(parse(event("\"amount\":12.500000000000000000000")).event().amount).isEqualByComparingTo("12.5");
+        assertThat(parse(event("\"amount\":1e17")).isOk()).isTrue();
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.flinkslm.connectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,10 +35,12 @@ class JsonSchemasTest {
 
     @Test
     void scoredEventLayoutKeepsLabelOrder() throws Exception {
-        ScoredEvent s = ScoredEvent.of(event(), new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
+        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
                 new double[] {0.1, 0.05, 0.7, 0.1, 0.05}, "compliance-minilm", "3", ScoredEvent.VARIANT_CANARY, 4, 11,
                 Instant.parse("2026-03-01T09:30:01Z").toEpochMilli());
+        s.ruleEpoch = 7;
         JsonNode n = JSON.readTree(JsonSchemas.scoredEvents().serialize(s));
+        assertThat(n.get("ruleEpoch").asLong()).isEqualTo(7);
         assertThat(n.get("eventId").asText()).isEqualTo("e-7");
         assertThat(n.get("accountId").asText()).isEqualTo("ACC-7");
         assertThat(n.get("eventTime").asText()).isEqualTo("2026-03-01T09:30:00.250Z");
@@ -61,7 +64,7 @@ class JsonSchemasTest {
 
     @Test
     void alertLayout() throws Exception {
-        ScoredEvent s = ScoredEvent.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
+        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
         JsonNode n = JSON.readTree(JsonSchemas.alerts().serialize(new Alert(s, 0.75, 0L)));
         assertThat(n.get("alertId").asText()).isEqualTo("e-7:fraud");
         assertThat(n.get("label").asText()).isEqualTo("fraud");
@@ -122,6 +125,93 @@ class JsonSchemasTest {
         assertThat(lines).hasSize(3);
         assertThat(lines[2]).isEmpty();
         assertThat(JSON.readTree(lines[0]).get("text").asText()).contains("\n");
+    }
+
+    @Test
+    void scoresAreJsonNumbers() throws Exception {
+        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.25, 0.75}, "m", "1",
+                "active", 0, 0, 0);
+        String json = JsonSchemas.toJson(JsonSchemas.scoredEvents(), s);
+        JsonNode n = JSON.readTree(json);
+        assertThat(n.get("score").isNumber()).isTrue();
+        assertThat(n.get("labelScores").get("clear").isNumber()).isTrue();
+        assertThat(json).contains("\"score\":0.75");
+        JsonNode a = JSON.readTree(JsonSchemas.alerts().serialize(new Alert(s, 0.5, 0L)));
+        assertThat(a.get("score").isNumber()).isTrue();
+        assertThat(a.get("threshold").isNumber()).isTrue();
+    }
+
+    /** Jackson writes NaN as the string "NaN"; a non-finite score must fail loudly instead. */
+    @Test
+    void nonFiniteScoresAreNeverWritten() {
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
+                    "active", 0, 0, 0);
+            s.score = bad;
+            assertThatThrownBy(() -> JsonSchemas.scoredEvents().serialize(s))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("score=" + bad)
+                    .hasMessageContaining("e-7");
+            assertThatThrownBy(() -> JsonSchemas.alerts().serialize(new Alert(s, 0.5, 0L)))
+                    .isInstanceOf(IllegalStateException.class);
+
+            ScoredEvent p = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
+                    "active", 0, 0, 0);
+            p.probabilities[0] = bad;
+            assertThatThrownBy(() -> JsonSchemas.scoredEvents().serialize(p))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("labelScores.clear");
+
+            ScoredEvent t = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
+                    "active", 0, 0, 0);
+            assertThatThrownBy(() -> JsonSchemas.alerts().serialize(new Alert(t, bad, 0L)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("threshold");
+        }
+    }
+
+    /**
+     * A NaN loses every comparison of the arg-max, so the first label ("clear") used to win with
+     * score NaN: a broken model turned alerts into clear.
+     */
+    @Test
+    void scoredEventRefusesInvalidProbabilities() {
+        for (double[] bad : new double[][] {
+                {Double.NaN, 0.9}, {0.1, Double.NaN}, {Double.POSITIVE_INFINITY, 0.0}, {-0.1, 1.1}, {0.5, 1.5}}) {
+            assertThatThrownBy(() -> ScoredEvents.of(event(), new String[] {"clear", "fraud"}, bad, "m", "1", "active",
+                    0, 0, 0))
+                    .as(java.util.Arrays.toString(bad))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("e-7")
+                    .hasMessageContaining("m@1");
+        }
+        assertThatThrownBy(() -> ScoredEvents.of(event(), new String[] {"clear", null}, new double[] {0.5, 0.5}, "m",
+                "1", "active", 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.0, 1.0}, "m", "1",
+                "active", 0, 0, 0).label).isEqualTo("fraud");
+    }
+
+    /** A bean with a double, as other records written with {@link JsonSchemas#pojo()} may have. */
+    public static final class WithShare {
+        public String id = "x";
+        public double share = Double.NaN;
+        public Float boxed = 0.5f;
+    }
+
+    @Test
+    void pojoSchemaRefusesNonFiniteNumbers() throws Exception {
+        WithShare bean = new WithShare();
+        assertThatThrownBy(() -> JsonSchemas.<WithShare>pojo().serialize(bean))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("non-finite")
+                .hasMessageContaining("/share");
+        bean.share = 0.25;
+        JsonNode n = JSON.readTree(JsonSchemas.<WithShare>pojo().serialize(bean));
+        assertThat(n.get("share").isNumber()).isTrue();
+        assertThat(n.get("share").asDouble()).isEqualTo(0.25);
+        assertThat(n.get("boxed").isNumber()).isTrue();
+        bean.boxed = Float.NaN;
+        assertThatThrownBy(() -> JsonSchemas.<WithShare>pojo().serialize(bean)).hasMessageContaining("/boxed");
     }
 
     /** A stand-in for the audit records defined elsewhere: any bean with java.time fields. */

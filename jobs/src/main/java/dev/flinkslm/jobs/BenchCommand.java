@@ -4,7 +4,6 @@ import dev.flinkslm.connectors.SyntheticEventGenerator;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.EncodedText;
 import dev.flinkslm.models.ModelBundle;
-import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
@@ -12,14 +11,12 @@ import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoredStream;
 import dev.flinkslm.operators.SlmScoring;
-import dev.flinkslm.operators.versions.ModelCommand;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
@@ -33,12 +30,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,7 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * like with like even on a noisy host.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print their figures.",
-        subcommands = {BenchCommand.Throughput.class, BenchCommand.Swap.class})
+        subcommands = {BenchCommand.Throughput.class, BenchSwap.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -69,6 +62,8 @@ final class BenchCommand implements Runnable {
         public String account;
         public String text;
         public long createdNanos;
+        /** Creation time on the wall clock (epoch ms), comparable with audit record timestamps. */
+        public long createdMillis;
 
         public BenchEvent() {}
     }
@@ -99,6 +94,16 @@ final class BenchCommand implements Runnable {
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(generator.generate(i).text);
+        }
+        return out;
+    }
+
+    /** The account of each of the first {@code n} generated events: event {@code i} is keyed by {@code accounts(n).get(i % n)}. */
+    static List<String> accounts(int n) {
+        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(42).build();
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(generator.generate(i).accountId);
         }
         return out;
     }
@@ -182,7 +187,7 @@ final class BenchCommand implements Runnable {
                 Map<Integer, List<EncodedText>> buckets = new java.util.TreeMap<>();
                 for (Future<EncodedText> f : encodedFutures) {
                     EncodedText e = f.get();
-                    int bucket = groupByLength ? dev.flinkslm.operators.internal.ScoringOperator.lengthBucket(e.length()) : 0;
+                    int bucket = groupByLength ? dev.flinkslm.operators.internal.ScoringCore.lengthBucket(e.length()) : 0;
                     buckets.computeIfAbsent(bucket, k -> new ArrayList<>()).add(e);
                 }
                 List<List<EncodedText>> batches = new ArrayList<>();
@@ -257,11 +262,7 @@ final class BenchCommand implements Runnable {
 
     /** {@code count} events cycling over {@code texts}, optionally rate-limited (events per second). */
     static DataStream<BenchEvent> source(StreamExecutionEnvironment env, List<String> texts, long count, Double rate) {
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(42).build();
-        ArrayList<String> accounts = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            accounts.add(generator.generate(i).accountId);
-        }
+        ArrayList<String> accounts = new ArrayList<>(accounts(texts.size()));
         ArrayList<String> textList = new ArrayList<>(texts);
         GeneratorFunction<Long, BenchEvent> fn = i -> {
             BenchEvent e = new BenchEvent();
@@ -269,6 +270,7 @@ final class BenchCommand implements Runnable {
             e.text = textList.get((int) (i % textList.size()));
             e.account = accounts.get((int) (i % accounts.size()));
             e.createdNanos = System.nanoTime();
+            e.createdMillis = System.currentTimeMillis();
             return e;
         };
         DataGeneratorSource<BenchEvent> source = rate == null
@@ -326,144 +328,5 @@ final class BenchCommand implements Runnable {
                 lease.close();
             }
         }
-    }
-
-    @Command(name = "swap", mixinStandardHelpOptions = true,
-            description = "Runs a keyed job at ~70% of its measured maximum rate, swaps the model for all keys mid-stream"
-                    + " and accounts for every event. Last line: swap_lost=<n> swap_duplicated=<n> swap_ms=<ms>"
-                    + " p99_ratio=<r>.")
-    static final class Swap implements java.util.concurrent.Callable<Integer> {
-        @Option(names = "--seconds", defaultValue = "24", description = "Length of the run (default: ${DEFAULT-VALUE}).")
-        int seconds;
-
-        @Option(names = "--load", defaultValue = "0.7", description = "Share of the measured maximum rate (default: ${DEFAULT-VALUE}).")
-        double load;
-
-        @Option(names = "--batch-size", defaultValue = "32", description = "Operator batch size (default: ${DEFAULT-VALUE}).")
-        int batchSize;
-
-        static final AtomicLong COMMAND_NANOS = new AtomicLong();
-
-        @Override
-        public Integer call() throws Exception {
-            PrintStream out = System.out;
-            Path work = Files.createTempDirectory("flink-slm-swap");
-            Path roots = work.resolve("models");
-            ModelBundle v1 = BundleLoader.builder().roots(ModelRoots.allowAll()).build().load("default:int8");
-            Path v2dir = copyAsNewVersion(v1, roots.resolve("v2"), v1.version() + "-swap");
-            Path v1dir = copyAsNewVersion(v1, roots.resolve("v1"), v1.version());
-
-            // Maximum rate of this configuration: the operator's own ceiling measured now.
-            List<String> probe = texts(1500);
-            Throughput t = new Throughput();
-            t.batchSize = batchSize;
-            t.inFlight = 2;
-            ModelBundle v1bundle = BundleLoader.verify(v1dir.toUri(), v1dir, null);
-            Row ceiling = t.ceiling(v1bundle, RuntimeOptions.cpu().withIntraOpThreads(1), probe);
-            double rate = ceiling.eventsPerSecond * load;
-            int events = (int) (rate * seconds);
-            List<String> texts = texts(Math.min(events, 20_000));
-            out.printf(Locale.ROOT, "max_rate=%.1f/s target_rate=%.1f/s events=%d swap_at=%ds%n",
-                    ceiling.eventsPerSecond, rate, events, seconds / 2);
-
-            StreamExecutionEnvironment env = localEnvironment();
-            env.enableCheckpointing(2000);
-            DataStream<BenchEvent> stream = source(env, texts, events, rate);
-            ModelCommand noop = ModelCommand.of("bench-noop", ModelCommand.Action.ROLLBACK, null, null)
-                    .keys(List.of("no-such-key"));
-            ModelCommand deploy = ModelCommand.deploy("bench-swap", v2dir.toUri().toString(), ModelCommand.Role.ACTIVE);
-            List<ModelCommand> commands = List.of(noop, deploy);
-            GeneratorFunction<Long, ModelCommand> commandFn = i -> {
-                if (i == 1) {
-                    COMMAND_NANOS.set(System.nanoTime());
-                }
-                return commands.get(i.intValue());
-            };
-            DataStream<ModelCommand> control = env.fromSource(new DataGeneratorSource<>(commandFn, 2,
-                    RateLimiterStrategy.perSecond(2.0 / seconds), SlmScoring.COMMAND_TYPE),
-                    WatermarkStrategy.noWatermarks(), "bench-commands").setParallelism(1);
-            ScoredStream<BenchEvent> scored = SlmScoring.<BenchEvent>builder()
-                    .text(e -> e.text)
-                    .model(v1dir.toUri().toString())
-                    .modelRoots(roots.toString())
-                    .executionProvider(dev.flinkslm.models.ExecutionProvider.CPU)
-                    .maxBatchSize(batchSize)
-                    .maxInFlight(2)
-                    .maxWait(Duration.ofMillis(20))
-                    .controlStream(control)
-                    .build()
-                    .apply(stream.keyBy(e -> e.account));
-            String newVersion = v1.version() + "-swap";
-            scored.results().map(new RecordVersion(newVersion)).sinkTo(new DiscardingSink<>());
-            Recorder.reset();
-            COMMAND_NANOS.set(0);
-            long start = System.nanoTime();
-            env.execute("bench-swap");
-
-            List<long[]> samples = new ArrayList<>(Recorder.SAMPLES);
-            Map<Long, Integer> seen = new HashMap<>();
-            for (long[] s : samples) {
-                seen.merge(s[0], 1, Integer::sum);
-            }
-            long lost = events - seen.size();
-            long duplicated = samples.size() - seen.size();
-            long command = COMMAND_NANOS.get();
-            long lastOld = samples.stream().filter(s -> s[3] == 0).mapToLong(s -> s[2]).max().orElse(command);
-            long firstNew = samples.stream().filter(s -> s[3] == 1).mapToLong(s -> s[2]).min().orElse(-1);
-            long newCount = samples.stream().filter(s -> s[3] == 1).count();
-            double swapMs = Math.max(0, (lastOld - command) / 1e6);
-            long windowStart = command - 1_000_000_000L;
-            long windowEnd = lastOld + 1_000_000_000L;
-            long steadyStart = start + 3_000_000_000L;
-            long[] around = samples.stream().filter(s -> s[2] >= windowStart && s[2] <= windowEnd)
-                    .mapToLong(s -> s[1]).sorted().toArray();
-            long[] steady = samples.stream().filter(s -> s[2] >= steadyStart && s[2] < windowStart)
-                    .mapToLong(s -> s[1]).sorted().toArray();
-            double p99Around = percentile(around, 0.99) / 1000;
-            double p99Steady = percentile(steady, 0.99) / 1000;
-            printTable(out, List.of(
-                    new Row("steady state (before the command)", steady.length / Math.max(1e-9, (windowStart - steadyStart) / 1e9),
-                            percentile(steady, 0.5) / 1000, p99Steady, "source to result"),
-                    new Row("around the swap (+-1 s)", around.length / Math.max(1e-9, (windowEnd - windowStart) / 1e9),
-                            percentile(around, 0.5) / 1000, p99Around, "source to result")));
-            out.printf(Locale.ROOT, "events=%d scored=%d by_new_version=%d first_new_after_command_ms=%.0f%n", events,
-                    samples.size(), newCount, firstNew < 0 ? -1 : (firstNew - command) / 1e6);
-            out.printf(Locale.ROOT, "swap_lost=%d swap_duplicated=%d swap_ms=%.0f p99_ratio=%.2f%n", lost, duplicated,
-                    swapMs, p99Steady == 0 ? 0 : p99Around / p99Steady);
-            out.flush();
-            dev.flinkslm.models.internal.FileTrees.deleteRecursively(work);
-            return lost == 0 && duplicated == 0 && newCount > 0 ? 0 : 1;
-        }
-
-        static Path copyAsNewVersion(ModelBundle bundle, Path target, String version) throws Exception {
-            Files.createDirectories(target);
-            for (String file : bundle.manifest().sha256().keySet()) {
-                Files.copy(bundle.directory().resolve(file), target.resolve(file));
-            }
-            ModelManifest manifest = bundle.manifest().withVersion(version);
-            manifest.write(target);
-            return target;
-        }
-    }
-
-    /** Records end-to-end latency and which version scored each event (1 = the new one). */
-    static final class RecordVersion implements MapFunction<Scored<BenchEvent>, Long> {
-        private final String newVersion;
-
-        RecordVersion(String newVersion) {
-            this.newVersion = newVersion;
-        }
-
-        @Override
-        public Long map(Scored<BenchEvent> s) {
-            long latency = (System.nanoTime() - s.element.createdNanos) / 1000;
-            Recorder.record(s.element.index, latency, newVersion.equals(s.modelVersion) ? 1 : 0);
-            return s.element.index;
-        }
-    }
-
-    @SuppressWarnings("unused")
-    private static String describe(long[] a) {
-        return Arrays.toString(a);
     }
 }

@@ -1,6 +1,12 @@
 package dev.flinkslm.jobs;
 
+import dev.flinkslm.connectors.Redaction;
+
 import java.io.File;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +24,7 @@ public final class Launcher {
 
     private static final String FLINK_PROBE = "org.apache.flink.streaming.api.environment.StreamExecutionEnvironment";
     private static final String CLI = "dev.flinkslm.jobs.FlinkSlmCli";
+    private static final int MAX_SUMMARY = 4000;
 
     private Launcher() {}
 
@@ -25,10 +32,13 @@ public final class Launcher {
         if (isPresent(FLINK_PROBE, Launcher.class.getClassLoader())) {
             // Inside a Flink client or JobManager (flink run, REST /jars/run): never System.exit, which
             // would take the JobManager down; a failure is an exception Flink reports for the submission.
-            int code = FlinkSlmCli.run(args);
+            // The exception is all a REST submission shows, so it carries the error output; neither
+            // it nor the output ever quotes an argument value (it may be a secret, see Redaction).
+            StringWriter captured = new StringWriter();
+            int code = FlinkSlmCli.run(new PrintWriter(new TeeWriter(System.err, captured), true), args);
             if (code != 0) {
-                throw new IllegalArgumentException("flink-slm " + String.join(" ", args) + " failed with exit code "
-                        + code + "; see the messages above");
+                throw new IllegalArgumentException(FlinkSlmCli.outline(args) + " failed with exit code " + code
+                        + errorSummary(captured.toString(), args));
             }
             return;
         }
@@ -63,6 +73,47 @@ public final class Launcher {
             }
         }));
         System.exit(child.waitFor());
+    }
+
+    /** The error lines a command printed (not its usage help), scrubbed and cut short. */
+    static String errorSummary(String errorOutput, String[] args) {
+        String text = errorOutput;
+        int usage = text.indexOf("Usage: ");
+        if (usage >= 0) {
+            text = text.substring(0, usage);
+        }
+        text = Redaction.scrub(text.strip(), FlinkSlmCli.expandArgumentFiles(args));
+        if (text.length() > MAX_SUMMARY) {
+            text = text.substring(0, MAX_SUMMARY) + "...";
+        }
+        return text.isEmpty() ? "" : ":\n" + text;
+    }
+
+    /** Writes to the console and to a buffer. */
+    private static final class TeeWriter extends Writer {
+        private final PrintStream console;
+        private final StringWriter copy;
+
+        TeeWriter(PrintStream console, StringWriter copy) {
+            this.console = console;
+            this.copy = copy;
+        }
+
+        @Override
+        public void write(char[] buf, int off, int len) {
+            console.print(new String(buf, off, len));
+            copy.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() {
+            console.flush();
+        }
+
+        @Override
+        public void close() {
+            flush();
+        }
     }
 
     /**

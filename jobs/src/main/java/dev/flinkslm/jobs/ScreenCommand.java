@@ -2,6 +2,7 @@ package dev.flinkslm.jobs;
 
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.KafkaClientProperties;
+import dev.flinkslm.connectors.Redaction;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.FailurePolicy;
@@ -123,6 +124,15 @@ final class ScreenCommand implements Callable<Integer> {
             description = "Longest an event waits for its batch to fill (default: ${DEFAULT-VALUE}).")
     String maxWait;
 
+    @Option(names = "--max-windows",
+            description = "Most windows of the model's length scored per text; a longer text is marked truncated"
+                    + " and raises an alert for review (default: ${DEFAULT-VALUE}).")
+    int maxWindows;
+
+    @Option(names = "--window-stride",
+            description = "Tokens two consecutive windows of a long text share (default: ${DEFAULT-VALUE}).")
+    int windowStride;
+
     @Option(names = "--max-in-flight", description = "Batches scored at once per subtask (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
@@ -219,7 +229,7 @@ final class ScreenCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint-dir", paramLabel = "URI",
             description = "Checkpoint storage, e.g. file:///var/flink/checkpoints or s3://... (default: the"
-                    + " cluster's execution.checkpointing.dir; JobManager memory when unset).")
+                    + " cluster's execution.checkpointing.dir; embedded runs: <java.io.tmpdir>/flink-slm-checkpoints).")
     String checkpointDir;
 
     @Option(names = "--restart-attempts", defaultValue = "5",
@@ -245,6 +255,8 @@ final class ScreenCommand implements Callable<Integer> {
         options.set(ScoringOptions.MAX_BATCH_SIZE, batchSize);
         options.set(ScoringOptions.MAX_BATCH_TOKENS, maxBatchTokens);
         options.set(ScoringOptions.GROUP_BY_LENGTH, groupByLength);
+        options.set(ScoringOptions.MAX_WINDOWS, maxWindows);
+        options.set(ScoringOptions.WINDOW_STRIDE, windowStride);
         setIfValid(options, ScoringOptions.MAX_WAIT, duration("--max-wait", maxWait, problems));
         options.set(ScoringOptions.MAX_IN_FLIGHT, maxInFlight);
         options.set(ScoringOptions.PROVIDER, provider);
@@ -327,7 +339,9 @@ final class ScreenCommand implements Callable<Integer> {
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            err.println(e.getMessage());
+            // Some problems quote the value they reject (a duration, a label threshold), and the
+            // builders' messages come from other libraries: anything that may be a secret goes.
+            err.println(FlinkSlmCli.scrub(e.getMessage(), spec.commandLine().getParseResult()));
             err.flush();
             return 2;
         }
@@ -398,9 +412,12 @@ final class ScreenCommand implements Callable<Integer> {
             return 0;
         } catch (Exception e) {
             reporter.shutdownNow();
-            LOG.error("Screening job failed", e);
+            // Client and connector exceptions may quote configuration values: scrub what INFO+ shows.
+            String cause = FlinkSlmCli.scrub(rootMessage(e), spec.commandLine().getParseResult());
+            LOG.error("Screening job failed: {}", cause);
+            LOG.debug("Screening job failure, full trace", e);
             if (summarised.compareAndSet(false, true)) {
-                ScreeningStats.snapshot().printSummary(out, "failed: " + rootMessage(e));
+                ScreeningStats.snapshot().printSummary(out, "failed: " + cause);
             }
             return 1;
         } finally {
@@ -447,6 +464,8 @@ final class ScreenCommand implements Callable<Integer> {
                 Map.entry("--max-batch-tokens", ScoringOptions.MAX_BATCH_TOKENS),
                 Map.entry("--group-by-length", ScoringOptions.GROUP_BY_LENGTH),
                 Map.entry("--max-wait", ScoringOptions.MAX_WAIT),
+                Map.entry("--max-windows", ScoringOptions.MAX_WINDOWS),
+                Map.entry("--window-stride", ScoringOptions.WINDOW_STRIDE),
                 Map.entry("--max-in-flight", ScoringOptions.MAX_IN_FLIGHT),
                 Map.entry("--provider", ScoringOptions.PROVIDER),
                 Map.entry("--intra-op-threads", ScoringOptions.INTRA_OP_THREADS),

@@ -4,6 +4,7 @@ import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.EventParser;
 import dev.flinkslm.connectors.FinancialEvent;
+import dev.flinkslm.connectors.Redaction;
 import dev.flinkslm.operators.SlmScoring;
 
 import org.apache.flink.configuration.Configuration;
@@ -192,11 +193,23 @@ public final class ScreeningConfig {
         return EventParser.builder().configure(options).build();
     }
 
+    /**
+     * A summary for logs (ScreeningJob logs it at INFO). Kafka client properties appear with the
+     * values of secret-looking keys masked by {@link Redaction}; never log {@link #options()}
+     * itself: Flink's {@code Configuration.toString()} hides sensitive top-level keys only, not the
+     * entries of the {@code kafka.properties} map.
+     */
     @Override
     public String toString() {
-        // No Kafka client properties here: they may hold credentials.
-        return "ScreeningConfig{source=" + source() + ", sinks=" + sinks() + ", commands=" + commands()
-                + ", checkpointInterval=" + checkpointInterval() + ", parallelism=" + parallelism + "}";
+        StringBuilder b = new StringBuilder("ScreeningConfig{source=").append(source())
+                .append(", sinks=").append(sinks())
+                .append(", commands=").append(commands())
+                .append(", checkpointInterval=").append(checkpointInterval())
+                .append(", parallelism=").append(parallelism);
+        if (kafkaConfigured()) {
+            b.append(", kafkaProperties=").append(Redaction.properties(options.get(ConnectorOptions.KAFKA_PROPERTIES)));
+        }
+        return b.append('}').toString();
     }
 
     /**

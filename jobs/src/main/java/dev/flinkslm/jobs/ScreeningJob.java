@@ -18,6 +18,7 @@ import dev.flinkslm.connectors.SyntheticEventSource;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoredStream;
 import dev.flinkslm.operators.ScoringFailure;
+import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.SlmScoring;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
@@ -75,6 +76,9 @@ public final class ScreeningJob {
     public static Configuration flinkConfiguration(ScreeningConfig config) {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        // Checkpoints go to a file system, never into JobManager memory: the model rule log and the
+        // pending events of every subtask would otherwise count against the JobManager's heap limit.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
         if (config.checkpointDir() != null) {
             conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
@@ -99,7 +103,19 @@ public final class ScreeningJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
         // Some environments (a cluster's context environment) ignore parts of the passed configuration.
         env.configure(flinkConfiguration(config));
+        if (config.checkpointDir() == null && env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+            // Neither --checkpoint-dir nor the cluster names one: an embedded run keeps them in the temp dir.
+            Configuration local = new Configuration();
+            local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, defaultCheckpointDir());
+            env.configure(local);
+            LOG.info("Checkpoints go to {} (set --checkpoint-dir to choose)", defaultCheckpointDir());
+        }
         return env;
+    }
+
+    /** Checkpoint directory of runs that name none: {@code <java.io.tmpdir>/flink-slm-checkpoints}. */
+    static String defaultCheckpointDir() {
+        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "flink-slm-checkpoints").toUri().toString();
     }
 
     /** Adds the pipeline to {@code env}. */
@@ -163,7 +179,7 @@ public final class ScreeningJob {
                             WatermarkStrategy.noWatermarks(), "commands-file")
                     .uid("commands-file")
                     .setParallelism(1)
-                    .flatMap(new ParseCommand(), SlmScoring.COMMAND_TYPE)
+                    .flatMap(new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)), SlmScoring.COMMAND_TYPE)
                     .setParallelism(1)
                     .name("parse-commands")
                     .uid("parse-commands");
@@ -172,7 +188,7 @@ public final class ScreeningJob {
                             WatermarkStrategy.noWatermarks(), "kafka-commands")
                     .uid("kafka-commands")
                     .setParallelism(1)
-                    .flatMap(new ParseCommand(), SlmScoring.COMMAND_TYPE)
+                    .flatMap(new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)), SlmScoring.COMMAND_TYPE)
                     .setParallelism(1)
                     .name("parse-commands")
                     .uid("parse-commands");
@@ -293,8 +309,11 @@ public final class ScreeningJob {
             for (int i = 0; i < p.length; i++) {
                 p[i] = s.probabilities[i];
             }
-            return ScoredEvent.of(s.element, s.labels, p, s.modelId, s.modelVersion, s.variant,
-                    s.queueWaitMicros / 1000, s.inferenceMicros / 1000, System.currentTimeMillis());
+            ScoredEvent e = ScoredEvent.of(s.element, s.labels, p, s.labelIndex, s.modelId, s.modelVersion,
+                    s.variant, s.windows, s.truncated, s.queueWaitMicros / 1000, s.inferenceMicros / 1000,
+                    System.currentTimeMillis());
+            e.ruleEpoch = s.ruleEpoch;
+            return e;
         }
     }
 
@@ -305,36 +324,38 @@ public final class ScreeningJob {
         @Override
         public DeadLetter map(ScoringFailure<FinancialEvent> f) {
             String message = f.reason + ": " + f.message + (f.model == null ? "" : " (model " + f.model + ")");
-            return DeadLetter.forEvent(f.element, DeadLetterReason.PROCESSING_FAILED, message, null,
-                    System.currentTimeMillis());
+            DeadLetterReason reason = ScoringFailure.MODEL_OUTPUT_INVALID.equals(f.reason)
+                    ? DeadLetterReason.MODEL_OUTPUT_INVALID
+                    : DeadLetterReason.PROCESSING_FAILED;
+            return DeadLetter.forEvent(f.element, reason, message, null, System.currentTimeMillis());
         }
     }
 
     /**
-     * JSON lines to {@link ModelCommand}s. A bad command is logged and skipped: failing the job
-     * would replay it forever, and commands are operator input, not customer data, so logging them
-     * is fine.
+     * JSON lines to {@link ModelCommand}s. Nothing is skipped: a line that is not a valid command
+     * becomes a malformed command carrying the parse error and its source position, which the
+     * scoring operator rejects with an audit record (commands are operator input, not customer data).
      */
     static final class ParseCommand implements FlatMapFunction<RawEvent, ModelCommand> {
         private static final long serialVersionUID = 1L;
         private static final Logger LOG = LoggerFactory.getLogger(ParseCommand.class);
 
+        private final int maxBytes;
+
+        ParseCommand(int maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
         @Override
         public void flatMap(RawEvent raw, Collector<ModelCommand> out) {
-            if (raw.value == null) {
-                return;
+            if (raw.value == null || raw.value.length == 0 || new String(raw.value, StandardCharsets.UTF_8).isBlank()) {
+                return; // an empty line or a tombstone is not a command
             }
-            String json = new String(raw.value, StandardCharsets.UTF_8);
-            if (json.isBlank()) {
-                return;
-            }
-            try {
-                ModelCommand command = ModelCommand.parse(json);
-                LOG.info("Model command {} {} from {}", command.commandId, command.action, raw.position);
-                out.collect(command);
-            } catch (IllegalArgumentException e) {
-                LOG.warn("Skipping model command at {}: {}", raw.position, e.getMessage());
-            }
+            String source = raw.position == null ? null : raw.position.toString();
+            ModelCommand command = ModelCommand.parse(raw.value, source, maxBytes);
+            LOG.info("Model command {} {} from {}{}", command.commandId, command.action, source,
+                    command.parseError == null ? "" : " (malformed: " + command.parseError + ")");
+            out.collect(command);
         }
     }
 }

@@ -38,7 +38,22 @@ public class BundleException extends Exception {
         /** The requested execution provider cannot be used and fallback is not allowed. */
         PROVIDER_UNAVAILABLE,
         /** Warm-up or golden examples failed. */
-        ADMISSION_FAILED
+        ADMISSION_FAILED,
+        /**
+         * The model's output for the warm-up batch or the golden examples is not a probability
+         * distribution over the labels (NaN, infinite, outside [0, 1], rows not summing to 1).
+         */
+        MODEL_OUTPUT_INVALID,
+        /** The bundle URI or location string is malformed (host in a file: URI, query, fragment, encoded separators). */
+        INVALID_URI,
+        /** A size or count limit of {@link BundleLimits} was exceeded. */
+        LIMIT_EXCEEDED,
+        /** The bundle directory holds something its manifest does not list (or an executable, link or special file). */
+        UNEXPECTED_FILE,
+        /** A bundle file resolves (through a symbolic link) to a location outside the bundle directory or the model roots. */
+        FILE_OUTSIDE_BUNDLE,
+        /** The ONNX graph uses a feature the loader refuses, such as weights in external data files. */
+        UNSUPPORTED_GRAPH
     }
 
     private final Reason reason;

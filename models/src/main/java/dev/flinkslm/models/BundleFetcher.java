@@ -10,6 +10,12 @@ import java.nio.file.Path;
  * and the built-in {@code default:} bundles; other schemes (for example {@code s3:} through Flink's
  * FileSystem) are plugged in with {@link BundleLoader.Builder#addFetcher}. Implementations must be
  * thread-safe: several tasks may fetch at once.
+ *
+ * <p>A fetcher only makes files available; it need not verify them. The loader then checks the
+ * directory it returns: only the listed files, every checksum, no link leaving the directory, all
+ * within {@link BundleLimits}. A fetcher that copies or unpacks should still stop at the limits it
+ * is given ({@link #fetch(URI, Path, BundleLimits)}) so that a huge remote object cannot fill the
+ * local disk before the loader gets to refuse it.
  */
 public interface BundleFetcher {
 
@@ -23,4 +29,14 @@ public interface BundleFetcher {
      * @param cacheDirectory a directory this fetcher may use to store copies
      */
     Path fetch(URI uri, Path cacheDirectory) throws BundleException;
+
+    /**
+     * Returns a local directory holding the bundle's files, copying or unpacking no more than
+     * {@code limits} allow. The default ignores the limits and calls {@link #fetch(URI, Path)}.
+     *
+     * @throws BundleException {@code LIMIT_EXCEEDED} when the bundle is larger than the limits
+     */
+    default Path fetch(URI uri, Path cacheDirectory, BundleLimits limits) throws BundleException {
+        return fetch(uri, cacheDirectory);
+    }
 }

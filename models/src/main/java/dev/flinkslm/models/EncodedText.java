@@ -1,7 +1,8 @@
 package dev.flinkslm.models;
 
 /**
- * One tokenized text, unpadded and already truncated to the model's maximum length.
+ * One tokenized sequence, unpadded, at most the model's maximum length: a whole short text, or one
+ * window of a longer one (see {@link EncodedInput}).
  *
  * @param ids token ids, special tokens included
  * @param typeIds token type ids (same length as ids)

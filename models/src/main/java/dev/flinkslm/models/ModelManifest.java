@@ -1,14 +1,20 @@
 package dev.flinkslm.models;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +33,7 @@ import java.util.Set;
  * {
  *   "manifestVersion": 1,
  *   "id": "compliance-minilm", "version": "1.0.0-int8", "task": "text-classification",
- *   "labels": ["clear", "sanctions", "structuring", "fraud", "market_abuse"],
+ *   "labels": ["clear", "sanctions", "structuring", "fraud", "market_abuse"], "negativeLabel": "clear",
  *   "model": "model.onnx", "tokenizer": "tokenizer.json", "maxSequenceLength": 128,
  *   "inputs":  {"inputIds": "input_ids", "attentionMask": "attention_mask", "tokenTypeIds": "token_type_ids"},
  *   "outputs": {"probabilities": "probabilities", "embedding": "sentence_embedding"},
@@ -36,11 +42,18 @@ import java.util.Set;
  * }
  * }</pre>
  *
+ * <p>{@code negativeLabel} (optional) names the label that means "nothing found"; it changes how
+ * the windows of a long text are aggregated (see {@link ScoringSession#combine}).
+ *
+ * <p>Parsing is strict, because a manifest decides what runs: duplicate keys, unknown fields,
+ * trailing content and coerced scalars (a string or a fraction where a number belongs, a number
+ * where a string belongs) are errors, {@code manifestVersion} must be a JSON integer, and the
+ * manifest and its golden examples must stay within {@link BundleLimits}.
+ *
  * <p>Instances are immutable and thread-safe. {@link #parse(byte[])} validates structure only;
  * {@link BundleLoader} verifies files and checksums and {@link ScoringSession} verifies the graph.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelManifest(
         @JsonProperty("manifestVersion") int manifestVersion,
         @JsonProperty("id") String id,
@@ -48,6 +61,7 @@ public record ModelManifest(
         @JsonProperty("task") String task,
         @JsonProperty("description") String description,
         @JsonProperty("labels") List<String> labels,
+        @JsonProperty("negativeLabel") String negativeLabel,
         @JsonProperty("model") String model,
         @JsonProperty("tokenizer") String tokenizer,
         @JsonProperty("maxSequenceLength") int maxSequenceLength,
@@ -66,13 +80,37 @@ public record ModelManifest(
     /** The file name of the manifest inside a bundle. */
     public static final String FILE_NAME = "manifest.json";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    private static final JsonMapper MAPPER = strictMapper();
+
+    private static JsonMapper strictMapper() {
+        JsonMapper mapper = JsonMapper.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .build();
+        for (CoercionInputShape shape : new CoercionInputShape[] {
+                CoercionInputShape.String, CoercionInputShape.Float, CoercionInputShape.Boolean,
+                CoercionInputShape.EmptyString}) {
+            mapper.coercionConfigFor(LogicalType.Integer).setCoercion(shape, CoercionAction.Fail);
+        }
+        for (CoercionInputShape shape : new CoercionInputShape[] {
+                CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+            mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
+        }
+        for (LogicalType type : new LogicalType[] {LogicalType.Collection, LogicalType.Map, LogicalType.POJO}) {
+            mapper.coercionConfigFor(type).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+            mapper.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        }
+        return mapper;
+    }
 
     /** Names of the graph inputs. {@code tokenTypeIds} is null when the graph has no such input. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonIgnoreProperties(ignoreUnknown = true)
     public record Inputs(
             @JsonProperty("inputIds") String inputIds,
             @JsonProperty("attentionMask") String attentionMask,
@@ -80,7 +118,6 @@ public record ModelManifest(
 
     /** Names of the graph outputs. {@code embedding} is optional. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonIgnoreProperties(ignoreUnknown = true)
     public record Outputs(
             @JsonProperty("probabilities") String probabilities,
             @JsonProperty("embedding") String embedding) {}
@@ -95,28 +132,88 @@ public record ModelManifest(
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
     }
 
-    /** Parses and structurally validates a manifest. */
+    /** A manifest without {@code negativeLabel} (every label aggregates by maximum over windows). */
+    public ModelManifest(int manifestVersion, String id, String version, String task, String description,
+            List<String> labels, String model, String tokenizer, int maxSequenceLength, Inputs inputs,
+            Outputs outputs, Map<String, String> sha256, List<GoldenExample> golden, Map<String, String> metadata) {
+        this(manifestVersion, id, version, task, description, labels, null, model, tokenizer, maxSequenceLength,
+                inputs, outputs, sha256, golden, metadata);
+    }
+
+    /** Index of {@link #negativeLabel()} in {@link #labels()}, or -1 when the manifest names none. */
+    public int negativeLabelIndex() {
+        return negativeLabel == null || labels == null ? -1 : labels.indexOf(negativeLabel);
+    }
+
+    /** Parses and structurally validates a manifest within the {@linkplain BundleLimits#defaults() default limits}. */
     public static ModelManifest parse(byte[] json) throws BundleException {
+        return parse(json, BundleLimits.defaults());
+    }
+
+    /** Parses and structurally validates a manifest. */
+    public static ModelManifest parse(byte[] json, BundleLimits limits) throws BundleException {
+        if (json.length > limits.maxManifestBytes()) {
+            throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+                    "manifest.json has " + json.length + " bytes, more than the limit of " + limits.maxManifestBytes()
+                            + " (BundleLimits.maxManifestBytes); keep data out of the manifest or raise the limit");
+        }
+        JsonNode tree;
+        try {
+            tree = MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw invalid(e);
+        }
+        if (tree == null || tree.isMissingNode() || tree.isNull()) {
+            throw new BundleException(BundleException.Reason.INVALID_MANIFEST, "manifest.json is empty");
+        }
+        if (!tree.isObject()) {
+            throw new BundleException(BundleException.Reason.INVALID_MANIFEST,
+                    "manifest.json must be a JSON object, not " + tree.getNodeType());
+        }
+        // The version decides how the rest is read, so it is checked before anything else.
+        JsonNode version = tree.get("manifestVersion");
+        if (version == null || version.isNull()) {
+            throw new BundleException(BundleException.Reason.INVALID_MANIFEST, "manifest.json: manifestVersion is required");
+        }
+        if (!version.isIntegralNumber() || !version.canConvertToInt()) {
+            throw new BundleException(BundleException.Reason.INVALID_MANIFEST,
+                    "manifest.json: manifestVersion must be a JSON integer such as " + CURRENT_VERSION + ", was "
+                            + version);
+        }
+        if (version.intValue() != CURRENT_VERSION) {
+            throw unsupported(version.intValue());
+        }
+        JsonNode golden = tree.get("golden");
+        if (golden != null && golden.isArray() && golden.size() > limits.maxGoldenExamples()) {
+            throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+                    "manifest.json has " + golden.size() + " golden examples, more than the limit of "
+                            + limits.maxGoldenExamples() + " (BundleLimits.maxGoldenExamples); golden examples are"
+                            + " a smoke test run at every load, keep a few per label");
+        }
         ModelManifest manifest;
         try {
-            manifest = MAPPER.readValue(json, ModelManifest.class);
-        } catch (JsonProcessingException e) {
-            throw new BundleException(
-                    BundleException.Reason.INVALID_MANIFEST,
-                    "manifest.json is not a valid manifest: " + e.getOriginalMessage(),
-                    e);
-        } catch (IOException e) {
-            throw new BundleException(
-                    BundleException.Reason.INVALID_MANIFEST, "manifest.json cannot be read: " + e.getMessage(), e);
-        }
-        if (manifest == null) {
-            throw new BundleException(BundleException.Reason.INVALID_MANIFEST, "manifest.json is empty");
+            manifest = MAPPER.treeToValue(tree, ModelManifest.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw invalid(e);
         }
         manifest.validate();
         return manifest;
     }
 
-    /** Reads and validates {@code dir/manifest.json}. */
+    private static BundleException invalid(Exception e) {
+        String detail = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+        return new BundleException(BundleException.Reason.INVALID_MANIFEST,
+                "manifest.json is not a valid manifest: " + detail, e);
+    }
+
+    private static BundleException unsupported(int version) {
+        return new BundleException(
+                BundleException.Reason.UNSUPPORTED_MANIFEST_VERSION,
+                "manifestVersion " + version + " is not supported; this runtime reads version "
+                        + CURRENT_VERSION + " (rebuild the bundle with matching tooling)");
+    }
+
+    /** Reads and validates {@code dir/manifest.json} within the default limits. */
     public static ModelManifest read(Path dir) throws BundleException {
         Path file = dir.resolve(FILE_NAME);
         if (!Files.isRegularFile(file)) {
@@ -125,11 +222,14 @@ public record ModelManifest(
                     "no " + FILE_NAME + " in bundle directory " + dir + "; a bundle is a directory with "
                             + FILE_NAME + ", the ONNX graph and the tokenizer");
         }
-        try {
-            return parse(Files.readAllBytes(file));
+        BundleLimits limits = BundleLimits.defaults();
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes((int) limits.maxManifestBytes() + 1);
         } catch (IOException e) {
             throw new BundleException(BundleException.Reason.MISSING_FILE, "cannot read " + file + ": " + e, e);
         }
+        return parse(bytes, limits);
     }
 
     /** Serialises the manifest as pretty-printed JSON. */
@@ -153,28 +253,31 @@ public record ModelManifest(
 
     /** Returns a copy with the given checksums (used by tooling that writes bundles). */
     public ModelManifest withSha256(Map<String, String> checksums) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, model, tokenizer,
-                maxSequenceLength, inputs, outputs, checksums, golden, metadata);
+        return new ModelManifest(manifestVersion, id, version, task, description, labels, negativeLabel, model,
+                tokenizer, maxSequenceLength, inputs, outputs, checksums, golden, metadata);
     }
 
     /** Returns a copy with another version string. */
     public ModelManifest withVersion(String newVersion) {
-        return new ModelManifest(manifestVersion, id, newVersion, task, description, labels, model, tokenizer,
-                maxSequenceLength, inputs, outputs, sha256, golden, metadata);
+        return new ModelManifest(manifestVersion, id, newVersion, task, description, labels, negativeLabel, model,
+                tokenizer, maxSequenceLength, inputs, outputs, sha256, golden, metadata);
     }
 
     /** Returns a copy with other golden examples. */
     public ModelManifest withGolden(List<GoldenExample> examples) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, model, tokenizer,
-                maxSequenceLength, inputs, outputs, sha256, examples, metadata);
+        return new ModelManifest(manifestVersion, id, version, task, description, labels, negativeLabel, model,
+                tokenizer, maxSequenceLength, inputs, outputs, sha256, examples, metadata);
+    }
+
+    /** Returns a copy with another negative label (null for none). */
+    public ModelManifest withNegativeLabel(String label) {
+        return new ModelManifest(manifestVersion, id, version, task, description, labels, label, model,
+                tokenizer, maxSequenceLength, inputs, outputs, sha256, golden, metadata);
     }
 
     private void validate() throws BundleException {
         if (manifestVersion != CURRENT_VERSION) {
-            throw new BundleException(
-                    BundleException.Reason.UNSUPPORTED_MANIFEST_VERSION,
-                    "manifestVersion " + manifestVersion + " is not supported; this runtime reads version "
-                            + CURRENT_VERSION + " (rebuild the bundle with matching tooling)");
+            throw unsupported(manifestVersion);
         }
         List<String> problems = new ArrayList<>();
         requireText(problems, "id", id);
@@ -195,6 +298,9 @@ public record ModelManifest(
                     problems.add("label '" + label + "' appears twice");
                 }
             }
+        }
+        if (negativeLabel != null && (labels == null || !labels.contains(negativeLabel))) {
+            problems.add("negativeLabel '" + negativeLabel + "' is not one of the labels " + labels);
         }
         if (maxSequenceLength < 2 || maxSequenceLength > 8192) {
             problems.add("maxSequenceLength must be between 2 and 8192, was " + maxSequenceLength);
@@ -222,8 +328,9 @@ public record ModelManifest(
                 if (e.getValue() == null || !e.getValue().matches("[0-9a-fA-F]{64}")) {
                     problems.add("sha256 of " + e.getKey() + " is not a 64-digit hex SHA-256");
                 }
-                if (e.getKey().contains("..") || e.getKey().startsWith("/")) {
-                    problems.add("file name " + e.getKey() + " must be relative to the bundle directory");
+                String nameProblem = fileNameProblem(e.getKey());
+                if (nameProblem != null) {
+                    problems.add("file name '" + e.getKey() + "' " + nameProblem);
                 }
             }
         }
@@ -238,6 +345,32 @@ public record ModelManifest(
             throw new BundleException(
                     BundleException.Reason.INVALID_MANIFEST, "manifest.json: " + String.join("; ", problems));
         }
+    }
+
+    /**
+     * Bundle file names are relative paths of plain segments ({@code model.onnx},
+     * {@code onnx/model.onnx}): no {@code .} or {@code ..} segment, no empty segment, no backslash,
+     * no absolute path, no control character, and never the manifest itself.
+     */
+    static String fileNameProblem(String name) {
+        if (name == null || name.isEmpty()) {
+            return "is empty";
+        }
+        if (FILE_NAME.equals(name)) {
+            return "is the manifest itself, whose checksum the manifest cannot hold";
+        }
+        if (name.length() > 255) {
+            return "is longer than 255 characters";
+        }
+        for (String segment : name.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return "must be a relative path of plain names (no leading '/', no '//', '.' or '..')";
+            }
+            if (!segment.matches("[A-Za-z0-9_][A-Za-z0-9._+-]*")) {
+                return "may only use letters, digits and . _ + - (and / between folders)";
+            }
+        }
+        return null;
     }
 
     private static void requireText(List<String> problems, String field, String value) {

@@ -18,6 +18,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,22 +35,43 @@ import java.util.concurrent.atomic.AtomicLong;
  * }
  * }</pre>
  *
- * <p>Opening verifies the graph against the manifest (input and output names, element types and
- * ranks, label count) and runs a warm-up batch, so a session that opens can score. Batches are
- * padded to their longest text; input tensors are built on reused, native-order direct buffers.
+ * <p>Opening creates the ONNX Runtime session and the tokenizer from the bundle's verified bytes,
+ * checks the graph against the manifest (input and output names, element types and ranks, label
+ * count) and runs a warm-up batch of a short, a medium and a full-length text, so a session that
+ * opens can score. Batches are padded to their longest sequence; input tensors are built on
+ * reused, native-order direct buffers.
+ *
+ * <p>Fail closed: every output row is checked before a prediction is made from it (finite, each
+ * value in [0, 1] within 1e-4, the row summing to 1 within 1e-3, one column per label, one row per
+ * sequence). A batch with an invalid row fails whole with {@link ScoringException.Kind#OUTPUT_INVALID};
+ * there is no default label.
+ *
+ * <p>Long texts: {@link #encode(String, WindowOptions)} splits a text into overlapping windows of
+ * at most {@code maxSequenceLength} tokens, {@link #score} scores windows like any sequences, and
+ * {@link #combine} turns the window predictions of one text into the text's prediction.
+ *
+ * <pre>{@code
+ * EncodedInput input = session.encode(text, WindowOptions.defaults());
+ * Prediction whole = session.combine(session.score(input.windows()));
+ * if (input.truncated()) { ... the tail was not screened: route to review ... }
+ * }</pre>
  *
  * <p>Threading: {@link #encode} and {@link #score} may be called from many threads at once.
  * {@link #close()} never frees native memory under a running batch: it waits for the last
  * in-flight call to return and closes then (ONNX Runtime crashes the JVM when a session is closed
  * during a run). Calls that start after {@code close()} fail with {@link IllegalStateException}.
- * Most code should obtain sessions from {@link SessionCache}, which shares one per JVM.
+ * {@link #combine} only reads the manifest and may be called from any thread at any time. Most code
+ * should obtain sessions from {@link SessionCache}, which shares one per JVM.
  */
 public final class ScoringSession implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScoringSession.class);
 
-    private static final List<String> WARM_UP_TEXTS =
-            List.of("warm-up", "a second, somewhat longer text used to warm up the session before it serves");
+    /** Length in words of the mid-length warm-up text: just over the 32 tokens most traffic stays under. */
+    private static final int LONG_WARM_UP_TOKENS = 40;
+
+    private static final String[] WARM_UP_WORDS = {"the", "payment", "was", "sent", "to", "an", "account", "at",
+        "a", "bank", "in", "another", "country", "and", "the", "client", "asked", "for", "a", "review", "of", "it"};
 
     private final ModelBundle bundle;
     private final ModelManifest manifest;
@@ -81,26 +103,38 @@ public final class ScoringSession implements AutoCloseable {
     }
 
     /**
-     * Creates a session for a verified bundle: selects the provider, loads the graph, checks it
-     * against the manifest, loads the tokenizer and runs a warm-up batch.
+     * Creates a session for a verified bundle: selects the provider, creates the ONNX Runtime
+     * session and the tokenizer from the bundle's verified bytes (never from its paths), checks the
+     * graph against the manifest and runs a warm-up batch whose every output row must be a valid
+     * probability distribution.
+     *
+     * @throws BundleException when the bundle cannot run; {@code CHECKSUM_MISMATCH} when its
+     *     verified bytes were already used and the files changed since
      */
     public static ScoringSession open(ModelBundle bundle, RuntimeOptions runtime) throws BundleException {
         long start = System.nanoTime();
+        ModelManifest manifest = bundle.manifest();
+        Map<String, byte[]> files = bundle.takeVerifiedFiles();
+        byte[] model = files.get(manifest.model());
+        byte[] tokenizerJson = files.get(manifest.tokenizer());
+        // Only the two arrays below stay referenced, and the graph only until ONNX Runtime has copied it.
+        files = null;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Providers.Selection selection = Providers.select(runtime);
         OrtSession ort;
         try (OrtSession.SessionOptions options = selection.options()) {
-            ort = env.createSession(bundle.modelFile().toString(), options);
+            ort = env.createSession(model, options);
         } catch (OrtException | RuntimeException e) {
             throw new BundleException(
                     BundleException.Reason.UNREADABLE_MODEL,
-                    "ONNX Runtime cannot load " + bundle.manifest().model() + " of " + bundle + ": " + e.getMessage(),
+                    "ONNX Runtime cannot load " + manifest.model() + " of " + bundle + ": " + e.getMessage(),
                     e);
         }
+        model = null;
         TextTokenizer tokenizer = null;
         try {
-            checkGraph(bundle.manifest(), ort);
-            tokenizer = TextTokenizer.load(bundle.tokenizerFile(), bundle.manifest().maxSequenceLength());
+            checkGraph(manifest, ort);
+            tokenizer = TextTokenizer.load(tokenizerJson, manifest.tokenizer(), manifest.maxSequenceLength());
             ScoringSession scoring =
                     new ScoringSession(bundle, env, ort, tokenizer, selection.provider(), selection.fallbackReason());
             scoring.warmUp();
@@ -142,11 +176,17 @@ public final class ScoringSession implements AutoCloseable {
         return batches.get();
     }
 
+    /** Sequences scored: texts, or windows of texts, each counts once. */
     public long textsScored() {
         return texts.get();
     }
 
-    /** Tokenizes one text (truncated to the manifest's maximum length). */
+    /**
+     * Tokenizes the first window of one text (at most the manifest's maximum length). A longer text
+     * is cut: use {@link #encode(String, WindowOptions)} to screen it whole.
+     *
+     * @throws IllegalArgumentException when the text cannot be tokenized
+     */
     public EncodedText encode(String text) {
         enter();
         try {
@@ -156,30 +196,120 @@ public final class ScoringSession implements AutoCloseable {
         }
     }
 
-    /** Tokenizes and scores texts as one batch. */
+    /**
+     * Tokenizes one text into windows of at most the manifest's maximum length that overlap by
+     * {@code options.stride()} tokens; see {@link EncodedInput}.
+     *
+     * @throws IllegalArgumentException when the text cannot be tokenized, or the stride does not fit
+     *     this model's window (see {@link WindowOptions#requireFits})
+     */
+    public EncodedInput encode(String text, WindowOptions options) {
+        enter();
+        try {
+            return tokenizer.encode(text, options);
+        } finally {
+            exit();
+        }
+    }
+
+    /** The window options {@link #scoreTexts} uses: {@link WindowOptions#defaultsFor} this model's maximum length. */
+    public WindowOptions defaultWindowOptions() {
+        return WindowOptions.defaultsFor(manifest.maxSequenceLength());
+    }
+
+    /**
+     * Aggregates the predictions of the windows of one text into the prediction for the text.
+     *
+     * <p>Rule: per label, the highest probability over the windows, except the manifest's
+     * {@link ModelManifest#negativeLabel() negativeLabel} (the label that means "nothing found"),
+     * which gets the lowest: a text is clear only as far as its least clear window, and a finding
+     * in any window is a finding for the text. The top label is the argmax of the aggregated vector
+     * (the negative label loses ties). A single prediction combines to itself. The aggregated
+     * probabilities of a multi-window text are per-label scores and no longer sum to 1.
+     *
+     * @param windowPredictions the predictions of every window of one text, as returned by {@link #score}
+     * @throws IllegalArgumentException when the list is empty, or a prediction has the wrong width or
+     *     is not a probability distribution (a single prediction is returned as it is)
+     */
+    public Prediction combine(List<Prediction> windowPredictions) {
+        if (windowPredictions == null || windowPredictions.isEmpty()) {
+            throw new IllegalArgumentException("combine needs the prediction of at least one window");
+        }
+        if (windowPredictions.size() == 1) {
+            return windowPredictions.get(0);
+        }
+        int labels = manifest.labelCount();
+        int negative = manifest.negativeLabelIndex();
+        float[] combined = null;
+        for (Prediction p : windowPredictions) {
+            float[] row = p.probabilities();
+            if (row == null || row.length != labels) {
+                throw new IllegalArgumentException("a window prediction has " + (row == null ? 0 : row.length)
+                        + " probabilities but " + bundle.id() + ":" + bundle.version() + " has " + labels + " labels");
+            }
+            String problem = OutputCheck.problem(row);
+            if (problem != null) {
+                // score() never returns such a row; a caller combining anything else must not get a label from it
+                throw new IllegalArgumentException("a window prediction is not a probability distribution: " + problem);
+            }
+            if (combined == null) {
+                combined = row.clone();
+                continue;
+            }
+            for (int c = 0; c < labels; c++) {
+                combined[c] = c == negative ? Math.min(combined[c], row[c]) : Math.max(combined[c], row[c]);
+            }
+        }
+        return prediction(combined);
+    }
+
+    /**
+     * Tokenizes and scores texts as one batch, each text whole: a long text is split into windows
+     * ({@link #defaultWindowOptions()}) and its window predictions are {@linkplain #combine combined}.
+     * Returns one prediction per text, in order. A text needing more windows than allowed is scored
+     * on its first windows only; callers that must know use {@link #encode(String, WindowOptions)}.
+     */
     public List<Prediction> scoreTexts(List<String> batch) throws ScoringException {
+        return scoreTexts(batch, defaultWindowOptions());
+    }
+
+    /** {@link #scoreTexts(List)} with explicit window options. */
+    public List<Prediction> scoreTexts(List<String> batch, WindowOptions options) throws ScoringException {
         if (batch.isEmpty()) {
             return List.of();
         }
         enter();
         try {
-            List<EncodedText> encoded = new ArrayList<>(batch.size());
-            for (String text : batch) {
+            List<EncodedInput> inputs = new ArrayList<>(batch.size());
+            List<EncodedText> windows = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                EncodedInput input;
                 try {
-                    encoded.add(tokenizer.encode(text));
+                    input = tokenizer.encode(batch.get(i), options);
                 } catch (IllegalArgumentException e) {
-                    throw new ScoringException("a text of the batch cannot be tokenized: " + e.getMessage(), e);
+                    throw new ScoringException("text " + i + " of the batch cannot be tokenized: " + e.getMessage(), e);
                 }
+                inputs.add(input);
+                windows.addAll(input.windows());
             }
-            return run(encoded);
+            List<Prediction> perWindow = run(windows);
+            List<Prediction> out = new ArrayList<>(batch.size());
+            int next = 0;
+            for (EncodedInput input : inputs) {
+                out.add(combine(perWindow.subList(next, next + input.windowCount())));
+                next += input.windowCount();
+            }
+            return out;
         } finally {
             exit();
         }
     }
 
     /**
-     * Scores pre-tokenized texts as one batch, padded to the longest. Returns one prediction per
-     * text, in order.
+     * Scores pre-tokenized sequences (texts or windows of texts) as one batch, padded to the longest.
+     * Returns one prediction per sequence, in order. Every output row is validated first
+     * ({@link ScoringException.Kind#OUTPUT_INVALID} when one is not a probability distribution over
+     * the labels); no prediction of a batch with an invalid row is returned.
      */
     public List<Prediction> score(List<EncodedText> batch) throws ScoringException {
         if (batch.isEmpty()) {
@@ -231,30 +361,53 @@ public final class ScoringSession implements AutoCloseable {
         }
     }
 
-    private List<Prediction> decode(OrtSession.Result result, int rows) throws OrtException, ScoringException {
-        OnnxValue value = result.get(manifest.outputs().probabilities())
-                .orElseThrow(() -> new ScoringException("output " + manifest.outputs().probabilities() + " missing"));
-        OnnxTensor tensor = (OnnxTensor) value;
+    private List<Prediction> decode(OrtSession.Result result, int rows) throws ScoringException {
+        String name = manifest.outputs().probabilities();
+        OnnxValue value = result.get(name).orElseThrow(() -> new ScoringException(
+                ScoringException.Kind.OUTPUT_INVALID, "output '" + name + "' is missing from the model's result"));
+        if (!(value instanceof OnnxTensor tensor) || tensor.getInfo().type != OnnxJavaType.FLOAT) {
+            throw new ScoringException(ScoringException.Kind.OUTPUT_INVALID,
+                    "output '" + name + "' is not a FLOAT tensor but " + value.getInfo());
+        }
         long[] shape = tensor.getInfo().getShape();
         int labels = manifest.labelCount();
         if (shape.length != 2 || shape[0] != rows || shape[1] != labels) {
-            throw new ScoringException("output " + manifest.outputs().probabilities() + " has shape "
-                    + java.util.Arrays.toString(shape) + ", expected [" + rows + ", " + labels + "]");
+            throw new OutputShapeException("output '" + name + "' has shape " + Arrays.toString(shape)
+                    + ", expected [" + rows + ", " + labels + "] (one row per sequence, one column per label)");
         }
         FloatBuffer probs = tensor.getFloatBuffer();
-        List<Prediction> out = new ArrayList<>(rows);
+        if (probs == null || probs.remaining() != rows * labels) {
+            throw new OutputShapeException("output '" + name + "' holds "
+                    + (probs == null ? 0 : probs.remaining()) + " values, expected " + rows * labels);
+        }
+        float[][] matrix = new float[rows][labels];
         for (int r = 0; r < rows; r++) {
-            float[] row = new float[labels];
-            probs.get(row);
-            int best = 0;
-            for (int c = 1; c < labels; c++) {
-                if (row[c] > row[best]) {
-                    best = c;
-                }
+            probs.get(matrix[r]);
+            String problem = OutputCheck.problem(matrix[r]);
+            if (problem != null) {
+                throw new ScoringException(ScoringException.Kind.OUTPUT_INVALID,
+                        "row " + r + " of " + rows + " of output '" + name + "' of " + bundle.id() + ":"
+                                + bundle.version() + " is not a probability distribution: " + problem);
             }
-            out.add(new Prediction(best, manifest.labels().get(best), row[best], row));
+            OutputCheck.clamp(matrix[r]);
+        }
+        List<Prediction> out = new ArrayList<>(rows);
+        for (float[] row : matrix) {
+            out.add(prediction(row));
         }
         return out;
+    }
+
+    /** The prediction for a (validated or combined) probability vector: its argmax, the negative label losing ties. */
+    private Prediction prediction(float[] row) {
+        int negative = manifest.negativeLabelIndex();
+        int best = -1;
+        for (int c = 0; c < row.length; c++) {
+            if (best < 0 || row[c] > row[best] || row[c] == row[best] && best == negative) {
+                best = c;
+            }
+        }
+        return new Prediction(best, manifest.labels().get(best), row[best], row);
     }
 
     private Buffers borrow(int cells) {
@@ -266,33 +419,54 @@ public final class ScoringSession implements AutoCloseable {
         return b;
     }
 
+    /**
+     * Scores a short text, a text just over 32 tokens and a text of the model's full length, so that
+     * a model whose output is only wrong for longer inputs is rejected here rather than in production.
+     */
     private void warmUp() throws BundleException {
-        List<Prediction> predictions;
         try {
-            predictions = scoreTexts(WARM_UP_TEXTS);
+            List<EncodedText> inputs = warmUpInputs();
+            // each text alone, so that the graph runs at each text's own width (a model that breaks only
+            // for some input lengths is caught here), then together as one padded batch
+            for (EncodedText input : inputs) {
+                score(List.of(input));
+            }
+            score(inputs);
+        } catch (OutputShapeException e) {
+            throw new BundleException(BundleException.Reason.LABEL_COUNT_MISMATCH,
+                    "warm-up batch of " + bundle + ": " + e.getMessage(), e);
         } catch (ScoringException e) {
+            if (e.kind() == ScoringException.Kind.OUTPUT_INVALID) {
+                throw new BundleException(BundleException.Reason.MODEL_OUTPUT_INVALID,
+                        "warm-up batch of " + bundle + ": " + e.getMessage()
+                                + "; the probabilities output must be a Softmax over the labels for every input length",
+                        e);
+            }
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            BundleException.Reason reason = e.getMessage() != null && e.getMessage().contains("has shape")
-                    ? BundleException.Reason.LABEL_COUNT_MISMATCH
-                    : BundleException.Reason.INPUT_OUTPUT_MISMATCH;
-            throw new BundleException(reason, "warm-up batch failed for " + bundle + ": " + e.getMessage(), cause);
+            throw new BundleException(BundleException.Reason.INPUT_OUTPUT_MISMATCH,
+                    "warm-up batch failed for " + bundle + ": " + e.getMessage(), cause);
+        } catch (IllegalArgumentException e) {
+            throw new BundleException(BundleException.Reason.TOKENIZER_FAILED,
+                    "the tokenizer of " + bundle + " cannot tokenize the warm-up texts: " + e.getMessage(), e);
         }
-        for (Prediction p : predictions) {
-            float sum = 0;
-            for (float v : p.probabilities()) {
-                if (!(v >= -1e-4f && v <= 1.0001f)) {
-                    sum = Float.NaN;
-                    break;
-                }
-                sum += v;
-            }
-            if (!(Math.abs(sum - 1f) < 1e-3f)) {
-                throw new BundleException(BundleException.Reason.INPUT_OUTPUT_MISMATCH,
-                        "output " + manifest.outputs().probabilities() + " of " + bundle
-                                + " is not a probability distribution (rows must be in [0,1] and sum to 1);"
-                                + " end the graph with a Softmax");
+    }
+
+    private List<EncodedText> warmUpInputs() {
+        int max = manifest.maxSequenceLength();
+        List<EncodedText> inputs = new ArrayList<>(3);
+        inputs.add(tokenizer.encode("warm-up"));
+        // Words of the tokenizer's common vocabulary; the tokenizer cuts the text at the model's length.
+        StringBuilder text = new StringBuilder();
+        int words = 0;
+        while (words < max) {
+            text.append(WARM_UP_WORDS[words % WARM_UP_WORDS.length]).append(' ');
+            words++;
+            if (words == LONG_WARM_UP_TOKENS) {
+                inputs.add(tokenizer.encode(text.toString()));
             }
         }
+        inputs.add(tokenizer.encode(text.toString()));
+        return inputs;
     }
 
     private static void checkGraph(ModelManifest manifest, OrtSession ort) throws BundleException {
@@ -414,6 +588,15 @@ public final class ScoringSession implements AutoCloseable {
             s.close();
         } catch (OrtException e) {
             LOG.warn("Closing an ONNX Runtime session failed", e);
+        }
+    }
+
+    /** An output of the wrong shape: the graph's width differs from the label count, or its row count from the batch. */
+    private static final class OutputShapeException extends ScoringException {
+        private static final long serialVersionUID = 1L;
+
+        OutputShapeException(String message) {
+            super(Kind.OUTPUT_INVALID, message);
         }
     }
 

@@ -34,12 +34,25 @@ public final class SessionCache {
 
     private static final SessionCache SHARED = new SessionCache(Long.getLong(LINGER_PROPERTY, 60_000L));
 
-    private static final java.util.concurrent.ScheduledExecutorService CLOSER =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "slm-session-closer");
-                t.setDaemon(true);
-                return t;
-            });
+    /**
+     * Closes lingering sessions. Its thread exists only while a close is pending and carries no
+     * context class loader, so it never pins the class loader of a finished job (in a session
+     * cluster every submission has its own).
+     */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor CLOSER = closer();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor closer() {
+        java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "slm-session-closer");
+            t.setDaemon(true);
+            t.setContextClassLoader(null);
+            return t;
+        });
+        executor.setKeepAliveTime(1, TimeUnit.SECONDS);
+        executor.allowCoreThreadTimeOut(true);
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
 
     private final Map<Key, Entry> entries = new HashMap<>();
     private final AtomicLong loads = new AtomicLong();
@@ -110,6 +123,35 @@ public final class SessionCache {
         }
     }
 
+    /**
+     * A lease on a session that is open in this JVM for the artifact whose manifest has
+     * {@code manifestSha256} (any directory it was loaded from), or null when there is none. The
+     * session was created from verified bytes and its bundle admitted when it was opened, so reusing
+     * it reads nothing from disk: a version that comes back (a ROLLBACK target, a restarted task)
+     * serves again at once.
+     */
+    public Lease acquireIfOpen(String manifestSha256, RuntimeOptions options) {
+        Objects.requireNonNull(options, "options");
+        if (manifestSha256 == null) {
+            return null;
+        }
+        synchronized (entries) {
+            for (Map.Entry<Key, Entry> e : entries.entrySet()) {
+                Key key = e.getKey();
+                Entry entry = e.getValue();
+                ScoringSession session = entry.session.isDone() && !entry.session.isCompletedExceptionally()
+                        ? entry.session.getNow(null) : null;
+                if (session != null && !session.isClosed() && key.manifestSha256().equalsIgnoreCase(manifestSha256)
+                        && key.options().equals(options)) {
+                    entry.references++;
+                    entry.generation++;
+                    return new Lease(key, entry, session, false);
+                }
+            }
+        }
+        return null;
+    }
+
     /** Returns a lease on the session for {@code bundle}, loading it if no one holds it. */
     public Lease acquire(ModelBundle bundle, RuntimeOptions options) throws BundleException {
         Objects.requireNonNull(bundle, "bundle");
@@ -139,6 +181,9 @@ public final class SessionCache {
                 throw e;
             }
         }
+        // The shared session runs bytes verified by whoever loaded it (same manifest digest). This
+        // bundle's bytes are left alone: the bundle may be shared by the callers of one read, one of
+        // which may be about to open a session from them; they are held softly and go with the bundle.
         try {
             return new Lease(key, entry, entry.session.get(), false);
         } catch (ExecutionException e) {
@@ -197,6 +242,25 @@ public final class SessionCache {
         }
     }
 
+    /**
+     * Closes every session nobody holds a lease on now, instead of when its linger time is up (to free
+     * memory at once). Returns how many were closed.
+     */
+    public int evictUnused() {
+        java.util.List<Entry> unused = new java.util.ArrayList<>();
+        synchronized (entries) {
+            for (java.util.Iterator<Map.Entry<Key, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+                Entry entry = it.next().getValue();
+                if (entry.references == 0 && entry.session.isDone()) {
+                    it.remove();
+                    unused.add(entry);
+                }
+            }
+        }
+        unused.forEach(SessionCache::closeSession);
+        return unused.size();
+    }
+
     /** Sessions currently held. */
     public int size() {
         synchronized (entries) {
@@ -204,11 +268,17 @@ public final class SessionCache {
         }
     }
 
-    /** Leases currently held on the session of {@code bundle} with {@code options}. */
+    /** Leases currently held on sessions of {@code bundle}'s artifact (its manifest digest) with {@code options}. */
     public int references(ModelBundle bundle, RuntimeOptions options) {
         synchronized (entries) {
-            Entry e = entries.get(new Key(bundle.manifestSha256(), bundle.directory().toString(), options));
-            return e == null ? 0 : e.references;
+            int references = 0;
+            for (Map.Entry<Key, Entry> e : entries.entrySet()) {
+                Key key = e.getKey();
+                if (key.manifestSha256().equalsIgnoreCase(bundle.manifestSha256()) && key.options().equals(options)) {
+                    references += e.getValue().references; // the artifact, wherever it was loaded from
+                }
+            }
+            return references;
         }
     }
 

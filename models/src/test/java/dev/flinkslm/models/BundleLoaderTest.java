@@ -2,6 +2,7 @@ package dev.flinkslm.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.flinkslm.models.BundleAssertions.reasonOf;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,20 +23,6 @@ class BundleLoaderTest {
         return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache")).build();
     }
 
-    private static BundleException.Reason reasonOf(ThrowingLoad load) {
-        try {
-            load.run();
-        } catch (BundleException e) {
-            return e.reason();
-        } catch (Exception e) {
-            throw new AssertionError("expected a BundleException but got " + e, e);
-        }
-        throw new AssertionError("expected a BundleException");
-    }
-
-    interface ThrowingLoad {
-        void run() throws Exception;
-    }
 
     @Test
     void loadsValidBundleAndExposesItsReference() throws Exception {
@@ -169,6 +156,119 @@ class BundleLoaderTest {
         }
         assertThat(reasonOf(() -> loader().load(zip.toString()))).isEqualTo(BundleException.Reason.UNRESOLVABLE_URI);
         assertThat(tmp.getParent().resolve("escaped.txt")).doesNotExist();
+    }
+
+    private Path zipOf(Path dir, String name) throws IOException {
+        Path zip = tmp.resolve(name);
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (String file : new String[] {"manifest.json", "model.onnx", "tokenizer.json"}) {
+                out.putNextEntry(new ZipEntry("b/" + file));
+                Files.copy(dir.resolve(file), out);
+                out.closeEntry();
+            }
+        }
+        return zip;
+    }
+
+    private BundleLoader loader(BundleLimits limits) {
+        return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache"))
+                .limits(limits).build();
+    }
+
+    private void assertNothingLeftInTheCache() throws IOException {
+        Path archives = tmp.resolve("cache").resolve("archives");
+        if (Files.isDirectory(archives)) {
+            try (var s = Files.list(archives)) {
+                assertThat(s.toList()).as("partly unpacked archives are deleted").isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void archiveEntryCountIsLimited() throws Exception {
+        Path zip = zipOf(TinyBundles.write(tmp.resolve("src"), new TinyBundles.Spec()), "b.zip");
+        assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveEntries(2)).load(zip.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("maxArchiveEntries");
+        assertNothingLeftInTheCache();
+        assertThat(loader(BundleLimits.defaults().withMaxArchiveEntries(3)).load(zip.toString()).id()).isEqualTo("tiny");
+    }
+
+    @Test
+    void archiveEntryAndTotalSizesAreLimited() throws Exception {
+        Path dir = TinyBundles.write(tmp.resolve("src"), new TinyBundles.Spec());
+        Path zip = zipOf(dir, "b.zip");
+        long tokenizer = Files.size(dir.resolve("tokenizer.json"));
+        assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveEntryBytes(tokenizer - 1))
+                .load(zip.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("tokenizer.json")
+                .hasMessageContaining("maxArchiveEntryBytes");
+        assertNothingLeftInTheCache();
+        long total = tokenizer + Files.size(dir.resolve("model.onnx")) + Files.size(dir.resolve("manifest.json"));
+        assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveBytes(total - 1)).load(zip.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("maxArchiveBytes");
+        assertNothingLeftInTheCache();
+        assertThat(loader(BundleLimits.defaults().withMaxArchiveBytes(total)).load(zip.toString()).id())
+                .isEqualTo("tiny");
+    }
+
+    @Test
+    void aZipBombIsStoppedAtTheLimitWhateverItsHeadersSay() throws Exception {
+        Path zip = tmp.resolve("bomb.zip");
+        byte[] zeros = new byte[1 << 20];
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            out.putNextEntry(new ZipEntry("manifest.json"));
+            for (int i = 0; i < 64; i++) {
+                out.write(zeros); // 64 MiB that deflate to about 64 KiB
+            }
+            out.closeEntry();
+        }
+        assertThat(Files.size(zip)).isLessThan(1L << 20);
+        BundleLimits limits = BundleLimits.defaults().withMaxArchiveEntryBytes(4L << 20).withMaxArchiveBytes(8L << 20);
+        assertThatThrownBy(() -> loader(limits).load(zip.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("zip bomb");
+        assertNothingLeftInTheCache();
+        // many small entries add up against the total
+        Path many = tmp.resolve("many.zip");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(many))) {
+            for (int i = 0; i < 12; i++) {
+                out.putNextEntry(new ZipEntry("part" + i));
+                out.write(zeros);
+                out.closeEntry();
+            }
+        }
+        assertThatThrownBy(() -> loader(limits).load(many.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("maxArchiveBytes");
+        assertNothingLeftInTheCache();
+    }
+
+    @Test
+    void anArchiveWithAnUnlistedFileIsRejected() throws Exception {
+        Path dir = TinyBundles.write(tmp.resolve("src"), new TinyBundles.Spec());
+        Path zip = tmp.resolve("extra.zip");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (String file : new String[] {"manifest.json", "model.onnx", "tokenizer.json"}) {
+                out.putNextEntry(new ZipEntry(file));
+                Files.copy(dir.resolve(file), out);
+                out.closeEntry();
+            }
+            out.putNextEntry(new ZipEntry("run.sh"));
+            out.write("#!/bin/sh".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        assertThatThrownBy(() -> loader().load(zip.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNEXPECTED_FILE))
+                .hasMessageContaining("run.sh");
     }
 
     private static void deleteTree(Path dir) throws IOException {

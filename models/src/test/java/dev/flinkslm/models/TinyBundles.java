@@ -31,6 +31,24 @@ public final class TinyBundles {
 
     private TinyBundles() {}
 
+    /** How a generated graph corrupts its probabilities output (after the Softmax). */
+    public enum BadOutput {
+        /** A valid distribution. */
+        NONE,
+        /** Every value NaN. */
+        NAN,
+        /** Every value +infinity. */
+        INFINITY,
+        /** Every value negated (negative probabilities). */
+        NEGATIVE,
+        /** Every value plus one (probabilities above 1). */
+        ABOVE_ONE,
+        /** Every value halved (rows sum to 0.5). */
+        UNNORMALISED,
+        /** One extra column at run time (the declared width is left dynamic). */
+        WIDE
+    }
+
     /** Options for a generated bundle; the defaults give a valid bundle. */
     public static final class Spec {
         public String id = "tiny";
@@ -46,6 +64,14 @@ public final class TinyBundles {
         public int maxSequenceLength = 64;
         public int manifestVersion = 1;
         public List<ModelManifest.GoldenExample> golden = List.of();
+        /** The manifest's negativeLabel (null: none). */
+        public String negativeLabel;
+        /** How the output is corrupted (default: not at all). */
+        public BadOutput badOutput = BadOutput.NONE;
+        /** Corrupt only batches padded to more than this many tokens (0: every batch). */
+        public int badAboveTokens;
+        /** Corrupt only batches in which some text has this token id (-1: no trigger). */
+        public long badOnTokenId = -1;
 
         public Spec id(String v) { id = v; return this; }
         public Spec version(String v) { version = v; return this; }
@@ -56,6 +82,10 @@ public final class TinyBundles {
         public Spec softmax(boolean v) { softmax = v; return this; }
         public Spec maxSequenceLength(int v) { maxSequenceLength = v; return this; }
         public Spec golden(List<ModelManifest.GoldenExample> v) { golden = v; return this; }
+        public Spec negativeLabel(String v) { negativeLabel = v; return this; }
+        public Spec badOutput(BadOutput v) { badOutput = v; return this; }
+        public Spec badAboveTokens(int v) { badAboveTokens = v; return this; }
+        public Spec badOnTokenId(long v) { badOnTokenId = v; return this; }
 
         int width() {
             return outputWidth != null ? outputWidth : labels.size();
@@ -103,7 +133,8 @@ public final class TinyBundles {
         sha.put("model.onnx", Digests.sha256(dir.resolve("model.onnx")));
         sha.put("tokenizer.json", Digests.sha256(dir.resolve("tokenizer.json")));
         ModelManifest manifest = new ModelManifest(spec.manifestVersion, spec.id, spec.version,
-                ModelManifest.TASK_TEXT_CLASSIFICATION, "generated test model", spec.labels, "model.onnx",
+                ModelManifest.TASK_TEXT_CLASSIFICATION, "generated test model", spec.labels, spec.negativeLabel,
+                "model.onnx",
                 "tokenizer.json", spec.maxSequenceLength,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
                 new ModelManifest.Outputs("probabilities", null), sha, spec.golden, Map.of("precision", "fp32"));
@@ -170,18 +201,108 @@ public final class TinyBundles {
         if (spec.slowFactor > 0) {
             logits = addSlowChain(g, spec.slowFactor, "logits0");
         }
+        String good = spec.badOutput == BadOutput.NONE ? "probabilities" : "good_probabilities";
         if (spec.softmax) {
-            g.addNode(node("Softmax", List.of(logits), "probabilities").addAttribute(intAttr("axis", 1)));
+            g.addNode(node("Softmax", List.of(logits), good).addAttribute(intAttr("axis", 1)));
         } else {
-            g.addNode(node("Identity", List.of(logits), "probabilities"));
+            g.addNode(node("Identity", List.of(logits), good));
         }
-        g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null,
-                spec.width()));
+        if (spec.badOutput != BadOutput.NONE) {
+            addBadOutput(g, spec, good);
+        }
+        if (spec.badOutput == BadOutput.WIDE) {
+            g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", "width"));
+        } else {
+            g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null,
+                    spec.width()));
+        }
         return OnnxMl.ModelProto.newBuilder()
                 .setIrVersion(7)
                 .setProducerName("flink-slm-tests")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
                 .setGraph(g)
+                .build();
+    }
+
+    /** Computes "probabilities" from {@code good}: corrupted always, or only when the batch triggers it. */
+    private static void addBadOutput(OnnxMl.GraphProto.Builder g, Spec spec, String good) {
+        String bad = "bad_probabilities";
+        switch (spec.badOutput) {
+            case NAN -> {
+                g.addInitializer(floatTensor("kNaN", new long[] {}, new float[] {Float.NaN}));
+                g.addNode(node("Mul", List.of(good, "kNaN"), bad));
+            }
+            case INFINITY -> {
+                g.addInitializer(floatTensor("kInf", new long[] {}, new float[] {Float.POSITIVE_INFINITY}));
+                g.addNode(node("Add", List.of(good, "kInf"), bad));
+            }
+            case NEGATIVE -> g.addNode(node("Neg", List.of(good), bad));
+            case ABOVE_ONE -> {
+                g.addInitializer(floatTensor("kOne", new long[] {}, new float[] {1f}));
+                g.addNode(node("Add", List.of(good, "kOne"), bad));
+            }
+            case UNNORMALISED -> {
+                g.addInitializer(floatTensor("kHalf", new long[] {}, new float[] {0.5f}));
+                g.addNode(node("Mul", List.of(good, "kHalf"), bad));
+            }
+            case WIDE -> {
+                // zeros of shape [batch, n] where n = (seq_len > 0) = 1, computed from data so that
+                // shape inference cannot see the width: the graph declares no fixed width
+                g.addInitializer(longTensor("kZeroLong", 0));
+                g.addInitializer(longTensor("kAxis0", 0));
+                g.addInitializer(longTensor("kAxis1", 1));
+                g.addNode(node("Shape", List.of(spec.inputIdsName), "wide_shape"));
+                g.addNode(node("Gather", List.of("wide_shape", "kAxis0"), "wide_batch").addAttribute(intAttr("axis", 0)));
+                g.addNode(node("Gather", List.of("wide_shape", "kAxis1"), "wide_seq").addAttribute(intAttr("axis", 0)));
+                g.addNode(node("Greater", List.of("wide_seq", "kZeroLong"), "wide_any"));
+                g.addNode(node("Cast", List.of("wide_any"), "wide_n").addAttribute(intAttr("to", 7)));
+                g.addNode(node("Unsqueeze", List.of("wide_batch"), "wide_batch1").addAttribute(intsAttr("axes", 0)));
+                g.addNode(node("Unsqueeze", List.of("wide_n"), "wide_n1").addAttribute(intsAttr("axes", 0)));
+                g.addNode(node("Concat", List.of("wide_batch1", "wide_n1"), "wide_dims").addAttribute(intAttr("axis", 0)));
+                g.addNode(node("ConstantOfShape", List.of("wide_dims"), "zero_col"));
+                g.addNode(node("Concat", List.of(good, "zero_col"), bad).addAttribute(intAttr("axis", 1)));
+            }
+            default -> throw new IllegalArgumentException(spec.badOutput.toString());
+        }
+        String condition = null;
+        if (spec.badAboveTokens > 0) {
+            g.addInitializer(longTensor("kBadAbove", spec.badAboveTokens));
+            g.addInitializer(longTensor("kSeqAxis", 1));
+            g.addNode(node("Shape", List.of(spec.inputIdsName), "ids_shape"));
+            g.addNode(node("Gather", List.of("ids_shape", "kSeqAxis"), "seq_len").addAttribute(intAttr("axis", 0)));
+            g.addNode(node("Greater", List.of("seq_len", "kBadAbove"), "too_long"));
+            condition = "too_long";
+        }
+        if (spec.badOnTokenId >= 0) {
+            g.addInitializer(longTensor("kTrigger", spec.badOnTokenId));
+            g.addInitializer(floatTensor("kHalfTrigger", new long[] {}, new float[] {0.5f}));
+            g.addNode(node("Equal", List.of(spec.inputIdsName, "kTrigger"), "is_trigger"));
+            g.addNode(node("Cast", List.of("is_trigger"), "is_trigger_f").addAttribute(intAttr("to", 1)));
+            g.addNode(node("ReduceMax", List.of("is_trigger_f"), "any_trigger").addAttribute(intAttr("keepdims", 0)));
+            g.addNode(node("Greater", List.of("any_trigger", "kHalfTrigger"), "triggered"));
+            if (condition == null) {
+                condition = "triggered";
+            } else {
+                g.addNode(node("And", List.of(condition, "triggered"), "both"));
+                condition = "both";
+            }
+        }
+        if (condition == null) {
+            g.addNode(node("Identity", List.of(bad), "probabilities"));
+        } else {
+            if (spec.badOutput == BadOutput.WIDE) {
+                throw new IllegalArgumentException("a WIDE output cannot be conditional (Where needs equal widths)");
+            }
+            g.addNode(node("Where", List.of(condition, bad, good), "probabilities"));
+        }
+    }
+
+    private static OnnxMl.TensorProto longTensor(String name, long value) {
+        ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(value);
+        return OnnxMl.TensorProto.newBuilder().setName(name)
+                .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
+                .setRawData(ByteString.copyFrom(buf.array()))
                 .build();
     }
 

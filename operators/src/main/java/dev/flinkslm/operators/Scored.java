@@ -22,7 +22,11 @@ public class Scored<IN> {
     public int labelIndex;
     /** Probability of the top label. */
     public float score;
-    /** Probability of every label, in the order of {@link #labels}. */
+    /**
+     * Probability of every label, in the order of {@link #labels}. For a text of several windows,
+     * each label's maximum over the windows (the manifest's negative label: its minimum), which no
+     * longer sums to 1.
+     */
     public float[] probabilities;
     /** The model's labels. */
     public String[] labels;
@@ -32,6 +36,18 @@ public class Scored<IN> {
     public String modelVersion;
     /** Role of that version for the element's key: {@code active}, {@code canary} or {@code shadow}. */
     public String variant;
+    /**
+     * Epoch of the rule log of live model versions that routed the element (0 without a control
+     * stream): with the audit trail it says which commands were in force.
+     */
+    public long ruleEpoch;
+    /** Windows of the text that were scored: more than 1 for a text longer than the model's window. */
+    public int windows;
+    /**
+     * Whether the text had more windows than {@code slm.text.max-windows} and its end was not scored.
+     * A truncated result is never silent: it is flagged here and counted in {@code truncatedRecords}.
+     */
+    public boolean truncated;
     /** Time from arrival at the operator until its batch was submitted, in microseconds. */
     public long queueWaitMicros;
     /** Duration of the batch's inference run, in microseconds. */

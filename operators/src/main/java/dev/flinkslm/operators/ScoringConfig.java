@@ -1,7 +1,11 @@
 package dev.flinkslm.operators;
 
+import dev.flinkslm.models.BundleLimits;
+import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.WindowOptions;
+import dev.flinkslm.operators.versions.VersionsConfig;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
@@ -26,7 +30,11 @@ public record ScoringConfig(
         int maxRetries,
         Duration retryBackoff,
         FailurePolicy failurePolicy,
-        List<String> modelRoots)
+        List<String> modelRoots,
+        WindowOptions windows,
+        int maxConsecutiveTimeouts,
+        VersionsConfig versions,
+        BundleLimits bundleLimits)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -54,7 +62,27 @@ public record ScoringConfig(
                 c.get(ScoringOptions.MAX_RETRIES),
                 c.get(ScoringOptions.RETRY_BACKOFF),
                 c.get(ScoringOptions.FAILURE_POLICY),
-                c.getOptional(ScoringOptions.MODEL_ROOTS).orElse(List.of()));
+                c.getOptional(ScoringOptions.MODEL_ROOTS).orElse(List.of()),
+                new WindowOptions(c.get(ScoringOptions.WINDOW_STRIDE), c.get(ScoringOptions.MAX_WINDOWS)),
+                c.get(ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS),
+                VersionsConfig.from(c),
+                bundleLimits(c));
+    }
+
+    private static BundleLimits bundleLimits(ReadableConfig c) {
+        try {
+            return new BundleLimits(c.get(ScoringOptions.BUNDLE_MAX_MANIFEST_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES), c.get(ScoringOptions.BUNDLE_MAX_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRIES), c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRY_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_SIZE).getBytes());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid slm.bundle.* limit: " + e.getMessage(), e);
+        }
+    }
+
+    /** A loader of bundles under the model roots, within the bundle limits. */
+    public BundleLoader bundleLoader() {
+        return BundleLoader.builder().roots(roots()).limits(bundleLimits).build();
     }
 
     public static ScoringConfig defaults() {
@@ -83,6 +111,16 @@ public record ScoringConfig(
         check(outputMode != null, ScoringOptions.OUTPUT_MODE.key() + " must be ORDERED or UNORDERED");
         check(failurePolicy != null, ScoringOptions.FAILURE_POLICY.key() + " must be DEAD_LETTER or FAIL");
         check(runtime != null, "runtime options are required");
+        check(windows != null && windows.maxWindows() >= 1 && windows.maxWindows() <= 1024,
+                ScoringOptions.MAX_WINDOWS.key() + " must be between 1 and 1024, was "
+                        + (windows == null ? null : windows.maxWindows()));
+        check(windows.stride() >= 0, ScoringOptions.WINDOW_STRIDE.key() + " must not be negative, was "
+                + windows.stride());
+        check(maxConsecutiveTimeouts >= 1, ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS.key() + " must be at least 1, was "
+                + maxConsecutiveTimeouts);
+        check(bundleLimits != null, "bundle limits are required");
+        check(versions != null, "versions settings are required");
+        versions.validate();
         return this;
     }
 

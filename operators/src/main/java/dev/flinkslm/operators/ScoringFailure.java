@@ -13,6 +13,8 @@ public class ScoringFailure<IN> {
     public static final String INFERENCE_FAILED = "INFERENCE_FAILED";
     public static final String INFERENCE_TIMEOUT = "INFERENCE_TIMEOUT";
     public static final String NO_MODEL = "NO_MODEL";
+    /** The model answered with a row that is not a probability distribution (NaN, out of range, wrong width). */
+    public static final String MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID";
 
     /** The element as it arrived. */
     public IN element;

@@ -1,10 +1,12 @@
 package dev.flinkslm.operators;
 
+import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.RuntimeOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +35,8 @@ public final class ScoringOptions {
     public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key("slm.batch.max-size")
             .intType()
             .defaultValue(32)
-            .withDescription("Most elements in one inference batch. 16-64 suits CPUs; 256-2048 feeds a GPU.");
+            .withDescription("Most rows in one inference batch: one per element, or one per window of a text"
+                    + " longer than the model's window. 16-64 suits CPUs; 256-2048 feeds a GPU.");
 
     public static final ConfigOption<Integer> MAX_BATCH_TOKENS = ConfigOptions.key("slm.batch.max-tokens")
             .intType()
@@ -115,6 +118,147 @@ public final class ScoringOptions {
             .withDescription("DEAD_LETTER sends records that cannot be scored to the dead-letter output; FAIL fails"
                     + " the job.");
 
+    public static final ConfigOption<Integer> WINDOW_STRIDE = ConfigOptions.key("slm.text.window-stride")
+            .intType()
+            .defaultValue(32)
+            .withDescription("Tokens two consecutive windows of a long text share. A text longer than the model's"
+                    + " maximum sequence length is scored in overlapping windows and gets, per label, the maximum"
+                    + " over its windows (the manifest's negative label, e.g. clear, gets the minimum).");
+
+    public static final ConfigOption<Integer> MAX_WINDOWS = ConfigOptions.key("slm.text.max-windows")
+            .intType()
+            .defaultValue(16)
+            .withDescription("Most windows scored per text. A longer text is scored on its first windows and its"
+                    + " result is marked truncated (counted in the truncatedRecords metric), never cut silently.");
+
+    public static final ConfigOption<Integer> MAX_CONSECUTIVE_TIMEOUTS =
+            ConfigOptions.key("slm.inference.max-consecutive-timeouts")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription("Consecutive batch runs that exceed slm.inference.timeout before the operator"
+                            + " fails the job (a hung model or device) instead of dead-lettering every event. Each"
+                            + " further timeout period in which every inference thread is held by a run that timed out"
+                            + " counts as one more.");
+
+    public static final ConfigOption<Integer> MAX_RULES = ConfigOptions.key("slm.versions.max-rules")
+            .intType()
+            .defaultValue(100)
+            .withDescription("Most deployments the rule log of live model versions holds; a DEPLOY beyond it is"
+                    + " rejected (RULE_LIMIT). Superseded deployments are compacted automatically.");
+
+    public static final ConfigOption<Integer> MAX_KEYS_PER_COMMAND =
+            ConfigOptions.key("slm.versions.max-keys-per-command")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription("Most keys one DEPLOY may list; a longer list is rejected (INVALID_COMMAND).");
+
+    public static final ConfigOption<Integer> MAX_RULE_KEYS = ConfigOptions.key("slm.versions.max-rule-keys")
+            .intType()
+            .defaultValue(100_000)
+            .withDescription("Most keys all deployments of the rule log may list together (broadcast state is"
+                    + " held and checkpointed by every subtask); a DEPLOY beyond it is rejected (RULE_LIMIT).");
+
+    public static final ConfigOption<MemorySize> MAX_RULE_SIZE = ConfigOptions.key("slm.versions.max-rule-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("4 mb"))
+            .withDescription("Largest serialized size of the rule log: every subtask holds it in broadcast state and"
+                    + " writes it at every checkpoint. The rules may take 3/4 of it (a DEPLOY or PROMOTE beyond that is"
+                    + " rejected, RULE_LIMIT); remembered command ids the rest, the oldest forgotten first.");
+
+    public static final ConfigOption<Integer> MAX_COMMAND_BYTES = ConfigOptions.key("slm.versions.max-command-bytes")
+            .intType()
+            .defaultValue(1 << 20)
+            .withDescription("Largest model command (JSON bytes) the connectors parse; a larger one is rejected"
+                    + " with an audit record.");
+
+    public static final ConfigOption<Integer> HISTORY = ConfigOptions.key("slm.versions.history")
+            .intType()
+            .defaultValue(8)
+            .withDescription("Versions that served all keys the rule log keeps for ROLLBACK; older deployments no"
+                    + " key can reach are dropped.");
+
+    public static final ConfigOption<Integer> COMMAND_ID_RETENTION =
+            ConfigOptions.key("slm.versions.command-id-retention")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription("Accepted command ids remembered to reject duplicates (the oldest are"
+                            + " forgotten first).");
+
+    public static final ConfigOption<Duration> COMMAND_ID_MAX_AGE = ConfigOptions.key("slm.versions.command-id-max-age")
+            .durationType()
+            .defaultValue(Duration.ofDays(7))
+            .withDescription("How long an accepted command id is remembered to reject duplicates.");
+
+    public static final ConfigOption<Duration> ASSIGNMENT_TTL = ConfigOptions.key("slm.versions.assignment-ttl")
+            .durationType()
+            .defaultValue(Duration.ofDays(1))
+            .withDescription("Time to live of a key's cached model assignment in keyed state (0 keeps it"
+                    + " forever). An expired entry is recomputed from the rules on the key's next event, so its"
+                    + " routing does not change; state no longer grows with every key ever seen.");
+
+    public static final ConfigOption<Integer> LOAD_THREADS = ConfigOptions.key("slm.versions.load-threads")
+            .intType()
+            .defaultValue(2)
+            .withDescription("Threads per subtask that load and admit model versions.");
+
+    public static final ConfigOption<Duration> LOAD_TIMEOUT = ConfigOptions.key("slm.versions.load-timeout")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(2))
+            .withDescription("Longest a subtask's load of a version may take, waiting for a loader thread included;"
+                    + " it then counts as failed (LOAD_FAILED, LOAD_TIMEOUT) and is retried. Also bounds the loads in"
+                    + " open() (start and restore).");
+
+    public static final ConfigOption<Duration> ADMISSION_TIMEOUT = ConfigOptions.key("slm.versions.admission-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("Longest the admission stage may take to load and admit a DEPLOY's bundle, waiting"
+                    + " included; the DEPLOY is then rejected (ADMISSION_TIMEOUT). Commands are applied in order, so"
+                    + " this also bounds how long a later command (a ROLLBACK) can wait behind a DEPLOY.");
+
+    public static final ConfigOption<Duration> LOAD_RETRY_BACKOFF = ConfigOptions.key("slm.versions.load-retry-backoff")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(1))
+            .withDescription("First pause before a subtask retries a failed load; it doubles per failure.");
+
+    public static final ConfigOption<Duration> LOAD_RETRY_MAX_BACKOFF =
+            ConfigOptions.key("slm.versions.load-retry-max-backoff")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(1))
+                    .withDescription("Longest pause between retries of a failed load.");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_MANIFEST_SIZE = ConfigOptions.key("slm.bundle.max-manifest-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 mb"))
+            .withDescription("Largest manifest.json a bundle may have (it is read whole).");
+
+    public static final ConfigOption<Integer> BUNDLE_MAX_GOLDEN_EXAMPLES =
+            ConfigOptions.key("slm.bundle.max-golden-examples")
+                    .intType()
+                    .defaultValue(BundleLimits.DEFAULT_MAX_GOLDEN_EXAMPLES)
+                    .withDescription("Most golden examples a manifest may list; they run at every admission and load.");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_SIZE = ConfigOptions.key("slm.bundle.max-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 gb"))
+            .withDescription("Largest bundle (manifest plus listed files), read into memory, hashed and loaded from"
+                    + " those bytes; also the heap one load needs.");
+
+    public static final ConfigOption<Integer> BUNDLE_MAX_ARCHIVE_ENTRIES = ConfigOptions.key("slm.bundle.max-archive-entries")
+            .intType()
+            .defaultValue(BundleLimits.DEFAULT_MAX_ARCHIVE_ENTRIES)
+            .withDescription("Most entries a .zip bundle may hold.");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_ENTRY_SIZE =
+            ConfigOptions.key("slm.bundle.max-archive-entry-size")
+                    .memoryType()
+                    .defaultValue(MemorySize.parse("1 gb"))
+                    .withDescription("Largest unpacked entry of a .zip bundle (counted on the bytes written).");
+
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_SIZE = ConfigOptions.key("slm.bundle.max-archive-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 gb"))
+            .withDescription("Largest total unpacked size of a .zip bundle (counted on the bytes written).");
+
     public static final ConfigOption<dev.flinkslm.operators.versions.MissingArtifactPolicy> MISSING_ARTIFACT =
             ConfigOptions.key("slm.versions.missing-artifact")
                     .enumType(dev.flinkslm.operators.versions.MissingArtifactPolicy.class)
@@ -125,5 +269,11 @@ public final class ScoringOptions {
     /** Every option above, for copying from a configuration. */
     public static final List<ConfigOption<?>> ALL = List.of(MODEL, MODEL_ROOTS, MAX_BATCH_SIZE, MAX_BATCH_TOKENS,
             MAX_WAIT, MAX_IN_FLIGHT, GROUP_BY_LENGTH, OUTPUT_MODE, PROVIDER, CUDA_DEVICE, STRICT_PROVIDER,
-            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY, MISSING_ARTIFACT);
+            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY,
+            WINDOW_STRIDE, MAX_WINDOWS, MAX_CONSECUTIVE_TIMEOUTS, MAX_RULES, MAX_KEYS_PER_COMMAND, MAX_RULE_KEYS,
+            MAX_RULE_SIZE,
+            MAX_COMMAND_BYTES, HISTORY, COMMAND_ID_RETENTION, COMMAND_ID_MAX_AGE, ASSIGNMENT_TTL, LOAD_THREADS,
+            LOAD_TIMEOUT, ADMISSION_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, BUNDLE_MAX_MANIFEST_SIZE, BUNDLE_MAX_GOLDEN_EXAMPLES,
+            BUNDLE_MAX_SIZE, BUNDLE_MAX_ARCHIVE_ENTRIES, BUNDLE_MAX_ARCHIVE_ENTRY_SIZE, BUNDLE_MAX_ARCHIVE_SIZE,
+            MISSING_ARTIFACT);
 }

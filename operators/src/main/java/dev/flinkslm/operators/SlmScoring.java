@@ -3,8 +3,11 @@ package dev.flinkslm.operators;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ModelRoots;
+import dev.flinkslm.operators.internal.InferenceRuntime;
 import dev.flinkslm.operators.internal.ScoringOperatorFactory;
 import dev.flinkslm.operators.internal.VersionedScoringOperatorFactory;
+import dev.flinkslm.operators.internal.versions.AdmittedCommand;
+import dev.flinkslm.operators.internal.versions.CommandAdmission;
 import dev.flinkslm.operators.versions.MissingArtifactPolicy;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
@@ -17,6 +20,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -27,6 +31,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Scores a stream with a small language model, micro-batching elements into a shared ONNX Runtime
@@ -58,16 +63,14 @@ public final class SlmScoring<IN> {
     private final ModelRef model;
     private final String name;
     private final DataStream<ModelCommand> commands;
-    private final MissingArtifactPolicy missingArtifactPolicy;
 
     private SlmScoring(ScoringConfig config, TextExtractor<IN> text, ModelRef model, String name,
-            DataStream<ModelCommand> commands, MissingArtifactPolicy missingArtifactPolicy) {
+            DataStream<ModelCommand> commands) {
         this.config = config;
         this.text = text;
         this.model = model;
         this.name = name;
         this.commands = commands;
-        this.missingArtifactPolicy = missingArtifactPolicy;
     }
 
     /** Type information of {@link ModelCommand} (no Kryo). */
@@ -75,7 +78,8 @@ public final class SlmScoring<IN> {
 
     private static TypeInformation<ModelCommand> commandType() {
         Map<String, TypeInformation<?>> fields = new HashMap<>();
-        for (String f : List.of("commandId", "action", "role", "uri", "sha256", "modelId", "version", "issuedBy")) {
+        for (String f : List.of("commandId", "action", "role", "uri", "sha256", "modelId", "version", "issuedBy",
+                "source", "parseError")) {
             fields.put(f, Types.STRING);
         }
         fields.put("keys", Types.LIST(Types.STRING));
@@ -86,12 +90,30 @@ public final class SlmScoring<IN> {
     /** Type information of {@link ModelAudit}. */
     public static final TypeInformation<ModelAudit> AUDIT_TYPE = Types.POJO(ModelAudit.class);
 
+    /** Type information of the admission stage's output (no Kryo). */
+    static final TypeInformation<AdmittedCommand> ADMITTED_TYPE = admittedType();
+
+    private static TypeInformation<AdmittedCommand> admittedType() {
+        Map<String, TypeInformation<?>> fields = new HashMap<>();
+        fields.put("command", COMMAND_TYPE);
+        for (String f : List.of("modelId", "version", "uri", "sha256", "rejectionCode", "rejection")) {
+            fields.put(f, Types.STRING);
+        }
+        fields.put("receivedAt", Types.LONG);
+        return Types.POJO(AdmittedCommand.class, fields);
+    }
+
     public static <IN> Builder<IN> builder() {
         return new Builder<>();
     }
 
     public ScoringConfig config() {
         return config;
+    }
+
+    /** The initial (or only) model version's reference, as configured. */
+    public ModelRef model() {
+        return model;
     }
 
     /**
@@ -103,7 +125,7 @@ public final class SlmScoring<IN> {
                 new OutputTag<>(name + "-dead-letters", failureType(input.getType()));
         if (commands == null) {
             SingleOutputStreamOperator<Scored<IN>> results = input.transform(name, scoredType(input.getType()),
-                    new ScoringOperatorFactory<>(config, text, model, deadLetters));
+                    new ScoringOperatorFactory<>(config, text, model, deadLetters, InferenceRuntime.DEFAULT));
             results.uid(name);
             return new ScoredStream<>(results, deadLetters, null, null);
         }
@@ -113,14 +135,19 @@ public final class SlmScoring<IN> {
         }
         OutputTag<ModelAudit> audit = new OutputTag<>(name + "-audit", AUDIT_TYPE);
         OutputTag<ShadowResult<IN>> shadows = new OutputTag<>(name + "-shadow", shadowType(input.getType()));
-        // One ordered command stream: every subtask applies the same commands in the same order.
-        DataStream<ModelCommand> ordered = commands.map(c -> c, COMMAND_TYPE)
+        // One admission stage: every DEPLOY's bundle is admitted once, and every subtask then sees the
+        // same admitted commands in the same order, so all subtasks hold the same rule log.
+        SingleOutputStreamOperator<AdmittedCommand> admitted = AsyncDataStream.orderedWait(commands,
+                        new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().admissionTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS, 16)
+                .returns(ADMITTED_TYPE)
                 .setParallelism(1)
-                .name(name + "-commands")
-                .uid(name + "-commands");
-        SingleOutputStreamOperator<Scored<IN>> results = keyed.connect(ordered.broadcast())
+                .setMaxParallelism(1)
+                .name(name + "-admission")
+                .uid(name + "-admission");
+        SingleOutputStreamOperator<Scored<IN>> results = keyed.connect(admitted.broadcast())
                 .transform(name, scoredType(input.getType()), new VersionedScoringOperatorFactory<>(
-                        config, text, model, deadLetters, audit, shadows, missingArtifactPolicy));
+                        config, text, model, deadLetters, audit, shadows, InferenceRuntime.DEFAULT));
         results.uid(name);
         return new ScoredStream<>(results, deadLetters, audit, shadows);
     }
@@ -154,6 +181,9 @@ public final class SlmScoring<IN> {
         fields.put("modelId", Types.STRING);
         fields.put("modelVersion", Types.STRING);
         fields.put("variant", Types.STRING);
+        fields.put("ruleEpoch", Types.LONG);
+        fields.put("windows", Types.INT);
+        fields.put("truncated", Types.BOOLEAN);
         fields.put("queueWaitMicros", Types.LONG);
         fields.put("inferenceMicros", Types.LONG);
         fields.put("batchSize", Types.INT);
@@ -215,6 +245,7 @@ public final class SlmScoring<IN> {
             return this;
         }
 
+        /** Most rows per batch, one per element or per window ({@link ScoringOptions#MAX_BATCH_SIZE}). */
         public Builder<IN> maxBatchSize(int value) {
             options.set(ScoringOptions.MAX_BATCH_SIZE, value);
             return this;
@@ -285,6 +316,33 @@ public final class SlmScoring<IN> {
             return this;
         }
 
+        /** Tokens shared by consecutive windows of a long text ({@link ScoringOptions#WINDOW_STRIDE}). */
+        public Builder<IN> windowStride(int tokens) {
+            options.set(ScoringOptions.WINDOW_STRIDE, tokens);
+            return this;
+        }
+
+        /** Most windows scored per text; beyond, the result is marked truncated ({@link ScoringOptions#MAX_WINDOWS}). */
+        public Builder<IN> maxWindows(int value) {
+            options.set(ScoringOptions.MAX_WINDOWS, value);
+            return this;
+        }
+
+        /** Consecutive batch timeouts that fail the job ({@link ScoringOptions#MAX_CONSECUTIVE_TIMEOUTS}). */
+        public Builder<IN> maxConsecutiveTimeouts(int value) {
+            options.set(ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS, value);
+            return this;
+        }
+
+        /** Sets any {@link ScoringOptions} option (for example the {@code slm.versions.*} limits). */
+        public <T> Builder<IN> option(org.apache.flink.configuration.ConfigOption<T> option, T value) {
+            if (!ScoringOptions.ALL.contains(option)) {
+                throw new IllegalArgumentException(option.key() + " is not a scoring option; see ScoringOptions");
+            }
+            options.set(option, value);
+            return this;
+        }
+
         /**
          * Model commands (deploy, canary, shadow, promote, rollback, retire) applied live. The model set
          * with {@link #model} is the initial active version for all keys.
@@ -323,7 +381,7 @@ public final class SlmScoring<IN> {
                 throw new IllegalArgumentException(ScoringOptions.MODEL.key() + " must name a bundle URI");
             }
             ModelRef ref = ModelRef.of(ModelRoots.toUri(model.trim()).toString());
-            return new SlmScoring<>(config, text, ref, name, commands, options.get(ScoringOptions.MISSING_ARTIFACT));
+            return new SlmScoring<>(config, text, ref, name, commands);
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.flinkslm.operators;
 
 import dev.flinkslm.models.TinyBundles;
+import dev.flinkslm.operators.internal.InferenceRuntime;
+import dev.flinkslm.operators.internal.ScoringOperatorFactory;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -39,34 +41,31 @@ final class HarnessSupport {
     static final OutputTag<ScoringFailure<String>> DEAD_LETTERS =
             new OutputTag<>("dl", SlmScoring.failureType(Types.STRING));
 
-    static OneInputStreamOperatorFactory<String, Scored<String>> factory(SlmScoring<String> scoring) {
-        return new dev.flinkslm.operators.internal.ScoringOperatorFactory<>(
-                scoring.config(), s -> s.startsWith("NULL") ? null : s, modelOf(scoring), DEAD_LETTERS);
+    static final TextExtractor<String> TEXT = s -> s.startsWith("NULL") ? null : s;
+
+    static OneInputStreamOperatorFactory<String, Scored<String>> factory(SlmScoring<String> scoring,
+            InferenceRuntime runtime) {
+        return new ScoringOperatorFactory<>(scoring.config(), TEXT, scoring.model(), DEAD_LETTERS, runtime);
     }
 
-    private static dev.flinkslm.models.ModelRef modelOf(SlmScoring<String> scoring) {
-        try {
-            var field = SlmScoring.class.getDeclaredField("model");
-            field.setAccessible(true);
-            return (dev.flinkslm.models.ModelRef) field.get(scoring);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
+    static OneInputStreamOperatorTestHarness<String, Scored<String>> harness(SlmScoring<String> scoring,
+            InferenceRuntime runtime) throws Exception {
+        OneInputStreamOperatorTestHarness<String, Scored<String>> h =
+                new OneInputStreamOperatorTestHarness<>(factory(scoring, runtime), serializer());
+        h.setup(SlmScoring.scoredType(Types.STRING).createSerializer(new SerializerConfigImpl()));
+        return h;
     }
 
     static OneInputStreamOperatorTestHarness<String, Scored<String>> harness(SlmScoring<String> scoring)
             throws Exception {
-        OneInputStreamOperatorTestHarness<String, Scored<String>> h =
-                new OneInputStreamOperatorTestHarness<>(factory(scoring), serializer());
-        h.setup(SlmScoring.scoredType(Types.STRING).createSerializer(new SerializerConfigImpl()));
-        return h;
+        return harness(scoring, InferenceRuntime.DEFAULT);
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, String, Scored<String>> keyedHarness(
             SlmScoring<String> scoring) throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, String, Scored<String>> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        (StreamOperatorFactory<Scored<String>>) factory(scoring),
+                        (StreamOperatorFactory<Scored<String>>) factory(scoring, InferenceRuntime.DEFAULT),
                         s -> s.substring(0, 1), Types.STRING, serializer());
         h.setup(SlmScoring.scoredType(Types.STRING).createSerializer(new SerializerConfigImpl()));
         return h;

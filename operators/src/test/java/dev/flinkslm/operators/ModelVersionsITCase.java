@@ -72,7 +72,7 @@ class ModelVersionsITCase {
                         n, RateLimiterStrategy.perSecond(500), Types.STRING),
                 WatermarkStrategy.noWatermarks(), "events");
         List<ModelCommand> commands = List.of(
-                ModelCommand.of("noop", ModelCommand.Action.ROLLBACK, null, null).keys(List.of("nobody")),
+                ModelCommand.of("noop", ModelCommand.Action.RETIRE, "m", "9"),
                 ModelCommand.deploy("canary", v2.toUri().toString(), ModelCommand.Role.CANARY).percent(30),
                 ModelCommand.deploy("shadow", v3.toUri().toString(), ModelCommand.Role.SHADOW),
                 ModelCommand.of("promote", ModelCommand.Action.PROMOTE, "m", "2"));
@@ -108,7 +108,12 @@ class ModelVersionsITCase {
         }
         assertThat(counts).hasSize(n);
         assertThat(counts.values()).containsOnly(1);
-        assertThat(AUDIT).contains("canary:LIVE", "shadow:LIVE", "promote:PROMOTED");
+        // one decision per command; every subtask reports READY for each accepted one
+        assertThat(AUDIT).filteredOn(a -> a.endsWith(":ACCEPTED") || a.endsWith(":REJECTED"))
+                .containsExactlyInAnyOrder("noop:REJECTED", "canary:ACCEPTED", "shadow:ACCEPTED", "promote:ACCEPTED");
+        assertThat(AUDIT).filteredOn(a -> a.endsWith(":READY"))
+                .containsExactlyInAnyOrder("canary:READY", "canary:READY", "shadow:READY", "shadow:READY",
+                        "promote:READY", "promote:READY");
 
         // per key, in the order the operator saw the key's events (ordered output, key-partitioned):
         // active v1 -> (canary v2 for its share) -> active v2, never back

@@ -273,25 +273,230 @@ class ScoringOperatorTest {
 
     @Test
     void timedOutBatchesAreRetriedIsolatedAndDeadLettered() throws Exception {
-        try (var h = harness(builder(slow).maxBatchSize(3).maxRetries(1).retryBackoff(Duration.ZERO)
-                .inferenceTimeout(Duration.ofMillis(1)).build())) {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(3).maxInFlight(8).maxRetries(1).retryBackoff(Duration.ZERO)
+                .inferenceTimeout(Duration.ofSeconds(1)).maxConsecutiveTimeouts(100).build(), runtime)) {
             h.open();
+            runtime.hang(true);
             List<String> in = texts(3);
             for (String t : in) {
                 h.processElement(t, 1L);
             }
-            // Fire timeout timers as processing time advances until everything failed.
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (deadLetters(h).size() < 3 && System.nanoTime() < deadline) {
-                h.setProcessingTime(h.getProcessingTime() + 10);
+            // attempt 1, its retry, then the three elements alone at once: five runs, each timing out
+            for (int runs : new int[] {1, 2, 5}) {
+                runMailsUntil(h, () -> runtime.calls() == runs && runtime.hungCalls() == runs);
+                runtime.advance(Duration.ofMillis(1001));
                 runQueuedMails(h);
             }
+            runMailsUntil(h, () -> deadLetters(h).size() == 3);
             assertThat(deadLetters(h)).extracting(f -> f.element).containsExactlyInAnyOrderElementsOf(in);
             assertThat(deadLetters(h)).allSatisfy(f -> {
                 assertThat(f.reason).isEqualTo(ScoringFailure.INFERENCE_TIMEOUT);
-                assertThat(f.model).isEqualTo("slow:1");
+                assertThat(f.model).isEqualTo("fast:1");
             });
             assertThat(results(h)).isEmpty();
+            assertThat(runtime.calls()).isEqualTo(5);
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    @Test
+    void aTimeoutCountsRunningTimeAndATimedOutRunKeepsItsThread() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(1).maxInFlight(1).maxRetries(3).retryBackoff(Duration.ZERO)
+                .inferenceTimeout(Duration.ofSeconds(1)).maxConsecutiveTimeouts(100).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 1);
+            runtime.advance(Duration.ofMillis(1001));
+            runQueuedMails(h);
+            // the hung run still holds the only thread: neither the retry nor the queued batch may start,
+            // and the queued batch's clock has not started
+            runtime.advance(Duration.ofMillis(900));
+            runQueuedMails(h);
+            assertThat(runtime.calls()).isEqualTo(1);
+            assertThat(deadLetters(h)).isEmpty();
+            runtime.hang(false);
+            runtime.releaseHung();
+            h.endInput();
+            assertThat(elements(h)).containsExactly("first", "second");
+            assertThat(deadLetters(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    /** With the default settings (2 threads, 3 timeouts) two hung runs hold every thread: the job fails. */
+    @Test
+    void runsStuckOnEveryThreadFailTheJob() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(1).inferenceTimeout(Duration.ofSeconds(1)).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 2);
+            runtime.advance(Duration.ofMillis(1001));
+            runQueuedMails(h); // both time out; their retries cannot start: every thread is held
+            assertThat(runtime.calls()).isEqualTo(2);
+            runtime.advance(Duration.ofMillis(1001));
+            assertThatThrownBy(() -> runQueuedMails(h))
+                    .hasMessageContaining("3 consecutive inference timeouts")
+                    .hasMessageContaining("All 2 inference threads are stuck");
+            assertThat(deadLetters(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    /**
+     * Periods with every thread held count towards the same limit as timeouts: below it, runs that answer
+     * late only cost their events (dead-lettered), the job keeps going.
+     */
+    @Test
+    void heldThreadsCountTowardsTheTimeoutLimitButDoNotFailBelowIt() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(1).maxRetries(0).inferenceTimeout(Duration.ofSeconds(1))
+                .maxConsecutiveTimeouts(10).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 2);
+            for (int period = 0; period < 6; period++) { // 2 timeouts + 5 held periods = 7 of 10
+                runtime.advance(Duration.ofMillis(1001));
+                runQueuedMails(h);
+            }
+            assertThat(deadLetters(h)).hasSize(2);
+            runtime.hang(false);
+            runtime.releaseHung();
+            h.processElement("third", 2L);
+            h.endInput();
+            assertThat(elements(h)).containsExactly("third");
+            assertThat(deadLetters(h)).hasSize(2);
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    @Test
+    void consecutiveTimeoutsFailTheJobInsteadOfDeadLetteringEverything() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        try (var h = harness(builder(fast).maxBatchSize(1).maxInFlight(4).maxRetries(5).retryBackoff(Duration.ZERO)
+                .inferenceTimeout(Duration.ofSeconds(1)).maxConsecutiveTimeouts(2).build(), runtime)) {
+            h.open();
+            runtime.hang(true);
+            h.processElement("stuck", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 1);
+            runtime.advance(Duration.ofMillis(1001));
+            runQueuedMails(h);
+            runMailsUntil(h, () -> runtime.hungCalls() == 2);
+            runtime.advance(Duration.ofMillis(1001));
+            assertThatThrownBy(() -> runQueuedMails(h))
+                    .hasMessageContaining("2 consecutive inference timeouts")
+                    .hasMessageContaining("slm.inference.timeout");
+            assertThat(deadLetters(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    /** stop-with-savepoint without drain: nothing waits for the hung run; the savepoint holds the batch. */
+    @Test
+    void stopWithSavepointWithoutDrainWhileABatchHangs() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        OperatorSubtaskState savepoint;
+        try {
+            var h = harness(builder(fast).maxBatchSize(2).build(), runtime);
+            h.open();
+            runtime.hang(true);
+            h.processElement("first", 1L);
+            h.processElement("second", 1L);
+            runMailsUntil(h, () -> runtime.hungCalls() == 1);
+            savepoint = h.snapshot(1L, 1L);
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), h::close);
+            assertThat(results(h)).isEmpty();
+        } finally {
+            runtime.shutdown();
+        }
+        try (var restored = harness(builder(fast).maxBatchSize(2).build())) {
+            restored.initializeState(savepoint);
+            restored.open();
+            restored.endInput();
+            assertThat(elements(restored)).containsExactly("first", "second");
+        }
+    }
+
+    /** A model answering NaN for some inputs never yields a label: those events are dead-lettered, the rest scored. */
+    @Test
+    void invalidModelOutputIsDeadLetteredNeverALabel() throws Exception {
+        long trigger;
+        try (ScoringSession s = ScoringSession.open(BundleLoader.verify(fast.toUri(), fast, null), RuntimeOptions.cpu())) {
+            trigger = s.encode("zebra").ids()[1];
+        }
+        Path nan = TinyBundles.write(tmp.resolve("nan"), new TinyBundles.Spec().id("nan")
+                .badOutput(TinyBundles.BadOutput.NAN).badOnTokenId(trigger));
+        try (var h = harness(builder(nan).maxBatchSize(4).build())) {
+            h.open();
+            List<String> in = List.of("wire 9000 cash", "a zebra crossing", "invoice 42 paid", "zebra again", "salary");
+            for (String t : in) {
+                h.processElement(t, 1L);
+            }
+            h.endInput();
+            assertThat(elements(h)).containsExactly("wire 9000 cash", "invoice 42 paid", "salary");
+            assertThat(results(h)).allSatisfy(r -> {
+                assertThat(Float.isFinite(r.score)).isTrue();
+                for (float p : r.probabilities) {
+                    assertThat(p).isBetween(0f, 1f);
+                }
+            });
+            assertThat(deadLetters(h)).extracting(f -> f.element).containsExactly("a zebra crossing", "zebra again");
+            assertThat(deadLetters(h)).allSatisfy(f -> {
+                assertThat(f.reason).isEqualTo(ScoringFailure.MODEL_OUTPUT_INVALID);
+                assertThat(f.message).doesNotContain("zebra");
+            });
+        }
+    }
+
+    @Test
+    void watermarkStatusIsHeldBehindQueuedElements() throws Exception {
+        try (var h = harness(builder(fast).maxBatchSize(8).build())) {
+            h.open();
+            h.processElement("queued", 3L);
+            h.processWatermarkStatus(org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+            assertThat(h.getOutput()).isEmpty();
+            h.endInput();
+            List<Object> out = new ArrayList<>(h.getOutput());
+            assertThat(out).hasSize(2);
+            assertThat(out.get(0)).isInstanceOf(StreamRecord.class);
+            assertThat(out.get(1)).isEqualTo(org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+        }
+    }
+
+    @Test
+    void longTextsAreScoredInWindowsAndNeverCutSilently() throws Exception {
+        String sentence = "the customer paid the monthly invoice for office supplies on time. ";
+        String longText = sentence.repeat(20) + "split the cash into deposits under ten thousand";
+        try (var h = harness(builder(fast).maxBatchSize(64).windowStride(8).maxWindows(64).build());
+                var capped = harness(builder(fast).maxBatchSize(64).windowStride(8).maxWindows(2).build())) {
+            h.open();
+            capped.open();
+            h.processElement(longText, 1L);
+            h.processElement("short one", 1L);
+            h.endInput();
+            Scored<String> whole = results(h).get(0);
+            assertThat(whole.windows).isGreaterThan(3);
+            assertThat(whole.truncated).isFalse();
+            assertThat(whole.batchSize).as("all windows of an element in one batch").isEqualTo(whole.windows + 1);
+            assertThat(results(h).get(1).windows).isEqualTo(1);
+            capped.processElement(longText, 1L);
+            capped.endInput();
+            Scored<String> cut = results(capped).get(0);
+            assertThat(cut.windows).isEqualTo(2);
+            assertThat(cut.truncated).isTrue();
         }
     }
 
@@ -302,7 +507,7 @@ class ScoringOperatorTest {
             assertThatThrownBy(() -> {
                 h.processElement("NULL", 1L);
                 h.endInput();
-            }).hasMessageContaining("failure policy is FAIL");
+            }).hasMessageContaining("failure-policy is FAIL");
         }
     }
 
@@ -359,7 +564,9 @@ class ScoringOperatorTest {
             }
             h.endInput();
             assertThat(elements(h)).containsExactlyElementsOf(in);
-            assertThat(results(h)).allSatisfy(r -> assertThat(r.batchSize).isEqualTo(1024));
+            // rows per batch: a text longer than the model's 64 tokens counts with each of its windows
+            assertThat(results(h)).allSatisfy(r -> assertThat(r.batchSize).isLessThanOrEqualTo(1024));
+            assertThat(results(h).subList(0, 1000)).allSatisfy(r -> assertThat(r.batchSize).isGreaterThan(1000));
         }
     }
 }

@@ -1,6 +1,12 @@
 package dev.flinkslm.connectors.internal;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flinkslm.connectors.Alert;
@@ -8,6 +14,7 @@ import dev.flinkslm.connectors.DeadLetter;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.ScoredEvent;
 import dev.flinkslm.connectors.SourcePosition;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.Base64;
 import org.apache.flink.annotation.Internal;
@@ -55,8 +62,9 @@ public final class JsonWriters {
     public static ObjectNode alert(Alert a) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("alertId", a.alertId());
+        n.put("alertReason", a.reason == null ? Alert.SCORE : a.reason);
         writeScored(n, a.scored);
-        n.put("threshold", a.threshold);
+        n.put("threshold", finite(a.threshold, "threshold", a.scored));
         n.put("raisedAt", iso(a.raisedAt));
         return n;
     }
@@ -88,19 +96,67 @@ public final class JsonWriters {
         n.put("eventTime", iso(s.eventTime));
         n.put("kind", s.kind);
         n.put("label", s.label);
-        n.put("score", s.score);
+        n.put("score", finite(s.score, "score", s));
         ObjectNode scores = n.putObject("labelScores");
         if (s.labels != null && s.probabilities != null) {
             for (int i = 0; i < Math.min(s.labels.length, s.probabilities.length); i++) {
-                scores.put(s.labels[i], s.probabilities[i]);
+                scores.put(s.labels[i], finite(s.probabilities[i], "labelScores." + s.labels[i], s));
             }
         }
         n.put("modelId", s.modelId);
         n.put("modelVersion", s.modelVersion);
         n.put("variant", s.variant);
+        n.put("ruleEpoch", s.ruleEpoch);
         n.put("queueWaitMs", s.queueWaitMs);
         n.put("inferenceMs", s.inferenceMs);
         n.put("scoredAt", iso(s.scoredAt));
+        n.put("windows", s.windows);
+        n.put("truncated", s.truncated);
+    }
+
+    /**
+     * A module for bean mappers: doubles and floats are written as numbers, and a NaN or infinite
+     * one fails the write with the field's path instead of becoming the string "NaN".
+     */
+    public static SimpleModule finiteNumbers() {
+        SimpleModule module = new SimpleModule("flink-slm-finite-numbers");
+        JsonSerializer<Number> finite = new StdSerializer<>(Number.class) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public void serialize(Number value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                double d = value.doubleValue();
+                if (!Double.isFinite(d)) {
+                    throw JsonMappingException.from(gen, "refusing to write the non-finite number " + value
+                            + " at " + gen.getOutputContext().pathAsPointer() + ": numbers must be finite");
+                }
+                if (value instanceof Float) {
+                    gen.writeNumber(value.floatValue());
+                } else {
+                    gen.writeNumber(d);
+                }
+            }
+        };
+        module.addSerializer(Double.class, finite);
+        module.addSerializer(Double.TYPE, finite);
+        module.addSerializer(Float.class, finite);
+        module.addSerializer(Float.TYPE, finite);
+        return module;
+    }
+
+    /**
+     * Scores are JSON numbers. Jackson would write NaN and Infinity as the strings "NaN" and
+     * "Infinity", which consumers read as a missing score (or fail on); a non-finite value here is
+     * a bug upstream, so the write fails and with it the job, loudly.
+     */
+    private static double finite(double value, String field, ScoredEvent s) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalStateException("refusing to write " + field + "=" + value + " of event "
+                    + (s == null ? null : s.eventId) + " (model " + (s == null ? null : s.modelId + "@" + s.modelVersion)
+                    + "): scores must be finite numbers; the scoring operator must dead-letter such rows"
+                    + " (MODEL_OUTPUT_INVALID)");
+        }
+        return value;
     }
 
     private static void putIfNotNull(ObjectNode n, String field, String value) {

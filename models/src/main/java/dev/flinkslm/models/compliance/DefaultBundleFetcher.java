@@ -29,6 +29,11 @@ public final class DefaultBundleFetcher implements BundleFetcher {
                     "unknown built-in bundle " + uri + "; use default:int8 or default:fp32");
         };
         try {
+            dev.flinkslm.models.internal.FileTrees.requirePrivateDirectory(DefaultModel.cacheRoot());
+        } catch (java.io.IOException e) {
+            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, e.getMessage(), e);
+        }
+        try {
             return DefaultModel.bundleDirectory(precision);
         } catch (RuntimeException e) {
             throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,

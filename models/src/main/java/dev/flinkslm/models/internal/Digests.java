@@ -29,7 +29,8 @@ public final class Digests {
         return HexFormat.of().formatHex(newDigest().digest(bytes));
     }
 
-    private static MessageDigest newDigest() {
+    /** A new SHA-256 digest. */
+    public static MessageDigest newDigest() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

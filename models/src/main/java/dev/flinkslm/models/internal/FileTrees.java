@@ -11,6 +11,47 @@ public final class FileTrees {
 
     private FileTrees() {}
 
+    /**
+     * Creates {@code dir} if needed (owner-only permissions on POSIX file systems) and refuses it
+     * when other users may write it: bundle copies kept there are only re-verified against their own
+     * manifest, so a cache others can write would let them plant a bundle. Checked on the directory
+     * itself and on every existing parent up to the file system root that is not sticky
+     * (a sticky /tmp is fine as a parent).
+     *
+     * @throws IOException naming the directory and what to do
+     */
+    public static void requirePrivateDirectory(Path dir) throws IOException {
+        Path absolute = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(absolute)) {
+            Files.createDirectories(absolute);
+            try {
+                Files.setPosixFilePermissions(absolute, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            } catch (UnsupportedOperationException notPosix) {
+                return;
+            }
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(absolute);
+        } catch (UnsupportedOperationException notPosix) {
+            return;
+        }
+        if (perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException("the bundle cache " + absolute + " is writable by other users ("
+                    + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "): a bundle copied there could be"
+                    + " replaced. Run 'chmod go-w " + absolute + "' or point FLINK_SLM_CACHE_DIR (flinkslm.cache.dir)"
+                    + " at a private directory");
+        }
+        java.nio.file.attribute.UserPrincipal owner = Files.getOwner(absolute);
+        String me = System.getProperty("user.name");
+        if (me != null && !me.isBlank() && !owner.getName().equals(me) && !owner.getName().matches("\\d+")) {
+            throw new IOException("the bundle cache " + absolute + " belongs to " + owner.getName() + ", not to "
+                    + me + " who runs this process: point FLINK_SLM_CACHE_DIR (flinkslm.cache.dir) at a directory of"
+                    + " your own");
+        }
+    }
+
     /** Deletes a directory and everything below it; a missing directory is not an error. */
     public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {

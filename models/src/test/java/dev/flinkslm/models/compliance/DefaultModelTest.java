@@ -37,6 +37,8 @@ class DefaultModelTest {
         assertThat(m.task()).isEqualTo("text-classification");
         List<String> labels = m.labels();
         assertThat(labels).containsExactly("clear", "sanctions", "structuring", "fraud", "market_abuse");
+        assertThat(m.negativeLabel()).isEqualTo("clear");
+        assertThat(m.metadata()).containsEntry(BundleWriter.FORMAT_KEY, BundleWriter.FORMAT);
         assertThat(m.maxSequenceLength()).isEqualTo(128);
         assertThat(m.inputs().tokenTypeIds()).isEqualTo("token_type_ids");
         assertThat(m.outputs().probabilities()).isEqualTo("probabilities");
@@ -74,6 +76,28 @@ class DefaultModelTest {
         try (var s = Files.list(other)) {
             assertThat(s.map(x -> x.getFileName().toString())).containsExactly(dir.getFileName().toString());
         }
+    }
+
+    @Test
+    void aBundleCachedByAnOlderBuildIsRebuiltNotReused() throws Exception {
+        Path dir = DefaultModel.bundleDirectory(Precision.INT8, cache);
+        // what a build before bundle format 2 wrote: intact checksums, current head, no negativeLabel
+        ModelManifest current = BundleWriter.readManifest(dir);
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(current.metadata());
+        meta.remove(BundleWriter.FORMAT_KEY);
+        ModelManifest old = new ModelManifest(current.manifestVersion(), current.id(), current.version(), current.task(),
+                current.description(), current.labels(), current.model(), current.tokenizer(),
+                current.maxSequenceLength(), current.inputs(), current.outputs(), current.sha256(), current.golden(), meta);
+        Path other = Files.createDirectories(cache.resolve("old-build"));
+        Path stale = other.resolve(dir.getFileName());
+        Files.move(dir, stale);
+        old.write(stale);
+        assertThat(BundleWriter.isIntact(stale, null, null)).isFalse();
+
+        Path rebuilt = DefaultModel.bundleDirectory(Precision.INT8, other);
+        assertThat(rebuilt).isEqualTo(stale);
+        assertThat(BundleWriter.readManifest(rebuilt).negativeLabel()).isEqualTo("clear");
+        assertThat(BundleWriter.isIntact(rebuilt, null, null)).isTrue();
     }
 
     @Test

@@ -3,33 +3,110 @@ package dev.flinkslm.operators.internal;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.SessionCache;
+import dev.flinkslm.models.WindowOptions;
+import dev.flinkslm.operators.internal.versions.VersionKey;
 
 /**
  * A model version this operator instance can score with: a lease on the JVM-wide shared session.
- * Task thread only, except {@link #session()} which inference threads use.
+ *
+ * <p>Threading: the counters are task-thread only; {@link #session()} is used by inference threads
+ * too. Releasing the lease is safe while a batch runs: the shared session closes after its last
+ * in-flight run returns.
  */
-final class ModelSlot {
+public final class ModelSlot {
 
-    final ModelRef ref;
-    final SessionCache.Lease lease;
-    final String[] labels;
-    final String name;
-    int inFlightBatches;
-    boolean retired;
+    private final ModelRef ref;
+    private final SessionCache.Lease lease;
+    private final String[] labels;
+    private final VersionKey version;
+    private final String name;
+    /** Parts routed to this slot whose result has not come back yet. */
+    private int pending;
+    private boolean released;
+    private WindowOptions windows;
+    private dev.flinkslm.operators.ScoringConfig windowsFor;
 
-    ModelSlot(ModelRef ref, SessionCache.Lease lease) {
+    public ModelSlot(ModelRef ref, SessionCache.Lease lease) {
         this.ref = ref;
         this.lease = lease;
         this.labels = lease.session().labels().toArray(String[]::new);
-        this.name = ref.id() + ":" + ref.version();
+        this.version = new VersionKey(ref.id(), ref.version());
+        this.name = version.toString();
     }
 
-    ScoringSession session() {
+    public ModelRef ref() {
+        return ref;
+    }
+
+    public VersionKey version() {
+        return version;
+    }
+
+    /** {@code id:version}. */
+    public String name() {
+        return name;
+    }
+
+    public String[] labels() {
+        return labels;
+    }
+
+    public ScoringSession session() {
         return lease.session();
     }
 
-    /** Releases the lease; the shared session closes after its last in-flight batch anywhere. */
-    void release() {
-        lease.close();
+    /**
+     * The configured window options as they apply to this model. A stride that does not fit the
+     * model's window is lowered to half of it (so a short-window model still scores long texts
+     * instead of failing every event), and the number of windows is capped so that one event's
+     * windows fit a batch ({@code slm.batch.max-size} rows, {@code slm.batch.max-tokens} padded
+     * tokens): a longer text is marked truncated, never scored in a batch beyond the caps.
+     */
+    public WindowOptions windows(dev.flinkslm.operators.ScoringConfig config) {
+        if (config != windowsFor) {
+            WindowOptions configured = config.windows();
+            int window = session().manifest().maxSequenceLength();
+            int content = window - 2;
+            int fitting = (int) Math.max(1, Math.min(config.maxBatchSize(), config.maxBatchTokens() / Math.max(1, window)));
+            WindowOptions capped = configured.withMaxWindows(Math.max(1, Math.min(configured.maxWindows(), fitting)));
+            windows = capped.maxWindows() == 1 || capped.stride() < content ? capped
+                    : content < 1 ? WindowOptions.single() : capped.withStride(content / 2);
+            windowsFor = config;
+        }
+        return windows;
+    }
+
+    public boolean loadedSession() {
+        return lease.loadedSession();
+    }
+
+    void acquirePart() {
+        pending++;
+    }
+
+    void releasePart() {
+        pending--;
+    }
+
+    /** Parts routed here and not finished: the slot must stay loaded while this is positive. */
+    public int pendingParts() {
+        return pending;
+    }
+
+    public boolean isReleased() {
+        return released;
+    }
+
+    /** Releases the lease once; later calls do nothing. */
+    public void release() {
+        if (!released) {
+            released = true;
+            lease.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
     }
 }

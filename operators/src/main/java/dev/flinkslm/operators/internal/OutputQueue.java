@@ -1,6 +1,6 @@
 package dev.flinkslm.operators.internal;
 
-import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamElement;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -11,10 +11,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Holds elements from arrival until emission and decides when results and watermarks may leave.
- * Ordered: strictly in arrival order. Unordered: results leave as they complete, but a watermark
- * leaves only after every element that arrived before it, and elements that arrived after a
- * watermark leave only after it. Task thread only.
+ * Holds elements from arrival until emission and decides when results and markers (watermarks and
+ * watermark statuses) may leave. Ordered: strictly in arrival order. Unordered: results leave as
+ * they complete, but a marker leaves only after every element that arrived before it, and elements
+ * that arrived after a marker leave only after it. So neither a watermark nor an IDLE status ever
+ * overtakes an element that was queued before it. Task thread only.
  */
 abstract class OutputQueue<IN> {
 
@@ -22,7 +23,7 @@ abstract class OutputQueue<IN> {
     interface Emitter<IN> {
         void emit(PendingElement<IN> element) throws Exception;
 
-        void emitWatermark(Watermark watermark) throws Exception;
+        void emitMarker(StreamElement marker) throws Exception;
     }
 
     protected final Emitter<IN> emitter;
@@ -38,7 +39,8 @@ abstract class OutputQueue<IN> {
 
     abstract void add(PendingElement<IN> element) throws Exception;
 
-    abstract void addWatermark(Watermark watermark) throws Exception;
+    /** A watermark or watermark status: leaves after every element queued before it. */
+    abstract void addMarker(StreamElement marker) throws Exception;
 
     /** The element's result or failure is set: emit whatever is now allowed to leave. */
     abstract void completed(PendingElement<IN> element) throws Exception;
@@ -68,11 +70,11 @@ abstract class OutputQueue<IN> {
         }
 
         @Override
-        void addWatermark(Watermark watermark) throws Exception {
+        void addMarker(StreamElement marker) throws Exception {
             if (entries.isEmpty()) {
-                emitter.emitWatermark(watermark);
+                emitter.emitMarker(marker);
             } else {
-                entries.addLast(watermark);
+                entries.addLast(marker);
             }
         }
 
@@ -82,9 +84,9 @@ abstract class OutputQueue<IN> {
             element.done = true;
             while (!entries.isEmpty()) {
                 Object head = entries.peekFirst();
-                if (head instanceof Watermark w) {
+                if (!(head instanceof PendingElement<?>)) {
                     entries.pollFirst();
-                    emitter.emitWatermark(w);
+                    emitter.emitMarker((StreamElement) head);
                 } else if (((PendingElement<IN>) head).done) {
                     entries.pollFirst();
                     elements--;
@@ -110,11 +112,11 @@ abstract class OutputQueue<IN> {
 
     static final class Unordered<IN> extends OutputQueue<IN> {
 
-        /** Elements between two watermarks, closed by the later one. */
+        /** Elements between two markers, closed by the later one. */
         private static final class Segment<IN> {
             final Set<PendingElement<IN>> pending = new LinkedHashSet<>();
             final List<PendingElement<IN>> completedHeld = new ArrayList<>();
-            Watermark closing;
+            StreamElement closing;
         }
 
         private final Deque<Segment<IN>> segments = new ArrayDeque<>();
@@ -136,17 +138,17 @@ abstract class OutputQueue<IN> {
         }
 
         @Override
-        void addWatermark(Watermark watermark) throws Exception {
+        void addMarker(StreamElement marker) throws Exception {
             Segment<IN> last = segments.peekLast();
             if (last == null) {
-                emitter.emitWatermark(watermark);
+                emitter.emitMarker(marker);
                 return;
             }
             if (last.closing != null) {
                 last = new Segment<>();
                 segments.addLast(last);
             }
-            last.closing = watermark;
+            last.closing = marker;
             drain();
         }
 
@@ -177,7 +179,7 @@ abstract class OutputQueue<IN> {
                     return;
                 }
                 segments.pollFirst();
-                emitter.emitWatermark(head.closing);
+                emitter.emitMarker(head.closing);
             }
         }
 

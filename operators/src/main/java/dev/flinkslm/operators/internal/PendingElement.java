@@ -1,6 +1,6 @@
 package dev.flinkslm.operators.internal;
 
-import dev.flinkslm.models.EncodedText;
+import dev.flinkslm.models.Prediction;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringFailure;
 
@@ -13,19 +13,16 @@ final class PendingElement<IN> {
     final StreamRecord<IN> record;
     final Object key;
     final long arrivalNanos;
-    EncodedText encoded;
-    ModelSlot slot;
-    String variant;
-
-    /** Optional shadow version scoring the same element on the side. */
-    ModelSlot shadowSlot;
-    EncodedText shadowEncoded;
-    dev.flinkslm.models.Prediction shadowPrediction;
-    /** Parts (primary, shadow) still being scored. */
+    Route route;
+    /** What scores it (its windows on the serving slot) and, optionally, on the shadow slot. */
+    Part<IN> primary;
+    Part<IN> shadow;
+    /** Parts whose result has not come back yet. */
     int partsRemaining;
 
     Scored<IN> result;
     ScoringFailure<IN> failure;
+    Prediction shadowPrediction;
     boolean done;
     /** The unordered queue's segment holding this element. */
     Object segment;

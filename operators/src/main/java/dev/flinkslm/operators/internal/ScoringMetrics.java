@@ -17,6 +17,9 @@ public final class ScoringMetrics {
     public static final String RECORDS_OUT = "recordsOut";
     public static final String DEAD_LETTERED = "deadLettered";
     public static final String RETRIES = "retries";
+    public static final String TIMEOUTS = "timeouts";
+    public static final String MODEL_OUTPUT_INVALID = "modelOutputInvalid";
+    public static final String TRUNCATED_RECORDS = "truncatedRecords";
     public static final String BATCHES = "batches";
     public static final String BATCH_SIZE = "batchSize";
     public static final String BATCH_TOKENS = "batchTokens";
@@ -33,6 +36,9 @@ public final class ScoringMetrics {
     final Counter recordsOut;
     final Counter deadLettered;
     final Counter retries;
+    final Counter timeouts;
+    final Counter modelOutputInvalid;
+    final Counter truncatedRecords;
     final Counter batches;
     final Histogram batchSize;
     final Histogram batchTokens;
@@ -46,6 +52,9 @@ public final class ScoringMetrics {
         recordsOut = g.counter(RECORDS_OUT);
         deadLettered = g.counter(DEAD_LETTERED);
         retries = g.counter(RETRIES);
+        timeouts = g.counter(TIMEOUTS);
+        modelOutputInvalid = g.counter(MODEL_OUTPUT_INVALID);
+        truncatedRecords = g.counter(TRUNCATED_RECORDS);
         batches = g.counter(BATCHES);
         batchSize = g.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
         batchTokens = g.histogram(BATCH_TOKENS, new DescriptiveStatisticsHistogram(WINDOW));

@@ -5,11 +5,11 @@ import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.TextExtractor;
-import dev.flinkslm.operators.versions.MissingArtifactPolicy;
+import dev.flinkslm.operators.internal.versions.AdmittedCommand;
 import dev.flinkslm.operators.versions.ModelAudit;
-import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ShadowResult;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
@@ -17,8 +17,9 @@ import org.apache.flink.streaming.api.operators.TwoInputStreamOperatorFactory;
 import org.apache.flink.util.OutputTag;
 
 /** Creates {@link VersionedScoringOperator}s with the task's mailbox executor. */
+@Internal
 public final class VersionedScoringOperatorFactory<IN> extends AbstractStreamOperatorFactory<Scored<IN>>
-        implements TwoInputStreamOperatorFactory<IN, ModelCommand, Scored<IN>> {
+        implements TwoInputStreamOperatorFactory<IN, AdmittedCommand, Scored<IN>> {
 
     private static final long serialVersionUID = 1L;
 
@@ -28,25 +29,25 @@ public final class VersionedScoringOperatorFactory<IN> extends AbstractStreamOpe
     private final OutputTag<ScoringFailure<IN>> deadLetterTag;
     private final OutputTag<ModelAudit> auditTag;
     private final OutputTag<ShadowResult<IN>> shadowTag;
-    private final MissingArtifactPolicy missingArtifactPolicy;
+    private final InferenceRuntime runtime;
 
     public VersionedScoringOperatorFactory(ScoringConfig config, TextExtractor<IN> textExtractor, ModelRef initialModel,
             OutputTag<ScoringFailure<IN>> deadLetterTag, OutputTag<ModelAudit> auditTag,
-            OutputTag<ShadowResult<IN>> shadowTag, MissingArtifactPolicy missingArtifactPolicy) {
+            OutputTag<ShadowResult<IN>> shadowTag, InferenceRuntime runtime) {
         this.config = config;
         this.textExtractor = textExtractor;
         this.initialModel = initialModel;
         this.deadLetterTag = deadLetterTag;
         this.auditTag = auditTag;
         this.shadowTag = shadowTag;
-        this.missingArtifactPolicy = missingArtifactPolicy;
+        this.runtime = runtime;
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<Scored<IN>>> T createStreamOperator(StreamOperatorParameters<Scored<IN>> parameters) {
         return (T) new VersionedScoringOperator<>(parameters, config, textExtractor, initialModel, deadLetterTag,
-                auditTag, shadowTag, missingArtifactPolicy);
+                auditTag, shadowTag, runtime);
     }
 
     @Override

@@ -97,6 +97,8 @@ class FileModeITCase {
         Configuration options = ScreeningTests.scoring(slow, models);
         options.set(ScoringOptions.INFERENCE_TIMEOUT, Duration.ofMillis(1));
         options.set(ScoringOptions.MAX_RETRIES, 0);
+        // every run times out here on purpose: keep the circuit breaker from failing the job first
+        options.set(ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS, 1_000);
         options.set(ScoringOptions.MAX_BATCH_SIZE, 3);
         ScreeningConfig config = ScreeningConfig.builder()
                 .options(options)
@@ -195,7 +197,11 @@ class FileModeITCase {
         if (withFailure) {
             assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
         }
-        assertThat(hiddenFiles(out)).as("in-progress or pending files left behind").isEmpty();
+        // Flink's file sink leaves the in-progress part files an attempt opened after its last checkpoint
+        // when that attempt fails (they are hidden and never committed); nothing else may be left.
+        assertThat(hiddenFiles(out)).as("in-progress or pending files left behind")
+                .allSatisfy(p -> assertThat(withFailure && p.getFileName().toString().contains(".inprogress."))
+                        .as("%s", p).isTrue());
 
         List<JsonNode> scoredOut = readLines(out.resolve(FileResultSink.SCORED_DIR));
         assertThat(scoredOut).extracting(n -> n.get("eventId").asText())
@@ -227,8 +233,8 @@ class FileModeITCase {
                     .filter(n -> id.equals(n.path("commandId").asText()))
                     .map(n -> n.get("outcome").asText())
                     .collect(Collectors.toList());
-            assertThat(outcomes).contains(ModelAudit.ACCEPTED, ModelAudit.LOADED, ModelAudit.LIVE)
-                    .doesNotContain(ModelAudit.REJECTED);
+            assertThat(outcomes).filteredOn(ModelAudit.ACCEPTED::equals).hasSize(1);
+            assertThat(outcomes).contains(ModelAudit.READY).doesNotContain(ModelAudit.REJECTED);
         }
 
         List<JsonNode> deadOut = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
@@ -259,7 +265,9 @@ class FileModeITCase {
             return nodes; // a sink that never received a record creates no directory
         }
         try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
+            // committed part files only; the hidden ones a failed attempt leaves are checked by hiddenFiles
+            for (Path p : s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("."))
+                    .collect(Collectors.toList())) {
                 assertThat(p.getFileName().toString()).endsWith(FileResultSink.SUFFIX);
                 for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
                     nodes.add(JSON.readTree(line));

@@ -98,22 +98,26 @@ class ModelSwapITCase {
         try {
             List<JsonNode> first = ScreeningTests.awaitCommitted(KAFKA, scored, n -> n.size() >= PER_PHASE, WAIT,
                     "the events before the swap");
-            assertThat(first).allSatisfy(n -> assertThat(n.get("modelVersion").asText()).isEqualTo("1"));
+            assertThat(first).allSatisfy(n -> {
+                assertThat(n.get("modelVersion").asText()).isEqualTo("1");
+                assertThat(n.get("ruleEpoch").asLong()).isZero();
+            });
 
             ModelCommand deploy = ModelCommand.deploy("swap-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
             deploy.issuedBy = "ModelSwapITCase";
             KAFKA.produce(commands, List.of(deploy.toJson().getBytes(StandardCharsets.UTF_8)));
-            // LOADED is audited by every subtask (LIVE once, by subtask 0): after its LOADED a subtask
-            // serves version 2 to all keys.
+            // One ACCEPTED for the command; READY from every subtask once version 2 is loaded there,
+            // after which that subtask serves version 2 to all keys.
             List<JsonNode> audits = ScreeningTests.awaitCommitted(KAFKA, audit,
-                    n -> subtasks(n, deploy.commandId, ModelAudit.LOADED) == PARALLELISM
-                            && subtasks(n, deploy.commandId, ModelAudit.LIVE) == 1,
-                    WAIT, "LOADED on every subtask and LIVE");
-            Set<String> outcomes = audits.stream().filter(n -> deploy.commandId.equals(text(n, "commandId")))
-                    .map(n -> text(n, "outcome")).collect(Collectors.toSet());
-            assertThat(outcomes).contains(ModelAudit.ACCEPTED, ModelAudit.LOADED, ModelAudit.LIVE)
-                    .doesNotContain(ModelAudit.REJECTED);
-            assertThat(audits).filteredOn(n -> ModelAudit.LIVE.equals(text(n, "outcome")))
+                    n -> subtasks(n, deploy.commandId, ModelAudit.READY) == PARALLELISM,
+                    WAIT, "READY on every subtask");
+            List<String> outcomes = audits.stream().filter(n -> deploy.commandId.equals(text(n, "commandId")))
+                    .map(n -> text(n, "outcome")).collect(Collectors.toList());
+            assertThat(outcomes).filteredOn(ModelAudit.ACCEPTED::equals).hasSize(1);
+            assertThat(outcomes).doesNotContain(ModelAudit.REJECTED);
+            assertThat(audits).filteredOn(n -> ModelAudit.LOADED.equals(text(n, "outcome")) && "2".equals(text(n, "version")))
+                    .extracting(n -> n.get("subtask").asInt()).doesNotHaveDuplicates().hasSize(PARALLELISM);
+            assertThat(audits).filteredOn(n -> ModelAudit.ACCEPTED.equals(text(n, "outcome")))
                     .allSatisfy(n -> assertThat(text(n, "version")).isEqualTo("2"));
 
             List<String> after = produce(events, generator, PER_PHASE, 2 * PER_PHASE);
@@ -126,6 +130,9 @@ class ModelSwapITCase {
             assertThat(versionById.keySet()).containsExactlyInAnyOrderElementsOf(concat(before, after));
             assertThat(before).allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("1"));
             assertThat(after).allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("2"));
+            // The audit trail of each result: the deploy is the first accepted command (epoch 1).
+            assertThat(all).filteredOn(n -> after.contains(n.get("eventId").asText()))
+                    .allSatisfy(n -> assertThat(n.get("ruleEpoch").asLong()).isEqualTo(1));
             assertThat(all).allSatisfy(n -> assertThat(n.get("modelId").asText()).isEqualTo("tiny"));
         } finally {
             job.cancel().get();

@@ -3,6 +3,7 @@ package dev.flinkslm.models.compliance.internal;
 import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.models.compliance.Precision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,6 +23,16 @@ public final class BundleWriter {
     public static final String BASE_VERSION = "1.0.0";
     public static final String MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    /**
+     * Layout version of the bundles this writer produces, recorded as metadata {@value #FORMAT_KEY}.
+     * Bump it whenever the written manifest changes (2: {@code negativeLabel}), so that a bundle
+     * cached by an older build is rebuilt instead of reused.
+     */
+    public static final String FORMAT = "2";
+
+    /** Metadata key holding {@link #FORMAT}. */
+    public static final String FORMAT_KEY = "bundleFormat";
 
     private BundleWriter() {}
 
@@ -45,12 +56,13 @@ public final class BundleWriter {
         meta.put("precision", p.tag());
         meta.put("encoder", "all-MiniLM-L6-v2");
         meta.putAll(metadata);
+        meta.put(FORMAT_KEY, FORMAT);
         ModelManifest m = new ModelManifest(
                 ModelManifest.CURRENT_VERSION, ID, version(p), ModelManifest.TASK_TEXT_CLASSIFICATION,
                 "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused softmax "
                         + "head over clear/sanctions/structuring/fraud/market_abuse. A screening aid that ranks text "
                         + "for human review, not a decision maker.",
-                head.labels(), MODEL_FILE, TOKENIZER_FILE, MiniLmTokenizer.MAX_LENGTH,
+                head.labels(), ComplianceLabels.CLEAR, MODEL_FILE, TOKENIZER_FILE, MiniLmTokenizer.MAX_LENGTH,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
                 new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
                 Map.of(MODEL_FILE, Digests.sha256(fusedModel), TOKENIZER_FILE, Digests.sha256(tokenizer)),
@@ -76,9 +88,9 @@ public final class BundleWriter {
     }
 
     /**
-     * True if {@code dir} holds a complete bundle whose files match the manifest checksums and, when
-     * {@code expected} is not null, whose metadata entry {@code key} equals it (ties a cached bundle to the head
-     * it was built from).
+     * True if {@code dir} holds a complete bundle of the current {@link #FORMAT} whose files match the manifest
+     * checksums and, when {@code expected} is not null, whose metadata entry {@code key} equals it (ties a cached
+     * bundle to the head it was built from).
      */
     public static boolean isIntact(Path dir, String key, String expected) {
         if (!Files.isRegularFile(dir.resolve(ModelManifest.FILE_NAME))) {
@@ -86,7 +98,8 @@ public final class BundleWriter {
         }
         try {
             ModelManifest m = ModelManifest.read(dir);
-            if (expected != null && !expected.equals(m.metadata().get(key))) {
+            if (!FORMAT.equals(m.metadata().get(FORMAT_KEY))
+                    || expected != null && !expected.equals(m.metadata().get(key))) {
                 return false;
             }
             for (Map.Entry<String, String> e : m.sha256().entrySet()) {

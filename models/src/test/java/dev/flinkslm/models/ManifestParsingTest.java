@@ -1,0 +1,154 @@
+package dev.flinkslm.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The manifest decides what runs, so it is parsed strictly and within limits. */
+class ManifestParsingTest {
+
+    @TempDir Path tmp;
+
+    private String valid() throws Exception {
+        Path dir = TinyBundles.write(tmp.resolve("b" + System.nanoTime()), new TinyBundles.Spec());
+        return Files.readString(dir.resolve("manifest.json"));
+    }
+
+    private static BundleException parseFails(String json) {
+        try {
+            ModelManifest.parse(json.getBytes(StandardCharsets.UTF_8));
+        } catch (BundleException e) {
+            return e;
+        }
+        throw new AssertionError("parsed: " + json);
+    }
+
+    @Test
+    void theValidManifestParses() throws Exception {
+        assertThat(ModelManifest.parse(valid().getBytes(StandardCharsets.UTF_8)).id()).isEqualTo("tiny");
+    }
+
+    @Test
+    void duplicateKeysAreRejected() throws Exception {
+        String json = valid().replaceFirst("\"id\" : \"tiny\"", "\"id\" : \"tiny\", \"id\" : \"other\"");
+        BundleException e = parseFails(json);
+        assertThat(e.reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+        assertThat(e.getMessage()).contains("Duplicate field 'id'");
+        // nested objects too
+        String nested = valid().replaceFirst("\"probabilities\" : \"probabilities\"",
+                "\"probabilities\" : \"probabilities\", \"probabilities\" : \"logits\"");
+        assertThat(parseFails(nested).reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"1\"", "1.9", "1.0", "true", "[1]", "{}", "null", "4294967297"})
+    void manifestVersionMustBeAJsonInteger(String version) throws Exception {
+        String json = valid().replaceFirst("\"manifestVersion\" : 1", "\"manifestVersion\" : " + version);
+        BundleException e = parseFails(json);
+        assertThat(e.reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+        assertThat(e.getMessage()).contains("manifestVersion");
+    }
+
+    @Test
+    void anotherIntegerVersionIsUnsupported() throws Exception {
+        String json = valid().replaceFirst("\"manifestVersion\" : 1", "\"manifestVersion\" : 2");
+        assertThat(parseFails(json).reason()).isEqualTo(BundleException.Reason.UNSUPPORTED_MANIFEST_VERSION);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "\"maxSequenceLength\" : 64|\"maxSequenceLength\" : \"64\"",
+        "\"maxSequenceLength\" : 64|\"maxSequenceLength\" : 64.5",
+        "\"id\" : \"tiny\"|\"id\" : 5",
+        "\"version\" : \"1\"|\"version\" : 1",
+        "\"version\" : \"1\"|\"version\" : true",
+        "\"labels\" : [|\"labels\" : \"clear\", \"x\" : [",
+        "\"id\" : \"tiny\"|\"id\" : \"tiny\", \"negativeLabl\" : \"clear\"",
+        "\"id\" : \"tiny\"|\"id\" : \"tiny\", \"negativeLabel\" : \"nothing\"",
+        "\"precision\" : \"fp32\"|\"precision\" : 32",
+    })
+    void coercionsUnknownFieldsAndBadValuesAreRejected(String replacement) throws Exception {
+        String[] parts = replacement.split("\\|");
+        String json = valid();
+        assertThat(json).contains(parts[0]);
+        assertThat(parseFails(json.replaceFirst(java.util.regex.Pattern.quote(parts[0]), parts[1])).reason())
+                .isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+    }
+
+    @Test
+    void trailingContentIsRejected() throws Exception {
+        assertThat(parseFails(valid() + " {\"id\": \"x\"}").reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+        assertThat(parseFails("[" + valid() + "]").reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"../model.onnx", "/model.onnx", "a//model.onnx", "./model.onnx", "a\\\\model.onnx",
+        "manifest.json", "sub/../model.onnx", ".hidden"})
+    void fileNamesMustBePlainRelativePaths(String name) throws Exception {
+        String json = valid().replaceFirst("\"sha256\" : \\{", "\"sha256\" : { \"" + name.replace("\\", "\\\\")
+                + "\" : \"" + "0".repeat(64) + "\",");
+        BundleException e = parseFails(json);
+        assertThat(e.reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+        assertThat(e.getMessage()).contains("file name");
+    }
+
+    @Test
+    void aManifestOverTheSizeLimitIsRejectedBeforeParsing() throws Exception {
+        String json = valid().replaceFirst("\"generated test model\"",
+                "\"" + "x".repeat((int) BundleLimits.DEFAULT_MAX_MANIFEST_BYTES) + "\"");
+        assertThat(parseFails(json).reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
+        // through the loader, with a configured limit, and without reading the whole file
+        Path dir = TinyBundles.write(tmp.resolve("big"), new TinyBundles.Spec());
+        long size = Files.size(dir.resolve("manifest.json"));
+        BundleLoader tight = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxManifestBytes(size - 1)).build();
+        assertThatThrownBy(() -> tight.load(dir.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("maxManifestBytes");
+    }
+
+    @Test
+    void tooManyGoldenExamplesAreRejected() throws Exception {
+        List<ModelManifest.GoldenExample> golden = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            golden.add(new ModelManifest.GoldenExample("text " + i, "clear"));
+        }
+        Path dir = TinyBundles.write(tmp.resolve("golden"), new TinyBundles.Spec().golden(golden));
+        BundleLoader loader = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxManifestBytes(4L << 20)).build();
+        assertThatThrownBy(() -> loader.load(dir.toString()))
+                .isInstanceOfSatisfying(BundleException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
+                .hasMessageContaining("20000 golden examples")
+                .hasMessageContaining("1000");
+
+        Path three = TinyBundles.write(tmp.resolve("three"), new TinyBundles.Spec().golden(golden.subList(0, 3)));
+        BundleLoader two = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxGoldenExamples(2)).build();
+        assertThat(BundleAssertions.reasonOf(() -> two.load(three.toString()))).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
+        BundleLoader exactly = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxGoldenExamples(3)).build();
+        assertThat(exactly.load(three.toString()).manifest().golden()).hasSize(3);
+    }
+
+
+    @Test
+    void limitsAreValidated() {
+        assertThatThrownBy(() -> BundleLimits.defaults().withMaxManifestBytes(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxManifestBytes");
+        assertThatThrownBy(() -> BundleLimits.defaults().withMaxManifestBytes(BundleLimits.MAX_FILE_BYTES + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(BundleLimits.defaults().maxGoldenExamples()).isEqualTo(1_000);
+        assertThat(BundleLimits.defaults().maxManifestBytes()).isEqualTo(1L << 20);
+    }
+}

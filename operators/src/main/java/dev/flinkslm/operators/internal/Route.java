@@ -1,0 +1,8 @@
+package dev.flinkslm.operators.internal;
+
+/**
+ * How one element is scored: the slot that serves it (and its variant, {@code active} or
+ * {@code canary}), an optional shadow slot scoring it on the side, and the rule-log epoch the
+ * decision was taken at (0 for a fixed model). Immutable.
+ */
+public record Route(ModelSlot slot, String variant, ModelSlot shadow, long epoch) {}
