@@ -26,7 +26,7 @@ import java.util.Set;
         mixinStandardHelpOptions = true,
         versionProvider = FlinkSlmCli.Version.class,
         description = "Small language model scoring for Apache Flink.",
-        subcommands = {ModelCommand.class, BenchCommand.class, ScreenCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelToolsCommand.class, BenchCommand.class, ScreenCommand.class, CommandLine.HelpCommand.class})
 public final class FlinkSlmCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
