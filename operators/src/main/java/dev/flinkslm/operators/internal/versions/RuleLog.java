@@ -189,12 +189,14 @@ public final class RuleLog {
         }
         compact(limits);
         seen.put(c.commandId, in.receivedAt);
-        // Remembered ids are bounded by count and by what the rules leave of the byte limit (at least a
-        // quarter of it, far more than one id): the oldest are forgotten first.
-        long bytes = estimatedBytes();
-        while (seen.size() > limits.commandIdRetention() || bytes > limits.maxRuleBytes() && seen.size() > 1) {
+        // Remembered ids are bounded by count and by what the rules leave of the byte limit, and always
+        // keep at least a quarter of it (far more than one id), also when restored rules take more than
+        // their share: the oldest are forgotten first.
+        long budget = Math.max(limits.maxRuleBytes() - rulesBytes(), limits.maxRuleBytes() / 4);
+        long ids = estimatedBytes() - rulesBytes();
+        while (seen.size() > limits.commandIdRetention() || ids > budget && seen.size() > 1) {
             Iterator<String> eldest = seen.keySet().iterator();
-            bytes -= idBytes(eldest.next());
+            ids -= idBytes(eldest.next());
             eldest.remove();
         }
         epoch++;
@@ -357,7 +359,7 @@ public final class RuleLog {
     }
 
     /** The deployments and the catalog (and the fixed fields), without the remembered command ids. */
-    private long rulesBytes() {
+    public long rulesBytes() {
         long bytes = 24;
         for (Deployment d : deployments) {
             bytes += bytes(d);

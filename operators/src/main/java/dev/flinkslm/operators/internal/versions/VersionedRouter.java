@@ -208,6 +208,13 @@ public final class VersionedRouter implements ModelRouter {
             local.slot = initial;
             locals.put(localKey(entry), local);
         } else {
+            long rules = log.rulesBytes();
+            long limit = config.versions().limits().maxRuleBytes();
+            if (rules > limit / 4 * 3 && subtask == 0) {
+                LOG.warn("The restored rule log's rules take {} bytes, more than 3/4 of slm.versions.max-rule-size ({}"
+                        + " bytes); DEPLOY and PROMOTE are rejected until ROLLBACK or RETIRE frees room, and remembered"
+                        + " command ids keep a quarter of the limit on top", rules, limit);
+            }
             restoreReachable();
         }
         checkReady();
