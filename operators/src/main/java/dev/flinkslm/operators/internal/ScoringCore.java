@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.EncodedInput;
 import dev.flinkslm.models.EncodedText;
 import dev.flinkslm.models.Prediction;
@@ -74,6 +75,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Threading: every method runs on the task thread. Inference threads and the scheduler only hand
  * results back through {@link MailboxExecutor#execute}.
  */
+@Internal
 public final class ScoringCore<IN> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScoringCore.class);

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.GoldenCheck;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
  * acquired (warm-up) and its golden examples run. The same steps at the admission stage, on every
  * subtask's load and on restore, so a version serves only after it passed all of them here.
  */
+@Internal
 public final class VersionLoading {
 
     private static final Logger LOG = LoggerFactory.getLogger(VersionLoading.class);

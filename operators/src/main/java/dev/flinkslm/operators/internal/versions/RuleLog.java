@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
@@ -31,6 +32,7 @@ import java.util.function.Predicate;
  *
  * <p>Not thread-safe: the operator uses it on the task thread only.
  */
+@Internal
 public final class RuleLog {
 
     private long epoch;

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRef;
@@ -61,6 +62,7 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Threading: task thread only, except the load workers, which hand their results back through a
  * synchronized hand-off and the mailbox; whatever is loaded after {@link #close} is released.
  */
+@Internal
 public final class VersionedRouter implements ModelRouter {
 
     private static final Logger LOG = LoggerFactory.getLogger(VersionedRouter.class);
