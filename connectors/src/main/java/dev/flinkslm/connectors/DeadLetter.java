@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 
 /**
@@ -20,6 +21,7 @@ import java.io.Serializable;
  *
  * <p>A Flink POJO. Threading: a mutable value object, confined to one thread at a time.
  */
+@PublicEvolving
 public class DeadLetter implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -1,11 +1,14 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Machine-readable reason why a record was dead-lettered. Stable names: consumers of the
  * dead-letter topic may switch on them.
  *
  * <p>Threading: immutable.
  */
+@PublicEvolving
 public enum DeadLetterReason {
     /** No bytes, only whitespace, or a Kafka tombstone. */
     EMPTY_RECORD,

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -15,6 +16,7 @@ import java.util.regex.Pattern;
  *
  * <p>Threading: immutable.
  */
+@PublicEvolving
 public enum EventKind {
     /** A payment or transfer with a remittance narrative. */
     PAYMENT,

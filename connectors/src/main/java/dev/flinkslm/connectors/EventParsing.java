@@ -25,13 +25,12 @@ import org.apache.flink.util.OutputTag;
 public final class EventParsing {
 
     /** Side output of records that could not be parsed. */
-    public static final OutputTag<DeadLetter> DEAD_LETTERS =
-            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = ParseEventsFunction.DEAD_LETTERS;
 
     /** Counter of successfully parsed events. */
-    public static final String METRIC_EVENTS_PARSED = "eventsParsed";
+    public static final String METRIC_EVENTS_PARSED = ParseEventsFunction.METRIC_EVENTS_PARSED;
     /** Counter of dead-lettered records. */
-    public static final String METRIC_DEAD_LETTERS = "deadLetters";
+    public static final String METRIC_DEAD_LETTERS = ParseEventsFunction.METRIC_DEAD_LETTERS;
 
     private EventParsing() {}
 

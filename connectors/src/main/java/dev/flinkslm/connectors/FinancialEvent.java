@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.util.Objects;
@@ -27,6 +28,7 @@ import java.util.Objects;
  *
  * <p>Threading: a mutable value object, confined to one thread at a time.
  */
+@PublicEvolving
 public class FinancialEvent implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.util.Objects;
 
 /**
@@ -9,6 +10,7 @@ import java.util.Objects;
  * <p>Threading: immutable once returned (the contained objects are mutable POJOs owned by the
  * caller).
  */
+@PublicEvolving
 public final class ParseResult {
 
     private final FinancialEvent event;

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 
 /**
@@ -16,6 +17,7 @@ import java.io.Serializable;
  *
  * <p>Threading: a mutable value object, confined to one thread at a time.
  */
+@PublicEvolving
 public class RawEvent implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +32,7 @@ import java.util.Objects;
  *
  * <p>Threading: a mutable value object, confined to one thread at a time.
  */
+@PublicEvolving
 public class ScoredEvent implements Serializable {
 
     private static final long serialVersionUID = 1L;

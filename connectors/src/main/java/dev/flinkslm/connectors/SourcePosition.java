@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -16,6 +17,7 @@ import java.util.Objects;
  *
  * <p>Threading: a mutable value object; do not share an instance between threads while mutating it.
  */
+@PublicEvolving
 public class SourcePosition implements Serializable {
 
     private static final long serialVersionUID = 1L;

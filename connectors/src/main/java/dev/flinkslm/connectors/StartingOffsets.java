@@ -1,5 +1,6 @@
 package dev.flinkslm.connectors;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.DescribedEnum;
 import org.apache.flink.configuration.description.InlineElement;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -12,6 +13,7 @@ import static org.apache.flink.configuration.description.TextElement.text;
  *
  * <p>Threading: immutable.
  */
+@PublicEvolving
 public enum StartingOffsets implements DescribedEnum {
     EARLIEST("The earliest offset of every partition."),
     LATEST("The end of every partition: only records produced after the job starts."),

@@ -1,5 +1,6 @@
 package dev.flinkslm.jobs;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.connectors.Redaction;
 
 import picocli.CommandLine;
@@ -26,7 +27,8 @@ import java.util.Set;
         mixinStandardHelpOptions = true,
         versionProvider = FlinkSlmCli.Version.class,
         description = "Small language model scoring for Apache Flink.",
-        subcommands = {ModelCommand.class, BenchCommand.class, ScreenCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelToolsCommand.class, BenchCommand.class, ScreenCommand.class, CommandLine.HelpCommand.class})
+@Internal
 public final class FlinkSlmCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,5 +1,6 @@
 package dev.flinkslm.jobs;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.connectors.Redaction;
 
 import java.io.File;
@@ -20,6 +21,7 @@ import java.util.List;
  * launcher then runs the command line in a child JVM whose class path adds the Flink jars that the
  * build copied to {@code lib/} next to the jar, and the job runs on an embedded cluster.
  */
+@Internal
 public final class Launcher {
 
     private static final String FLINK_PROBE = "org.apache.flink.streaming.api.environment.StreamExecutionEnvironment";

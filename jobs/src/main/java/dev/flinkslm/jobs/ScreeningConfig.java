@@ -1,5 +1,6 @@
 package dev.flinkslm.jobs;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.EventParser;
@@ -37,6 +38,7 @@ import java.util.List;
  *
  * <p>Threading: immutable.
  */
+@PublicEvolving
 public final class ScreeningConfig {
 
     /** Where the job reads events. */

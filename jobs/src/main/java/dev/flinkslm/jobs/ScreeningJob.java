@@ -1,5 +1,6 @@
 package dev.flinkslm.jobs;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.Alert;
 import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.DeadLetter;
@@ -60,6 +61,7 @@ import java.util.function.UnaryOperator;
  * <p>{@code java -jar flink-slm.jar screen ...} ({@link ScreenCommand}) does exactly this; tests
  * build the same pipeline. Threading: static methods, called on the client's main thread.
  */
+@PublicEvolving
 public final class ScreeningJob {
 
     /** Job name. */

@@ -1,6 +1,9 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** Order of results relative to the input. */
+@PublicEvolving
 public enum OutputMode {
     /** Results leave in input order; a slow batch holds back later results. */
     ORDERED,

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.Map;
  *
  * @param <IN> the scored element type
  */
+@PublicEvolving
 public class Scored<IN> {
 
     /** The element as it arrived. */

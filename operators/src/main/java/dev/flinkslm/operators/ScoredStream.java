@@ -1,5 +1,6 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.util.OutputTag;
@@ -9,6 +10,7 @@ import org.apache.flink.util.OutputTag;
  *
  * @param <IN> the scored element type
  */
+@PublicEvolving
 public final class ScoredStream<IN> {
 
     private final SingleOutputStreamOperator<Scored<IN>> results;

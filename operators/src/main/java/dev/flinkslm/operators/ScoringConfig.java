@@ -1,5 +1,6 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRoots;
@@ -18,6 +19,7 @@ import java.util.List;
  * The validated settings of one scoring operator. Built by {@link SlmScoring.Builder}; see
  * {@link ScoringOptions} for meanings and defaults. Immutable.
  */
+@PublicEvolving
 public record ScoringConfig(
         int maxBatchSize,
         int maxBatchTokens,

@@ -1,10 +1,13 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * An element the operator could not score, with the reason, on the dead-letter side output.
  *
  * @param <IN> the element type
  */
+@PublicEvolving
 public class ScoringFailure<IN> {
 
     /** Machine-readable reason codes. */

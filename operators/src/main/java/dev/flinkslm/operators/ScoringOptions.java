@@ -1,5 +1,6 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.RuntimeOptions;
@@ -15,6 +16,7 @@ import java.util.List;
  * Every option of the SLM scoring operator, with its default and description. Read them from a
  * Flink {@code Configuration} with {@link SlmScoring.Builder#configure}, or set them on the builder.
  */
+@PublicEvolving
 public final class ScoringOptions {
 
     private ScoringOptions() {}

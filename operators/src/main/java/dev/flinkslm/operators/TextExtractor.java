@@ -1,5 +1,6 @@
 package dev.flinkslm.operators;
 
+import org.apache.flink.annotation.PublicEvolving;
 import java.io.Serializable;
 
 /**
@@ -7,6 +8,7 @@ import java.io.Serializable;
  * to the element. Returning null sends the element to the dead-letter output.
  */
 @FunctionalInterface
+@PublicEvolving
 public interface TextExtractor<IN> extends Serializable {
     String text(IN element) throws Exception;
 }

@@ -448,14 +448,7 @@ class ControlPlaneFailureTest {
     }
 
     private static List<String> loaded(VersionedHarness<String> h) {
-        try {
-            var op = (dev.flinkslm.operators.internal.VersionedScoringOperator<?>) h.getOperator();
-            var m = op.getClass().getDeclaredMethod("router");
-            m.setAccessible(true);
-            return ((dev.flinkslm.operators.internal.versions.VersionedRouter) m.invoke(op)).loadedVersions();
-        } catch (ReflectiveOperationException e) {
-            return List.of("?");
-        }
+        return ((dev.flinkslm.operators.internal.VersionedScoringOperator<?>) h.getOperator()).router().loadedVersions();
     }
 
     // ================================================================== bounded

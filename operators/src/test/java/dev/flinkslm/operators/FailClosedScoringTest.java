@@ -10,16 +10,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flinkslm.models.FailClosedBundlesTest;
 import dev.flinkslm.models.TinyBundles;
-import dev.flinkslm.operators.internal.ScoringCore;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,16 +41,7 @@ class FailClosedScoringTest {
 
     private static long counter(OneInputStreamOperatorTestHarness<String, Scored<String>> h, String name)
             throws Exception {
-        Object op = h.getOperator();
-        Method core = op.getClass().getDeclaredMethod("core");
-        core.setAccessible(true);
-        ScoringCore<?> c = (ScoringCore<?>) core.invoke(op);
-        Field metrics = ScoringCore.class.getDeclaredField("metrics");
-        metrics.setAccessible(true);
-        Object m = metrics.get(c);
-        Field f = m.getClass().getDeclaredField(name);
-        f.setAccessible(true);
-        return ((Counter) f.get(m)).getCount();
+        return ((dev.flinkslm.operators.internal.ScoringOperator<?>) h.getOperator()).core().counter(name);
     }
 
     /**

@@ -2,21 +2,22 @@ package dev.flinkslm.connectors.internal;
 
 import dev.flinkslm.connectors.DeadLetter;
 import dev.flinkslm.connectors.EventParser;
-import dev.flinkslm.connectors.EventParsing;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.ParseResult;
 import dev.flinkslm.connectors.RawEvent;
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Parses raw records; valid events go to the main output, the rest to
- * {@link EventParsing#DEAD_LETTERS}. Stateless.
+ * Parses raw records; valid events go to the main output, the rest to {@link #DEAD_LETTERS}
+ * (published as {@code EventParsing.DEAD_LETTERS}). Stateless.
  *
  * <p>Threading: Flink calls it on the task thread only.
  */
@@ -25,6 +26,11 @@ public final class ParseEventsFunction extends ProcessFunction<RawEvent, Financi
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ParseEventsFunction.class);
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+    public static final String METRIC_EVENTS_PARSED = "eventsParsed";
+    public static final String METRIC_DEAD_LETTERS = "deadLetters";
 
     private final EventParser parser;
     private transient Counter parsed;
@@ -36,8 +42,8 @@ public final class ParseEventsFunction extends ProcessFunction<RawEvent, Financi
 
     @Override
     public void open(OpenContext openContext) {
-        parsed = getRuntimeContext().getMetricGroup().counter(EventParsing.METRIC_EVENTS_PARSED);
-        deadLettered = getRuntimeContext().getMetricGroup().counter(EventParsing.METRIC_DEAD_LETTERS);
+        parsed = getRuntimeContext().getMetricGroup().counter(METRIC_EVENTS_PARSED);
+        deadLettered = getRuntimeContext().getMetricGroup().counter(METRIC_DEAD_LETTERS);
     }
 
     @Override
@@ -51,7 +57,7 @@ public final class ParseEventsFunction extends ProcessFunction<RawEvent, Financi
             DeadLetter d = result.deadLetter();
             // Reason and position only: the message may quote parts of the record.
             LOG.debug("Dead-lettered record at {}: {}", d.source, d.reason);
-            ctx.output(EventParsing.DEAD_LETTERS, d);
+            ctx.output(DEAD_LETTERS, d);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
 import java.io.Serializable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Timers of this scheduler are not Flink processing-time timers on purpose: those are quiesced
  * before {@code finish()}, and a retry or timeout that never fires would hang the drain.
  */
+@Internal
 public interface InferenceRuntime extends Serializable {
 
     /** A pool of {@code threads} threads named after {@code name}. */

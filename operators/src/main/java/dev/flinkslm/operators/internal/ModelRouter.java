@@ -1,5 +1,7 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Decides which loaded model version scores each element. The scoring core asks it once per
  * element, on the task thread, with the element's key set as the current key.
@@ -7,6 +9,7 @@ package dev.flinkslm.operators.internal;
  * <p>{@link FixedRouter} serves one version. The versioned router owns the rule log of live
  * versions (broadcast state), the per-key assignments (keyed state) and the per-subtask loader.
  */
+@Internal
 public interface ModelRouter {
 
     /** The route for the current key, or null when no version can serve it (dead-lettered as NO_MODEL). */

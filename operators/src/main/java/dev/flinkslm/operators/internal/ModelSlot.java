@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.SessionCache;
@@ -13,6 +14,7 @@ import dev.flinkslm.operators.internal.versions.VersionKey;
  * too. Releasing the lease is safe while a batch runs: the shared session closes after its last
  * in-flight run returns.
  */
+@Internal
 public final class ModelSlot {
 
     private final ModelRef ref;

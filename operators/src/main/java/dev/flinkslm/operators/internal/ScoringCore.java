@@ -1,5 +1,7 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.VisibleForTesting;
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.EncodedInput;
 import dev.flinkslm.models.EncodedText;
 import dev.flinkslm.models.Prediction;
@@ -74,6 +76,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Threading: every method runs on the task thread. Inference threads and the scheduler only hand
  * results back through {@link MailboxExecutor#execute}.
  */
+@Internal
 public final class ScoringCore<IN> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScoringCore.class);
@@ -716,5 +719,25 @@ public final class ScoringCore<IN> {
             rows += part.rows();
             maxLength = Math.max(maxLength, part.maxLength());
         }
+    }
+
+    /** The value of one of the operator's counters, by its metric name (0 before {@code open}). */
+    @VisibleForTesting
+    public long counter(String name) {
+        if (metrics == null) {
+            return 0;
+        }
+        org.apache.flink.metrics.Counter c = switch (name) {
+            case "recordsIn" -> metrics.recordsIn;
+            case "recordsOut" -> metrics.recordsOut;
+            case "deadLettered" -> metrics.deadLettered;
+            case "retries" -> metrics.retries;
+            case "timeouts" -> metrics.timeouts;
+            case "modelOutputInvalid" -> metrics.modelOutputInvalid;
+            case "truncatedRecords" -> metrics.truncatedRecords;
+            case "batches" -> metrics.batches;
+            default -> throw new IllegalArgumentException("no counter " + name);
+        };
+        return c.getCount();
     }
 }

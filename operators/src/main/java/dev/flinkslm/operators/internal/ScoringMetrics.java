@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
@@ -10,6 +11,7 @@ import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /** The operator's metrics, registered under the {@value #GROUP} group of the operator. */
+@Internal
 public final class ScoringMetrics {
 
     public static final String GROUP = "slm";

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.VisibleForTesting;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringConfig;
@@ -108,8 +109,9 @@ public final class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>
         }
     }
 
-    /** For tests: the core's view of threads and buffered elements. */
-    ScoringCore<IN> core() {
+    /** The core's view of threads, buffered elements and counters. */
+    @VisibleForTesting
+    public ScoringCore<IN> core() {
         return core;
     }
 }

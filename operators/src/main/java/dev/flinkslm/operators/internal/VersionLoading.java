@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.GoldenCheck;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
  * acquired (warm-up) and its golden examples run. The same steps at the admission stage, on every
  * subtask's load and on restore, so a version serves only after it passed all of them here.
  */
+@Internal
 public final class VersionLoading {
 
     private static final Logger LOG = LoggerFactory.getLogger(VersionLoading.class);
@@ -130,23 +132,31 @@ public final class VersionLoading {
      */
     static ModelBundle readShared(BundleLoader loader, ModelRef ref, java.time.Duration maxWait)
             throws BundleException {
-        String artifact = dev.flinkslm.models.ModelRoots.parse(ref.uri()) + "#"
-                + (ref.sha256() == null ? "" : ref.sha256().toLowerCase(java.util.Locale.ROOT));
+        java.net.URI uri = loader.roots().check(dev.flinkslm.models.ModelRoots.parse(ref.uri())); // normalised
+        String sha = ref.sha256() == null ? null : ref.sha256().toLowerCase(java.util.Locale.ROOT);
+        String artifact = uri + "#" + sha + "#" + loader.settings();
         java.util.concurrent.CompletableFuture<ModelBundle> mine = new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.CompletableFuture<ModelBundle> running = READS.putIfAbsent(artifact, mine);
+        ModelBundle bundle;
         if (running == null) {
             try {
-                ModelBundle bundle = loader.load(ref);
+                bundle = loader.load(uri, sha);
                 mine.complete(bundle);
-                return bundle;
             } catch (BundleException | RuntimeException | Error e) {
                 mine.completeExceptionally(e);
                 throw e;
             } finally {
                 READS.remove(artifact, mine);
             }
+        } else {
+            bundle = awaitRead(running, ref, maxWait);
         }
-        loader.roots().check(dev.flinkslm.models.ModelRoots.parse(ref.uri())); // its location must be allowed here too
+        BundleLoader.requireVersion(bundle, ref);
+        return bundle;
+    }
+
+    private static ModelBundle awaitRead(java.util.concurrent.CompletableFuture<ModelBundle> running, ModelRef ref,
+            java.time.Duration maxWait) throws BundleException {
         try {
             return running.get(maxWait.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
@@ -159,7 +169,10 @@ public final class VersionLoading {
                     + ": interrupted while waiting for the read of its artifact in progress");
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof BundleException failed) {
-                throw new BundleException(failed.reason(), failed.getMessage(), failed);
+                String message = failed.getMessage();
+                String prefix = failed.reason().name() + ": ";
+                throw new BundleException(failed.reason(),
+                        message.startsWith(prefix) ? message.substring(prefix.length()) : message, failed);
             }
             throw new BundleException(BundleException.Reason.UNREADABLE_MODEL, ref.displayName() + ": reading it"
                     + " failed: " + e.getCause(), e.getCause());

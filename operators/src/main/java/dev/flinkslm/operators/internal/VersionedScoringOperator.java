@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal;
 
+import org.apache.flink.annotation.VisibleForTesting;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.operators.Scored;
@@ -174,12 +175,13 @@ public final class VersionedScoringOperator<IN> extends AbstractStreamOperator<S
         output.collect(shadowTag, input.hasTimestamp() ? new StreamRecord<>(r, input.getTimestamp()) : new StreamRecord<>(r));
     }
 
-    /** For tests. */
-    VersionedRouter router() {
+    @VisibleForTesting
+    public VersionedRouter router() {
         return router;
     }
 
-    ScoringCore<IN> core() {
+    @VisibleForTesting
+    public ScoringCore<IN> core() {
         return core;
     }
 }

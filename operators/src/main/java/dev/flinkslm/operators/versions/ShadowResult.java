@@ -1,9 +1,12 @@
 package dev.flinkslm.operators.versions;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * A shadow version's answer for an element, next to the answer of the version that served it.
  * Shadow results never change the primary output. A Flink POJO on the shadow side output.
  */
+@PublicEvolving
 public class ShadowResult<IN> {
     public IN element;
     public String servedModel;

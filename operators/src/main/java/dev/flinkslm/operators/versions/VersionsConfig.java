@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.versions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.internal.versions.ControlLimits;
 
@@ -12,6 +13,7 @@ import java.time.Duration;
  * The validated settings of live model versions: the bounds of the rule log, the per-key
  * assignment TTL and the per-subtask loader. Read from {@link ScoringOptions}. Immutable.
  */
+@PublicEvolving
 public record VersionsConfig(
         ControlLimits limits,
         int maxCommandBytes,

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRef;
@@ -18,6 +19,7 @@ import org.slf4j.LoggerFactory;
  * examples), and the command records the version the bundle is, or why it is not admissible. Other
  * commands pass unchanged. Blocking; thread-safe.
  */
+@Internal
 public final class Admission {
 
     private static final Logger LOG = LoggerFactory.getLogger(Admission.class);

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand;
 
 /**
@@ -10,6 +11,7 @@ import dev.flinkslm.operators.versions.ModelCommand;
  *
  * <p>A Flink POJO. Mutable; confine an instance to one thread.
  */
+@Internal
 public class AdmittedCommand {
 
     public ModelCommand command;

@@ -1,11 +1,13 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.ModelRef;
 
 /**
  * A version the rule log knows: where it is loaded from and the SHA-256 of its manifest (pinning
  * every file), whether it was retired. Immutable.
  */
+@Internal
 public record CatalogEntry(VersionKey version, String uri, String sha256, boolean retired) {
 
     public ModelRef ref() {

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.internal.InferenceRuntime;
 import dev.flinkslm.operators.internal.StuckTolerantPool;
@@ -29,6 +30,7 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Threading: {@link #asyncInvoke} and {@link #timeout} run on the task thread and hand DEPLOYs to
  * a small pool.
  */
+@Internal
 public final class CommandAdmission extends RichAsyncFunction<ModelCommand, AdmittedCommand> {
 
     private static final long serialVersionUID = 1L;

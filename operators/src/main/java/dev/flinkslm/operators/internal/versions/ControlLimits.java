@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import java.io.Serializable;
 import java.time.Duration;
 
@@ -17,6 +18,7 @@ import java.time.Duration;
  * @param commandIdMaxAge how long an accepted command id is remembered
  * @param catalogSize versions no rule routes to that stay known (for PROMOTE and messages)
  */
+@Internal
 public record ControlLimits(int maxRules, int maxKeysPerCommand, int maxRuleKeys, long maxRuleBytes, int history,
         int commandIdRetention, Duration commandIdMaxAge, int catalogSize) implements Serializable {
 

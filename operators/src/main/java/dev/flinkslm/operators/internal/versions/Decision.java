@@ -1,5 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Whether a command was applied to the rule log, and why not. Immutable.
  *
@@ -8,6 +10,7 @@ package dev.flinkslm.operators.internal.versions;
  * @param reason for a rejection, what was wrong and what to do
  * @param epoch the rule log's epoch after the command
  */
+@Internal
 public record Decision(boolean accepted, String reasonCode, String reason, long epoch) {
 
     static Decision accepted(long epoch) {

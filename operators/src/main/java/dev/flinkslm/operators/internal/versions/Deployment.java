@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
 
 import java.util.Objects;
@@ -12,6 +13,7 @@ import java.util.Objects;
  * @param role ACTIVE or CANARY (these serve keys) or SHADOW (scores on the side)
  * @param scope the keys it targets
  */
+@Internal
 public record Deployment(String commandId, VersionKey version, Role role, Scope scope) {
 
     public Deployment {

@@ -1,5 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * What keyed state remembers per key: the routing fold's answer at a rule-log epoch, so the fold runs
  * once per key and rule change. It is a pure function of the rules and the key, so losing it (TTL)
@@ -7,6 +9,7 @@ package dev.flinkslm.operators.internal.versions;
  *
  * <p>A Flink POJO with explicit field types (no Kryo). Mutable; task thread only.
  */
+@Internal
 public class KeyAssignment {
 
     /** Layout of this record; a new layout gets a new state name. */

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
@@ -31,6 +32,7 @@ import java.util.function.Predicate;
  *
  * <p>Not thread-safe: the operator uses it on the task thread only.
  */
+@Internal
 public final class RuleLog {
 
     private long epoch;
@@ -189,12 +191,14 @@ public final class RuleLog {
         }
         compact(limits);
         seen.put(c.commandId, in.receivedAt);
-        // Remembered ids are bounded by count and by what the rules leave of the byte limit (at least a
-        // quarter of it, far more than one id): the oldest are forgotten first.
-        long bytes = estimatedBytes();
-        while (seen.size() > limits.commandIdRetention() || bytes > limits.maxRuleBytes() && seen.size() > 1) {
+        // Remembered ids are bounded by count and by what the rules leave of the byte limit, and always
+        // keep at least a quarter of it (far more than one id), also when restored rules take more than
+        // their share: the oldest are forgotten first.
+        long budget = Math.max(limits.maxRuleBytes() - rulesBytes(), limits.maxRuleBytes() / 4);
+        long ids = estimatedBytes() - rulesBytes();
+        while (seen.size() > limits.commandIdRetention() || ids > budget && seen.size() > 1) {
             Iterator<String> eldest = seen.keySet().iterator();
-            bytes -= idBytes(eldest.next());
+            ids -= idBytes(eldest.next());
             eldest.remove();
         }
         epoch++;
@@ -357,7 +361,7 @@ public final class RuleLog {
     }
 
     /** The deployments and the catalog (and the fixed fields), without the remembered command ids. */
-    private long rulesBytes() {
+    public long rulesBytes() {
         long bytes = 24;
         for (Deployment d : deployments) {
             bytes += bytes(d);

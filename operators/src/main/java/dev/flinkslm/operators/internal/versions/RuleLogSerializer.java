@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
 
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -21,6 +22,7 @@ import java.util.TreeSet;
  * ({@value #FORMAT}) so a later version can read old checkpoints or refuse them with a clear
  * message. References only (ids, versions, URIs, SHA-256), never model bytes.
  */
+@Internal
 public final class RuleLogSerializer extends TypeSerializerSingleton<RuleLog> {
 
     private static final long serialVersionUID = 1L;

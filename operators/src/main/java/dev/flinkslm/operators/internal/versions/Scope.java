@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
@@ -13,6 +14,7 @@ import java.util.TreeSet;
  * deployment's command id, so the same deployment picks the same keys on every subtask, after every
  * restart and rescale, while two canaries of 10% pick different keys. Immutable.
  */
+@Internal
 public final class Scope {
 
     /** Buckets of a share: percent is kept in hundredths (10% = 1000 of 10,000). */

@@ -1,11 +1,13 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
 
 /**
  * The answer of the routing fold for one key: the deployment that serves it and the shadow
  * deployment (if any) that scores it on the side. Immutable.
  */
+@Internal
 public record Target(Deployment serving, Deployment shadow) {
 
     public VersionKey servingVersion() {

@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import java.util.Objects;
 
 /**
@@ -8,6 +9,7 @@ import java.util.Objects;
  * @param id the bundle's model id
  * @param version the bundle's version
  */
+@Internal
 public record VersionKey(String id, String version) implements Comparable<VersionKey> {
 
     public VersionKey {

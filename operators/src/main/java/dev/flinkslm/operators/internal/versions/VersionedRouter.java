@@ -1,5 +1,6 @@
 package dev.flinkslm.operators.internal.versions;
 
+import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRef;
@@ -61,6 +62,7 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Threading: task thread only, except the load workers, which hand their results back through a
  * synchronized hand-off and the mailbox; whatever is loaded after {@link #close} is released.
  */
+@Internal
 public final class VersionedRouter implements ModelRouter {
 
     private static final Logger LOG = LoggerFactory.getLogger(VersionedRouter.class);
@@ -208,6 +210,13 @@ public final class VersionedRouter implements ModelRouter {
             local.slot = initial;
             locals.put(localKey(entry), local);
         } else {
+            long rules = log.rulesBytes();
+            long limit = config.versions().limits().maxRuleBytes();
+            if (rules > limit / 4 * 3 && subtask == 0) {
+                LOG.warn("The restored rule log's rules take {} bytes, more than 3/4 of slm.versions.max-rule-size ({}"
+                        + " bytes); DEPLOY and PROMOTE are rejected until ROLLBACK or RETIRE frees room, and remembered"
+                        + " command ids keep a quarter of the limit on top", rules, limit);
+            }
             restoreReachable();
         }
         checkReady();

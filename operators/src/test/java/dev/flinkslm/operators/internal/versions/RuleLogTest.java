@@ -403,4 +403,33 @@ class RuleLogTest {
         assertThat(log.deployments()).hasSize(deployments);
         assertThat(serialized(log)).isLessThanOrEqualTo(SMALL);
     }
+
+    /**
+     * Rules restored from a log written under a larger limit can exceed the share of a smaller one: the
+     * remembered ids still keep a quarter of the limit, so an accepted command sent again is a duplicate.
+     */
+    @Test
+    void afterARestoreUnderASmallerLimitAResentCommandIsStillADuplicate() throws Exception {
+        ControlLimits large = new ControlLimits(1000, 10_000, 100_000, 4 * SMALL, 1, 10_000, Duration.ofDays(7), 32);
+        RuleLog log = fresh();
+        for (int i = 0; i < 30; i++) {
+            ModelCommand c = ModelCommand.deploy("big" + i, "file:///m/2/", Role.CANARY)
+                    .keys(List.of(String.format("%04d", i) + "\u4e00".repeat(1000)));
+            assertThat(log.apply(AdmittedCommand.of(c, clock++).admitted(V2, c.uri, sha(V2)), large).accepted()).isTrue();
+        }
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        RuleLogSerializer.INSTANCE.serialize(log, out);
+        RuleLog restored = RuleLogSerializer.INSTANCE.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertThat(restored.rulesBytes()).isGreaterThan(SMALL);
+
+        String first = "rollback-1";
+        assertThat(restored.apply(AdmittedCommand.of(cmd(first, Action.ROLLBACK, null), clock++), SMALL_LIMITS)
+                .accepted()).isTrue();
+        assertThat(restored.apply(AdmittedCommand.of(cmd("rollback-2", Action.ROLLBACK, null), clock++), SMALL_LIMITS)
+                .accepted()).isTrue();
+        assertThat(restored.acceptedCommandIds()).containsKeys(first, "rollback-2", "big0");
+        Decision again = restored.apply(AdmittedCommand.of(cmd(first, Action.ROLLBACK, null), clock++), SMALL_LIMITS);
+        assertThat(again.reasonCode()).isEqualTo(ModelAudit.DUPLICATE_COMMAND);
+        assertThat(deploySmall(restored, "more", List.of("k")).reasonCode()).isEqualTo(ModelAudit.RULE_LIMIT);
+    }
 }

@@ -119,6 +119,19 @@ class ModelRootsTest {
                 .hasMessageContaining("model root");
         // the configuration-time parser keeps its IllegalArgumentException
         assertThatThrownBy(() -> ModelRoots.toUri("file://host/x")).isInstanceOf(IllegalArgumentException.class);
-        assertThat(ModelRoots.toUri("default:int8")).isEqualTo(URI.create("default:int8"));
+        assertThat(ModelRoots.toUri("builtin-test:tiny")).isEqualTo(URI.create("builtin-test:tiny"));
+    }
+
+    /** A scheme a registered fetcher declares built in is a name, allowed without a root; others are not. */
+    @Test
+    void builtInSchemesComeFromTheRegisteredFetchers() throws Exception {
+        ModelRoots roots = ModelRoots.of("file:///opt/models/");
+        assertThat(ModelRoots.isBuiltIn(URI.create("builtin-test:tiny"))).isTrue();
+        assertThat(ModelRoots.isBuiltIn(URI.create("BUILTIN-TEST:tiny"))).isTrue();
+        assertThat(roots.check(URI.create("builtin-test:tiny"))).isEqualTo(URI.create("builtin-test:tiny"));
+        assertThat(ModelRoots.isBuiltIn(URI.create("default:int8"))).as("no compliance model here").isFalse();
+        assertThatThrownBy(() -> roots.check(ModelRoots.parse("default:int8")))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("default:int8");
     }
 }

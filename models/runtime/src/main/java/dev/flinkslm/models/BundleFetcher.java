@@ -6,9 +6,10 @@ import java.nio.file.Path;
 /**
  * Makes the bundle behind a URI available as a local directory.
  *
- * <p>The models module handles {@code file:} directories and {@code .zip}/{@code .jar} archives
- * and the built-in {@code default:} bundles; other schemes (for example {@code s3:} through Flink's
- * FileSystem) are plugged in with {@link BundleLoader.Builder#addFetcher}. Implementations must be
+ * <p>The runtime handles {@code file:} directories and {@code .zip}/{@code .jar} archives; other
+ * schemes (for example {@code s3:} through Flink's FileSystem) are plugged in with
+ * {@link BundleLoader.Builder#addFetcher} or registered with {@link java.util.ServiceLoader}, as the
+ * compliance model module registers its built-in {@code default:} bundles. Implementations must be
  * thread-safe: several tasks may fetch at once.
  *
  * <p>A fetcher only makes files available; it need not verify them. The loader then checks the
@@ -38,5 +39,15 @@ public interface BundleFetcher {
      */
     default Path fetch(URI uri, Path cacheDirectory, BundleLimits limits) throws BundleException {
         return fetch(uri, cacheDirectory);
+    }
+
+    /**
+     * The scheme of bundles this fetcher builds from what ships inside the process (a model packaged
+     * in a jar), or null (the default) for bundles stored somewhere. URIs of such a scheme are names,
+     * not locations: {@link ModelRoots} allows them without a root. Only fetchers registered with
+     * {@link java.util.ServiceLoader} are asked.
+     */
+    default String builtInScheme() {
+        return null;
     }
 }

@@ -24,9 +24,9 @@ import java.util.concurrent.Callable;
 /** {@code model inspect|validate}: look at and check model bundles. */
 @Command(name = "model", description = "Inspect, validate, evaluate and build model bundles.",
         mixinStandardHelpOptions = true,
-        subcommands = {ModelCommand.Inspect.class, ModelCommand.Validate.class, ModelCommand.Eval.class,
-                ModelCommand.Build.class})
-final class ModelCommand implements Runnable {
+        subcommands = {ModelToolsCommand.Inspect.class, ModelToolsCommand.Validate.class, ModelToolsCommand.Eval.class,
+                ModelToolsCommand.Build.class})
+final class ModelToolsCommand implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
-import dev.flinkslm.models.compliance.DefaultModel;
-import dev.flinkslm.models.compliance.Precision;
 import dev.flinkslm.models.internal.Digests;
 import java.io.IOException;
 import java.io.InputStream;

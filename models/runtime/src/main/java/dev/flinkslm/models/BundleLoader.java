@@ -112,6 +112,31 @@ public final class BundleLoader {
         return limits;
     }
 
+    /**
+     * Everything besides the URI and digest that decides what {@link #load(URI, String)} returns or
+     * refuses: roots, limits, cache directory and fetchers (by class). Loaders with equal settings read
+     * any bundle alike, so one read can serve them all.
+     */
+    public String settings() {
+        StringBuilder s = new StringBuilder().append(roots).append('|').append(limits).append('|')
+                .append(cacheDirectory);
+        for (BundleFetcher f : fetchers) {
+            s.append('|').append(f.getClass().getName());
+        }
+        return s.toString();
+    }
+
+    /** Refuses a bundle that is not the version {@code ref} names (when it names one). */
+    public static void requireVersion(ModelBundle bundle, ModelRef ref) throws BundleException {
+        if (ref.id() != null && !ref.id().equals(bundle.id())
+                || ref.version() != null && !ref.version().equals(bundle.version())) {
+            throw new BundleException(
+                    BundleException.Reason.CHECKSUM_MISMATCH,
+                    "bundle at " + ref.uri() + " is " + bundle.id() + ":" + bundle.version() + " but "
+                            + ref.displayName() + " was expected; the artifact was replaced");
+        }
+    }
+
     /** Loads and verifies the bundle at {@code location} (a URI or a local path). */
     public ModelBundle load(String location) throws BundleException {
         return load(ModelRoots.parse(location), null);
@@ -124,13 +149,7 @@ public final class BundleLoader {
     /** Loads a referenced version; when the reference pins a manifest digest it must match. */
     public ModelBundle load(ModelRef ref) throws BundleException {
         ModelBundle bundle = load(ModelRoots.parse(ref.uri()), ref.sha256());
-        if (ref.id() != null && !ref.id().equals(bundle.id())
-                || ref.version() != null && !ref.version().equals(bundle.version())) {
-            throw new BundleException(
-                    BundleException.Reason.CHECKSUM_MISMATCH,
-                    "bundle at " + ref.uri() + " is " + bundle.id() + ":" + bundle.version() + " but "
-                            + ref.displayName() + " was expected; the artifact was replaced");
-        }
+        requireVersion(bundle, ref);
         return bundle;
     }
 

@@ -11,8 +11,11 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -30,7 +33,8 @@ import java.util.regex.Pattern;
  *       ({@code %2e}, {@code %2f}, {@code %5c} in any case), a {@code ..} that climbs above the
  *       top of the path, user info, queries and fragments are refused, so what is compared is what
  *       a file system would open.
- *   <li>Built-in bundles ({@code default:} URIs) are always allowed.
+ *   <li>Bundles of a built-in scheme ({@link BundleFetcher#builtInScheme()}, such as the compliance
+ *       model's {@code default:}) are always allowed.
  * </ul>
  *
  * <pre>{@code
@@ -49,8 +53,8 @@ public final class ModelRoots implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Scheme of the bundles that ship with flink-slm. */
-    public static final String BUILT_IN_SCHEME = "default";
+    /** Schemes of built-in bundles, from the fetchers registered with {@link ServiceLoader}. */
+    private static volatile Set<String> builtInSchemes;
 
     private static final Pattern SCHEME = Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*:.*", Pattern.DOTALL);
     private static final Pattern WINDOWS_DRIVE = Pattern.compile("^[a-zA-Z]:\\\\.*", Pattern.DOTALL);
@@ -114,7 +118,7 @@ public final class ModelRoots implements Serializable {
         if (uri == null) {
             throw new BundleException(BundleException.Reason.INVALID_URI, "model URI is missing");
         }
-        if (BUILT_IN_SCHEME.equalsIgnoreCase(uri.getScheme())) {
+        if (isBuiltIn(uri)) {
             return uri;
         }
         URI normalised = normalise(uri);
@@ -214,7 +218,7 @@ public final class ModelRoots implements Serializable {
 
     /** Refuses URIs whose meaning depends on who decodes them. */
     private static void validate(URI uri) throws BundleException {
-        if (BUILT_IN_SCHEME.equalsIgnoreCase(uri.getScheme())) {
+        if (isBuiltIn(uri)) {
             return;
         }
         if (uri.isOpaque()) {
@@ -355,5 +359,26 @@ public final class ModelRoots implements Serializable {
     @Override
     public String toString() {
         return allowAll ? "ModelRoots[any]" : "ModelRoots" + roots;
+    }
+
+    /** Whether the URI names a built-in bundle ({@link BundleFetcher#builtInScheme()}). */
+    public static boolean isBuiltIn(URI uri) {
+        return uri.getScheme() != null && builtInSchemes().contains(uri.getScheme().toLowerCase(Locale.ROOT));
+    }
+
+    private static Set<String> builtInSchemes() {
+        Set<String> schemes = builtInSchemes;
+        if (schemes == null) {
+            Set<String> found = new HashSet<>();
+            for (BundleFetcher f : ServiceLoader.load(BundleFetcher.class, ModelRoots.class.getClassLoader())) {
+                String scheme = f.builtInScheme();
+                if (scheme != null) {
+                    found.add(scheme.toLowerCase(Locale.ROOT));
+                }
+            }
+            schemes = Set.copyOf(found);
+            builtInSchemes = schemes;
+        }
+        return schemes;
     }
 }

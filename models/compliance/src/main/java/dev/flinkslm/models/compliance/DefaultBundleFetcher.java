@@ -2,7 +2,6 @@ package dev.flinkslm.models.compliance;
 
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleFetcher;
-import dev.flinkslm.models.ModelRoots;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -14,9 +13,17 @@ import java.util.Locale;
  */
 public final class DefaultBundleFetcher implements BundleFetcher {
 
+    /** The scheme of the built-in compliance model's bundles. */
+    public static final String SCHEME = "default";
+
     @Override
     public boolean supports(URI uri) {
-        return ModelRoots.BUILT_IN_SCHEME.equals(uri.getScheme());
+        return SCHEME.equals(uri.getScheme());
+    }
+
+    @Override
+    public String builtInScheme() {
+        return SCHEME;
     }
 
     @Override
