@@ -1,6 +1,10 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.util.Collector;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,9 +14,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.api.common.functions.FlatMapFunction;
-import org.apache.flink.configuration.ReadableConfig;
-import org.apache.flink.util.Collector;
 
 /**
  * Decides which {@link ScoredEvent}s become {@link Alert}s: an event alerts when a label other than
@@ -101,8 +102,8 @@ public final class AlertPolicy implements Serializable {
                 String label = scored.labels[i];
                 double p = scored.probabilities[i];
                 if (!Double.isFinite(p)) {
-                    throw new IllegalStateException("probability of " + label + " for event " + scored.eventId
-                            + " is " + p + "; it must be dead-lettered by the scoring operator");
+                    throw new IllegalStateException("probability of " + label + " for event " + scored.eventId + " is "
+                            + p + "; it must be dead-lettered by the scoring operator");
                 }
                 if (!CLEAR.equals(label) && p >= thresholdFor(label) && p > bestScore) {
                     best = label;
@@ -180,7 +181,8 @@ public final class AlertPolicy implements Serializable {
          */
         public Builder configure(ReadableConfig config) {
             defaultThreshold(config.get(ConnectorOptions.ALERT_THRESHOLD));
-            for (Map.Entry<String, String> e : config.get(ConnectorOptions.ALERT_LABEL_THRESHOLDS).entrySet()) {
+            for (Map.Entry<String, String> e :
+                    config.get(ConnectorOptions.ALERT_LABEL_THRESHOLDS).entrySet()) {
                 try {
                     threshold(e.getKey().trim(), Double.parseDouble(e.getValue().trim()));
                 } catch (NumberFormatException ex) {

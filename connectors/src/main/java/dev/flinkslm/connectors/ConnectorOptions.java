@@ -1,12 +1,13 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
-import java.time.Duration;
-import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+
+import java.time.Duration;
+import java.util.Map;
 
 /**
  * Typed options of the flink-slm sources, sinks and parser, with defaults and descriptions.
@@ -92,18 +93,21 @@ public final class ConnectorOptions {
 
     // ---- Producer ---------------------------------------------------------------------------------
 
-    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions.key("kafka.delivery-guarantee")
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions.key(
+                    "kafka.delivery-guarantee")
             .enumType(DeliveryGuarantee.class)
             .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
             .withDescription("EXACTLY_ONCE writes in Kafka transactions committed on checkpoints (needs checkpointing; "
                     + "consumers must read with isolation.level=read_committed). AT_LEAST_ONCE flushes on checkpoints "
                     + "and may duplicate after a failure.");
 
-    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("kafka.transactional-id-prefix")
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key(
+                    "kafka.transactional-id-prefix")
             .stringType()
             .defaultValue("flink-slm")
-            .withDescription("Prefix of the Kafka transactional ids of the EXACTLY_ONCE sinks; each sink appends its own "
-                    + "suffix. Must be unique per job among all applications writing to the same cluster.");
+            .withDescription(
+                    "Prefix of the Kafka transactional ids of the EXACTLY_ONCE sinks; each sink appends its own "
+                            + "suffix. Must be unique per job among all applications writing to the same cluster.");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("kafka.transaction-timeout")
             .durationType()
@@ -124,7 +128,8 @@ public final class ConnectorOptions {
             .defaultValue(32)
             .withDescription("Deeper JSON nesting is dead-lettered (TOO_DEEPLY_NESTED) by the tokenizer.");
 
-    public static final ConfigOption<MemorySize> DEAD_LETTER_MAX_PAYLOAD = ConfigOptions.key("dead-letter.max-payload-size")
+    public static final ConfigOption<MemorySize> DEAD_LETTER_MAX_PAYLOAD = ConfigOptions.key(
+                    "dead-letter.max-payload-size")
             .memoryType()
             .defaultValue(MemorySize.parse("256kb"))
             .withDescription("Dead letters keep at most this many bytes of the original record (base64 grows it by a "
@@ -137,7 +142,8 @@ public final class ConnectorOptions {
             .defaultValue(0.5)
             .withDescription("Default minimum score in [0,1] of a non-clear label to raise an alert.");
 
-    public static final ConfigOption<Map<String, String>> ALERT_LABEL_THRESHOLDS = ConfigOptions.key("alerts.label-thresholds")
+    public static final ConfigOption<Map<String, String>> ALERT_LABEL_THRESHOLDS = ConfigOptions.key(
+                    "alerts.label-thresholds")
             .mapType()
             .defaultValue(Map.of())
             .withDescription("Per-label thresholds overriding alerts.threshold, e.g. 'sanctions:0.3,fraud:0.7'.");

@@ -1,6 +1,7 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 
 /**
@@ -29,9 +30,11 @@ public class DeadLetter implements Serializable {
     public byte[] payload;
     /** Size in bytes of the original record. */
     public long payloadSize;
+
     public DeadLetterReason reason;
     /** Human-readable detail, e.g. {@code "eventId is required"}. */
     public String message;
+
     public SourcePosition source;
     /** Epoch milliseconds. */
     public long deadLetteredAt;

@@ -1,13 +1,14 @@
 package dev.flinkslm.connectors;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.JsonLinesFormat;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.core.fs.Path;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Builds a file source of JSON-lines events: one JSON object per line, any Flink file system
@@ -39,7 +40,8 @@ public final class EventFileSource {
     /** Builder; {@link #build()} validates. */
     public static final class Builder {
         private final List<Path> paths = new ArrayList<>();
-        private long maxEventBytes = ConnectorOptions.MAX_EVENT_SIZE.defaultValue().getBytes();
+        private long maxEventBytes =
+                ConnectorOptions.MAX_EVENT_SIZE.defaultValue().getBytes();
         private Duration monitorInterval;
 
         private Builder() {}
@@ -75,7 +77,8 @@ public final class EventFileSource {
 
         public FileSource<RawEvent> build() {
             if (paths.isEmpty()) {
-                throw new IllegalArgumentException("No input path: call path(\"/data/events.jsonl\") with a file or directory");
+                throw new IllegalArgumentException(
+                        "No input path: call path(\"/data/events.jsonl\") with a file or directory");
             }
             if (maxEventBytes < 1) {
                 throw new IllegalArgumentException("maxEventBytes must be positive; set "

@@ -1,6 +1,5 @@
 package dev.flinkslm.connectors;
 
-import org.apache.flink.annotation.PublicEvolving;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -10,10 +9,12 @@ import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.IOException;
 import java.io.Serializable;
 import java.math.BigDecimal;
@@ -91,6 +92,7 @@ public final class EventParser implements Serializable {
     private static final long MAX_EPOCH_MILLIS = 253_402_300_799_999L;
     /** Most decimal places of an amount. */
     private static final int MAX_AMOUNT_SCALE = 18;
+
     private static final int MAX_QUOTED_VALUE = 16;
     private static final int MAX_MESSAGE = 300;
 
@@ -108,9 +110,26 @@ public final class EventParser implements Serializable {
     private static final Set<String> COUNTRIES = Set.of(Locale.getISOCountries());
 
     /** Jackson quotes tokens of the document in its messages; these may stay, anything else is cut. */
-    private static final Set<String> QUOTABLE = Set.of("null", "true", "false", "NaN", "INF", "+INF", "-INF",
-            "Infinity", "-Infinity", "eventId", "accountId", "kind", "text", "eventTime", "amount", "currency",
-            "country", "counterparty");
+    private static final Set<String> QUOTABLE = Set.of(
+            "null",
+            "true",
+            "false",
+            "NaN",
+            "INF",
+            "+INF",
+            "-INF",
+            "Infinity",
+            "-Infinity",
+            "eventId",
+            "accountId",
+            "kind",
+            "text",
+            "eventTime",
+            "amount",
+            "currency",
+            "country",
+            "counterparty");
+
     private static final Pattern QUOTED = Pattern.compile("'([^']*)'");
 
     private final long maxEventBytes;
@@ -148,7 +167,9 @@ public final class EventParser implements Serializable {
         try {
             return doParse(raw);
         } catch (RuntimeException | StackOverflowError e) {
-            return reject(raw, DeadLetterReason.INTERNAL_ERROR,
+            return reject(
+                    raw,
+                    DeadLetterReason.INTERNAL_ERROR,
                     "unexpected " + e.getClass().getSimpleName() + " while parsing; please report it");
         }
     }
@@ -156,20 +177,27 @@ public final class EventParser implements Serializable {
     /** Builds a dead letter for {@code raw} with this parser's payload cap. Never throws. */
     public DeadLetter deadLetter(RawEvent raw, DeadLetterReason reason, String message) {
         byte[] value = raw.value;
-        byte[] kept = value == null ? null
-                : value.length <= maxDeadLetterPayloadBytes ? value
-                : Arrays.copyOf(value, maxDeadLetterPayloadBytes);
-        return new DeadLetter(kept, Math.max(raw.size, value == null ? 0 : value.length),
-                reason, message, raw.position, System.currentTimeMillis());
+        byte[] kept = value == null
+                ? null
+                : value.length <= maxDeadLetterPayloadBytes ? value : Arrays.copyOf(value, maxDeadLetterPayloadBytes);
+        return new DeadLetter(
+                kept,
+                Math.max(raw.size, value == null ? 0 : value.length),
+                reason,
+                message,
+                raw.position,
+                System.currentTimeMillis());
     }
 
     private ParseResult doParse(RawEvent raw) {
         byte[] value = raw.value;
         long size = Math.max(raw.size, value == null ? 0 : value.length);
         if (size > maxEventBytes) {
-            return reject(raw, DeadLetterReason.OVERSIZE_RECORD,
-                    "record has " + size + " bytes, the limit is " + maxEventBytes
-                            + " (raise " + ConnectorOptions.MAX_EVENT_SIZE.key() + " if such events are legitimate)");
+            return reject(
+                    raw,
+                    DeadLetterReason.OVERSIZE_RECORD,
+                    "record has " + size + " bytes, the limit is " + maxEventBytes + " (raise "
+                            + ConnectorOptions.MAX_EVENT_SIZE.key() + " if such events are legitimate)");
         }
         if (value == null || isBlank(value)) {
             return reject(raw, DeadLetterReason.EMPTY_RECORD, "record is empty");
@@ -178,8 +206,11 @@ public final class EventParser implements Serializable {
         try {
             json = strictUtf8(value);
         } catch (MalformedUtf8 e) {
-            return reject(raw, DeadLetterReason.INVALID_JSON, "record is not valid UTF-8: malformed, overlong or"
-                    + " surrogate-encoding byte sequence at byte offset " + e.offset);
+            return reject(
+                    raw,
+                    DeadLetterReason.INVALID_JSON,
+                    "record is not valid UTF-8: malformed, overlong or"
+                            + " surrogate-encoding byte sequence at byte offset " + e.offset);
         }
         if (json.isBlank()) {
             return reject(raw, DeadLetterReason.EMPTY_RECORD, "record is empty");
@@ -190,18 +221,26 @@ public final class EventParser implements Serializable {
         } catch (StreamConstraintsException e) {
             String detail = e.getOriginalMessage();
             if (detail != null && detail.contains("nesting depth")) {
-                return reject(raw, DeadLetterReason.TOO_DEEPLY_NESTED,
+                return reject(
+                        raw,
+                        DeadLetterReason.TOO_DEEPLY_NESTED,
                         "JSON is nested deeper than " + maxNestingDepth + " levels");
             }
             return reject(raw, DeadLetterReason.LIMIT_EXCEEDED, jacksonMessage(detail));
         } catch (JsonEOFException e) {
-            return reject(raw, DeadLetterReason.TRUNCATED_JSON,
-                    "JSON ends early" + location(e) + " (record truncated?)");
+            return reject(
+                    raw, DeadLetterReason.TRUNCATED_JSON, "JSON ends early" + location(e) + " (record truncated?)");
         } catch (MismatchedInputException e) {
             // readTree on a complete value followed by more tokens (FAIL_ON_TRAILING_TOKENS).
-            return reject(raw, DeadLetterReason.INVALID_JSON, "not a single JSON value: " + jacksonMessage(e.getOriginalMessage()));
+            return reject(
+                    raw,
+                    DeadLetterReason.INVALID_JSON,
+                    "not a single JSON value: " + jacksonMessage(e.getOriginalMessage()));
         } catch (JsonProcessingException e) {
-            return reject(raw, DeadLetterReason.INVALID_JSON, "invalid JSON" + location(e) + ": " + jacksonMessage(e.getOriginalMessage()));
+            return reject(
+                    raw,
+                    DeadLetterReason.INVALID_JSON,
+                    "invalid JSON" + location(e) + ": " + jacksonMessage(e.getOriginalMessage()));
         } catch (IOException e) {
             return reject(raw, DeadLetterReason.INVALID_JSON, "unreadable JSON: " + jacksonMessage(e.getMessage()));
         }
@@ -209,8 +248,7 @@ public final class EventParser implements Serializable {
             return reject(raw, DeadLetterReason.EMPTY_RECORD, "record is empty");
         }
         if (!root.isObject()) {
-            return reject(raw, DeadLetterReason.NOT_AN_OBJECT,
-                    "expected a JSON object, got " + typeName(root));
+            return reject(raw, DeadLetterReason.NOT_AN_OBJECT, "expected a JSON object, got " + typeName(root));
         }
         return fromObject(raw, root);
     }
@@ -233,7 +271,9 @@ public final class EventParser implements Serializable {
         } else {
             EventKind kind = EventKind.fromName(kindName);
             if (kind == null) {
-                return reject(raw, DeadLetterReason.INVALID_KIND,
+                return reject(
+                        raw,
+                        DeadLetterReason.INVALID_KIND,
                         "kind " + quote(kindName) + " is not a kind name such as PAYMENT, TRADE or MESSAGE"
                                 + " (a letter, then letters, digits or '_', at most 32 characters; leave kind out"
                                 + " when it is not known)");
@@ -253,7 +293,9 @@ public final class EventParser implements Serializable {
             try {
                 event.eventTime = Instant.parse(time.textValue()).toEpochMilli();
             } catch (DateTimeParseException | ArithmeticException e) {
-                return reject(raw, DeadLetterReason.INVALID_TIME,
+                return reject(
+                        raw,
+                        DeadLetterReason.INVALID_TIME,
                         "eventTime " + quote(time.textValue())
                                 + " is not an ISO-8601 instant such as 2026-03-01T09:30:00Z");
             }
@@ -262,14 +304,18 @@ public final class EventParser implements Serializable {
             }
         } else if (time.isIntegralNumber()) {
             if (!time.canConvertToLong() || time.longValue() < 0 || time.longValue() > MAX_EPOCH_MILLIS) {
-                return reject(raw, DeadLetterReason.INVALID_TIME,
+                return reject(
+                        raw,
+                        DeadLetterReason.INVALID_TIME,
                         "eventTime " + time.asText() + " is not epoch milliseconds between 1970 and 9999");
             }
             event.eventTime = time.longValue();
         } else if (time.isNumber() && !Double.isFinite(time.doubleValue())) {
             return reject(raw, DeadLetterReason.NON_FINITE_NUMBER, "eventTime must be finite");
         } else {
-            return reject(raw, DeadLetterReason.WRONG_TYPE,
+            return reject(
+                    raw,
+                    DeadLetterReason.WRONG_TYPE,
                     "eventTime must be an ISO-8601 string or integer epoch milliseconds, got " + typeName(time));
         }
 
@@ -286,34 +332,43 @@ public final class EventParser implements Serializable {
                 return reject(raw, DeadLetterReason.NON_FINITE_NUMBER, "amount is out of range (|amount| < 1e18)");
             }
             // 1e-999999999 is a 12-character number whose plain form has a billion digits.
-            if (decimal.scale() > MAX_AMOUNT_SCALE && decimal.stripTrailingZeros().scale() > MAX_AMOUNT_SCALE) {
-                return reject(raw, DeadLetterReason.NON_FINITE_NUMBER,
+            if (decimal.scale() > MAX_AMOUNT_SCALE
+                    && decimal.stripTrailingZeros().scale() > MAX_AMOUNT_SCALE) {
+                return reject(
+                        raw,
+                        DeadLetterReason.NON_FINITE_NUMBER,
                         "amount has more than " + MAX_AMOUNT_SCALE + " decimal places");
             }
             event.amount = decimal;
         }
 
-        String currency = f.optionalString(obj, "currency", MAX_QUOTED_VALUE, Chars.IDENTIFIER,
-                DeadLetterReason.INVALID_CURRENCY);
+        String currency = f.optionalString(
+                obj, "currency", MAX_QUOTED_VALUE, Chars.IDENTIFIER, DeadLetterReason.INVALID_CURRENCY);
         if (f.failed()) return f.result;
         if (currency != null) {
             String code = asciiLetters(currency, 3) ? asciiUpperCase(currency) : null;
             if (code == null || !CURRENCIES.contains(code)) {
-                return reject(raw, DeadLetterReason.INVALID_CURRENCY, "currency " + quote(currency)
-                        + " is not an ISO 4217 currency code such as EUR or USD (three ASCII letters;"
-                        + " XXX, XTS, metals and units of account are not currencies)");
+                return reject(
+                        raw,
+                        DeadLetterReason.INVALID_CURRENCY,
+                        "currency " + quote(currency)
+                                + " is not an ISO 4217 currency code such as EUR or USD (three ASCII letters;"
+                                + " XXX, XTS, metals and units of account are not currencies)");
             }
             event.currency = code;
         }
 
-        String country = f.optionalString(obj, "country", MAX_QUOTED_VALUE, Chars.IDENTIFIER,
-                DeadLetterReason.INVALID_COUNTRY);
+        String country =
+                f.optionalString(obj, "country", MAX_QUOTED_VALUE, Chars.IDENTIFIER, DeadLetterReason.INVALID_COUNTRY);
         if (f.failed()) return f.result;
         if (country != null) {
             String code = asciiLetters(country, 2) ? asciiUpperCase(country) : null;
             if (code == null || !COUNTRIES.contains(code)) {
-                return reject(raw, DeadLetterReason.INVALID_COUNTRY, "country " + quote(country)
-                        + " is not an ISO 3166 alpha-2 country code such as DE or US (two ASCII letters)");
+                return reject(
+                        raw,
+                        DeadLetterReason.INVALID_COUNTRY,
+                        "country " + quote(country)
+                                + " is not an ISO 3166 alpha-2 country code such as DE or US (two ASCII letters)");
             }
             event.country = code;
         }
@@ -373,7 +428,9 @@ public final class EventParser implements Serializable {
             }
             String s = node.textValue();
             if (s.length() > maxLength) {
-                result = reject(raw, DeadLetterReason.FIELD_TOO_LONG,
+                result = reject(
+                        raw,
+                        DeadLetterReason.FIELD_TOO_LONG,
                         name + " has " + s.length() + " characters, at most " + maxLength + " are allowed");
                 return null;
             }
@@ -383,8 +440,13 @@ public final class EventParser implements Serializable {
             }
             if (isBlankText(s)) {
                 if (ifBlank != null) {
-                    result = reject(raw, ifBlank, name + " must not be empty"
-                            + (ifBlank == DeadLetterReason.EMPTY_FIELD ? "" : " (leave it out when there is none)"));
+                    result = reject(
+                            raw,
+                            ifBlank,
+                            name + " must not be empty"
+                                    + (ifBlank == DeadLetterReason.EMPTY_FIELD
+                                            ? ""
+                                            : " (leave it out when there is none)"));
                 }
                 return null;
             }
@@ -401,9 +463,14 @@ public final class EventParser implements Serializable {
             }
             for (int i = 0; i < s.length(); i++) {
                 int type = Character.getType(s.charAt(i));
-                if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
-                    result = reject(raw, DeadLetterReason.INVALID_CHARACTER, name + " has the invisible or"
-                            + " line-breaking character " + codePoint(s.charAt(i)) + " at character " + (i + 1));
+                if (type == Character.FORMAT
+                        || type == Character.LINE_SEPARATOR
+                        || type == Character.PARAGRAPH_SEPARATOR) {
+                    result = reject(
+                            raw,
+                            DeadLetterReason.INVALID_CHARACTER,
+                            name + " has the invisible or" + " line-breaking character " + codePoint(s.charAt(i))
+                                    + " at character " + (i + 1));
                     return;
                 }
             }
@@ -414,17 +481,23 @@ public final class EventParser implements Serializable {
             for (int i = 0; i < s.length(); i++) {
                 char c = s.charAt(i);
                 if (Character.isSurrogate(c)) {
-                    if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    if (Character.isHighSurrogate(c)
+                            && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1))) {
                         i++;
                         continue;
                     }
-                    result = reject(raw, DeadLetterReason.INVALID_CHARACTER,
+                    result = reject(
+                            raw,
+                            DeadLetterReason.INVALID_CHARACTER,
                             name + " has an unpaired surrogate " + codePoint(c) + " at character " + (i + 1));
                     return;
                 }
                 boolean control = c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F);
                 if (control && (chars == Chars.IDENTIFIER || (c != '\t' && c != '\n' && c != '\r' && c < 0x80))) {
-                    result = reject(raw, DeadLetterReason.INVALID_CHARACTER,
+                    result = reject(
+                            raw,
+                            DeadLetterReason.INVALID_CHARACTER,
                             name + " has the control character " + codePoint(c) + " at character " + (i + 1));
                     return;
                 }
@@ -500,8 +573,11 @@ public final class EventParser implements Serializable {
     private static boolean isBlankText(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (!Character.isWhitespace(c) && !Character.isSpaceChar(c)
-                    && c != '\u200B' && c != '\u2060' && c != '\uFEFF') {
+            if (!Character.isWhitespace(c)
+                    && !Character.isSpaceChar(c)
+                    && c != '\u200B'
+                    && c != '\u2060'
+                    && c != '\uFEFF') {
                 return false;
             }
         }
@@ -524,7 +600,8 @@ public final class EventParser implements Serializable {
      * points above U+10FFFF) and drops one leading byte-order mark.
      */
     private static String strictUtf8(byte[] value) throws MalformedUtf8 {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(value);
@@ -555,19 +632,28 @@ public final class EventParser implements Serializable {
 
     private static String typeName(JsonNode node) {
         switch (node.getNodeType()) {
-            case STRING: return "string";
-            case NUMBER: return "number";
-            case BOOLEAN: return "boolean";
-            case ARRAY: return "array";
-            case OBJECT: return "object";
-            case NULL: return "null";
-            default: return node.getNodeType().name().toLowerCase(Locale.ROOT);
+            case STRING:
+                return "string";
+            case NUMBER:
+                return "number";
+            case BOOLEAN:
+                return "boolean";
+            case ARRAY:
+                return "array";
+            case OBJECT:
+                return "object";
+            case NULL:
+                return "null";
+            default:
+                return node.getNodeType().name().toLowerCase(Locale.ROOT);
         }
     }
 
     private static String location(JsonProcessingException e) {
-        return e.getLocation() == null ? ""
-                : " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr();
+        return e.getLocation() == null
+                ? ""
+                : " at line " + e.getLocation().getLineNr() + " column "
+                        + e.getLocation().getColumnNr();
     }
 
     /**
@@ -580,8 +666,11 @@ public final class EventParser implements Serializable {
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             int type = Character.getType(c);
-            if (Character.isSurrogate(c) || type == Character.CONTROL || type == Character.FORMAT
-                    || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+            if (Character.isSurrogate(c)
+                    || type == Character.CONTROL
+                    || type == Character.FORMAT
+                    || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR) {
                 b.append(codePoint(c));
             } else {
                 b.append(c);
@@ -608,7 +697,8 @@ public final class EventParser implements Serializable {
         StringBuilder b = new StringBuilder();
         while (m.find()) {
             String token = m.group(1);
-            boolean keep = QUOTABLE.contains(token) || (token.length() == 1 && token.charAt(0) >= 0x20 && token.charAt(0) < 0x7F);
+            boolean keep = QUOTABLE.contains(token)
+                    || (token.length() == 1 && token.charAt(0) >= 0x20 && token.charAt(0) < 0x7F);
             m.appendReplacement(b, Matcher.quoteReplacement(keep ? m.group() : "'...'"));
         }
         m.appendTail(b);
@@ -622,7 +712,8 @@ public final class EventParser implements Serializable {
      * <p>Threading: not thread-safe; build on one thread.
      */
     public static final class Builder {
-        private long maxEventBytes = ConnectorOptions.MAX_EVENT_SIZE.defaultValue().getBytes();
+        private long maxEventBytes =
+                ConnectorOptions.MAX_EVENT_SIZE.defaultValue().getBytes();
         private int maxNestingDepth = ConnectorOptions.MAX_NESTING_DEPTH.defaultValue();
         private int maxDeadLetterPayloadBytes =
                 (int) ConnectorOptions.DEAD_LETTER_MAX_PAYLOAD.defaultValue().getBytes();
@@ -655,12 +746,12 @@ public final class EventParser implements Serializable {
 
         public EventParser build() {
             if (maxEventBytes < 64) {
-                throw new IllegalArgumentException("maxEventBytes is " + maxEventBytes
-                        + "; set " + ConnectorOptions.MAX_EVENT_SIZE.key() + " to at least 64 bytes (default 1 MiB)");
+                throw new IllegalArgumentException("maxEventBytes is " + maxEventBytes + "; set "
+                        + ConnectorOptions.MAX_EVENT_SIZE.key() + " to at least 64 bytes (default 1 MiB)");
             }
             if (maxNestingDepth < 2 || maxNestingDepth > 1000) {
-                throw new IllegalArgumentException("maxNestingDepth is " + maxNestingDepth
-                        + "; set " + ConnectorOptions.MAX_NESTING_DEPTH.key() + " between 2 and 1000 (default 32)");
+                throw new IllegalArgumentException("maxNestingDepth is " + maxNestingDepth + "; set "
+                        + ConnectorOptions.MAX_NESTING_DEPTH.key() + " between 2 and 1000 (default 32)");
             }
             if (maxDeadLetterPayloadBytes < 0) {
                 throw new IllegalArgumentException("maxDeadLetterPayloadBytes is negative; set "

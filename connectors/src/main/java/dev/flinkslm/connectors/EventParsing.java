@@ -1,7 +1,7 @@
 package dev.flinkslm.connectors;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.ParseEventsFunction;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;

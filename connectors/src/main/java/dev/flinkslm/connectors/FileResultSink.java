@@ -1,7 +1,6 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
-import java.time.Duration;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.file.sink.FileSink;
@@ -10,6 +9,8 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.DateTimeBucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.DefaultRollingPolicy;
+
+import java.time.Duration;
 
 /**
  * Builds JSON-lines file sinks (Flink {@link FileSink}, row format) writing under
@@ -109,17 +110,23 @@ public final class FileResultSink {
 
         public FileSink<T> build() {
             if (dir == null || dir.isBlank()) {
-                throw new IllegalArgumentException("No output directory: pass one, e.g. FileResultSink.scoredEvents(\"/out\")");
+                throw new IllegalArgumentException(
+                        "No output directory: pass one, e.g. FileResultSink.scoredEvents(\"/out\")");
             }
             if (subdirectory == null || subdirectory.isBlank() || subdirectory.contains("..")) {
-                throw new IllegalArgumentException("Subdirectory '" + subdirectory + "' must be a plain name such as 'scored'");
+                throw new IllegalArgumentException(
+                        "Subdirectory '" + subdirectory + "' must be a plain name such as 'scored'");
             }
             if (schema == null) {
                 throw new IllegalArgumentException("No serialization schema for " + subdirectory + " records");
             }
-            if (partSize == null || partSize.getBytes() < 1024 || rolloverInterval == null || rolloverInterval.isNegative()
+            if (partSize == null
+                    || partSize.getBytes() < 1024
+                    || rolloverInterval == null
+                    || rolloverInterval.isNegative()
                     || rolloverInterval.isZero()) {
-                throw new IllegalArgumentException("part size must be at least 1 KiB and the rollover interval positive");
+                throw new IllegalArgumentException(
+                        "part size must be at least 1 KiB and the rollover interval positive");
             }
             return FileSink.forRowFormat(outputPath(), JsonSchemas.jsonLines(schema))
                     .withBucketAssigner(hourly ? new DateTimeBucketAssigner<>() : new BasePathBucketAssigner<>())
@@ -127,7 +134,8 @@ public final class FileResultSink {
                             .withMaxPartSize(partSize)
                             .withRolloverInterval(rolloverInterval)
                             .build())
-                    .withOutputFileConfig(OutputFileConfig.builder().withPartSuffix(SUFFIX).build())
+                    .withOutputFileConfig(
+                            OutputFileConfig.builder().withPartSuffix(SUFFIX).build())
                     .build();
         }
     }

@@ -1,6 +1,7 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.util.Objects;
@@ -37,6 +38,7 @@ public class FinancialEvent implements Serializable {
     public String accountId;
     /** Event time in epoch milliseconds; the ingestion time when the input had none. */
     public long eventTime;
+
     public EventKind kind;
     /** The kind name as sent, upper-case; differs from {@code kind.name()} only for OTHER; "UNKNOWN" when absent. */
     public String kindName;

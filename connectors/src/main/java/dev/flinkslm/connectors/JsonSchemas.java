@@ -1,17 +1,18 @@
 package dev.flinkslm.connectors;
 
-import org.apache.flink.annotation.PublicEvolving;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.flinkslm.connectors.internal.JsonWriters;
-import java.io.IOException;
-import java.io.OutputStream;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.Encoder;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.util.function.SerializableFunction;
+
+import java.io.IOException;
+import java.io.OutputStream;
 
 /**
  * JSON {@link SerializationSchema}s of the flink-slm records (UTF-8, one JSON object per record,
@@ -83,7 +84,8 @@ public final class JsonSchemas {
             try {
                 return JsonWriters.MAPPER.writeValueAsBytes(writer.apply(element));
             } catch (JsonProcessingException e) {
-                throw new IllegalStateException("Cannot write " + element.getClass().getSimpleName() + " as JSON", e);
+                throw new IllegalStateException(
+                        "Cannot write " + element.getClass().getSimpleName() + " as JSON", e);
             }
         }
     }
@@ -105,9 +107,11 @@ public final class JsonSchemas {
             try {
                 return mapper.writeValueAsBytes(element);
             } catch (JsonProcessingException e) {
-                throw new IllegalStateException("Cannot write " + element.getClass().getName() + " as JSON ("
-                        + e.getOriginalMessage() + "); give it public fields or getters with finite numbers,"
-                        + " or pass a custom SerializationSchema", e);
+                throw new IllegalStateException(
+                        "Cannot write " + element.getClass().getName() + " as JSON ("
+                                + e.getOriginalMessage() + "); give it public fields or getters with finite numbers,"
+                                + " or pass a custom SerializationSchema",
+                        e);
             }
         }
     }
@@ -126,5 +130,4 @@ public final class JsonSchemas {
             stream.write('\n');
         }
     }
-
 }

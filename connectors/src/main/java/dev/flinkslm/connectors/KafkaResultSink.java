@@ -1,12 +1,7 @@
 package dev.flinkslm.connectors;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.KafkaSettings;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -15,6 +10,12 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchemaBuild
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.util.function.SerializableFunction;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Builds Kafka sinks for scored events, alerts, dead letters and audit records; EXACTLY_ONCE by
@@ -163,8 +164,7 @@ public final class KafkaResultSink {
                         + "transactional ids of the job's sinks apart");
             }
             kafka.validate(problems);
-            KafkaSettings.validateTopic(name, topic,
-                    topicOption == null ? "the topic" : topicOption.key(), problems);
+            KafkaSettings.validateTopic(name, topic, topicOption == null ? "the topic" : topicOption.key(), problems);
             if (guarantee == null) {
                 problems.add("delivery guarantee is null: use EXACTLY_ONCE or AT_LEAST_ONCE");
             }
@@ -174,8 +174,9 @@ public final class KafkaResultSink {
                             + ConnectorOptions.TRANSACTIONAL_ID_PREFIX.key() + " to a name unique to this job");
                 }
                 if (transactionTimeout == null || transactionTimeout.isNegative() || transactionTimeout.isZero()) {
-                    problems.add("transaction timeout must be positive: set " + ConnectorOptions.TRANSACTION_TIMEOUT.key()
-                            + " (e.g. 15 min), larger than the checkpoint interval");
+                    problems.add(
+                            "transaction timeout must be positive: set " + ConnectorOptions.TRANSACTION_TIMEOUT.key()
+                                    + " (e.g. 15 min), larger than the checkpoint interval");
                 }
             }
             if (!problems.isEmpty()) {

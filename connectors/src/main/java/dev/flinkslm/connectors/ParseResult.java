@@ -1,6 +1,7 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.Objects;
 
 /**

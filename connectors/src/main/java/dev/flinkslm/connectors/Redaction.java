@@ -1,6 +1,7 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -49,8 +50,8 @@ public final class Redaction {
     /** The option whose values are Kafka client properties ({@code key=value}). */
     public static final String KAFKA_PROPERTY_OPTION = "--kafka-property";
 
-    private static final List<String> MARKERS = List.of(
-            "password", "passwd", "pass", "secret", "jaas", "token", "key", "credential", "auth", "private");
+    private static final List<String> MARKERS =
+            List.of("password", "passwd", "pass", "secret", "jaas", "token", "key", "credential", "auth", "private");
 
     /** Secrets inside a value, e.g. {@code password="s3cret"} in a JAAS line. */
     private static final Pattern INNER = Pattern.compile(
@@ -115,7 +116,9 @@ public final class Redaction {
         if (arg == null || !OPTION.matcher(arg).matches()) {
             return false;
         }
-        return previous == null || !OPTION.matcher(previous).matches() || previous.indexOf('=') >= 0
+        return previous == null
+                || !OPTION.matcher(previous).matches()
+                || previous.indexOf('=') >= 0
                 || !(looksSecret(previous) || KAFKA_PROPERTY_OPTION.equals(previous));
     }
 

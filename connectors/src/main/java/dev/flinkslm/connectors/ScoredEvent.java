@@ -1,6 +1,7 @@
 package dev.flinkslm.connectors;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -56,6 +57,7 @@ public class ScoredEvent implements Serializable {
     public String[] labels;
     /** Probabilities, parallel to {@link #labels}. */
     public double[] probabilities;
+
     public String modelId;
     public String modelVersion;
     /** e.g. {@link #VARIANT_ACTIVE} or {@link #VARIANT_CANARY}. */
@@ -121,7 +123,8 @@ public class ScoredEvent implements Serializable {
                         + " and in [0,1], the scoring operator should have dead-lettered this row");
             }
             if (labels[i] == null) {
-                throw new IllegalArgumentException("label " + i + " is null (model " + modelId + "@" + modelVersion + ")");
+                throw new IllegalArgumentException(
+                        "label " + i + " is null (model " + modelId + "@" + modelVersion + ")");
             }
         }
         ScoredEvent s = new ScoredEvent();
@@ -152,7 +155,8 @@ public class ScoredEvent implements Serializable {
     public ScoredEvent withLabel(String other) {
         int index = java.util.Arrays.asList(labels).indexOf(other);
         if (index < 0) {
-            throw new IllegalArgumentException("label " + other + " is not one of " + java.util.Arrays.toString(labels));
+            throw new IllegalArgumentException(
+                    "label " + other + " is not one of " + java.util.Arrays.toString(labels));
         }
         ScoredEvent copy = new ScoredEvent();
         copy.eventId = eventId;
@@ -233,7 +237,7 @@ public class ScoredEvent implements Serializable {
 
     @Override
     public String toString() {
-        return "ScoredEvent{eventId=" + eventId + ", label=" + label + ", score=" + score
-                + ", model=" + modelId + "@" + modelVersion + " (" + variant + ")}";
+        return "ScoredEvent{eventId=" + eventId + ", label=" + label + ", score=" + score + ", model=" + modelId + "@"
+                + modelVersion + " (" + variant + ")}";
     }
 }

@@ -1,12 +1,12 @@
 package dev.flinkslm.connectors;
 
+import static org.apache.flink.configuration.description.TextElement.text;
+
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.DescribedEnum;
 import org.apache.flink.configuration.description.InlineElement;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
-
-import static org.apache.flink.configuration.description.TextElement.text;
 
 /**
  * Where a Kafka source starts reading when it has no checkpointed position.

@@ -1,7 +1,9 @@
 package dev.flinkslm.connectors;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.internal.Phrasebook;
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +18,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
-import org.apache.flink.api.common.serialization.SerializationSchema;
 
 /**
  * Deterministic synthetic financial events for demos, tests and benchmarks: payment narratives,
@@ -276,35 +277,64 @@ public final class SyntheticEventGenerator implements Serializable {
 
         private String value(String slot) {
             switch (slot) {
-                case "inv": return (r.nextBoolean() ? "INV-" : "") + (1000 + r.nextInt(9000));
-                case "ord": return String.valueOf(100_000 + r.nextInt(900_000));
-                case "n": return String.valueOf(1 + r.nextInt(250));
-                case "k": return String.valueOf(1 + r.nextInt(4));
-                case "m": return String.valueOf(5 + r.nextInt(4));
-                case "month": return pick(r, Phrasebook.MONTHS);
-                case "year": return String.valueOf(2024 + r.nextInt(3));
-                case "company": return pick(r, Phrasebook.COMPANIES);
-                case "merchant": return pick(r, Phrasebook.MERCHANTS);
-                case "goods": return pick(r, Phrasebook.GOODS);
-                case "first": return pick(r, Phrasebook.FIRST_NAMES);
-                case "first2": return pick(r, Phrasebook.FIRST_NAMES);
-                case "city": return profile[2];
-                case "city2": return Phrasebook.PROFILES[r.nextInt(Phrasebook.PROFILES.length)][2];
-                case "ticker": return pick(r, Phrasebook.TICKERS);
-                case "bond": return pick(r, Phrasebook.BONDS);
-                case "qty": return String.valueOf(5 * (1 + r.nextInt(60)));
-                case "px": return String.format(java.util.Locale.ROOT, "%.2f", 10 + r.nextDouble() * 190);
-                case "px2": return String.format(java.util.Locale.ROOT, "%.2f", 10 + r.nextDouble() * 190);
-                case "shell": return pick(r, Phrasebook.SHELLS);
-                case "hub": return pick(r, Phrasebook.HUBS);
-                case "place": return pick(r, Phrasebook.SANCTIONED_PLACES);
-                case "designated": return pick(r, Phrasebook.DESIGNATED);
-                case "greet": return pick(r, Phrasebook.GREETINGS);
-                case "thanks": return pick(r, Phrasebook.THANKS);
-                case "small": return String.format(java.util.Locale.ROOT, "%.2f %s", 1 + r.nextDouble() * 30, profile[1]);
-                case "under": return String.format(java.util.Locale.ROOT, "%,d %s", 9000 + r.nextInt(990), profile[1]);
-                case "big": return String.format(java.util.Locale.ROOT, "%,d %s", 12_000 + r.nextInt(80) * 1000, profile[1]);
-                default: return "#" + index;
+                case "inv":
+                    return (r.nextBoolean() ? "INV-" : "") + (1000 + r.nextInt(9000));
+                case "ord":
+                    return String.valueOf(100_000 + r.nextInt(900_000));
+                case "n":
+                    return String.valueOf(1 + r.nextInt(250));
+                case "k":
+                    return String.valueOf(1 + r.nextInt(4));
+                case "m":
+                    return String.valueOf(5 + r.nextInt(4));
+                case "month":
+                    return pick(r, Phrasebook.MONTHS);
+                case "year":
+                    return String.valueOf(2024 + r.nextInt(3));
+                case "company":
+                    return pick(r, Phrasebook.COMPANIES);
+                case "merchant":
+                    return pick(r, Phrasebook.MERCHANTS);
+                case "goods":
+                    return pick(r, Phrasebook.GOODS);
+                case "first":
+                    return pick(r, Phrasebook.FIRST_NAMES);
+                case "first2":
+                    return pick(r, Phrasebook.FIRST_NAMES);
+                case "city":
+                    return profile[2];
+                case "city2":
+                    return Phrasebook.PROFILES[r.nextInt(Phrasebook.PROFILES.length)][2];
+                case "ticker":
+                    return pick(r, Phrasebook.TICKERS);
+                case "bond":
+                    return pick(r, Phrasebook.BONDS);
+                case "qty":
+                    return String.valueOf(5 * (1 + r.nextInt(60)));
+                case "px":
+                    return String.format(java.util.Locale.ROOT, "%.2f", 10 + r.nextDouble() * 190);
+                case "px2":
+                    return String.format(java.util.Locale.ROOT, "%.2f", 10 + r.nextDouble() * 190);
+                case "shell":
+                    return pick(r, Phrasebook.SHELLS);
+                case "hub":
+                    return pick(r, Phrasebook.HUBS);
+                case "place":
+                    return pick(r, Phrasebook.SANCTIONED_PLACES);
+                case "designated":
+                    return pick(r, Phrasebook.DESIGNATED);
+                case "greet":
+                    return pick(r, Phrasebook.GREETINGS);
+                case "thanks":
+                    return pick(r, Phrasebook.THANKS);
+                case "small":
+                    return String.format(java.util.Locale.ROOT, "%.2f %s", 1 + r.nextDouble() * 30, profile[1]);
+                case "under":
+                    return String.format(java.util.Locale.ROOT, "%,d %s", 9000 + r.nextInt(990), profile[1]);
+                case "big":
+                    return String.format(java.util.Locale.ROOT, "%,d %s", 12_000 + r.nextInt(80) * 1000, profile[1]);
+                default:
+                    return "#" + index;
             }
         }
     }
@@ -352,7 +382,8 @@ public final class SyntheticEventGenerator implements Serializable {
 
         public SyntheticEventGenerator build() {
             if (!(suspiciousShare >= 0 && suspiciousShare <= 1)) {
-                throw new IllegalArgumentException("suspicious share " + suspiciousShare + " must be in [0,1], e.g. 0.08");
+                throw new IllegalArgumentException(
+                        "suspicious share " + suspiciousShare + " must be in [0,1], e.g. 0.08");
             }
             if (accounts < 1) {
                 throw new IllegalArgumentException("accounts must be at least 1, got " + accounts);

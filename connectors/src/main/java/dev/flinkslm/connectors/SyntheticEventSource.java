@@ -65,10 +65,12 @@ public final class SyntheticEventSource {
                 throw new IllegalArgumentException("maxEvents must not be negative, got " + maxEvents);
             }
             if (!(eventsPerSecond >= 0) || Double.isInfinite(eventsPerSecond)) {
-                throw new IllegalArgumentException("eventsPerSecond must be a finite number >= 0 (0 = unlimited), got "
-                        + eventsPerSecond);
+                throw new IllegalArgumentException(
+                        "eventsPerSecond must be a finite number >= 0 (0 = unlimited), got " + eventsPerSecond);
             }
-            SyntheticEventGenerator gen = generator != null ? generator : SyntheticEventGenerator.builder().seed(seed).build();
+            SyntheticEventGenerator gen = generator != null
+                    ? generator
+                    : SyntheticEventGenerator.builder().seed(seed).build();
             GeneratorFunction<Long, FinancialEvent> fn = gen::generate;
             TypeInformation<FinancialEvent> type = TypeInformation.of(FinancialEvent.class);
             return eventsPerSecond > 0

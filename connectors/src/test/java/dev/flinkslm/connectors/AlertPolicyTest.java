@@ -3,12 +3,13 @@ package dev.flinkslm.connectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 class AlertPolicyTest {
 
@@ -65,9 +66,12 @@ class AlertPolicyTest {
         assertThat(a.reason).isEqualTo(Alert.TRUNCATED);
         assertThat(a.alertId()).isEqualTo("e-2:truncated");
         Alert both = policy.evaluate(windowed(new double[] {0.2, 0.01, 0.8, 0.01, 0.0}, true), 7L);
-        assertThat(both.reason).as("a score alert wins; the truncated flag stays on the event").isEqualTo(Alert.SCORE);
+        assertThat(both.reason)
+                .as("a score alert wins; the truncated flag stays on the event")
+                .isEqualTo(Alert.SCORE);
         assertThat(both.scored.truncated).isTrue();
-        assertThat(policy.evaluate(windowed(new double[] {0.97, 0.01, 0.01, 0.01, 0.0}, false), 7L)).isNull();
+        assertThat(policy.evaluate(windowed(new double[] {0.97, 0.01, 0.01, 0.01, 0.0}, false), 7L))
+                .isNull();
     }
 
     /** The operator's label is carried, never recomputed: an exact tie keeps the operator's choice. */
@@ -75,7 +79,8 @@ class AlertPolicyTest {
     void theOperatorsLabelIsKeptOnATie() {
         FinancialEvent e = new FinancialEvent();
         e.eventId = "e-3";
-        ScoredEvent s = ScoredEvent.of(e, LABELS, new double[] {0.5, 0.5, 0, 0, 0}, 1, "m", "1", "active", 1, false, 0, 0, 0);
+        ScoredEvent s =
+                ScoredEvent.of(e, LABELS, new double[] {0.5, 0.5, 0, 0, 0}, 1, "m", "1", "active", 1, false, 0, 0, 0);
         assertThat(s.label).isEqualTo("sanctions");
         assertThat(AlertPolicy.defaults().evaluate(s, 1L).scored.label).isEqualTo("sanctions");
     }
@@ -87,14 +92,18 @@ class AlertPolicyTest {
         for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
             ScoredEvent s = scored("fraud", 0.9);
             s.score = bad;
-            assertThatThrownBy(() -> policy.shouldAlert(s)).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> policy.shouldAlert(s))
+                    .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("e-1");
         }
     }
 
     @Test
     void alertsOnNonClearLabelAtOrAboveThreshold() {
-        AlertPolicy policy = AlertPolicy.builder().defaultThreshold(0.6).threshold("sanctions", 0.3).build();
+        AlertPolicy policy = AlertPolicy.builder()
+                .defaultThreshold(0.6)
+                .threshold("sanctions", 0.3)
+                .build();
         assertThat(policy.shouldAlert(scored("fraud", 0.6))).isTrue();
         assertThat(policy.shouldAlert(scored("fraud", 0.59))).isFalse();
         assertThat(policy.shouldAlert(scored("sanctions", 0.31))).isTrue();
@@ -110,7 +119,8 @@ class AlertPolicyTest {
         assertThat(a.threshold).isEqualTo(0.5);
         assertThat(a.raisedAt).isEqualTo(1234L);
         assertThat(a.alertId()).isEqualTo("e-1:market_abuse");
-        assertThat(AlertPolicy.defaults().evaluate(scored("market_abuse", 0.4), 1L)).isNull();
+        assertThat(AlertPolicy.defaults().evaluate(scored("market_abuse", 0.4), 1L))
+                .isNull();
     }
 
     @Test
@@ -147,7 +157,8 @@ class AlertPolicyTest {
                 .hasMessageContaining(ConnectorOptions.ALERT_THRESHOLD.key());
         assertThatThrownBy(() -> AlertPolicy.builder().threshold("fraud", -0.1).build())
                 .hasMessageContaining("threshold -0.1 of label 'fraud' is outside [0,1]");
-        assertThatThrownBy(() -> AlertPolicy.builder().defaultThreshold(Double.NaN).build())
+        assertThatThrownBy(
+                        () -> AlertPolicy.builder().defaultThreshold(Double.NaN).build())
                 .hasMessageContaining("outside [0,1]");
     }
 
@@ -158,13 +169,17 @@ class AlertPolicyTest {
                 .hasMessageContaining("market_abuse");
         assertThatThrownBy(() -> AlertPolicy.builder().threshold("clear", 0.5).build())
                 .hasMessageContaining("'clear'");
-        assertThatThrownBy(() -> AlertPolicy.builder().labels(List.of("ok", "bad")).build())
+        assertThatThrownBy(
+                        () -> AlertPolicy.builder().labels(List.of("ok", "bad")).build())
                 .hasMessageContaining("lack 'clear'");
     }
 
     @Test
     void acceptsCustomLabelSet() {
-        AlertPolicy p = AlertPolicy.builder().labels(List.of("clear", "bribery")).threshold("bribery", 0.2).build();
+        AlertPolicy p = AlertPolicy.builder()
+                .labels(List.of("clear", "bribery"))
+                .threshold("bribery", 0.2)
+                .build();
         assertThat(p.thresholdFor("bribery")).isEqualTo(0.2);
     }
 

@@ -4,12 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flinkslm.connectors.internal.JsonLinesFormat;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.connector.file.src.reader.BulkFormat;
@@ -18,6 +12,13 @@ import org.apache.flink.connector.file.src.util.RecordAndPosition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 class EventFileSourceTest {
 
     @TempDir
@@ -25,7 +26,8 @@ class EventFileSourceTest {
 
     private FileSourceSplit split(Path file, CheckpointedPosition position) throws IOException {
         long len = Files.size(file);
-        return new FileSourceSplit("0", new org.apache.flink.core.fs.Path(file.toUri()), 0, len, 0, len, new String[0], position);
+        return new FileSourceSplit(
+                "0", new org.apache.flink.core.fs.Path(file.toUri()), 0, len, 0, len, new String[0], position);
     }
 
     private static List<RecordAndPosition<RawEvent>> readAll(BulkFormat.Reader<RawEvent> reader) throws IOException {
@@ -114,7 +116,11 @@ class EventFileSourceTest {
         Path file = tmp.resolve("long.jsonl");
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 3000; i++) {
-            sb.append("{\"n\":").append(i).append(",\"pad\":\"").append("p".repeat(i % 97)).append("\"}\n");
+            sb.append("{\"n\":")
+                    .append(i)
+                    .append(",\"pad\":\"")
+                    .append("p".repeat(i % 97))
+                    .append("\"}\n");
         }
         Files.writeString(file, sb.toString());
         assertThat(Files.size(file)).isGreaterThan(3 * 65536);
@@ -134,7 +140,8 @@ class EventFileSourceTest {
     void emptyFileHasNoRecords() throws IOException {
         Path file = tmp.resolve("empty.jsonl");
         Files.writeString(file, "");
-        assertThat(readAll(new JsonLinesFormat(100).createReader(new Configuration(), split(file, null)))).isEmpty();
+        assertThat(readAll(new JsonLinesFormat(100).createReader(new Configuration(), split(file, null))))
+                .isEmpty();
     }
 
     @Test

@@ -2,13 +2,14 @@ package dev.flinkslm.connectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
 class EventParserTest {
 
@@ -41,14 +42,16 @@ class EventParserTest {
 
     @Test
     void parsesFullEventWithIsoTime() {
-        ParseResult r = parse("{\"eventId\":\"e-9\",\"accountId\":\"ACC-104\",\"eventTime\":\"2026-03-01T09:30:00.250Z\","
-                + "\"kind\":\"payment\",\"amount\":9500.10,\"currency\":\"eur\",\"counterparty\":\"Nordlicht GmbH\","
-                + "\"country\":\"de\",\"text\":\"Invoice 2231\",\"channel\":\"web\",\"extra\":{\"nested\":[1,2]}}");
+        ParseResult r = parse(
+                "{\"eventId\":\"e-9\",\"accountId\":\"ACC-104\",\"eventTime\":\"2026-03-01T09:30:00.250Z\","
+                        + "\"kind\":\"payment\",\"amount\":9500.10,\"currency\":\"eur\",\"counterparty\":\"Nordlicht GmbH\","
+                        + "\"country\":\"de\",\"text\":\"Invoice 2231\",\"channel\":\"web\",\"extra\":{\"nested\":[1,2]}}");
         assertThat(r.isOk()).as(String.valueOf(r)).isTrue();
         FinancialEvent e = r.event();
         assertThat(e.eventId).isEqualTo("e-9");
         assertThat(e.accountId).isEqualTo("ACC-104");
-        assertThat(e.eventTime).isEqualTo(Instant.parse("2026-03-01T09:30:00.250Z").toEpochMilli());
+        assertThat(e.eventTime)
+                .isEqualTo(Instant.parse("2026-03-01T09:30:00.250Z").toEpochMilli());
         assertThat(e.kind).isEqualTo(EventKind.PAYMENT);
         assertThat(e.kindName).isEqualTo("PAYMENT");
         assertThat(e.amount).isEqualByComparingTo(new BigDecimal("9500.10"));
@@ -62,7 +65,8 @@ class EventParserTest {
     @Test
     void parsesIsoTimeWithOffset() {
         ParseResult r = parse(event("\"eventTime\":\"2026-03-01T10:30:00+01:00\""));
-        assertThat(r.event().eventTime).isEqualTo(Instant.parse("2026-03-01T09:30:00Z").toEpochMilli());
+        assertThat(r.event().eventTime)
+                .isEqualTo(Instant.parse("2026-03-01T09:30:00Z").toEpochMilli());
     }
 
     @Test
@@ -135,7 +139,9 @@ class EventParserTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"[1,2,3]|array", "\"just a string\"|string", "42|number", "null|null", "true|boolean"})
+    @CsvSource(
+            delimiter = '|',
+            value = {"[1,2,3]|array", "\"just a string\"|string", "42|number", "null|null", "true|boolean"})
     void rejectsNonObjects(String json, String type) {
         DeadLetter d = rejected(json, DeadLetterReason.NOT_AN_OBJECT);
         assertThat(d.message).isEqualTo("expected a JSON object, got " + type);
@@ -216,23 +222,27 @@ class EventParserTest {
 
     @Test
     void acceptsCodesInAnyAsciiCase() {
-        FinancialEvent e = parse(event("\"currency\":\"uSd\",\"country\":\"gB\"")).event();
+        FinancialEvent e =
+                parse(event("\"currency\":\"uSd\",\"country\":\"gB\"")).event();
         assertThat(e.currency).isEqualTo("USD");
         assertThat(e.country).isEqualTo("GB");
     }
 
     /** Locale case rules map the dotless i (U+0131) to I, even Locale.ROOT; ASCII only means ASCII only. */
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "\u0131nr|dotless i",
-        "\u0130NR|dotted capital I",
-        "\uff25\uff35\uff32|fullwidth EUR",
-        "E\u0301UR|combining accent",
-        "EU\u0280|latin letter small capital R",
-        "\u0415UR|Cyrillic E",
-        "'EUR '|trailing space",
-        "' EUR'|leading space",
-        "E\u200bUR|zero-width space"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "\u0131nr|dotless i",
+                "\u0130NR|dotted capital I",
+                "\uff25\uff35\uff32|fullwidth EUR",
+                "E\u0301UR|combining accent",
+                "EU\u0280|latin letter small capital R",
+                "\u0415UR|Cyrillic E",
+                "'EUR '|trailing space",
+                "' EUR'|leading space",
+                "E\u200bUR|zero-width space"
+            })
     void rejectsCurrencyLookAlikes(String code, String what) {
         String json = "{\"eventId\":\"e-1\",\"accountId\":\"ACC-1\",\"text\":\"t\",\"currency\":\"" + code + "\"}";
         rejected(json, DeadLetterReason.INVALID_CURRENCY);
@@ -240,7 +250,9 @@ class EventParserTest {
 
     @Test
     void rejectsCountryLookAlikes() {
-        assertThat("\u0131t".toUpperCase(java.util.Locale.ROOT)).as("the trick works on toUpperCase").isEqualTo("IT");
+        assertThat("\u0131t".toUpperCase(java.util.Locale.ROOT))
+                .as("the trick works on toUpperCase")
+                .isEqualTo("IT");
         rejected(event("\"country\":\"\u0131t\""), DeadLetterReason.INVALID_COUNTRY);
         rejected(event("\"country\":\"\u0130T\""), DeadLetterReason.INVALID_COUNTRY);
         rejected(event("\"country\":\"\uff24\uff25\""), DeadLetterReason.INVALID_COUNTRY);
@@ -249,7 +261,9 @@ class EventParserTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XFO", "XFU", "xxx"})
+    @CsvSource({
+        "XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XFO", "XFU", "xxx"
+    })
     void rejectsNonCurrencyXCodes(String code) {
         DeadLetter d = rejected(event("\"currency\":\"" + code + "\""), DeadLetterReason.INVALID_CURRENCY);
         assertThat(d.message).contains("not an ISO 4217 currency");
@@ -258,7 +272,8 @@ class EventParserTest {
     @ParameterizedTest
     @CsvSource({"XAF", "XOF", "XCD", "XPF", "EUR", "JPY", "CHF"})
     void acceptsRealCurrenciesIncludingTheirXCodes(String code) {
-        assertThat(parse(event("\"currency\":\"" + code + "\"")).event().currency).isEqualTo(code);
+        assertThat(parse(event("\"currency\":\"" + code + "\"")).event().currency)
+                .isEqualTo(code);
     }
 
     @Test
@@ -310,7 +325,8 @@ class EventParserTest {
 
     @Test
     void acceptsPairedSurrogates() {
-        FinancialEvent e = parse(event("").replace("rent for march", "rent \\ud83d\\udcb8 \ud83c\udfe0")).event();
+        FinancialEvent e = parse(event("").replace("rent for march", "rent \\ud83d\\udcb8 \ud83c\udfe0"))
+                .event();
         assertThat(e.text).isEqualTo("rent \ud83d\udcb8 \ud83c\udfe0");
     }
 
@@ -323,7 +339,9 @@ class EventParserTest {
         rejected(event("").replace("\"ACC-1\"", "\"ACC\\u00851\""), DeadLetterReason.INVALID_CHARACTER);
         rejected(event("\"eventTime\":\"2026-03-01T09:30:00Z\\u001b\""), DeadLetterReason.INVALID_CHARACTER);
         // text: tab, line feed, carriage return (and C1, as in text decoded with the wrong code page)
-        assertThat(parse(event("").replace("rent for march", "rent\\tfor\\r\\nmarch\\u0085")).isOk()).isTrue();
+        assertThat(parse(event("").replace("rent for march", "rent\\tfor\\r\\nmarch\\u0085"))
+                        .isOk())
+                .isTrue();
         rejected(event("").replace("rent for march", "rent\\u0000"), DeadLetterReason.INVALID_CHARACTER);
         rejected(event("").replace("rent for march", "rent\\u001b[31m"), DeadLetterReason.INVALID_CHARACTER);
         rejected(event("").replace("rent for march", "rent\\u007f"), DeadLetterReason.INVALID_CHARACTER);
@@ -353,7 +371,8 @@ class EventParserTest {
         "F4 90 80 80, above U+10FFFF",
         "F8 88 80 80 80, five-byte form",
         "80, lone continuation byte",
-        "E2 82, truncated sequence"})
+        "E2 82, truncated sequence"
+    })
     void rejectsBytesThatAreNotStrictUtf8(String hex, String what) {
         String[] parts = hex.trim().split(" ");
         byte[] bad = new byte[parts.length];
@@ -369,7 +388,9 @@ class EventParserTest {
         ParseResult r = parser.parse(json, AT, RECEIVED_AT);
         assertThat(r.isOk()).as(what).isFalse();
         assertThat(r.deadLetter().reason).as(what).isEqualTo(DeadLetterReason.INVALID_JSON);
-        assertThat(r.deadLetter().message).as(what).startsWith("record is not valid UTF-8")
+        assertThat(r.deadLetter().message)
+                .as(what)
+                .startsWith("record is not valid UTF-8")
                 .endsWith("at byte offset " + head.length);
         assertThat(r.deadLetter().payload).isEqualTo(json);
     }
@@ -385,7 +406,10 @@ class EventParserTest {
     void syntaxErrorMessagesDoNotQuoteTheDocument() {
         String json = "{\"eventId\":\"e-1\",\"accountId\":\"A\",\"text\": wire the funds to Nordlicht}";
         DeadLetter d = rejected(json, DeadLetterReason.INVALID_JSON);
-        assertThat(d.message).startsWith("invalid JSON at line 1").doesNotContain("wire").doesNotContain("Nordlicht");
+        assertThat(d.message)
+                .startsWith("invalid JSON at line 1")
+                .doesNotContain("wire")
+                .doesNotContain("Nordlicht");
         DeadLetter dup = rejected(event("\"text\":\"again\""), DeadLetterReason.INVALID_JSON);
         assertThat(dup.message).contains("'text'").doesNotContain("again");
     }
@@ -395,7 +419,8 @@ class EventParserTest {
         rejected(event("\"amount\":1e-400"), DeadLetterReason.NON_FINITE_NUMBER);
         rejected(event("\"amount\":1e-999999999"), DeadLetterReason.NON_FINITE_NUMBER);
         rejected(event("\"amount\":0.0000000000000000001"), DeadLetterReason.NON_FINITE_NUMBER);
-        assertThat(parse(event("\"amount\":12.500000000000000000000")).event().amount).isEqualByComparingTo("12.5");
+        assertThat(parse(event("\"amount\":12.500000000000000000000")).event().amount)
+                .isEqualByComparingTo("12.5");
         assertThat(parse(event("\"amount\":1e17")).isOk()).isTrue();
     }
 
@@ -417,12 +442,16 @@ class EventParserTest {
         DeadLetter d = rejected(event("\"extra\":" + deep), DeadLetterReason.TOO_DEEPLY_NESTED);
         assertThat(d.message).contains("32");
         // within the limit it is just an ignored unknown field
-        assertThat(parse(event("\"extra\":" + "[".repeat(20) + "]".repeat(20))).isOk()).isTrue();
+        assertThat(parse(event("\"extra\":" + "[".repeat(20) + "]".repeat(20))).isOk())
+                .isTrue();
     }
 
     @Test
     void rejectsOversizeRecordBeforeParsing() {
-        EventParser small = EventParser.builder().maxEventBytes(1024).maxDeadLetterPayloadBytes(100).build();
+        EventParser small = EventParser.builder()
+                .maxEventBytes(1024)
+                .maxDeadLetterPayloadBytes(100)
+                .build();
         // Not even JSON: the size check must come first.
         byte[] big = new byte[2000];
         Arrays.fill(big, (byte) '{');
@@ -438,7 +467,8 @@ class EventParserTest {
     @Test
     void rejectsRecordThatASourceAlreadyCut() {
         // A file source keeps only a prefix of an oversized line but reports its full size.
-        RawEvent cut = new RawEvent("{\"a\":".getBytes(StandardCharsets.UTF_8), 5_000_000L, SourcePosition.file("/in.jsonl", 7), 0L);
+        RawEvent cut = new RawEvent(
+                "{\"a\":".getBytes(StandardCharsets.UTF_8), 5_000_000L, SourcePosition.file("/in.jsonl", 7), 0L);
         DeadLetter d = parser.parse(cut).deadLetter();
         assertThat(d.reason).isEqualTo(DeadLetterReason.OVERSIZE_RECORD);
         assertThat(d.source).isEqualTo(SourcePosition.file("/in.jsonl", 7));
@@ -451,15 +481,19 @@ class EventParserTest {
         EventParser p = EventParser.builder().maxEventBytes(200).build();
         String exact = base.replace("\"pad\":\"\"", "\"pad\":\"" + "x".repeat(200 - base.length()) + "\"");
         assertThat(exact.getBytes(StandardCharsets.UTF_8)).hasSize(200);
-        assertThat(p.parse(exact.getBytes(StandardCharsets.UTF_8), AT, 0L).isOk()).isTrue();
-        assertThat(p.parse((exact + " ").getBytes(StandardCharsets.UTF_8), AT, 0L).deadLetter().reason)
+        assertThat(p.parse(exact.getBytes(StandardCharsets.UTF_8), AT, 0L).isOk())
+                .isTrue();
+        assertThat(p.parse((exact + " ").getBytes(StandardCharsets.UTF_8), AT, 0L)
+                        .deadLetter()
+                        .reason)
                 .isEqualTo(DeadLetterReason.OVERSIZE_RECORD);
     }
 
     @Test
     void messagesNeverQuoteTheText() {
         String secret = "SECRET-NARRATIVE-\u00e9\u00e9";
-        String json = "{\"eventId\":\"e-1\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"" + secret + "\",\"amount\":\"x\"}";
+        String json = "{\"eventId\":\"e-1\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"" + secret
+                + "\",\"amount\":\"x\"}";
         DeadLetter d = parse(json).deadLetter();
         assertThat(d.message).doesNotContain("SECRET");
         assertThat(d.toString()).doesNotContain("SECRET");
@@ -467,10 +501,12 @@ class EventParserTest {
 
     @Test
     void validatesBuilder() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> EventParser.builder().maxEventBytes(10).build())
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> EventParser.builder().maxEventBytes(10).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(ConnectorOptions.MAX_EVENT_SIZE.key());
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> EventParser.builder().maxNestingDepth(0).build())
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> EventParser.builder().maxNestingDepth(0).build())
                 .hasMessageContaining(ConnectorOptions.MAX_NESTING_DEPTH.key());
     }
 }

@@ -3,13 +3,14 @@ package dev.flinkslm.connectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 
 /** Events and results fail closed: ties, truncation flags, non-finite scores, hostile characters and encodings, secrets. */
 class FailClosedEventsTest {
@@ -17,9 +18,12 @@ class FailClosedEventsTest {
     private static final String[] LABELS = {"clear", "sanctions", "structuring", "fraud", "market_abuse"};
 
     private static FinancialEvent event() {
-        return EventParser.withDefaults().parse(
-                "{\"eventId\":\"e-1\",\"accountId\":\"A\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8),
-                SourcePosition.kafka("t", 0, 0), 1L).event();
+        return EventParser.withDefaults()
+                .parse(
+                        "{\"eventId\":\"e-1\",\"accountId\":\"A\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8),
+                        SourcePosition.kafka("t", 0, 0),
+                        1L)
+                .event();
     }
 
     /**
@@ -30,10 +34,14 @@ class FailClosedEventsTest {
     @Test
     void anExactTieIsNotResolvedToClear() {
         // the operator's answer for a tie (the runtime's negative label loses ties) is carried as it is
-        ScoredEvent s = ScoredEvent.of(event(), LABELS, new double[] {0.5, 0.5, 0, 0, 0}, 1, "m", "1", "active", 1,
-                false, 0, 0, 0);
-        assertThat(s.label).as("a tie between clear and sanctions must not become clear").isNotEqualTo("clear");
-        assertThat(AlertPolicy.defaults().evaluate(s, 0)).as("no alert for a 0.5 sanctions score").isNotNull();
+        ScoredEvent s = ScoredEvent.of(
+                event(), LABELS, new double[] {0.5, 0.5, 0, 0, 0}, 1, "m", "1", "active", 1, false, 0, 0, 0);
+        assertThat(s.label)
+                .as("a tie between clear and sanctions must not become clear")
+                .isNotEqualTo("clear");
+        assertThat(AlertPolicy.defaults().evaluate(s, 0))
+                .as("no alert for a 0.5 sanctions score")
+                .isNotNull();
     }
 
     /**
@@ -46,7 +54,8 @@ class FailClosedEventsTest {
         for (java.lang.reflect.Field f : ScoredEvent.class.getFields()) {
             fields.add(f.getName());
         }
-        String json = JsonSchemas.toJson(JsonSchemas.scoredEvents(),
+        String json = JsonSchemas.toJson(
+                JsonSchemas.scoredEvents(),
                 ScoredEvents.of(event(), LABELS, new double[] {1, 0, 0, 0, 0}, "m", "1", "active", 0, 0, 0));
         assertThat(fields).as("ScoredEvent fields").contains("truncated", "windows");
         assertThat(json).contains("\"truncated\"").contains("\"windows\"");
@@ -57,22 +66,25 @@ class FailClosedEventsTest {
     void aNonFiniteScoreIsNeverWrittenAsAString() {
         ScoredEvent s = ScoredEvents.of(event(), LABELS, new double[] {1, 0, 0, 0, 0}, "m", "1", "active", 0, 0, 0);
         s.score = Double.NaN;
-        assertThatThrownBy(() -> JsonSchemas.toJson(JsonSchemas.scoredEvents(), s)).isNotNull();
+        assertThatThrownBy(() -> JsonSchemas.toJson(JsonSchemas.scoredEvents(), s))
+                .isNotNull();
         s.score = 1;
         s.probabilities[3] = Double.POSITIVE_INFINITY;
-        assertThatThrownBy(() -> JsonSchemas.toJson(JsonSchemas.scoredEvents(), s)).isNotNull();
+        assertThatThrownBy(() -> JsonSchemas.toJson(JsonSchemas.scoredEvents(), s))
+                .isNotNull();
         s.probabilities[3] = 0;
         String ok = JsonSchemas.toJson(JsonSchemas.scoredEvents(), s);
         assertThat(ok).contains("\"score\":1.0").doesNotContain("\"NaN\"");
-        assertThatThrownBy(() -> ScoredEvents.of(event(), LABELS, new double[] {Double.NaN, 0, 0, 0, 0}, "m", "1",
-                "active", 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ScoredEvents.of(
+                        event(), LABELS, new double[] {Double.NaN, 0, 0, 0, 0}, "m", "1", "active", 0, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     // ------------------------------------------------------------------ parsing
 
     private static String parse(String json) {
-        ParseResult r = EventParser.withDefaults().parse(json.getBytes(StandardCharsets.UTF_8),
-                SourcePosition.file("f", 1), 1L);
+        ParseResult r = EventParser.withDefaults()
+                .parse(json.getBytes(StandardCharsets.UTF_8), SourcePosition.file("f", 1), 1L);
         return r.isOk() ? "OK" : r.deadLetter().reason.name();
     }
 
@@ -101,8 +113,9 @@ class FailClosedEventsTest {
             cases.put(ev("\"currency\":\"\uFF29\uFF2E\uFF32\""), "INVALID_CURRENCY"); // fullwidth INR
             cases.put(ev("\"currency\":\"\u0415UR\""), "INVALID_CURRENCY"); // Cyrillic E
             cases.put(ev("\"currency\":\"EUR \""), "INVALID_CURRENCY");
-            for (String x : List.of("XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU",
-                    "XUA", "XFO", "XFU")) {
+            for (String x : List.of(
+                    "XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XFO",
+                    "XFU")) {
                 cases.put(ev("\"currency\":\"" + x + "\""), "INVALID_CURRENCY");
             }
             cases.put(ev("\"currency\":\"XAF\""), "OK");
@@ -119,7 +132,9 @@ class FailClosedEventsTest {
             cases.put(ev("\"amount\":1e400"), "NON_FINITE_NUMBER");
             cases.put(ev("\"amount\":1E+18"), "NON_FINITE_NUMBER");
             cases.put(ev("\"amount\":\"12.50\""), "WRONG_TYPE");
-            cases.put(ev("\"eventTime\":\"\uFF12\uFF10\uFF12\uFF16-03-01T09:30:00Z\""), "INVALID_TIME"); // fullwidth digits
+            cases.put(
+                    ev("\"eventTime\":\"\uFF12\uFF10\uFF12\uFF16-03-01T09:30:00Z\""),
+                    "INVALID_TIME"); // fullwidth digits
             cases.put(ev("\"eventTime\":\"\u0662\u0660\u0662\u0666-03-01T09:30:00Z\""), "INVALID_TIME"); // Arabic-Indic
             Map<String, String> wrong = new LinkedHashMap<>();
             cases.forEach((json, expected) -> {
@@ -131,9 +146,28 @@ class FailClosedEventsTest {
             // overlong '/' (C0 AF) inside an id, CESU-8 surrogate, above U+10FFFF
             for (byte[] bad : new byte[][] {
                 {'{', '"', 'e', 'v', 'e', 'n', 't', 'I', 'd', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"'},
-                {'{', '"', 'e', 'v', 'e', 'n', 't', 'I', 'd', '"', ':', '"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'},
-                {'{', '"', 'e', 'v', 'e', 'n', 't', 'I', 'd', '"', ':', '"', (byte) 0xF4, (byte) 0x90, (byte) 0x80,
-                    (byte) 0x80, '"'}}) {
+                {'{', '"', 'e', 'v', 'e', 'n', 't', 'I', 'd', '"', ':', '"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'
+                },
+                {
+                    '{',
+                    '"',
+                    'e',
+                    'v',
+                    'e',
+                    'n',
+                    't',
+                    'I',
+                    'd',
+                    '"',
+                    ':',
+                    '"',
+                    (byte) 0xF4,
+                    (byte) 0x90,
+                    (byte) 0x80,
+                    (byte) 0x80,
+                    '"'
+                }
+            }) {
                 byte[] full = new byte[bad.length + 30];
                 System.arraycopy(bad, 0, full, 0, bad.length);
                 byte[] tail = ",\"accountId\":\"A\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8);
@@ -153,8 +187,10 @@ class FailClosedEventsTest {
     /** Format characters (a bidi override U+202E) and line separators (U+2028) make ids that print as others. */
     @Test
     void formatCharactersInIdentifiersAreRejected() {
-        assertThat(parse("{\"eventId\":\"e\\u202Egnp.exe\",\"accountId\":\"A\",\"text\":\"t\"}")).isEqualTo("INVALID_CHARACTER");
-        assertThat(parse("{\"eventId\":\"e\\u2028INFO forged\",\"accountId\":\"A\",\"text\":\"t\"}")).isEqualTo("INVALID_CHARACTER");
+        assertThat(parse("{\"eventId\":\"e\\u202Egnp.exe\",\"accountId\":\"A\",\"text\":\"t\"}"))
+                .isEqualTo("INVALID_CHARACTER");
+        assertThat(parse("{\"eventId\":\"e\\u2028INFO forged\",\"accountId\":\"A\",\"text\":\"t\"}"))
+                .isEqualTo("INVALID_CHARACTER");
     }
 
     // ------------------------------------------------------------------ redaction
@@ -173,8 +209,11 @@ class FailClosedEventsTest {
                 new String[] {"screen", "--kafka-propety", "sasl.jaas.config=" + pw},
                 new String[] {"screen", "--kafka-property", "-" + pw});
         for (String[] line : lines) {
-            assertThat(String.join(" ", Redaction.commandLine(line))).as(String.join(" ", line)).doesNotContain(pw);
-            assertThat(Redaction.scrub("error: " + String.join(" ", line), line)).doesNotContain(pw);
+            assertThat(String.join(" ", Redaction.commandLine(line)))
+                    .as(String.join(" ", line))
+                    .doesNotContain(pw);
+            assertThat(Redaction.scrub("error: " + String.join(" ", line), line))
+                    .doesNotContain(pw);
         }
     }
 
@@ -185,9 +224,12 @@ class FailClosedEventsTest {
      * */
     @Test
     void aJaasPasswordWithAnEscapedQuoteIsScrubbedWhole() {
-        String[] args = {"screen", "--kafka-property",
+        String[] args = {
+            "screen",
+            "--kafka-property",
             "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\""
-                    + " password=\"ab\\\"cd1234\";"};
+                    + " password=\"ab\\\"cd1234\";"
+        };
         String message = "login failed for user u with password ab\"cd1234";
         assertThat(Redaction.scrub(message, args)).doesNotContain("cd1234");
     }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 class JsonSchemasTest {
 
@@ -35,8 +36,15 @@ class JsonSchemasTest {
 
     @Test
     void scoredEventLayoutKeepsLabelOrder() throws Exception {
-        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
-                new double[] {0.1, 0.05, 0.7, 0.1, 0.05}, "compliance-minilm", "3", ScoredEvent.VARIANT_CANARY, 4, 11,
+        ScoredEvent s = ScoredEvents.of(
+                event(),
+                new String[] {"clear", "sanctions", "structuring", "fraud", "market_abuse"},
+                new double[] {0.1, 0.05, 0.7, 0.1, 0.05},
+                "compliance-minilm",
+                "3",
+                ScoredEvent.VARIANT_CANARY,
+                4,
+                11,
                 Instant.parse("2026-03-01T09:30:01Z").toEpochMilli());
         s.ruleEpoch = 7;
         JsonNode n = JSON.readTree(JsonSchemas.scoredEvents().serialize(s));
@@ -57,14 +65,17 @@ class JsonSchemasTest {
         assertThat(n.get("queueWaitMs").asLong()).isEqualTo(4);
         assertThat(n.get("inferenceMs").asLong()).isEqualTo(11);
         assertThat(n.get("scoredAt").asText()).isEqualTo("2026-03-01T09:30:01Z");
-        assertThat(n.has("text")).as("scored output must not carry the narrative").isFalse();
+        assertThat(n.has("text"))
+                .as("scored output must not carry the narrative")
+                .isFalse();
         assertThat(s.labelScores()).containsKeys("clear", "fraud");
         assertThat(s.probabilityOf("structuring")).isEqualTo(0.7);
     }
 
     @Test
     void alertLayout() throws Exception {
-        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
+        ScoredEvent s = ScoredEvents.of(
+                event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
         JsonNode n = JSON.readTree(JsonSchemas.alerts().serialize(new Alert(s, 0.75, 0L)));
         assertThat(n.get("alertId").asText()).isEqualTo("e-7:fraud");
         assertThat(n.get("label").asText()).isEqualTo("fraud");
@@ -75,8 +86,13 @@ class JsonSchemasTest {
     @Test
     void deadLetterLayoutHasBase64PayloadAndCoordinates() throws Exception {
         byte[] payload = "{\"broken\":".getBytes(StandardCharsets.UTF_8);
-        DeadLetter d = new DeadLetter(payload, payload.length, DeadLetterReason.TRUNCATED_JSON, "JSON ends early",
-                SourcePosition.kafka("events", 3, 99L), 0L);
+        DeadLetter d = new DeadLetter(
+                payload,
+                payload.length,
+                DeadLetterReason.TRUNCATED_JSON,
+                "JSON ends early",
+                SourcePosition.kafka("events", 3, 99L),
+                0L);
         JsonNode n = JSON.readTree(JsonSchemas.deadLetters().serialize(d));
         assertThat(n.get("reason").asText()).isEqualTo("TRUNCATED_JSON");
         assertThat(n.get("message").asText()).isEqualTo("JSON ends early");
@@ -87,8 +103,13 @@ class JsonSchemasTest {
         assertThat(Base64.getDecoder().decode(n.get("payloadBase64").asText())).isEqualTo(payload);
         assertThat(n.get("payloadTruncated").asBoolean()).isFalse();
 
-        DeadLetter f = new DeadLetter(new byte[] {1, 2}, 10, DeadLetterReason.OVERSIZE_RECORD, "big",
-                SourcePosition.file("/in.jsonl", 12), 0L);
+        DeadLetter f = new DeadLetter(
+                new byte[] {1, 2},
+                10,
+                DeadLetterReason.OVERSIZE_RECORD,
+                "big",
+                SourcePosition.file("/in.jsonl", 12),
+                0L);
         JsonNode m = JSON.readTree(JsonSchemas.deadLetters().serialize(f));
         assertThat(m.get("source").get("line").asLong()).isEqualTo(12L);
         assertThat(m.get("source").has("partition")).isFalse();
@@ -129,8 +150,8 @@ class JsonSchemasTest {
 
     @Test
     void scoresAreJsonNumbers() throws Exception {
-        ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.25, 0.75}, "m", "1",
-                "active", 0, 0, 0);
+        ScoredEvent s = ScoredEvents.of(
+                event(), new String[] {"clear", "fraud"}, new double[] {0.25, 0.75}, "m", "1", "active", 0, 0, 0);
         String json = JsonSchemas.toJson(JsonSchemas.scoredEvents(), s);
         JsonNode n = JSON.readTree(json);
         assertThat(n.get("score").isNumber()).isTrue();
@@ -145,8 +166,8 @@ class JsonSchemasTest {
     @Test
     void nonFiniteScoresAreNeverWritten() {
         for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
-            ScoredEvent s = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
-                    "active", 0, 0, 0);
+            ScoredEvent s = ScoredEvents.of(
+                    event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
             s.score = bad;
             assertThatThrownBy(() -> JsonSchemas.scoredEvents().serialize(s))
                     .isInstanceOf(IllegalStateException.class)
@@ -155,15 +176,15 @@ class JsonSchemasTest {
             assertThatThrownBy(() -> JsonSchemas.alerts().serialize(new Alert(s, 0.5, 0L)))
                     .isInstanceOf(IllegalStateException.class);
 
-            ScoredEvent p = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
-                    "active", 0, 0, 0);
+            ScoredEvent p = ScoredEvents.of(
+                    event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
             p.probabilities[0] = bad;
             assertThatThrownBy(() -> JsonSchemas.scoredEvents().serialize(p))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("labelScores.clear");
 
-            ScoredEvent t = ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1",
-                    "active", 0, 0, 0);
+            ScoredEvent t = ScoredEvents.of(
+                    event(), new String[] {"clear", "fraud"}, new double[] {0.2, 0.8}, "m", "1", "active", 0, 0, 0);
             assertThatThrownBy(() -> JsonSchemas.alerts().serialize(new Alert(t, bad, 0L)))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("threshold");
@@ -177,18 +198,30 @@ class JsonSchemasTest {
     @Test
     void scoredEventRefusesInvalidProbabilities() {
         for (double[] bad : new double[][] {
-                {Double.NaN, 0.9}, {0.1, Double.NaN}, {Double.POSITIVE_INFINITY, 0.0}, {-0.1, 1.1}, {0.5, 1.5}}) {
-            assertThatThrownBy(() -> ScoredEvents.of(event(), new String[] {"clear", "fraud"}, bad, "m", "1", "active",
-                    0, 0, 0))
+            {Double.NaN, 0.9}, {0.1, Double.NaN}, {Double.POSITIVE_INFINITY, 0.0}, {-0.1, 1.1}, {0.5, 1.5}
+        }) {
+            assertThatThrownBy(() ->
+                            ScoredEvents.of(event(), new String[] {"clear", "fraud"}, bad, "m", "1", "active", 0, 0, 0))
                     .as(java.util.Arrays.toString(bad))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("e-7")
                     .hasMessageContaining("m@1");
         }
-        assertThatThrownBy(() -> ScoredEvents.of(event(), new String[] {"clear", null}, new double[] {0.5, 0.5}, "m",
-                "1", "active", 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThat(ScoredEvents.of(event(), new String[] {"clear", "fraud"}, new double[] {0.0, 1.0}, "m", "1",
-                "active", 0, 0, 0).label).isEqualTo("fraud");
+        assertThatThrownBy(() -> ScoredEvents.of(
+                        event(), new String[] {"clear", null}, new double[] {0.5, 0.5}, "m", "1", "active", 0, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(ScoredEvents.of(
+                                event(),
+                                new String[] {"clear", "fraud"},
+                                new double[] {0.0, 1.0},
+                                "m",
+                                "1",
+                                "active",
+                                0,
+                                0,
+                                0)
+                        .label)
+                .isEqualTo("fraud");
     }
 
     /** A bean with a double, as other records written with {@link JsonSchemas#pojo()} may have. */

@@ -3,15 +3,16 @@ package dev.flinkslm.connectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 class KafkaBuildersTest {
 
@@ -24,9 +25,14 @@ class KafkaBuildersTest {
 
     @Test
     void eventSourceFromConfiguration() {
-        KafkaSource<RawEvent> source = KafkaEventSource.builder().configure(conf()).build();
+        KafkaSource<RawEvent> source =
+                KafkaEventSource.builder().configure(conf()).build();
         assertThat(source.getBoundedness()).isEqualTo(Boundedness.CONTINUOUS_UNBOUNDED);
-        assertThat(KafkaEventSource.builder().configure(conf()).bounded(true).build().getBoundedness())
+        assertThat(KafkaEventSource.builder()
+                        .configure(conf())
+                        .bounded(true)
+                        .build()
+                        .getBoundedness())
                 .isEqualTo(Boundedness.BOUNDED);
     }
 
@@ -35,51 +41,85 @@ class KafkaBuildersTest {
         assertThatThrownBy(() -> KafkaEventSource.builder().build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no Kafka bootstrap servers: set kafka.bootstrap-servers");
-        assertThatThrownBy(() -> KafkaEventSource.builder().configure(conf()).topics(" , ").build())
+        assertThatThrownBy(() -> KafkaEventSource.builder()
+                        .configure(conf())
+                        .topics(" , ")
+                        .build())
                 .hasMessageContaining("no events topic: set kafka.topic.events");
-        assertThatThrownBy(() -> KafkaEventSource.builder().configure(conf()).topics("bad topic!").build())
+        assertThatThrownBy(() -> KafkaEventSource.builder()
+                        .configure(conf())
+                        .topics("bad topic!")
+                        .build())
                 .hasMessageContaining("'bad topic!' is not a valid Kafka topic name");
-        assertThatThrownBy(() -> KafkaEventSource.builder().configure(conf()).groupId("").build())
+        assertThatThrownBy(() ->
+                        KafkaEventSource.builder().configure(conf()).groupId("").build())
                 .hasMessageContaining("no consumer group: set kafka.group-id");
     }
 
     @Test
     void bootstrapServersMayComeFromPassThroughProperties() {
-        KafkaSource<RawEvent> s = KafkaEventSource.builder().property("bootstrap.servers", "b:9092").build();
+        KafkaSource<RawEvent> s = KafkaEventSource.builder()
+                .property("bootstrap.servers", "b:9092")
+                .build();
         assertThat(s).isNotNull();
     }
 
     @Test
     void commandSourceBuildsStringsAndRaw() {
-        assertThat(KafkaCommandSource.builder().configure(conf()).buildStrings()).isNotNull();
+        assertThat(KafkaCommandSource.builder().configure(conf()).buildStrings())
+                .isNotNull();
         assertThat(KafkaCommandSource.builder().configure(conf()).buildRaw()).isNotNull();
-        assertThatThrownBy(() -> KafkaCommandSource.builder().configure(conf()).topic("").buildStrings())
+        assertThatThrownBy(() ->
+                        KafkaCommandSource.builder().configure(conf()).topic("").buildStrings())
                 .hasMessageContaining("kafka.topic.commands");
     }
 
     @Test
     void sinksBuildWithDefaultsAndValidateTransactions() {
-        KafkaSink<ScoredEvent> scored = KafkaResultSink.scoredEvents().configure(conf()).build();
+        KafkaSink<ScoredEvent> scored =
+                KafkaResultSink.scoredEvents().configure(conf()).build();
         assertThat(scored).isNotNull();
-        assertThat(KafkaResultSink.alerts().configure(conf()).deliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
+        assertThat(KafkaResultSink.alerts()
+                        .configure(conf())
+                        .deliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                        .build())
                 .isNotNull();
         assertThat(KafkaResultSink.deadLetters().configure(conf()).build()).isNotNull();
-        assertThat(KafkaResultSink.audit(JsonSchemas.<Map<String, String>>pojo()).configure(conf()).build()).isNotNull();
+        assertThat(KafkaResultSink.audit(JsonSchemas.<Map<String, String>>pojo())
+                        .configure(conf())
+                        .build())
+                .isNotNull();
 
-        assertThatThrownBy(() -> KafkaResultSink.scoredEvents().configure(conf()).transactionalIdPrefix(" ").build())
-                .hasMessageContaining("EXACTLY_ONCE needs a transactional id prefix: set kafka.transactional-id-prefix");
-        assertThatThrownBy(() -> KafkaResultSink.scoredEvents().configure(conf()).transactionTimeout(Duration.ZERO).build())
+        assertThatThrownBy(() -> KafkaResultSink.scoredEvents()
+                        .configure(conf())
+                        .transactionalIdPrefix(" ")
+                        .build())
+                .hasMessageContaining(
+                        "EXACTLY_ONCE needs a transactional id prefix: set kafka.transactional-id-prefix");
+        assertThatThrownBy(() -> KafkaResultSink.scoredEvents()
+                        .configure(conf())
+                        .transactionTimeout(Duration.ZERO)
+                        .build())
                 .hasMessageContaining("kafka.transaction-timeout");
-        assertThatThrownBy(() -> KafkaResultSink.builder(JsonSchemas.scoredEvents(), "custom").configure(conf()).build())
+        assertThatThrownBy(() -> KafkaResultSink.builder(JsonSchemas.scoredEvents(), "custom")
+                        .configure(conf())
+                        .build())
                 .hasMessageContaining("no custom topic");
         // AT_LEAST_ONCE needs no transactional settings
-        assertThat(KafkaResultSink.scoredEvents().configure(conf()).deliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .transactionalIdPrefix(null).build()).isNotNull();
+        assertThat(KafkaResultSink.scoredEvents()
+                        .configure(conf())
+                        .deliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                        .transactionalIdPrefix(null)
+                        .build())
+                .isNotNull();
     }
 
     @Test
     void sinkCollectsAllProblemsInOneMessage() {
-        assertThatThrownBy(() -> KafkaResultSink.scoredEvents().topic("").transactionalIdPrefix("").build())
+        assertThatThrownBy(() -> KafkaResultSink.scoredEvents()
+                        .topic("")
+                        .transactionalIdPrefix("")
+                        .build())
                 .hasMessageContaining("bootstrap servers")
                 .hasMessageContaining("kafka.topic.scored")
                 .hasMessageContaining("transactional id prefix");
@@ -101,7 +141,6 @@ class KafkaBuildersTest {
                 .hasMessageContaining("Kafka property #2 is not key=value")
                 .hasMessageNotContaining("s3cret")
                 .hasMessageContaining("--kafka-property security.protocol=SASL_SSL");
-        assertThatThrownBy(() -> KafkaClientProperties.parse(List.of("=x")))
-                .hasMessageContaining("not key=value");
+        assertThatThrownBy(() -> KafkaClientProperties.parse(List.of("=x"))).hasMessageContaining("not key=value");
     }
 }

@@ -2,12 +2,13 @@ package dev.flinkslm.connectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 class RedactionTest {
 
@@ -16,10 +17,21 @@ class RedactionTest {
 
     @ParameterizedTest
     @CsvSource({
-        "sasl.jaas.config", "ssl.key.password", "ssl.truststore.password", "ssl.keystore.password",
-        "basic.auth.user.info", "sasl.oauthbearer.token.endpoint.url", "sasl.oauthbearer.client.credentials.client.secret",
-        "SASL.JAAS.CONFIG", "ssl.keystore.key", "schema.registry.basic.auth.user.info", "--ssl-password",
-        "api_token", "AWS_SECRET_ACCESS_KEY", "private.key"})
+        "sasl.jaas.config",
+        "ssl.key.password",
+        "ssl.truststore.password",
+        "ssl.keystore.password",
+        "basic.auth.user.info",
+        "sasl.oauthbearer.token.endpoint.url",
+        "sasl.oauthbearer.client.credentials.client.secret",
+        "SASL.JAAS.CONFIG",
+        "ssl.keystore.key",
+        "schema.registry.basic.auth.user.info",
+        "--ssl-password",
+        "api_token",
+        "AWS_SECRET_ACCESS_KEY",
+        "private.key"
+    })
     void secretLookingKeys(String key) {
         assertThat(Redaction.looksSecret(key)).isTrue();
     }
@@ -36,30 +48,70 @@ class RedactionTest {
         props.put("security.protocol", "SASL_SSL");
         props.put("sasl.jaas.config", JAAS.substring(JAAS.indexOf('=') + 1));
         props.put("ssl.truststore.password", "changeit");
-        assertThat(Redaction.properties(props)).containsExactly(
-                Map.entry("security.protocol", "SASL_SSL"),
-                Map.entry("sasl.jaas.config", Redaction.MASK),
-                Map.entry("ssl.truststore.password", Redaction.MASK));
-        assertThat(Redaction.properties(props).toString()).doesNotContain("s3cret").doesNotContain("changeit");
+        assertThat(Redaction.properties(props))
+                .containsExactly(
+                        Map.entry("security.protocol", "SASL_SSL"),
+                        Map.entry("sasl.jaas.config", Redaction.MASK),
+                        Map.entry("ssl.truststore.password", Redaction.MASK));
+        assertThat(Redaction.properties(props).toString())
+                .doesNotContain("s3cret")
+                .doesNotContain("changeit");
     }
 
     @Test
     void commandLineMasksKafkaSecretsInBothForms() {
-        List<String> shown = Redaction.commandLine("screen", "--bootstrap-servers", "b:9092",
-                "--kafka-property", JAAS, "--kafka-property=ssl.key.password=pk", "--kafka-property", "acks=all",
-                "--kafka-property", "no-key-at-all");
-        assertThat(shown).containsExactly("screen", "--bootstrap-servers", "b:9092",
-                "--kafka-property", "sasl.jaas.config=****", "--kafka-property=ssl.key.password=****",
-                "--kafka-property", "acks=all", "--kafka-property", "****");
+        List<String> shown = Redaction.commandLine(
+                "screen",
+                "--bootstrap-servers",
+                "b:9092",
+                "--kafka-property",
+                JAAS,
+                "--kafka-property=ssl.key.password=pk",
+                "--kafka-property",
+                "acks=all",
+                "--kafka-property",
+                "no-key-at-all");
+        assertThat(shown)
+                .containsExactly(
+                        "screen",
+                        "--bootstrap-servers",
+                        "b:9092",
+                        "--kafka-property",
+                        "sasl.jaas.config=****",
+                        "--kafka-property=ssl.key.password=****",
+                        "--kafka-property",
+                        "acks=all",
+                        "--kafka-property",
+                        "****");
     }
 
     @Test
     void commandLineMasksSecretOptionsAndSecretPairsAnywhere() {
-        List<String> shown = Redaction.commandLine("screen", "--kafka-propety", JAAS, "--ssl-password", "pw123",
-                "--token=abc123", "--events-file", "/data/in.jsonl", "-Dsasl.jaas.config=x");
-        assertThat(shown).containsExactly("screen", "--kafka-propety", "sasl.jaas.config=****", "--ssl-password",
-                "****", "--token=****", "--events-file", "/data/in.jsonl", "-Dsasl.jaas.config=****");
-        assertThat(String.join(" ", shown)).doesNotContain("s3cret").doesNotContain("pw123").doesNotContain("abc123");
+        List<String> shown = Redaction.commandLine(
+                "screen",
+                "--kafka-propety",
+                JAAS,
+                "--ssl-password",
+                "pw123",
+                "--token=abc123",
+                "--events-file",
+                "/data/in.jsonl",
+                "-Dsasl.jaas.config=x");
+        assertThat(shown)
+                .containsExactly(
+                        "screen",
+                        "--kafka-propety",
+                        "sasl.jaas.config=****",
+                        "--ssl-password",
+                        "****",
+                        "--token=****",
+                        "--events-file",
+                        "/data/in.jsonl",
+                        "-Dsasl.jaas.config=****");
+        assertThat(String.join(" ", shown))
+                .doesNotContain("s3cret")
+                .doesNotContain("pw123")
+                .doesNotContain("abc123");
     }
 
     @Test
@@ -67,7 +119,10 @@ class RedactionTest {
         String[] args = {"screen", "--kafka-property", JAAS, "--kafka-propety=ssl.key.password=pk-9999"};
         String text = "failed: " + JAAS + " / password=\"s3cret-pw\" / bare s3cret-pw / pk-9999";
         String scrubbed = Redaction.scrub(text, args);
-        assertThat(scrubbed).doesNotContain("s3cret-pw").doesNotContain("pk-9999").doesNotContain("PlainLoginModule")
+        assertThat(scrubbed)
+                .doesNotContain("s3cret-pw")
+                .doesNotContain("pk-9999")
+                .doesNotContain("PlainLoginModule")
                 .isEqualTo("failed: **** / password=\"****\" / bare **** / ****");
         assertThat(Redaction.scrub("nothing secret here", "screen", "--events-file", "x.jsonl"))
                 .isEqualTo("nothing secret here");
@@ -79,9 +134,13 @@ class RedactionTest {
         assertThat(Redaction.isOption("--bounded", "screen")).isTrue();
         assertThat(Redaction.isOption("--kafka-propety=x", null)).isTrue();
         assertThat(Redaction.isOption("-0.5", "--alert-threshold")).isFalse();
-        assertThat(Redaction.isOption("-Xk8#pw", "--ssl-password")).as("after a secret option").isFalse();
+        assertThat(Redaction.isOption("-Xk8#pw", "--ssl-password"))
+                .as("after a secret option")
+                .isFalse();
         assertThat(Redaction.isOption("-Xk8pw", "--ssl-password=x")).isTrue();
-        assertThat(Redaction.isOption("-Xk8#pw", null)).as("not shaped like an option").isFalse();
+        assertThat(Redaction.isOption("-Xk8#pw", null))
+                .as("not shaped like an option")
+                .isFalse();
         assertThat(Redaction.commandLine("screen", "--ssl-password", "-Xk8#pw", "--bounded"))
                 .containsExactly("screen", "--ssl-password", "****", "--bounded");
     }

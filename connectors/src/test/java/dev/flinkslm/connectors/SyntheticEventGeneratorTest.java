@@ -3,6 +3,12 @@ package dev.flinkslm.connectors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.GenericTypeInfo;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,25 +18,26 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.java.typeutils.GenericTypeInfo;
-import org.apache.flink.api.java.typeutils.PojoTypeInfo;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class SyntheticEventGeneratorTest {
 
-    private final SyntheticEventGenerator gen = SyntheticEventGenerator.builder().seed(3).suspiciousShare(0.2).build();
+    private final SyntheticEventGenerator gen =
+            SyntheticEventGenerator.builder().seed(3).suspiciousShare(0.2).build();
 
     @Test
     void isDeterministicPerSeedAndIndex() {
-        SyntheticEventGenerator again = SyntheticEventGenerator.builder().seed(3).suspiciousShare(0.2).build();
+        SyntheticEventGenerator again =
+                SyntheticEventGenerator.builder().seed(3).suspiciousShare(0.2).build();
         for (long i = 0; i < 200; i++) {
             assertThat(again.generate(i)).isEqualTo(gen.generate(i));
         }
         // order of generation must not matter (parallel subtasks generate disjoint ranges)
         assertThat(gen.generate(150)).isEqualTo(again.generate(150));
-        FinancialEvent other = SyntheticEventGenerator.builder().seed(4).suspiciousShare(0.2).build().generate(5);
+        FinancialEvent other = SyntheticEventGenerator.builder()
+                .seed(4)
+                .suspiciousShare(0.2)
+                .build()
+                .generate(5);
         assertThat(other.text + other.accountId).isNotEqualTo(gen.generate(5).text + gen.generate(5).accountId);
     }
 
@@ -43,7 +50,8 @@ class SyntheticEventGeneratorTest {
         EventParser parser = EventParser.withDefaults();
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
-            ParseResult r = parser.parse(lines.get(i).getBytes(StandardCharsets.UTF_8), SourcePosition.file("e", i + 1), 0L);
+            ParseResult r =
+                    parser.parse(lines.get(i).getBytes(StandardCharsets.UTF_8), SourcePosition.file("e", i + 1), 0L);
             assertThat(r.isOk()).as("line %d: %s", i + 1, r).isTrue();
             assertThat(r.event()).isEqualTo(gen.generate(i));
             ids.add(r.event().eventId);
@@ -64,7 +72,8 @@ class SyntheticEventGeneratorTest {
             labels.merge(le.label, 1, Integer::sum);
             // first four words identify the template well enough
             String[] words = le.event.text.split(" ");
-            textsPerLabel.computeIfAbsent(le.label, k -> new HashSet<>())
+            textsPerLabel
+                    .computeIfAbsent(le.label, k -> new HashSet<>())
                     .add(String.join(" ", List.of(words).subList(0, Math.min(4, words.length))));
             kinds.add(le.event.kind);
             if (le.event.currency != null) {
@@ -88,7 +97,9 @@ class SyntheticEventGeneratorTest {
         int seen = 0;
         for (long i = 0; i < 3000; i++) {
             SyntheticEventGenerator.LabeledEvent le = gen.generateLabeled(i);
-            if (le.label.equals("structuring") && le.event.kind == EventKind.PAYMENT && !"JPY".equals(le.event.currency)) {
+            if (le.label.equals("structuring")
+                    && le.event.kind == EventKind.PAYMENT
+                    && !"JPY".equals(le.event.currency)) {
                 assertThat(le.event.amount.doubleValue()).isBetween(9000.0, 9999.99);
                 seen++;
             }
@@ -108,14 +119,22 @@ class SyntheticEventGeneratorTest {
     @Test
     void recordTypesAreFlinkPojos() {
         // No Kryo fallback for any record type that crosses the network.
-        for (Class<?> c : List.of(FinancialEvent.class, RawEvent.class, DeadLetter.class, ScoredEvent.class, Alert.class,
+        for (Class<?> c : List.of(
+                FinancialEvent.class,
+                RawEvent.class,
+                DeadLetter.class,
+                ScoredEvent.class,
+                Alert.class,
                 SourcePosition.class)) {
             TypeInformation<?> type = TypeInformation.of(c);
             assertThat(type).as(c.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
             PojoTypeInfo<?> pojo = (PojoTypeInfo<?>) type;
             for (int i = 0; i < pojo.getArity(); i++) {
                 assertThat(pojo.getPojoFieldAt(i).getTypeInformation())
-                        .as("%s.%s", c.getSimpleName(), pojo.getPojoFieldAt(i).getField().getName())
+                        .as(
+                                "%s.%s",
+                                c.getSimpleName(),
+                                pojo.getPojoFieldAt(i).getField().getName())
                         .isNotInstanceOf(GenericTypeInfo.class);
             }
         }
@@ -123,9 +142,11 @@ class SyntheticEventGeneratorTest {
 
     @Test
     void validatesBuilder() {
-        assertThatThrownBy(() -> SyntheticEventGenerator.builder().suspiciousShare(1.5).build())
+        assertThatThrownBy(() ->
+                        SyntheticEventGenerator.builder().suspiciousShare(1.5).build())
                 .hasMessageContaining("[0,1]");
-        assertThatThrownBy(() -> SyntheticEventSource.builder().eventsPerSecond(-1).build())
+        assertThatThrownBy(
+                        () -> SyntheticEventSource.builder().eventsPerSecond(-1).build())
                 .hasMessageContaining("eventsPerSecond");
     }
 }

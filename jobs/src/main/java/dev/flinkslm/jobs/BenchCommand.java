@@ -11,7 +11,6 @@ import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoredStream;
 import dev.flinkslm.operators.SlmScoring;
-
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -24,7 +23,6 @@ import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
-
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,11 +43,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code bench throughput|swap}: measured in one run on this machine, so the printed ratios compare
  * like with like even on a noisy host.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print their figures.",
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks that print their figures.",
         subcommands = {BenchCommand.Throughput.class, BenchSwap.class})
 final class BenchCommand implements Runnable {
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
@@ -90,7 +92,8 @@ final class BenchCommand implements Runnable {
     }
 
     static List<String> texts(int n) {
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(42).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(42).build();
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(generator.generate(i).text);
@@ -100,7 +103,8 @@ final class BenchCommand implements Runnable {
 
     /** The account of each of the first {@code n} generated events: event {@code i} is keyed by {@code accounts(n).get(i % n)}. */
     static List<String> accounts(int n) {
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(42).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(42).build();
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(generator.generate(i).accountId);
@@ -119,30 +123,61 @@ final class BenchCommand implements Runnable {
     record Row(String name, double eventsPerSecond, double p50Ms, double p99Ms, String note) {}
 
     static void printTable(PrintStream out, List<Row> rows) {
-        out.printf(Locale.ROOT, "%-34s %12s %10s %10s  %s%n", "approach", "events/s", "p50 ms", "p99 ms", "latency measured as");
+        out.printf(
+                Locale.ROOT,
+                "%-34s %12s %10s %10s  %s%n",
+                "approach",
+                "events/s",
+                "p50 ms",
+                "p99 ms",
+                "latency measured as");
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "%-34s %12.1f %10.1f %10.1f  %s%n", r.name, r.eventsPerSecond, r.p50Ms, r.p99Ms, r.note);
+            out.printf(
+                    Locale.ROOT,
+                    "%-34s %12.1f %10.1f %10.1f  %s%n",
+                    r.name,
+                    r.eventsPerSecond,
+                    r.p50Ms,
+                    r.p99Ms,
+                    r.note);
         }
     }
 
-    @Command(name = "throughput", mixinStandardHelpOptions = true,
-            description = "Ceiling (tokenizer + session loop, plain Java) vs the operator in a Flink job vs a naive"
-                    + " per-record map, on the same texts and model. Last line: operator_vs_ceiling=<r> batched_vs_naive=<r>.")
+    @Command(
+            name = "throughput",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Ceiling (tokenizer + session loop, plain Java) vs the operator in a Flink job vs a naive"
+                            + " per-record map, on the same texts and model. Last line: operator_vs_ceiling=<r> batched_vs_naive=<r>.")
     static final class Throughput implements java.util.concurrent.Callable<Integer> {
-        @Option(names = "--events", defaultValue = "4000", description = "Texts per approach (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--events",
+                defaultValue = "4000",
+                description = "Texts per approach (default: ${DEFAULT-VALUE}).")
         int events;
 
-        @Option(names = "--batch-size", defaultValue = "32", description = "Operator batch size (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--batch-size",
+                defaultValue = "32",
+                description = "Operator batch size (default: ${DEFAULT-VALUE}).")
         int batchSize;
 
-        @Option(names = "--in-flight", defaultValue = "2",
+        @Option(
+                names = "--in-flight",
+                defaultValue = "2",
                 description = "Operator in-flight batches = inference threads (default: ${DEFAULT-VALUE}).")
         int inFlight;
 
-        @Option(names = "--model", defaultValue = "default:int8", description = "Bundle URI (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--model",
+                defaultValue = "default:int8",
+                description = "Bundle URI (default: ${DEFAULT-VALUE}).")
         String model;
 
-        @Option(names = "--group-by-length", defaultValue = "true", negatable = true,
+        @Option(
+                names = "--group-by-length",
+                defaultValue = "true",
+                negatable = true,
                 description = "Batch texts of similar token length together, in the operator and the ceiling"
                         + " alike (default: ${DEFAULT-VALUE}).")
         boolean groupByLength = true;
@@ -151,10 +186,18 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             PrintStream out = System.out;
             List<String> texts = texts(events);
-            ModelBundle bundle = BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(model);
+            ModelBundle bundle =
+                    BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(model);
             RuntimeOptions runtime = RuntimeOptions.cpu().withIntraOpThreads(1);
-            out.printf(Locale.ROOT, "model=%s:%s events=%d batch=%d in_flight=%d group_by_length=%s cores=%d%n",
-                    bundle.id(), bundle.version(), events, batchSize, inFlight, groupByLength,
+            out.printf(
+                    Locale.ROOT,
+                    "model=%s:%s events=%d batch=%d in_flight=%d group_by_length=%s cores=%d%n",
+                    bundle.id(),
+                    bundle.version(),
+                    events,
+                    batchSize,
+                    inFlight,
+                    groupByLength,
                     Runtime.getRuntime().availableProcessors());
 
             // Warm-up so that no approach pays for first-use costs.
@@ -166,8 +209,11 @@ final class BenchCommand implements Runnable {
             Row naive = naive(bundle, texts);
             List<Row> rows = List.of(ceiling, operator, naive);
             printTable(out, rows);
-            out.printf(Locale.ROOT, "operator_vs_ceiling=%.3f batched_vs_naive=%.3f%n",
-                    operator.eventsPerSecond / ceiling.eventsPerSecond, operator.eventsPerSecond / naive.eventsPerSecond);
+            out.printf(
+                    Locale.ROOT,
+                    "operator_vs_ceiling=%.3f batched_vs_naive=%.3f%n",
+                    operator.eventsPerSecond / ceiling.eventsPerSecond,
+                    operator.eventsPerSecond / naive.eventsPerSecond);
             out.flush();
             return 0;
         }
@@ -187,7 +233,8 @@ final class BenchCommand implements Runnable {
                 Map<Integer, List<EncodedText>> buckets = new java.util.TreeMap<>();
                 for (Future<EncodedText> f : encodedFutures) {
                     EncodedText e = f.get();
-                    int bucket = groupByLength ? dev.flinkslm.operators.internal.ScoringCore.lengthBucket(e.length()) : 0;
+                    int bucket =
+                            groupByLength ? dev.flinkslm.operators.internal.ScoringCore.lengthBucket(e.length()) : 0;
                     buckets.computeIfAbsent(bucket, k -> new ArrayList<>()).add(e);
                 }
                 List<List<EncodedText>> batches = new ArrayList<>();
@@ -213,9 +260,14 @@ final class BenchCommand implements Runnable {
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 pool.shutdown();
-                long[] lat = batchMicros.stream().mapToLong(Long::longValue).sorted().toArray();
-                return new Row("ceiling (plain Java, " + inFlight + " threads)", texts.size() / seconds,
-                        percentile(lat, 0.5) / 1000, percentile(lat, 0.99) / 1000, "per batch");
+                long[] lat =
+                        batchMicros.stream().mapToLong(Long::longValue).sorted().toArray();
+                return new Row(
+                        "ceiling (plain Java, " + inFlight + " threads)",
+                        texts.size() / seconds,
+                        percentile(lat, 0.5) / 1000,
+                        percentile(lat, 0.99) / 1000,
+                        "per batch");
             }
         }
 
@@ -242,7 +294,9 @@ final class BenchCommand implements Runnable {
 
         private Row naive(ModelBundle bundle, List<String> texts) throws Exception {
             StreamExecutionEnvironment env = localEnvironment();
-            source(env, texts, null).map(new NaiveScoring(bundle.uri().toString())).sinkTo(new DiscardingSink<>());
+            source(env, texts, null)
+                    .map(new NaiveScoring(bundle.uri().toString()))
+                    .sinkTo(new DiscardingSink<>());
             Recorder.reset();
             env.execute("bench-naive");
             return rowFromRecorder("naive per-record map (Flink job)", "per record");
@@ -275,8 +329,8 @@ final class BenchCommand implements Runnable {
         };
         DataGeneratorSource<BenchEvent> source = rate == null
                 ? new DataGeneratorSource<>(fn, count, TypeInformation.of(BenchEvent.class))
-                : new DataGeneratorSource<>(fn, count, RateLimiterStrategy.perSecond(rate),
-                        TypeInformation.of(BenchEvent.class));
+                : new DataGeneratorSource<>(
+                        fn, count, RateLimiterStrategy.perSecond(rate), TypeInformation.of(BenchEvent.class));
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), "bench-events");
     }
 
@@ -309,7 +363,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public void open(OpenContext context) throws Exception {
-            ModelBundle bundle = BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(uri);
+            ModelBundle bundle =
+                    BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(uri);
             // Give the single caller both cores: the best a per-record call can do here.
             lease = SessionCache.shared().acquire(bundle, RuntimeOptions.cpu().withIntraOpThreads(2));
         }

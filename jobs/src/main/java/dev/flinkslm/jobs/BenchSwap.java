@@ -15,7 +15,6 @@ import dev.flinkslm.operators.SlmScoring;
 import dev.flinkslm.operators.internal.versions.Scope;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -31,7 +30,6 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
-
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,14 +71,18 @@ import java.util.concurrent.TimeUnit;
  * <p>Runs embedded jobs one at a time in this JVM and collects their outputs in static queues; not
  * for use inside a Flink cluster.
  */
-@Command(name = "swap", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "swap",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {
             "Measures the sustainable rate of a keyed 2-subtask scoring job with a control stream, then runs it at"
                     + " --load of that rate through a rejected no-op, DEPLOY v2 ACTIVE, DEPLOY v3 CANARY 20%%, PROMOTE v3"
                     + " and ROLLBACK, and checks every result against docs/model-versions.md.",
             "Last line: swap_lost=<n> swap_duplicated=<n> served_wrong=<n> swap_ms=<ms> rollback_ms=<ms> p99_ratio=<r>.",
             "Exit code 0 only when nothing was lost, duplicated or served by a version the semantics do not allow"
-                    + " (and the audit trail is complete); 2 when the run queued even at a lowered load."})
+                    + " (and the audit trail is complete); 2 when the run queued even at a lowered load."
+        })
 final class BenchSwap implements Callable<Integer> {
 
     static final int PARALLELISM = 2;
@@ -99,6 +101,7 @@ final class BenchSwap implements Callable<Integer> {
     static final long WARM_UP_MS = 3000;
     /** Events created this close to a command count as "around" it. */
     static final long WINDOW_MS = 1000;
+
     static final long TARGET_IN_FORCE_MS = 3000;
     static final double TARGET_P99_RATIO = 2.0;
     /** A steady p50 above this many per-batch inference times (plus max-wait and buffer timeout) means events queue. */
@@ -107,51 +110,94 @@ final class BenchSwap implements Callable<Integer> {
     static final double MIN_DELIVERED_SHARE = 0.95;
     /** A steady p50 growing by more than this factor from the first to the second half of steady state: queueing. */
     static final double MAX_P50_GROWTH = 2.0;
+
     static final double LOAD_STEP = 0.75;
     static final int MAX_LOAD_REDUCTIONS = 2;
     static final double CANARY_PERCENT = 20;
 
-    @Option(names = "--seconds", defaultValue = "35",
-            description = "Length of the main run; the 5 commands arrive at 2/7 .. 6/7 of it (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seconds",
+            defaultValue = "35",
+            description =
+                    "Length of the main run; the 5 commands arrive at 2/7 .. 6/7 of it (default: ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--load", defaultValue = "0.6",
+    @Option(
+            names = "--load",
+            defaultValue = "0.6",
             description = "Share of the measured sustainable rate offered in the main run (default: ${DEFAULT-VALUE}:"
                     + " headroom for the loads the commands cause on the same cores, and for the smaller, less"
                     + " efficient batches a lighter load forms).")
     double load;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Operator batch size (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            defaultValue = "32",
+            description = "Operator batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--rate-rounds", defaultValue = "3",
+    @Option(
+            names = "--rate-rounds",
+            defaultValue = "3",
             description = "Rounds of the sustainable-rate measurement before the main run; one more runs after it"
                     + " to show drift of the host (default: ${DEFAULT-VALUE}).")
     int rateRounds;
 
-    @Option(names = "--rate-events", defaultValue = "2000",
+    @Option(
+            names = "--rate-events",
+            defaultValue = "2000",
             description = "Events per sustainable-rate round (default: ${DEFAULT-VALUE}).")
     int rateEvents;
 
-    @Option(names = "--group-by-length", defaultValue = "false", negatable = true,
+    @Option(
+            names = "--group-by-length",
+            defaultValue = "false",
+            negatable = true,
             description = "Batch texts of similar token length together (default: ${DEFAULT-VALUE}).")
     boolean groupByLength;
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     // ------------------------------------------------------------------ what the jobs report
 
     /** One scored event as the sink saw it. */
-    record Result(long index, String version, String variant, long epoch, int subtask, long createdMillis,
-            long latencyMicros, long resultMillis, long resultNanos, long queueWaitMicros, long inferenceMicros,
+    record Result(
+            long index,
+            String version,
+            String variant,
+            long epoch,
+            int subtask,
+            long createdMillis,
+            long latencyMicros,
+            long resultMillis,
+            long resultNanos,
+            long queueWaitMicros,
+            long inferenceMicros,
             int batchSize) {}
 
     /** The fields of an audit record that the checks read (copied: object reuse is on). */
-    record Audit(String outcome, String reasonCode, String reason, String commandId, String action, String version,
-            Integer subtask, long epoch, long timestamp) {
+    record Audit(
+            String outcome,
+            String reasonCode,
+            String reason,
+            String commandId,
+            String action,
+            String version,
+            Integer subtask,
+            long epoch,
+            long timestamp) {
 
         static Audit of(ModelAudit a) {
-            return new Audit(a.outcome, a.reasonCode, a.reason, a.commandId, a.action, a.version, a.subtask, a.epoch,
+            return new Audit(
+                    a.outcome,
+                    a.reasonCode,
+                    a.reason,
+                    a.commandId,
+                    a.action,
+                    a.version,
+                    a.subtask,
+                    a.epoch,
                     a.timestamp);
         }
 
@@ -199,9 +245,19 @@ final class BenchSwap implements Callable<Integer> {
         public Long map(Scored<BenchEvent> s) {
             long nanos = System.nanoTime();
             BenchEvent e = s.element;
-            Collector.RESULTS.add(new Result(e.index, s.modelVersion, s.variant, s.ruleEpoch, subtask, e.createdMillis,
-                    (nanos - e.createdNanos) / 1000, System.currentTimeMillis(), nanos, s.queueWaitMicros,
-                    s.inferenceMicros, s.batchSize));
+            Collector.RESULTS.add(new Result(
+                    e.index,
+                    s.modelVersion,
+                    s.variant,
+                    s.ruleEpoch,
+                    subtask,
+                    e.createdMillis,
+                    (nanos - e.createdNanos) / 1000,
+                    System.currentTimeMillis(),
+                    nanos,
+                    s.queueWaitMicros,
+                    s.inferenceMicros,
+                    s.batchSize));
             return e.index;
         }
     }
@@ -251,9 +307,10 @@ final class BenchSwap implements Callable<Integer> {
                         return CompletableFuture.completedFuture(null);
                     }
                     long delay = start + offsetsMillis[next++] - now;
-                    return delay <= 0 ? CompletableFuture.completedFuture(null)
-                            : CompletableFuture.runAsync(() -> {},
-                                    CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS));
+                    return delay <= 0
+                            ? CompletableFuture.completedFuture(null)
+                            : CompletableFuture.runAsync(
+                                    () -> {}, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS));
                 }
             };
         }
@@ -303,7 +360,10 @@ final class BenchSwap implements Callable<Integer> {
             List<Rule> next = new ArrayList<>(byEpoch.get(byEpoch.size() - 1));
             switch (c.actionValue()) {
                 case DEPLOY -> {
-                    next.add(new Rule(c.commandId, version, c.roleValue() == ModelCommand.Role.CANARY,
+                    next.add(new Rule(
+                            c.commandId,
+                            version,
+                            c.roleValue() == ModelCommand.Role.CANARY,
                             c.percent == null ? 100 : c.percent));
                     known.add(version);
                 }
@@ -345,7 +405,6 @@ final class BenchSwap implements Callable<Integer> {
             }
             throw new IllegalStateException("no serving deployment for all keys at epoch " + epoch);
         }
-
     }
 
     // ------------------------------------------------------------------ the run
@@ -365,15 +424,16 @@ final class BenchSwap implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (seconds < 28) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
                     "--seconds must be at least 28 so that the commands are 4 s apart, was " + seconds);
         }
         if (!(load > 0 && load <= 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--load must be in (0, 1], was " + load);
         }
         if (rateRounds < 1 || rateEvents < 500) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--rate-rounds must be at least 1 and --rate-events at least 500");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--rate-rounds must be at least 1 and --rate-events at least 500");
         }
         PrintStream out = System.out;
         Path work = Files.createTempDirectory("flink-slm-swap");
@@ -386,22 +446,43 @@ final class BenchSwap implements Callable<Integer> {
 
     private int run(PrintStream out, Path work) throws Exception {
         Versions v = versions(work.resolve("models"));
-        out.printf(Locale.ROOT, "model=%s v1=%s v2=%s v3=%s parallelism=%d max_parallelism=%d batch=%d in_flight=%d"
+        out.printf(
+                Locale.ROOT,
+                "model=%s v1=%s v2=%s v3=%s parallelism=%d max_parallelism=%d batch=%d in_flight=%d"
                         + " max_wait_ms=%d intra_op_threads=%d group_by_length=%s checkpoint_ms=%d"
                         + " buffer_timeout_ms=%d cores=%d%n",
-                v.modelId(), v.versions().get(0), v.versions().get(1), v.versions().get(2), PARALLELISM,
-                MAX_PARALLELISM, batchSize, IN_FLIGHT, MAX_WAIT.toMillis(), INTRA_OP_THREADS, groupByLength,
-                CHECKPOINT_INTERVAL_MS, BUFFER_TIMEOUT.toMillis(), Runtime.getRuntime().availableProcessors());
+                v.modelId(),
+                v.versions().get(0),
+                v.versions().get(1),
+                v.versions().get(2),
+                PARALLELISM,
+                MAX_PARALLELISM,
+                batchSize,
+                IN_FLIGHT,
+                MAX_WAIT.toMillis(),
+                INTRA_OP_THREADS,
+                groupByLength,
+                CHECKPOINT_INTERVAL_MS,
+                BUFFER_TIMEOUT.toMillis(),
+                Runtime.getRuntime().availableProcessors());
 
-        out.printf(Locale.ROOT, "sustainable rate: same job shape, unthrottled, %d events, one rejected no-op command;"
-                + " results/s between the 20%% and 90%% result%n", rateEvents);
+        out.printf(
+                Locale.ROOT,
+                "sustainable rate: same job shape, unthrottled, %d events, one rejected no-op command;"
+                        + " results/s between the 20%% and 90%% result%n",
+                rateEvents);
         List<Double> before = new ArrayList<>();
         for (int r = 1; r <= rateRounds; r++) {
             before.add(rateRound(out, v, work, "before-" + r));
         }
         double sustainable = median(before);
-        out.printf(Locale.ROOT, "sustainable_rate median=%.1f/s min=%.1f max=%.1f rounds=%d%n", sustainable,
-                min(before), max(before), before.size());
+        out.printf(
+                Locale.ROOT,
+                "sustainable_rate median=%.1f/s min=%.1f max=%.1f rounds=%d%n",
+                sustainable,
+                min(before),
+                max(before),
+                before.size());
 
         double currentLoad = load;
         MainRun main = null;
@@ -410,38 +491,62 @@ final class BenchSwap implements Callable<Integer> {
             if (!main.queueing || main.failedCorrectness()) {
                 break;
             }
-            out.printf(Locale.ROOT, "  the queueing attempt was still checked: lost=%d duplicated=%d served_wrong=%d%n",
-                    main.lost, main.duplicated, main.wrong);
+            out.printf(
+                    Locale.ROOT,
+                    "  the queueing attempt was still checked: lost=%d duplicated=%d served_wrong=%d%n",
+                    main.lost,
+                    main.duplicated,
+                    main.wrong);
             if (attempt < MAX_LOAD_REDUCTIONS) {
                 currentLoad *= LOAD_STEP;
-                out.printf(Locale.ROOT, "QUEUEING at load %.2f: its latency is not steady state; running again at"
-                        + " load %.2f%n", currentLoad / LOAD_STEP, currentLoad);
+                out.printf(
+                        Locale.ROOT,
+                        "QUEUEING at load %.2f: its latency is not steady state; running again at" + " load %.2f%n",
+                        currentLoad / LOAD_STEP,
+                        currentLoad);
             }
         }
 
         List<Double> all = new ArrayList<>(before);
         all.add(rateRound(out, v, work, "after"));
-        out.printf(Locale.ROOT, "sustainable_rate after the main run=%.1f/s; all rounds median=%.1f/s min=%.1f"
-                        + " max=%.1f; offered %.1f/s = %.2f of the all-rounds median%n", all.get(all.size() - 1),
-                median(all), min(all), max(all), main.rate, main.rate / median(all));
+        out.printf(
+                Locale.ROOT,
+                "sustainable_rate after the main run=%.1f/s; all rounds median=%.1f/s min=%.1f"
+                        + " max=%.1f; offered %.1f/s = %.2f of the all-rounds median%n",
+                all.get(all.size() - 1),
+                median(all),
+                min(all),
+                max(all),
+                main.rate,
+                main.rate / median(all));
 
         main.print(out);
         if (main.queueing) {
-            out.printf(Locale.ROOT, "FAILED: the job queued at load %.2f (%s); no figures of a queueing run are"
-                    + " reported as steady state. Run on a quieter machine or with a lower --load.%n",
-                    main.load, main.queueReason);
+            out.printf(
+                    Locale.ROOT,
+                    "FAILED: the job queued at load %.2f (%s); no figures of a queueing run are"
+                            + " reported as steady state. Run on a quieter machine or with a lower --load.%n",
+                    main.load,
+                    main.queueReason);
             out.flush();
             return main.failedCorrectness() ? 1 : 2;
         }
-        out.printf(Locale.ROOT, "swap_lost=%d swap_duplicated=%d served_wrong=%d swap_ms=%d rollback_ms=%d"
-                        + " p99_ratio=%.2f%n", main.lost, main.duplicated, main.wrong, main.inForceMs("bench-deploy-v2"),
-                main.inForceMs("bench-rollback"), main.p99Ratio);
+        out.printf(
+                Locale.ROOT,
+                "swap_lost=%d swap_duplicated=%d served_wrong=%d swap_ms=%d rollback_ms=%d" + " p99_ratio=%.2f%n",
+                main.lost,
+                main.duplicated,
+                main.wrong,
+                main.inForceMs("bench-deploy-v2"),
+                main.inForceMs("bench-rollback"),
+                main.p99Ratio);
         out.flush();
         return main.failedCorrectness() ? 1 : 0;
     }
 
     private Versions versions(Path roots) throws Exception {
-        ModelBundle builtIn = BundleLoader.builder().roots(ModelRoots.allowAll()).build().load("default:int8");
+        ModelBundle builtIn =
+                BundleLoader.builder().roots(ModelRoots.allowAll()).build().load("default:int8");
         String base = builtIn.version();
         List<String> versions = List.of(base, base + "-v2", base + "-v3");
         List<Path> dirs = new ArrayList<>();
@@ -470,7 +575,9 @@ final class BenchSwap implements Callable<Integer> {
     private StreamExecutionEnvironment environment(Path work) {
         Configuration conf = new Configuration();
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, work.resolve("checkpoints").toUri().toString());
+        conf.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                work.resolve("checkpoints").toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(PARALLELISM, conf);
         env.setMaxParallelism(MAX_PARALLELISM);
         env.enableCheckpointing(CHECKPOINT_INTERVAL_MS);
@@ -480,8 +587,16 @@ final class BenchSwap implements Callable<Integer> {
     }
 
     /** The job shape of every round: only the event rate and the commands differ. */
-    private void runJob(String name, Versions v, Path work, List<String> texts, long events, Double rate,
-            List<ModelCommand> commands, long[] offsetsMillis) throws Exception {
+    private void runJob(
+            String name,
+            Versions v,
+            Path work,
+            List<String> texts,
+            long events,
+            Double rate,
+            List<ModelCommand> commands,
+            long[] offsetsMillis)
+            throws Exception {
         StreamExecutionEnvironment env = environment(work);
         DataStream<BenchEvent> stream = BenchCommand.source(env, texts, events, rate);
         List<ModelCommand> planned = List.copyOf(commands);
@@ -490,9 +605,12 @@ final class BenchSwap implements Callable<Integer> {
             Collector.COMMAND_MILLIS.put(c.commandId, System.currentTimeMillis());
             return c;
         };
-        DataStream<ModelCommand> control = env.fromSource(new DataGeneratorSource<>(emit, planned.size(),
-                        new Schedule(offsetsMillis), SlmScoring.COMMAND_TYPE), WatermarkStrategy.noWatermarks(),
-                "bench-commands").setParallelism(1);
+        DataStream<ModelCommand> control = env.fromSource(
+                        new DataGeneratorSource<>(
+                                emit, planned.size(), new Schedule(offsetsMillis), SlmScoring.COMMAND_TYPE),
+                        WatermarkStrategy.noWatermarks(),
+                        "bench-commands")
+                .setParallelism(1);
         ScoredStream<BenchEvent> scored = SlmScoring.<BenchEvent>builder()
                 .text(e -> e.text)
                 .model(v.dirs().get(0).toUri().toString())
@@ -521,13 +639,23 @@ final class BenchSwap implements Callable<Integer> {
     /** One round of the sustainable rate: the job shape unthrottled; also checked for loss and routing. */
     private double rateRound(PrintStream out, Versions v, Path work, String round) throws Exception {
         List<String> texts = BenchCommand.texts(rateEvents);
-        runJob("bench-swap-rate-" + round, v, work, texts, rateEvents, null, List.of(noop(v, "bench-rate-noop")),
+        runJob(
+                "bench-swap-rate-" + round,
+                v,
+                work,
+                texts,
+                rateEvents,
+                null,
+                List.of(noop(v, "bench-rate-noop")),
                 new long[] {0});
         List<Result> results = new ArrayList<>(Collector.RESULTS);
         results.sort(Comparator.comparingLong(Result::resultNanos));
         long distinct = results.stream().mapToLong(Result::index).distinct().count();
-        long off = results.stream().filter(r -> r.epoch() != 0 || !"active".equals(r.variant())
-                || !v.versions().get(0).equals(r.version())).count();
+        long off = results.stream()
+                .filter(r -> r.epoch() != 0
+                        || !"active".equals(r.variant())
+                        || !v.versions().get(0).equals(r.version()))
+                .count();
         double rate = 0;
         if (results.size() >= 10) {
             Result from = results.get(results.size() / 5);
@@ -536,11 +664,21 @@ final class BenchSwap implements Callable<Integer> {
             rate = (results.size() * 9 / 10 - results.size() / 5) / span;
         }
         long[] batches = results.stream().mapToLong(Result::batchSize).sorted().toArray();
-        long[] inference = results.stream().mapToLong(Result::inferenceMicros).sorted().toArray();
-        out.printf(Locale.ROOT, "  round %-8s %8.1f/s  batch p50=%.0f  inference p50=%.1f ms  results=%d lost=%d"
-                        + " duplicated=%d not_v1=%d dead_letters=%d%n", round, rate, BenchCommand.percentile(batches, 0.5),
-                BenchCommand.percentile(inference, 0.5) / 1000, results.size(), rateEvents - distinct,
-                results.size() - distinct, off, Collector.DEAD_LETTERS.size());
+        long[] inference =
+                results.stream().mapToLong(Result::inferenceMicros).sorted().toArray();
+        out.printf(
+                Locale.ROOT,
+                "  round %-8s %8.1f/s  batch p50=%.0f  inference p50=%.1f ms  results=%d lost=%d"
+                        + " duplicated=%d not_v1=%d dead_letters=%d%n",
+                round,
+                rate,
+                BenchCommand.percentile(batches, 0.5),
+                BenchCommand.percentile(inference, 0.5) / 1000,
+                results.size(),
+                rateEvents - distinct,
+                results.size() - distinct,
+                off,
+                Collector.DEAD_LETTERS.size());
         if (distinct != rateEvents || results.size() != distinct || off > 0 || !Collector.DEAD_LETTERS.isEmpty()) {
             out.println("  WARNING: the rate round lost, duplicated or misrouted events; see the counts above");
         }
@@ -573,12 +711,27 @@ final class BenchSwap implements Callable<Integer> {
         for (int i = 0; i < offsets.length; i++) {
             offsets[i] = (i + 2) * spacing;
         }
-        out.printf(Locale.ROOT, "main run: load=%.2f target_rate=%.1f/s events=%d seconds=%d commands at %s s%n",
-                currentLoad, rate, events, seconds, describeOffsets(offsets));
+        out.printf(
+                Locale.ROOT,
+                "main run: load=%.2f target_rate=%.1f/s events=%d seconds=%d commands at %s s%n",
+                currentLoad,
+                rate,
+                events,
+                seconds,
+                describeOffsets(offsets));
         runJob("bench-swap", v, work, texts, events, rate, commands, offsets);
-        MainRun run = new MainRun(v, semantics, commands, accounts, events, rate, currentLoad,
-                new ArrayList<>(Collector.RESULTS), new ArrayList<>(Collector.AUDIT),
-                new ArrayList<>(Collector.DEAD_LETTERS), new HashMap<>(Collector.COMMAND_MILLIS));
+        MainRun run = new MainRun(
+                v,
+                semantics,
+                commands,
+                accounts,
+                events,
+                rate,
+                currentLoad,
+                new ArrayList<>(Collector.RESULTS),
+                new ArrayList<>(Collector.AUDIT),
+                new ArrayList<>(Collector.DEAD_LETTERS),
+                new HashMap<>(Collector.COMMAND_MILLIS));
         run.analyse();
         run.printQueueing(out);
         return run;
@@ -622,6 +775,7 @@ final class BenchSwap implements Callable<Integer> {
         long[][] ready;
         /** Per subtask, per version: its LOADED and RELEASED audit records there, in timestamp order. */
         final List<Map<String, List<Audit>>> loads = new ArrayList<>();
+
         final Map<String, Timing> timings = new LinkedHashMap<>();
         final List<Row> rows = new ArrayList<>();
         final Map<String, long[]> commandWindows = new LinkedHashMap<>();
@@ -632,8 +786,17 @@ final class BenchSwap implements Callable<Integer> {
         String queueReason = "";
         String queueLine = "";
 
-        MainRun(Versions v, Semantics sem, List<ModelCommand> commands, List<String> accounts, int events, double rate,
-                double load, List<Result> results, List<Audit> audit, List<DeadLetter> deadLetters,
+        MainRun(
+                Versions v,
+                Semantics sem,
+                List<ModelCommand> commands,
+                List<String> accounts,
+                int events,
+                double rate,
+                double load,
+                List<Result> results,
+                List<Audit> audit,
+                List<DeadLetter> deadLetters,
                 Map<String, Long> emitted) {
             this.v = v;
             this.sem = sem;
@@ -650,8 +813,15 @@ final class BenchSwap implements Callable<Integer> {
         }
 
         /** When a command was in force everywhere, and its parts, in ms after the source emitted it. */
-        record Timing(long emittedMillis, long accepted, long[] readyPerSubtask, long lastPrevious, long firstNew,
-                long inForce, long inForceOwnEpoch, long lastLocalRecord) {}
+        record Timing(
+                long emittedMillis,
+                long accepted,
+                long[] readyPerSubtask,
+                long lastPrevious,
+                long firstNew,
+                long inForce,
+                long inForceOwnEpoch,
+                long lastLocalRecord) {}
 
         boolean failedCorrectness() {
             return lost > 0 || duplicated > 0 || wrong > 0 || !problems.isEmpty();
@@ -697,7 +867,8 @@ final class BenchSwap implements Callable<Integer> {
             if (!deadLetters.isEmpty()) {
                 Map<String, Long> reasons = new TreeMap<>();
                 deadLetters.forEach(d -> reasons.merge(d.reason() + ": " + d.message(), 1L, Long::sum));
-                problems.add(deadLetters.size() + " events went to the dead-letter output (counted as lost): " + reasons);
+                problems.add(
+                        deadLetters.size() + " events went to the dead-letter output (counted as lost): " + reasons);
             }
         }
 
@@ -708,7 +879,8 @@ final class BenchSwap implements Callable<Integer> {
                 java.util.Arrays.fill(row, Long.MAX_VALUE);
             }
             for (ModelCommand c : commands) {
-                List<Audit> decisions = audit.stream().filter(a -> a.commandLevel() && c.commandId.equals(a.commandId()))
+                List<Audit> decisions = audit.stream()
+                        .filter(a -> a.commandLevel() && c.commandId.equals(a.commandId()))
                         .toList();
                 String expected = sem.expectedOutcome.get(c.commandId);
                 if (decisions.size() != 1) {
@@ -726,8 +898,9 @@ final class BenchSwap implements Callable<Integer> {
                 if (d.epoch() != expectedEpoch) {
                     problems.add(c.commandId + ": audit epoch " + d.epoch() + ", expected " + expectedEpoch);
                 }
-                List<Audit> readies = audit.stream().filter(a -> ModelAudit.READY.equals(a.outcome())
-                        && c.commandId.equals(a.commandId())).toList();
+                List<Audit> readies = audit.stream()
+                        .filter(a -> ModelAudit.READY.equals(a.outcome()) && c.commandId.equals(a.commandId()))
+                        .toList();
                 if (epoch == null) {
                     if (!readies.isEmpty()) {
                         problems.add(c.commandId + " was rejected but has READY records: " + readies);
@@ -736,7 +909,8 @@ final class BenchSwap implements Callable<Integer> {
                 }
                 for (int s = 0; s < PARALLELISM; s++) {
                     int subtask = s;
-                    List<Audit> mine = readies.stream().filter(a -> a.subtask() == subtask).toList();
+                    List<Audit> mine =
+                            readies.stream().filter(a -> a.subtask() == subtask).toList();
                     if (mine.size() != 1) {
                         problems.add(c.commandId + ": " + mine.size() + " READY records from subtask " + s
                                 + ", expected one");
@@ -757,9 +931,13 @@ final class BenchSwap implements Callable<Integer> {
             }
             for (Audit a : audit) { // sorted by timestamp
                 if ((ModelAudit.LOADED.equals(a.outcome()) || ModelAudit.RELEASED.equals(a.outcome()))
-                        && a.subtask() != null && a.subtask() >= 0 && a.subtask() < PARALLELISM
+                        && a.subtask() != null
+                        && a.subtask() >= 0
+                        && a.subtask() < PARALLELISM
                         && a.version() != null) {
-                    loads.get(a.subtask()).computeIfAbsent(a.version(), k -> new ArrayList<>()).add(a);
+                    loads.get(a.subtask())
+                            .computeIfAbsent(a.version(), k -> new ArrayList<>())
+                            .add(a);
                 }
             }
             // The routing check reads these records: every deployed version must have been LOADED on
@@ -770,10 +948,14 @@ final class BenchSwap implements Callable<Integer> {
                     continue;
                 }
                 String version = sem.byEpoch.get(epoch.intValue()).stream()
-                        .filter(r -> r.commandId().equals(c.commandId)).map(Rule::version).findFirst().orElse(null);
+                        .filter(r -> r.commandId().equals(c.commandId))
+                        .map(Rule::version)
+                        .findFirst()
+                        .orElse(null);
                 for (int s = 0; s < PARALLELISM; s++) {
-                    if (version != null && loads.get(s).getOrDefault(version, List.of()).stream()
-                            .noneMatch(a -> ModelAudit.LOADED.equals(a.outcome()))) {
+                    if (version != null
+                            && loads.get(s).getOrDefault(version, List.of()).stream()
+                                    .noneMatch(a -> ModelAudit.LOADED.equals(a.outcome()))) {
                         problems.add(c.commandId + ": no LOADED record of " + version + " from subtask " + s);
                     }
                 }
@@ -872,11 +1054,21 @@ final class BenchSwap implements Callable<Integer> {
                     keptPrevious++;
                     keptByEpoch.merge(r.epoch(), 1L, Long::sum);
                 } else if (matches) {
-                    wrong(r, key, got, want, "kept an older target although " + v.shortName(want.version())
-                            + " was loaded on the subtask");
+                    wrong(
+                            r,
+                            key,
+                            got,
+                            want,
+                            "kept an older target although " + v.shortName(want.version())
+                                    + " was loaded on the subtask");
                 } else {
-                    wrong(r, key, got, want, "not the target of the subtask's last READY (epoch " + lastReady
-                            + " or later) while the event was in flight");
+                    wrong(
+                            r,
+                            key,
+                            got,
+                            want,
+                            "not the target of the subtask's last READY (epoch " + lastReady
+                                    + " or later) while the event was in flight");
                 }
             }
             if (subtaskMismatch > 0) {
@@ -908,14 +1100,27 @@ final class BenchSwap implements Callable<Integer> {
 
         private void wrong(Result r, String key, Served got, Served want, String why) {
             wrong++;
-            String k = String.format(Locale.ROOT, "epoch=%d subtask=%d served=%s expected=%s (%s)", r.epoch(),
-                    r.subtask(), v.shortName(got), want == null ? "-" : v.shortName(want),
+            String k = String.format(
+                    Locale.ROOT,
+                    "epoch=%d subtask=%d served=%s expected=%s (%s)",
+                    r.epoch(),
+                    r.subtask(),
+                    v.shortName(got),
+                    want == null ? "-" : v.shortName(want),
                     why);
             wrongBreakdown.merge(k, 1L, Long::sum);
             if (wrongExamples.size() < 5) {
-                wrongExamples.add(String.format(Locale.ROOT, "event %d key %s subtask %d epoch %d served %s expected"
-                                + " %s created %d result %d: %s", r.index(), key, r.subtask(), r.epoch(),
-                        v.shortName(got), want == null ? "-" : v.shortName(want), r.createdMillis(), r.resultMillis(),
+                wrongExamples.add(String.format(
+                        Locale.ROOT,
+                        "event %d key %s subtask %d epoch %d served %s expected" + " %s created %d result %d: %s",
+                        r.index(),
+                        key,
+                        r.subtask(),
+                        r.epoch(),
+                        v.shortName(got),
+                        want == null ? "-" : v.shortName(want),
+                        r.createdMillis(),
+                        r.resultMillis(),
                         why));
             }
         }
@@ -928,8 +1133,11 @@ final class BenchSwap implements Callable<Integer> {
                     continue;
                 }
                 long e = epochBoxed;
-                long accepted = audit.stream().filter(a -> a.commandLevel() && c.commandId.equals(a.commandId()))
-                        .mapToLong(Audit::timestamp).findFirst().orElse(Long.MAX_VALUE);
+                long accepted = audit.stream()
+                        .filter(a -> a.commandLevel() && c.commandId.equals(a.commandId()))
+                        .mapToLong(Audit::timestamp)
+                        .findFirst()
+                        .orElse(Long.MAX_VALUE);
                 long[] readyMs = new long[PARALLELISM];
                 long readyMax = 0;
                 for (int s = 0; s < PARALLELISM; s++) {
@@ -961,20 +1169,36 @@ final class BenchSwap implements Callable<Integer> {
                         firstNew = Math.min(firstNew, r.resultMillis());
                     }
                 }
-                long lastLocal = audit.stream().filter(a -> !a.commandLevel() && a.epoch() == e)
-                        .mapToLong(Audit::timestamp).max().orElse(at);
+                long lastLocal = audit.stream()
+                        .filter(a -> !a.commandLevel() && a.epoch() == e)
+                        .mapToLong(Audit::timestamp)
+                        .max()
+                        .orElse(at);
                 long inForce = readyMax == Long.MAX_VALUE ? -1 : Math.max(readyMax, lastPrevious) - at;
                 long inForceOwnEpoch = readyMax == Long.MAX_VALUE ? -1 : Math.max(readyMax, lastPreviousOwnEpoch) - at;
-                timings.put(c.commandId, new Timing(at, accepted == Long.MAX_VALUE ? -1 : accepted - at, readyMs,
-                        lastPrevious == Long.MIN_VALUE ? -1 : lastPrevious - at,
-                        firstNew == Long.MAX_VALUE ? -1 : firstNew - at, inForce, inForceOwnEpoch, lastLocal - at));
+                timings.put(
+                        c.commandId,
+                        new Timing(
+                                at,
+                                accepted == Long.MAX_VALUE ? -1 : accepted - at,
+                                readyMs,
+                                lastPrevious == Long.MIN_VALUE ? -1 : lastPrevious - at,
+                                firstNew == Long.MAX_VALUE ? -1 : firstNew - at,
+                                inForce,
+                                inForceOwnEpoch,
+                                lastLocal - at));
             }
         }
 
         private void computeLatency() {
-            long firstCreated = results.stream().mapToLong(Result::createdMillis).min().orElse(0);
-            long firstCommand = commands.stream().map(c -> emitted.get(c.commandId)).filter(java.util.Objects::nonNull)
-                    .mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE);
+            long firstCreated =
+                    results.stream().mapToLong(Result::createdMillis).min().orElse(0);
+            long firstCommand = commands.stream()
+                    .map(c -> emitted.get(c.commandId))
+                    .filter(java.util.Objects::nonNull)
+                    .mapToLong(Long::longValue)
+                    .min()
+                    .orElse(Long.MAX_VALUE);
             long steadyFrom = firstCreated + WARM_UP_MS;
             long steadyTo = firstCommand - WINDOW_MS;
             List<long[]> around = new ArrayList<>();
@@ -998,12 +1222,18 @@ final class BenchSwap implements Callable<Integer> {
             Row extendedRow = row("until each change settled, +1 s", extended);
             // The stretches between the settled windows, after warm-up: steady state interleaved with the
             // commands, so a host that got busier during the run shows as a difference between the two rows.
-            long lastCreated = results.stream().mapToLong(Result::createdMillis).max().orElse(steadyFrom);
-            List<Result> between = results.stream().filter(r -> r.createdMillis() >= steadyFrom
-                    && extended.stream().noneMatch(w -> r.createdMillis() >= w[0] && r.createdMillis() < w[1])).toList();
-            long[] betweenLatency = between.stream().mapToLong(Result::latencyMicros).sorted().toArray();
+            long lastCreated =
+                    results.stream().mapToLong(Result::createdMillis).max().orElse(steadyFrom);
+            List<Result> between = results.stream()
+                    .filter(r -> r.createdMillis() >= steadyFrom
+                            && extended.stream().noneMatch(w -> r.createdMillis() >= w[0] && r.createdMillis() < w[1]))
+                    .toList();
+            long[] betweenLatency =
+                    between.stream().mapToLong(Result::latencyMicros).sorted().toArray();
             double betweenSeconds = (lastCreated - steadyFrom - unionMillis(extended)) / 1000.0;
-            Row betweenRow = new Row("between the settled windows", between.size() / Math.max(1e-9, betweenSeconds),
+            Row betweenRow = new Row(
+                    "between the settled windows",
+                    between.size() / Math.max(1e-9, betweenSeconds),
                     BenchCommand.percentile(betweenLatency, 0.5) / 1000,
                     BenchCommand.percentile(betweenLatency, 0.99) / 1000,
                     "source to result (" + between.size() + " events)");
@@ -1021,33 +1251,63 @@ final class BenchSwap implements Callable<Integer> {
 
             // Queueing: latency far above what a batch needs, or the source held back below the offered rate.
             long[] inference = inWindows(List.of(new long[] {steadyFrom, steadyTo})).stream()
-                    .mapToLong(Result::inferenceMicros).sorted().toArray();
+                    .mapToLong(Result::inferenceMicros)
+                    .sorted()
+                    .toArray();
             double inferenceP50 = BenchCommand.percentile(inference, 0.5) / 1000;
             double limit = QUEUE_FACTOR * inferenceP50 + MAX_WAIT.toMillis() + BUFFER_TIMEOUT.toMillis();
             double delivered = steady.eventsPerSecond() / rate;
             List<Result> steadyResults = inWindows(List.of(new long[] {steadyFrom, steadyTo}));
             long mid = steadyFrom + (steadyTo - steadyFrom) / 2;
-            double firstHalf = p50(steadyResults.stream().filter(r -> r.createdMillis() < mid).toList());
-            double secondHalf = p50(steadyResults.stream().filter(r -> r.createdMillis() >= mid).toList());
-            queueLine = String.format(Locale.ROOT, "queueing check: steady p50 %.1f ms (first half %.1f, second half"
+            double firstHalf = p50(
+                    steadyResults.stream().filter(r -> r.createdMillis() < mid).toList());
+            double secondHalf = p50(
+                    steadyResults.stream().filter(r -> r.createdMillis() >= mid).toList());
+            queueLine = String.format(
+                    Locale.ROOT,
+                    "queueing check: steady p50 %.1f ms (first half %.1f, second half"
                             + " %.1f) vs limit %.1f ms (%.0f x per-batch inference p50 %.1f ms + max-wait %d ms + buffer"
                             + " timeout %d ms);"
-                            + " delivered %.1f/s = %.2f of offered (min %.2f)", steady.p50Ms(), firstHalf, secondHalf,
-                    limit, QUEUE_FACTOR, inferenceP50, MAX_WAIT.toMillis(), BUFFER_TIMEOUT.toMillis(),
-                    steady.eventsPerSecond(), delivered,
+                            + " delivered %.1f/s = %.2f of offered (min %.2f)",
+                    steady.p50Ms(),
+                    firstHalf,
+                    secondHalf,
+                    limit,
+                    QUEUE_FACTOR,
+                    inferenceP50,
+                    MAX_WAIT.toMillis(),
+                    BUFFER_TIMEOUT.toMillis(),
+                    steady.eventsPerSecond(),
+                    delivered,
                     MIN_DELIVERED_SHARE);
-            queueLine += String.format(Locale.ROOT, "; steady batch size p50 %.0f, wait in the operator for a batch"
-                            + " p50 %.1f ms", BenchCommand.percentile(steadyResults.stream().mapToLong(Result::batchSize)
-                            .sorted().toArray(), 0.5),
-                    BenchCommand.percentile(steadyResults.stream().mapToLong(Result::queueWaitMicros).sorted().toArray(),
-                            0.5) / 1000);
+            queueLine += String.format(
+                    Locale.ROOT,
+                    "; steady batch size p50 %.0f, wait in the operator for a batch" + " p50 %.1f ms",
+                    BenchCommand.percentile(
+                            steadyResults.stream()
+                                    .mapToLong(Result::batchSize)
+                                    .sorted()
+                                    .toArray(),
+                            0.5),
+                    BenchCommand.percentile(
+                                    steadyResults.stream()
+                                            .mapToLong(Result::queueWaitMicros)
+                                            .sorted()
+                                            .toArray(),
+                                    0.5)
+                            / 1000);
             if (steadyTo - steadyFrom < 2000 || steadyResults.size() < 100) {
                 queueing = true;
                 queueReason = "too little steady state before the first command to judge: raise --seconds";
             } else if (Math.max(steady.p50Ms(), Math.max(firstHalf, secondHalf)) > limit) {
                 queueing = true;
-                queueReason = String.format(Locale.ROOT, "steady p50 %.1f ms (halves %.1f, %.1f) > %.1f ms",
-                        steady.p50Ms(), firstHalf, secondHalf, limit);
+                queueReason = String.format(
+                        Locale.ROOT,
+                        "steady p50 %.1f ms (halves %.1f, %.1f) > %.1f ms",
+                        steady.p50Ms(),
+                        firstHalf,
+                        secondHalf,
+                        limit);
             } else if (delivered < MIN_DELIVERED_SHARE) {
                 queueing = true;
                 queueReason = String.format(Locale.ROOT, "delivered only %.2f of the offered rate", delivered);
@@ -1058,7 +1318,13 @@ final class BenchSwap implements Callable<Integer> {
         }
 
         private double p50(List<Result> rs) {
-            return BenchCommand.percentile(rs.stream().mapToLong(Result::latencyMicros).sorted().toArray(), 0.5) / 1000;
+            return BenchCommand.percentile(
+                            rs.stream()
+                                    .mapToLong(Result::latencyMicros)
+                                    .sorted()
+                                    .toArray(),
+                            0.5)
+                    / 1000;
         }
 
         private List<Result> inWindows(List<long[]> windows) {
@@ -1078,8 +1344,12 @@ final class BenchSwap implements Callable<Integer> {
             List<Result> in = inWindows(windows);
             long[] lat = in.stream().mapToLong(Result::latencyMicros).sorted().toArray();
             double seconds = unionMillis(windows) / 1000.0;
-            return new Row(name, in.size() / Math.max(1e-9, seconds), BenchCommand.percentile(lat, 0.5) / 1000,
-                    BenchCommand.percentile(lat, 0.99) / 1000, "source to result (" + in.size() + " events)");
+            return new Row(
+                    name,
+                    in.size() / Math.max(1e-9, seconds),
+                    BenchCommand.percentile(lat, 0.5) / 1000,
+                    BenchCommand.percentile(lat, 0.99) / 1000,
+                    "source to result (" + in.size() + " events)");
         }
 
         private static long unionMillis(List<long[]> windows) {
@@ -1111,7 +1381,11 @@ final class BenchSwap implements Callable<Integer> {
                 }
                 StringBuilder b = new StringBuilder();
                 for (Map.Entry<String, Long> s : share.entrySet()) {
-                    b.append(String.format(Locale.ROOT, " %s=%d keys (%.1f%%)", s.getKey(), s.getValue(),
+                    b.append(String.format(
+                            Locale.ROOT,
+                            " %s=%d keys (%.1f%%)",
+                            s.getKey(),
+                            s.getValue(),
                             100.0 * s.getValue() / keys.size()));
                 }
                 out.printf(Locale.ROOT, "  epoch %d after %-17s%s%n", e, sem.commandOfEpoch.get(e), b);
@@ -1122,31 +1396,75 @@ final class BenchSwap implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  %+7d %s%n", a.timestamp() - t0, describe(a));
             }
             BenchCommand.printTable(out, rows);
-            out.printf(Locale.ROOT, "p99 ratios: +-1 s windows / steady %.2f (p99_ratio), until settled +1 s / steady %.2f,"
-                    + " +-1 s windows / between the settled windows %.2f%n", p99Ratio, p99RatioExtended, p99RatioBetween);
-            out.printf(Locale.ROOT, "%-18s %8s %9s %9s %9s %10s %9s %11s %9s %11s%n", "command (ms after", "accepted",
-                    "ready s0", "ready s1", "first new", "last prev", "in force", "own epoch", "settled", "(emitted)");
+            out.printf(
+                    Locale.ROOT,
+                    "p99 ratios: +-1 s windows / steady %.2f (p99_ratio), until settled +1 s / steady %.2f,"
+                            + " +-1 s windows / between the settled windows %.2f%n",
+                    p99Ratio,
+                    p99RatioExtended,
+                    p99RatioBetween);
+            out.printf(
+                    Locale.ROOT,
+                    "%-18s %8s %9s %9s %9s %10s %9s %11s %9s %11s%n",
+                    "command (ms after",
+                    "accepted",
+                    "ready s0",
+                    "ready s1",
+                    "first new",
+                    "last prev",
+                    "in force",
+                    "own epoch",
+                    "settled",
+                    "(emitted)");
             for (ModelCommand c : commands) {
                 Timing t = timings.get(c.commandId);
                 Long at = emitted.get(c.commandId);
                 if (t == null) {
-                    out.printf(Locale.ROOT, "%-18s %s%n", c.commandId, "rejected as planned: changes nothing"
-                            + (at == null ? "" : String.format(Locale.ROOT, " (emitted at +%d ms)", at - t0)));
+                    out.printf(
+                            Locale.ROOT,
+                            "%-18s %s%n",
+                            c.commandId,
+                            "rejected as planned: changes nothing"
+                                    + (at == null ? "" : String.format(Locale.ROOT, " (emitted at +%d ms)", at - t0)));
                     continue;
                 }
-                out.printf(Locale.ROOT, "%-18s %8d %9d %9d %9d %10d %9d %11d %9d %+11d%n", c.commandId, t.accepted(),
-                        t.readyPerSubtask()[0], t.readyPerSubtask()[1], t.firstNew(), t.lastPrevious(), t.inForce(),
-                        t.inForceOwnEpoch(), t.lastLocalRecord(), at - t0);
+                out.printf(
+                        Locale.ROOT,
+                        "%-18s %8d %9d %9d %9d %10d %9d %11d %9d %+11d%n",
+                        c.commandId,
+                        t.accepted(),
+                        t.readyPerSubtask()[0],
+                        t.readyPerSubtask()[1],
+                        t.firstNew(),
+                        t.lastPrevious(),
+                        t.inForce(),
+                        t.inForceOwnEpoch(),
+                        t.lastLocalRecord(),
+                        at - t0);
             }
-            out.println("  in force = max(READY on both subtasks, last result with rule epoch >= the command's served by"
-                    + " the previous target and wrong for its own epoch); own epoch = the same counting only results"
-                    + " of the command's own epoch; settled = last per-subtask audit record of the epoch (loads, READY,"
-                    + " releases); -1 = none");
-            out.printf(Locale.ROOT, "events=%d scored=%d lost=%d duplicated=%d dead_letters=%d served:%s%n", events,
-                    results.size(), lost, duplicated, deadLetters.size(), describe(byServed));
-            out.printf(Locale.ROOT, "routing: %d as the rule epoch says, %d as a rule log READY on their subtask while"
+            out.println(
+                    "  in force = max(READY on both subtasks, last result with rule epoch >= the command's served by"
+                            + " the previous target and wrong for its own epoch); own epoch = the same counting only results"
+                            + " of the command's own epoch; settled = last per-subtask audit record of the epoch (loads, READY,"
+                            + " releases); -1 = none");
+            out.printf(
+                    Locale.ROOT,
+                    "events=%d scored=%d lost=%d duplicated=%d dead_letters=%d served:%s%n",
+                    events,
+                    results.size(),
+                    lost,
+                    duplicated,
+                    deadLetters.size(),
+                    describe(byServed));
+            out.printf(
+                    Locale.ROOT,
+                    "routing: %d as the rule epoch says, %d as a rule log READY on their subtask while"
                             + " the new version loaded there (by epoch:%s), %d wrong; key->subtask mismatches %d%n",
-                    results.size() - keptPrevious - wrong, keptPrevious, describe(keptByEpoch), wrong, subtaskMismatch);
+                    results.size() - keptPrevious - wrong,
+                    keptPrevious,
+                    describe(keptByEpoch),
+                    wrong,
+                    subtaskMismatch);
             if (wrong > 0) {
                 out.println("served_wrong breakdown:");
                 wrongBreakdown.forEach((k, n) -> out.printf(Locale.ROOT, "  %6d %s%n", n, k));
@@ -1160,10 +1478,18 @@ final class BenchSwap implements Callable<Integer> {
             }
             long swap = inForceMs("bench-deploy-v2");
             long rollback = inForceMs("bench-rollback");
-            out.printf(Locale.ROOT, "targets: lost=0 %s, duplicated=0 %s, served_wrong=0 %s, swap_ms<=%d %s,"
-                            + " rollback_ms<=%d %s, p99_ratio<=%.1f %s%n", yes(lost == 0), yes(duplicated == 0),
-                    yes(wrong == 0), TARGET_IN_FORCE_MS, yes(swap >= 0 && swap <= TARGET_IN_FORCE_MS), TARGET_IN_FORCE_MS,
-                    yes(rollback >= 0 && rollback <= TARGET_IN_FORCE_MS), TARGET_P99_RATIO,
+            out.printf(
+                    Locale.ROOT,
+                    "targets: lost=0 %s, duplicated=0 %s, served_wrong=0 %s, swap_ms<=%d %s,"
+                            + " rollback_ms<=%d %s, p99_ratio<=%.1f %s%n",
+                    yes(lost == 0),
+                    yes(duplicated == 0),
+                    yes(wrong == 0),
+                    TARGET_IN_FORCE_MS,
+                    yes(swap >= 0 && swap <= TARGET_IN_FORCE_MS),
+                    TARGET_IN_FORCE_MS,
+                    yes(rollback >= 0 && rollback <= TARGET_IN_FORCE_MS),
+                    TARGET_P99_RATIO,
                     yes(p99Ratio <= TARGET_P99_RATIO));
         }
 
@@ -1183,22 +1509,53 @@ final class BenchSwap implements Callable<Integer> {
             }
             long[] w = commandWindows.get(worst);
             long at = emitted.get(worst);
-            out.printf(Locale.ROOT, "p99_ratio above %.1f: latency around %s by event creation (ms after the command"
-                    + " was emitted), 200 ms steps:%n", TARGET_P99_RATIO, worst);
-            out.printf(Locale.ROOT, "  %7s %7s %8s %8s %9s %14s  %s%n", "from", "events", "p50 ms", "max ms", "batch p50",
-                    "inference p50", "audit records made in the step");
+            out.printf(
+                    Locale.ROOT,
+                    "p99_ratio above %.1f: latency around %s by event creation (ms after the command"
+                            + " was emitted), 200 ms steps:%n",
+                    TARGET_P99_RATIO,
+                    worst);
+            out.printf(
+                    Locale.ROOT,
+                    "  %7s %7s %8s %8s %9s %14s  %s%n",
+                    "from",
+                    "events",
+                    "p50 ms",
+                    "max ms",
+                    "batch p50",
+                    "inference p50",
+                    "audit records made in the step");
             for (long from = w[0]; from < w[1]; from += 200) {
                 long f = from;
                 List<Result> in = inWindows(List.of(new long[] {from, from + 200}));
-                long[] lat = in.stream().mapToLong(Result::latencyMicros).sorted().toArray();
+                long[] lat =
+                        in.stream().mapToLong(Result::latencyMicros).sorted().toArray();
                 StringBuilder records = new StringBuilder();
-                audit.stream().filter(a -> a.timestamp() >= f && a.timestamp() < f + 200).forEach(a -> records
-                        .append(records.length() == 0 ? "" : "; ").append(describe(a).replaceAll(" \\(.*\\)$", "")));
-                out.printf(Locale.ROOT, "  %+7d %7d %8.1f %8.1f %9.0f %14.1f  %s%n", from - at, in.size(),
-                        BenchCommand.percentile(lat, 0.5) / 1000, lat.length == 0 ? 0 : lat[lat.length - 1] / 1000.0,
-                        BenchCommand.percentile(in.stream().mapToLong(Result::batchSize).sorted().toArray(), 0.5),
-                        BenchCommand.percentile(in.stream().mapToLong(Result::inferenceMicros).sorted().toArray(), 0.5)
-                                / 1000, records);
+                audit.stream()
+                        .filter(a -> a.timestamp() >= f && a.timestamp() < f + 200)
+                        .forEach(a -> records.append(records.length() == 0 ? "" : "; ")
+                                .append(describe(a).replaceAll(" \\(.*\\)$", "")));
+                out.printf(
+                        Locale.ROOT,
+                        "  %+7d %7d %8.1f %8.1f %9.0f %14.1f  %s%n",
+                        from - at,
+                        in.size(),
+                        BenchCommand.percentile(lat, 0.5) / 1000,
+                        lat.length == 0 ? 0 : lat[lat.length - 1] / 1000.0,
+                        BenchCommand.percentile(
+                                in.stream()
+                                        .mapToLong(Result::batchSize)
+                                        .sorted()
+                                        .toArray(),
+                                0.5),
+                        BenchCommand.percentile(
+                                        in.stream()
+                                                .mapToLong(Result::inferenceMicros)
+                                                .sorted()
+                                                .toArray(),
+                                        0.5)
+                                / 1000,
+                        records);
             }
         }
 

@@ -1,8 +1,7 @@
 package dev.flinkslm.jobs;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.connectors.Redaction;
-
+import org.apache.flink.annotation.Internal;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParameterException;
@@ -31,7 +30,8 @@ import java.util.Set;
 @Internal
 public final class FlinkSlmCli implements Runnable {
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
         int code = run(args);
@@ -111,7 +111,8 @@ public final class FlinkSlmCli implements Runnable {
             }
             List<String> parts = new ArrayList<>();
             if (!options.isEmpty()) {
-                parts.add((options.size() == 1 ? "Unknown option: " : "Unknown options: ") + String.join(", ", options));
+                parts.add(
+                        (options.size() == 1 ? "Unknown option: " : "Unknown options: ") + String.join(", ", options));
             }
             if (values > 0) {
                 parts.add(values + (values == 1 ? " unexpected argument" : " unexpected arguments")
@@ -163,7 +164,8 @@ public final class FlinkSlmCli implements Runnable {
         if (parseResult == null) {
             return text;
         }
-        String scrubbed = Redaction.scrub(text, expandArgumentFiles(parseResult.originalArgs().toArray(new String[0])));
+        String scrubbed = Redaction.scrub(
+                text, expandArgumentFiles(parseResult.originalArgs().toArray(new String[0])));
         return Redaction.scrub(scrubbed, parseResult.expandedArgs().toArray(new String[0]));
     }
 

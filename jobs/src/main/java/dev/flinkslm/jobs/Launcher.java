@@ -1,7 +1,7 @@
 package dev.flinkslm.jobs;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.connectors.Redaction;
+import org.apache.flink.annotation.Internal;
 
 import java.io.File;
 import java.io.PrintStream;
@@ -44,7 +44,11 @@ public final class Launcher {
             }
             return;
         }
-        Path jar = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path jar = Path.of(Launcher.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
         Path lib = jar.getParent().resolve("lib");
         if (!Files.isDirectory(lib)) {
             System.err.println("The Flink runtime is not on the classpath and " + lib + " does not exist."
@@ -135,10 +139,14 @@ public final class Launcher {
         }
         java.util.jar.Manifest manifest = new java.util.jar.Manifest();
         manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, classPath.toString().trim());
+        manifest.getMainAttributes()
+                .put(
+                        java.util.jar.Attributes.Name.CLASS_PATH,
+                        classPath.toString().trim());
         Path pathing = Files.createTempFile("flink-slm-classpath-", ".jar");
         pathing.toFile().deleteOnExit();
-        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(pathing), manifest)) {
+        try (java.util.jar.JarOutputStream out =
+                new java.util.jar.JarOutputStream(Files.newOutputStream(pathing), manifest)) {
             out.flush();
         }
         return pathing;
@@ -146,14 +154,20 @@ public final class Launcher {
 
     /** The module flags Flink needs on Java 17 (the jar manifest grants them only in {@code -jar} mode). */
     private static final String[] JAVA_17_FLAGS = {
-        "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "--add-opens=java.base/java.util=ALL-UNNAMED",
         "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
         "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
-        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-        "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.text=ALL-UNNAMED",
-        "--add-opens=java.base/java.time=ALL-UNNAMED", "--add-opens=java.sql/java.sql=ALL-UNNAMED",
-        "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.management/sun.management=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+        "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/java.net=ALL-UNNAMED",
+        "--add-opens=java.base/java.text=ALL-UNNAMED",
+        "--add-opens=java.base/java.time=ALL-UNNAMED",
+        "--add-opens=java.sql/java.sql=ALL-UNNAMED",
+        "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+        "--add-exports=java.management/sun.management=ALL-UNNAMED",
         "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
         "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
     };
@@ -169,6 +183,11 @@ public final class Launcher {
 
     /** The jar's own location, for messages. */
     static String jarName() {
-        return new File(Launcher.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getName();
+        return new File(Launcher.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .getPath())
+                .getName();
     }
 }

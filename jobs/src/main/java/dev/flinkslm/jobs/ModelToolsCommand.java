@@ -9,7 +9,6 @@ import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
-
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,13 +21,20 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code model inspect|validate}: look at and check model bundles. */
-@Command(name = "model", description = "Inspect, validate, evaluate and build model bundles.",
+@Command(
+        name = "model",
+        description = "Inspect, validate, evaluate and build model bundles.",
         mixinStandardHelpOptions = true,
-        subcommands = {ModelToolsCommand.Inspect.class, ModelToolsCommand.Validate.class, ModelToolsCommand.Eval.class,
-                ModelToolsCommand.Build.class})
+        subcommands = {
+            ModelToolsCommand.Inspect.class,
+            ModelToolsCommand.Validate.class,
+            ModelToolsCommand.Eval.class,
+            ModelToolsCommand.Build.class
+        })
 final class ModelToolsCommand implements Runnable {
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
@@ -37,18 +43,26 @@ final class ModelToolsCommand implements Runnable {
 
     /** Options shared by commands that load one bundle. */
     static class BundleOptions {
-        @Option(names = "--bundle", required = true, paramLabel = "<dir|uri|default>",
+        @Option(
+                names = "--bundle",
+                required = true,
+                paramLabel = "<dir|uri|default>",
                 description = "Bundle directory, .zip, URI, or 'default' for the built-in compliance model.")
         String bundle;
 
-        @Option(names = "--provider", defaultValue = "AUTO", paramLabel = "CPU|CUDA|AUTO",
+        @Option(
+                names = "--provider",
+                defaultValue = "AUTO",
+                paramLabel = "CPU|CUDA|AUTO",
                 description = "Execution provider (default: ${DEFAULT-VALUE}).")
         String provider;
 
         @Option(names = "--strict", description = "Fail instead of falling back to CPU when CUDA is unusable.")
         boolean strict;
 
-        @Option(names = "--intra-op-threads", defaultValue = "2",
+        @Option(
+                names = "--intra-op-threads",
+                defaultValue = "2",
                 description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
         int intraOpThreads;
 
@@ -62,7 +76,9 @@ final class ModelToolsCommand implements Runnable {
         /** {@code default} picks the int8 variant on CPU and fp32 when CUDA is requested. */
         String location() {
             if ("default".equals(bundle)) {
-                return RuntimeOptions.parseProvider(provider) == ExecutionProvider.CUDA ? "default:fp32" : "default:int8";
+                return RuntimeOptions.parseProvider(provider) == ExecutionProvider.CUDA
+                        ? "default:fp32"
+                        : "default:int8";
             }
             return bundle;
         }
@@ -73,11 +89,16 @@ final class ModelToolsCommand implements Runnable {
         }
     }
 
-    @Command(name = "inspect", mixinStandardHelpOptions = true,
+    @Command(
+            name = "inspect",
+            mixinStandardHelpOptions = true,
             description = "Print id, version, labels, inputs/outputs, sizes and the provider that would run.")
     static final class Inspect implements Callable<Integer> {
-        @CommandLine.Mixin BundleOptions options;
-        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        BundleOptions options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
@@ -92,19 +113,28 @@ final class ModelToolsCommand implements Runnable {
             out.printf("manifest sha256:   %s%n", bundle.manifestSha256());
             out.printf("labels (%d):        %s%n", m.labelCount(), String.join(", ", m.labels()));
             out.printf("max sequence len:  %d%n", m.maxSequenceLength());
-            out.printf("inputs:            input_ids=%s attention_mask=%s token_type_ids=%s%n",
-                    m.inputs().inputIds(), m.inputs().attentionMask(), m.inputs().tokenTypeIds());
-            out.printf("outputs:           probabilities=%s embedding=%s%n",
+            out.printf(
+                    "inputs:            input_ids=%s attention_mask=%s token_type_ids=%s%n",
+                    m.inputs().inputIds(),
+                    m.inputs().attentionMask(),
+                    m.inputs().tokenTypeIds());
+            out.printf(
+                    "outputs:           probabilities=%s embedding=%s%n",
                     m.outputs().probabilities(), m.outputs().embedding());
             for (Map.Entry<String, String> f : m.sha256().entrySet()) {
-                out.printf("file:              %-20s %,12d bytes  sha256 %s%n", f.getKey(),
-                        size(bundle, f.getKey()), f.getValue());
+                out.printf(
+                        "file:              %-20s %,12d bytes  sha256 %s%n",
+                        f.getKey(), size(bundle, f.getKey()), f.getValue());
             }
             out.printf("golden examples:   %d%n", m.golden().size());
             m.metadata().forEach((k, v) -> out.printf("metadata:          %s=%s%n", k, v));
             try (ScoringSession session = ScoringSession.open(bundle, options.runtime())) {
-                out.printf("provider:          %s%s%n", session.executionProvider(),
-                        session.fallbackReason() == null ? "" : " (CUDA unavailable: " + session.fallbackReason() + ")");
+                out.printf(
+                        "provider:          %s%s%n",
+                        session.executionProvider(),
+                        session.fallbackReason() == null
+                                ? ""
+                                : " (CUDA unavailable: " + session.fallbackReason() + ")");
             }
             out.flush();
             return 0;
@@ -119,12 +149,17 @@ final class ModelToolsCommand implements Runnable {
         }
     }
 
-    @Command(name = "validate", mixinStandardHelpOptions = true,
+    @Command(
+            name = "validate",
+            mixinStandardHelpOptions = true,
             description = "Run every check (files, checksums, graph, tokenizer, warm-up, golden examples);"
                     + " exit non-zero with the reason on any failure.")
     static final class Validate implements Callable<Integer> {
-        @CommandLine.Mixin BundleOptions options;
-        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        BundleOptions options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
@@ -139,7 +174,9 @@ final class ModelToolsCommand implements Runnable {
                     if (!misses.isEmpty()) {
                         GoldenCheck.require(session);
                     }
-                    out.printf("golden examples ok: %d/%d%n", bundle.manifest().golden().size(),
+                    out.printf(
+                            "golden examples ok: %d/%d%n",
+                            bundle.manifest().golden().size(),
                             bundle.manifest().golden().size());
                 }
                 out.println("valid");
@@ -157,14 +194,19 @@ final class ModelToolsCommand implements Runnable {
         }
     }
 
-
-    @Command(name = "eval", mixinStandardHelpOptions = true,
+    @Command(
+            name = "eval",
+            mixinStandardHelpOptions = true,
             description = "Score a labelled JSON-lines file (text, label) and print the confusion matrix, per-label"
                     + " precision/recall/F1 and, last, macro_f1=<value>.")
     static final class Eval implements Callable<Integer> {
-        @CommandLine.Mixin BundleOptions options;
+        @CommandLine.Mixin
+        BundleOptions options;
 
-        @Option(names = "--data", required = true, paramLabel = "<file.jsonl>",
+        @Option(
+                names = "--data",
+                required = true,
+                paramLabel = "<file.jsonl>",
                 description = "JSON lines with 'text' and 'label'.")
         java.nio.file.Path data;
 
@@ -180,18 +222,24 @@ final class ModelToolsCommand implements Runnable {
         }
     }
 
-    @Command(name = "build", mixinStandardHelpOptions = true,
+    @Command(
+            name = "build",
+            mixinStandardHelpOptions = true,
             description = "Retrain the default compliance model from its corpus and write both bundles (int8, fp32)"
                     + " and the head weights into an output directory.")
     static final class Build implements Callable<Integer> {
         @Option(names = "--out", required = true, paramLabel = "<dir>", description = "Output directory.")
         java.nio.file.Path out;
 
-        @Option(names = "--corpus", paramLabel = "<file.jsonl>",
+        @Option(
+                names = "--corpus",
+                paramLabel = "<file.jsonl>",
                 description = "Corpus (text, label, split); default: the corpus shipped with flink-slm.")
         java.nio.file.Path corpus;
 
-        @Option(names = "--eval", paramLabel = "<file.jsonl>",
+        @Option(
+                names = "--eval",
+                paramLabel = "<file.jsonl>",
                 description = "Held-out evaluation set; default: the one shipped with flink-slm.")
         java.nio.file.Path eval;
 

@@ -2,12 +2,10 @@ package dev.flinkslm.jobs;
 
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.KafkaClientProperties;
-import dev.flinkslm.connectors.Redaction;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.FailurePolicy;
 import dev.flinkslm.operators.ScoringOptions;
-
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -17,10 +15,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,55 +50,79 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Threading: picocli calls {@link #call()} on the main thread; the status reporter is a daemon
  * thread reading thread-safe counters.
  */
-@Command(name = "screen", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Screen financial events with the compliance model: parse, score, alert.",
-                "Without --bootstrap-servers and --events-file it runs an embedded demo on synthetic events.",
-                "Option defaults of scoring, Kafka and alerts come from ScoringOptions / ConnectorOptions."},
+@Command(
+        name = "screen",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Screen financial events with the compliance model: parse, score, alert.",
+            "Without --bootstrap-servers and --events-file it runs an embedded demo on synthetic events.",
+            "Option defaults of scoring, Kafka and alerts come from ScoringOptions / ConnectorOptions."
+        },
         defaultValueProvider = ScreenCommand.OptionDefaults.class)
 final class ScreenCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScreenCommand.class);
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     // ---- input / output ----------------------------------------------------------------------
 
-    @Option(names = "--events-file", paramLabel = "PATH",
+    @Option(
+            names = "--events-file",
+            paramLabel = "PATH",
             description = "Read events from a JSON-lines file or directory (any Flink file system) instead of Kafka"
                     + " or the synthetic generator. The job ends at the end of the input.")
     String eventsFile;
 
-    @Option(names = "--commands-file", paramLabel = "PATH",
+    @Option(
+            names = "--commands-file",
+            paramLabel = "PATH",
             description = "Model commands (JSON lines of ModelCommand) to apply while scoring, instead of the"
                     + " Kafka command topic.")
     String commandsFile;
 
-    @Option(names = "--output-dir", paramLabel = "DIR",
+    @Option(
+            names = "--output-dir",
+            paramLabel = "DIR",
             description = "Write results as JSON lines under DIR/scored, DIR/alerts, DIR/dead-letter, DIR/audit"
                     + " instead of Kafka.")
     String outputDir;
 
     // ---- synthetic generator (embedded demo) ----------------------------------------------------
 
-    @Option(names = "--max-events", paramLabel = "N",
+    @Option(
+            names = "--max-events",
+            paramLabel = "N",
             description = "Synthetic events to screen before stopping (default: unbounded, stop with Ctrl-C).")
     Long maxEvents;
 
-    @Option(names = "--events-per-second", defaultValue = "100", paramLabel = "RATE",
+    @Option(
+            names = "--events-per-second",
+            defaultValue = "100",
+            paramLabel = "RATE",
             description = "Synthetic event rate, 0 = as fast as scoring allows (default: ${DEFAULT-VALUE}).")
     double eventsPerSecond;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Synthetic generator seed (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Synthetic generator seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     // ---- model and scoring ---------------------------------------------------------------------
 
-    @Option(names = "--model", paramLabel = "URI",
+    @Option(
+            names = "--model",
+            paramLabel = "URI",
             description = "Initial model bundle URI or path; default:int8 / default:fp32 are the built-in"
                     + " compliance model (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--model-root", paramLabel = "URI",
+    @Option(
+            names = "--model-root",
+            paramLabel = "URI",
             description = "A location bundles may be loaded from, repeatable (default: none; the built-in model"
                     + " is always allowed).")
     List<String> modelRoots = new ArrayList<>();
@@ -110,60 +130,80 @@ final class ScreenCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Most events per inference batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--max-batch-tokens",
+    @Option(
+            names = "--max-batch-tokens",
             description = "Most padded tokens (batch size x longest text) per batch; raise it with large GPU batches"
                     + " (default: ${DEFAULT-VALUE}).")
     int maxBatchTokens;
 
-    @Option(names = "--group-by-length", negatable = true,
+    @Option(
+            names = "--group-by-length",
+            negatable = true,
             description = "Batch texts of similar token length together: more throughput for mixed-length text"
                     + " (default: ${DEFAULT-VALUE}).")
     boolean groupByLength;
 
-    @Option(names = "--max-wait", paramLabel = "DURATION",
+    @Option(
+            names = "--max-wait",
+            paramLabel = "DURATION",
             description = "Longest an event waits for its batch to fill (default: ${DEFAULT-VALUE}).")
     String maxWait;
 
-    @Option(names = "--max-windows",
+    @Option(
+            names = "--max-windows",
             description = "Most windows of the model's length scored per text; a longer text is marked truncated"
                     + " and raises an alert for review (default: ${DEFAULT-VALUE}).")
     int maxWindows;
 
-    @Option(names = "--window-stride",
+    @Option(
+            names = "--window-stride",
             description = "Tokens two consecutive windows of a long text share (default: ${DEFAULT-VALUE}).")
     int windowStride;
 
     @Option(names = "--max-in-flight", description = "Batches scored at once per subtask (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
-    @Option(names = "--provider", paramLabel = "CPU|CUDA|AUTO",
+    @Option(
+            names = "--provider",
+            paramLabel = "CPU|CUDA|AUTO",
             description = "ONNX Runtime execution provider (default: ${DEFAULT-VALUE}).")
     ExecutionProvider provider;
 
     @Option(names = "--intra-op-threads", description = "ONNX Runtime threads per batch (default: ${DEFAULT-VALUE}).")
     int intraOpThreads;
 
-    @Option(names = "--failure-policy", paramLabel = "DEAD_LETTER|FAIL",
+    @Option(
+            names = "--failure-policy",
+            paramLabel = "DEAD_LETTER|FAIL",
             description = "Events that cannot be scored: dead-letter them or fail the job (default: ${DEFAULT-VALUE}).")
     FailurePolicy failurePolicy;
 
     // ---- alerts and parsing --------------------------------------------------------------------
 
-    @Option(names = "--alert-threshold", paramLabel = "P",
+    @Option(
+            names = "--alert-threshold",
+            paramLabel = "P",
             description = "Minimum score in [0,1] of a non-clear label to raise an alert (default: ${DEFAULT-VALUE}).")
     double alertThreshold;
 
-    @Option(names = "--label-threshold", paramLabel = "LABEL=P",
-            description = "Per-label alert threshold, repeatable, e.g. --label-threshold sanctions=0.3 (default: none).")
+    @Option(
+            names = "--label-threshold",
+            paramLabel = "LABEL=P",
+            description =
+                    "Per-label alert threshold, repeatable, e.g. --label-threshold sanctions=0.3 (default: none).")
     Map<String, String> labelThresholds = new HashMap<>();
 
-    @Option(names = "--max-event-size", paramLabel = "SIZE",
+    @Option(
+            names = "--max-event-size",
+            paramLabel = "SIZE",
             description = "Larger input records are dead-lettered unparsed (default: ${DEFAULT-VALUE}).")
     String maxEventSize;
 
     // ---- Kafka ---------------------------------------------------------------------------------
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT[,...]",
             description = "Kafka brokers; turns on the Kafka source, command topic and sinks (default: none).")
     String bootstrapServers;
 
@@ -182,7 +222,8 @@ final class ScreenCommand implements Callable<Integer> {
     @Option(names = "--alerts-topic", description = "Topic of alerts (default: ${DEFAULT-VALUE}).")
     String alertsTopic;
 
-    @Option(names = "--dead-letter-topic",
+    @Option(
+            names = "--dead-letter-topic",
             description = "Topic of records that could not be parsed or scored (default: ${DEFAULT-VALUE}).")
     String deadLetterTopic;
 
@@ -192,55 +233,81 @@ final class ScreenCommand implements Callable<Integer> {
     @Option(names = "--group-id", description = "Kafka consumer group (default: ${DEFAULT-VALUE}).")
     String groupId;
 
-    @Option(names = "--starting-offsets", paramLabel = "EARLIEST|LATEST|COMMITTED",
+    @Option(
+            names = "--starting-offsets",
+            paramLabel = "EARLIEST|LATEST|COMMITTED",
             description = "Where to start without a checkpoint (default: ${DEFAULT-VALUE}).")
     StartingOffsets startingOffsets;
 
-    @Option(names = "--bounded", description = "Stop at the end offsets seen at start (a backfill) instead of running on.")
+    @Option(
+            names = "--bounded",
+            description = "Stop at the end offsets seen at start (a backfill) instead of running on.")
     boolean bounded;
 
-    @Option(names = "--delivery-guarantee", paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
-            description = "Kafka sink guarantee; EXACTLY_ONCE needs read_committed consumers (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--delivery-guarantee",
+            paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
+            description =
+                    "Kafka sink guarantee; EXACTLY_ONCE needs read_committed consumers (default: ${DEFAULT-VALUE}).")
     DeliveryGuarantee deliveryGuarantee;
 
-    @Option(names = "--transactional-id-prefix",
+    @Option(
+            names = "--transactional-id-prefix",
             description = "Prefix of the sinks' transactional ids, unique per job (default: ${DEFAULT-VALUE}).")
     String transactionalIdPrefix;
 
-    @Option(names = "--transaction-timeout", paramLabel = "DURATION",
+    @Option(
+            names = "--transaction-timeout",
+            paramLabel = "DURATION",
             description = "Kafka transaction timeout; above the checkpoint interval, at most the broker's"
                     + " transaction.max.timeout.ms (default: ${DEFAULT-VALUE}).")
     String transactionTimeout;
 
-    @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--kafka-property",
+            paramLabel = "KEY=VALUE",
             description = "Kafka client property for every consumer and producer, repeatable (SASL, SSL, ...).")
     List<String> kafkaProperties = new ArrayList<>();
 
     // ---- Flink runtime ------------------------------------------------------------------------
 
-    @Option(names = "--parallelism", defaultValue = "0",
+    @Option(
+            names = "--parallelism",
+            defaultValue = "0",
             description = "Job parallelism, 0 = the environment's default (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
+    @Option(
+            names = "--checkpoint-interval",
+            paramLabel = "DURATION",
             description = "Checkpoint interval (default: 10 s with Kafka, 2 s otherwise). Exactly-once results"
                     + " become visible at this pace.")
     String checkpointInterval;
 
-    @Option(names = "--checkpoint-dir", paramLabel = "URI",
+    @Option(
+            names = "--checkpoint-dir",
+            paramLabel = "URI",
             description = "Checkpoint storage, e.g. file:///var/flink/checkpoints or s3://... (default: the"
                     + " cluster's execution.checkpointing.dir; embedded runs: <java.io.tmpdir>/flink-slm-checkpoints).")
     String checkpointDir;
 
-    @Option(names = "--restart-attempts", defaultValue = "5",
+    @Option(
+            names = "--restart-attempts",
+            defaultValue = "5",
             description = "Fixed-delay restart attempts after a failure (default: ${DEFAULT-VALUE}).")
     int restartAttempts;
 
-    @Option(names = "--restart-delay", defaultValue = "2 s", paramLabel = "DURATION",
+    @Option(
+            names = "--restart-delay",
+            defaultValue = "2 s",
+            paramLabel = "DURATION",
             description = "Pause before a restart (default: ${DEFAULT-VALUE}).")
     String restartDelay;
 
-    @Option(names = "--status-interval", defaultValue = "1 s", paramLabel = "DURATION",
+    @Option(
+            names = "--status-interval",
+            defaultValue = "1 s",
+            paramLabel = "DURATION",
             description = "How often an embedded run prints its status line (default: ${DEFAULT-VALUE}).")
     String statusInterval;
 
@@ -282,23 +349,24 @@ final class ScreenCommand implements Callable<Integer> {
         options.set(ConnectorOptions.STARTING_OFFSETS, startingOffsets);
         options.set(ConnectorOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
         options.set(ConnectorOptions.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
-        setIfValid(options, ConnectorOptions.TRANSACTION_TIMEOUT,
+        setIfValid(
+                options,
+                ConnectorOptions.TRANSACTION_TIMEOUT,
                 duration("--transaction-timeout", transactionTimeout, problems));
         try {
             options.set(ConnectorOptions.KAFKA_PROPERTIES, KafkaClientProperties.parse(kafkaProperties));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
-        if ((eventsFile != null || outputDir != null) && bootstrapServers == null
-                && (!kafkaProperties.isEmpty())) {
+        if ((eventsFile != null || outputDir != null) && bootstrapServers == null && (!kafkaProperties.isEmpty())) {
             problems.add("--kafka-property given without --bootstrap-servers; add the brokers or drop the properties");
         }
         Duration restart = duration("--restart-delay", restartDelay, problems);
         if (restart == null) {
             restart = Duration.ZERO; // reported above
         }
-        Duration interval = checkpointInterval == null ? null
-                : duration("--checkpoint-interval", checkpointInterval, problems);
+        Duration interval =
+                checkpointInterval == null ? null : duration("--checkpoint-interval", checkpointInterval, problems);
         duration("--status-interval", statusInterval, problems);
         ScreeningConfig.Builder b = ScreeningConfig.builder()
                 .options(options)
@@ -325,8 +393,8 @@ final class ScreenCommand implements Callable<Integer> {
             throw new IllegalArgumentException(e.getMessage() + "\n  - " + String.join("\n  - ", problems), e);
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("invalid screening job configuration:\n  - "
-                    + String.join("\n  - ", problems));
+            throw new IllegalArgumentException(
+                    "invalid screening job configuration:\n  - " + String.join("\n  - ", problems));
         }
         return config;
     }
@@ -362,13 +430,20 @@ final class ScreenCommand implements Callable<Integer> {
 
     private int runEmbedded(StreamExecutionEnvironment env, ScreeningConfig config, PrintWriter out) throws Exception {
         Duration every = TimeUtils.parseDuration(statusInterval);
-        out.printf("screening %s events with %s (source %s, sinks %s, model commands %s); %s%n",
+        out.printf(
+                "screening %s events with %s (source %s, sinks %s, model commands %s); %s%n",
                 config.source() == ScreeningConfig.Source.SYNTHETIC
                         ? (config.maxEvents() == Long.MAX_VALUE ? "synthetic" : config.maxEvents() + " synthetic")
                         : config.source().name().toLowerCase(),
-                config.options().get(ScoringOptions.MODEL), config.source(), config.sinks(), config.commands(),
-                config.maxEvents() == Long.MAX_VALUE && config.source() != ScreeningConfig.Source.FILE
-                        && !config.bounded() ? "Ctrl-C stops" : "stops by itself");
+                config.options().get(ScoringOptions.MODEL),
+                config.source(),
+                config.sinks(),
+                config.commands(),
+                config.maxEvents() == Long.MAX_VALUE
+                                && config.source() != ScreeningConfig.Source.FILE
+                                && !config.bounded()
+                        ? "Ctrl-C stops"
+                        : "stops by itself");
         out.flush();
         ScreeningStats.reset();
         AtomicBoolean summarised = new AtomicBoolean();
@@ -379,25 +454,31 @@ final class ScreenCommand implements Callable<Integer> {
             return t;
         });
         AtomicReference<ScreeningStats.Snapshot> previous = new AtomicReference<>(ScreeningStats.snapshot());
-        reporter.scheduleAtFixedRate(() -> {
-            ScreeningStats.Snapshot now = ScreeningStats.snapshot();
-            out.println(now.statusLine(previous.getAndSet(now)));
-            out.flush();
-        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
-        Thread hook = new Thread(() -> {
-            reporter.shutdownNow();
-            if (summarised.compareAndSet(false, true)) {
-                ScreeningStats.snapshot().printSummary(out, "interrupted");
-            }
-            JobClient c = client.get();
-            if (c != null) {
-                try {
-                    c.cancel().get(5, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    LOG.debug("Cancelling on shutdown did not complete", e);
-                }
-            }
-        }, "screen-shutdown");
+        reporter.scheduleAtFixedRate(
+                () -> {
+                    ScreeningStats.Snapshot now = ScreeningStats.snapshot();
+                    out.println(now.statusLine(previous.getAndSet(now)));
+                    out.flush();
+                },
+                every.toMillis(),
+                every.toMillis(),
+                TimeUnit.MILLISECONDS);
+        Thread hook = new Thread(
+                () -> {
+                    reporter.shutdownNow();
+                    if (summarised.compareAndSet(false, true)) {
+                        ScreeningStats.snapshot().printSummary(out, "interrupted");
+                    }
+                    JobClient c = client.get();
+                    if (c != null) {
+                        try {
+                            c.cancel().get(5, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            LOG.debug("Cancelling on shutdown did not complete", e);
+                        }
+                    }
+                },
+                "screen-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             JobClient jobClient = env.executeAsync(ScreeningJob.NAME);
@@ -502,7 +583,8 @@ final class ScreenCommand implements Callable<Integer> {
             }
             if (value instanceof MemorySize m) {
                 long bytes = m.getBytes();
-                return bytes % (1 << 20) == 0 ? bytes / (1 << 20) + "mb"
+                return bytes % (1 << 20) == 0
+                        ? bytes / (1 << 20) + "mb"
                         : bytes % 1024 == 0 ? bytes / 1024 + "kb" : bytes + "b";
             }
             return String.valueOf(value);

@@ -1,13 +1,12 @@
 package dev.flinkslm.jobs;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.EventParser;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.Redaction;
 import dev.flinkslm.operators.SlmScoring;
-
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.Configuration;
 
 import java.net.URI;
@@ -42,13 +41,25 @@ import java.util.List;
 public final class ScreeningConfig {
 
     /** Where the job reads events. */
-    public enum Source { SYNTHETIC, FILE, KAFKA }
+    public enum Source {
+        SYNTHETIC,
+        FILE,
+        KAFKA
+    }
 
     /** Where the job writes results. */
-    public enum Sinks { NONE, FILES, KAFKA }
+    public enum Sinks {
+        NONE,
+        FILES,
+        KAFKA
+    }
 
     /** Where model commands come from. */
-    public enum Commands { NONE, FILE, KAFKA }
+    public enum Commands {
+        NONE,
+        FILE,
+        KAFKA
+    }
 
     /** Checkpoint interval in Kafka mode unless set. */
     public static final Duration DEFAULT_KAFKA_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
@@ -203,11 +214,16 @@ public final class ScreeningConfig {
      */
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("ScreeningConfig{source=").append(source())
-                .append(", sinks=").append(sinks())
-                .append(", commands=").append(commands())
-                .append(", checkpointInterval=").append(checkpointInterval())
-                .append(", parallelism=").append(parallelism);
+        StringBuilder b = new StringBuilder("ScreeningConfig{source=")
+                .append(source())
+                .append(", sinks=")
+                .append(sinks())
+                .append(", commands=")
+                .append(commands())
+                .append(", checkpointInterval=")
+                .append(checkpointInterval())
+                .append(", parallelism=")
+                .append(parallelism);
         if (kafkaConfigured()) {
             b.append(", kafkaProperties=").append(Redaction.properties(options.get(ConnectorOptions.KAFKA_PROPERTIES)));
         }
@@ -324,14 +340,16 @@ public final class ScreeningConfig {
             }
             if (maxEvents != Long.MAX_VALUE && c.source() != Source.SYNTHETIC) {
                 problems.add("--max-events applies to the synthetic generator only; with "
-                        + (c.source() == Source.FILE ? "--events-file the job ends at the end of the file"
+                        + (c.source() == Source.FILE
+                                ? "--events-file the job ends at the end of the file"
                                 : "Kafka use --bounded to stop at the offsets seen at start"));
             }
             if (maxEvents < 1) {
                 problems.add("--max-events must be at least 1, was " + maxEvents);
             }
             if (!(eventsPerSecond >= 0) || Double.isInfinite(eventsPerSecond)) {
-                problems.add("--events-per-second must be a finite number >= 0 (0 = unlimited), was " + eventsPerSecond);
+                problems.add(
+                        "--events-per-second must be a finite number >= 0 (0 = unlimited), was " + eventsPerSecond);
             }
             if (bounded && c.source() != Source.KAFKA) {
                 problems.add("--bounded applies to the Kafka source only; set --bootstrap-servers");
@@ -363,13 +381,18 @@ public final class ScreeningConfig {
             // before any job is submitted, with their messages.
             tryBuild(problems, () -> c.alertPolicy());
             tryBuild(problems, () -> c.parser());
-            tryBuild(problems, () -> SlmScoring.<FinancialEvent>builder().text(e -> e.text).configure(options).build());
+            tryBuild(
+                    problems,
+                    () -> SlmScoring.<FinancialEvent>builder()
+                            .text(e -> e.text)
+                            .configure(options)
+                            .build());
             if (c.source() == Source.KAFKA || c.sinks() == Sinks.KAFKA || c.commands() == Commands.KAFKA) {
                 tryBuild(problems, () -> ScreeningJob.kafkaComponents(c));
             }
             if (!problems.isEmpty()) {
-                throw new IllegalArgumentException("invalid screening job configuration:\n  - "
-                        + String.join("\n  - ", problems));
+                throw new IllegalArgumentException(
+                        "invalid screening job configuration:\n  - " + String.join("\n  - ", problems));
             }
             return c;
         }

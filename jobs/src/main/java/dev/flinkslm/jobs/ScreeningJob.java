@@ -1,6 +1,5 @@
 package dev.flinkslm.jobs;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.connectors.Alert;
 import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.DeadLetter;
@@ -23,7 +22,7 @@ import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.SlmScoring;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -38,7 +37,6 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.Collector;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +103,10 @@ public final class ScreeningJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
         // Some environments (a cluster's context environment) ignore parts of the passed configuration.
         env.configure(flinkConfiguration(config));
-        if (config.checkpointDir() == null && env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+        if (config.checkpointDir() == null
+                && env.getConfiguration()
+                        .getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+                        .isEmpty()) {
             // Neither --checkpoint-dir nor the cluster names one: an embedded run keeps them in the temp dir.
             Configuration local = new Configuration();
             local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, defaultCheckpointDir());
@@ -117,7 +118,9 @@ public final class ScreeningJob {
 
     /** Checkpoint directory of runs that name none: {@code <java.io.tmpdir>/flink-slm-checkpoints}. */
     static String defaultCheckpointDir() {
-        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "flink-slm-checkpoints").toUri().toString();
+        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "flink-slm-checkpoints")
+                .toUri()
+                .toString();
     }
 
     /** Adds the pipeline to {@code env}. */
@@ -131,7 +134,10 @@ public final class ScreeningJob {
      * @param liveStatus add in-JVM counters for the status line (embedded runs only)
      * @param beforeScoring hook between parsing and keying, e.g. for failure injection in tests
      */
-    public static Pipeline build(StreamExecutionEnvironment env, ScreeningConfig config, boolean liveStatus,
+    public static Pipeline build(
+            StreamExecutionEnvironment env,
+            ScreeningConfig config,
+            boolean liveStatus,
             UnaryOperator<DataStream<FinancialEvent>> beforeScoring) {
         LOG.info("Building the screening job: {}", config);
         org.apache.flink.configuration.Configuration options = config.options();
@@ -141,19 +147,23 @@ public final class ScreeningJob {
         SingleOutputStreamOperator<FinancialEvent> events;
         DataStream<DeadLetter> parseDeadLetters = null;
         switch (config.source()) {
-            case SYNTHETIC -> events = env.fromSource(
-                            SyntheticEventSource.builder()
-                                    .seed(config.seed())
-                                    .maxEvents(config.maxEvents())
-                                    .eventsPerSecond(config.eventsPerSecond())
-                                    .build(),
-                            WatermarkStrategy.<FinancialEvent>noWatermarks()
-                                    .withTimestampAssigner((e, ts) -> System.currentTimeMillis()),
-                            "synthetic-events")
-                    .uid("synthetic-events");
+            case SYNTHETIC ->
+                events = env.fromSource(
+                                SyntheticEventSource.builder()
+                                        .seed(config.seed())
+                                        .maxEvents(config.maxEvents())
+                                        .eventsPerSecond(config.eventsPerSecond())
+                                        .build(),
+                                WatermarkStrategy.<FinancialEvent>noWatermarks()
+                                        .withTimestampAssigner((e, ts) -> System.currentTimeMillis()),
+                                "synthetic-events")
+                        .uid("synthetic-events");
             case FILE -> {
                 DataStream<RawEvent> raw = env.fromSource(
-                                EventFileSource.builder().configure(options).path(config.eventsFile()).build(),
+                                EventFileSource.builder()
+                                        .configure(options)
+                                        .path(config.eventsFile())
+                                        .build(),
                                 WatermarkStrategy.<RawEvent>noWatermarks()
                                         .withTimestampAssigner((r, ts) -> System.currentTimeMillis()),
                                 "events-file")
@@ -163,7 +173,10 @@ public final class ScreeningJob {
             }
             case KAFKA -> {
                 DataStream<RawEvent> raw = env.fromSource(
-                                KafkaEventSource.builder().configure(options).bounded(config.bounded()).build(),
+                                KafkaEventSource.builder()
+                                        .configure(options)
+                                        .bounded(config.bounded())
+                                        .build(),
                                 WatermarkStrategy.noWatermarks(),
                                 "kafka-events")
                         .uid("kafka-events");
@@ -176,24 +189,34 @@ public final class ScreeningJob {
         // 2. Model commands (live versions), if any.
         DataStream<ModelCommand> commands = switch (config.commands()) {
             case NONE -> null;
-            case FILE -> env.fromSource(
-                            EventFileSource.builder().path(config.commandsFile()).build(),
-                            WatermarkStrategy.noWatermarks(), "commands-file")
-                    .uid("commands-file")
-                    .setParallelism(1)
-                    .flatMap(new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)), SlmScoring.COMMAND_TYPE)
-                    .setParallelism(1)
-                    .name("parse-commands")
-                    .uid("parse-commands");
-            case KAFKA -> env.fromSource(
-                            KafkaCommandSource.builder().configure(options).buildRaw(),
-                            WatermarkStrategy.noWatermarks(), "kafka-commands")
-                    .uid("kafka-commands")
-                    .setParallelism(1)
-                    .flatMap(new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)), SlmScoring.COMMAND_TYPE)
-                    .setParallelism(1)
-                    .name("parse-commands")
-                    .uid("parse-commands");
+            case FILE ->
+                env.fromSource(
+                                EventFileSource.builder()
+                                        .path(config.commandsFile())
+                                        .build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "commands-file")
+                        .uid("commands-file")
+                        .setParallelism(1)
+                        .flatMap(
+                                new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)),
+                                SlmScoring.COMMAND_TYPE)
+                        .setParallelism(1)
+                        .name("parse-commands")
+                        .uid("parse-commands");
+            case KAFKA ->
+                env.fromSource(
+                                KafkaCommandSource.builder().configure(options).buildRaw(),
+                                WatermarkStrategy.noWatermarks(),
+                                "kafka-commands")
+                        .uid("kafka-commands")
+                        .setParallelism(1)
+                        .flatMap(
+                                new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)),
+                                SlmScoring.COMMAND_TYPE)
+                        .setParallelism(1)
+                        .name("parse-commands")
+                        .uid("parse-commands");
         };
 
         // 3. Score, keyed by account so that model versions (canary shares, per-key pins) are sticky.
@@ -212,42 +235,55 @@ public final class ScreeningJob {
                 .name("to-scored-event")
                 .uid("to-scored-event");
         AlertPolicy policy = config.alertPolicy();
-        SingleOutputStreamOperator<Alert> alerts = results
-                .flatMap(policy.asFunction(), TypeInformation.of(Alert.class))
+        SingleOutputStreamOperator<Alert> alerts = results.flatMap(policy.asFunction(), TypeInformation.of(Alert.class))
                 .name("alerts")
                 .uid("alerts");
         DataStream<DeadLetter> scoringDeadLetters = scored.deadLetters()
                 .map(new ToDeadLetter(), TypeInformation.of(DeadLetter.class))
                 .name("scoring-dead-letters")
                 .uid("scoring-dead-letters");
-        DataStream<DeadLetter> deadLetters = parseDeadLetters == null
-                ? scoringDeadLetters
-                : parseDeadLetters.union(scoringDeadLetters);
+        DataStream<DeadLetter> deadLetters =
+                parseDeadLetters == null ? scoringDeadLetters : parseDeadLetters.union(scoringDeadLetters);
         DataStream<ModelAudit> audit = commands == null ? null : scored.audit();
 
         // 4. Sinks.
         switch (config.sinks()) {
             case KAFKA -> {
                 results.sinkTo(KafkaResultSink.scoredEvents().configure(options).build())
-                        .name("kafka-scored").uid("kafka-scored");
+                        .name("kafka-scored")
+                        .uid("kafka-scored");
                 alerts.sinkTo(KafkaResultSink.alerts().configure(options).build())
-                        .name("kafka-alerts").uid("kafka-alerts");
-                deadLetters.sinkTo(KafkaResultSink.deadLetters().configure(options).build())
-                        .name("kafka-dead-letter").uid("kafka-dead-letter");
+                        .name("kafka-alerts")
+                        .uid("kafka-alerts");
+                deadLetters
+                        .sinkTo(KafkaResultSink.deadLetters().configure(options).build())
+                        .name("kafka-dead-letter")
+                        .uid("kafka-dead-letter");
                 if (audit != null) {
-                    audit.sinkTo(KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo()).configure(options).build())
-                            .name("kafka-audit").uid("kafka-audit");
+                    audit.sinkTo(KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo())
+                                    .configure(options)
+                                    .build())
+                            .name("kafka-audit")
+                            .uid("kafka-audit");
                 }
             }
             case FILES -> {
                 String dir = config.outputDir();
-                results.sinkTo(FileResultSink.scoredEvents(dir).build()).name("file-scored").uid("file-scored");
-                alerts.sinkTo(FileResultSink.alerts(dir).build()).name("file-alerts").uid("file-alerts");
-                deadLetters.sinkTo(FileResultSink.deadLetters(dir).build())
-                        .name("file-dead-letter").uid("file-dead-letter");
+                results.sinkTo(FileResultSink.scoredEvents(dir).build())
+                        .name("file-scored")
+                        .uid("file-scored");
+                alerts.sinkTo(FileResultSink.alerts(dir).build())
+                        .name("file-alerts")
+                        .uid("file-alerts");
+                deadLetters
+                        .sinkTo(FileResultSink.deadLetters(dir).build())
+                        .name("file-dead-letter")
+                        .uid("file-dead-letter");
                 if (audit != null) {
-                    audit.sinkTo(FileResultSink.audit(dir, JsonSchemas.<ModelAudit>pojo()).build())
-                            .name("file-audit").uid("file-audit");
+                    audit.sinkTo(FileResultSink.audit(dir, JsonSchemas.<ModelAudit>pojo())
+                                    .build())
+                            .name("file-audit")
+                            .uid("file-audit");
                 }
             }
             case NONE -> {
@@ -257,16 +293,26 @@ public final class ScreeningJob {
         }
 
         if (liveStatus) {
-            results.process(new ScreeningStats.ScoredTap(), Types.VOID).name("status-scored")
-                    .sinkTo(new DiscardingSink<>()).name("status-scored-end");
-            alerts.process(new ScreeningStats.AlertTap(), Types.VOID).name("status-alerts")
-                    .sinkTo(new DiscardingSink<>()).name("status-alerts-end");
+            results.process(new ScreeningStats.ScoredTap(), Types.VOID)
+                    .name("status-scored")
+                    .sinkTo(new DiscardingSink<>())
+                    .name("status-scored-end");
+            alerts.process(new ScreeningStats.AlertTap(), Types.VOID)
+                    .name("status-alerts")
+                    .sinkTo(new DiscardingSink<>())
+                    .name("status-alerts-end");
             if (parseDeadLetters != null) {
-                parseDeadLetters.process(new ScreeningStats.DeadLetterTap(false), Types.VOID).name("status-parse-dl")
-                        .sinkTo(new DiscardingSink<>()).name("status-parse-dl-end");
+                parseDeadLetters
+                        .process(new ScreeningStats.DeadLetterTap(false), Types.VOID)
+                        .name("status-parse-dl")
+                        .sinkTo(new DiscardingSink<>())
+                        .name("status-parse-dl-end");
             }
-            scoringDeadLetters.process(new ScreeningStats.DeadLetterTap(true), Types.VOID).name("status-scoring-dl")
-                    .sinkTo(new DiscardingSink<>()).name("status-scoring-dl-end");
+            scoringDeadLetters
+                    .process(new ScreeningStats.DeadLetterTap(true), Types.VOID)
+                    .name("status-scoring-dl")
+                    .sinkTo(new DiscardingSink<>())
+                    .name("status-scoring-dl-end");
         }
         return new Pipeline(results, alerts, deadLetters, audit);
     }
@@ -293,13 +339,18 @@ public final class ScreeningJob {
             KafkaResultSink.scoredEvents().configure(options).build();
             KafkaResultSink.alerts().configure(options).build();
             KafkaResultSink.deadLetters().configure(options).build();
-            KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo()).configure(options).build();
+            KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo())
+                    .configure(options)
+                    .build();
         }
     }
 
     /** The job's main streams, for tests and for callers adding more sinks. */
-    public record Pipeline(DataStream<ScoredEvent> scored, DataStream<Alert> alerts,
-            DataStream<DeadLetter> deadLetters, DataStream<ModelAudit> audit) {}
+    public record Pipeline(
+            DataStream<ScoredEvent> scored,
+            DataStream<Alert> alerts,
+            DataStream<DeadLetter> deadLetters,
+            DataStream<ModelAudit> audit) {}
 
     /** Scored operator output to the output record (probabilities widened, microseconds to ms). */
     static final class ToScoredEvent implements MapFunction<Scored<FinancialEvent>, ScoredEvent> {
@@ -311,8 +362,18 @@ public final class ScreeningJob {
             for (int i = 0; i < p.length; i++) {
                 p[i] = s.probabilities[i];
             }
-            ScoredEvent e = ScoredEvent.of(s.element, s.labels, p, s.labelIndex, s.modelId, s.modelVersion,
-                    s.variant, s.windows, s.truncated, s.queueWaitMicros / 1000, s.inferenceMicros / 1000,
+            ScoredEvent e = ScoredEvent.of(
+                    s.element,
+                    s.labels,
+                    p,
+                    s.labelIndex,
+                    s.modelId,
+                    s.modelVersion,
+                    s.variant,
+                    s.windows,
+                    s.truncated,
+                    s.queueWaitMicros / 1000,
+                    s.inferenceMicros / 1000,
                     System.currentTimeMillis());
             e.ruleEpoch = s.ruleEpoch;
             return e;
@@ -355,7 +416,11 @@ public final class ScreeningJob {
             }
             String source = raw.position == null ? null : raw.position.toString();
             ModelCommand command = ModelCommand.parse(raw.value, source, maxBytes);
-            LOG.info("Model command {} {} from {}{}", command.commandId, command.action, source,
+            LOG.info(
+                    "Model command {} {} from {}{}",
+                    command.commandId,
+                    command.action,
+                    source,
                     command.parseError == null ? "" : " (malformed: " + command.parseError + ")");
             out.collect(command);
         }

@@ -3,7 +3,6 @@ package dev.flinkslm.jobs;
 import dev.flinkslm.connectors.Alert;
 import dev.flinkslm.connectors.DeadLetter;
 import dev.flinkslm.connectors.ScoredEvent;
-
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -85,13 +84,27 @@ final class ScreeningStats {
         ALERTS.forEach((k, v) -> alerts.put(k, v.sum()));
         Map<String, Long> versions = new TreeMap<>();
         VERSIONS.forEach((k, v) -> versions.put(k, v.sum()));
-        return new Snapshot(System.nanoTime() - startNanos, SCORED.sum(), PARSE_DEAD.sum(), SCORING_DEAD.sum(),
-                alerts, versions, lastVersion, hist);
+        return new Snapshot(
+                System.nanoTime() - startNanos,
+                SCORED.sum(),
+                PARSE_DEAD.sum(),
+                SCORING_DEAD.sum(),
+                alerts,
+                versions,
+                lastVersion,
+                hist);
     }
 
     /** Counters at one moment. */
-    record Snapshot(long elapsedNanos, long scored, long parseDeadLetters, long scoringDeadLetters,
-            Map<String, Long> alerts, Map<String, Long> versions, String lastVersion, long[] latency) {
+    record Snapshot(
+            long elapsedNanos,
+            long scored,
+            long parseDeadLetters,
+            long scoringDeadLetters,
+            Map<String, Long> alerts,
+            Map<String, Long> versions,
+            String lastVersion,
+            long[] latency) {
 
         long inputs() {
             return scored + parseDeadLetters + scoringDeadLetters;
@@ -104,7 +117,9 @@ final class ScreeningStats {
         /** The status line covering the time since {@code previous}. */
         String statusLine(Snapshot previous) {
             if (inputs() == 0) {
-                return String.format(Locale.ROOT, "[screen %s] starting: cluster, sources and model are coming up",
+                return String.format(
+                        Locale.ROOT,
+                        "[screen %s] starting: cluster, sources and model are coming up",
                         clock(elapsedNanos));
             }
             double seconds = Math.max(1e-3, (elapsedNanos - previous.elapsedNanos) / 1e9);
@@ -112,10 +127,17 @@ final class ScreeningStats {
             for (int i = 0; i < window.length; i++) {
                 window[i] = latency[i] - previous.latency[i];
             }
-            return String.format(Locale.ROOT, "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | latency %s"
+            return String.format(
+                    Locale.ROOT,
+                    "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | latency %s"
                             + " | alerts %s | model %s",
-                    clock(elapsedNanos), (inputs() - previous.inputs()) / seconds, scored,
-                    parseDeadLetters + scoringDeadLetters, percentiles(window), alertsText(), lastVersion);
+                    clock(elapsedNanos),
+                    (inputs() - previous.inputs()) / seconds,
+                    scored,
+                    parseDeadLetters + scoringDeadLetters,
+                    percentiles(window),
+                    alertsText(),
+                    lastVersion);
         }
 
         /** The multi-line summary of a whole run. */
@@ -123,8 +145,14 @@ final class ScreeningStats {
             double seconds = Math.max(1e-3, elapsedNanos / 1e9);
             out.println("== screening summary (" + outcome + ") ==");
             out.printf(Locale.ROOT, "elapsed:        %s%n", clock(elapsedNanos));
-            out.printf(Locale.ROOT, "inputs:         %,d (scored %,d + dead letters %,d: parse %,d, scoring %,d)%n",
-                    inputs(), scored, parseDeadLetters + scoringDeadLetters, parseDeadLetters, scoringDeadLetters);
+            out.printf(
+                    Locale.ROOT,
+                    "inputs:         %,d (scored %,d + dead letters %,d: parse %,d, scoring %,d)%n",
+                    inputs(),
+                    scored,
+                    parseDeadLetters + scoringDeadLetters,
+                    parseDeadLetters,
+                    scoringDeadLetters);
             out.printf(Locale.ROOT, "throughput:     %.0f events/s%n", inputs() / seconds);
             out.printf(Locale.ROOT, "latency:        %s (end to end, source to scored)%n", percentiles(latency));
             out.printf(Locale.ROOT, "alerts:         %,d %s%n", alertTotal(), alertsText());
@@ -137,7 +165,10 @@ final class ScreeningStats {
                 return "none";
             }
             StringBuilder b = new StringBuilder();
-            alerts.forEach((label, n) -> b.append(b.length() == 0 ? "" : " ").append(label).append('=').append(n));
+            alerts.forEach((label, n) -> b.append(b.length() == 0 ? "" : " ")
+                    .append(label)
+                    .append('=')
+                    .append(n));
             return b.toString();
         }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.junit.jupiter.api.Test;
 
@@ -34,18 +33,23 @@ class BenchSwapCheckTest {
     private static final int EVENTS = 4000;
     /** Commands emitted at these offsets; ACCEPTED 5 ms later; READY on both subtasks 100 ms later. */
     private static final long[] AT = {10_000, 15_000, 20_000, 25_000, 30_000};
+
     private static final long READY_AFTER = 100;
 
     private static BenchSwap.Versions versions() {
-        return new BenchSwap.Versions(Path.of("/tmp/none"), "compliance-minilm",
-                List.of(Path.of("/tmp/v1"), Path.of("/tmp/v2"), Path.of("/tmp/v3")), List.of(V1, V2, V3));
+        return new BenchSwap.Versions(
+                Path.of("/tmp/none"),
+                "compliance-minilm",
+                List.of(Path.of("/tmp/v1"), Path.of("/tmp/v2"), Path.of("/tmp/v3")),
+                List.of(V1, V2, V3));
     }
 
     private static List<ModelCommand> commands() {
         return List.of(
                 ModelCommand.of("bench-noop", ModelCommand.Action.PROMOTE, "compliance-minilm", "no-such-version"),
                 ModelCommand.deploy("bench-deploy-v2", "file:///tmp/v2/", ModelCommand.Role.ACTIVE),
-                ModelCommand.deploy("bench-canary-v3", "file:///tmp/v3/", ModelCommand.Role.CANARY).percent(20),
+                ModelCommand.deploy("bench-canary-v3", "file:///tmp/v3/", ModelCommand.Role.CANARY)
+                        .percent(20),
                 ModelCommand.of("bench-promote-v3", ModelCommand.Action.PROMOTE, "compliance-minilm", V3),
                 ModelCommand.of("bench-rollback", ModelCommand.Action.ROLLBACK, null, null));
     }
@@ -100,12 +104,12 @@ class BenchSwapCheckTest {
      * canary's READY, then v1 RELEASED (no longer needed); after the ROLLBACK, v3 RELEASED and v1
      * LOADED again (the new rollback target) 400 ms after that subtask's READY.
      */
-    private static BenchSwap.MainRun run(ReadyAt readyAt, Route route, LongUnaryOperator latency,
-            boolean loadRecords) {
+    private static BenchSwap.MainRun run(ReadyAt readyAt, Route route, LongUnaryOperator latency, boolean loadRecords) {
         BenchSwap.Versions v = versions();
         List<ModelCommand> commands = commands();
         BenchSwap.Semantics sem = semantics();
-        List<String> accounts = IntStream.range(0, 400).mapToObj(i -> "ACC-" + i).toList();
+        List<String> accounts =
+                IntStream.range(0, 400).mapToObj(i -> "ACC-" + i).toList();
         Map<String, Long> emitted = new HashMap<>();
         List<BenchSwap.Audit> audit = new ArrayList<>();
         for (int i = 0; i < commands.size(); i++) {
@@ -114,15 +118,23 @@ class BenchSwapCheckTest {
             emitted.put(c.commandId, at);
             Long epoch = sem.epochOf.get(c.commandId);
             if (epoch == null) {
-                audit.add(new BenchSwap.Audit(ModelAudit.REJECTED, ModelAudit.UNKNOWN_VERSION, "unknown", c.commandId,
-                        c.action, null, null, 0, at + 5));
+                audit.add(new BenchSwap.Audit(
+                        ModelAudit.REJECTED,
+                        ModelAudit.UNKNOWN_VERSION,
+                        "unknown",
+                        c.commandId,
+                        c.action,
+                        null,
+                        null,
+                        0,
+                        at + 5));
                 continue;
             }
-            audit.add(new BenchSwap.Audit(ModelAudit.ACCEPTED, null, null, c.commandId, c.action, null, null, epoch,
-                    at + 5));
+            audit.add(new BenchSwap.Audit(
+                    ModelAudit.ACCEPTED, null, null, c.commandId, c.action, null, null, epoch, at + 5));
             for (int s = 0; s < 2; s++) {
-                audit.add(new BenchSwap.Audit(ModelAudit.READY, null, null, c.commandId, c.action, null, s, epoch,
-                        ready(readyAt, i, s)));
+                audit.add(new BenchSwap.Audit(
+                        ModelAudit.READY, null, null, c.commandId, c.action, null, s, epoch, ready(readyAt, i, s)));
             }
         }
         if (loadRecords) {
@@ -142,11 +154,22 @@ class BenchSwapCheckTest {
             Object[] r = route.route(key, subtask, created);
             long micros = latency.applyAsLong(created);
             long done = created + micros / 1000;
-            results.add(new BenchSwap.Result(i, (String) r[0], (String) r[1], (Long) r[2], subtask, created, micros,
-                    done, done * 1_000_000, 10_000, 10_000, 4));
+            results.add(new BenchSwap.Result(
+                    i,
+                    (String) r[0],
+                    (String) r[1],
+                    (Long) r[2],
+                    subtask,
+                    created,
+                    micros,
+                    done,
+                    done * 1_000_000,
+                    10_000,
+                    10_000,
+                    4));
         }
-        BenchSwap.MainRun run = new BenchSwap.MainRun(v, sem, commands, accounts, EVENTS, 100, 0.6, results, audit,
-                new ArrayList<>(), emitted);
+        BenchSwap.MainRun run = new BenchSwap.MainRun(
+                v, sem, commands, accounts, EVENTS, 100, 0.6, results, audit, new ArrayList<>(), emitted);
         run.analyse();
         return run;
     }
@@ -223,7 +246,8 @@ class BenchSwapCheckTest {
         assertThat(run.problems).isEmpty();
         assertThat(run.wrong).as("%s", run.wrongBreakdown).isZero();
         assertThat(run.keptByEpoch).isEqualTo(kept);
-        assertThat(run.keptPrevious).isEqualTo(kept.values().stream().mapToLong(Long::longValue).sum());
+        assertThat(run.keptPrevious)
+                .isEqualTo(kept.values().stream().mapToLong(Long::longValue).sum());
         assertThat(run.failedCorrectness()).isFalse();
     }
 
@@ -317,39 +341,43 @@ class BenchSwapCheckTest {
     @Test
     void anEpochReadyOnlyAfterTheResultDoesNotServe() {
         BenchSwap.Semantics sem = semantics();
-        ReadyAt slow = (i, s) -> s == 0 && i == 1 ? AT[2] - AT[1] + 2000 : s == 0 && i == 2 ? 2000
-                : UNIFORM.offset(i, s);
+        ReadyAt slow =
+                (i, s) -> s == 0 && i == 1 ? AT[2] - AT[1] + 2000 : s == 0 && i == 2 ? 2000 : UNIFORM.offset(i, s);
         long readyOnZero = T0 + AT[2] + 2000;
         long latencyMs = 400;
         long[] bad = {0};
         long[] inFlight = {0};
         long[] kept = {0};
-        BenchSwap.MainRun run = run(slow, (key, s, created) -> {
-            long e = epochAt(created);
-            BenchSwap.Served want = sem.target(e, key);
-            if (s == 0 && e == 1 && created < readyOnZero) {
-                kept[0]++;
-                return as(sem.target(0, key), 1L); // v2 still loading: v1, legitimately
-            }
-            if (s == 0 && e == 2 && created < readyOnZero) {
-                if ("canary".equals(want.variant())) {
-                    if (created + latencyMs < readyOnZero) {
-                        bad[0]++;
-                    } else {
-                        inFlight[0]++;
+        BenchSwap.MainRun run = run(
+                slow,
+                (key, s, created) -> {
+                    long e = epochAt(created);
+                    BenchSwap.Served want = sem.target(e, key);
+                    if (s == 0 && e == 1 && created < readyOnZero) {
                         kept[0]++;
+                        return as(sem.target(0, key), 1L); // v2 still loading: v1, legitimately
                     }
-                    return as(sem.target(1, key), 2L); // v2: epoch 1 was not READY here yet
-                }
-                kept[0]++;
-                return as(sem.target(0, key), 2L); // v2 not loaded either: v1 (last READY = 0)
-            }
-            if (e > 0 && created < ready(slow, (int) e, s) && !want.equals(sem.target(e - 1, key))) {
-                kept[0]++;
-                return as(sem.target(e - 1, key), e);
-            }
-            return as(want, e);
-        }, created -> latencyMs * 1000, true);
+                    if (s == 0 && e == 2 && created < readyOnZero) {
+                        if ("canary".equals(want.variant())) {
+                            if (created + latencyMs < readyOnZero) {
+                                bad[0]++;
+                            } else {
+                                inFlight[0]++;
+                                kept[0]++;
+                            }
+                            return as(sem.target(1, key), 2L); // v2: epoch 1 was not READY here yet
+                        }
+                        kept[0]++;
+                        return as(sem.target(0, key), 2L); // v2 not loaded either: v1 (last READY = 0)
+                    }
+                    if (e > 0 && created < ready(slow, (int) e, s) && !want.equals(sem.target(e - 1, key))) {
+                        kept[0]++;
+                        return as(sem.target(e - 1, key), e);
+                    }
+                    return as(want, e);
+                },
+                created -> latencyMs * 1000,
+                true);
         assertThat(bad[0]).isPositive();
         assertThat(inFlight[0]).isPositive();
         assertThat(run.problems).isEmpty();
@@ -360,8 +388,8 @@ class BenchSwapCheckTest {
     /** The initial version is loaded from the start; released and loaded again, it is loaded only between. */
     @Test
     void loadedThroughoutFollowsTheLoadedAndReleasedRecords() {
-        BenchSwap.MainRun run = run(UNIFORM, (key, s, created) -> as(semantics().target(epochAt(created), key),
-                epochAt(created)));
+        BenchSwap.MainRun run =
+                run(UNIFORM, (key, s, created) -> as(semantics().target(epochAt(created), key), epochAt(created)));
         long released = ready(UNIFORM, 2, 1) + 1;
         long reloaded = ready(UNIFORM, 4, 1) + 400;
         assertThat(run.loadedThroughout(1, V1, T0, released - 1)).isTrue();
@@ -378,8 +406,11 @@ class BenchSwapCheckTest {
     /** The routing check relies on LOADED records: a deployed version without one is an audit problem. */
     @Test
     void aDeployedVersionWithoutLoadedRecordsIsAProblem() {
-        BenchSwap.MainRun run = run(UNIFORM, (key, s, created) -> as(semantics().target(epochAt(created), key),
-                epochAt(created)), created -> LATENCY_MS * 1000, false);
+        BenchSwap.MainRun run = run(
+                UNIFORM,
+                (key, s, created) -> as(semantics().target(epochAt(created), key), epochAt(created)),
+                created -> LATENCY_MS * 1000,
+                false);
         assertThat(run.problems).hasSize(4).allMatch(p -> p.contains("no LOADED record"));
         assertThat(run.failedCorrectness()).isTrue();
     }
@@ -388,7 +419,9 @@ class BenchSwapCheckTest {
     @Test
     void anOperatorThatNeverAppliesACommandIsServedWrong() {
         BenchSwap.MainRun run = run((key, created) -> new Object[] {V1, "active", 0L});
-        long afterFirstReady = IntStream.range(0, EVENTS).filter(i -> T0 + i * 10L > T0 + AT[1] + READY_AFTER).count();
+        long afterFirstReady = IntStream.range(0, EVENTS)
+                .filter(i -> T0 + i * 10L > T0 + AT[1] + READY_AFTER)
+                .count();
         assertThat(run.wrong).isEqualTo(afterFirstReady);
         assertThat(run.failedCorrectness()).isTrue();
     }
@@ -456,11 +489,13 @@ class BenchSwapCheckTest {
     @Test
     void aHighP50InOneHalfOfSteadyStateIsQueueing() {
         BenchSwap.Semantics sem = semantics();
-        BenchSwap.MainRun run = run((key, created) -> {
-            long e = epochAt(created);
-            BenchSwap.Served s = sem.target(e, key);
-            return new Object[] {s.version(), s.variant(), e};
-        }, created -> created >= T0 + 3000 && created < T0 + 5500 ? 200_000 : 20_000);
+        BenchSwap.MainRun run = run(
+                (key, created) -> {
+                    long e = epochAt(created);
+                    BenchSwap.Served s = sem.target(e, key);
+                    return new Object[] {s.version(), s.variant(), e};
+                },
+                created -> created >= T0 + 3000 && created < T0 + 5500 ? 200_000 : 20_000);
         assertThat(run.queueing).isTrue();
         assertThat(run.queueReason).contains("halves");
     }

@@ -3,6 +3,10 @@ package dev.flinkslm.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -12,9 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** No secret from the command line (or an argument file) is ever printed, on the console or in the exception a submission inside Flink fails with. */
 class CommandLineSecretsTest {
@@ -23,7 +24,8 @@ class CommandLineSecretsTest {
     private static final String JAAS = "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
             + " required username=\"u\" password=\"" + PW + "\";";
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private record Run(int code, String text) {}
 

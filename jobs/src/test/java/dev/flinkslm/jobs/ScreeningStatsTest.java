@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flinkslm.connectors.Alert;
 import dev.flinkslm.connectors.DeadLetter;
 import dev.flinkslm.connectors.ScoredEvent;
+import org.junit.jupiter.api.Test;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import org.junit.jupiter.api.Test;
 
 /** Counters, interval percentiles, the status line and the summary of embedded runs. */
 class ScreeningStatsTest {
@@ -27,8 +28,13 @@ class ScreeningStatsTest {
         ScreeningStats.deadLetter(new DeadLetter(), true);
         ScreeningStats.Snapshot first = ScreeningStats.snapshot();
         String line = first.statusLine(start);
-        assertThat(line).contains("scored 100", "dead letters 2", "p50 50 ms p99 99 ms", "alerts fraud=1 sanctions=1",
-                "model m:1");
+        assertThat(line)
+                .contains(
+                        "scored 100",
+                        "dead letters 2",
+                        "p50 50 ms p99 99 ms",
+                        "alerts fraud=1 sanctions=1",
+                        "model m:1");
 
         // The next interval only sees its own latencies.
         ScreeningStats.scored(scored("late", "clear", "2"), 5_000);
@@ -37,8 +43,11 @@ class ScreeningStatsTest {
 
         StringWriter text = new StringWriter();
         second.printSummary(new PrintWriter(text), "finished");
-        assertThat(text.toString()).contains("inputs:         103 (scored 101 + dead letters 2: parse 1, scoring 1)",
-                "alerts:         2 fraud=1 sanctions=1", "model versions: {m:1=100, m:2=1}");
+        assertThat(text.toString())
+                .contains(
+                        "inputs:         103 (scored 101 + dead letters 2: parse 1, scoring 1)",
+                        "alerts:         2 fraud=1 sanctions=1",
+                        "model versions: {m:1=100, m:2=1}");
     }
 
     @Test
@@ -46,7 +55,8 @@ class ScreeningStatsTest {
         ScreeningStats.reset();
         ScreeningStats.Snapshot start = ScreeningStats.snapshot();
         ScreeningStats.scored(scored("slow", "clear", "1"), 10 * ScreeningStats.MAX_LATENCY_MS);
-        assertThat(ScreeningStats.snapshot().statusLine(start)).contains("p99 >" + ScreeningStats.MAX_LATENCY_MS + " ms");
+        assertThat(ScreeningStats.snapshot().statusLine(start))
+                .contains("p99 >" + ScreeningStats.MAX_LATENCY_MS + " ms");
     }
 
     private static ScoredEvent scored(String id, String label, String version) {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.flinkslm.connectors.ConnectorOptions;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -14,8 +17,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * No secret given on the command line ever leaves: not in the exception of a failed submission
@@ -32,9 +33,18 @@ class SecretRedactionTest {
 
     @Test
     void failingLauncherInsideFlinkNeverPrintsThePassword() {
-        Captured c = launch("screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-property", JAAS,
-                "--kafka-property", "ssl.truststore.password=" + TRUSTSTORE_PASSWORD,
-                "--kafka-property", "security.protocol=SASL_SSL", "--alert-threshold", "1.5");
+        Captured c = launch(
+                "screen",
+                "--bootstrap-servers",
+                "127.0.0.1:9",
+                "--kafka-property",
+                JAAS,
+                "--kafka-property",
+                "ssl.truststore.password=" + TRUSTSTORE_PASSWORD,
+                "--kafka-property",
+                "security.protocol=SASL_SSL",
+                "--alert-threshold",
+                "1.5");
         assertThat(c.thrown).isInstanceOf(IllegalArgumentException.class);
         assertThat(c.thrown.getMessage())
                 .startsWith("flink-slm screen --bootstrap-servers ... --kafka-property ... --kafka-property ...")
@@ -52,8 +62,9 @@ class SecretRedactionTest {
                 new String[] {"screen", "--ssl-password", "-" + PASSWORD})) {
             Run run = run(args);
             assertThat(run.code).as(Arrays.toString(args)).isEqualTo(2);
-            assertThat(run.err).as(Arrays.toString(args)).containsAnyOf("Unknown option: '--kafka-propety'",
-                    "1 unexpected argument (values are not shown");
+            assertThat(run.err)
+                    .as(Arrays.toString(args))
+                    .containsAnyOf("Unknown option: '--kafka-propety'", "1 unexpected argument (values are not shown");
             assertThat(run.out + run.err).as(Arrays.toString(args)).doesNotContain(SECRETS);
 
             Captured c = launch(args);
@@ -62,7 +73,9 @@ class SecretRedactionTest {
             assertNoSecret(c);
         }
         Run typo = run("screen", "--kafka-propety=" + JAAS);
-        assertThat(typo.err).contains("Unknown option: '--kafka-propety'").contains("Did you mean")
+        assertThat(typo.err)
+                .contains("Unknown option: '--kafka-propety'")
+                .contains("Did you mean")
                 .contains("--kafka-property");
     }
 
@@ -70,8 +83,8 @@ class SecretRedactionTest {
     void libraryMessagesQuotingAValueAreScrubbed() {
         // Each of these makes some parser quote the value it got.
         List<String[]> cases = List.of(
-                new String[] {"screen", "--batch-size", JAAS},                         // picocli: not an int
-                new String[] {"screen", "--label-threshold", "password=" + PASSWORD},   // AlertPolicy: not a number
+                new String[] {"screen", "--batch-size", JAAS}, // picocli: not an int
+                new String[] {"screen", "--label-threshold", "password=" + PASSWORD}, // AlertPolicy: not a number
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-property", PASSWORD},
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-property", "=" + PASSWORD});
         for (String[] args : cases) {
@@ -95,7 +108,10 @@ class SecretRedactionTest {
                 .option(ConnectorOptions.KAFKA_PROPERTIES, kafka)
                 .build();
         assertThat(config.toString())
-                .contains("security.protocol=SASL_SSL", "sasl.jaas.config=****", "ssl.truststore.password=****",
+                .contains(
+                        "security.protocol=SASL_SSL",
+                        "sasl.jaas.config=****",
+                        "ssl.truststore.password=****",
                         "basic.auth.user.info=****")
                 .doesNotContain(SECRETS);
     }
@@ -133,7 +149,8 @@ class SecretRedactionTest {
             System.setOut(out);
             System.setErr(err);
         }
-        return new Captured(outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8), thrown);
+        return new Captured(
+                outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8), thrown);
     }
 
     private static Run run(String... args) {

@@ -2,11 +2,6 @@ package dev.flinkslm.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.Logger;
 import org.apache.logging.log4j.core.LogEvent;
@@ -14,6 +9,12 @@ import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The log configuration shipped in the jar ({@code flink-slm-log4j2.properties}) keeps the Kafka
@@ -28,19 +29,26 @@ class ShippedLogConfigurationTest {
         URL url = getClass().getClassLoader().getResource("flink-slm-log4j2.properties");
         assertThat(url).as("shipped log configuration").isNotNull();
         PrintStream err = System.err;
-        System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)); // its console appender
+        System.setErr(
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)); // its console appender
         // A context of its own: the JVM-wide one is whatever the test classpath configured.
         LoggerContext ctx = new LoggerContext("shipped-log-config-test", null, url.toURI());
         ctx.start();
         try {
-            for (String name : new String[] {"org.apache.kafka.clients.Metadata",
-                    "org.apache.kafka.clients.admin.internals.AdminMetadataManager",
-                    "org.apache.kafka.clients.NetworkClient",
-                    "org.apache.kafka.clients.consumer.internals.ConsumerCoordinator"}) {
-                assertThat(ctx.getLogger(name).isInfoEnabled()).as(name + " at INFO").isFalse();
+            for (String name : new String[] {
+                "org.apache.kafka.clients.Metadata",
+                "org.apache.kafka.clients.admin.internals.AdminMetadataManager",
+                "org.apache.kafka.clients.NetworkClient",
+                "org.apache.kafka.clients.consumer.internals.ConsumerCoordinator"
+            }) {
+                assertThat(ctx.getLogger(name).isInfoEnabled())
+                        .as(name + " at INFO")
+                        .isFalse();
             }
-            assertThat(ctx.getLogger("org.apache.kafka.clients.NetworkClient").isWarnEnabled()).isTrue();
-            assertThat(ctx.getLogger("dev.flinkslm.jobs.ScreenCommand").isInfoEnabled()).isTrue();
+            assertThat(ctx.getLogger("org.apache.kafka.clients.NetworkClient").isWarnEnabled())
+                    .isTrue();
+            assertThat(ctx.getLogger("dev.flinkslm.jobs.ScreenCommand").isInfoEnabled())
+                    .isTrue();
 
             // A burst of connection warnings is cut to the configured burst, errors always pass.
             AtomicInteger seen = new AtomicInteger();
@@ -51,7 +59,8 @@ class ShippedLogConfigurationTest {
                 }
             };
             counter.start();
-            ctx.getConfiguration().getLoggerConfig("org.apache.kafka.clients.NetworkClient")
+            ctx.getConfiguration()
+                    .getLoggerConfig("org.apache.kafka.clients.NetworkClient")
                     .addAppender(counter, Level.ALL, null);
             Logger network = ctx.getLogger("org.apache.kafka.clients.NetworkClient");
             for (int i = 0; i < 10_000; i++) {

@@ -6,7 +6,6 @@ import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.internal.FileTrees;
-
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
@@ -61,7 +60,8 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
         org.apache.flink.core.fs.Path root = new org.apache.flink.core.fs.Path(uri);
         try {
             FileSystem fs = root.getFileSystem();
-            org.apache.flink.core.fs.Path manifestPath = new org.apache.flink.core.fs.Path(root, ModelManifest.FILE_NAME);
+            org.apache.flink.core.fs.Path manifestPath =
+                    new org.apache.flink.core.fs.Path(root, ModelManifest.FILE_NAME);
             if (!fs.exists(manifestPath)) {
                 throw new BundleException(BundleException.Reason.MISSING_FILE, "no manifest.json at " + uri);
             }
@@ -73,7 +73,8 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
             if (Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
                 // The cached copy must be this manifest's (it pins every file the loader then verifies):
                 // a copy planted or corrupted in the cache is fetched again, never served.
-                if (java.util.Arrays.equals(Files.readAllBytes(target.resolve(ModelManifest.FILE_NAME)), manifestBytes)) {
+                if (java.util.Arrays.equals(
+                        Files.readAllBytes(target.resolve(ModelManifest.FILE_NAME)), manifestBytes)) {
                     return target;
                 }
                 FileTrees.deleteRecursively(target);
@@ -86,7 +87,8 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
                 for (String name : manifest.sha256().keySet()) {
                     Path local = temp.resolve(name).normalize();
                     if (!local.startsWith(temp)) {
-                        throw new BundleException(BundleException.Reason.INVALID_MANIFEST,
+                        throw new BundleException(
+                                BundleException.Reason.INVALID_MANIFEST,
                                 "file " + name + " points outside the bundle directory");
                     }
                     Files.createDirectories(local.getParent());
@@ -103,9 +105,11 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
             }
             return target;
         } catch (IOException e) {
-            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,
+            throw new BundleException(
+                    BundleException.Reason.UNRESOLVABLE_URI,
                     "cannot copy bundle " + uri + " through Flink's file systems: " + e.getMessage()
-                            + " (is the file system plugin for '" + uri.getScheme() + "' installed?)", e);
+                            + " (is the file system plugin for '" + uri.getScheme() + "' installed?)",
+                    e);
         }
     }
 
@@ -114,8 +118,8 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
         try (FSDataInputStream in = fs.open(path)) {
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
             if (bytes.length > max) {
-                throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED, what + " is larger than " + max
-                        + " bytes");
+                throw new BundleException(
+                        BundleException.Reason.LIMIT_EXCEEDED, what + " is larger than " + max + " bytes");
             }
             return bytes;
         }
@@ -125,18 +129,22 @@ public final class FlinkFileSystemBundleFetcher implements BundleFetcher {
     private static long copyBounded(FileSystem fs, org.apache.flink.core.fs.Path from, Path to, long budget, URI uri)
             throws IOException, BundleException {
         if (!fs.exists(from)) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE,
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE,
                     "bundle " + uri + " lists " + from.getName() + " but the file does not exist");
         }
         long copied = 0;
         byte[] buffer = new byte[1 << 16];
-        try (InputStream in = fs.open(from); OutputStream out = Files.newOutputStream(to)) {
+        try (InputStream in = fs.open(from);
+                OutputStream out = Files.newOutputStream(to)) {
             for (int n; (n = in.read(buffer)) > 0; ) {
                 copied += n;
                 if (copied > budget) {
-                    throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED, "bundle " + uri
-                            + " is larger than the bundle size limit; its files exceed the remaining " + budget
-                            + " bytes at " + from.getName());
+                    throw new BundleException(
+                            BundleException.Reason.LIMIT_EXCEEDED,
+                            "bundle " + uri
+                                    + " is larger than the bundle size limit; its files exceed the remaining " + budget
+                                    + " bytes at " + from.getName());
                 }
                 out.write(buffer, 0, n);
             }

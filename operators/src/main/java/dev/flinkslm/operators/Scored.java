@@ -1,6 +1,7 @@
 package dev.flinkslm.operators;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;

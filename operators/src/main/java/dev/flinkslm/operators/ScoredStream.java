@@ -18,7 +18,9 @@ public final class ScoredStream<IN> {
     private final OutputTag<dev.flinkslm.operators.versions.ModelAudit> auditTag;
     private final OutputTag<dev.flinkslm.operators.versions.ShadowResult<IN>> shadowTag;
 
-    ScoredStream(SingleOutputStreamOperator<Scored<IN>> results, OutputTag<ScoringFailure<IN>> deadLetterTag,
+    ScoredStream(
+            SingleOutputStreamOperator<Scored<IN>> results,
+            OutputTag<ScoringFailure<IN>> deadLetterTag,
             OutputTag<dev.flinkslm.operators.versions.ModelAudit> auditTag,
             OutputTag<dev.flinkslm.operators.versions.ShadowResult<IN>> shadowTag) {
         this.results = results;

@@ -1,13 +1,12 @@
 package dev.flinkslm.operators;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.WindowOptions;
 import dev.flinkslm.operators.versions.VersionsConfig;
-
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 
@@ -73,9 +72,12 @@ public record ScoringConfig(
 
     private static BundleLimits bundleLimits(ReadableConfig c) {
         try {
-            return new BundleLimits(c.get(ScoringOptions.BUNDLE_MAX_MANIFEST_SIZE).getBytes(),
-                    c.get(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES), c.get(ScoringOptions.BUNDLE_MAX_SIZE).getBytes(),
-                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRIES), c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRY_SIZE).getBytes(),
+            return new BundleLimits(
+                    c.get(ScoringOptions.BUNDLE_MAX_MANIFEST_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES),
+                    c.get(ScoringOptions.BUNDLE_MAX_SIZE).getBytes(),
+                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRIES),
+                    c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_ENTRY_SIZE).getBytes(),
                     c.get(ScoringOptions.BUNDLE_MAX_ARCHIVE_SIZE).getBytes());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid slm.bundle.* limit: " + e.getMessage(), e);
@@ -97,29 +99,40 @@ public record ScoringConfig(
 
     /** Fails fast with a message naming the option to fix. */
     public ScoringConfig validate() {
-        check(maxBatchSize >= 1 && maxBatchSize <= 65_536, ScoringOptions.MAX_BATCH_SIZE.key()
-                + " must be between 1 and 65536, was " + maxBatchSize);
-        check(maxBatchTokens >= 2, ScoringOptions.MAX_BATCH_TOKENS.key() + " must be at least 2, was " + maxBatchTokens);
-        check(maxWait != null && !maxWait.isNegative() && maxWait.toMillis() >= 1,
+        check(
+                maxBatchSize >= 1 && maxBatchSize <= 65_536,
+                ScoringOptions.MAX_BATCH_SIZE.key() + " must be between 1 and 65536, was " + maxBatchSize);
+        check(
+                maxBatchTokens >= 2,
+                ScoringOptions.MAX_BATCH_TOKENS.key() + " must be at least 2, was " + maxBatchTokens);
+        check(
+                maxWait != null && !maxWait.isNegative() && maxWait.toMillis() >= 1,
                 ScoringOptions.MAX_WAIT.key() + " must be at least 1 ms, was " + maxWait);
-        check(maxInFlight >= 1 && maxInFlight <= 256,
+        check(
+                maxInFlight >= 1 && maxInFlight <= 256,
                 ScoringOptions.MAX_IN_FLIGHT.key() + " must be between 1 and 256, was " + maxInFlight);
-        check(inferenceTimeout != null && inferenceTimeout.toMillis() >= 1,
+        check(
+                inferenceTimeout != null && inferenceTimeout.toMillis() >= 1,
                 ScoringOptions.INFERENCE_TIMEOUT.key() + " must be at least 1 ms, was " + inferenceTimeout);
-        check(maxRetries >= 0 && maxRetries <= 100,
+        check(
+                maxRetries >= 0 && maxRetries <= 100,
                 ScoringOptions.MAX_RETRIES.key() + " must be between 0 and 100, was " + maxRetries);
-        check(retryBackoff != null && !retryBackoff.isNegative(),
+        check(
+                retryBackoff != null && !retryBackoff.isNegative(),
                 ScoringOptions.RETRY_BACKOFF.key() + " must not be negative, was " + retryBackoff);
         check(outputMode != null, ScoringOptions.OUTPUT_MODE.key() + " must be ORDERED or UNORDERED");
         check(failurePolicy != null, ScoringOptions.FAILURE_POLICY.key() + " must be DEAD_LETTER or FAIL");
         check(runtime != null, "runtime options are required");
-        check(windows != null && windows.maxWindows() >= 1 && windows.maxWindows() <= 1024,
+        check(
+                windows != null && windows.maxWindows() >= 1 && windows.maxWindows() <= 1024,
                 ScoringOptions.MAX_WINDOWS.key() + " must be between 1 and 1024, was "
                         + (windows == null ? null : windows.maxWindows()));
-        check(windows.stride() >= 0, ScoringOptions.WINDOW_STRIDE.key() + " must not be negative, was "
-                + windows.stride());
-        check(maxConsecutiveTimeouts >= 1, ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS.key() + " must be at least 1, was "
-                + maxConsecutiveTimeouts);
+        check(
+                windows.stride() >= 0,
+                ScoringOptions.WINDOW_STRIDE.key() + " must not be negative, was " + windows.stride());
+        check(
+                maxConsecutiveTimeouts >= 1,
+                ScoringOptions.MAX_CONSECUTIVE_TIMEOUTS.key() + " must be at least 1, was " + maxConsecutiveTimeouts);
         check(bundleLimits != null, "bundle limits are required");
         check(versions != null, "versions settings are required");
         versions.validate();

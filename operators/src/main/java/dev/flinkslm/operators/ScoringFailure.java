@@ -12,6 +12,7 @@ public class ScoringFailure<IN> {
 
     /** Machine-readable reason codes. */
     public static final String TEXT_MISSING = "TEXT_MISSING";
+
     public static final String TOKENIZATION_FAILED = "TOKENIZATION_FAILED";
     public static final String INFERENCE_FAILED = "INFERENCE_FAILED";
     public static final String INFERENCE_TIMEOUT = "INFERENCE_TIMEOUT";

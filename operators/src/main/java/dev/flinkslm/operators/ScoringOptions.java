@@ -1,10 +1,9 @@
 package dev.flinkslm.operators;
 
-import org.apache.flink.annotation.PublicEvolving;
 import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.RuntimeOptions;
-
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
@@ -61,8 +60,9 @@ public final class ScoringOptions {
     public static final ConfigOption<Boolean> GROUP_BY_LENGTH = ConfigOptions.key("slm.batch.group-by-length")
             .booleanType()
             .defaultValue(false)
-            .withDescription("Form separate batches for short and long texts (buckets 8 tokens wide up to 64 tokens, then powers of two)"
-                    + " so that short texts are not padded to long ones.");
+            .withDescription(
+                    "Form separate batches for short and long texts (buckets 8 tokens wide up to 64 tokens, then powers of two)"
+                            + " so that short texts are not padded to long ones.");
 
     public static final ConfigOption<OutputMode> OUTPUT_MODE = ConfigOptions.key("slm.output-mode")
             .enumType(OutputMode.class)
@@ -92,11 +92,11 @@ public final class ScoringOptions {
             .withDescription("Threads ONNX Runtime uses inside one batch. Parallelism across batches comes from"
                     + " slm.batch.max-in-flight.");
 
-    public static final ConfigOption<RuntimeOptions.Optimization> OPTIMIZATION =
-            ConfigOptions.key("slm.runtime.optimization")
-                    .enumType(RuntimeOptions.Optimization.class)
-                    .defaultValue(RuntimeOptions.Optimization.ALL)
-                    .withDescription("ONNX Runtime graph optimisation level.");
+    public static final ConfigOption<RuntimeOptions.Optimization> OPTIMIZATION = ConfigOptions.key(
+                    "slm.runtime.optimization")
+            .enumType(RuntimeOptions.Optimization.class)
+            .defaultValue(RuntimeOptions.Optimization.ALL)
+            .withDescription("ONNX Runtime graph optimisation level.");
 
     public static final ConfigOption<Duration> INFERENCE_TIMEOUT = ConfigOptions.key("slm.inference.timeout")
             .durationType()
@@ -133,14 +133,14 @@ public final class ScoringOptions {
             .withDescription("Most windows scored per text. A longer text is scored on its first windows and its"
                     + " result is marked truncated (counted in the truncatedRecords metric), never cut silently.");
 
-    public static final ConfigOption<Integer> MAX_CONSECUTIVE_TIMEOUTS =
-            ConfigOptions.key("slm.inference.max-consecutive-timeouts")
-                    .intType()
-                    .defaultValue(3)
-                    .withDescription("Consecutive batch runs that exceed slm.inference.timeout before the operator"
-                            + " fails the job (a hung model or device) instead of dead-lettering every event. Each"
-                            + " further timeout period in which every inference thread is held by a run that timed out"
-                            + " counts as one more.");
+    public static final ConfigOption<Integer> MAX_CONSECUTIVE_TIMEOUTS = ConfigOptions.key(
+                    "slm.inference.max-consecutive-timeouts")
+            .intType()
+            .defaultValue(3)
+            .withDescription("Consecutive batch runs that exceed slm.inference.timeout before the operator"
+                    + " fails the job (a hung model or device) instead of dead-lettering every event. Each"
+                    + " further timeout period in which every inference thread is held by a run that timed out"
+                    + " counts as one more.");
 
     public static final ConfigOption<Integer> MAX_RULES = ConfigOptions.key("slm.versions.max-rules")
             .intType()
@@ -148,11 +148,11 @@ public final class ScoringOptions {
             .withDescription("Most deployments the rule log of live model versions holds; a DEPLOY beyond it is"
                     + " rejected (RULE_LIMIT). Superseded deployments are compacted automatically.");
 
-    public static final ConfigOption<Integer> MAX_KEYS_PER_COMMAND =
-            ConfigOptions.key("slm.versions.max-keys-per-command")
-                    .intType()
-                    .defaultValue(10_000)
-                    .withDescription("Most keys one DEPLOY may list; a longer list is rejected (INVALID_COMMAND).");
+    public static final ConfigOption<Integer> MAX_KEYS_PER_COMMAND = ConfigOptions.key(
+                    "slm.versions.max-keys-per-command")
+            .intType()
+            .defaultValue(10_000)
+            .withDescription("Most keys one DEPLOY may list; a longer list is rejected (INVALID_COMMAND).");
 
     public static final ConfigOption<Integer> MAX_RULE_KEYS = ConfigOptions.key("slm.versions.max-rule-keys")
             .intType()
@@ -179,12 +179,12 @@ public final class ScoringOptions {
             .withDescription("Versions that served all keys the rule log keeps for ROLLBACK; older deployments no"
                     + " key can reach are dropped.");
 
-    public static final ConfigOption<Integer> COMMAND_ID_RETENTION =
-            ConfigOptions.key("slm.versions.command-id-retention")
-                    .intType()
-                    .defaultValue(10_000)
-                    .withDescription("Accepted command ids remembered to reject duplicates (the oldest are"
-                            + " forgotten first).");
+    public static final ConfigOption<Integer> COMMAND_ID_RETENTION = ConfigOptions.key(
+                    "slm.versions.command-id-retention")
+            .intType()
+            .defaultValue(10_000)
+            .withDescription(
+                    "Accepted command ids remembered to reject duplicates (the oldest are" + " forgotten first).");
 
     public static final ConfigOption<Duration> COMMAND_ID_MAX_AGE = ConfigOptions.key("slm.versions.command-id-max-age")
             .durationType()
@@ -222,22 +222,23 @@ public final class ScoringOptions {
             .defaultValue(Duration.ofSeconds(1))
             .withDescription("First pause before a subtask retries a failed load; it doubles per failure.");
 
-    public static final ConfigOption<Duration> LOAD_RETRY_MAX_BACKOFF =
-            ConfigOptions.key("slm.versions.load-retry-max-backoff")
-                    .durationType()
-                    .defaultValue(Duration.ofMinutes(1))
-                    .withDescription("Longest pause between retries of a failed load.");
+    public static final ConfigOption<Duration> LOAD_RETRY_MAX_BACKOFF = ConfigOptions.key(
+                    "slm.versions.load-retry-max-backoff")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(1))
+            .withDescription("Longest pause between retries of a failed load.");
 
-    public static final ConfigOption<MemorySize> BUNDLE_MAX_MANIFEST_SIZE = ConfigOptions.key("slm.bundle.max-manifest-size")
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_MANIFEST_SIZE = ConfigOptions.key(
+                    "slm.bundle.max-manifest-size")
             .memoryType()
             .defaultValue(MemorySize.parse("1 mb"))
             .withDescription("Largest manifest.json a bundle may have (it is read whole).");
 
-    public static final ConfigOption<Integer> BUNDLE_MAX_GOLDEN_EXAMPLES =
-            ConfigOptions.key("slm.bundle.max-golden-examples")
-                    .intType()
-                    .defaultValue(BundleLimits.DEFAULT_MAX_GOLDEN_EXAMPLES)
-                    .withDescription("Most golden examples a manifest may list; they run at every admission and load.");
+    public static final ConfigOption<Integer> BUNDLE_MAX_GOLDEN_EXAMPLES = ConfigOptions.key(
+                    "slm.bundle.max-golden-examples")
+            .intType()
+            .defaultValue(BundleLimits.DEFAULT_MAX_GOLDEN_EXAMPLES)
+            .withDescription("Most golden examples a manifest may list; they run at every admission and load.");
 
     public static final ConfigOption<MemorySize> BUNDLE_MAX_SIZE = ConfigOptions.key("slm.bundle.max-size")
             .memoryType()
@@ -245,18 +246,20 @@ public final class ScoringOptions {
             .withDescription("Largest bundle (manifest plus listed files), read into memory, hashed and loaded from"
                     + " those bytes; also the heap one load needs.");
 
-    public static final ConfigOption<Integer> BUNDLE_MAX_ARCHIVE_ENTRIES = ConfigOptions.key("slm.bundle.max-archive-entries")
+    public static final ConfigOption<Integer> BUNDLE_MAX_ARCHIVE_ENTRIES = ConfigOptions.key(
+                    "slm.bundle.max-archive-entries")
             .intType()
             .defaultValue(BundleLimits.DEFAULT_MAX_ARCHIVE_ENTRIES)
             .withDescription("Most entries a .zip bundle may hold.");
 
-    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_ENTRY_SIZE =
-            ConfigOptions.key("slm.bundle.max-archive-entry-size")
-                    .memoryType()
-                    .defaultValue(MemorySize.parse("1 gb"))
-                    .withDescription("Largest unpacked entry of a .zip bundle (counted on the bytes written).");
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_ENTRY_SIZE = ConfigOptions.key(
+                    "slm.bundle.max-archive-entry-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("1 gb"))
+            .withDescription("Largest unpacked entry of a .zip bundle (counted on the bytes written).");
 
-    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_SIZE = ConfigOptions.key("slm.bundle.max-archive-size")
+    public static final ConfigOption<MemorySize> BUNDLE_MAX_ARCHIVE_SIZE = ConfigOptions.key(
+                    "slm.bundle.max-archive-size")
             .memoryType()
             .defaultValue(MemorySize.parse("1 gb"))
             .withDescription("Largest total unpacked size of a .zip bundle (counted on the bytes written).");
@@ -269,13 +272,46 @@ public final class ScoringOptions {
                             + " job naming it, or FALLBACK to serving its keys with the initial model.");
 
     /** Every option above, for copying from a configuration. */
-    public static final List<ConfigOption<?>> ALL = List.of(MODEL, MODEL_ROOTS, MAX_BATCH_SIZE, MAX_BATCH_TOKENS,
-            MAX_WAIT, MAX_IN_FLIGHT, GROUP_BY_LENGTH, OUTPUT_MODE, PROVIDER, CUDA_DEVICE, STRICT_PROVIDER,
-            INTRA_OP_THREADS, OPTIMIZATION, INFERENCE_TIMEOUT, MAX_RETRIES, RETRY_BACKOFF, FAILURE_POLICY,
-            WINDOW_STRIDE, MAX_WINDOWS, MAX_CONSECUTIVE_TIMEOUTS, MAX_RULES, MAX_KEYS_PER_COMMAND, MAX_RULE_KEYS,
+    public static final List<ConfigOption<?>> ALL = List.of(
+            MODEL,
+            MODEL_ROOTS,
+            MAX_BATCH_SIZE,
+            MAX_BATCH_TOKENS,
+            MAX_WAIT,
+            MAX_IN_FLIGHT,
+            GROUP_BY_LENGTH,
+            OUTPUT_MODE,
+            PROVIDER,
+            CUDA_DEVICE,
+            STRICT_PROVIDER,
+            INTRA_OP_THREADS,
+            OPTIMIZATION,
+            INFERENCE_TIMEOUT,
+            MAX_RETRIES,
+            RETRY_BACKOFF,
+            FAILURE_POLICY,
+            WINDOW_STRIDE,
+            MAX_WINDOWS,
+            MAX_CONSECUTIVE_TIMEOUTS,
+            MAX_RULES,
+            MAX_KEYS_PER_COMMAND,
+            MAX_RULE_KEYS,
             MAX_RULE_SIZE,
-            MAX_COMMAND_BYTES, HISTORY, COMMAND_ID_RETENTION, COMMAND_ID_MAX_AGE, ASSIGNMENT_TTL, LOAD_THREADS,
-            LOAD_TIMEOUT, ADMISSION_TIMEOUT, LOAD_RETRY_BACKOFF, LOAD_RETRY_MAX_BACKOFF, BUNDLE_MAX_MANIFEST_SIZE, BUNDLE_MAX_GOLDEN_EXAMPLES,
-            BUNDLE_MAX_SIZE, BUNDLE_MAX_ARCHIVE_ENTRIES, BUNDLE_MAX_ARCHIVE_ENTRY_SIZE, BUNDLE_MAX_ARCHIVE_SIZE,
+            MAX_COMMAND_BYTES,
+            HISTORY,
+            COMMAND_ID_RETENTION,
+            COMMAND_ID_MAX_AGE,
+            ASSIGNMENT_TTL,
+            LOAD_THREADS,
+            LOAD_TIMEOUT,
+            ADMISSION_TIMEOUT,
+            LOAD_RETRY_BACKOFF,
+            LOAD_RETRY_MAX_BACKOFF,
+            BUNDLE_MAX_MANIFEST_SIZE,
+            BUNDLE_MAX_GOLDEN_EXAMPLES,
+            BUNDLE_MAX_SIZE,
+            BUNDLE_MAX_ARCHIVE_ENTRIES,
+            BUNDLE_MAX_ARCHIVE_ENTRY_SIZE,
+            BUNDLE_MAX_ARCHIVE_SIZE,
             MISSING_ARTIFACT);
 }

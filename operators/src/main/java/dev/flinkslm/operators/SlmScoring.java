@@ -12,7 +12,6 @@ import dev.flinkslm.operators.versions.MissingArtifactPolicy;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ShadowResult;
-
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -64,7 +63,11 @@ public final class SlmScoring<IN> {
     private final String name;
     private final DataStream<ModelCommand> commands;
 
-    private SlmScoring(ScoringConfig config, TextExtractor<IN> text, ModelRef model, String name,
+    private SlmScoring(
+            ScoringConfig config,
+            TextExtractor<IN> text,
+            ModelRef model,
+            String name,
             DataStream<ModelCommand> commands) {
         this.config = config;
         this.text = text;
@@ -78,8 +81,17 @@ public final class SlmScoring<IN> {
 
     private static TypeInformation<ModelCommand> commandType() {
         Map<String, TypeInformation<?>> fields = new HashMap<>();
-        for (String f : List.of("commandId", "action", "role", "uri", "sha256", "modelId", "version", "issuedBy",
-                "source", "parseError")) {
+        for (String f : List.of(
+                "commandId",
+                "action",
+                "role",
+                "uri",
+                "sha256",
+                "modelId",
+                "version",
+                "issuedBy",
+                "source",
+                "parseError")) {
             fields.put(f, Types.STRING);
         }
         fields.put("keys", Types.LIST(Types.STRING));
@@ -124,7 +136,9 @@ public final class SlmScoring<IN> {
         OutputTag<ScoringFailure<IN>> deadLetters =
                 new OutputTag<>(name + "-dead-letters", failureType(input.getType()));
         if (commands == null) {
-            SingleOutputStreamOperator<Scored<IN>> results = input.transform(name, scoredType(input.getType()),
+            SingleOutputStreamOperator<Scored<IN>> results = input.transform(
+                    name,
+                    scoredType(input.getType()),
                     new ScoringOperatorFactory<>(config, text, model, deadLetters, InferenceRuntime.DEFAULT));
             results.uid(name);
             return new ScoredStream<>(results, deadLetters, null, null);
@@ -137,17 +151,23 @@ public final class SlmScoring<IN> {
         OutputTag<ShadowResult<IN>> shadows = new OutputTag<>(name + "-shadow", shadowType(input.getType()));
         // One admission stage: every DEPLOY's bundle is admitted once, and every subtask then sees the
         // same admitted commands in the same order, so all subtasks hold the same rule log.
-        SingleOutputStreamOperator<AdmittedCommand> admitted = AsyncDataStream.orderedWait(commands,
-                        new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().admissionTimeout().toMillis(),
-                        TimeUnit.MILLISECONDS, 16)
+        SingleOutputStreamOperator<AdmittedCommand> admitted = AsyncDataStream.orderedWait(
+                        commands,
+                        new CommandAdmission(config, InferenceRuntime.DEFAULT),
+                        config.versions().admissionTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS,
+                        16)
                 .returns(ADMITTED_TYPE)
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .name(name + "-admission")
                 .uid(name + "-admission");
         SingleOutputStreamOperator<Scored<IN>> results = keyed.connect(admitted.broadcast())
-                .transform(name, scoredType(input.getType()), new VersionedScoringOperatorFactory<>(
-                        config, text, model, deadLetters, audit, shadows, InferenceRuntime.DEFAULT));
+                .transform(
+                        name,
+                        scoredType(input.getType()),
+                        new VersionedScoringOperatorFactory<>(
+                                config, text, model, deadLetters, audit, shadows, InferenceRuntime.DEFAULT));
         results.uid(name);
         return new ScoredStream<>(results, deadLetters, audit, shadows);
     }

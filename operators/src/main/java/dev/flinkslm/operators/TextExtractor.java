@@ -1,6 +1,7 @@
 package dev.flinkslm.operators;
 
 import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 
 /**

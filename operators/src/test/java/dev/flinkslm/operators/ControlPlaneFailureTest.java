@@ -23,7 +23,6 @@ import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
-
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -31,11 +30,11 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
-import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +65,9 @@ import java.util.stream.IntStream;
  */
 class ControlPlaneFailureTest {
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path roots;
     static Path v1;
     static Path v3;
@@ -77,10 +78,16 @@ class ControlPlaneFailureTest {
     @BeforeAll
     static void bundles() throws Exception {
         roots = tmp.resolve("models");
-        v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
-        v3 = TinyBundles.write(roots.resolve("v3"), new TinyBundles.Spec().id("m").version("3").seed(5));
-        hang2 = TinyBundles.write(roots.resolve(HangingFetcher.MARKER + "v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
-        hang4 = TinyBundles.write(roots.resolve(HangingFetcher.MARKER + "v4"), new TinyBundles.Spec().id("m").version("4").seed(42));
+        v1 = TinyBundles.write(
+                roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        v3 = TinyBundles.write(
+                roots.resolve("v3"), new TinyBundles.Spec().id("m").version("3").seed(5));
+        hang2 = TinyBundles.write(
+                roots.resolve(HangingFetcher.MARKER + "v2"),
+                new TinyBundles.Spec().id("m").version("2").seed(99));
+        hang4 = TinyBundles.write(
+                roots.resolve(HangingFetcher.MARKER + "v4"),
+                new TinyBundles.Spec().id("m").version("4").seed(42));
         fast = TinyBundles.write(tmp.resolve("fast"), new TinyBundles.Spec().id("fast"));
     }
 
@@ -120,14 +127,16 @@ class ControlPlaneFailureTest {
     }
 
     private static Thread openGateAfter(Duration delay) {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(delay.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-            HangingFetcher.open();
-        }, "gate-watchdog");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(delay.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    HangingFetcher.open();
+                },
+                "gate-watchdog");
         t.setDaemon(true);
         t.start();
         return t;
@@ -153,22 +162,37 @@ class ControlPlaneFailureTest {
             h.open();
             AdmittedCommand shadow = s.admit(deploy("c1", hang2, Role.SHADOW).keys(List.of("k1")));
             HangingFetcher.close();
-            dev.flinkslm.models.SessionCache.shared().evictUnused(); // admitted fine; the mount stalls afterwards, and the load must read it
+            dev.flinkslm.models.SessionCache.shared()
+                    .evictUnused(); // admitted fine; the mount stalls afterwards, and the load must read it
             h.processElement2(shadow);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 1
-                    && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))))
-                    .as("the first attempt hangs and times out (300 ms)").isTrue();
+            assertThat(waitFor(
+                            h,
+                            Duration.ofSeconds(10),
+                            () -> HangingFetcher.blocked() >= 1
+                                    && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))))
+                    .as("the first attempt hangs and times out (300 ms)")
+                    .isTrue();
             assertThat(audits(h)).anySatisfy(a -> {
                 assertThat(a.outcome).isEqualTo(ModelAudit.LOAD_FAILED);
                 assertThat(a.reasonCode).isEqualTo(ModelAudit.LOAD_TIMEOUT);
             });
             h.processElement2(s.admit(deploy("c2", v3, Role.ACTIVE)));
-            h.processElement2(s.admit(ModelCommand.of("c3", Action.ROLLBACK, null, null).role(Role.SHADOW)));
-            boolean ready = waitFor(h, Duration.ofSeconds(10), () -> !audits(h, "c3", ModelAudit.READY).isEmpty());
-            List<ModelAudit> v3Records = audits(h).stream().filter(a -> "3".equals(a.version) && a.subtask != null).toList();
+            h.processElement2(
+                    s.admit(ModelCommand.of("c3", Action.ROLLBACK, null, null).role(Role.SHADOW)));
+            boolean ready = waitFor(
+                    h,
+                    Duration.ofSeconds(10),
+                    () -> !audits(h, "c3", ModelAudit.READY).isEmpty());
+            List<ModelAudit> v3Records = audits(h).stream()
+                    .filter(a -> "3".equals(a.version) && a.subtask != null)
+                    .toList();
             String served = score(h, "a", "after ten seconds").modelVersion;
-            assertThat(ready).as("READY of c3 (v3 ACTIVE loaded; the hung shadow ended) within 10 s with a 300 ms"
-                    + " load timeout; v3's per-subtask records: %s; key a served by m:%s", v3Records, served).isTrue();
+            assertThat(ready)
+                    .as(
+                            "READY of c3 (v3 ACTIVE loaded; the hung shadow ended) within 10 s with a 300 ms"
+                                    + " load timeout; v3's per-subtask records: %s; key a served by m:%s",
+                            v3Records, served)
+                    .isTrue();
         }
     }
 
@@ -185,7 +209,8 @@ class ControlPlaneFailureTest {
         List<AdmittedCommand> rollbacks = new ArrayList<>();
         for (int i = 0; i < cycles; i++) {
             deploys.add(s.admit(deploy("d" + i, hang2, Role.SHADOW).keys(List.of("k1"))));
-            rollbacks.add(s.admit(ModelCommand.of("r" + i, Action.ROLLBACK, null, null).role(Role.SHADOW)));
+            rollbacks.add(s.admit(
+                    ModelCommand.of("r" + i, Action.ROLLBACK, null, null).role(Role.SHADOW)));
         }
         AdmittedCommand good = s.admit(deploy("good", v3, Role.ACTIVE));
         try (var h = s.harness()) {
@@ -194,20 +219,35 @@ class ControlPlaneFailureTest {
             SessionCache.shared().evictUnused(); // admitted fine; the mount stalls afterwards
             int maxBlocked = 0;
             for (int i = 0; i < cycles; i++) {
-                long failedBefore = audits(h).stream().filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count();
+                long failedBefore = audits(h).stream()
+                        .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+                        .count();
                 h.processElement2(deploys.get(i));
-                waitFor(h, Duration.ofSeconds(3), () -> audits(h).stream()
-                        .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count() > failedBefore
-                        || HangingFetcher.blocked() > 0);
+                waitFor(
+                        h,
+                        Duration.ofSeconds(3),
+                        () -> audits(h).stream()
+                                                .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+                                                .count()
+                                        > failedBefore
+                                || HangingFetcher.blocked() > 0);
                 h.processElement2(rollbacks.get(i));
                 String id = "r" + i;
-                assertThat(waitFor(h, Duration.ofSeconds(3), () -> !audits(h, id, ModelAudit.READY).isEmpty()))
-                        .as("READY of %s", id).isTrue();
+                assertThat(waitFor(
+                                h,
+                                Duration.ofSeconds(3),
+                                () -> !audits(h, id, ModelAudit.READY).isEmpty()))
+                        .as("READY of %s", id)
+                        .isTrue();
                 maxBlocked = Math.max(maxBlocked, HangingFetcher.blocked());
             }
             h.processElement2(good);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> !audits(h, "good", ModelAudit.READY).isEmpty()))
-                    .as("READY of a healthy DEPLOY after %d cycles of a hung shadow", cycles).isTrue();
+            assertThat(waitFor(
+                            h,
+                            Duration.ofSeconds(10),
+                            () -> !audits(h, "good", ModelAudit.READY).isEmpty()))
+                    .as("READY of a healthy DEPLOY after %d cycles of a hung shadow", cycles)
+                    .isTrue();
             assertThat(score(h, "a", "after the cycles").modelVersion).isEqualTo("3");
             assertThat(maxBlocked).as("reads of m:2 blocked at once").isEqualTo(1);
         }
@@ -219,8 +259,10 @@ class ControlPlaneFailureTest {
      */
     @Test
     void restartsOfATaskWhoseModelHangsBlockOneThreadInAll() throws Exception {
-        VersionsSupport s = new VersionsSupport(VersionsSupport.config(hang2, roots,
-                b -> b.option(ScoringOptions.LOAD_TIMEOUT, Duration.ofMillis(200))), hang2);
+        VersionsSupport s = new VersionsSupport(
+                VersionsSupport.config(
+                        hang2, roots, b -> b.option(ScoringOptions.LOAD_TIMEOUT, Duration.ofMillis(200))),
+                hang2);
         HangingFetcher.close();
         SessionCache.shared().evictUnused();
         int restarts = 5;
@@ -231,7 +273,9 @@ class ControlPlaneFailureTest {
                 h.open();
             } catch (Exception expected) {
                 failed++;
-                assertThat(expected).hasStackTraceContaining("hang-gate-v2").hasStackTraceContaining("stalled file system");
+                assertThat(expected)
+                        .hasStackTraceContaining("hang-gate-v2")
+                        .hasStackTraceContaining("stalled file system");
             } finally {
                 try {
                     h.close();
@@ -241,7 +285,8 @@ class ControlPlaneFailureTest {
             }
         }
         assertThat(failed).isEqualTo(restarts);
-        assertThat(HangingFetcher.blocked()).as("reads blocked in the hung artifact after %d restarts", restarts)
+        assertThat(HangingFetcher.blocked())
+                .as("reads blocked in the hung artifact after %d restarts", restarts)
                 .isEqualTo(1);
     }
 
@@ -258,16 +303,24 @@ class ControlPlaneFailureTest {
             HangingFetcher.close();
             dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(shadow);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() >= 1
-                    && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)))).isTrue();
+            assertThat(waitFor(
+                            h,
+                            Duration.ofSeconds(10),
+                            () -> HangingFetcher.blocked() >= 1
+                                    && audits(h).stream().anyMatch(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))))
+                    .isTrue();
             h.processElement2(s.admit(deploy("c2", v3, Role.ACTIVE)));
             openGateAfter(Duration.ofSeconds(12));
             long start = System.nanoTime();
             h.endInput(1);
             h.endInput(2);
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertThat(millis).as("endInput with load-timeout 300 ms took %d ms (the watchdog opens the gate"
-                    + " only after 12 s)", millis).isLessThan(5_000);
+            assertThat(millis)
+                    .as(
+                            "endInput with load-timeout 300 ms took %d ms (the watchdog opens the gate"
+                                    + " only after 12 s)",
+                            millis)
+                    .isLessThan(5_000);
         }
     }
 
@@ -294,21 +347,26 @@ class ControlPlaneFailureTest {
             long start = System.nanoTime();
             // missing-artifact FAIL: the restore fails naming the version, after the load timeout
             org.assertj.core.api.Assertions.assertThatThrownBy(restored::open)
-                    .hasMessageContaining("m:2").hasMessageContaining("not loaded within 300 ms");
+                    .hasMessageContaining("m:2")
+                    .hasMessageContaining("not loaded within 300 ms");
             millis = (System.nanoTime() - start) / 1_000_000;
         }
-        assertThat(millis).as("open() after restore with load-timeout 300 ms took %d ms", millis).isLessThan(5_000);
+        assertThat(millis)
+                .as("open() after restore with load-timeout 300 ms took %d ms", millis)
+                .isLessThan(5_000);
     }
 
     // ================================================================== the admission stage
 
-    private static OneInputStreamOperatorTestHarness<ModelCommand, AdmittedCommand> admissionHarness(ScoringConfig config)
-            throws Exception {
+    private static OneInputStreamOperatorTestHarness<ModelCommand, AdmittedCommand> admissionHarness(
+            ScoringConfig config) throws Exception {
         var factory = new AsyncWaitOperatorFactory<ModelCommand, AdmittedCommand>(
-                new CommandAdmission(config, InferenceRuntime.DEFAULT), config.versions().admissionTimeout().toMillis(), 16,
+                new CommandAdmission(config, InferenceRuntime.DEFAULT),
+                config.versions().admissionTimeout().toMillis(),
+                16,
                 AsyncDataStream.OutputMode.ORDERED);
-        var h = new OneInputStreamOperatorTestHarness<>(factory,
-                SlmScoring.COMMAND_TYPE.createSerializer(new SerializerConfigImpl()));
+        var h = new OneInputStreamOperatorTestHarness<>(
+                factory, SlmScoring.COMMAND_TYPE.createSerializer(new SerializerConfigImpl()));
         h.setup(SlmScoring.ADMITTED_TYPE.createSerializer(new SerializerConfigImpl()));
         return h;
     }
@@ -331,8 +389,8 @@ class ControlPlaneFailureTest {
      */
     @Test
     void aRollbackFollowsADeployStillBeingAdmittedWithinTheAdmissionTimeout() throws Exception {
-        ScoringConfig config = VersionsSupport.config(v1, roots,
-                b -> b.option(ScoringOptions.ADMISSION_TIMEOUT, Duration.ofMillis(500)));
+        ScoringConfig config = VersionsSupport.config(
+                v1, roots, b -> b.option(ScoringOptions.ADMISSION_TIMEOUT, Duration.ofMillis(500)));
         try (var h = admissionHarness(config)) {
             h.open();
             HangingFetcher.close();
@@ -341,7 +399,9 @@ class ControlPlaneFailureTest {
             h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.CANARY).percent(1), 0L));
             h.processElement(new StreamRecord<>(ModelCommand.of("r1", Action.ROLLBACK, null, null), 0L));
             h.setProcessingTime(h.getProcessingTime() + 600); // the harness's clock: the admission timeout is due
-            boolean out = waitFor(h, Duration.ofSeconds(10),
+            boolean out = waitFor(
+                    h,
+                    Duration.ofSeconds(10),
                     () -> admitted(h).stream().anyMatch(a -> "r1".equals(a.command.commandId)));
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertThat(out).isTrue();
@@ -366,19 +426,26 @@ class ControlPlaneFailureTest {
             dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement(new StreamRecord<>(deploy("d1", hang2, Role.ACTIVE), 0L));
             h.processElement(new StreamRecord<>(deploy("d2", hang4, Role.ACTIVE), 0L));
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 2)).isTrue();
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 2))
+                    .isTrue();
             h.setProcessingTime(timeout + 1);
             runQueuedMails(h);
             h.processElement(new StreamRecord<>(deploy("g1", v3, Role.ACTIVE), timeout + 2));
-            boolean done = waitFor(h, Duration.ofSeconds(5),
+            boolean done = waitFor(
+                    h,
+                    Duration.ofSeconds(5),
                     () -> admitted(h).stream().anyMatch(a -> "g1".equals(a.command.commandId)));
             if (!done) {
                 h.setProcessingTime(2 * timeout + 10);
                 runQueuedMails(h);
             }
-            AdmittedCommand g1 = admitted(h).stream().filter(a -> "g1".equals(a.command.commandId)).findFirst().orElseThrow();
-            assertThat(g1.rejectionCode).as("a good bundle deployed after two hung ones: %s (%s)", g1.rejectionCode,
-                    g1.rejection).isNull();
+            AdmittedCommand g1 = admitted(h).stream()
+                    .filter(a -> "g1".equals(a.command.commandId))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(g1.rejectionCode)
+                    .as("a good bundle deployed after two hung ones: %s (%s)", g1.rejectionCode, g1.rejection)
+                    .isNull();
             HangingFetcher.open();
         }
     }
@@ -393,7 +460,8 @@ class ControlPlaneFailureTest {
     @Test
     void withDefaultOptionsAHungModelTripsTheCircuitBreaker() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        try (var h = HarnessSupport.harness(HarnessSupport.builder(fast).maxBatchSize(1).build(), runtime)) {
+        try (var h = HarnessSupport.harness(
+                HarnessSupport.builder(fast).maxBatchSize(1).build(), runtime)) {
             h.open();
             runtime.hang(true);
             h.processElement("stuck", 1L);
@@ -409,10 +477,15 @@ class ControlPlaneFailureTest {
                     failure = e.getMessage();
                 }
             }
-            assertThat(failure).as("after 8 x 31 s of a hung model (calls %d, hung %d, dead letters %d, results %d)",
-                    runtime.calls(), runtime.hungCalls(), HarnessSupport.deadLetters(h).size(),
-                    HarnessSupport.results(h).size()).isNotNull().containsAnyOf("consecutive inference timeouts",
-                    "inference threads are stuck");
+            assertThat(failure)
+                    .as(
+                            "after 8 x 31 s of a hung model (calls %d, hung %d, dead letters %d, results %d)",
+                            runtime.calls(),
+                            runtime.hungCalls(),
+                            HarnessSupport.deadLetters(h).size(),
+                            HarnessSupport.results(h).size())
+                    .isNotNull()
+                    .containsAnyOf("consecutive inference timeouts", "inference threads are stuck");
         } finally {
             runtime.shutdown();
         }
@@ -438,17 +511,29 @@ class ControlPlaneFailureTest {
             h.processElement2(s.admit(of("c2", Action.RETIRE, "1")));
             assertThat(audits(h, "c2", ModelAudit.ACCEPTED)).hasSize(1);
             assertThat(score(h, "a", "while v2 loads").modelVersion).isEqualTo("1");
-            assertThat(audits(h, "c2", ModelAudit.READY)).as("not READY here before v2 is loaded").isEmpty();
+            assertThat(audits(h, "c2", ModelAudit.READY))
+                    .as("not READY here before v2 is loaded")
+                    .isEmpty();
             HangingFetcher.open();
-            assertThat(waitFor(h, Duration.ofSeconds(30), () -> !audits(h, "c2", ModelAudit.READY).isEmpty())).isTrue();
+            assertThat(waitFor(
+                            h,
+                            Duration.ofSeconds(30),
+                            () -> !audits(h, "c2", ModelAudit.READY).isEmpty()))
+                    .isTrue();
             assertThat(score(h, "a", "after v2 loaded").modelVersion).isEqualTo("2");
-            assertThat(waitFor(h, Duration.ofSeconds(30), () -> audits(h).stream()
-                    .anyMatch(a -> ModelAudit.RELEASED.equals(a.outcome) && "1".equals(a.version)))).isTrue();
+            assertThat(waitFor(
+                            h,
+                            Duration.ofSeconds(30),
+                            () -> audits(h).stream()
+                                    .anyMatch(a -> ModelAudit.RELEASED.equals(a.outcome) && "1".equals(a.version))))
+                    .isTrue();
         }
     }
 
     private static List<String> loaded(VersionedHarness<String> h) {
-        return ((dev.flinkslm.operators.internal.VersionedScoringOperator<?>) h.getOperator()).router().loadedVersions();
+        return ((dev.flinkslm.operators.internal.VersionedScoringOperator<?>) h.getOperator())
+                .router()
+                .loadedVersions();
     }
 
     // ================================================================== bounded
@@ -463,24 +548,28 @@ class ControlPlaneFailureTest {
         ControlLimits limits = ControlLimits.defaults();
         // one, two and three bytes a character in Flink's string encoding
         for (String unit : List.of("x", "\u00e9", "\u4e00")) {
-            RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"),
-                    false));
+            RuleLog log = RuleLog.bootstrap(
+                    "initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"), false));
             List<String> keys = IntStream.range(0, 300)
-                    .mapToObj(i -> String.format(Locale.ROOT, "%04d", i) + unit.repeat(996)).toList();
+                    .mapToObj(i -> String.format(Locale.ROOT, "%04d", i) + unit.repeat(996))
+                    .toList();
             int accepted = 0;
             int limited = 0;
             for (int i = 0; i < 60; i++) {
-                ModelCommand c = ModelCommand.deploy("k" + i, "file:///m/2/", Role.CANARY).keys(keys);
-                assertThat(c.toJson().getBytes(StandardCharsets.UTF_8).length).isLessThan(ModelCommand.DEFAULT_MAX_BYTES);
-                Decision d = log.apply(AdmittedCommand.of(c, 1L).admitted(new VersionKey("m", "2"), "file:///m/2/",
-                        sha("2")), limits);
+                ModelCommand c = ModelCommand.deploy("k" + i, "file:///m/2/", Role.CANARY)
+                        .keys(keys);
+                assertThat(c.toJson().getBytes(StandardCharsets.UTF_8).length)
+                        .isLessThan(ModelCommand.DEFAULT_MAX_BYTES);
+                Decision d = log.apply(
+                        AdmittedCommand.of(c, 1L).admitted(new VersionKey("m", "2"), "file:///m/2/", sha("2")), limits);
                 accepted += d.accepted() ? 1 : 0;
                 limited += ModelAudit.RULE_LIMIT.equals(d.reasonCode()) ? 1 : 0;
             }
             long bytes = serializedBytes(log);
             assertThat(accepted).as("keys of '%s'", unit).isPositive();
             assertThat(limited).as("keys of '%s'", unit).isPositive();
-            assertThat(bytes).as("serialized rule log, keys of '%s', %d accepted", unit, accepted)
+            assertThat(bytes)
+                    .as("serialized rule log, keys of '%s', %d accepted", unit, accepted)
                     .isLessThanOrEqualTo(limits.maxRuleBytes())
                     .isLessThanOrEqualTo(log.estimatedBytes());
         }
@@ -490,8 +579,8 @@ class ControlPlaneFailureTest {
     @Test
     void rememberedCommandIdsStayWithinTheByteLimit() throws Exception {
         ControlLimits limits = ControlLimits.defaults();
-        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"),
-                false));
+        RuleLog log = RuleLog.bootstrap(
+                "initial", new CatalogEntry(new VersionKey("m", "1"), "file:///m/1/", sha("1"), false));
         int accepted = 0;
         String last = null;
         for (int i = 0; i < 10_000; i++) {
@@ -531,7 +620,8 @@ class ControlPlaneFailureTest {
 
     private static AdmittedCommand fakeDeploy(String id, String version, Role role, String sha) {
         String uri = "file:///models/" + version + "/";
-        return AdmittedCommand.of(ModelCommand.deploy(id, uri, role), 1L).admitted(new VersionKey("m", version), uri, sha);
+        return AdmittedCommand.of(ModelCommand.deploy(id, uri, role), 1L)
+                .admitted(new VersionKey("m", version), uri, sha);
     }
 
     private static AdmittedCommand plain(ModelCommand c) {
@@ -542,45 +632,73 @@ class ControlPlaneFailureTest {
     @Test
     void hostileCommandSequencesFollowTheWrittenSemantics() {
         ControlLimits limits = ControlLimits.defaults();
-        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
+        RuleLog log = RuleLog.bootstrap(
+                "initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
         // a rejected id may be reused; an accepted one may not
-        assertThat(log.apply(plain(of("x", Action.PROMOTE, "9")), limits).reasonCode()).isEqualTo(ModelAudit.UNKNOWN_VERSION);
-        assertThat(log.apply(fakeDeploy("x", "2", Role.ACTIVE, sha("2")), limits).accepted()).isTrue();
-        assertThat(log.apply(fakeDeploy("x", "3", Role.ACTIVE, sha("3")), limits).reasonCode())
+        assertThat(log.apply(plain(of("x", Action.PROMOTE, "9")), limits).reasonCode())
+                .isEqualTo(ModelAudit.UNKNOWN_VERSION);
+        assertThat(log.apply(fakeDeploy("x", "2", Role.ACTIVE, sha("2")), limits)
+                        .accepted())
+                .isTrue();
+        assertThat(log.apply(fakeDeploy("x", "3", Role.ACTIVE, sha("3")), limits)
+                        .reasonCode())
                 .isEqualTo(ModelAudit.DUPLICATE_COMMAND);
         // rollback chain down to the initial model, then nothing left to roll back
-        assertThat(log.apply(fakeDeploy("d3", "3", Role.ACTIVE, sha("3")), limits).accepted()).isTrue();
-        assertThat(log.apply(fakeDeploy("d4", "4", Role.ACTIVE, sha("4")), limits).accepted()).isTrue();
+        assertThat(log.apply(fakeDeploy("d3", "3", Role.ACTIVE, sha("3")), limits)
+                        .accepted())
+                .isTrue();
+        assertThat(log.apply(fakeDeploy("d4", "4", Role.ACTIVE, sha("4")), limits)
+                        .accepted())
+                .isTrue();
         for (String id : List.of("rb1", "rb2", "rb3")) {
-            assertThat(log.apply(plain(of(id, Action.ROLLBACK, null)), limits).accepted()).as(id).isTrue();
+            assertThat(log.apply(plain(of(id, Action.ROLLBACK, null)), limits).accepted())
+                    .as(id)
+                    .isTrue();
         }
         assertThat(log.resolve("any").servingVersion()).isEqualTo(new VersionKey("m", "1"));
         assertThat(log.apply(plain(of("rb4", Action.ROLLBACK, null)), limits).reasonCode())
                 .isEqualTo(ModelAudit.NOTHING_TO_ROLL_BACK);
         // a hidden shadow may be retired; the visible one may not
-        assertThat(log.apply(withKeys(fakeDeploy("s5", "5", Role.SHADOW, sha("5")), List.of("a")), limits).accepted())
+        assertThat(log.apply(withKeys(fakeDeploy("s5", "5", Role.SHADOW, sha("5")), List.of("a")), limits)
+                        .accepted())
                 .isTrue();
-        assertThat(log.apply(fakeDeploy("s6", "6", Role.SHADOW, sha("6")), limits).accepted()).isTrue();
-        assertThat(log.apply(plain(of("r6", Action.RETIRE, "6")), limits).reasonCode()).isEqualTo(ModelAudit.STILL_ROUTED);
-        assertThat(log.apply(plain(of("r5", Action.RETIRE, "5")), limits).accepted()).isTrue();
-        assertThat(log.apply(plain(ModelCommand.of("rs", Action.ROLLBACK, null, null).role(Role.SHADOW)), limits).accepted())
+        assertThat(log.apply(fakeDeploy("s6", "6", Role.SHADOW, sha("6")), limits)
+                        .accepted())
                 .isTrue();
-        assertThat(log.resolve("a").shadowVersion()).as("the retired hidden shadow is not restored").isNull();
+        assertThat(log.apply(plain(of("r6", Action.RETIRE, "6")), limits).reasonCode())
+                .isEqualTo(ModelAudit.STILL_ROUTED);
+        assertThat(log.apply(plain(of("r5", Action.RETIRE, "5")), limits).accepted())
+                .isTrue();
+        assertThat(log.apply(
+                                plain(ModelCommand.of("rs", Action.ROLLBACK, null, null)
+                                        .role(Role.SHADOW)),
+                                limits)
+                        .accepted())
+                .isTrue();
+        assertThat(log.resolve("a").shadowVersion())
+                .as("the retired hidden shadow is not restored")
+                .isNull();
         // a retired version: PROMOTE refused, redeploy with other content allowed, then served
-        assertThat(log.apply(plain(of("p5", Action.PROMOTE, "5")), limits).reasonCode()).isEqualTo(ModelAudit.VERSION_RETIRED);
-        assertThat(log.apply(fakeDeploy("d5b", "5", Role.ACTIVE, sha("5-other")), limits).accepted()).isTrue();
+        assertThat(log.apply(plain(of("p5", Action.PROMOTE, "5")), limits).reasonCode())
+                .isEqualTo(ModelAudit.VERSION_RETIRED);
+        assertThat(log.apply(fakeDeploy("d5b", "5", Role.ACTIVE, sha("5-other")), limits)
+                        .accepted())
+                .isTrue();
         assertThat(log.entry(new VersionKey("m", "5")).sha256()).isEqualTo(sha("5-other"));
-        assertThat(log.apply(fakeDeploy("d5c", "5", Role.ACTIVE, sha("5")), limits).reasonCode())
+        assertThat(log.apply(fakeDeploy("d5c", "5", Role.ACTIVE, sha("5")), limits)
+                        .reasonCode())
                 .isEqualTo(ModelAudit.CONFLICTING_CONTENT);
         // percent edges: 0.001 is one bucket (0.01 %), 99.996 and 100 are all keys
         AdmittedCommand tiny = fakeDeploy("t", "7", Role.CANARY, sha("7"));
         tiny.command.percent(0.001);
         assertThat(log.apply(tiny, limits).accepted()).isTrue();
-        assertThat(log.deployments().get(log.deployments().size() - 1).scope().buckets()).isEqualTo(1);
+        assertThat(log.deployments().get(log.deployments().size() - 1).scope().buckets())
+                .isEqualTo(1);
         AdmittedCommand almost = fakeDeploy("al", "8", Role.CANARY, sha("8"));
         almost.command.percent(99.996);
         assertThat(log.apply(almost, limits).accepted()).isTrue();
-        assertThat(log.deployments().get(log.deployments().size() - 1).scope().isAll()).isTrue();
+        assertThat(log.deployments().get(log.deployments().size() - 1).scope().isAll())
+                .isTrue();
     }
 
     private static AdmittedCommand withKeys(AdmittedCommand a, List<String> keys) {
@@ -592,10 +710,13 @@ class ControlPlaneFailureTest {
     @Test
     void tenThousandKeyCommandsRespectTheLimits() {
         ControlLimits limits = ControlLimits.defaults();
-        RuleLog log = RuleLog.bootstrap("initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
+        RuleLog log = RuleLog.bootstrap(
+                "initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
         for (int c = 0; c < 11; c++) {
             int base = c * 10_000;
-            List<String> keys = IntStream.range(base, base + 10_000).mapToObj(i -> "ACC-" + i).toList();
+            List<String> keys = IntStream.range(base, base + 10_000)
+                    .mapToObj(i -> "ACC-" + i)
+                    .toList();
             Decision d = log.apply(withKeys(fakeDeploy("k" + c, "2", Role.CANARY, sha("2")), keys), limits);
             if (c < 10) {
                 assertThat(d.accepted()).as("command %d", c).isTrue();
@@ -603,8 +724,10 @@ class ControlPlaneFailureTest {
                 assertThat(d.reasonCode()).isEqualTo(ModelAudit.RULE_LIMIT);
             }
         }
-        List<String> tooMany = IntStream.range(0, 10_001).mapToObj(i -> "B-" + i).toList();
-        assertThat(log.apply(withKeys(fakeDeploy("big", "3", Role.CANARY, sha("3")), tooMany), limits).reasonCode())
+        List<String> tooMany =
+                IntStream.range(0, 10_001).mapToObj(i -> "B-" + i).toList();
+        assertThat(log.apply(withKeys(fakeDeploy("big", "3", Role.CANARY, sha("3")), tooMany), limits)
+                        .reasonCode())
                 .isEqualTo(ModelAudit.INVALID_COMMAND);
     }
 
@@ -630,7 +753,9 @@ class ControlPlaneFailureTest {
             h.setStateTtlProcessingTime(1_000_000);
             for (int k = 0; k < 30; k++) {
                 Scored<String> r = score(h, "k" + k, "y");
-                assertThat(r.variant + r.modelVersion).as("k%d after expiry, v2 still loading", k).isEqualTo(before.get("k" + k));
+                assertThat(r.variant + r.modelVersion)
+                        .as("k%d after expiry, v2 still loading", k)
+                        .isEqualTo(before.get("k" + k));
             }
         }
     }
@@ -658,27 +783,49 @@ class ControlPlaneFailureTest {
             // Subtasks in one JVM share sessions: while subtask 0 has not loaded v2, subtask 1 must read
             // the artifact itself, and fails.
             s1.processElement2(c1);
-            assertThat(waitFor(s1, Duration.ofSeconds(20), () -> audits(s1).stream()
-                    .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count() >= 3)).isTrue();
-            assertThat(audits(s1)).filteredOn(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+            assertThat(waitFor(
+                            s1,
+                            Duration.ofSeconds(20),
+                            () -> audits(s1).stream()
+                                            .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+                                            .count()
+                                    >= 3))
+                    .isTrue();
+            assertThat(audits(s1))
+                    .filteredOn(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
                     .allSatisfy(a -> assertThat(a.subtask).isEqualTo(1))
-                    .extracting(a -> a.attempt).startsWith(1, 2, 3);
+                    .extracting(a -> a.attempt)
+                    .startsWith(1, 2, 3);
             assertThat(audits(s1, "c1", ModelAudit.READY)).isEmpty();
             String k1 = keyOf(1, 2);
             assertThat(score(s1, k1, "x").modelVersion).isEqualTo("1");
             s0.processElement2(c1);
-            assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
-            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1))).isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
+            assertThat(waitFor(
+                            s0,
+                            Duration.ofSeconds(20),
+                            () -> !audits(s0, "c1", ModelAudit.READY).isEmpty()))
+                    .isTrue();
+            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1)))
+                    .isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
             AdmittedCommand rb = s.admit(of("c2", Action.ROLLBACK, null));
             s0.processElement2(rb);
             s1.processElement2(rb);
             assertThat(audits(s0, "c2", ModelAudit.ACCEPTED)).hasSize(1);
             assertThat(audits(s1)).noneMatch(a -> a.subtask == null);
-            assertThat(waitFor(s1, Duration.ofSeconds(5), () -> !audits(s1, "c2", ModelAudit.READY).isEmpty())).isTrue();
-            long failures = audits(s1).stream().filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count();
+            assertThat(waitFor(
+                            s1,
+                            Duration.ofSeconds(5),
+                            () -> !audits(s1, "c2", ModelAudit.READY).isEmpty()))
+                    .isTrue();
+            long failures = audits(s1).stream()
+                    .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+                    .count();
             waitFor(s1, Duration.ofMillis(500), () -> false);
-            assertThat(audits(s1).stream().filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome)).count())
-                    .as("retries stop once v2 is not needed").isLessThanOrEqualTo(failures + 1);
+            assertThat(audits(s1).stream()
+                            .filter(a -> ModelAudit.LOAD_FAILED.equals(a.outcome))
+                            .count())
+                    .as("retries stop once v2 is not needed")
+                    .isLessThanOrEqualTo(failures + 1);
             assertThat(score(s0, keyOf(0, 2), "x").modelVersion).isEqualTo("1");
         }
     }
@@ -716,9 +863,14 @@ class ControlPlaneFailureTest {
             dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             s0.processElement2(c1);
             s1.processElement2(c1);
-            assertThat(waitFor(s0, Duration.ofSeconds(20), () -> !audits(s0, "c1", ModelAudit.READY).isEmpty())).isTrue();
+            assertThat(waitFor(
+                            s0,
+                            Duration.ofSeconds(20),
+                            () -> !audits(s0, "c1", ModelAudit.READY).isEmpty()))
+                    .isTrue();
             for (String k : keys) {
-                subs.get(KeyGroupRangeAssignment.assignKeyToParallelOperator(k, 128, 2)).processElement1(k + "|first " + k, 1L);
+                subs.get(KeyGroupRangeAssignment.assignKeyToParallelOperator(k, 128, 2))
+                        .processElement1(k + "|first " + k, 1L);
             }
             two[0] = s0.snapshot(1, 1);
             two[1] = s1.snapshot(1, 1);
@@ -752,7 +904,9 @@ class ControlPlaneFailureTest {
                 assertThat(HarnessSupport.deadLetters(h)).isEmpty();
             }
         }
-        assertThat(count).hasSize(keys.size()).allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
+        assertThat(count)
+                .hasSize(keys.size())
+                .allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
     }
 
     // ================================================================== watermark status
@@ -786,7 +940,9 @@ class ControlPlaneFailureTest {
      */
     @Test
     void aShadowWhoseVersionContainsAColonScores() throws Exception {
-        Path colon = TinyBundles.write(roots.resolve("colon"), new TinyBundles.Spec().id("m").version("2:rc1").seed(99));
+        Path colon = TinyBundles.write(
+                roots.resolve("colon"),
+                new TinyBundles.Spec().id("m").version("2:rc1").seed(99));
         VersionsSupport s = support(b -> b);
         try (var h = s.harness()) {
             h.open();
@@ -794,7 +950,9 @@ class ControlPlaneFailureTest {
             for (int k = 0; k < 5; k++) {
                 score(h, "k" + k, "payment " + k);
             }
-            assertThat(VersionsSupport.shadows(h)).as("shadow results of m:2:rc1 for 5 events").hasSize(5);
+            assertThat(VersionsSupport.shadows(h))
+                    .as("shadow results of m:2:rc1 for 5 events")
+                    .hasSize(5);
         }
     }
 
@@ -814,7 +972,8 @@ class ControlPlaneFailureTest {
             runtime.hang(true);
             h.processElement1("a|first", 1L);
             h.processElement1("b|second", 1L);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1))
+                    .isTrue();
             AdmittedCommand c1 = s.admit(deploy("c1", hang2, Role.ACTIVE));
             HangingFetcher.close();
             dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
@@ -831,7 +990,8 @@ class ControlPlaneFailureTest {
             restored.initializeState(savepoint);
             restored.open();
             restored.endInput(1);
-            assertThat(results(restored)).extracting(r -> r.element + "@" + r.modelVersion)
+            assertThat(results(restored))
+                    .extracting(r -> r.element + "@" + r.modelVersion)
                     .containsExactly("a|first@2", "b|second@2");
         }
     }
@@ -852,16 +1012,21 @@ class ControlPlaneFailureTest {
             HangingFetcher.close();
             dev.flinkslm.models.SessionCache.shared().evictUnused(); // the load must read the artifact
             h.processElement2(c1);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 1)).isTrue();
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> HangingFetcher.blocked() == 1))
+                    .isTrue();
             runtime.hang(true);
             h.processElement1("a|in flight", 1L);
-            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1)).isTrue();
+            assertThat(waitFor(h, Duration.ofSeconds(10), () -> runtime.hungCalls() == 1))
+                    .isTrue();
             h.close();
             HangingFetcher.open();
             runtime.releaseHung();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < deadline && (SessionCache.shared().references(b2, s.config.runtime())
-                    + SessionCache.shared().references(b1, s.config.runtime()) > 0 || operatorThreads().size() > 0)) {
+            while (System.nanoTime() < deadline
+                    && (SessionCache.shared().references(b2, s.config.runtime())
+                                            + SessionCache.shared().references(b1, s.config.runtime())
+                                    > 0
+                            || operatorThreads().size() > 0)) {
                 Thread.sleep(20);
             }
             assertThat(SessionCache.shared().references(b2, s.config.runtime())).isZero();
@@ -873,7 +1038,10 @@ class ControlPlaneFailureTest {
     }
 
     private static List<String> operatorThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(n -> n.startsWith("slm-") && !n.startsWith("slm-session-closer")).toList();
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> n.startsWith("slm-") && !n.startsWith("slm-session-closer"))
+                .toList();
     }
 }

@@ -7,7 +7,6 @@ import dev.flinkslm.models.BundleLimits;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.TinyBundles;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,7 +15,8 @@ import java.nio.file.Path;
 
 class FlinkFileSystemBundleFetcherTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void copiesABundleThroughFlinksFileSystemsAndTheLoaderVerifiesIt() throws Exception {
@@ -26,7 +26,8 @@ class FlinkFileSystemBundleFetcherTest {
         assertThat(copied).startsWith(cache);
         ModelBundle bundle = BundleLoader.verify(source.toUri(), copied, null);
         assertThat(bundle.id()).isEqualTo("remote");
-        assertThat(FlinkFileSystemBundleFetcher.copy(source.toUri(), cache, BundleLimits.defaults())).isEqualTo(copied);
+        assertThat(FlinkFileSystemBundleFetcher.copy(source.toUri(), cache, BundleLimits.defaults()))
+                .isEqualTo(copied);
 
         // a changed artifact is fetched again
         TinyBundles.write(source, new TinyBundles.Spec().id("remote").version("2"));
@@ -44,8 +45,8 @@ class FlinkFileSystemBundleFetcherTest {
         assertThat(BundleLoader.verify(source.toUri(), copied, null).id()).isEqualTo("remote");
 
         Path big = TinyBundles.write(tmp.resolve("remote/big"), new TinyBundles.Spec().id("big"));
-        BundleLimits tight = BundleLimits.defaults().withMaxBundleBytes(
-                java.nio.file.Files.size(big.resolve("manifest.json")) + 1000);
+        BundleLimits tight = BundleLimits.defaults()
+                .withMaxBundleBytes(java.nio.file.Files.size(big.resolve("manifest.json")) + 1000);
         assertThatThrownBy(() -> FlinkFileSystemBundleFetcher.copy(big.toUri(), tmp.resolve("cache2"), tight))
                 .hasMessageContaining("LIMIT_EXCEEDED");
         assertThat(tmp.resolve("cache2/remote")).isEmptyDirectory();
@@ -62,7 +63,8 @@ class FlinkFileSystemBundleFetcherTest {
 
     @Test
     void aMissingPluginIsAClearError() {
-        assertThatThrownBy(() -> FlinkFileSystemBundleFetcher.copy(URI.create("s3://bucket/models/x"), tmp, BundleLimits.defaults()))
+        assertThatThrownBy(() -> FlinkFileSystemBundleFetcher.copy(
+                        URI.create("s3://bucket/models/x"), tmp, BundleLimits.defaults()))
                 .hasMessageContaining("UNRESOLVABLE_URI")
                 .hasMessageContaining("s3");
     }

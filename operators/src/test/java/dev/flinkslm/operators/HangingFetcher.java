@@ -59,7 +59,9 @@ public final class HangingFetcher implements BundleFetcher {
 
     @Override
     public boolean supports(URI uri) {
-        return "file".equalsIgnoreCase(uri.getScheme()) && uri.getPath() != null && uri.getPath().contains(MARKER);
+        return "file".equalsIgnoreCase(uri.getScheme())
+                && uri.getPath() != null
+                && uri.getPath().contains(MARKER);
     }
 
     @Override
@@ -73,8 +75,10 @@ public final class HangingFetcher implements BundleFetcher {
                 shut = closed;
             }
             if (shut) {
-                throw new BundleException(BundleException.Reason.MISSING_FILE, "probe: " + uri + " cannot be reached from "
-                        + Thread.currentThread().getName());
+                throw new BundleException(
+                        BundleException.Reason.MISSING_FILE,
+                        "probe: " + uri + " cannot be reached from "
+                                + Thread.currentThread().getName());
             }
         }
         if (!affected || fail) {

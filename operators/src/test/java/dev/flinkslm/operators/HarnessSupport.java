@@ -3,10 +3,9 @@ package dev.flinkslm.operators;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.internal.InferenceRuntime;
 import dev.flinkslm.operators.internal.ScoringOperatorFactory;
-
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -43,13 +42,13 @@ final class HarnessSupport {
 
     static final TextExtractor<String> TEXT = s -> s.startsWith("NULL") ? null : s;
 
-    static OneInputStreamOperatorFactory<String, Scored<String>> factory(SlmScoring<String> scoring,
-            InferenceRuntime runtime) {
+    static OneInputStreamOperatorFactory<String, Scored<String>> factory(
+            SlmScoring<String> scoring, InferenceRuntime runtime) {
         return new ScoringOperatorFactory<>(scoring.config(), TEXT, scoring.model(), DEAD_LETTERS, runtime);
     }
 
-    static OneInputStreamOperatorTestHarness<String, Scored<String>> harness(SlmScoring<String> scoring,
-            InferenceRuntime runtime) throws Exception {
+    static OneInputStreamOperatorTestHarness<String, Scored<String>> harness(
+            SlmScoring<String> scoring, InferenceRuntime runtime) throws Exception {
         OneInputStreamOperatorTestHarness<String, Scored<String>> h =
                 new OneInputStreamOperatorTestHarness<>(factory(scoring, runtime), serializer());
         h.setup(SlmScoring.scoredType(Types.STRING).createSerializer(new SerializerConfigImpl()));
@@ -66,7 +65,9 @@ final class HarnessSupport {
         KeyedOneInputStreamOperatorTestHarness<String, String, Scored<String>> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         (StreamOperatorFactory<Scored<String>>) factory(scoring, InferenceRuntime.DEFAULT),
-                        s -> s.substring(0, 1), Types.STRING, serializer());
+                        s -> s.substring(0, 1),
+                        Types.STRING,
+                        serializer());
         h.setup(SlmScoring.scoredType(Types.STRING).createSerializer(new SerializerConfigImpl()));
         return h;
     }
@@ -119,7 +120,9 @@ final class HarnessSupport {
 
     static List<ScoringFailure<String>> deadLetters(AbstractStreamOperatorTestHarness<Scored<String>> h) {
         var side = h.getSideOutput(DEAD_LETTERS);
-        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
+        return side == null
+                ? List.of()
+                : side.stream().map(StreamRecord::getValue).toList();
     }
 
     static Path tinyBundle(Path dir, TinyBundles.Spec spec) throws Exception {

@@ -15,7 +15,6 @@ import dev.flinkslm.operators.internal.versions.VersionKey;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +25,8 @@ import java.util.Locale;
 /** Regressions found by {@link RoutingModelTest}, each as the shortest sequence that shows it. */
 class ModelVersionsRegressionTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static String sha(String version) {
         return String.format(Locale.ROOT, "%064x", version.hashCode());
@@ -50,20 +50,26 @@ class ModelVersionsRegressionTest {
     @Test
     void historyDropsHiddenServingDeploymentsOlderThanTheEighthNewestForAllKeys() {
         ControlLimits limits = ControlLimits.defaults();
-        RuleLog log = RuleLog.bootstrap("initial",
-                new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
-        assertThat(log.apply(deploy("canary", "2", Role.CANARY, List.of("a")), limits).accepted()).isTrue();
+        RuleLog log = RuleLog.bootstrap(
+                "initial", new CatalogEntry(new VersionKey("m", "1"), "file:///models/1/", sha("1"), false));
+        assertThat(log.apply(deploy("canary", "2", Role.CANARY, List.of("a")), limits)
+                        .accepted())
+                .isTrue();
         for (int i = 1; i <= 7; i++) {
-            assertThat(log.apply(deploy("c" + i, i % 2 == 0 ? "2" : "3", Role.ACTIVE, null), limits).accepted())
+            assertThat(log.apply(deploy("c" + i, i % 2 == 0 ? "2" : "3", Role.ACTIVE, null), limits)
+                            .accepted())
                     .isTrue();
         }
         AdmittedCommand retire = AdmittedCommand.of(ModelCommand.of("r1", ModelCommand.Action.RETIRE, "m", "1"), 1L);
         assertThat(log.apply(retire, limits).accepted()).isTrue();
         // 7 serving deployments for all keys, all newer than the canary: it stays (nothing reached the limit)
-        assertThat(log.deployments()).extracting(Deployment::commandId)
+        assertThat(log.deployments())
+                .extracting(Deployment::commandId)
                 .containsExactly("canary", "c1", "c2", "c3", "c4", "c5", "c6", "c7");
-        assertThat(log.apply(deploy("c8", "4", Role.ACTIVE, null), limits).accepted()).isTrue();
-        assertThat(log.deployments()).extracting(Deployment::commandId)
+        assertThat(log.apply(deploy("c8", "4", Role.ACTIVE, null), limits).accepted())
+                .isTrue();
+        assertThat(log.deployments())
+                .extracting(Deployment::commandId)
                 .containsExactly("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8");
     }
 
@@ -74,8 +80,10 @@ class ModelVersionsRegressionTest {
     @Test
     void aLoadResultStillInTheMailboxAtCloseReleasesItsLease() throws Exception {
         Path roots = tmp.resolve("models");
-        Path v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
-        Path v2 = TinyBundles.write(roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        Path v1 = TinyBundles.write(
+                roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        Path v2 = TinyBundles.write(
+                roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
         VersionsSupport support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
         ModelBundle b2 = BundleLoader.verify(v2.toUri(), v2, null);
         var h = support.harness();
@@ -85,10 +93,14 @@ class ModelVersionsRegressionTest {
         while (!h.getTaskMailbox().hasMail() && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
-        assertThat(h.getTaskMailbox().hasMail()).as("the loader handed its result to the mailbox").isTrue();
-        assertThat(SessionCache.shared().references(b2, support.config.runtime())).isEqualTo(1);
+        assertThat(h.getTaskMailbox().hasMail())
+                .as("the loader handed its result to the mailbox")
+                .isTrue();
+        assertThat(SessionCache.shared().references(b2, support.config.runtime()))
+                .isEqualTo(1);
         h.close(); // the mail with the loaded slot never runs
-        assertThat(SessionCache.shared().references(b2, support.config.runtime())).as("leases on v2 after close")
+        assertThat(SessionCache.shared().references(b2, support.config.runtime()))
+                .as("leases on v2 after close")
                 .isZero();
     }
 
@@ -100,16 +112,20 @@ class ModelVersionsRegressionTest {
     @Test
     void aVersionARollbackLeftUnneededIsReleasedWithoutWaitingForAnEvent() throws Exception {
         Path roots = tmp.resolve("models");
-        Path v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
-        Path v2 = TinyBundles.write(roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        Path v1 = TinyBundles.write(
+                roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        Path v2 = TinyBundles.write(
+                roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
         VersionsSupport support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
         try (var h = support.harness()) {
             h.open();
             support.command(h, ModelCommand.deploy("c1", v2.toUri().toString(), Role.ACTIVE));
             support.command(h, ModelCommand.of("c2", ModelCommand.Action.ROLLBACK, null, null));
             HarnessSupport.runQueuedMails(h);
-            assertThat(VersionsSupport.audits(h)).filteredOn(a -> ModelAudit.RELEASED.equals(a.outcome))
-                    .extracting(a -> a.version).containsExactly("2");
+            assertThat(VersionsSupport.audits(h))
+                    .filteredOn(a -> ModelAudit.RELEASED.equals(a.outcome))
+                    .extracting(a -> a.version)
+                    .containsExactly("2");
         }
     }
 }

@@ -24,7 +24,6 @@ import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
 import dev.flinkslm.operators.versions.ShadowResult;
-
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
@@ -44,7 +43,9 @@ import java.util.stream.IntStream;
 /** Live model versions on the operator: each scenario of the control-plane issue as a regression test. */
 class ModelVersionsTest {
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path roots;
     static Path v1;
     static Path v2;
@@ -54,9 +55,12 @@ class ModelVersionsTest {
     @BeforeAll
     static void bundles() throws Exception {
         roots = tmp.resolve("models");
-        v1 = TinyBundles.write(roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
-        v2 = TinyBundles.write(roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
-        v3 = TinyBundles.write(roots.resolve("v3"), new TinyBundles.Spec().id("m").version("3").seed(5));
+        v1 = TinyBundles.write(
+                roots.resolve("v1"), new TinyBundles.Spec().id("m").version("1").seed(7));
+        v2 = TinyBundles.write(
+                roots.resolve("v2"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        v3 = TinyBundles.write(
+                roots.resolve("v3"), new TinyBundles.Spec().id("m").version("3").seed(5));
         support = new VersionsSupport(VersionsSupport.config(v1, roots, b -> b), v1);
     }
 
@@ -80,14 +84,21 @@ class ModelVersionsTest {
             h.processElement2(support.admit(deploy("c1", v2, Role.ACTIVE)));
             // routed before this subtask loaded v2: the old version still serves
             h.processElement1("b|invoice 7", 1L);
-            runMailsUntil(h, () -> !audits(h, "c1", ModelAudit.READY).isEmpty() && results(h).size() == 2);
+            runMailsUntil(
+                    h,
+                    () -> !audits(h, "c1", ModelAudit.READY).isEmpty()
+                            && results(h).size() == 2);
             assertThat(results(h).get(1).modelVersion).isEqualTo("1");
             assertThat(score(h, "a", "wire 100").modelVersion).isEqualTo("2");
             assertThat(score(h, "b", "invoice 7").modelVersion).isEqualTo("2");
-            assertThat(audits(h)).filteredOn(a -> "c1".equals(a.commandId)).extracting(a -> a.outcome)
+            assertThat(audits(h))
+                    .filteredOn(a -> "c1".equals(a.commandId))
+                    .extracting(a -> a.outcome)
                     .containsExactly(ModelAudit.ACCEPTED, ModelAudit.READY);
-            assertThat(audits(h)).filteredOn(a -> ModelAudit.LOADED.equals(a.outcome))
-                    .singleElement().satisfies(a -> {
+            assertThat(audits(h))
+                    .filteredOn(a -> ModelAudit.LOADED.equals(a.outcome))
+                    .singleElement()
+                    .satisfies(a -> {
                         assertThat(a.version).isEqualTo("2");
                         assertThat(a.subtask).isZero();
                     });
@@ -103,14 +114,17 @@ class ModelVersionsTest {
     void canaryHitsItsShareOfKeysAndIsSticky() throws Exception {
         try (var h = support.harness()) {
             h.open();
-            assertThat(support.command(h, deploy("c1", v2, Role.CANARY).percent(30)).outcome).isEqualTo(ModelAudit.ACCEPTED);
+            assertThat(support.command(h, deploy("c1", v2, Role.CANARY).percent(30)).outcome)
+                    .isEqualTo(ModelAudit.ACCEPTED);
             Map<String, String> variantByKey = new HashMap<>();
             int keys = 400;
             for (int k = 0; k < keys; k++) {
                 Scored<String> r = score(h, "acct-" + k, "payment " + k);
                 variantByKey.put("acct-" + k, r.variant + "/" + r.modelVersion);
             }
-            long canary = variantByKey.values().stream().filter(v -> v.equals("canary/2")).count();
+            long canary = variantByKey.values().stream()
+                    .filter(v -> v.equals("canary/2"))
+                    .count();
             assertThat(canary).isBetween((long) (keys * 0.22), (long) (keys * 0.38));
             assertThat(variantByKey.values()).containsOnly("canary/2", "active/1");
             for (int k = 0; k < keys; k += 7) {
@@ -123,7 +137,8 @@ class ModelVersionsTest {
     @Test
     void shadowScoresOnTheSideWithoutChangingTheServedResult() throws Exception {
         ModelBundle b1 = BundleLoader.verify(v1.toUri(), v1, null);
-        try (var h = support.harness(); ScoringSession reference = ScoringSession.open(b1, RuntimeOptions.cpu())) {
+        try (var h = support.harness();
+                ScoringSession reference = ScoringSession.open(b1, RuntimeOptions.cpu())) {
             h.open();
             support.command(h, deploy("s1", v2, Role.SHADOW));
             List<String> texts = TinyBundles.sampleTexts(30);
@@ -131,7 +146,8 @@ class ModelVersionsTest {
                 Scored<String> r = score(h, "k" + (i % 5), texts.get(i));
                 assertThat(r.modelVersion).isEqualTo("1");
                 assertThat(r.variant).isEqualTo("active");
-                float[] expected = TinyBundles.reference(new TinyBundles.Spec().seed(7), reference.encode(texts.get(i)));
+                float[] expected =
+                        TinyBundles.reference(new TinyBundles.Spec().seed(7), reference.encode(texts.get(i)));
                 assertThat(r.probabilities).containsExactly(expected, org.assertj.core.api.Assertions.within(1e-5f));
             }
             List<ShadowResult<String>> shadow = shadows(h);
@@ -162,8 +178,10 @@ class ModelVersionsTest {
             }
             assertThat(HarnessSupport.deadLetters(h)).isEmpty();
             runMailsUntil(h, () -> audits(h).stream().anyMatch(a -> ModelAudit.RELEASED.equals(a.outcome)));
-            assertThat(audits(h)).filteredOn(a -> ModelAudit.RELEASED.equals(a.outcome))
-                    .extracting(a -> a.version).containsExactly("1");
+            assertThat(audits(h))
+                    .filteredOn(a -> ModelAudit.RELEASED.equals(a.outcome))
+                    .extracting(a -> a.version)
+                    .containsExactly("1");
         }
     }
 
@@ -188,7 +206,8 @@ class ModelVersionsTest {
             support.command(h, deploy("c1", v2, Role.ACTIVE));
             support.command(h, deploy("c2", v3, Role.SHADOW));
             assertThat(score(h, "a", "x").modelVersion).isEqualTo("2");
-            assertThat(support.command(h, of("c3", Action.ROLLBACK, null)).outcome).isEqualTo(ModelAudit.ACCEPTED);
+            assertThat(support.command(h, of("c3", Action.ROLLBACK, null)).outcome)
+                    .isEqualTo(ModelAudit.ACCEPTED);
             Scored<String> after = score(h, "a", "x");
             assertThat(after.modelVersion).isEqualTo("1");
             assertThat(shadows(h).get(shadows(h).size() - 1).shadowModel).isEqualTo("m:3");
@@ -219,14 +238,19 @@ class ModelVersionsTest {
             s0.processElement2(promote);
             s1.processElement2(promote);
             assertThat(audits(s0, "c2", ModelAudit.ACCEPTED)).hasSize(1);
-            assertThat(audits(s1)).as("only subtask 0 reports command decisions")
+            assertThat(audits(s1))
+                    .as("only subtask 0 reports command decisions")
                     .noneMatch(a -> a.subtask == null);
-            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1))).isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
+            assertThat(VersionsSupport.ruleLog(s0.snapshot(1, 1)))
+                    .isEqualTo(VersionsSupport.ruleLog(s1.snapshot(1, 1)));
             runMailsUntil(s1, () -> !audits(s1, "c2", ModelAudit.READY).isEmpty());
             for (int k = 0; k < 40; k++) {
                 String key = "acct-" + k;
-                var owner = org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(key, 128, 2) == 0
-                        ? s0 : s1;
+                var owner =
+                        org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(key, 128, 2)
+                                        == 0
+                                ? s0
+                                : s1;
                 assertThat(score(owner, key, "x").modelVersion).as(key).isEqualTo("2");
             }
         }
@@ -248,7 +272,9 @@ class ModelVersionsTest {
             assertThat(results(h).get(1).modelVersion).isEqualTo("2");
             assertThat(results(h).get(1).variant).isEqualTo("active");
             runMailsUntil(h, () -> !audits(h, "c2", ModelAudit.READY).isEmpty());
-            assertThat(score(h, "idle", "z")).extracting(r -> r.variant + r.modelVersion).isEqualTo("canary3");
+            assertThat(score(h, "idle", "z"))
+                    .extracting(r -> r.variant + r.modelVersion)
+                    .isEqualTo("canary3");
             assertThat(audits(h, "c2", ModelAudit.READY).get(0).epoch)
                     .isEqualTo(audits(h, "c2", ModelAudit.ACCEPTED).get(0).epoch);
         }
@@ -282,7 +308,8 @@ class ModelVersionsTest {
         TinyBundles.Spec wrongInputsSpec = new TinyBundles.Spec().version("w");
         wrongInputsSpec.inputIdsName = "ids";
         Path wrongInputs = TinyBundles.write(roots.resolve("wrong-inputs"), wrongInputsSpec);
-        Path labels = TinyBundles.write(roots.resolve("labels"), new TinyBundles.Spec().version("l").outputWidth(3));
+        Path labels = TinyBundles.write(
+                roots.resolve("labels"), new TinyBundles.Spec().version("l").outputWidth(3));
         Path golden = goldenFailing(roots.resolve("golden"));
         Path outside = TinyBundles.write(tmp.resolve("outside"), new TinyBundles.Spec().version("o"));
         Map<Path, String> expected = new java.util.LinkedHashMap<>();
@@ -311,10 +338,14 @@ class ModelVersionsTest {
     private static Path goldenFailing(Path dir) throws Exception {
         TinyBundles.Spec spec = new TinyBundles.Spec().version("g");
         Path bundle = TinyBundles.write(dir, spec);
-        try (ScoringSession s = ScoringSession.open(BundleLoader.verify(bundle.toUri(), bundle, null), RuntimeOptions.cpu())) {
+        try (ScoringSession s =
+                ScoringSession.open(BundleLoader.verify(bundle.toUri(), bundle, null), RuntimeOptions.cpu())) {
             String text = "wire transfer for invoice 77";
             String predicted = s.scoreTexts(List.of(text)).get(0).label();
-            String wrong = spec.labels.stream().filter(l -> !l.equals(predicted)).findFirst().get();
+            String wrong = spec.labels.stream()
+                    .filter(l -> !l.equals(predicted))
+                    .findFirst()
+                    .get();
             spec.golden(List.of(new ModelManifest.GoldenExample(text, wrong)));
         }
         TinyBundles.writeManifest(bundle, spec);
@@ -325,13 +356,19 @@ class ModelVersionsTest {
     @Test
     void bundleLimitsAreOperatorOptions() throws Exception {
         Path golden = TinyBundles.write(roots.resolve("with-golden"), new TinyBundles.Spec().version("gl"));
-        try (ScoringSession s = ScoringSession.open(BundleLoader.verify(golden.toUri(), golden, null), RuntimeOptions.cpu())) {
+        try (ScoringSession s =
+                ScoringSession.open(BundleLoader.verify(golden.toUri(), golden, null), RuntimeOptions.cpu())) {
             String label = s.scoreTexts(List.of("a b c")).get(0).label();
-            TinyBundles.writeManifest(golden, new TinyBundles.Spec().version("gl")
-                    .golden(List.of(new ModelManifest.GoldenExample("a b c", label), new ModelManifest.GoldenExample("a b c", label))));
+            TinyBundles.writeManifest(
+                    golden,
+                    new TinyBundles.Spec()
+                            .version("gl")
+                            .golden(List.of(
+                                    new ModelManifest.GoldenExample("a b c", label),
+                                    new ModelManifest.GoldenExample("a b c", label))));
         }
-        VersionsSupport tight = new VersionsSupport(VersionsSupport.config(v1, roots,
-                b -> b.option(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES, 1)), v1);
+        VersionsSupport tight = new VersionsSupport(
+                VersionsSupport.config(v1, roots, b -> b.option(ScoringOptions.BUNDLE_MAX_GOLDEN_EXAMPLES, 1)), v1);
         try (var h = tight.harness()) {
             h.open();
             ModelAudit a = tight.command(h, deploy("g1", golden, Role.ACTIVE));
@@ -340,31 +377,37 @@ class ModelVersionsTest {
         }
         try (var h = support.harness()) {
             h.open();
-            assertThat(support.command(h, deploy("g2", golden, Role.ACTIVE)).outcome).isEqualTo(ModelAudit.ACCEPTED);
+            assertThat(support.command(h, deploy("g2", golden, Role.ACTIVE)).outcome)
+                    .isEqualTo(ModelAudit.ACCEPTED);
         }
     }
 
     /** Malformed commands each get one REJECTED record with the reason, and the job goes on. */
     @Test
     void malformedCommandsAreAnsweredAndNeverStopTheJob() throws Exception {
-        List<String> bad = List.of("not json", "{\"commandId\":\"t\",\"action\":\"DEPLOY\"",
+        List<String> bad = List.of(
+                "not json",
+                "{\"commandId\":\"t\",\"action\":\"DEPLOY\"",
                 "{\"commandId\":\"u\",\"action\":\"EXPLODE\"}",
                 "{\"commandId\":\"p1\",\"action\":\"DEPLOY\",\"uri\":\"x\",\"percent\":-5}",
                 "{\"commandId\":\"p2\",\"action\":\"DEPLOY\",\"uri\":\"x\",\"percent\":150}",
                 "{\"commandId\":\"p3\",\"action\":\"DEPLOY\",\"uri\":\"x\",\"percent\":\"NaN\"}",
-                "{\"commandId\":\"\",\"action\":\"ROLLBACK\"}", "{\"commandId\":\"r\",\"action\":\"DEPLOY\",\"role\":\"X\",\"uri\":\"x\"}",
+                "{\"commandId\":\"\",\"action\":\"ROLLBACK\"}",
+                "{\"commandId\":\"r\",\"action\":\"DEPLOY\",\"role\":\"X\",\"uri\":\"x\"}",
                 "{\"commandId\":\"k\",\"action\":\"DEPLOY\",\"uri\":\"x\",\"keys\":\"ACC-1\"}",
                 "{\"commandId\":\"n\",\"action\":\"ROLLBACK\",\"a\":[[[[[[1]]]]]]}");
         try (var h = support.harness()) {
             h.open();
             int line = 0;
             for (String json : bad) {
-                ModelCommand c = ModelCommand.parse(json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                        "commands.jsonl:" + (++line), ModelCommand.DEFAULT_MAX_BYTES);
+                ModelCommand c = ModelCommand.parse(
+                        json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        "commands.jsonl:" + (++line),
+                        ModelCommand.DEFAULT_MAX_BYTES);
                 h.processElement2(support.admit(c));
             }
-            h.processElement2(support.admit(ModelCommand.parse(new byte[(2 << 20)], "commands.jsonl:99",
-                    ModelCommand.DEFAULT_MAX_BYTES)));
+            h.processElement2(support.admit(
+                    ModelCommand.parse(new byte[(2 << 20)], "commands.jsonl:99", ModelCommand.DEFAULT_MAX_BYTES)));
             assertThat(audits(h)).hasSize(bad.size() + 1);
             assertThat(audits(h)).allSatisfy(a -> {
                 assertThat(a.outcome).isEqualTo(ModelAudit.REJECTED);
@@ -391,22 +434,26 @@ class ModelVersionsTest {
             OperatorSubtaskState snapshot = h.snapshot(2, 2);
             assertThat(snapshot.getStateSize()).as("bytes of state").isLessThan(64 * 1024);
             assertThat(VersionsSupport.ruleLog(snapshot).hashCode()).isEqualTo(before);
-            assertThat(audits(h)).hasSize(10_000).allSatisfy(a -> assertThat(a.outcome).isEqualTo(ModelAudit.REJECTED));
+            assertThat(audits(h))
+                    .hasSize(10_000)
+                    .allSatisfy(a -> assertThat(a.outcome).isEqualTo(ModelAudit.REJECTED));
         }
     }
 
     /** Watermark status comes from the event input and waits behind queued events. */
     @Test
     void watermarkStatusComesFromTheEventInputBehindQueuedElements() throws Exception {
-        VersionsSupport batching = new VersionsSupport(VersionsSupport.config(v1, roots,
-                b -> b.maxBatchSize(8).maxWait(Duration.ofHours(1))), v1);
+        VersionsSupport batching = new VersionsSupport(
+                VersionsSupport.config(v1, roots, b -> b.maxBatchSize(8).maxWait(Duration.ofHours(1))), v1);
         try (var h = batching.harness()) {
             h.open();
             h.processWatermarkStatus2(WatermarkStatus.IDLE);
             h.processElement1("a|first", 5L);
             h.processWatermark1(new Watermark(5));
             h.processWatermarkStatus1(WatermarkStatus.IDLE);
-            assertThat(h.getOutput()).as("nothing may overtake the queued element").isEmpty();
+            assertThat(h.getOutput())
+                    .as("nothing may overtake the queued element")
+                    .isEmpty();
             h.endInput(1);
             List<Object> out = new ArrayList<>(h.getOutput());
             assertThat(out).hasSize(3);
@@ -418,7 +465,9 @@ class ModelVersionsTest {
 
     @Test
     void savepointRestoreKeepsEveryKeysAssignmentAndReverifiesArtifacts() throws Exception {
-        Path v2copy = TinyBundles.write(roots.resolve("v2-restorable"), new TinyBundles.Spec().id("m").version("2").seed(99));
+        Path v2copy = TinyBundles.write(
+                roots.resolve("v2-restorable"),
+                new TinyBundles.Spec().id("m").version("2").seed(99));
         Map<String, String> before = new HashMap<>();
         OperatorSubtaskState snapshot;
         try (var h = support.harness()) {
@@ -440,8 +489,10 @@ class ModelVersionsTest {
                 assertThat(r.variant + r.modelVersion).as("k" + k).isEqualTo(before.get("k" + k));
             }
             assertThat(shadows(restored)).extracting(s -> s.shadowModel).containsOnly("m:3");
-            assertThat(audits(restored)).filteredOn(a -> ModelAudit.LOADED.equals(a.outcome))
-                    .extracting(a -> a.version).contains("1", "2", "3");
+            assertThat(audits(restored))
+                    .filteredOn(a -> ModelAudit.LOADED.equals(a.outcome))
+                    .extracting(a -> a.version)
+                    .contains("1", "2", "3");
         }
         // the artifact changes behind the job's back: restore fails fast naming it ...
         TinyBundles.write(v2copy, new TinyBundles.Spec().id("m").version("2").seed(1234));
@@ -450,8 +501,8 @@ class ModelVersionsTest {
             assertThatThrownBy(broken::open).hasMessageContaining("m:2").hasMessageContaining("CHECKSUM_MISMATCH");
         }
         // ... unless the fallback policy serves its keys with another loaded version
-        VersionsSupport fallbackSupport = new VersionsSupport(VersionsSupport.config(v1, roots,
-                b -> b.missingArtifactPolicy(MissingArtifactPolicy.FALLBACK)), v1);
+        VersionsSupport fallbackSupport = new VersionsSupport(
+                VersionsSupport.config(v1, roots, b -> b.missingArtifactPolicy(MissingArtifactPolicy.FALLBACK)), v1);
         try (var fallback = fallbackSupport.harness()) {
             fallback.initializeState(snapshot);
             fallback.open();
@@ -471,7 +522,9 @@ class ModelVersionsTest {
     /** Close releases every lease: versions with batches in flight, and loads that finish after close. */
     @Test
     void noLeaseOutlivesTheOperator() throws Exception {
-        Path slowV2 = TinyBundles.write(roots.resolve("slow-v2"), new TinyBundles.Spec().id("slow").version("2").slow(10));
+        Path slowV2 = TinyBundles.write(
+                roots.resolve("slow-v2"),
+                new TinyBundles.Spec().id("slow").version("2").slow(10));
         ModelBundle b1 = BundleLoader.verify(v1.toUri(), v1, null);
         ModelBundle b2 = BundleLoader.verify(slowV2.toUri(), slowV2, null);
         RuntimeOptions runtime = support.config.runtime();
@@ -487,7 +540,9 @@ class ModelVersionsTest {
             h.close();
             hanging.releaseHung();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while ((SessionCache.shared().references(b1, runtime) + SessionCache.shared().references(b2, runtime)) > 0
+            while ((SessionCache.shared().references(b1, runtime)
+                                    + SessionCache.shared().references(b2, runtime))
+                            > 0
                     && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
@@ -501,7 +556,9 @@ class ModelVersionsTest {
         while (SessionCache.shared().references(b3, runtime) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(SessionCache.shared().references(b3, runtime)).as("the late load released its lease").isZero();
+        assertThat(SessionCache.shared().references(b3, runtime))
+                .as("the late load released its lease")
+                .isZero();
         // and no thread of a closed operator is left behind (the session closer exits when idle)
         java.util.function.Supplier<List<String>> operatorThreads = () -> Thread.getAllStackTraces().keySet().stream()
                 .map(Thread::getName)
@@ -529,11 +586,13 @@ class ModelVersionsTest {
         }
         RuleLog expected = VersionsSupport.ruleLog(a);
         assertThat(VersionsSupport.ruleLog(b)).isEqualTo(expected);
-        OperatorSubtaskState merged = org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness.repackageState(a, b);
+        OperatorSubtaskState merged =
+                org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness.repackageState(a, b);
         for (int i = 0; i < 3; i++) {
             try (var h = support.harness(128, 3, i, InferenceRuntime.DEFAULT)) {
-                h.initializeState(org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness
-                        .repartitionOperatorState(merged, 128, 2, 3, i));
+                h.initializeState(
+                        org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                                merged, 128, 2, 3, i));
                 h.open();
                 runQueuedMails(h);
                 assertThat(VersionsSupport.ruleLog(h.snapshot(4, 4))).isEqualTo(expected);
@@ -546,8 +605,12 @@ class ModelVersionsTest {
         var env = org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment();
         var events = env.fromData("a|x");
         var commands = env.fromData(ModelCommand.deploy("c", uri(v2), Role.ACTIVE));
-        assertThatThrownBy(() -> SlmScoring.<String>builder().text(s -> s).model(v1.toString())
-                .controlStream(commands).build().apply(events))
+        assertThatThrownBy(() -> SlmScoring.<String>builder()
+                        .text(s -> s)
+                        .model(v1.toString())
+                        .controlStream(commands)
+                        .build()
+                        .apply(events))
                 .hasMessageContaining("keyBy");
     }
 }

@@ -36,11 +36,16 @@ final class ReferenceRouting {
 
     /** Defaults of the page's limits table. */
     static final int HISTORY = 8;
+
     static final int MAX_RULES = 100;
     static final int MAX_RULE_KEYS = 100_000;
     static final int ID_RETENTION = 10_000;
 
-    enum Role { ACTIVE, CANARY, SHADOW }
+    enum Role {
+        ACTIVE,
+        CANARY,
+        SHADOW
+    }
 
     /** Who a rule targets: all keys, a list of keys, or a share of 10,000 buckets salted per rule. */
     record Targets(Set<String> keys, int buckets, long salt) {
@@ -289,9 +294,9 @@ final class ReferenceRouting {
         if (k != null && !k.retired && !k.content.equals(b.content)) {
             return "CONFLICTING_CONTENT";
         }
-        Targets targets = d.keys != null ? Targets.keys(d.keys)
-                : d.percent != null ? Targets.percent(d.percent, d.id)
-                : Targets.ALL;
+        Targets targets = d.keys != null
+                ? Targets.keys(d.keys)
+                : d.percent != null ? Targets.percent(d.percent, d.id) : Targets.ALL;
         if (rules.size() + 1 > MAX_RULES) {
             return "RULE_LIMIT";
         }

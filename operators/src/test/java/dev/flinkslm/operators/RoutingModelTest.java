@@ -27,7 +27,6 @@ import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
 import dev.flinkslm.operators.versions.ShadowResult;
-
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
@@ -97,13 +96,31 @@ class RoutingModelTest {
     private static final int MAX_PARALLELISM = 128;
     private static final int KEYS = 60;
     private static final int COMMANDS_PER_PHASE = 40;
-    private static final String[] WORDS = {"wire", "transfer", "invoice", "payment", "cash", "deposit", "trade",
-            "refund", "crypto", "vessel", "salary", "loan", "fee", "urgent", "client"};
+    private static final String[] WORDS = {
+        "wire",
+        "transfer",
+        "invoice",
+        "payment",
+        "cash",
+        "deposit",
+        "trade",
+        "refund",
+        "crypto",
+        "vessel",
+        "salary",
+        "loan",
+        "fee",
+        "urgent",
+        "client"
+    };
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static VersionsSupport support;
     /** Every bundle by name; the reference's view of it and where it is. */
     static final Map<String, Bundle> BUNDLES = new LinkedHashMap<>();
+
     static final Map<String, Path> PATHS = new HashMap<>();
     static final Map<String, ModelBundle> VERIFIED = new LinkedHashMap<>();
 
@@ -116,7 +133,9 @@ class RoutingModelTest {
         bundle(roots, "v4", "4", 42);
         bundle(roots, "v3copy", "3", 5); // the same content as v3 from another directory: not a conflict
         bundle(roots, "v2other", "2", 1234); // m:2 with other content: CONFLICTING_CONTENT while m:2 is known
-        Path corrupt = TinyBundles.write(roots.resolve("corrupt"), new TinyBundles.Spec().id("m").version("5").seed(3));
+        Path corrupt = TinyBundles.write(
+                roots.resolve("corrupt"),
+                new TinyBundles.Spec().id("m").version("5").seed(3));
         byte[] bytes = Files.readAllBytes(corrupt.resolve("model.onnx"));
         bytes[bytes.length / 2] ^= 0x55;
         Files.write(corrupt.resolve("model.onnx"), bytes); // CHECKSUM_MISMATCH at admission
@@ -127,10 +146,13 @@ class RoutingModelTest {
     }
 
     private static void bundle(Path roots, String name, String version, int seed) throws Exception {
-        Path dir = TinyBundles.write(roots.resolve(name), new TinyBundles.Spec().id("m").version(version).seed(seed));
+        Path dir = TinyBundles.write(
+                roots.resolve(name),
+                new TinyBundles.Spec().id("m").version(version).seed(seed));
         ModelBundle verified = BundleLoader.verify(dir.toUri(), dir, null);
         // the content of a version is the SHA-256 of its manifest, as the page defines it
-        BUNDLES.put(name, new Bundle(name, "m:" + version, verified.manifestSha256().toLowerCase(Locale.ROOT), true));
+        BUNDLES.put(
+                name, new Bundle(name, "m:" + version, verified.manifestSha256().toLowerCase(Locale.ROOT), true));
         PATHS.put(name, dir);
         VERIFIED.put(name, verified);
     }
@@ -179,7 +201,12 @@ class RoutingModelTest {
             s.closeQuietly();
             throw new AssertionError(s.report(t), t);
         }
-        LOG.info("RoutingModelTest seed {} parallelism {}->{}: {} in {} ms", seed, before, after, s.coverage,
+        LOG.info(
+                "RoutingModelTest seed {} parallelism {}->{}: {} in {} ms",
+                seed,
+                before,
+                after,
+                s.coverage,
                 (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -193,8 +220,15 @@ class RoutingModelTest {
      * decided by the page. {@code shadowExact}: the shadow is exactly {@code shadow}; otherwise a
      * shadow, if any, must be {@code shadow}.
      */
-    private record Expect(String id, String key, String version, String variant, long epoch, String shadow,
-            boolean shadowExact, String mode) {}
+    private record Expect(
+            String id,
+            String key,
+            String version,
+            String variant,
+            long epoch,
+            String shadow,
+            boolean shadowExact,
+            String mode) {}
 
     /** One subtask instance: its harness and what of its output was read. */
     private static final class Sub {
@@ -205,6 +239,7 @@ class RoutingModelTest {
         int audits;
         /** {@code modelId:version@sha256} loaded here now, by its LOADED/RELEASED records. */
         final Set<String> loaded = new LinkedHashSet<>();
+
         final Map<String, Integer> ready = new HashMap<>();
         /** The rules as of this subtask's last READY: a key whose target still loads is served by them. */
         ReferenceRouting readyRules;
@@ -246,6 +281,7 @@ class RoutingModelTest {
         final Set<String> unscored = new LinkedHashSet<>();
         /** Command-level records by the command's source, and what the reference decided for it. */
         final Map<String, List<ModelAudit>> decisions = new HashMap<>();
+
         final Map<String, Decision> decided = new LinkedHashMap<>();
         final List<Cmd> sent = new ArrayList<>();
         final List<String> rejectedIds = new ArrayList<>();
@@ -290,8 +326,8 @@ class RoutingModelTest {
                 if (merged == null) {
                     s.loaded.add(initial.version() + "@" + initial.content()); // the initial model, loaded in open()
                 } else {
-                    h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(merged,
-                            MAX_PARALLELISM, parallelism, p, i));
+                    h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                            merged, MAX_PARALLELISM, parallelism, p, i));
                 }
             }
             subs = next;
@@ -338,7 +374,9 @@ class RoutingModelTest {
             List<ShadowResult<String>> shadows = VersionsSupport.shadows(s.h);
             for (; s.shadows < shadows.size(); s.shadows++) {
                 ShadowResult<String> r = shadows.get(s.shadows);
-                shadowsOf.computeIfAbsent(eventId(r.element), k -> new ArrayList<>()).add(r);
+                shadowsOf
+                        .computeIfAbsent(eventId(r.element), k -> new ArrayList<>())
+                        .add(r);
             }
             List<Scored<String>> results = VersionsSupport.results(s.h);
             for (; s.results < results.size(); s.results++) {
@@ -353,17 +391,20 @@ class RoutingModelTest {
 
         void onAudit(Sub s, ModelAudit a) {
             if (a.subtask == null) {
-                assertThat(s.index).as("only subtask 0 reports command-level records: %s", a).isZero();
+                assertThat(s.index)
+                        .as("only subtask 0 reports command-level records: %s", a)
+                        .isZero();
                 decisions.computeIfAbsent(a.source, k -> new ArrayList<>()).add(a);
                 return;
             }
             assertThat(a.subtask).as("subtask index of %s", a).isEqualTo(s.index);
-            String version = a.modelId + ":" + a.version + "@" + (a.sha256 == null ? null : a.sha256.toLowerCase(Locale.ROOT));
+            String version =
+                    a.modelId + ":" + a.version + "@" + (a.sha256 == null ? null : a.sha256.toLowerCase(Locale.ROOT));
             switch (a.outcome) {
                 case ModelAudit.LOADED -> {
                     if (!s.loaded.add(version)) {
-                        throw new AssertionError("subtask " + s.index + " LOADED " + version + " again while it"
-                                + " was loaded: " + a);
+                        throw new AssertionError(
+                                "subtask " + s.index + " LOADED " + version + " again while it" + " was loaded: " + a);
                     }
                     count("loaded");
                 }
@@ -375,7 +416,9 @@ class RoutingModelTest {
                 }
                 case ModelAudit.READY -> {
                     int n = s.ready.merge(a.commandId, 1, Integer::sum);
-                    assertThat(n).as("READY records of %s on subtask %s", a.commandId, s.index).isEqualTo(1);
+                    assertThat(n)
+                            .as("READY records of %s on subtask %s", a.commandId, s.index)
+                            .isEqualTo(1);
                     s.readyRules = ref.copy(); // commands go one at a time: the subtask's rules are ref's
                 }
                 default -> throw new AssertionError("unexpected per-subtask record " + a);
@@ -406,11 +449,15 @@ class RoutingModelTest {
             if (e.shadowExact && e.shadow == null) {
                 assertThat(shadow).as("shadow results of %s", what).isEmpty();
             } else if (e.shadowExact) {
-                assertThat(shadow).as("shadow results of %s", what).singleElement()
+                assertThat(shadow)
+                        .as("shadow results of %s", what)
+                        .singleElement()
                         .satisfies(x -> assertThat(x.shadowModel).isEqualTo(e.shadow))
                         .satisfies(x -> assertThat(x.servedModel).isEqualTo(got));
             } else {
-                assertThat(shadow).as("shadow results of %s", what).hasSizeLessThanOrEqualTo(1)
+                assertThat(shadow)
+                        .as("shadow results of %s", what)
+                        .hasSizeLessThanOrEqualTo(1)
                         .allSatisfy(x -> assertThat(x.shadowModel).isEqualTo(e.shadow));
             }
             count("scored " + e.mode);
@@ -419,10 +466,16 @@ class RoutingModelTest {
         /** Runs mails of every subtask until each has emitted the result of every event it owns. */
         void awaitResults() throws Exception {
             for (Sub s : subs) {
-                runUntil(s, () -> {
-                    harvest(s);
-                    return unscored.stream().noneMatch(id -> owner(expected.get(id).key) == s);
-                }, () -> "no result for " + unscored.stream().filter(id -> owner(expected.get(id).key) == s).toList());
+                runUntil(
+                        s,
+                        () -> {
+                            harvest(s);
+                            return unscored.stream().noneMatch(id -> owner(expected.get(id).key) == s);
+                        },
+                        () -> "no result for "
+                                + unscored.stream()
+                                        .filter(id -> owner(expected.get(id).key) == s)
+                                        .toList());
             }
             assertThat(unscored).as("events without a result").isEmpty();
         }
@@ -494,7 +547,8 @@ class RoutingModelTest {
                 String v = pick("m:1", "m:2", "m:3", "m:4");
                 return new Cmd(new RollbackTo(id, v), json(named(id, Action.ROLLBACK, v)), "ROLLBACK " + v);
             } else if (r < 73) {
-                return new Cmd(new RollbackShadow(id),
+                return new Cmd(
+                        new RollbackShadow(id),
                         json(ModelCommand.of(id, Action.ROLLBACK, null, null).role(ModelCommand.Role.SHADOW)),
                         "ROLLBACK role=SHADOW");
             } else if (r < 84) {
@@ -512,11 +566,15 @@ class RoutingModelTest {
 
         Cmd deploy(String id) {
             int b = rnd.nextInt(100);
-            String name = b < 8 ? "v1" : b < 30 ? "v2" : b < 52 ? "v3" : b < 74 ? "v4" : b < 82 ? "v3copy"
-                    : b < 92 ? "v2other" : "corrupt";
+            String name = b < 8
+                    ? "v1"
+                    : b < 30
+                            ? "v2"
+                            : b < 52 ? "v3" : b < 74 ? "v4" : b < 82 ? "v3copy" : b < 92 ? "v2other" : "corrupt";
             Bundle bundle = BUNDLES.get(name);
             int roleDraw = rnd.nextInt(100);
-            ReferenceRouting.Role role = roleDraw < 45 ? ReferenceRouting.Role.ACTIVE
+            ReferenceRouting.Role role = roleDraw < 45
+                    ? ReferenceRouting.Role.ACTIVE
                     : roleDraw < 75 ? ReferenceRouting.Role.CANARY : ReferenceRouting.Role.SHADOW;
             ModelCommand c = ModelCommand.deploy(id, uri(name), ModelCommand.Role.valueOf(role.name()));
             List<String> keys = null;
@@ -525,7 +583,8 @@ class RoutingModelTest {
             if (scope >= 4 && scope < 7) {
                 Set<String> chosen = new LinkedHashSet<>();
                 for (int i = 0, n = 1 + rnd.nextInt(4); i < n; i++) {
-                    chosen.add(rnd.nextInt(8) == 0 ? "fresh-" + (freshKeys + 1 + rnd.nextInt(3)) : key(rnd.nextInt(KEYS)));
+                    chosen.add(
+                            rnd.nextInt(8) == 0 ? "fresh-" + (freshKeys + 1 + rnd.nextInt(3)) : key(rnd.nextInt(KEYS)));
                 }
                 keys = new ArrayList<>(chosen);
                 c.keys(keys);
@@ -581,7 +640,8 @@ class RoutingModelTest {
                 "{\"commandId\":\"\",\"action\":\"ROLLBACK\"}",
                 "{\"commandId\":\"" + id + "\",\"action\":\"DEPLOY\",\"role\":\"BOSS\",\"uri\":\"" + u + "\"}",
                 "{\"commandId\":\"" + id + "\",\"action\":\"ROLLBACK\",\"a\":[[[[[[1]]]]]]}",
-                "{\"commandId\":\"" + id + "\",\"action\":\"PROMOTE\",\"modelId\":\"m\",\"version\":\"2\",\"keys\":[\"k01\"]}",
+                "{\"commandId\":\"" + id
+                        + "\",\"action\":\"PROMOTE\",\"modelId\":\"m\",\"version\":\"2\",\"keys\":[\"k01\"]}",
                 null, // oversize
             };
             int k = rnd.nextInt(kinds.length);
@@ -622,10 +682,12 @@ class RoutingModelTest {
             }
             Decision d = ref.apply(cmd.ref);
             decided.put(source, d);
-            trace.add(source + " " + cmd.ref.id() + " " + cmd.text + (pending ? " [pending" + (settledFirst
-                    ? ", after every needed version loaded]" : "]") : "") + " -> " + d.outcome()
+            trace.add(source + " " + cmd.ref.id() + " " + cmd.text
+                    + (pending ? " [pending" + (settledFirst ? ", after every needed version loaded]" : "]") : "")
+                    + " -> " + d.outcome()
                     + (d.reasonCode() == null ? "" : " " + d.reasonCode()) + ", epoch " + d.epoch());
-            count(d.outcome() + (d.reasonCode() == null ? " " + cmd.ref.getClass().getSimpleName() : " " + d.reasonCode()));
+            count(d.outcome()
+                    + (d.reasonCode() == null ? " " + cmd.ref.getClass().getSimpleName() : " " + d.reasonCode()));
             if (!(cmd.ref instanceof Malformed)) {
                 sent.add(cmd);
                 if (!d.accepted() && !"DUPLICATE_COMMAND".equals(d.reasonCode())) {
@@ -648,19 +710,26 @@ class RoutingModelTest {
                 harvestAll();
                 checkDecision(source, parsed, cmd, d);
                 List<Expect> sentNow = pendingEvents();
-                if (!d.accepted() || (settledFirst && (cmd.ref instanceof Rollback || cmd.ref instanceof Retire
-                        || cmd.ref instanceof RollbackShadow))) {
+                if (!d.accepted()
+                        || (settledFirst
+                                && (cmd.ref instanceof Rollback
+                                        || cmd.ref instanceof Retire
+                                        || cmd.ref instanceof RollbackShadow))) {
                     // nothing to load: a rejected command changes nothing, and a ROLLBACK or RETIRE never
                     // waits for a load once every needed version is loaded
-                    assertThat(sentNow).as("events right after %s", cmd.text)
+                    assertThat(sentNow)
+                            .as("events right after %s", cmd.text)
                             .allSatisfy(e -> assertThat(e.mode).isEqualTo("moved"));
                 }
                 if (d.accepted()) {
                     for (Sub s : subs) {
-                        runUntil(s, () -> {
-                            harvest(s);
-                            return s.ready.containsKey(parsed.commandId);
-                        }, () -> "no READY for " + parsed.commandId + "; loaded " + s.loaded);
+                        runUntil(
+                                s,
+                                () -> {
+                                    harvest(s);
+                                    return s.ready.containsKey(parsed.commandId);
+                                },
+                                () -> "no READY for " + parsed.commandId + "; loaded " + s.loaded);
                     }
                 }
                 awaitResults();
@@ -697,13 +766,27 @@ class RoutingModelTest {
                     e = new Expect(id, key, previous.version(), previous.variant(), ref.epoch(), shadow, false, "kept");
                 } else {
                     Rule fallback = ref.servedAmong(key, v -> s.loaded.contains(v + "@" + ref.content(v)));
-                    e = new Expect(id, key, fallback == null ? null : fallback.version(),
-                            fallback == null ? null : fallback.variant(), ref.epoch(), shadow, false, "new key");
+                    e = new Expect(
+                            id,
+                            key,
+                            fallback == null ? null : fallback.version(),
+                            fallback == null ? null : fallback.variant(),
+                            ref.epoch(),
+                            shadow,
+                            false,
+                            "new key");
                 }
                 expected.put(id, e);
                 out.add(e);
-                line.append(' ').append(id).append(':').append(key).append('@').append(s.index).append('=')
-                        .append(e.mode).append(e.version == null ? "" : " " + e.version);
+                line.append(' ')
+                        .append(id)
+                        .append(':')
+                        .append(key)
+                        .append('@')
+                        .append(s.index)
+                        .append('=')
+                        .append(e.mode)
+                        .append(e.version == null ? "" : " " + e.version);
             }
             trace.add(line.toString());
             return out;
@@ -714,18 +797,24 @@ class RoutingModelTest {
             assertThat(records).as("command-level records of %s", cmd.text).hasSize(1);
             ModelAudit a = records.get(0);
             assertThat(a.outcome).as("outcome of %s (%s)", cmd.text, a.reason).isEqualTo(d.outcome());
-            assertThat(a.reasonCode).as("reason code of %s (%s)", cmd.text, a.reason).isEqualTo(d.reasonCode());
+            assertThat(a.reasonCode)
+                    .as("reason code of %s (%s)", cmd.text, a.reason)
+                    .isEqualTo(d.reasonCode());
             assertThat(a.epoch).as("epoch after %s", cmd.text).isEqualTo(d.epoch());
             assertThat(a.commandId).as("command id of %s", cmd.text).isEqualTo(parsed.commandId);
             if (cmd.ref instanceof Deploy dep && dep.bundle().admissible()) {
-                assertThat(a.modelId + ":" + a.version).as("the version the bundle of %s is", cmd.text)
+                assertThat(a.modelId + ":" + a.version)
+                        .as("the version the bundle of %s is", cmd.text)
                         .isEqualTo(dep.bundle().version());
-                assertThat(a.sha256).as("content of %s", cmd.text).isEqualToIgnoringCase(dep.bundle().content());
+                assertThat(a.sha256)
+                        .as("content of %s", cmd.text)
+                        .isEqualToIgnoringCase(dep.bundle().content());
             }
             if (d.accepted() && cmd.ref instanceof Deploy dep) {
                 // the deployment's scope as the rule holds it: distinct keys, a share (all keys from 100 %)
                 long buckets = dep.percent() == null ? 0 : Math.max(1, Math.round(dep.percent() * 100));
-                String scope = dep.keys() != null ? "keys:" + new java.util.TreeSet<>(dep.keys()).size()
+                String scope = dep.keys() != null
+                        ? "keys:" + new java.util.TreeSet<>(dep.keys()).size()
                         : dep.percent() != null && buckets < 10_000 ? "percent:" : "all";
                 assertThat(a.scope).as("scope of %s", cmd.text).startsWith(scope);
             }
@@ -748,11 +837,13 @@ class RoutingModelTest {
         RuleLog checkRuleLogs(String when, List<OperatorSubtaskState> snapshots) throws Exception {
             RuleLog first = VersionsSupport.ruleLog(snapshots.get(0));
             for (int i = 1; i < snapshots.size(); i++) {
-                assertThat(VersionsSupport.ruleLog(snapshots.get(i))).as("rule log of subtask %s after %s", i, when)
+                assertThat(VersionsSupport.ruleLog(snapshots.get(i)))
+                        .as("rule log of subtask %s after %s", i, when)
                         .isEqualTo(first);
             }
             assertThat(first.epoch()).as("rule log epoch after %s", when).isEqualTo(ref.epoch());
-            List<String> actual = first.deployments().stream().map(RoutingModelTest::describe).toList();
+            List<String> actual =
+                    first.deployments().stream().map(RoutingModelTest::describe).toList();
             List<String> reference = ref.rules().stream().map(Rule::toString).toList();
             assertThat(actual).as("deployments after %s", when).isEqualTo(reference);
             return first;
@@ -761,10 +852,13 @@ class RoutingModelTest {
         /** Waits until every subtask has loaded every version the page says it keeps loaded. */
         void settle() throws Exception {
             for (Sub s : subs) {
-                runUntil(s, () -> {
-                    harvest(s);
-                    return s.loaded.containsAll(neededHere());
-                }, () -> "needed versions never loaded: " + neededHere() + ", loaded " + s.loaded);
+                runUntil(
+                        s,
+                        () -> {
+                            harvest(s);
+                            return s.loaded.containsAll(neededHere());
+                        },
+                        () -> "needed versions never loaded: " + neededHere() + ", loaded " + s.loaded);
             }
         }
 
@@ -791,15 +885,16 @@ class RoutingModelTest {
             }
             List<OperatorSubtaskState> snapshots = snapshots();
             harvestAll(); // what the old instances emitted up to the snapshot; nothing later counts
-            int done = (int) inFlight.stream().filter(id -> !unscored.contains(id)).count();
+            int done =
+                    (int) inFlight.stream().filter(id -> !unscored.contains(id)).count();
             count("in flight, emitted before the snapshot", done);
             count("in flight, restored from state", inFlight.size() - done);
             trace.add(line + " (" + done + " emitted before the snapshot); snapshot, close, restore at parallelism "
                     + after);
             RuleLog before = checkRuleLogs("the checkpoint", snapshots);
             closeQuietly();
-            OperatorSubtaskState merged = AbstractStreamOperatorTestHarness.repackageState(
-                    snapshots.toArray(new OperatorSubtaskState[0]));
+            OperatorSubtaskState merged =
+                    AbstractStreamOperatorTestHarness.repackageState(snapshots.toArray(new OperatorSubtaskState[0]));
             open(after, merged);
             harvestAll();
             awaitResults();
@@ -820,7 +915,8 @@ class RoutingModelTest {
                     harvest(s);
                     return s.loaded.equals(neededHere());
                 });
-                assertThat(s.loaded).as("versions loaded on subtask %s %s", s.index, when)
+                assertThat(s.loaded)
+                        .as("versions loaded on subtask %s %s", s.index, when)
                         .containsExactlyInAnyOrderElementsOf(neededHere());
             }
         }
@@ -830,7 +926,9 @@ class RoutingModelTest {
             harvestAll();
             assertThat(unscored).as("events never scored").isEmpty();
             for (Map.Entry<String, Expect> e : expected.entrySet()) {
-                assertThat(scored.get(e.getKey())).as("results of %s", e.getKey()).isEqualTo(1);
+                assertThat(scored.get(e.getKey()))
+                        .as("results of %s", e.getKey())
+                        .isEqualTo(1);
                 Expect x = e.getValue();
                 int shadows = shadowsOf.getOrDefault(e.getKey(), List.of()).size();
                 if (x.shadowExact) {
@@ -838,10 +936,13 @@ class RoutingModelTest {
                 }
             }
             for (Map.Entry<String, Decision> d : decided.entrySet()) {
-                assertThat(decisions.getOrDefault(d.getKey(), List.of())).as("command-level records of %s",
-                        d.getKey()).hasSize(1);
+                assertThat(decisions.getOrDefault(d.getKey(), List.of()))
+                        .as("command-level records of %s", d.getKey())
+                        .hasSize(1);
             }
-            assertThat(decisions.keySet()).as("sources with a command-level record").isEqualTo(decided.keySet());
+            assertThat(decisions.keySet())
+                    .as("sources with a command-level record")
+                    .isEqualTo(decided.keySet());
             closeQuietly();
             for (Map.Entry<String, ModelBundle> b : VERIFIED.entrySet()) {
                 long deadline = System.nanoTime() + 10_000_000_000L;
@@ -850,14 +951,14 @@ class RoutingModelTest {
                     Thread.sleep(5);
                 }
                 assertThat(SessionCache.shared().references(b.getValue(), support.config.runtime()))
-                        .as("session leases on %s after every subtask closed", b.getKey()).isZero();
+                        .as("session leases on %s after every subtask closed", b.getKey())
+                        .isZero();
             }
             count("compactions", ref.compactions());
         }
 
         /** {@link HarnessSupport#runMailsUntil}, failing with what is missing on the subtask. */
-        void runUntil(Sub s, BooleanSupplier condition, java.util.function.Supplier<String> missing)
-                throws Exception {
+        void runUntil(Sub s, BooleanSupplier condition, java.util.function.Supplier<String> missing) throws Exception {
             try {
                 runMailsUntil(s.h, condition);
             } catch (AssertionError timeout) {
@@ -887,12 +988,24 @@ class RoutingModelTest {
 
         String report(Throwable t) {
             StringBuilder sb = new StringBuilder();
-            sb.append("RoutingModelTest failed: seed ").append(seed).append(", parallelism ").append(before)
-                    .append(" then ").append(after).append(": ").append(t.getMessage()).append('\n')
+            sb.append("RoutingModelTest failed: seed ")
+                    .append(seed)
+                    .append(", parallelism ")
+                    .append(before)
+                    .append(" then ")
+                    .append(after)
+                    .append(": ")
+                    .append(t.getMessage())
+                    .append('\n')
                     .append("reproduce: mvn -pl models,operators -am test -Dtest=RoutingModelTest")
-                    .append(" -Dsurefire.failIfNoSpecifiedTests=false -Dflinkslm.routing.seed=").append(seed)
-                    .append(" -Dflinkslm.routing.parallelism=").append(before).append('\n')
-                    .append("reference: ").append(ref).append('\n')
+                    .append(" -Dsurefire.failIfNoSpecifiedTests=false -Dflinkslm.routing.seed=")
+                    .append(seed)
+                    .append(" -Dflinkslm.routing.parallelism=")
+                    .append(before)
+                    .append('\n')
+                    .append("reference: ")
+                    .append(ref)
+                    .append('\n')
                     .append("sequence (ctl:<n> is the command's source):\n");
             for (String line : trace) {
                 sb.append("  ").append(line).append('\n');

@@ -2,13 +2,12 @@ package dev.flinkslm.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -39,14 +38,17 @@ import java.util.stream.Stream;
 class ScoringFailoverITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     static final AtomicBoolean CHECKPOINT_COMPLETED = new AtomicBoolean();
     static final AtomicBoolean FAILED = new AtomicBoolean();
     static final AtomicInteger FAILURES = new AtomicInteger();
 
-    @TempDir java.nio.file.Path tmp;
+    @TempDir
+    java.nio.file.Path tmp;
 
     @Test
     void everyInputProducesExactlyOneResultAcrossAFailure() throws Exception {
@@ -64,7 +66,9 @@ class ScoringFailoverITCase {
 
         DataGeneratorSource<String> source = new DataGeneratorSource<>(
                 i -> "event-" + i + " account-" + (i % 37) + " wire transfer of " + (i * 13 % 9000) + " EUR",
-                n, RateLimiterStrategy.perSecond(250), Types.STRING);
+                n,
+                RateLimiterStrategy.perSecond(250),
+                Types.STRING);
         DataStream<String> events = env.fromSource(source, WatermarkStrategy.noWatermarks(), "events");
 
         ScoredStream<String> scored = SlmScoring.<String>builder()
@@ -77,17 +81,21 @@ class ScoringFailoverITCase {
 
         scored.results()
                 .map(new FailOnceAfterCheckpoint())
-                .sinkTo(FileSink.forRowFormat(new Path(out.toUri()), new SimpleStringEncoder<String>()).build());
+                .sinkTo(FileSink.forRowFormat(new Path(out.toUri()), new SimpleStringEncoder<String>())
+                        .build());
 
         CHECKPOINT_COMPLETED.set(false);
         FAILED.set(false);
         env.execute("scoring failover");
 
-        assertThat(FAILURES.get()).as("the job must really have failed and restarted").isEqualTo(1);
+        assertThat(FAILURES.get())
+                .as("the job must really have failed and restarted")
+                .isEqualTo(1);
         Map<String, Integer> counts = new HashMap<>();
         try (Stream<java.nio.file.Path> files = Files.walk(out)) {
             for (java.nio.file.Path f : files.filter(Files::isRegularFile)
-                    .filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
+                    .filter(f -> !f.getFileName().toString().startsWith("."))
+                    .toList()) {
                 for (String line : Files.readAllLines(f)) {
                     counts.merge(line, 1, Integer::sum);
                 }

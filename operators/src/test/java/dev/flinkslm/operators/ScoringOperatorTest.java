@@ -17,7 +17,6 @@ import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.TinyBundles;
-
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -38,7 +37,9 @@ import java.util.Set;
 
 class ScoringOperatorTest {
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path fast;
     static Path slow;
     static TinyBundles.Spec fastSpec = new TinyBundles.Spec().id("fast");
@@ -46,7 +47,8 @@ class ScoringOperatorTest {
     @BeforeAll
     static void bundles() throws Exception {
         fast = TinyBundles.write(tmp.resolve("fast"), fastSpec);
-        slow = TinyBundles.write(tmp.resolve("slow"), new TinyBundles.Spec().id("slow").slow(25));
+        slow = TinyBundles.write(
+                tmp.resolve("slow"), new TinyBundles.Spec().id("slow").slow(25));
     }
 
     private static List<String> texts(int n) {
@@ -55,7 +57,8 @@ class ScoringOperatorTest {
 
     @Test
     void flushesFullBatchesThenPartialOnesAfterMaxWait() throws Exception {
-        try (var h = harness(builder(fast).maxBatchSize(4).maxWait(Duration.ofSeconds(5)).build())) {
+        try (var h = harness(
+                builder(fast).maxBatchSize(4).maxWait(Duration.ofSeconds(5)).build())) {
             h.open();
             List<String> in = texts(7);
             for (String t : in.subList(0, 4)) {
@@ -72,7 +75,8 @@ class ScoringOperatorTest {
 
             h.setProcessingTime(h.getProcessingTime() + 5_000);
             runMailsUntil(h, () -> results(h).size() == 7);
-            assertThat(results(h).subList(4, 7)).allSatisfy(r -> assertThat(r.batchSize).isEqualTo(3));
+            assertThat(results(h).subList(4, 7))
+                    .allSatisfy(r -> assertThat(r.batchSize).isEqualTo(3));
             assertThat(elements(h)).containsExactlyElementsOf(in);
         }
     }
@@ -129,18 +133,21 @@ class ScoringOperatorTest {
             assertThat(elements(h)).containsExactlyElementsOf(in);
             // batch size x longest text never passes the cap (texts are 3..45 tokens)
             assertThat(results(h)).allSatisfy(r -> assertThat(r.batchSize).isLessThanOrEqualTo(cap / 3));
-            assertThat(results(h).stream().mapToInt(r -> r.batchSize).max().getAsInt()).isLessThan(64);
+            assertThat(results(h).stream().mapToInt(r -> r.batchSize).max().getAsInt())
+                    .isLessThan(64);
         }
     }
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void snapshotWithBufferedAndInFlightElementsRestoresEachExactlyOnce(boolean keyedInput) throws Exception {
-        SlmScoring<String> scoring = builder(slow).maxBatchSize(4).maxInFlight(1).build();
+        SlmScoring<String> scoring =
+                builder(slow).maxBatchSize(4).maxInFlight(1).build();
         List<String> in = texts(14);
         List<String> emittedBeforeSnapshot;
         OperatorSubtaskState snapshot;
-        try (AbstractStreamOperatorTestHarness<Scored<String>> h = keyedInput ? keyedHarness(scoring) : harness(scoring)) {
+        try (AbstractStreamOperatorTestHarness<Scored<String>> h =
+                keyedInput ? keyedHarness(scoring) : harness(scoring)) {
             h.open();
             process(h, in.subList(0, 4));
             runMailsUntil(h, () -> results(h).size() == 4);
@@ -148,7 +155,9 @@ class ScoringOperatorTest {
             // 10 more: one batch in flight, one ready, two elements buffered in an open batch
             process(h, in.subList(4, 14));
             snapshot = h.snapshot(1L, 1L);
-            assertThat(elements(h)).as("the slow batch is still in flight at the snapshot").hasSize(4);
+            assertThat(elements(h))
+                    .as("the slow batch is still in flight at the snapshot")
+                    .hasSize(4);
         }
         try (AbstractStreamOperatorTestHarness<Scored<String>> restored =
                 keyedInput ? keyedHarness(scoring) : harness(scoring)) {
@@ -180,8 +189,12 @@ class ScoringOperatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"ORDERED", "UNORDERED"})
     void watermarksNeverOvertakeEarlierElements(String mode) throws Exception {
-        try (var h = harness(builder(slow).maxBatchSize(2).maxInFlight(2).groupByLength(true)
-                .outputMode(OutputMode.valueOf(mode)).build())) {
+        try (var h = harness(builder(slow)
+                .maxBatchSize(2)
+                .maxInFlight(2)
+                .groupByLength(true)
+                .outputMode(OutputMode.valueOf(mode))
+                .build())) {
             h.open();
             List<String> in = texts(9);
             for (int i = 0; i < 9; i++) {
@@ -227,7 +240,8 @@ class ScoringOperatorTest {
 
     @Test
     void orderedModeKeepsInputOrderAcrossLengthBuckets() throws Exception {
-        try (var h = harness(builder(fast).maxBatchSize(3).maxInFlight(3).groupByLength(true).build())) {
+        try (var h = harness(
+                builder(fast).maxBatchSize(3).maxInFlight(3).groupByLength(true).build())) {
             h.open();
             List<String> in = texts(40);
             for (String t : in) {
@@ -248,9 +262,13 @@ class ScoringOperatorTest {
             for (int i = 0; i < 6; i++) {
                 h.processElement(in.get(i), 1L);
             }
-            assertThat(results(h)).as("nothing is done yet: the slow model takes time").isEmpty();
+            assertThat(results(h))
+                    .as("nothing is done yet: the slow model takes time")
+                    .isEmpty();
             h.processElement(in.get(6), 1L); // must wait for a batch to complete
-            assertThat(results(h)).as("the 7th element was admitted only after a batch completed").isNotEmpty();
+            assertThat(results(h))
+                    .as("the 7th element was admitted only after a batch completed")
+                    .isNotEmpty();
             h.endInput();
             assertThat(elements(h)).containsExactlyElementsOf(in);
         }
@@ -274,8 +292,16 @@ class ScoringOperatorTest {
     @Test
     void timedOutBatchesAreRetriedIsolatedAndDeadLettered() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        try (var h = harness(builder(fast).maxBatchSize(3).maxInFlight(8).maxRetries(1).retryBackoff(Duration.ZERO)
-                .inferenceTimeout(Duration.ofSeconds(1)).maxConsecutiveTimeouts(100).build(), runtime)) {
+        try (var h = harness(
+                builder(fast)
+                        .maxBatchSize(3)
+                        .maxInFlight(8)
+                        .maxRetries(1)
+                        .retryBackoff(Duration.ZERO)
+                        .inferenceTimeout(Duration.ofSeconds(1))
+                        .maxConsecutiveTimeouts(100)
+                        .build(),
+                runtime)) {
             h.open();
             runtime.hang(true);
             List<String> in = texts(3);
@@ -304,8 +330,16 @@ class ScoringOperatorTest {
     @Test
     void aTimeoutCountsRunningTimeAndATimedOutRunKeepsItsThread() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        try (var h = harness(builder(fast).maxBatchSize(1).maxInFlight(1).maxRetries(3).retryBackoff(Duration.ZERO)
-                .inferenceTimeout(Duration.ofSeconds(1)).maxConsecutiveTimeouts(100).build(), runtime)) {
+        try (var h = harness(
+                builder(fast)
+                        .maxBatchSize(1)
+                        .maxInFlight(1)
+                        .maxRetries(3)
+                        .retryBackoff(Duration.ZERO)
+                        .inferenceTimeout(Duration.ofSeconds(1))
+                        .maxConsecutiveTimeouts(100)
+                        .build(),
+                runtime)) {
             h.open();
             runtime.hang(true);
             h.processElement("first", 1L);
@@ -333,7 +367,12 @@ class ScoringOperatorTest {
     @Test
     void runsStuckOnEveryThreadFailTheJob() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        try (var h = harness(builder(fast).maxBatchSize(1).inferenceTimeout(Duration.ofSeconds(1)).build(), runtime)) {
+        try (var h = harness(
+                builder(fast)
+                        .maxBatchSize(1)
+                        .inferenceTimeout(Duration.ofSeconds(1))
+                        .build(),
+                runtime)) {
             h.open();
             runtime.hang(true);
             h.processElement("first", 1L);
@@ -359,8 +398,14 @@ class ScoringOperatorTest {
     @Test
     void heldThreadsCountTowardsTheTimeoutLimitButDoNotFailBelowIt() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        try (var h = harness(builder(fast).maxBatchSize(1).maxRetries(0).inferenceTimeout(Duration.ofSeconds(1))
-                .maxConsecutiveTimeouts(10).build(), runtime)) {
+        try (var h = harness(
+                builder(fast)
+                        .maxBatchSize(1)
+                        .maxRetries(0)
+                        .inferenceTimeout(Duration.ofSeconds(1))
+                        .maxConsecutiveTimeouts(10)
+                        .build(),
+                runtime)) {
             h.open();
             runtime.hang(true);
             h.processElement("first", 1L);
@@ -385,8 +430,16 @@ class ScoringOperatorTest {
     @Test
     void consecutiveTimeoutsFailTheJobInsteadOfDeadLetteringEverything() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        try (var h = harness(builder(fast).maxBatchSize(1).maxInFlight(4).maxRetries(5).retryBackoff(Duration.ZERO)
-                .inferenceTimeout(Duration.ofSeconds(1)).maxConsecutiveTimeouts(2).build(), runtime)) {
+        try (var h = harness(
+                builder(fast)
+                        .maxBatchSize(1)
+                        .maxInFlight(4)
+                        .maxRetries(5)
+                        .retryBackoff(Duration.ZERO)
+                        .inferenceTimeout(Duration.ofSeconds(1))
+                        .maxConsecutiveTimeouts(2)
+                        .build(),
+                runtime)) {
             h.open();
             runtime.hang(true);
             h.processElement("stuck", 1L);
@@ -434,11 +487,16 @@ class ScoringOperatorTest {
     @Test
     void invalidModelOutputIsDeadLetteredNeverALabel() throws Exception {
         long trigger;
-        try (ScoringSession s = ScoringSession.open(BundleLoader.verify(fast.toUri(), fast, null), RuntimeOptions.cpu())) {
+        try (ScoringSession s =
+                ScoringSession.open(BundleLoader.verify(fast.toUri(), fast, null), RuntimeOptions.cpu())) {
             trigger = s.encode("zebra").ids()[1];
         }
-        Path nan = TinyBundles.write(tmp.resolve("nan"), new TinyBundles.Spec().id("nan")
-                .badOutput(TinyBundles.BadOutput.NAN).badOnTokenId(trigger));
+        Path nan = TinyBundles.write(
+                tmp.resolve("nan"),
+                new TinyBundles.Spec()
+                        .id("nan")
+                        .badOutput(TinyBundles.BadOutput.NAN)
+                        .badOnTokenId(trigger));
         try (var h = harness(builder(nan).maxBatchSize(4).build())) {
             h.open();
             List<String> in = List.of("wire 9000 cash", "a zebra crossing", "invoice 42 paid", "zebra again", "salary");
@@ -480,8 +538,16 @@ class ScoringOperatorTest {
     void longTextsAreScoredInWindowsAndNeverCutSilently() throws Exception {
         String sentence = "the customer paid the monthly invoice for office supplies on time. ";
         String longText = sentence.repeat(20) + "split the cash into deposits under ten thousand";
-        try (var h = harness(builder(fast).maxBatchSize(64).windowStride(8).maxWindows(64).build());
-                var capped = harness(builder(fast).maxBatchSize(64).windowStride(8).maxWindows(2).build())) {
+        try (var h = harness(builder(fast)
+                        .maxBatchSize(64)
+                        .windowStride(8)
+                        .maxWindows(64)
+                        .build());
+                var capped = harness(builder(fast)
+                        .maxBatchSize(64)
+                        .windowStride(8)
+                        .maxWindows(2)
+                        .build())) {
             h.open();
             capped.open();
             h.processElement(longText, 1L);
@@ -490,7 +556,9 @@ class ScoringOperatorTest {
             Scored<String> whole = results(h).get(0);
             assertThat(whole.windows).isGreaterThan(3);
             assertThat(whole.truncated).isFalse();
-            assertThat(whole.batchSize).as("all windows of an element in one batch").isEqualTo(whole.windows + 1);
+            assertThat(whole.batchSize)
+                    .as("all windows of an element in one batch")
+                    .isEqualTo(whole.windows + 1);
             assertThat(results(h).get(1).windows).isEqualTo(1);
             capped.processElement(longText, 1L);
             capped.endInput();
@@ -505,9 +573,10 @@ class ScoringOperatorTest {
         try (var h = harness(builder(fast).failurePolicy(FailurePolicy.FAIL).build())) {
             h.open();
             assertThatThrownBy(() -> {
-                h.processElement("NULL", 1L);
-                h.endInput();
-            }).hasMessageContaining("failure-policy is FAIL");
+                        h.processElement("NULL", 1L);
+                        h.endInput();
+                    })
+                    .hasMessageContaining("failure-policy is FAIL");
         }
     }
 
@@ -527,8 +596,7 @@ class ScoringOperatorTest {
 
     @Test
     void badOptionsFailFastNamingTheOption() {
-        assertThatThrownBy(() -> builder(fast).maxBatchSize(0).build())
-                .hasMessageContaining("slm.batch.max-size");
+        assertThatThrownBy(() -> builder(fast).maxBatchSize(0).build()).hasMessageContaining("slm.batch.max-size");
         assertThatThrownBy(() -> builder(fast).maxWait(Duration.ZERO).build())
                 .hasMessageContaining("slm.batch.max-wait");
         assertThatThrownBy(() -> SlmScoring.<String>builder().build()).hasMessageContaining("text extractor");
@@ -536,7 +604,8 @@ class ScoringOperatorTest {
 
     @Test
     void aModelOutsideTheRootsFailsOpen() throws Exception {
-        try (var h = harness(builder(fast).modelRoots(tmp.resolve("elsewhere").toString()).build())) {
+        try (var h = harness(
+                builder(fast).modelRoots(tmp.resolve("elsewhere").toString()).build())) {
             assertThatThrownBy(h::open).hasMessageContaining("URI_NOT_ALLOWED");
         }
     }
@@ -545,10 +614,12 @@ class ScoringOperatorTest {
     void sessionsAreSharedAcrossOperatorInstances() throws Exception {
         Set<Object> sessions = new HashSet<>();
         long before = dev.flinkslm.models.SessionCache.shared().loads();
-        try (var a = harness(builder(fast).build()); var b = harness(builder(fast).build())) {
+        try (var a = harness(builder(fast).build());
+                var b = harness(builder(fast).build())) {
             a.open();
             b.open();
-            assertThat(dev.flinkslm.models.SessionCache.shared().loads() - before).isLessThanOrEqualTo(1);
+            assertThat(dev.flinkslm.models.SessionCache.shared().loads() - before)
+                    .isLessThanOrEqualTo(1);
             sessions.add(dev.flinkslm.models.SessionCache.shared().size());
         }
         assertThat(sessions).isNotEmpty();
@@ -556,7 +627,11 @@ class ScoringOperatorTest {
 
     @Test
     void gpuSizedBatchesOf1024Work() throws Exception {
-        try (var h = harness(builder(fast).maxBatchSize(1024).maxBatchTokens(1 << 20).maxInFlight(1).build())) {
+        try (var h = harness(builder(fast)
+                .maxBatchSize(1024)
+                .maxBatchTokens(1 << 20)
+                .maxInFlight(1)
+                .build())) {
             h.open();
             List<String> in = texts(2048);
             for (String t : in) {
@@ -566,7 +641,8 @@ class ScoringOperatorTest {
             assertThat(elements(h)).containsExactlyElementsOf(in);
             // rows per batch: a text longer than the model's 64 tokens counts with each of its windows
             assertThat(results(h)).allSatisfy(r -> assertThat(r.batchSize).isLessThanOrEqualTo(1024));
-            assertThat(results(h).subList(0, 1000)).allSatisfy(r -> assertThat(r.batchSize).isGreaterThan(1000));
+            assertThat(results(h).subList(0, 1000))
+                    .allSatisfy(r -> assertThat(r.batchSize).isGreaterThan(1000));
         }
     }
 }

@@ -12,7 +12,8 @@ import java.nio.file.Path;
  */
 class TimeoutDeterminismTest {
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
 
     @BeforeAll
     static void bundles() throws Exception {

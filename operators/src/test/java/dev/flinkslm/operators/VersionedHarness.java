@@ -1,7 +1,6 @@
 package dev.flinkslm.operators;
 
 import dev.flinkslm.operators.internal.versions.AdmittedCommand;
-
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -19,12 +18,19 @@ import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
  */
 final class VersionedHarness<IN> extends AbstractStreamOperatorTestHarness<Scored<IN>> {
 
-    VersionedHarness(TwoInputStreamOperatorFactory<IN, AdmittedCommand, Scored<IN>> factory, KeySelector<IN, String> keys,
-            int maxParallelism, int parallelism, int subtask, TypeSerializer<IN> in1, TypeSerializer<AdmittedCommand> in2)
+    VersionedHarness(
+            TwoInputStreamOperatorFactory<IN, AdmittedCommand, Scored<IN>> factory,
+            KeySelector<IN, String> keys,
+            int maxParallelism,
+            int parallelism,
+            int subtask,
+            TypeSerializer<IN> in1,
+            TypeSerializer<AdmittedCommand> in2)
             throws Exception {
         super(factory, maxParallelism, parallelism, subtask);
         config.setStatePartitioner(0, keys);
-        config.setStateKeySerializer(TypeInformation.of(String.class).createSerializer(executionConfig.getSerializerConfig()));
+        config.setStateKeySerializer(
+                TypeInformation.of(String.class).createSerializer(executionConfig.getSerializerConfig()));
         config.setupNetworkInputs(in1, in2);
         config.serializeAllConfigs();
     }

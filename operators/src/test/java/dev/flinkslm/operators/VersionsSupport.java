@@ -13,14 +13,13 @@ import dev.flinkslm.operators.internal.versions.VersionedRouter;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ShadowResult;
-
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.checkpoint.StateObjectCollection;
 import org.apache.flink.runtime.state.OperatorStateHandle;
-import org.apache.flink.core.memory.DataInputViewStreamWrapper;
-import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
@@ -39,7 +38,8 @@ import java.util.function.Predicate;
 final class VersionsSupport {
 
     static final OutputTag<ModelAudit> AUDIT = new OutputTag<>("audit", SlmScoring.AUDIT_TYPE);
-    static final OutputTag<ShadowResult<String>> SHADOW = new OutputTag<>("shadow", SlmScoring.shadowType(Types.STRING));
+    static final OutputTag<ShadowResult<String>> SHADOW =
+            new OutputTag<>("shadow", SlmScoring.shadowType(Types.STRING));
 
     private static final AtomicLong CLOCK = new AtomicLong(1_000_000);
 
@@ -53,20 +53,35 @@ final class VersionsSupport {
         this.admission = new Admission(config, "test-job");
     }
 
-    static ScoringConfig config(Path initial, Path roots, java.util.function.UnaryOperator<SlmScoring.Builder<String>> more) {
-        SlmScoring.Builder<String> b = SlmScoring.<String>builder().text(s -> s).model(initial.toString())
+    static ScoringConfig config(
+            Path initial, Path roots, java.util.function.UnaryOperator<SlmScoring.Builder<String>> more) {
+        SlmScoring.Builder<String> b = SlmScoring.<String>builder()
+                .text(s -> s)
+                .model(initial.toString())
                 .modelRoots(roots.toString())
                 .executionProvider(dev.flinkslm.models.ExecutionProvider.CPU)
-                .maxBatchSize(1).maxWait(Duration.ofHours(1));
+                .maxBatchSize(1)
+                .maxWait(Duration.ofHours(1));
         return more.apply(b).build().config();
     }
 
     VersionedHarness<String> harness(int maxParallelism, int parallelism, int subtask, InferenceRuntime runtime)
             throws Exception {
-        var factory = new VersionedScoringOperatorFactory<>(config, (String s) -> s.substring(s.indexOf('|') + 1),
-                ModelRef.of(initial.toUri().toString()), HarnessSupport.DEAD_LETTERS, AUDIT, SHADOW, runtime);
-        var h = new VersionedHarness<>(factory, (String s) -> s.substring(0, s.indexOf('|')), maxParallelism,
-                parallelism, subtask, Types.STRING.createSerializer(new SerializerConfigImpl()),
+        var factory = new VersionedScoringOperatorFactory<>(
+                config,
+                (String s) -> s.substring(s.indexOf('|') + 1),
+                ModelRef.of(initial.toUri().toString()),
+                HarnessSupport.DEAD_LETTERS,
+                AUDIT,
+                SHADOW,
+                runtime);
+        var h = new VersionedHarness<>(
+                factory,
+                (String s) -> s.substring(0, s.indexOf('|')),
+                maxParallelism,
+                parallelism,
+                subtask,
+                Types.STRING.createSerializer(new SerializerConfigImpl()),
                 SlmScoring.ADMITTED_TYPE.createSerializer(new SerializerConfigImpl()));
         h.setup(SlmScoring.scoredType(Types.STRING).createSerializer(new SerializerConfigImpl()));
         return h;
@@ -90,7 +105,9 @@ final class VersionsSupport {
     }
 
     static List<ModelAudit> audits(VersionedHarness<String> h, String commandId, String outcome) {
-        return audits(h).stream().filter(a -> commandId.equals(a.commandId) && outcome.equals(a.outcome)).toList();
+        return audits(h).stream()
+                .filter(a -> commandId.equals(a.commandId) && outcome.equals(a.outcome))
+                .toList();
     }
 
     static List<ShadowResult<String>> shadows(VersionedHarness<String> h) {
@@ -105,7 +122,8 @@ final class VersionsSupport {
         h.processElement1(key + "|" + text, 1L);
         runMailsUntil(h, () -> results(h).size() + HarnessSupport.deadLetters(h).size() > scored + dead);
         if (results(h).size() == scored) {
-            throw new AssertionError("dead-lettered: " + HarnessSupport.deadLetters(h).get(dead));
+            throw new AssertionError(
+                    "dead-lettered: " + HarnessSupport.deadLetters(h).get(dead));
         }
         return results(h).get(scored);
     }
@@ -138,7 +156,8 @@ final class VersionsSupport {
     }
 
     private static Predicate<ModelAudit> decides(ModelCommand c) {
-        return a -> a.subtask == null && java.util.Objects.equals(c.commandId, a.commandId)
+        return a -> a.subtask == null
+                && java.util.Objects.equals(c.commandId, a.commandId)
                 && (ModelAudit.ACCEPTED.equals(a.outcome) || ModelAudit.REJECTED.equals(a.outcome));
     }
 

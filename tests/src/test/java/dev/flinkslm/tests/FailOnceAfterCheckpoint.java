@@ -1,8 +1,9 @@
 package dev.flinkslm.tests;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
+
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Identity map that fails exactly once, after a checkpoint has completed and 20 more records went

@@ -7,6 +7,8 @@ import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.tests.kafka.KafkaBroker;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -14,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Helpers for tests that run the real screening pipeline ({@code ScreeningJob}) with tiny
@@ -28,7 +29,9 @@ public final class ScreeningTests {
 
     /** Writes a tiny bundle {@code tiny:version} under {@code root/version}. */
     public static Path tinyBundle(Path root, String version, int seed) throws IOException {
-        return TinyBundles.write(root.resolve("v" + version), new TinyBundles.Spec().id("tiny").version(version).seed(seed));
+        return TinyBundles.write(
+                root.resolve("v" + version),
+                new TinyBundles.Spec().id("tiny").version(version).seed(seed));
     }
 
     /** Scoring options for a tiny bundle under {@code root}: CPU, small batches, short waits. */
@@ -63,8 +66,9 @@ public final class ScreeningTests {
      * Reads {@code topic} (read_committed) until {@code done} holds for its records; fails with what
      * was read when {@code timeout} passes.
      */
-    public static List<JsonNode> awaitCommitted(KafkaBroker kafka, String topic, Predicate<List<JsonNode>> done,
-            Duration timeout, String what) throws InterruptedException {
+    public static List<JsonNode> awaitCommitted(
+            KafkaBroker kafka, String topic, Predicate<List<JsonNode>> done, Duration timeout, String what)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<JsonNode> nodes = committed(kafka, topic);
         while (!done.test(nodes)) {

@@ -2,11 +2,6 @@ package dev.flinkslm.connectors.internal;
 
 import dev.flinkslm.connectors.RawEvent;
 import dev.flinkslm.connectors.SourcePosition;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -15,6 +10,12 @@ import org.apache.flink.connector.file.src.reader.BulkFormat;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
 import org.apache.flink.connector.file.src.util.IteratorResultIterator;
 import org.apache.flink.core.fs.FSDataInputStream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Reads a JSON-lines file into {@link RawEvent}s that carry the file path and the 1-based line
@@ -50,7 +51,9 @@ public final class JsonLinesFormat implements BulkFormat<RawEvent, FileSourceSpl
 
     @Override
     public Reader<RawEvent> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
-        long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
+        long skip = split.getReaderPosition()
+                .map(CheckpointedPosition::getRecordsAfterOffset)
+                .orElse(0L);
         return new LineReader(split, maxLineBytes, skip);
     }
 
@@ -139,15 +142,22 @@ public final class JsonLinesFormat implements BulkFormat<RawEvent, FileSourceSpl
                     size--;
                 }
                 int start = 0;
-                if (lineNumber == 1 && len >= 3 && (buf[0] & 0xff) == 0xEF && (buf[1] & 0xff) == 0xBB && (buf[2] & 0xff) == 0xBF) {
+                if (lineNumber == 1
+                        && len >= 3
+                        && (buf[0] & 0xff) == 0xEF
+                        && (buf[1] & 0xff) == 0xBB
+                        && (buf[2] & 0xff) == 0xBF) {
                     start = 3;
                     size -= 3;
                 }
                 if (isBlank(buf, start, len)) {
                     continue;
                 }
-                return new RawEvent(Arrays.copyOfRange(buf, start, len), size,
-                        SourcePosition.file(path, lineNumber), System.currentTimeMillis());
+                return new RawEvent(
+                        Arrays.copyOfRange(buf, start, len),
+                        size,
+                        SourcePosition.file(path, lineNumber),
+                        System.currentTimeMillis());
             }
             return null;
         }

@@ -5,19 +5,20 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.flinkslm.connectors.Alert;
 import dev.flinkslm.connectors.DeadLetter;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.ScoredEvent;
 import dev.flinkslm.connectors.SourcePosition;
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Base64;
-import org.apache.flink.annotation.Internal;
 
 /**
  * Explicit JSON layouts of the flink-slm records. Written by hand rather than by bean
@@ -127,8 +128,10 @@ public final class JsonWriters {
             public void serialize(Number value, JsonGenerator gen, SerializerProvider provider) throws IOException {
                 double d = value.doubleValue();
                 if (!Double.isFinite(d)) {
-                    throw JsonMappingException.from(gen, "refusing to write the non-finite number " + value
-                            + " at " + gen.getOutputContext().pathAsPointer() + ": numbers must be finite");
+                    throw JsonMappingException.from(
+                            gen,
+                            "refusing to write the non-finite number " + value + " at "
+                                    + gen.getOutputContext().pathAsPointer() + ": numbers must be finite");
                 }
                 if (value instanceof Float) {
                     gen.writeNumber(value.floatValue());
@@ -152,7 +155,8 @@ public final class JsonWriters {
     private static double finite(double value, String field, ScoredEvent s) {
         if (!Double.isFinite(value)) {
             throw new IllegalStateException("refusing to write " + field + "=" + value + " of event "
-                    + (s == null ? null : s.eventId) + " (model " + (s == null ? null : s.modelId + "@" + s.modelVersion)
+                    + (s == null ? null : s.eventId) + " (model "
+                    + (s == null ? null : s.modelId + "@" + s.modelVersion)
                     + "): scores must be finite numbers; the scoring operator must dead-letter such rows"
                     + " (MODEL_OUTPUT_INVALID)");
         }

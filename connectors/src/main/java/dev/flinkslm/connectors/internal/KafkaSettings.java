@@ -1,13 +1,14 @@
 package dev.flinkslm.connectors.internal;
 
 import dev.flinkslm.connectors.ConnectorOptions;
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.configuration.ReadableConfig;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import org.apache.flink.annotation.Internal;
-import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * Connection settings shared by the Kafka builders, with the validation every builder needs.

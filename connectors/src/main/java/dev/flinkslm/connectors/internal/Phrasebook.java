@@ -1,7 +1,8 @@
 package dev.flinkslm.connectors.internal;
 
-import java.util.List;
 import org.apache.flink.annotation.Internal;
+
+import java.util.List;
 
 /**
  * Vocabulary and templates of the synthetic event generator. Templates use {@code {slot}}
@@ -23,39 +24,102 @@ public final class Phrasebook {
     };
 
     public static final List<String> FIRST_NAMES = List.of(
-            "Anna", "Lukas", "Sofia", "Mateo", "Priya", "Kenji", "Olivia", "Jonas", "Amara", "Liam",
-            "Chloe", "Tomasz", "Elif", "Noah", "Mei", "Rafael", "Ines", "Oskar", "Zara", "David");
+            "Anna", "Lukas", "Sofia", "Mateo", "Priya", "Kenji", "Olivia", "Jonas", "Amara", "Liam", "Chloe", "Tomasz",
+            "Elif", "Noah", "Mei", "Rafael", "Ines", "Oskar", "Zara", "David");
     public static final List<String> LAST_NAMES = List.of(
-            "Keller", "Moreau", "Rossi", "Novak", "Tanaka", "Okafor", "Lindqvist", "Brennan", "Silva", "Weber",
-            "Haddad", "Kowalski", "Nguyen", "Fischer", "Costa", "Jensen", "Murphy", "Schmidt", "Yilmaz", "Park");
+            "Keller",
+            "Moreau",
+            "Rossi",
+            "Novak",
+            "Tanaka",
+            "Okafor",
+            "Lindqvist",
+            "Brennan",
+            "Silva",
+            "Weber",
+            "Haddad",
+            "Kowalski",
+            "Nguyen",
+            "Fischer",
+            "Costa",
+            "Jensen",
+            "Murphy",
+            "Schmidt",
+            "Yilmaz",
+            "Park");
     public static final List<String> COMPANIES = List.of(
-            "Nordlicht GmbH", "Blue Meadow Foods Ltd", "Quayside Logistics BV", "Arcadia Software SAS",
-            "Hollow Pine Furniture", "Meridian Dental Practice", "Sunfield Energy AG", "Copperleaf Print Co",
-            "Riverstone Architects", "Pelican Bay Hotels", "Granite Peak Outdoor", "Vela Marine Supplies",
-            "Brightwater Utilities", "Harbor & Finch LLP", "Tidewell Insurance", "Kestrel Freight SpA");
+            "Nordlicht GmbH",
+            "Blue Meadow Foods Ltd",
+            "Quayside Logistics BV",
+            "Arcadia Software SAS",
+            "Hollow Pine Furniture",
+            "Meridian Dental Practice",
+            "Sunfield Energy AG",
+            "Copperleaf Print Co",
+            "Riverstone Architects",
+            "Pelican Bay Hotels",
+            "Granite Peak Outdoor",
+            "Vela Marine Supplies",
+            "Brightwater Utilities",
+            "Harbor & Finch LLP",
+            "Tidewell Insurance",
+            "Kestrel Freight SpA");
     public static final List<String> MERCHANTS = List.of(
-            "Amazonas Marketplace", "CityFresh Grocers", "RailEurope Tickets", "Gadget Corner", "PetPal Store",
-            "Streamly Subscription", "HomeFix DIY", "Lumen Pharmacy", "Urban Bikes", "BookNook Online");
+            "Amazonas Marketplace",
+            "CityFresh Grocers",
+            "RailEurope Tickets",
+            "Gadget Corner",
+            "PetPal Store",
+            "Streamly Subscription",
+            "HomeFix DIY",
+            "Lumen Pharmacy",
+            "Urban Bikes",
+            "BookNook Online");
     public static final List<String> GOODS = List.of(
-            "office chairs", "laptops", "printer toner", "pallets of flour", "steel fittings", "LED panels",
-            "spare pump parts", "coffee beans", "packaging film", "safety gloves");
-    public static final List<String> TICKERS = List.of(
-            "NRDX", "BLMF", "QSLG", "ARCS", "SNFE", "VELA", "KSTF", "TDWL", "GRPK", "MRDN");
-    public static final List<String> BONDS = List.of(
-            "Bund 2034s", "BTP 2031s", "UST 10y", "Gilt 2029s", "OAT 2033s", "the SNFE 4.5% 2030s");
+            "office chairs",
+            "laptops",
+            "printer toner",
+            "pallets of flour",
+            "steel fittings",
+            "LED panels",
+            "spare pump parts",
+            "coffee beans",
+            "packaging film",
+            "safety gloves");
+    public static final List<String> TICKERS =
+            List.of("NRDX", "BLMF", "QSLG", "ARCS", "SNFE", "VELA", "KSTF", "TDWL", "GRPK", "MRDN");
+    public static final List<String> BONDS =
+            List.of("Bund 2034s", "BTP 2031s", "UST 10y", "Gilt 2029s", "OAT 2033s", "the SNFE 4.5% 2030s");
     public static final List<String> MONTHS = List.of(
-            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-            "November", "December");
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December");
     public static final List<String> SHELLS = List.of(
-            "Golden Horizon Trading FZE", "Silver Dune General Trading", "Eastbridge Commodities Ltd",
-            "Amber Route Holdings", "Caspian Gate Logistics", "Lotus Pier Import Export");
+            "Golden Horizon Trading FZE",
+            "Silver Dune General Trading",
+            "Eastbridge Commodities Ltd",
+            "Amber Route Holdings",
+            "Caspian Gate Logistics",
+            "Lotus Pier Import Export");
     public static final List<String> HUBS = List.of("Dubai", "Istanbul", "Hong Kong", "Almaty", "Yerevan", "Tbilisi");
     public static final String[][] SHELL_COUNTRIES = {{"AE"}, {"TR"}, {"HK"}, {"KZ"}, {"AM"}, {"GE"}};
-    public static final List<String> SANCTIONED_PLACES = List.of(
-            "Crimea", "North Korea", "Syria", "Iran", "the occupied region", "Sevastopol port");
+    public static final List<String> SANCTIONED_PLACES =
+            List.of("Crimea", "North Korea", "Syria", "Iran", "the occupied region", "Sevastopol port");
     public static final List<String> DESIGNATED = List.of(
-            "a designated shipping company", "the listed oligarch's family office", "a sanctioned defence supplier",
-            "the blocked state bank", "the designated tanker operator");
+            "a designated shipping company",
+            "the listed oligarch's family office",
+            "a sanctioned defence supplier",
+            "the blocked state bank",
+            "the designated tanker operator");
 
     public static final List<String> BENIGN_PAYMENTS = List.of(
             "Invoice {inv} {month} consulting services",

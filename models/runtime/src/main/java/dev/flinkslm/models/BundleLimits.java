@@ -35,7 +35,8 @@ public record BundleLimits(
         long maxBundleBytes,
         int maxArchiveEntries,
         long maxArchiveEntryBytes,
-        long maxArchiveBytes) implements Serializable {
+        long maxArchiveBytes)
+        implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -71,43 +72,49 @@ public record BundleLimits(
 
     private static void requireRange(String name, long value, long max) {
         if (value < 0 || value > max) {
-            throw new IllegalArgumentException("bundle limit " + name + " must be between 0 and " + max + ", was " + value);
+            throw new IllegalArgumentException(
+                    "bundle limit " + name + " must be between 0 and " + max + ", was " + value);
         }
     }
 
     /** The documented defaults. */
     public static BundleLimits defaults() {
-        return new BundleLimits(DEFAULT_MAX_MANIFEST_BYTES, DEFAULT_MAX_GOLDEN_EXAMPLES, DEFAULT_MAX_BUNDLE_BYTES,
-                DEFAULT_MAX_ARCHIVE_ENTRIES, DEFAULT_MAX_ARCHIVE_ENTRY_BYTES, DEFAULT_MAX_ARCHIVE_BYTES);
+        return new BundleLimits(
+                DEFAULT_MAX_MANIFEST_BYTES,
+                DEFAULT_MAX_GOLDEN_EXAMPLES,
+                DEFAULT_MAX_BUNDLE_BYTES,
+                DEFAULT_MAX_ARCHIVE_ENTRIES,
+                DEFAULT_MAX_ARCHIVE_ENTRY_BYTES,
+                DEFAULT_MAX_ARCHIVE_BYTES);
     }
 
     public BundleLimits withMaxManifestBytes(long value) {
-        return new BundleLimits(value, maxGoldenExamples, maxBundleBytes, maxArchiveEntries, maxArchiveEntryBytes,
-                maxArchiveBytes);
+        return new BundleLimits(
+                value, maxGoldenExamples, maxBundleBytes, maxArchiveEntries, maxArchiveEntryBytes, maxArchiveBytes);
     }
 
     public BundleLimits withMaxGoldenExamples(int value) {
-        return new BundleLimits(maxManifestBytes, value, maxBundleBytes, maxArchiveEntries, maxArchiveEntryBytes,
-                maxArchiveBytes);
+        return new BundleLimits(
+                maxManifestBytes, value, maxBundleBytes, maxArchiveEntries, maxArchiveEntryBytes, maxArchiveBytes);
     }
 
     public BundleLimits withMaxBundleBytes(long value) {
-        return new BundleLimits(maxManifestBytes, maxGoldenExamples, value, maxArchiveEntries, maxArchiveEntryBytes,
-                maxArchiveBytes);
+        return new BundleLimits(
+                maxManifestBytes, maxGoldenExamples, value, maxArchiveEntries, maxArchiveEntryBytes, maxArchiveBytes);
     }
 
     public BundleLimits withMaxArchiveEntries(int value) {
-        return new BundleLimits(maxManifestBytes, maxGoldenExamples, maxBundleBytes, value, maxArchiveEntryBytes,
-                maxArchiveBytes);
+        return new BundleLimits(
+                maxManifestBytes, maxGoldenExamples, maxBundleBytes, value, maxArchiveEntryBytes, maxArchiveBytes);
     }
 
     public BundleLimits withMaxArchiveEntryBytes(long value) {
-        return new BundleLimits(maxManifestBytes, maxGoldenExamples, maxBundleBytes, maxArchiveEntries, value,
-                maxArchiveBytes);
+        return new BundleLimits(
+                maxManifestBytes, maxGoldenExamples, maxBundleBytes, maxArchiveEntries, value, maxArchiveBytes);
     }
 
     public BundleLimits withMaxArchiveBytes(long value) {
-        return new BundleLimits(maxManifestBytes, maxGoldenExamples, maxBundleBytes, maxArchiveEntries,
-                maxArchiveEntryBytes, value);
+        return new BundleLimits(
+                maxManifestBytes, maxGoldenExamples, maxBundleBytes, maxArchiveEntries, maxArchiveEntryBytes, value);
     }
 }

@@ -3,7 +3,6 @@ package dev.flinkslm.models;
 import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.internal.GraphCheck;
 import dev.flinkslm.models.internal.LocalBundleFetcher;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,7 +117,11 @@ public final class BundleLoader {
      * any bundle alike, so one read can serve them all.
      */
     public String settings() {
-        StringBuilder s = new StringBuilder().append(roots).append('|').append(limits).append('|')
+        StringBuilder s = new StringBuilder()
+                .append(roots)
+                .append('|')
+                .append(limits)
+                .append('|')
                 .append(cacheDirectory);
         for (BundleFetcher f : fetchers) {
             s.append('|').append(f.getClass().getName());
@@ -171,13 +174,16 @@ public final class BundleLoader {
         try {
             directory = fetcher.fetch(allowed, cacheDirectory, limits);
         } catch (RuntimeException e) {
-            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,
-                    "fetching " + allowed + " failed: " + e, e);
+            throw new BundleException(
+                    BundleException.Reason.UNRESOLVABLE_URI, "fetching " + allowed + " failed: " + e, e);
         }
         // A bundle directory named by a file: URI is read in place, so its files must stay under the
         // roots too; fetched copies (archives, remote bundles, built-ins) live in the fetcher's cache.
-        boolean inPlace = "file".equals(allowed.getScheme()) && directory.toAbsolutePath().normalize()
-                .equals(Path.of(allowed).toAbsolutePath().normalize());
+        boolean inPlace = "file".equals(allowed.getScheme())
+                && directory
+                        .toAbsolutePath()
+                        .normalize()
+                        .equals(Path.of(allowed).toAbsolutePath().normalize());
         return verify(allowed, directory, expectedManifestSha256, limits, inPlace ? roots : null);
     }
 
@@ -185,39 +191,44 @@ public final class BundleLoader {
      * Verifies a bundle that is already a local directory, within the {@linkplain
      * BundleLimits#defaults() default limits} and without a root check.
      */
-    public static ModelBundle verify(URI uri, Path directory, String expectedManifestSha256)
-            throws BundleException {
+    public static ModelBundle verify(URI uri, Path directory, String expectedManifestSha256) throws BundleException {
         return verify(uri, directory, expectedManifestSha256, BundleLimits.defaults(), null);
     }
 
     /** Verifies a local bundle directory; when {@code roots} is not null every file must really lie under one. */
-    static ModelBundle verify(URI uri, Path directory, String expectedManifestSha256, BundleLimits limits,
-            ModelRoots roots) throws BundleException {
+    static ModelBundle verify(
+            URI uri, Path directory, String expectedManifestSha256, BundleLimits limits, ModelRoots roots)
+            throws BundleException {
         Verified verified = readVerified(uri, directory, expectedManifestSha256, limits, roots);
-        return new ModelBundle(uri, directory, verified.manifest(), verified.manifestSha256(), limits, roots,
-                verified.files());
+        return new ModelBundle(
+                uri, directory, verified.manifest(), verified.manifestSha256(), limits, roots, verified.files());
     }
 
     /** A verified manifest and the bytes of the files it lists. */
     record Verified(ModelManifest manifest, String manifestSha256, Map<String, byte[]> files) {}
 
-    static Verified readVerified(URI uri, Path directory, String expectedManifestSha256, BundleLimits limits,
-            ModelRoots roots) throws BundleException {
+    static Verified readVerified(
+            URI uri, Path directory, String expectedManifestSha256, BundleLimits limits, ModelRoots roots)
+            throws BundleException {
         long start = System.nanoTime();
         Path realDir;
         try {
             realDir = directory.toRealPath();
         } catch (IOException e) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE,
-                    "bundle directory " + directory + " of " + uri + " does not exist or cannot be read: " + e, e);
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE,
+                    "bundle directory " + directory + " of " + uri + " does not exist or cannot be read: " + e,
+                    e);
         }
         if (!Files.isDirectory(realDir)) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE,
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE,
                     "bundle " + uri + " is not a directory; a bundle is a directory with manifest.json, the ONNX"
                             + " graph and the tokenizer");
         }
         if (roots != null && !roots.containsRealPath(realDir)) {
-            throw new BundleException(BundleException.Reason.FILE_OUTSIDE_BUNDLE,
+            throw new BundleException(
+                    BundleException.Reason.FILE_OUTSIDE_BUNDLE,
                     "bundle directory of " + uri + " resolves to " + realDir + ", outside the model roots "
                             + roots.roots());
         }
@@ -227,7 +238,12 @@ public final class BundleLoader {
                     "bundle " + uri + " has no " + ModelManifest.FILE_NAME
                             + "; a bundle is a directory with manifest.json, the ONNX graph and the tokenizer");
         }
-        byte[] manifestBytes = readContained(uri, realDir, ModelManifest.FILE_NAME, roots, limits.maxManifestBytes(),
+        byte[] manifestBytes = readContained(
+                uri,
+                realDir,
+                ModelManifest.FILE_NAME,
+                roots,
+                limits.maxManifestBytes(),
                 "BundleLimits.maxManifestBytes");
         String manifestSha = Digests.sha256(manifestBytes);
         if (expectedManifestSha256 != null && !expectedManifestSha256.equalsIgnoreCase(manifestSha)) {
@@ -253,7 +269,11 @@ public final class BundleLoader {
             files.put(entry.getKey(), bytes);
         }
         GraphCheck.requireSelfContained(files.get(manifest.model()), manifest.model());
-        LOG.debug("Verified bundle {}:{} at {} in {} ms", manifest.id(), manifest.version(), realDir,
+        LOG.debug(
+                "Verified bundle {}:{} at {} in {} ms",
+                manifest.id(),
+                manifest.version(),
+                realDir,
                 (System.nanoTime() - start) / 1_000_000);
         return new Verified(manifest, manifestSha, files);
     }
@@ -262,28 +282,34 @@ public final class BundleLoader {
      * Reads one bundle file whole, refusing links that leave the bundle directory (or the roots),
      * anything but a regular non-executable file, and more than {@code maxBytes}.
      */
-    private static byte[] readContained(URI uri, Path realDir, String name, ModelRoots roots, long maxBytes,
-            String limitName) throws BundleException {
+    private static byte[] readContained(
+            URI uri, Path realDir, String name, ModelRoots roots, long maxBytes, String limitName)
+            throws BundleException {
         Path file = realDir.resolve(name);
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE,
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE,
                     "bundle " + uri + " lists " + name + " but the file does not exist");
         }
         Path real;
         try {
             real = file.toRealPath();
         } catch (IOException e) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE,
-                    "file " + name + " of bundle " + uri + " is a link to a file that does not exist: " + e, e);
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE,
+                    "file " + name + " of bundle " + uri + " is a link to a file that does not exist: " + e,
+                    e);
         }
         if (!real.startsWith(realDir)) {
-            throw new BundleException(BundleException.Reason.FILE_OUTSIDE_BUNDLE,
+            throw new BundleException(
+                    BundleException.Reason.FILE_OUTSIDE_BUNDLE,
                     "file " + name + " of bundle " + uri + " resolves to " + real + ", outside the bundle directory "
                             + realDir + "; a bundle must hold its files itself (a link elsewhere, even into another"
                             + " model root, lets the file change without the bundle changing), so copy the file in");
         }
         if (roots != null && !roots.containsRealPath(real)) {
-            throw new BundleException(BundleException.Reason.FILE_OUTSIDE_BUNDLE,
+            throw new BundleException(
+                    BundleException.Reason.FILE_OUTSIDE_BUNDLE,
                     "file " + name + " of bundle " + uri + " resolves to " + real + ", outside the model roots "
                             + roots.roots());
         }
@@ -294,8 +320,8 @@ public final class BundleLoader {
             throw new BundleException(BundleException.Reason.MISSING_FILE, "cannot read " + name + " of " + uri, e);
         }
         if (!attributes.isRegularFile()) {
-            throw new BundleException(BundleException.Reason.UNEXPECTED_FILE,
-                    name + " of bundle " + uri + " is not a regular file");
+            throw new BundleException(
+                    BundleException.Reason.UNEXPECTED_FILE, name + " of bundle " + uri + " is not a regular file");
         }
         requireNotExecutable(uri, real, name);
         long limit = Math.min(maxBytes, BundleLimits.MAX_FILE_BYTES);
@@ -303,23 +329,27 @@ public final class BundleLoader {
             throw tooLarge(uri, name, attributes.size(), maxBytes, limitName);
         }
         // NOFOLLOW_LINKS: if the file was swapped for a link since toRealPath, opening fails.
-        try (SeekableByteChannel channel = Files.newByteChannel(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        try (SeekableByteChannel channel =
+                        Files.newByteChannel(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
                 InputStream in = Channels.newInputStream(channel)) {
             byte[] bytes = new byte[(int) attributes.size()];
             int read = in.readNBytes(bytes, 0, bytes.length);
             if (read != bytes.length || in.read() != -1) {
-                throw new BundleException(BundleException.Reason.CHECKSUM_MISMATCH,
+                throw new BundleException(
+                        BundleException.Reason.CHECKSUM_MISMATCH,
                         "file " + name + " of bundle " + uri + " changed size while it was read; it is being replaced,"
                                 + " load the bundle again once it is complete");
             }
             return bytes;
         } catch (IOException e) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE, "cannot read " + name + " of " + uri + ": " + e, e);
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE, "cannot read " + name + " of " + uri + ": " + e, e);
         }
     }
 
     private static BundleException tooLarge(URI uri, String name, long size, long maxBytes, String limitName) {
-        return new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+        return new BundleException(
+                BundleException.Reason.LIMIT_EXCEEDED,
                 "file " + name + " of bundle " + uri + " has " + size + " bytes, more than the " + maxBytes
                         + " bytes left within " + limitName + "; raise the limit on the BundleLoader builder if the"
                         + " bundle is legitimately this large");
@@ -335,9 +365,10 @@ public final class BundleLoader {
         if (permissions.contains(PosixFilePermission.OWNER_EXECUTE)
                 || permissions.contains(PosixFilePermission.GROUP_EXECUTE)
                 || permissions.contains(PosixFilePermission.OTHERS_EXECUTE)) {
-            throw new BundleException(BundleException.Reason.UNEXPECTED_FILE,
-                    "file " + name + " of bundle " + uri + " is executable; bundle files are data (chmod a-x "
-                            + name + ")");
+            throw new BundleException(
+                    BundleException.Reason.UNEXPECTED_FILE,
+                    "file " + name + " of bundle " + uri + " is executable; bundle files are data (chmod a-x " + name
+                            + ")");
         }
     }
 
@@ -376,18 +407,22 @@ public final class BundleLoader {
                         return FileVisitResult.TERMINATE;
                     }
                     if (!files.contains(rel)) {
-                        problem[0] = unexpected(uri, (attrs.isSymbolicLink() ? "link " : attrs.isOther()
-                                ? "special file " : "file ") + rel + " is not listed in manifest.json; a bundle holds"
-                                + " only the files its manifest lists and checks, so that nothing unverified lies"
-                                + " next to the graph (remove it, or list it with its SHA-256)");
+                        problem[0] = unexpected(
+                                uri,
+                                (attrs.isSymbolicLink() ? "link " : attrs.isOther() ? "special file " : "file ") + rel
+                                        + " is not listed in manifest.json; a bundle holds"
+                                        + " only the files its manifest lists and checks, so that nothing unverified lies"
+                                        + " next to the graph (remove it, or list it with its SHA-256)");
                         return FileVisitResult.TERMINATE;
                     }
                     return FileVisitResult.CONTINUE;
                 }
             });
         } catch (IOException e) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE,
-                    "cannot list bundle directory " + realDir + " of " + uri + ": " + e, e);
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE,
+                    "cannot list bundle directory " + realDir + " of " + uri + ": " + e,
+                    e);
         }
         if (problem[0] != null) {
             throw problem[0];
@@ -446,7 +481,8 @@ public final class BundleLoader {
                 all.add(f);
             }
             all.add(new LocalBundleFetcher());
-            return new BundleLoader(roots, all, cacheDirectory != null ? cacheDirectory : defaultCacheDirectory(), limits);
+            return new BundleLoader(
+                    roots, all, cacheDirectory != null ? cacheDirectory : defaultCacheDirectory(), limits);
         }
     }
 }

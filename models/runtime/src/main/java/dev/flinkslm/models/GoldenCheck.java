@@ -37,8 +37,8 @@ public final class GoldenCheck {
         List<Miss> misses = new ArrayList<>();
         for (int from = 0; from < golden.size(); from += BATCH) {
             List<ModelManifest.GoldenExample> chunk = golden.subList(from, Math.min(golden.size(), from + BATCH));
-            List<Prediction> predictions =
-                    session.scoreTexts(chunk.stream().map(ModelManifest.GoldenExample::text).toList());
+            List<Prediction> predictions = session.scoreTexts(
+                    chunk.stream().map(ModelManifest.GoldenExample::text).toList());
             for (int i = 0; i < chunk.size(); i++) {
                 Prediction p = predictions.get(i);
                 if (!p.label().equals(chunk.get(i).label())) {
@@ -61,16 +61,22 @@ public final class GoldenCheck {
             BundleException.Reason reason = e.kind() == ScoringException.Kind.OUTPUT_INVALID
                     ? BundleException.Reason.MODEL_OUTPUT_INVALID
                     : BundleException.Reason.ADMISSION_FAILED;
-            throw new BundleException(reason,
-                    "golden examples of " + session.bundle() + " could not be scored: " + e.getMessage(), e);
+            throw new BundleException(
+                    reason, "golden examples of " + session.bundle() + " could not be scored: " + e.getMessage(), e);
         }
         if (!misses.isEmpty()) {
             StringBuilder sb = new StringBuilder();
             for (Miss m : misses) {
-                sb.append(String.format(java.util.Locale.ROOT, " #%d expected %s got %s (%.3f);",
-                        m.index(), m.expected(), m.actual(), m.score()));
+                sb.append(String.format(
+                        java.util.Locale.ROOT,
+                        " #%d expected %s got %s (%.3f);",
+                        m.index(),
+                        m.expected(),
+                        m.actual(),
+                        m.score()));
             }
-            throw new BundleException(BundleException.Reason.ADMISSION_FAILED,
+            throw new BundleException(
+                    BundleException.Reason.ADMISSION_FAILED,
                     misses.size() + " of " + session.manifest().golden().size() + " golden examples of "
                             + session.bundle().id() + ":" + session.bundle().version() + " failed:" + sb);
         }

@@ -30,8 +30,14 @@ public final class ModelBundle {
     private final ModelRoots roots;
     private final AtomicReference<SoftReference<Map<String, byte[]>>> verifiedFiles;
 
-    ModelBundle(URI uri, Path directory, ModelManifest manifest, String manifestSha256, BundleLimits limits,
-            ModelRoots roots, Map<String, byte[]> files) {
+    ModelBundle(
+            URI uri,
+            Path directory,
+            ModelManifest manifest,
+            String manifestSha256,
+            BundleLimits limits,
+            ModelRoots roots,
+            Map<String, byte[]> files) {
         this.uri = Objects.requireNonNull(uri);
         this.directory = Objects.requireNonNull(directory);
         this.manifest = Objects.requireNonNull(manifest);
@@ -96,7 +102,8 @@ public final class ModelBundle {
         if (files != null) {
             return files;
         }
-        return BundleLoader.readVerified(uri, directory, manifestSha256, limits, roots).files();
+        return BundleLoader.readVerified(uri, directory, manifestSha256, limits, roots)
+                .files();
     }
 
     @Override

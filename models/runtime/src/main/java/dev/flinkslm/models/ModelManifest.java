@@ -94,12 +94,16 @@ public record ModelManifest(
                 .enable(SerializationFeature.INDENT_OUTPUT)
                 .build();
         for (CoercionInputShape shape : new CoercionInputShape[] {
-                CoercionInputShape.String, CoercionInputShape.Float, CoercionInputShape.Boolean,
-                CoercionInputShape.EmptyString}) {
+            CoercionInputShape.String,
+            CoercionInputShape.Float,
+            CoercionInputShape.Boolean,
+            CoercionInputShape.EmptyString
+        }) {
             mapper.coercionConfigFor(LogicalType.Integer).setCoercion(shape, CoercionAction.Fail);
         }
         for (CoercionInputShape shape : new CoercionInputShape[] {
-                CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+            CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean
+        }) {
             mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
         }
         for (LogicalType type : new LogicalType[] {LogicalType.Collection, LogicalType.Map, LogicalType.POJO}) {
@@ -123,7 +127,9 @@ public record ModelManifest(
             @JsonProperty("embedding") String embedding) {}
 
     /** A text and the label the model must give it before the version may go live. */
-    public record GoldenExample(@JsonProperty("text") String text, @JsonProperty("label") String label) {}
+    public record GoldenExample(
+            @JsonProperty("text") String text,
+            @JsonProperty("label") String label) {}
 
     public ModelManifest {
         labels = labels == null ? null : List.copyOf(labels);
@@ -133,11 +139,37 @@ public record ModelManifest(
     }
 
     /** A manifest without {@code negativeLabel} (every label aggregates by maximum over windows). */
-    public ModelManifest(int manifestVersion, String id, String version, String task, String description,
-            List<String> labels, String model, String tokenizer, int maxSequenceLength, Inputs inputs,
-            Outputs outputs, Map<String, String> sha256, List<GoldenExample> golden, Map<String, String> metadata) {
-        this(manifestVersion, id, version, task, description, labels, null, model, tokenizer, maxSequenceLength,
-                inputs, outputs, sha256, golden, metadata);
+    public ModelManifest(
+            int manifestVersion,
+            String id,
+            String version,
+            String task,
+            String description,
+            List<String> labels,
+            String model,
+            String tokenizer,
+            int maxSequenceLength,
+            Inputs inputs,
+            Outputs outputs,
+            Map<String, String> sha256,
+            List<GoldenExample> golden,
+            Map<String, String> metadata) {
+        this(
+                manifestVersion,
+                id,
+                version,
+                task,
+                description,
+                labels,
+                null,
+                model,
+                tokenizer,
+                maxSequenceLength,
+                inputs,
+                outputs,
+                sha256,
+                golden,
+                metadata);
     }
 
     /** Index of {@link #negativeLabel()} in {@link #labels()}, or -1 when the manifest names none. */
@@ -153,7 +185,8 @@ public record ModelManifest(
     /** Parses and structurally validates a manifest. */
     public static ModelManifest parse(byte[] json, BundleLimits limits) throws BundleException {
         if (json.length > limits.maxManifestBytes()) {
-            throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+            throw new BundleException(
+                    BundleException.Reason.LIMIT_EXCEEDED,
                     "manifest.json has " + json.length + " bytes, more than the limit of " + limits.maxManifestBytes()
                             + " (BundleLimits.maxManifestBytes); keep data out of the manifest or raise the limit");
         }
@@ -167,16 +200,19 @@ public record ModelManifest(
             throw new BundleException(BundleException.Reason.INVALID_MANIFEST, "manifest.json is empty");
         }
         if (!tree.isObject()) {
-            throw new BundleException(BundleException.Reason.INVALID_MANIFEST,
+            throw new BundleException(
+                    BundleException.Reason.INVALID_MANIFEST,
                     "manifest.json must be a JSON object, not " + tree.getNodeType());
         }
         // The version decides how the rest is read, so it is checked before anything else.
         JsonNode version = tree.get("manifestVersion");
         if (version == null || version.isNull()) {
-            throw new BundleException(BundleException.Reason.INVALID_MANIFEST, "manifest.json: manifestVersion is required");
+            throw new BundleException(
+                    BundleException.Reason.INVALID_MANIFEST, "manifest.json: manifestVersion is required");
         }
         if (!version.isIntegralNumber() || !version.canConvertToInt()) {
-            throw new BundleException(BundleException.Reason.INVALID_MANIFEST,
+            throw new BundleException(
+                    BundleException.Reason.INVALID_MANIFEST,
                     "manifest.json: manifestVersion must be a JSON integer such as " + CURRENT_VERSION + ", was "
                             + version);
         }
@@ -185,7 +221,8 @@ public record ModelManifest(
         }
         JsonNode golden = tree.get("golden");
         if (golden != null && golden.isArray() && golden.size() > limits.maxGoldenExamples()) {
-            throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+            throw new BundleException(
+                    BundleException.Reason.LIMIT_EXCEEDED,
                     "manifest.json has " + golden.size() + " golden examples, more than the limit of "
                             + limits.maxGoldenExamples() + " (BundleLimits.maxGoldenExamples); golden examples are"
                             + " a smoke test run at every load, keep a few per label");
@@ -202,15 +239,15 @@ public record ModelManifest(
 
     private static BundleException invalid(Exception e) {
         String detail = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-        return new BundleException(BundleException.Reason.INVALID_MANIFEST,
-                "manifest.json is not a valid manifest: " + detail, e);
+        return new BundleException(
+                BundleException.Reason.INVALID_MANIFEST, "manifest.json is not a valid manifest: " + detail, e);
     }
 
     private static BundleException unsupported(int version) {
         return new BundleException(
                 BundleException.Reason.UNSUPPORTED_MANIFEST_VERSION,
-                "manifestVersion " + version + " is not supported; this runtime reads version "
-                        + CURRENT_VERSION + " (rebuild the bundle with matching tooling)");
+                "manifestVersion " + version + " is not supported; this runtime reads version " + CURRENT_VERSION
+                        + " (rebuild the bundle with matching tooling)");
     }
 
     /** Reads and validates {@code dir/manifest.json} within the default limits. */
@@ -219,8 +256,8 @@ public record ModelManifest(
         if (!Files.isRegularFile(file)) {
             throw new BundleException(
                     BundleException.Reason.MISSING_FILE,
-                    "no " + FILE_NAME + " in bundle directory " + dir + "; a bundle is a directory with "
-                            + FILE_NAME + ", the ONNX graph and the tokenizer");
+                    "no " + FILE_NAME + " in bundle directory " + dir + "; a bundle is a directory with " + FILE_NAME
+                            + ", the ONNX graph and the tokenizer");
         }
         BundleLimits limits = BundleLimits.defaults();
         byte[] bytes;
@@ -253,26 +290,82 @@ public record ModelManifest(
 
     /** Returns a copy with the given checksums (used by tooling that writes bundles). */
     public ModelManifest withSha256(Map<String, String> checksums) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, negativeLabel, model,
-                tokenizer, maxSequenceLength, inputs, outputs, checksums, golden, metadata);
+        return new ModelManifest(
+                manifestVersion,
+                id,
+                version,
+                task,
+                description,
+                labels,
+                negativeLabel,
+                model,
+                tokenizer,
+                maxSequenceLength,
+                inputs,
+                outputs,
+                checksums,
+                golden,
+                metadata);
     }
 
     /** Returns a copy with another version string. */
     public ModelManifest withVersion(String newVersion) {
-        return new ModelManifest(manifestVersion, id, newVersion, task, description, labels, negativeLabel, model,
-                tokenizer, maxSequenceLength, inputs, outputs, sha256, golden, metadata);
+        return new ModelManifest(
+                manifestVersion,
+                id,
+                newVersion,
+                task,
+                description,
+                labels,
+                negativeLabel,
+                model,
+                tokenizer,
+                maxSequenceLength,
+                inputs,
+                outputs,
+                sha256,
+                golden,
+                metadata);
     }
 
     /** Returns a copy with other golden examples. */
     public ModelManifest withGolden(List<GoldenExample> examples) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, negativeLabel, model,
-                tokenizer, maxSequenceLength, inputs, outputs, sha256, examples, metadata);
+        return new ModelManifest(
+                manifestVersion,
+                id,
+                version,
+                task,
+                description,
+                labels,
+                negativeLabel,
+                model,
+                tokenizer,
+                maxSequenceLength,
+                inputs,
+                outputs,
+                sha256,
+                examples,
+                metadata);
     }
 
     /** Returns a copy with another negative label (null for none). */
     public ModelManifest withNegativeLabel(String label) {
-        return new ModelManifest(manifestVersion, id, version, task, description, labels, label, model,
-                tokenizer, maxSequenceLength, inputs, outputs, sha256, golden, metadata);
+        return new ModelManifest(
+                manifestVersion,
+                id,
+                version,
+                task,
+                description,
+                labels,
+                label,
+                model,
+                tokenizer,
+                maxSequenceLength,
+                inputs,
+                outputs,
+                sha256,
+                golden,
+                metadata);
     }
 
     private void validate() throws BundleException {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -88,7 +87,8 @@ public final class ModelRoots implements Serializable {
             try {
                 normalised.add(asDirectoryPrefix(normalise(parse(root.trim()))));
             } catch (BundleException e) {
-                throw new IllegalArgumentException("model root '" + redact(root) + "' is not usable: " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "model root '" + redact(root) + "' is not usable: " + e.getMessage(), e);
             }
         }
         return new ModelRoots(normalised, false);
@@ -203,14 +203,17 @@ public final class ModelRoots implements Serializable {
         }
         URI uri;
         try {
-            if (SCHEME.matcher(location).matches() && !WINDOWS_DRIVE.matcher(location).matches()) {
+            if (SCHEME.matcher(location).matches()
+                    && !WINDOWS_DRIVE.matcher(location).matches()) {
                 uri = new URI(location);
             } else {
                 uri = Path.of(location).toAbsolutePath().toUri();
             }
         } catch (URISyntaxException | InvalidPathException e) {
-            throw new BundleException(BundleException.Reason.INVALID_URI,
-                    "model location '" + redact(location) + "' cannot be parsed: " + e.getMessage(), e);
+            throw new BundleException(
+                    BundleException.Reason.INVALID_URI,
+                    "model location '" + redact(location) + "' cannot be parsed: " + e.getMessage(),
+                    e);
         }
         validate(uri);
         return uri;
@@ -238,7 +241,8 @@ public final class ModelRoots implements Serializable {
             throw invalid(uri, "has no path");
         }
         if (ENCODED_SEPARATOR.matcher(rawPath).find()) {
-            throw invalid(uri, "encodes '.', '/', '\\' or NUL in its path (%2e, %2f, %5c, %00); write the path plainly");
+            throw invalid(
+                    uri, "encodes '.', '/', '\\' or NUL in its path (%2e, %2f, %5c, %00); write the path plainly");
         }
         String path = uri.getPath();
         if (path.indexOf('\\') >= 0 || path.indexOf('%') >= 0 || path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
@@ -272,7 +276,8 @@ public final class ModelRoots implements Serializable {
         String path = resolveDots(uri);
         // Host names (bucket names) are case-insensitive; the authority is kept whole so that
         // registry-style names (gs://my_bucket) survive.
-        String authority = uri.getAuthority() == null ? null : uri.getAuthority().toLowerCase(Locale.ROOT);
+        String authority =
+                uri.getAuthority() == null ? null : uri.getAuthority().toLowerCase(Locale.ROOT);
         try {
             return new URI(scheme, authority, path, null, null);
         } catch (URISyntaxException e) {
@@ -363,7 +368,8 @@ public final class ModelRoots implements Serializable {
 
     /** Whether the URI names a built-in bundle ({@link BundleFetcher#builtInScheme()}). */
     public static boolean isBuiltIn(URI uri) {
-        return uri.getScheme() != null && builtInSchemes().contains(uri.getScheme().toLowerCase(Locale.ROOT));
+        return uri.getScheme() != null
+                && builtInSchemes().contains(uri.getScheme().toLowerCase(Locale.ROOT));
     }
 
     private static Set<String> builtInSchemes() {

@@ -83,8 +83,7 @@ public record RuntimeOptions(
         try {
             return ExecutionProvider.valueOf(name.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException | NullPointerException e) {
-            throw new IllegalArgumentException(
-                    "unknown execution provider '" + name + "'; use one of CPU, CUDA, AUTO");
+            throw new IllegalArgumentException("unknown execution provider '" + name + "'; use one of CPU, CUDA, AUTO");
         }
     }
 }

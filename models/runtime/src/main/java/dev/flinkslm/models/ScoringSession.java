@@ -9,7 +9,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.flinkslm.models.internal.Providers;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,8 +69,10 @@ public final class ScoringSession implements AutoCloseable {
     /** Length in words of the mid-length warm-up text: just over the 32 tokens most traffic stays under. */
     private static final int LONG_WARM_UP_TOKENS = 40;
 
-    private static final String[] WARM_UP_WORDS = {"the", "payment", "was", "sent", "to", "an", "account", "at",
-        "a", "bank", "in", "another", "country", "and", "the", "client", "asked", "for", "a", "review", "of", "it"};
+    private static final String[] WARM_UP_WORDS = {
+        "the", "payment", "was", "sent", "to", "an", "account", "at", "a", "bank", "in", "another", "country", "and",
+        "the", "client", "asked", "for", "a", "review", "of", "it"
+    };
 
     private final ModelBundle bundle;
     private final ModelManifest manifest;
@@ -90,8 +91,13 @@ public final class ScoringSession implements AutoCloseable {
     private boolean closeRequested;
     private boolean closed;
 
-    private ScoringSession(ModelBundle bundle, OrtEnvironment env, OrtSession session, TextTokenizer tokenizer,
-            ExecutionProvider provider, String fallbackReason) {
+    private ScoringSession(
+            ModelBundle bundle,
+            OrtEnvironment env,
+            OrtSession session,
+            TextTokenizer tokenizer,
+            ExecutionProvider provider,
+            String fallbackReason) {
         this.bundle = bundle;
         this.manifest = bundle.manifest();
         this.env = env;
@@ -138,7 +144,11 @@ public final class ScoringSession implements AutoCloseable {
             ScoringSession scoring =
                     new ScoringSession(bundle, env, ort, tokenizer, selection.provider(), selection.fallbackReason());
             scoring.warmUp();
-            LOG.info("Opened model {}:{} on {} in {} ms", bundle.id(), bundle.version(), selection.provider(),
+            LOG.info(
+                    "Opened model {}:{} on {} in {} ms",
+                    bundle.id(),
+                    bundle.version(),
+                    selection.provider(),
                     (System.nanoTime() - start) / 1_000_000);
             return scoring;
         } catch (BundleException | RuntimeException e) {
@@ -354,8 +364,8 @@ public final class ScoringSession implements AutoCloseable {
                 }
             }
         } catch (OrtException e) {
-            throw new ScoringException("inference failed for a batch of " + rows + " texts on " + provider + ": "
-                    + e.getMessage(), e);
+            throw new ScoringException(
+                    "inference failed for a batch of " + rows + " texts on " + provider + ": " + e.getMessage(), e);
         } finally {
             bufferPool.offer(buffers);
         }
@@ -363,29 +373,33 @@ public final class ScoringSession implements AutoCloseable {
 
     private List<Prediction> decode(OrtSession.Result result, int rows) throws ScoringException {
         String name = manifest.outputs().probabilities();
-        OnnxValue value = result.get(name).orElseThrow(() -> new ScoringException(
-                ScoringException.Kind.OUTPUT_INVALID, "output '" + name + "' is missing from the model's result"));
+        OnnxValue value = result.get(name)
+                .orElseThrow(() -> new ScoringException(
+                        ScoringException.Kind.OUTPUT_INVALID,
+                        "output '" + name + "' is missing from the model's result"));
         if (!(value instanceof OnnxTensor tensor) || tensor.getInfo().type != OnnxJavaType.FLOAT) {
-            throw new ScoringException(ScoringException.Kind.OUTPUT_INVALID,
+            throw new ScoringException(
+                    ScoringException.Kind.OUTPUT_INVALID,
                     "output '" + name + "' is not a FLOAT tensor but " + value.getInfo());
         }
         long[] shape = tensor.getInfo().getShape();
         int labels = manifest.labelCount();
         if (shape.length != 2 || shape[0] != rows || shape[1] != labels) {
-            throw new OutputShapeException("output '" + name + "' has shape " + Arrays.toString(shape)
-                    + ", expected [" + rows + ", " + labels + "] (one row per sequence, one column per label)");
+            throw new OutputShapeException("output '" + name + "' has shape " + Arrays.toString(shape) + ", expected ["
+                    + rows + ", " + labels + "] (one row per sequence, one column per label)");
         }
         FloatBuffer probs = tensor.getFloatBuffer();
         if (probs == null || probs.remaining() != rows * labels) {
-            throw new OutputShapeException("output '" + name + "' holds "
-                    + (probs == null ? 0 : probs.remaining()) + " values, expected " + rows * labels);
+            throw new OutputShapeException("output '" + name + "' holds " + (probs == null ? 0 : probs.remaining())
+                    + " values, expected " + rows * labels);
         }
         float[][] matrix = new float[rows][labels];
         for (int r = 0; r < rows; r++) {
             probs.get(matrix[r]);
             String problem = OutputCheck.problem(matrix[r]);
             if (problem != null) {
-                throw new ScoringException(ScoringException.Kind.OUTPUT_INVALID,
+                throw new ScoringException(
+                        ScoringException.Kind.OUTPUT_INVALID,
                         "row " + r + " of " + rows + " of output '" + name + "' of " + bundle.id() + ":"
                                 + bundle.version() + " is not a probability distribution: " + problem);
             }
@@ -433,21 +447,28 @@ public final class ScoringSession implements AutoCloseable {
             }
             score(inputs);
         } catch (OutputShapeException e) {
-            throw new BundleException(BundleException.Reason.LABEL_COUNT_MISMATCH,
-                    "warm-up batch of " + bundle + ": " + e.getMessage(), e);
+            throw new BundleException(
+                    BundleException.Reason.LABEL_COUNT_MISMATCH,
+                    "warm-up batch of " + bundle + ": " + e.getMessage(),
+                    e);
         } catch (ScoringException e) {
             if (e.kind() == ScoringException.Kind.OUTPUT_INVALID) {
-                throw new BundleException(BundleException.Reason.MODEL_OUTPUT_INVALID,
+                throw new BundleException(
+                        BundleException.Reason.MODEL_OUTPUT_INVALID,
                         "warm-up batch of " + bundle + ": " + e.getMessage()
                                 + "; the probabilities output must be a Softmax over the labels for every input length",
                         e);
             }
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new BundleException(BundleException.Reason.INPUT_OUTPUT_MISMATCH,
-                    "warm-up batch failed for " + bundle + ": " + e.getMessage(), cause);
+            throw new BundleException(
+                    BundleException.Reason.INPUT_OUTPUT_MISMATCH,
+                    "warm-up batch failed for " + bundle + ": " + e.getMessage(),
+                    cause);
         } catch (IllegalArgumentException e) {
-            throw new BundleException(BundleException.Reason.TOKENIZER_FAILED,
-                    "the tokenizer of " + bundle + " cannot tokenize the warm-up texts: " + e.getMessage(), e);
+            throw new BundleException(
+                    BundleException.Reason.TOKENIZER_FAILED,
+                    "the tokenizer of " + bundle + " cannot tokenize the warm-up texts: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -488,7 +509,8 @@ public final class ScoringSession implements AutoCloseable {
         }
         for (String name : inputs.keySet()) {
             if (!declared.contains(name)) {
-                throw new BundleException(BundleException.Reason.INPUT_OUTPUT_MISMATCH,
+                throw new BundleException(
+                        BundleException.Reason.INPUT_OUTPUT_MISMATCH,
                         "graph input '" + name + "' is not declared in the manifest inputs " + declared
                                 + "; declare it (for example as tokenTypeIds) or remove it from the graph");
             }
@@ -496,7 +518,8 @@ public final class ScoringSession implements AutoCloseable {
         TensorInfo probs = requireTensor(outputs, manifest.outputs().probabilities(), "output", OnnxJavaType.FLOAT);
         long width = probs.getShape()[1];
         if (width > 0 && width != manifest.labelCount()) {
-            throw new BundleException(BundleException.Reason.LABEL_COUNT_MISMATCH,
+            throw new BundleException(
+                    BundleException.Reason.LABEL_COUNT_MISMATCH,
                     "manifest lists " + manifest.labelCount() + " labels but output '"
                             + manifest.outputs().probabilities() + "' has width " + width);
         }
@@ -509,13 +532,16 @@ public final class ScoringSession implements AutoCloseable {
             throws BundleException {
         NodeInfo node = nodes.get(name);
         if (node == null) {
-            throw new BundleException(BundleException.Reason.INPUT_OUTPUT_MISMATCH,
+            throw new BundleException(
+                    BundleException.Reason.INPUT_OUTPUT_MISMATCH,
                     "graph has no " + kind + " named '" + name + "' (it has " + nodes.keySet()
                             + "); fix the names in manifest.json");
         }
         if (!(node.getInfo() instanceof TensorInfo info) || info.type != type || info.getShape().length != 2) {
-            throw new BundleException(BundleException.Reason.INPUT_OUTPUT_MISMATCH,
-                    kind + " '" + name + "' must be a rank-2 " + type + " tensor [batch, ...] but is " + node.getInfo());
+            throw new BundleException(
+                    BundleException.Reason.INPUT_OUTPUT_MISMATCH,
+                    kind + " '" + name + "' must be a rank-2 " + type + " tensor [batch, ...] but is "
+                            + node.getInfo());
         }
         return info;
     }
@@ -615,7 +641,9 @@ public final class ScoringSession implements AutoCloseable {
         }
 
         private static LongBuffer direct(int capacity) {
-            return ByteBuffer.allocateDirect(capacity * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+            return ByteBuffer.allocateDirect(capacity * Long.BYTES)
+                    .order(ByteOrder.nativeOrder())
+                    .asLongBuffer();
         }
 
         void fill(List<EncodedText> batch, int width) {

@@ -42,12 +42,13 @@ public final class SessionCache {
     private static final java.util.concurrent.ScheduledThreadPoolExecutor CLOSER = closer();
 
     private static java.util.concurrent.ScheduledThreadPoolExecutor closer() {
-        java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "slm-session-closer");
-            t.setDaemon(true);
-            t.setContextClassLoader(null);
-            return t;
-        });
+        java.util.concurrent.ScheduledThreadPoolExecutor executor =
+                new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                    Thread t = new Thread(r, "slm-session-closer");
+                    t.setDaemon(true);
+                    t.setContextClassLoader(null);
+                    return t;
+                });
         executor.setKeepAliveTime(1, TimeUnit.SECONDS);
         executor.allowCoreThreadTimeOut(true);
         executor.setRemoveOnCancelPolicy(true);
@@ -140,8 +141,11 @@ public final class SessionCache {
                 Key key = e.getKey();
                 Entry entry = e.getValue();
                 ScoringSession session = entry.session.isDone() && !entry.session.isCompletedExceptionally()
-                        ? entry.session.getNow(null) : null;
-                if (session != null && !session.isClosed() && key.manifestSha256().equalsIgnoreCase(manifestSha256)
+                        ? entry.session.getNow(null)
+                        : null;
+                if (session != null
+                        && !session.isClosed()
+                        && key.manifestSha256().equalsIgnoreCase(manifestSha256)
                         && key.options().equals(options)) {
                     entry.references++;
                     entry.generation++;
@@ -193,7 +197,10 @@ public final class SessionCache {
                 cause = cause.getCause();
             }
             if (cause instanceof BundleException be) {
-                throw new BundleException(be.reason(), be.getMessage().substring(be.reason().name().length() + 2), be);
+                throw new BundleException(
+                        be.reason(),
+                        be.getMessage().substring(be.reason().name().length() + 2),
+                        be);
             }
             throw new IllegalStateException("loading " + bundle + " failed", cause);
         } catch (InterruptedException e) {
@@ -249,7 +256,9 @@ public final class SessionCache {
     public int evictUnused() {
         java.util.List<Entry> unused = new java.util.ArrayList<>();
         synchronized (entries) {
-            for (java.util.Iterator<Map.Entry<Key, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+            for (java.util.Iterator<Map.Entry<Key, Entry>> it =
+                            entries.entrySet().iterator();
+                    it.hasNext(); ) {
                 Entry entry = it.next().getValue();
                 if (entry.references == 0 && entry.session.isDone()) {
                     it.remove();
@@ -274,7 +283,8 @@ public final class SessionCache {
             int references = 0;
             for (Map.Entry<Key, Entry> e : entries.entrySet()) {
                 Key key = e.getKey();
-                if (key.manifestSha256().equalsIgnoreCase(bundle.manifestSha256()) && key.options().equals(options)) {
+                if (key.manifestSha256().equalsIgnoreCase(bundle.manifestSha256())
+                        && key.options().equals(options)) {
                     references += e.getValue().references; // the artifact, wherever it was loaded from
                 }
             }

@@ -42,7 +42,8 @@ public final class TextTokenizer implements AutoCloseable {
     /** Loads {@code tokenizer.json} from a file; failures are {@code TOKENIZER_FAILED}. */
     public static TextTokenizer load(Path file, int maxLength) throws BundleException {
         if (!Files.isRegularFile(file)) {
-            throw new BundleException(BundleException.Reason.MISSING_FILE, "tokenizer file " + file + " does not exist");
+            throw new BundleException(
+                    BundleException.Reason.MISSING_FILE, "tokenizer file " + file + " does not exist");
         }
         byte[] bytes;
         try {
@@ -106,8 +107,8 @@ public final class TextTokenizer implements AutoCloseable {
         options.requireFits(maxLength);
         // Tokenizing builds every window before the cap keeps some: cut text that certainly has more
         // tokens than the kept windows can hold, so a huge text costs no more than the windows scored.
-        long tokensScored = (long) options.maxWindows() * Math.max(1, maxLength - 2 - options.stride())
-                + options.stride() + 2;
+        long tokensScored =
+                (long) options.maxWindows() * Math.max(1, maxLength - 2 - options.stride()) + options.stride() + 2;
         long maxChars = tokensScored * MAX_CHARS_PER_TOKEN;
         boolean cut = text != null && text.length() > maxChars;
         if (cut) {
@@ -157,7 +158,8 @@ public final class TextTokenizer implements AutoCloseable {
             try {
                 return create(json, maxLength, s);
             } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException("tokenizer cannot use a window stride of " + s + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "tokenizer cannot use a window stride of " + s + ": " + e.getMessage(), e);
             }
         });
     }

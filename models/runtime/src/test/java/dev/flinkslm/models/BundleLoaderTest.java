@@ -1,8 +1,11 @@
 package dev.flinkslm.models;
 
+import static dev.flinkslm.models.BundleAssertions.reasonOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static dev.flinkslm.models.BundleAssertions.reasonOf;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,21 +15,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class BundleLoaderTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private BundleLoader loader() {
-        return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache")).build();
+        return BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .cacheDirectory(tmp.resolve("cache"))
+                .build();
     }
-
 
     @Test
     void loadsValidBundleAndExposesItsReference() throws Exception {
-        Path dir = TinyBundles.write(tmp.resolve("ok"), new TinyBundles.Spec().id("fraud").version("7"));
+        Path dir = TinyBundles.write(
+                tmp.resolve("ok"), new TinyBundles.Spec().id("fraud").version("7"));
         ModelBundle bundle = loader().load(dir.toString());
         assertThat(bundle.id()).isEqualTo("fraud");
         assertThat(bundle.version()).isEqualTo("7");
@@ -85,7 +90,8 @@ class BundleLoaderTest {
     @Test
     void invalidManifestSaysWhatIsWrong() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("b"));
-        Files.writeString(dir.resolve("manifest.json"),
+        Files.writeString(
+                dir.resolve("manifest.json"),
                 "{\"manifestVersion\":1,\"id\":\"x\",\"labels\":[\"a\",\"a\"],\"maxSequenceLength\":64}");
         assertThatThrownBy(() -> loader().load(dir.toString()))
                 .isInstanceOf(BundleException.class)
@@ -104,15 +110,20 @@ class BundleLoaderTest {
             assertThat(reasonOf(() -> loader().load(outside.resolve("b").toString())))
                     .isEqualTo(BundleException.Reason.URI_NOT_ALLOWED);
             // ../ cannot climb out of a root
-            assertThat(reasonOf(() -> loader().load(tmp.resolve("..").resolve(outside.getFileName()).resolve("b").toString())))
+            assertThat(reasonOf(() -> loader().load(tmp.resolve("..")
+                            .resolve(outside.getFileName())
+                            .resolve("b")
+                            .toString())))
                     .isEqualTo(BundleException.Reason.URI_NOT_ALLOWED);
             // nor can a symbolic link inside a root
             Files.createSymbolicLink(tmp.resolve("link"), outside.resolve("b"));
             assertThat(reasonOf(() -> loader().load(tmp.resolve("link").toString())))
                     .isEqualTo(BundleException.Reason.URI_NOT_ALLOWED);
             // a sibling whose name merely starts with the root's name is outside too
-            assertThat(reasonOf(() -> BundleLoader.builder().roots(ModelRoots.of(tmp.resolve("mod").toString())).build()
-                    .load(tmp.resolve("models-evil").toString())))
+            assertThat(reasonOf(() -> BundleLoader.builder()
+                            .roots(ModelRoots.of(tmp.resolve("mod").toString()))
+                            .build()
+                            .load(tmp.resolve("models-evil").toString())))
                     .isEqualTo(BundleException.Reason.URI_NOT_ALLOWED);
             assertThat(reasonOf(() -> BundleLoader.builder().build().load(URI.create("file:///etc"))))
                     .isEqualTo(BundleException.Reason.URI_NOT_ALLOWED);
@@ -171,15 +182,20 @@ class BundleLoaderTest {
     }
 
     private BundleLoader loader(BundleLimits limits) {
-        return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache"))
-                .limits(limits).build();
+        return BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .cacheDirectory(tmp.resolve("cache"))
+                .limits(limits)
+                .build();
     }
 
     private void assertNothingLeftInTheCache() throws IOException {
         Path archives = tmp.resolve("cache").resolve("archives");
         if (Files.isDirectory(archives)) {
             try (var s = Files.list(archives)) {
-                assertThat(s.toList()).as("partly unpacked archives are deleted").isEmpty();
+                assertThat(s.toList())
+                        .as("partly unpacked archives are deleted")
+                        .isEmpty();
             }
         }
     }
@@ -187,12 +203,17 @@ class BundleLoaderTest {
     @Test
     void archiveEntryCountIsLimited() throws Exception {
         Path zip = zipOf(TinyBundles.write(tmp.resolve("src"), new TinyBundles.Spec()), "b.zip");
-        assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveEntries(2)).load(zip.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+        assertThatThrownBy(() ->
+                        loader(BundleLimits.defaults().withMaxArchiveEntries(2)).load(zip.toString()))
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("maxArchiveEntries");
         assertNothingLeftInTheCache();
-        assertThat(loader(BundleLimits.defaults().withMaxArchiveEntries(3)).load(zip.toString()).id()).isEqualTo("tiny");
+        assertThat(loader(BundleLimits.defaults().withMaxArchiveEntries(3))
+                        .load(zip.toString())
+                        .id())
+                .isEqualTo("tiny");
     }
 
     @Test
@@ -201,19 +222,24 @@ class BundleLoaderTest {
         Path zip = zipOf(dir, "b.zip");
         long tokenizer = Files.size(dir.resolve("tokenizer.json"));
         assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveEntryBytes(tokenizer - 1))
-                .load(zip.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                        .load(zip.toString()))
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("tokenizer.json")
                 .hasMessageContaining("maxArchiveEntryBytes");
         assertNothingLeftInTheCache();
         long total = tokenizer + Files.size(dir.resolve("model.onnx")) + Files.size(dir.resolve("manifest.json"));
-        assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveBytes(total - 1)).load(zip.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+        assertThatThrownBy(() -> loader(BundleLimits.defaults().withMaxArchiveBytes(total - 1))
+                        .load(zip.toString()))
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("maxArchiveBytes");
         assertNothingLeftInTheCache();
-        assertThat(loader(BundleLimits.defaults().withMaxArchiveBytes(total)).load(zip.toString()).id())
+        assertThat(loader(BundleLimits.defaults().withMaxArchiveBytes(total))
+                        .load(zip.toString())
+                        .id())
                 .isEqualTo("tiny");
     }
 
@@ -229,9 +255,11 @@ class BundleLoaderTest {
             out.closeEntry();
         }
         assertThat(Files.size(zip)).isLessThan(1L << 20);
-        BundleLimits limits = BundleLimits.defaults().withMaxArchiveEntryBytes(4L << 20).withMaxArchiveBytes(8L << 20);
+        BundleLimits limits =
+                BundleLimits.defaults().withMaxArchiveEntryBytes(4L << 20).withMaxArchiveBytes(8L << 20);
         assertThatThrownBy(() -> loader(limits).load(zip.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("zip bomb");
         assertNothingLeftInTheCache();
@@ -245,7 +273,8 @@ class BundleLoaderTest {
             }
         }
         assertThatThrownBy(() -> loader(limits).load(many.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("maxArchiveBytes");
         assertNothingLeftInTheCache();
@@ -266,7 +295,8 @@ class BundleLoaderTest {
             out.closeEntry();
         }
         assertThatThrownBy(() -> loader().load(zip.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNEXPECTED_FILE))
                 .hasMessageContaining("run.sh");
     }

@@ -1,12 +1,15 @@
 package dev.flinkslm.models;
 
+import static dev.flinkslm.models.BundleAssertions.reasonOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
-import static dev.flinkslm.models.BundleAssertions.reasonOf;
 
 import ai.onnx.proto.OnnxMl;
 import dev.flinkslm.models.internal.Digests;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,22 +19,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What was verified is what runs: no swapped, unlisted, linked-in or external file is ever used. */
 class BundleVerificationTest {
 
     private static final String TEXT = "wire the money to the usual account before friday";
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private BundleLoader loader(Path... roots) {
-        List<String> names = roots.length == 0 ? List.of(tmp.toString())
+        List<String> names = roots.length == 0
+                ? List.of(tmp.toString())
                 : java.util.Arrays.stream(roots).map(Path::toString).toList();
-        return BundleLoader.builder().roots(ModelRoots.of(names)).cacheDirectory(tmp.resolve("cache")).build();
+        return BundleLoader.builder()
+                .roots(ModelRoots.of(names))
+                .cacheDirectory(tmp.resolve("cache"))
+                .build();
     }
-
 
     private static float[] expected(TinyBundles.Spec spec, ScoringSession session) {
         return TinyBundles.reference(spec, session.encode(TEXT));
@@ -53,7 +58,8 @@ class BundleVerificationTest {
             assertThat(expected(junk, session)).isNotEqualTo(expected(verified, session));
         }
         // the verified bytes are handed out once; a second session reads again and sees the swap
-        assertThat(reasonOf(() -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close()))
+        assertThat(reasonOf(
+                        () -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close()))
                 .isEqualTo(BundleException.Reason.CHECKSUM_MISMATCH);
     }
 
@@ -64,26 +70,31 @@ class BundleVerificationTest {
         byte[] good = Files.readAllBytes(dir.resolve("model.onnx"));
         byte[] junk = TinyBundles.graph(new TinyBundles.Spec().seed(99)).toByteArray();
         AtomicBoolean stop = new AtomicBoolean();
-        Thread swapper = new Thread(() -> {
-            Path staging = tmp.resolve("staging.onnx");
-            int round = 0;
-            try {
-                while (!stop.get()) {
-                    byte[] next = round % 2 == 0 ? junk : good;
-                    if (round % 4 < 2) {
-                        Files.write(dir.resolve("model.onnx"), next); // in place: readers may see a torn file
-                    } else {
-                        Files.write(staging, next);
-                        Files.move(staging, dir.resolve("model.onnx"), StandardCopyOption.ATOMIC_MOVE,
-                                StandardCopyOption.REPLACE_EXISTING);
+        Thread swapper = new Thread(
+                () -> {
+                    Path staging = tmp.resolve("staging.onnx");
+                    int round = 0;
+                    try {
+                        while (!stop.get()) {
+                            byte[] next = round % 2 == 0 ? junk : good;
+                            if (round % 4 < 2) {
+                                Files.write(dir.resolve("model.onnx"), next); // in place: readers may see a torn file
+                            } else {
+                                Files.write(staging, next);
+                                Files.move(
+                                        staging,
+                                        dir.resolve("model.onnx"),
+                                        StandardCopyOption.ATOMIC_MOVE,
+                                        StandardCopyOption.REPLACE_EXISTING);
+                            }
+                            Thread.sleep(round % 2 == 0 ? 1 : 4);
+                            round++;
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
                     }
-                    Thread.sleep(round % 2 == 0 ? 1 : 4);
-                    round++;
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "swapper");
+                },
+                "swapper");
         swapper.start();
         int answered = 0;
         int refused = 0;
@@ -94,8 +105,8 @@ class BundleVerificationTest {
                 try {
                     bundle = loader.load(dir.toString());
                 } catch (BundleException e) {
-                    assertThat(e.reason()).isIn(BundleException.Reason.CHECKSUM_MISMATCH,
-                            BundleException.Reason.MISSING_FILE);
+                    assertThat(e.reason())
+                            .isIn(BundleException.Reason.CHECKSUM_MISMATCH, BundleException.Reason.MISSING_FILE);
                     refused++;
                     continue;
                 }
@@ -109,7 +120,9 @@ class BundleVerificationTest {
             stop.set(true);
             swapper.join();
         }
-        assertThat(answered).as("some loads must get through for the test to mean anything").isPositive();
+        assertThat(answered)
+                .as("some loads must get through for the test to mean anything")
+                .isPositive();
         assertThat(answered + refused).isEqualTo(100);
     }
 
@@ -118,13 +131,15 @@ class BundleVerificationTest {
         Path dir = TinyBundles.write(tmp.resolve("b"), new TinyBundles.Spec());
         Files.writeString(dir.resolve("notes.txt"), "hello");
         assertThatThrownBy(() -> loader().load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNEXPECTED_FILE))
                 .hasMessageContaining("notes.txt");
         Files.delete(dir.resolve("notes.txt"));
         Files.createDirectories(dir.resolve("extra"));
         assertThatThrownBy(() -> loader().load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNEXPECTED_FILE))
                 .hasMessageContaining("extra");
         Files.delete(dir.resolve("extra"));
@@ -136,7 +151,8 @@ class BundleVerificationTest {
         Path dir = TinyBundles.write(tmp.resolve("b"), new TinyBundles.Spec());
         Files.setPosixFilePermissions(dir.resolve("tokenizer.json"), PosixFilePermissions.fromString("rwxr-xr-x"));
         assertThatThrownBy(() -> loader().load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNEXPECTED_FILE))
                 .hasMessageContaining("tokenizer.json")
                 .hasMessageContaining("executable");
@@ -152,9 +168,23 @@ class BundleVerificationTest {
         Map<String, String> sha = new LinkedHashMap<>();
         sha.put("onnx/model.onnx", Digests.sha256(dir.resolve("onnx/model.onnx")));
         sha.put("tokenizer.json", m.sha256().get("tokenizer.json"));
-        new ModelManifest(m.manifestVersion(), m.id(), m.version(), m.task(), m.description(), m.labels(),
-                m.negativeLabel(), "onnx/model.onnx", m.tokenizer(), m.maxSequenceLength(), m.inputs(), m.outputs(),
-                sha, m.golden(), m.metadata()).write(dir);
+        new ModelManifest(
+                        m.manifestVersion(),
+                        m.id(),
+                        m.version(),
+                        m.task(),
+                        m.description(),
+                        m.labels(),
+                        m.negativeLabel(),
+                        "onnx/model.onnx",
+                        m.tokenizer(),
+                        m.maxSequenceLength(),
+                        m.inputs(),
+                        m.outputs(),
+                        sha,
+                        m.golden(),
+                        m.metadata())
+                .write(dir);
         ModelBundle bundle = loader().load(dir.toString());
         try (ScoringSession session = ScoringSession.open(bundle, RuntimeOptions.cpu())) {
             assertThat(session.scoreTexts(List.of(TEXT)).get(0).probabilities())
@@ -172,21 +202,34 @@ class BundleVerificationTest {
             OnnxMl.TensorProto t = graph.getInitializer(i);
             if (t.getName().equals("W")) {
                 Files.write(dir.resolve("weights.bin"), t.getRawData().toByteArray());
-                graph.setInitializer(i, t.toBuilder().clearRawData()
-                        .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-                        .addExternalData(entry("location", "weights.bin"))
-                        .addExternalData(entry("offset", "0"))
-                        .addExternalData(entry("length", Integer.toString(t.getRawData().size()))));
+                graph.setInitializer(
+                        i,
+                        t.toBuilder()
+                                .clearRawData()
+                                .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
+                                .addExternalData(entry("location", "weights.bin"))
+                                .addExternalData(entry("offset", "0"))
+                                .addExternalData(entry(
+                                        "length",
+                                        Integer.toString(t.getRawData().size()))));
             }
         }
-        Files.write(dir.resolve("model.onnx"), model.toBuilder().setGraph(graph).build().toByteArray());
-        rewriteChecksums(dir, listWeights ? List.of("model.onnx", "tokenizer.json", "weights.bin")
-                : List.of("model.onnx", "tokenizer.json"));
+        Files.write(
+                dir.resolve("model.onnx"),
+                model.toBuilder().setGraph(graph).build().toByteArray());
+        rewriteChecksums(
+                dir,
+                listWeights
+                        ? List.of("model.onnx", "tokenizer.json", "weights.bin")
+                        : List.of("model.onnx", "tokenizer.json"));
         return dir;
     }
 
     private static OnnxMl.StringStringEntryProto entry(String key, String value) {
-        return OnnxMl.StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+        return OnnxMl.StringStringEntryProto.newBuilder()
+                .setKey(key)
+                .setValue(value)
+                .build();
     }
 
     private static void rewriteChecksums(Path dir, List<String> files) throws Exception {
@@ -203,13 +246,15 @@ class BundleVerificationTest {
         // unlisted side file: refused before anything is parsed
         Path unlisted = externalDataBundle(tmp.resolve("unlisted"), false);
         assertThatThrownBy(() -> loader().load(unlisted.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNEXPECTED_FILE))
                 .hasMessageContaining("weights.bin");
         // even listed and checked, external data is refused: ONNX Runtime would read it by path
         Path listed = externalDataBundle(tmp.resolve("listed"), true);
         assertThatThrownBy(() -> loader().load(listed.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNSUPPORTED_GRAPH))
                 .hasMessageContaining("'W'")
                 .hasMessageContaining("weights.bin")
@@ -221,18 +266,31 @@ class BundleVerificationTest {
         TinyBundles.Spec spec = new TinyBundles.Spec();
         Path dir = TinyBundles.write(tmp.resolve("b"), spec);
         OnnxMl.ModelProto model = TinyBundles.graph(spec);
-        OnnxMl.TensorProto external = OnnxMl.TensorProto.newBuilder().setName("c")
+        OnnxMl.TensorProto external = OnnxMl.TensorProto.newBuilder()
+                .setName("c")
                 .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
                 .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-                .addExternalData(entry("location", "/etc/passwd")).build();
-        OnnxMl.NodeProto constant = OnnxMl.NodeProto.newBuilder().setOpType("Constant").setName("const")
-                .addOutput("unused").addAttribute(OnnxMl.AttributeProto.newBuilder().setName("value")
-                        .setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(external)).build();
-        Files.write(dir.resolve("model.onnx"), model.toBuilder()
-                .setGraph(model.getGraph().toBuilder().addNode(constant)).build().toByteArray());
+                .addExternalData(entry("location", "/etc/passwd"))
+                .build();
+        OnnxMl.NodeProto constant = OnnxMl.NodeProto.newBuilder()
+                .setOpType("Constant")
+                .setName("const")
+                .addOutput("unused")
+                .addAttribute(OnnxMl.AttributeProto.newBuilder()
+                        .setName("value")
+                        .setType(OnnxMl.AttributeProto.AttributeType.TENSOR)
+                        .setT(external))
+                .build();
+        Files.write(
+                dir.resolve("model.onnx"),
+                model.toBuilder()
+                        .setGraph(model.getGraph().toBuilder().addNode(constant))
+                        .build()
+                        .toByteArray());
         rewriteChecksums(dir, List.of("model.onnx", "tokenizer.json"));
         assertThatThrownBy(() -> loader().load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.UNSUPPORTED_GRAPH))
                 .hasMessageContaining("node 'const'");
     }
@@ -249,7 +307,8 @@ class BundleVerificationTest {
                 Files.createSymbolicLink(dir.resolve(name), outside.resolve(name));
                 assertThatThrownBy(() -> loader().load(dir.toString()))
                         .as(name)
-                        .isInstanceOfSatisfying(BundleException.class,
+                        .isInstanceOfSatisfying(
+                                BundleException.class,
                                 e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.FILE_OUTSIDE_BUNDLE))
                         .hasMessageContaining(name)
                         .hasMessageContaining("outside the bundle directory");
@@ -271,7 +330,8 @@ class BundleVerificationTest {
         Files.delete(dir.resolve("model.onnx"));
         Files.createSymbolicLink(dir.resolve("model.onnx"), other.resolve("model.onnx"));
         assertThatThrownBy(() -> loader(rootA, rootB).load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.FILE_OUTSIDE_BUNDLE))
                 .hasMessageContaining("even into another model root");
     }
@@ -279,16 +339,22 @@ class BundleVerificationTest {
     @Test
     void aBundleOverTheTotalSizeLimitIsRejected() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("b"), new TinyBundles.Spec());
-        long size = Files.size(dir.resolve("model.onnx")) + Files.size(dir.resolve("tokenizer.json"))
+        long size = Files.size(dir.resolve("model.onnx"))
+                + Files.size(dir.resolve("tokenizer.json"))
                 + Files.size(dir.resolve("manifest.json"));
-        BundleLoader tight = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
-                .limits(BundleLimits.defaults().withMaxBundleBytes(size - 1)).build();
+        BundleLoader tight = BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxBundleBytes(size - 1))
+                .build();
         assertThatThrownBy(() -> tight.load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("maxBundleBytes");
-        BundleLoader exact = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
-                .limits(BundleLimits.defaults().withMaxBundleBytes(size)).build();
+        BundleLoader exact = BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxBundleBytes(size))
+                .build();
         assertThat(exact.load(dir.toString()).limits().maxBundleBytes()).isEqualTo(size);
     }
 

@@ -7,8 +7,12 @@ import static org.assertj.core.api.Assertions.within;
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
 import dev.flinkslm.models.internal.Digests;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,20 +25,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
 /** Bundles that cannot be trusted are refused, and model output that is not a distribution never yields a label: hostile bundles, URIs, manifests, archives, caches and outputs. */
 public class FailClosedBundlesTest {
 
     private static final List<String> LABELS = List.of("clear", "sanctions", "structuring", "fraud", "market_abuse");
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private BundleLoader loader() {
-        return BundleLoader.builder().roots(ModelRoots.of(tmp.toString())).cacheDirectory(tmp.resolve("cache")).build();
+        return BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .cacheDirectory(tmp.resolve("cache"))
+                .build();
     }
 
     // ------------------------------------------------------------------ graph helpers
@@ -44,8 +48,10 @@ public class FailClosedBundlesTest {
         for (float v : values) {
             buf.putFloat(v);
         }
-        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name)
-                .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber()).setRawData(ByteString.copyFrom(buf.array()));
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
+                .setRawData(ByteString.copyFrom(buf.array()));
         for (long d : dims) {
             t.addDims(d);
         }
@@ -54,12 +60,18 @@ public class FailClosedBundlesTest {
 
     private static OnnxMl.TensorProto int64(String name, long value) {
         ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value);
-        return OnnxMl.TensorProto.newBuilder().setName(name).setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
-                .setRawData(ByteString.copyFrom(buf.array())).build();
+        return OnnxMl.TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
+                .setRawData(ByteString.copyFrom(buf.array()))
+                .build();
     }
 
     private static OnnxMl.NodeProto node(String op, String out, String... in) {
-        OnnxMl.NodeProto.Builder b = OnnxMl.NodeProto.newBuilder().setOpType(op).setName("probe_" + out).addOutput(out);
+        OnnxMl.NodeProto.Builder b = OnnxMl.NodeProto.newBuilder()
+                .setOpType(op)
+                .setName("probe_" + out)
+                .addOutput(out);
         for (String i : in) {
             b.addInput(i);
         }
@@ -81,9 +93,14 @@ public class FailClosedBundlesTest {
     }
 
     private static byte[] model(OnnxMl.GraphProto.Builder g) {
-        return OnnxMl.ModelProto.newBuilder().setIrVersion(7).setProducerName("flink-slm-tests")
-                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
-                .setGraph(g).build().toByteArray();
+        return OnnxMl.ModelProto.newBuilder()
+                .setIrVersion(7)
+                .setProducerName("flink-slm-tests")
+                .addOpsetImport(
+                        OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
+                .setGraph(g)
+                .build()
+                .toByteArray();
     }
 
     /** probabilities = inner * 0 + row: the same constant row for every input. */
@@ -105,8 +122,11 @@ public class FailClosedBundlesTest {
         g.addInitializer(int64("probe_high", high));
         g.addNode(node("Shape", "probe_shape", "input_ids"));
         g.addNode(OnnxMl.NodeProto.newBuilder(node("Gather", "probe_w", "probe_shape", "probe_axis1"))
-                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("axis")
-                        .setType(OnnxMl.AttributeProto.AttributeType.INT).setI(0)).build());
+                .addAttribute(OnnxMl.AttributeProto.newBuilder()
+                        .setName("axis")
+                        .setType(OnnxMl.AttributeProto.AttributeType.INT)
+                        .setI(0))
+                .build());
         g.addNode(node("Greater", "probe_gt", "probe_w", "probe_low"));
         g.addNode(node("Less", "probe_lt", "probe_w", "probe_high"));
         g.addNode(node("And", "probe_in", "probe_gt", "probe_lt"));
@@ -186,7 +206,8 @@ public class FailClosedBundlesTest {
             assertThat(both.probabilities()[2]).isEqualTo(0.9f);
             assertThat(both.probabilities()[0]).isEqualTo(0.99f);
         }
-        Path withNegative = TinyBundles.write(tmp.resolve("neg"), new TinyBundles.Spec().id("neg").negativeLabel("clear"));
+        Path withNegative = TinyBundles.write(
+                tmp.resolve("neg"), new TinyBundles.Spec().id("neg").negativeLabel("clear"));
         try (ScoringSession s = ScoringSession.open(loader().load(withNegative.toString()), RuntimeOptions.cpu())) {
             Prediction benign = new Prediction(0, "clear", 0.99f, new float[] {0.99f, 0f, 0.01f, 0f, 0f});
             Prediction finding = new Prediction(2, "structuring", 0.9f, new float[] {0.1f, 0f, 0.9f, 0f, 0f});
@@ -209,7 +230,8 @@ public class FailClosedBundlesTest {
             assertThat(s.score(List.of(t)).get(0).probabilities())
                     .containsExactly(TinyBundles.reference(spec, t), within(1e-5f));
         }
-        assertThat(reasonOf(() -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close()))
+        assertThat(reasonOf(
+                        () -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close()))
                 .isIn(BundleException.Reason.CHECKSUM_MISMATCH, BundleException.Reason.INVALID_MANIFEST);
     }
 
@@ -221,8 +243,10 @@ public class FailClosedBundlesTest {
             TinyBundles.write(outside.resolve("b"), new TinyBundles.Spec());
             Path root = Files.createDirectories(tmp.resolve("root"));
             Files.createSymbolicLink(root.resolve("b"), outside.resolve("b"));
-            BundleLoader l = BundleLoader.builder().roots(ModelRoots.of(root.toString()))
-                    .cacheDirectory(tmp.resolve("cache")).build();
+            BundleLoader l = BundleLoader.builder()
+                    .roots(ModelRoots.of(root.toString()))
+                    .cacheDirectory(tmp.resolve("cache"))
+                    .build();
             assertThat(reasonOf(() -> l.load(root.resolve("b").toString())))
                     .isIn(BundleException.Reason.URI_NOT_ALLOWED, BundleException.Reason.FILE_OUTSIDE_BUNDLE);
             // a folder inside the bundle that is a link out of it
@@ -243,9 +267,23 @@ public class FailClosedBundlesTest {
         Map<String, String> sha = new LinkedHashMap<>();
         sha.put(modelName, Digests.sha256(modelFile));
         sha.put("tokenizer.json", m.sha256().get("tokenizer.json"));
-        new ModelManifest(m.manifestVersion(), m.id(), m.version(), m.task(), m.description(), m.labels(),
-                m.negativeLabel(), modelName, m.tokenizer(), m.maxSequenceLength(), m.inputs(), m.outputs(), sha,
-                m.golden(), m.metadata()).write(dir);
+        new ModelManifest(
+                        m.manifestVersion(),
+                        m.id(),
+                        m.version(),
+                        m.task(),
+                        m.description(),
+                        m.labels(),
+                        m.negativeLabel(),
+                        modelName,
+                        m.tokenizer(),
+                        m.maxSequenceLength(),
+                        m.inputs(),
+                        m.outputs(),
+                        sha,
+                        m.golden(),
+                        m.metadata())
+                .write(dir);
     }
 
     /**
@@ -257,19 +295,36 @@ public class FailClosedBundlesTest {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("sub");
         Path dir = TinyBundles.write(tmp.resolve("sub"), spec);
         OnnxMl.GraphProto.Builder g = TinyBundles.graph(spec).getGraph().toBuilder();
-        OnnxMl.TensorProto external = OnnxMl.TensorProto.newBuilder().setName("ext")
-                .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber()).addDims(1)
+        OnnxMl.TensorProto external = OnnxMl.TensorProto.newBuilder()
+                .setName("ext")
+                .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
+                .addDims(1)
                 .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-                .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue("w.bin")).build();
-        OnnxMl.GraphProto branch = OnnxMl.GraphProto.newBuilder().setName("then").addInitializer(external)
-                .addNode(node("Identity", "then_out", "ext")).addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("then_out"))
+                .addExternalData(OnnxMl.StringStringEntryProto.newBuilder()
+                        .setKey("location")
+                        .setValue("w.bin"))
                 .build();
-        g.addInitializer(OnnxMl.TensorProto.newBuilder().setName("cond").setDataType(9).addInt32Data(1).build());
+        OnnxMl.GraphProto branch = OnnxMl.GraphProto.newBuilder()
+                .setName("then")
+                .addInitializer(external)
+                .addNode(node("Identity", "then_out", "ext"))
+                .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("then_out"))
+                .build();
+        g.addInitializer(OnnxMl.TensorProto.newBuilder()
+                .setName("cond")
+                .setDataType(9)
+                .addInt32Data(1)
+                .build());
         g.addNode(OnnxMl.NodeProto.newBuilder(node("If", "if_out", "cond"))
-                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("then_branch")
-                        .setType(OnnxMl.AttributeProto.AttributeType.GRAPH).setG(branch))
-                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("else_branch")
-                        .setType(OnnxMl.AttributeProto.AttributeType.GRAPH).setG(branch)).build());
+                .addAttribute(OnnxMl.AttributeProto.newBuilder()
+                        .setName("then_branch")
+                        .setType(OnnxMl.AttributeProto.AttributeType.GRAPH)
+                        .setG(branch))
+                .addAttribute(OnnxMl.AttributeProto.newBuilder()
+                        .setName("else_branch")
+                        .setType(OnnxMl.AttributeProto.AttributeType.GRAPH)
+                        .setG(branch))
+                .build());
         Files.write(dir.resolve("model.onnx"), model(g));
         TinyBundles.writeManifest(dir, spec);
         assertThat(reasonOf(() -> loader().load(dir.toString()))).isEqualTo(BundleException.Reason.UNSUPPORTED_GRAPH);
@@ -283,7 +338,8 @@ public class FailClosedBundlesTest {
      * bundle loads for the zip URI. */
     @Test
     void aPlantedCacheFolderIsServedForAZipUri() throws Exception {
-        Path real = TinyBundles.write(tmp.resolve("real"), new TinyBundles.Spec().id("real").seed(7));
+        Path real = TinyBundles.write(
+                tmp.resolve("real"), new TinyBundles.Spec().id("real").seed(7));
         Path zip = tmp.resolve("real.zip");
         try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
             for (String name : new String[] {"manifest.json", "model.onnx", "tokenizer.json"}) {
@@ -293,7 +349,8 @@ public class FailClosedBundlesTest {
             }
         }
         // an attacker with write access to the cache, knowing the (public) archive
-        TinyBundles.write(tmp.resolve("cache").resolve("archives").resolve(Digests.sha256(zip)),
+        TinyBundles.write(
+                tmp.resolve("cache").resolve("archives").resolve(Digests.sha256(zip)),
                 new TinyBundles.Spec().id("planted").seed(99));
         ModelBundle loaded = loader().load(zip.toString());
         assertThat(loaded.id()).as("the zip holds bundle 'real'").isEqualTo("real");
@@ -318,7 +375,10 @@ public class FailClosedBundlesTest {
                 out.closeEntry();
             }
         }
-        BundleLoader shared = BundleLoader.builder().roots(ModelRoots.allowAll()).cacheDirectory(cache).build();
+        BundleLoader shared = BundleLoader.builder()
+                .roots(ModelRoots.allowAll())
+                .cacheDirectory(cache)
+                .build();
         assertThat(reasonOf(() -> shared.load(zip.toString()))).isEqualTo(BundleException.Reason.UNRESOLVABLE_URI);
         Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         assertThat(shared.load(zip.toString()).id()).isEqualTo("real");
@@ -354,8 +414,10 @@ public class FailClosedBundlesTest {
         "'s3://bank-models/prod/x y', INVALID_URI",
     })
     void hostileLocationsAreBundleErrors(String location, BundleException.Reason expected) {
-        BundleLoader l = BundleLoader.builder().roots(ModelRoots.of("s3://bank-models/prod/", "/opt/models"))
-                .cacheDirectory(tmp.resolve("cache")).build();
+        BundleLoader l = BundleLoader.builder()
+                .roots(ModelRoots.of("s3://bank-models/prod/", "/opt/models"))
+                .cacheDirectory(tmp.resolve("cache"))
+                .build();
         assertThat(reasonOf(() -> l.load(location))).as(location).isEqualTo(expected);
     }
 
@@ -363,7 +425,8 @@ public class FailClosedBundlesTest {
     @Test
     void caseAndTrailingDotVariantsDoNotAlias() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("b"), new TinyBundles.Spec());
-        assertThat(reasonOf(() -> loader().load(tmp.resolve("B").toString()))).isEqualTo(BundleException.Reason.MISSING_FILE);
+        assertThat(reasonOf(() -> loader().load(tmp.resolve("B").toString())))
+                .isEqualTo(BundleException.Reason.MISSING_FILE);
         assertThat(reasonOf(() -> loader().load(dir + "."))).isEqualTo(BundleException.Reason.MISSING_FILE);
         assertThat(loader().load(dir + "/").id()).isEqualTo("tiny");
         assertThat(loader().load(dir + "/./").id()).isEqualTo("tiny");
@@ -384,14 +447,20 @@ public class FailClosedBundlesTest {
     @Test
     void trickyManifestJsonIsRejected() throws Exception {
         String ok = validManifest();
-        assertThat(ModelManifest.parse(ok.getBytes(StandardCharsets.UTF_8)).id()).isEqualTo("tiny");
+        assertThat(ModelManifest.parse(ok.getBytes(StandardCharsets.UTF_8)).id())
+                .isEqualTo("tiny");
         Map<String, String> hostile = new LinkedHashMap<>();
-        hostile.put("nested dup in inputs", ok.replace("\"inputIds\" : \"input_ids\"",
-                "\"inputIds\" : \"input_ids\", \"inputIds\" : \"evil\""));
+        hostile.put(
+                "nested dup in inputs",
+                ok.replace("\"inputIds\" : \"input_ids\"", "\"inputIds\" : \"input_ids\", \"inputIds\" : \"evil\""));
         hostile.put("escaped dup key", ok.replaceFirst("\\{", "{\"\\u0069d\":\"x\","));
-        hostile.put("dup in sha256", ok.replace("\"sha256\" : {", "\"sha256\" : {\"model.onnx\":\"" + "0".repeat(64) + "\","));
-        hostile.put("dup in golden item", ok.replace("\"golden\" : [ ]",
-                "\"golden\" : [{\"text\":\"a\",\"label\":\"clear\",\"label\":\"fraud\"}]"));
+        hostile.put(
+                "dup in sha256",
+                ok.replace("\"sha256\" : {", "\"sha256\" : {\"model.onnx\":\"" + "0".repeat(64) + "\","));
+        hostile.put(
+                "dup in golden item",
+                ok.replace(
+                        "\"golden\" : [ ]", "\"golden\" : [{\"text\":\"a\",\"label\":\"clear\",\"label\":\"fraud\"}]"));
         hostile.put("version string", ok.replace("\"manifestVersion\" : 1", "\"manifestVersion\" : \"1\""));
         hostile.put("version 1.0", ok.replace("\"manifestVersion\" : 1", "\"manifestVersion\" : 1.0"));
         hostile.put("version 1e0", ok.replace("\"manifestVersion\" : 1", "\"manifestVersion\" : 1e0"));
@@ -399,10 +468,12 @@ public class FailClosedBundlesTest {
         hostile.put("version true", ok.replace("\"manifestVersion\" : 1", "\"manifestVersion\" : true"));
         hostile.put("version NaN", ok.replace("\"manifestVersion\" : 1", "\"manifestVersion\" : NaN"));
         hostile.put("maxSeq huge", ok.replaceFirst("\"maxSequenceLength\" : \\d+", "\"maxSequenceLength\" : 1e400"));
-        hostile.put("maxSeq bigint", ok.replaceFirst("\"maxSequenceLength\" : \\d+",
-                "\"maxSequenceLength\" : 99999999999999999999999"));
-        hostile.put("deep nesting", ok.replace("\"metadata\" : {", "\"x\":" + "[".repeat(5000) + "]".repeat(5000)
-                + ", \"metadata\" : {"));
+        hostile.put(
+                "maxSeq bigint",
+                ok.replaceFirst("\"maxSequenceLength\" : \\d+", "\"maxSequenceLength\" : 99999999999999999999999"));
+        hostile.put(
+                "deep nesting",
+                ok.replace("\"metadata\" : {", "\"x\":" + "[".repeat(5000) + "]".repeat(5000) + ", \"metadata\" : {"));
         hostile.put("labels as string", ok.replaceFirst("\"labels\" : \\[[^\\]]*\\]", "\"labels\" : \"clear\""));
         hostile.put("negativeLabel not a label", ok.replaceFirst("\\{", "{\"negativeLabel\":\"CLEAR\","));
         hostile.put("comment", ok.replaceFirst("\\{", "{/* c */"));
@@ -413,8 +484,12 @@ public class FailClosedBundlesTest {
                 ModelManifest.parse(e.getValue().getBytes(StandardCharsets.UTF_8));
                 accepted.add(e.getKey());
             } catch (BundleException expected) {
-                assertThat(expected.reason()).as(e.getKey()).isIn(BundleException.Reason.INVALID_MANIFEST,
-                        BundleException.Reason.UNSUPPORTED_MANIFEST_VERSION, BundleException.Reason.LIMIT_EXCEEDED);
+                assertThat(expected.reason())
+                        .as(e.getKey())
+                        .isIn(
+                                BundleException.Reason.INVALID_MANIFEST,
+                                BundleException.Reason.UNSUPPORTED_MANIFEST_VERSION,
+                                BundleException.Reason.LIMIT_EXCEEDED);
             } catch (RuntimeException | StackOverflowError unexpected) {
                 throw new AssertionError(e.getKey() + " escaped as " + unexpected, unexpected);
             }
@@ -433,8 +508,8 @@ public class FailClosedBundlesTest {
     @Test
     void aHugeSparseManifestIsRefusedWithoutReadingIt() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("huge"), new TinyBundles.Spec());
-        try (var ch = java.nio.channels.FileChannel.open(dir.resolve("manifest.json"),
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (var ch = java.nio.channels.FileChannel.open(
+                dir.resolve("manifest.json"), java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {' '}), (2L << 30));
         }
         long t0 = System.nanoTime();
@@ -489,9 +564,12 @@ public class FailClosedBundlesTest {
                 out.closeEntry();
             }
         }
-        TinyBundles.write(tmp.resolve("cache").resolve("archives").resolve(Digests.sha256(zip)),
+        TinyBundles.write(
+                tmp.resolve("cache").resolve("archives").resolve(Digests.sha256(zip)),
                 new TinyBundles.Spec().id("planted"));
-        assertThat(loader().load(new ModelRef(null, null, zip.toUri().toString(), sha)).id()).isEqualTo("real");
+        assertThat(loader().load(new ModelRef(null, null, zip.toUri().toString(), sha))
+                        .id())
+                .isEqualTo("real");
     }
 
     @SuppressWarnings("unused")

@@ -3,20 +3,22 @@ package dev.flinkslm.models;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 /** The manifest decides what runs, so it is parsed strictly and within limits. */
 class ManifestParsingTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private String valid() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("b" + System.nanoTime()), new TinyBundles.Spec());
@@ -34,7 +36,8 @@ class ManifestParsingTest {
 
     @Test
     void theValidManifestParses() throws Exception {
-        assertThat(ModelManifest.parse(valid().getBytes(StandardCharsets.UTF_8)).id()).isEqualTo("tiny");
+        assertThat(ModelManifest.parse(valid().getBytes(StandardCharsets.UTF_8)).id())
+                .isEqualTo("tiny");
     }
 
     @Test
@@ -44,8 +47,9 @@ class ManifestParsingTest {
         assertThat(e.reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
         assertThat(e.getMessage()).contains("Duplicate field 'id'");
         // nested objects too
-        String nested = valid().replaceFirst("\"probabilities\" : \"probabilities\"",
-                "\"probabilities\" : \"probabilities\", \"probabilities\" : \"logits\"");
+        String nested = valid().replaceFirst(
+                        "\"probabilities\" : \"probabilities\"",
+                        "\"probabilities\" : \"probabilities\", \"probabilities\" : \"logits\"");
         assertThat(parseFails(nested).reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
     }
 
@@ -65,37 +69,50 @@ class ManifestParsingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "\"maxSequenceLength\" : 64|\"maxSequenceLength\" : \"64\"",
-        "\"maxSequenceLength\" : 64|\"maxSequenceLength\" : 64.5",
-        "\"id\" : \"tiny\"|\"id\" : 5",
-        "\"version\" : \"1\"|\"version\" : 1",
-        "\"version\" : \"1\"|\"version\" : true",
-        "\"labels\" : [|\"labels\" : \"clear\", \"x\" : [",
-        "\"id\" : \"tiny\"|\"id\" : \"tiny\", \"negativeLabl\" : \"clear\"",
-        "\"id\" : \"tiny\"|\"id\" : \"tiny\", \"negativeLabel\" : \"nothing\"",
-        "\"precision\" : \"fp32\"|\"precision\" : 32",
-    })
+    @ValueSource(
+            strings = {
+                "\"maxSequenceLength\" : 64|\"maxSequenceLength\" : \"64\"",
+                "\"maxSequenceLength\" : 64|\"maxSequenceLength\" : 64.5",
+                "\"id\" : \"tiny\"|\"id\" : 5",
+                "\"version\" : \"1\"|\"version\" : 1",
+                "\"version\" : \"1\"|\"version\" : true",
+                "\"labels\" : [|\"labels\" : \"clear\", \"x\" : [",
+                "\"id\" : \"tiny\"|\"id\" : \"tiny\", \"negativeLabl\" : \"clear\"",
+                "\"id\" : \"tiny\"|\"id\" : \"tiny\", \"negativeLabel\" : \"nothing\"",
+                "\"precision\" : \"fp32\"|\"precision\" : 32",
+            })
     void coercionsUnknownFieldsAndBadValuesAreRejected(String replacement) throws Exception {
         String[] parts = replacement.split("\\|");
         String json = valid();
         assertThat(json).contains(parts[0]);
-        assertThat(parseFails(json.replaceFirst(java.util.regex.Pattern.quote(parts[0]), parts[1])).reason())
+        assertThat(parseFails(json.replaceFirst(java.util.regex.Pattern.quote(parts[0]), parts[1]))
+                        .reason())
                 .isEqualTo(BundleException.Reason.INVALID_MANIFEST);
     }
 
     @Test
     void trailingContentIsRejected() throws Exception {
-        assertThat(parseFails(valid() + " {\"id\": \"x\"}").reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+        assertThat(parseFails(valid() + " {\"id\": \"x\"}").reason())
+                .isEqualTo(BundleException.Reason.INVALID_MANIFEST);
         assertThat(parseFails("[" + valid() + "]").reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"../model.onnx", "/model.onnx", "a//model.onnx", "./model.onnx", "a\\\\model.onnx",
-        "manifest.json", "sub/../model.onnx", ".hidden"})
+    @ValueSource(
+            strings = {
+                "../model.onnx",
+                "/model.onnx",
+                "a//model.onnx",
+                "./model.onnx",
+                "a\\\\model.onnx",
+                "manifest.json",
+                "sub/../model.onnx",
+                ".hidden"
+            })
     void fileNamesMustBePlainRelativePaths(String name) throws Exception {
-        String json = valid().replaceFirst("\"sha256\" : \\{", "\"sha256\" : { \"" + name.replace("\\", "\\\\")
-                + "\" : \"" + "0".repeat(64) + "\",");
+        String json = valid().replaceFirst(
+                        "\"sha256\" : \\{",
+                        "\"sha256\" : { \"" + name.replace("\\", "\\\\") + "\" : \"" + "0".repeat(64) + "\",");
         BundleException e = parseFails(json);
         assertThat(e.reason()).isEqualTo(BundleException.Reason.INVALID_MANIFEST);
         assertThat(e.getMessage()).contains("file name");
@@ -103,16 +120,20 @@ class ManifestParsingTest {
 
     @Test
     void aManifestOverTheSizeLimitIsRejectedBeforeParsing() throws Exception {
-        String json = valid().replaceFirst("\"generated test model\"",
-                "\"" + "x".repeat((int) BundleLimits.DEFAULT_MAX_MANIFEST_BYTES) + "\"");
+        String json = valid().replaceFirst(
+                        "\"generated test model\"",
+                        "\"" + "x".repeat((int) BundleLimits.DEFAULT_MAX_MANIFEST_BYTES) + "\"");
         assertThat(parseFails(json).reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
         // through the loader, with a configured limit, and without reading the whole file
         Path dir = TinyBundles.write(tmp.resolve("big"), new TinyBundles.Spec());
         long size = Files.size(dir.resolve("manifest.json"));
-        BundleLoader tight = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
-                .limits(BundleLimits.defaults().withMaxManifestBytes(size - 1)).build();
+        BundleLoader tight = BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxManifestBytes(size - 1))
+                .build();
         assertThatThrownBy(() -> tight.load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("maxManifestBytes");
     }
@@ -124,28 +145,36 @@ class ManifestParsingTest {
             golden.add(new ModelManifest.GoldenExample("text " + i, "clear"));
         }
         Path dir = TinyBundles.write(tmp.resolve("golden"), new TinyBundles.Spec().golden(golden));
-        BundleLoader loader = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
-                .limits(BundleLimits.defaults().withMaxManifestBytes(4L << 20)).build();
+        BundleLoader loader = BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxManifestBytes(4L << 20))
+                .build();
         assertThatThrownBy(() -> loader.load(dir.toString()))
-                .isInstanceOfSatisfying(BundleException.class,
+                .isInstanceOfSatisfying(
+                        BundleException.class,
                         e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED))
                 .hasMessageContaining("20000 golden examples")
                 .hasMessageContaining("1000");
 
         Path three = TinyBundles.write(tmp.resolve("three"), new TinyBundles.Spec().golden(golden.subList(0, 3)));
-        BundleLoader two = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
-                .limits(BundleLimits.defaults().withMaxGoldenExamples(2)).build();
-        assertThat(BundleAssertions.reasonOf(() -> two.load(three.toString()))).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
-        BundleLoader exactly = BundleLoader.builder().roots(ModelRoots.of(tmp.toString()))
-                .limits(BundleLimits.defaults().withMaxGoldenExamples(3)).build();
+        BundleLoader two = BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxGoldenExamples(2))
+                .build();
+        assertThat(BundleAssertions.reasonOf(() -> two.load(three.toString())))
+                .isEqualTo(BundleException.Reason.LIMIT_EXCEEDED);
+        BundleLoader exactly = BundleLoader.builder()
+                .roots(ModelRoots.of(tmp.toString()))
+                .limits(BundleLimits.defaults().withMaxGoldenExamples(3))
+                .build();
         assertThat(exactly.load(three.toString()).manifest().golden()).hasSize(3);
     }
-
 
     @Test
     void limitsAreValidated() {
         assertThatThrownBy(() -> BundleLimits.defaults().withMaxManifestBytes(-1))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxManifestBytes");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxManifestBytes");
         assertThatThrownBy(() -> BundleLimits.defaults().withMaxManifestBytes(BundleLimits.MAX_FILE_BYTES + 1))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(BundleLimits.defaults().maxGoldenExamples()).isEqualTo(1_000);

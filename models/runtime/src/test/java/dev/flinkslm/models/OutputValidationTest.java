@@ -4,18 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flinkslm.models.TinyBundles.BadOutput;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 /** A model whose output is not a probability distribution never produces a prediction. */
 class OutputValidationTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private ModelBundle bundle(TinyBundles.Spec spec) throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("b" + System.nanoTime()), spec);
@@ -32,7 +34,9 @@ class OutputValidationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = BadOutput.class, names = {"NAN", "INFINITY", "NEGATIVE", "ABOVE_ONE", "UNNORMALISED"})
+    @EnumSource(
+            value = BadOutput.class,
+            names = {"NAN", "INFINITY", "NEGATIVE", "ABOVE_ONE", "UNNORMALISED"})
     void invalidProbabilitiesAreRejectedAtAdmission(BadOutput bad) throws Exception {
         BundleException e = admissionFails(new TinyBundles.Spec().badOutput(bad));
         assertThat(e.reason()).isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID);
@@ -58,13 +62,18 @@ class OutputValidationTest {
     @Test
     void aModelThatOnlyBreaksOnLongInputsIsCaughtByTheLongWarmUpText() throws Exception {
         // NaN for every batch padded beyond 32 tokens: the short warm-up text alone would pass
-        BundleException e = admissionFails(new TinyBundles.Spec().maxSequenceLength(64)
-                .badOutput(BadOutput.NAN).badAboveTokens(32));
+        BundleException e = admissionFails(new TinyBundles.Spec()
+                .maxSequenceLength(64)
+                .badOutput(BadOutput.NAN)
+                .badAboveTokens(32));
         assertThat(e.reason()).isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID);
         assertThat(e.getMessage()).contains("NaN");
         // ...and a model that breaks only beyond 62 tokens is caught by the full-length warm-up text
-        assertThat(admissionFails(new TinyBundles.Spec().maxSequenceLength(64)
-                .badOutput(BadOutput.NAN).badAboveTokens(62)).reason())
+        assertThat(admissionFails(new TinyBundles.Spec()
+                                .maxSequenceLength(64)
+                                .badOutput(BadOutput.NAN)
+                                .badAboveTokens(62))
+                        .reason())
                 .isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID);
     }
 
@@ -76,19 +85,22 @@ class OutputValidationTest {
             spec.badOnTokenId(probe.encode("zebra").ids()[1]);
         }
         try (ScoringSession session = ScoringSession.open(bundle(spec), RuntimeOptions.cpu())) {
-            assertThat(session.scoreTexts(List.of("wire the money today", "lunch at noon"))).hasSize(2);
+            assertThat(session.scoreTexts(List.of("wire the money today", "lunch at noon")))
+                    .hasSize(2);
             List<EncodedText> batch = new ArrayList<>();
             for (String text : List.of("wire the money today", "a zebra crossing", "lunch at noon")) {
                 batch.add(session.encode(text));
             }
             assertThatThrownBy(() -> session.score(batch))
-                    .isInstanceOfSatisfying(ScoringException.class,
+                    .isInstanceOfSatisfying(
+                            ScoringException.class,
                             e -> assertThat(e.kind()).isEqualTo(ScoringException.Kind.OUTPUT_INVALID))
                     .hasMessageContaining("row 0 of 3")
                     .hasMessageContaining("NaN")
                     .hasMessageNotContaining("zebra");
             assertThatThrownBy(() -> session.scoreTexts(List.of("a zebra crossing")))
-                    .isInstanceOfSatisfying(ScoringException.class,
+                    .isInstanceOfSatisfying(
+                            ScoringException.class,
                             e -> assertThat(e.kind()).isEqualTo(ScoringException.Kind.OUTPUT_INVALID));
         }
     }
@@ -99,11 +111,14 @@ class OutputValidationTest {
         try (ScoringSession probe = ScoringSession.open(bundle(new TinyBundles.Spec()), RuntimeOptions.cpu())) {
             trigger = probe.encode("zebra").ids()[1];
         }
-        TinyBundles.Spec spec = new TinyBundles.Spec().badOutput(BadOutput.NAN).badOnTokenId(trigger)
+        TinyBundles.Spec spec = new TinyBundles.Spec()
+                .badOutput(BadOutput.NAN)
+                .badOnTokenId(trigger)
                 .golden(List.of(new ModelManifest.GoldenExample("a zebra crossing", "clear")));
         try (ScoringSession session = ScoringSession.open(bundle(spec), RuntimeOptions.cpu())) {
             assertThatThrownBy(() -> GoldenCheck.require(session))
-                    .isInstanceOfSatisfying(BundleException.class,
+                    .isInstanceOfSatisfying(
+                            BundleException.class,
                             e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID))
                     .hasMessageContaining("NaN");
         }
@@ -114,7 +129,8 @@ class OutputValidationTest {
         assertThat(OutputCheck.problem(new float[] {0.2f, 0.3f, 0.5f})).isNull();
         assertThat(OutputCheck.problem(new float[] {1f, 0f, -0.00005f})).isNull();
         assertThat(OutputCheck.problem(new float[] {0.2f, 0.3f, 0.5f + 2e-3f})).contains("sums to");
-        assertThat(OutputCheck.problem(new float[] {Float.NEGATIVE_INFINITY, 1f})).contains("-infinity");
+        assertThat(OutputCheck.problem(new float[] {Float.NEGATIVE_INFINITY, 1f}))
+                .contains("-infinity");
     }
 
     @Test

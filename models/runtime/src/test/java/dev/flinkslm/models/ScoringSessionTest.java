@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,12 +16,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class ScoringSessionTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private ModelBundle bundle(String name, TinyBundles.Spec spec) throws Exception {
         Path dir = TinyBundles.write(tmp.resolve(name), spec);
@@ -55,7 +57,9 @@ class ScoringSessionTest {
                 labels.add(p.label());
             }
             distinctLabels = labels.size();
-            assertThat(distinctLabels).as("the fixture should exercise more than one label").isGreaterThan(1);
+            assertThat(distinctLabels)
+                    .as("the fixture should exercise more than one label")
+                    .isGreaterThan(1);
         }
     }
 
@@ -67,7 +71,8 @@ class ScoringSessionTest {
             assertThat(session.encode(longText).length()).isEqualTo(16);
             // A text scored alone and next to a longer one gives the same answer: padding is masked.
             Prediction alone = session.scoreTexts(List.of("short text")).get(0);
-            Prediction padded = session.scoreTexts(List.of("short text", longText)).get(0);
+            Prediction padded =
+                    session.scoreTexts(List.of("short text", longText)).get(0);
             assertThat(padded.probabilities()).containsExactly(alone.probabilities(), within(1e-6f));
         }
     }
@@ -94,7 +99,8 @@ class ScoringSessionTest {
                     List<Prediction> got = futures.get(f).get(60, TimeUnit.SECONDS);
                     List<Prediction> want = expected.get(f % expected.size());
                     for (int i = 0; i < got.size(); i++) {
-                        assertThat(got.get(i).probabilities()).containsExactly(want.get(i).probabilities());
+                        assertThat(got.get(i).probabilities())
+                                .containsExactly(want.get(i).probabilities());
                     }
                 }
             } finally {
@@ -106,7 +112,8 @@ class ScoringSessionTest {
 
     @Test
     void closeIsDeferredUntilTheInFlightBatchReturns() throws Exception {
-        ScoringSession session = ScoringSession.open(bundle("slow", new TinyBundles.Spec().slow(40)), RuntimeOptions.cpu());
+        ScoringSession session =
+                ScoringSession.open(bundle("slow", new TinyBundles.Spec().slow(40)), RuntimeOptions.cpu());
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             List<String> texts = TinyBundles.sampleTexts(256);
@@ -116,7 +123,9 @@ class ScoringSessionTest {
                 Thread.onSpinWait();
             }
             session.close();
-            assertThat(running.isDone()).as("the slow batch must still be running when close() is called").isFalse();
+            assertThat(running.isDone())
+                    .as("the slow batch must still be running when close() is called")
+                    .isFalse();
             assertThat(session.isClosed()).isFalse();
             assertThatThrownBy(() -> session.scoreTexts(List.of("after close")))
                     .isInstanceOf(IllegalStateException.class)
@@ -188,14 +197,17 @@ class ScoringSessionTest {
     void cudaUnavailableFallsBackToCpuUnlessStrict() throws Exception {
         ModelBundle bundle = bundle("m", new TinyBundles.Spec());
         // The CPU build's addCUDA really throws: this is the production fallback path.
-        try (ScoringSession session = ScoringSession.open(bundle, RuntimeOptions.defaults()
-                .withProvider(ExecutionProvider.CUDA))) {
+        try (ScoringSession session =
+                ScoringSession.open(bundle, RuntimeOptions.defaults().withProvider(ExecutionProvider.CUDA))) {
             assertThat(session.executionProvider()).isEqualTo(ExecutionProvider.CPU);
             assertThat(session.fallbackReason()).isNotBlank();
             assertThat(session.scoreTexts(List.of("still scores"))).hasSize(1);
         }
-        assertThatThrownBy(() -> ScoringSession.open(bundle, RuntimeOptions.defaults()
-                .withProvider(ExecutionProvider.CUDA).withStrict(true)))
+        assertThatThrownBy(() -> ScoringSession.open(
+                        bundle,
+                        RuntimeOptions.defaults()
+                                .withProvider(ExecutionProvider.CUDA)
+                                .withStrict(true)))
                 .isInstanceOf(BundleException.class)
                 .hasMessageContaining("PROVIDER_UNAVAILABLE")
                 .hasMessageContaining("CUDA device 0");

@@ -2,6 +2,9 @@ package dev.flinkslm.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,12 +13,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class SessionCacheTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private ModelBundle bundle(String name, TinyBundles.Spec spec) throws Exception {
         Path dir = TinyBundles.write(tmp.resolve(name), spec);
@@ -83,7 +85,9 @@ class SessionCacheTest {
                 held.add(f.get(60, TimeUnit.SECONDS));
             }
             assertThat(cache.loads()).isEqualTo(1);
-            assertThat(held).extracting(SessionCache.Lease::session).containsOnly(held.get(0).session());
+            assertThat(held)
+                    .extracting(SessionCache.Lease::session)
+                    .containsOnly(held.get(0).session());
             held.forEach(SessionCache.Lease::close);
             assertThat(held.get(0).session().isClosed()).isTrue();
         } finally {

@@ -56,6 +56,7 @@ public final class TinyBundles {
         public List<String> labels = List.of("clear", "sanctions", "structuring", "fraud", "market_abuse");
         /** Output width of the graph; differs from labels.size() to provoke a label mismatch. */
         public Integer outputWidth;
+
         public String inputIdsName = "input_ids";
         public boolean floatInputIds;
         public boolean softmax = true;
@@ -73,19 +74,70 @@ public final class TinyBundles {
         /** Corrupt only batches in which some text has this token id (-1: no trigger). */
         public long badOnTokenId = -1;
 
-        public Spec id(String v) { id = v; return this; }
-        public Spec version(String v) { version = v; return this; }
-        public Spec labels(List<String> v) { labels = v; return this; }
-        public Spec outputWidth(int v) { outputWidth = v; return this; }
-        public Spec seed(int v) { seed = v; return this; }
-        public Spec slow(int v) { slowFactor = v; return this; }
-        public Spec softmax(boolean v) { softmax = v; return this; }
-        public Spec maxSequenceLength(int v) { maxSequenceLength = v; return this; }
-        public Spec golden(List<ModelManifest.GoldenExample> v) { golden = v; return this; }
-        public Spec negativeLabel(String v) { negativeLabel = v; return this; }
-        public Spec badOutput(BadOutput v) { badOutput = v; return this; }
-        public Spec badAboveTokens(int v) { badAboveTokens = v; return this; }
-        public Spec badOnTokenId(long v) { badOnTokenId = v; return this; }
+        public Spec id(String v) {
+            id = v;
+            return this;
+        }
+
+        public Spec version(String v) {
+            version = v;
+            return this;
+        }
+
+        public Spec labels(List<String> v) {
+            labels = v;
+            return this;
+        }
+
+        public Spec outputWidth(int v) {
+            outputWidth = v;
+            return this;
+        }
+
+        public Spec seed(int v) {
+            seed = v;
+            return this;
+        }
+
+        public Spec slow(int v) {
+            slowFactor = v;
+            return this;
+        }
+
+        public Spec softmax(boolean v) {
+            softmax = v;
+            return this;
+        }
+
+        public Spec maxSequenceLength(int v) {
+            maxSequenceLength = v;
+            return this;
+        }
+
+        public Spec golden(List<ModelManifest.GoldenExample> v) {
+            golden = v;
+            return this;
+        }
+
+        public Spec negativeLabel(String v) {
+            negativeLabel = v;
+            return this;
+        }
+
+        public Spec badOutput(BadOutput v) {
+            badOutput = v;
+            return this;
+        }
+
+        public Spec badAboveTokens(int v) {
+            badAboveTokens = v;
+            return this;
+        }
+
+        public Spec badOnTokenId(long v) {
+            badOnTokenId = v;
+            return this;
+        }
 
         int width() {
             return outputWidth != null ? outputWidth : labels.size();
@@ -132,12 +184,22 @@ public final class TinyBundles {
         Map<String, String> sha = new LinkedHashMap<>();
         sha.put("model.onnx", Digests.sha256(dir.resolve("model.onnx")));
         sha.put("tokenizer.json", Digests.sha256(dir.resolve("tokenizer.json")));
-        ModelManifest manifest = new ModelManifest(spec.manifestVersion, spec.id, spec.version,
-                ModelManifest.TASK_TEXT_CLASSIFICATION, "generated test model", spec.labels, spec.negativeLabel,
+        ModelManifest manifest = new ModelManifest(
+                spec.manifestVersion,
+                spec.id,
+                spec.version,
+                ModelManifest.TASK_TEXT_CLASSIFICATION,
+                "generated test model",
+                spec.labels,
+                spec.negativeLabel,
                 "model.onnx",
-                "tokenizer.json", spec.maxSequenceLength,
+                "tokenizer.json",
+                spec.maxSequenceLength,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
-                new ModelManifest.Outputs("probabilities", null), sha, spec.golden, Map.of("precision", "fp32"));
+                new ModelManifest.Outputs("probabilities", null),
+                sha,
+                spec.golden,
+                Map.of("precision", "fp32"));
         manifest.write(dir);
     }
 
@@ -171,7 +233,8 @@ public final class TinyBundles {
 
     static OnnxMl.ModelProto graph(Spec spec) {
         OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("tiny");
-        int idsType = spec.floatInputIds ? OnnxMl.TensorProto.DataType.FLOAT.getNumber()
+        int idsType = spec.floatInputIds
+                ? OnnxMl.TensorProto.DataType.FLOAT.getNumber()
                 : OnnxMl.TensorProto.DataType.INT64.getNumber();
         g.addInput(valueInfo(spec.inputIdsName, idsType, "batch", "seq"));
         g.addInput(valueInfo("attention_mask", OnnxMl.TensorProto.DataType.INT64.getNumber(), "batch", "seq"));
@@ -213,13 +276,14 @@ public final class TinyBundles {
         if (spec.badOutput == BadOutput.WIDE) {
             g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", "width"));
         } else {
-            g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null,
-                    spec.width()));
+            g.addOutput(valueInfo(
+                    "probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null, spec.width()));
         }
         return OnnxMl.ModelProto.newBuilder()
                 .setIrVersion(7)
                 .setProducerName("flink-slm-tests")
-                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
+                .addOpsetImport(
+                        OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(11))
                 .setGraph(g)
                 .build();
     }
@@ -252,13 +316,17 @@ public final class TinyBundles {
                 g.addInitializer(longTensor("kAxis0", 0));
                 g.addInitializer(longTensor("kAxis1", 1));
                 g.addNode(node("Shape", List.of(spec.inputIdsName), "wide_shape"));
-                g.addNode(node("Gather", List.of("wide_shape", "kAxis0"), "wide_batch").addAttribute(intAttr("axis", 0)));
-                g.addNode(node("Gather", List.of("wide_shape", "kAxis1"), "wide_seq").addAttribute(intAttr("axis", 0)));
+                g.addNode(node("Gather", List.of("wide_shape", "kAxis0"), "wide_batch")
+                        .addAttribute(intAttr("axis", 0)));
+                g.addNode(node("Gather", List.of("wide_shape", "kAxis1"), "wide_seq")
+                        .addAttribute(intAttr("axis", 0)));
                 g.addNode(node("Greater", List.of("wide_seq", "kZeroLong"), "wide_any"));
                 g.addNode(node("Cast", List.of("wide_any"), "wide_n").addAttribute(intAttr("to", 7)));
-                g.addNode(node("Unsqueeze", List.of("wide_batch"), "wide_batch1").addAttribute(intsAttr("axes", 0)));
+                g.addNode(
+                        node("Unsqueeze", List.of("wide_batch"), "wide_batch1").addAttribute(intsAttr("axes", 0)));
                 g.addNode(node("Unsqueeze", List.of("wide_n"), "wide_n1").addAttribute(intsAttr("axes", 0)));
-                g.addNode(node("Concat", List.of("wide_batch1", "wide_n1"), "wide_dims").addAttribute(intAttr("axis", 0)));
+                g.addNode(node("Concat", List.of("wide_batch1", "wide_n1"), "wide_dims")
+                        .addAttribute(intAttr("axis", 0)));
                 g.addNode(node("ConstantOfShape", List.of("wide_dims"), "zero_col"));
                 g.addNode(node("Concat", List.of(good, "zero_col"), bad).addAttribute(intAttr("axis", 1)));
             }
@@ -269,7 +337,8 @@ public final class TinyBundles {
             g.addInitializer(longTensor("kBadAbove", spec.badAboveTokens));
             g.addInitializer(longTensor("kSeqAxis", 1));
             g.addNode(node("Shape", List.of(spec.inputIdsName), "ids_shape"));
-            g.addNode(node("Gather", List.of("ids_shape", "kSeqAxis"), "seq_len").addAttribute(intAttr("axis", 0)));
+            g.addNode(
+                    node("Gather", List.of("ids_shape", "kSeqAxis"), "seq_len").addAttribute(intAttr("axis", 0)));
             g.addNode(node("Greater", List.of("seq_len", "kBadAbove"), "too_long"));
             condition = "too_long";
         }
@@ -300,7 +369,8 @@ public final class TinyBundles {
     private static OnnxMl.TensorProto longTensor(String name, long value) {
         ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         buf.putLong(value);
-        return OnnxMl.TensorProto.newBuilder().setName(name)
+        return OnnxMl.TensorProto.newBuilder()
+                .setName(name)
                 .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
                 .setRawData(ByteString.copyFrom(buf.array()))
                 .build();
@@ -318,7 +388,8 @@ public final class TinyBundles {
         g.addInitializer(floatTensor("slowSeed", new long[] {1, n}, new float[n]));
         g.addInitializer(floatTensor("zero", new long[] {}, new float[] {0f}));
         // [batch, 1] * [1, n] -> [batch, n]: the chain's size grows with the batch.
-        g.addNode(node("ReduceSum", List.of("logits0"), "rowsum").addAttribute(intsAttr("axes", 1))
+        g.addNode(node("ReduceSum", List.of("logits0"), "rowsum")
+                .addAttribute(intsAttr("axes", 1))
                 .addAttribute(intAttr("keepdims", 1)));
         g.addNode(node("Add", List.of("rowsum", "slowSeed"), "slow0"));
         String x = "slow0";
@@ -327,7 +398,8 @@ public final class TinyBundles {
             g.addNode(node("Tanh", List.of("mm" + i), "slow" + i));
             x = "slow" + i;
         }
-        g.addNode(node("ReduceSum", List.of(x), "slowsum").addAttribute(intsAttr("axes", 1))
+        g.addNode(node("ReduceSum", List.of(x), "slowsum")
+                .addAttribute(intsAttr("axes", 1))
                 .addAttribute(intAttr("keepdims", 1)));
         g.addNode(node("Mul", List.of("slowsum", "zero"), "slowzero"));
         g.addNode(node("Add", List.of(logits, "slowzero"), "logits_slow"));
@@ -335,20 +407,30 @@ public final class TinyBundles {
     }
 
     private static OnnxMl.NodeProto.Builder reduceSum(String in, String out) {
-        return node("ReduceSum", List.of(in), out).addAttribute(intsAttr("axes", 1)).addAttribute(intAttr("keepdims", 1));
+        return node("ReduceSum", List.of(in), out)
+                .addAttribute(intsAttr("axes", 1))
+                .addAttribute(intAttr("keepdims", 1));
     }
 
     private static OnnxMl.NodeProto.Builder node(String op, List<String> inputs, String output) {
-        return OnnxMl.NodeProto.newBuilder().setOpType(op).setName(output + "_node").addAllInput(inputs).addOutput(output);
+        return OnnxMl.NodeProto.newBuilder()
+                .setOpType(op)
+                .setName(output + "_node")
+                .addAllInput(inputs)
+                .addOutput(output);
     }
 
     private static OnnxMl.AttributeProto intAttr(String name, long v) {
-        return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INT).setI(v).build();
+        return OnnxMl.AttributeProto.newBuilder()
+                .setName(name)
+                .setType(OnnxMl.AttributeProto.AttributeType.INT)
+                .setI(v)
+                .build();
     }
 
     private static OnnxMl.AttributeProto intsAttr(String name, long... v) {
-        OnnxMl.AttributeProto.Builder b = OnnxMl.AttributeProto.newBuilder().setName(name)
-                .setType(OnnxMl.AttributeProto.AttributeType.INTS);
+        OnnxMl.AttributeProto.Builder b =
+                OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INTS);
         for (long x : v) {
             b.addInts(x);
         }
@@ -360,7 +442,8 @@ public final class TinyBundles {
         for (float v : values) {
             buf.putFloat(v);
         }
-        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name)
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder()
+                .setName(name)
                 .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
                 .setRawData(ByteString.copyFrom(buf.array()));
         for (long d : dims) {
@@ -381,16 +464,39 @@ public final class TinyBundles {
         } else {
             shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(fixed1));
         }
-        return OnnxMl.ValueInfoProto.newBuilder().setName(name)
-                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
-                        OnnxMl.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
+        return OnnxMl.ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(OnnxMl.TypeProto.newBuilder()
+                        .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder()
+                                .setElemType(elemType)
+                                .setShape(shape)))
                 .build();
     }
 
     /** Convenience: a list of varied texts for tests. */
     public static List<String> sampleTexts(int n) {
-        String[] words = {"wire", "transfer", "invoice", "payment", "shipment", "account", "cash", "deposit", "trade",
-                "order", "client", "urgent", "refund", "crypto", "vessel", "bonus", "salary", "rent", "loan", "fee"};
+        String[] words = {
+            "wire",
+            "transfer",
+            "invoice",
+            "payment",
+            "shipment",
+            "account",
+            "cash",
+            "deposit",
+            "trade",
+            "order",
+            "client",
+            "urgent",
+            "refund",
+            "crypto",
+            "vessel",
+            "bonus",
+            "salary",
+            "rent",
+            "loan",
+            "fee"
+        };
         Random r = new Random(11);
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

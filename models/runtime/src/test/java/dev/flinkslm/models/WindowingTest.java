@@ -5,16 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Long texts are split into overlapping windows and their predictions combined. */
 class WindowingTest {
@@ -23,7 +24,9 @@ class WindowingTest {
     private static final long CLS = 101;
     private static final long SEP = 102;
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     private static ScoringSession session;
     private static ScoringSession withNegative;
     private static HuggingFaceTokenizer plain;
@@ -32,11 +35,13 @@ class WindowingTest {
     static void open() throws Exception {
         Path dir = TinyBundles.write(tmp.resolve("m"), new TinyBundles.Spec().maxSequenceLength(MAX));
         session = ScoringSession.open(BundleLoader.verify(dir.toUri(), dir, null), RuntimeOptions.cpu());
-        Path neg = TinyBundles.write(tmp.resolve("neg"), new TinyBundles.Spec().maxSequenceLength(MAX).negativeLabel("clear"));
+        Path neg = TinyBundles.write(
+                tmp.resolve("neg"),
+                new TinyBundles.Spec().maxSequenceLength(MAX).negativeLabel("clear"));
         withNegative = ScoringSession.open(BundleLoader.verify(neg.toUri(), neg, null), RuntimeOptions.cpu());
         try (InputStream in = TinyBundles.class.getClassLoader().getResourceAsStream(TinyBundles.TOKENIZER_RESOURCE)) {
-            plain = HuggingFaceTokenizer.newInstance(in,
-                    Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+            plain = HuggingFaceTokenizer.newInstance(
+                    in, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
         }
     }
 
@@ -50,7 +55,11 @@ class WindowingTest {
     private static String text(int words) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < words; i++) {
-            sb.append(TinyBundles.sampleTexts(1).get(0).split(" ")[i % 5]).append(' ').append("w").append(i).append(' ');
+            sb.append(TinyBundles.sampleTexts(1).get(0).split(" ")[i % 5])
+                    .append(' ')
+                    .append("w")
+                    .append(i)
+                    .append(' ');
         }
         return sb.toString();
     }
@@ -126,7 +135,8 @@ class WindowingTest {
         EncodedInput shortWindows = session.encode("short text", WindowOptions.defaultsFor(MAX));
         assertThat(shortWindows.windowCount()).isEqualTo(1);
         assertThat(shortWindows.truncated()).isFalse();
-        assertThat(shortWindows.window(0).ids()).containsExactly(session.encode("short text").ids());
+        assertThat(shortWindows.window(0).ids())
+                .containsExactly(session.encode("short text").ids());
     }
 
     @Test
@@ -152,7 +162,8 @@ class WindowingTest {
         Prediction quiet = new Prediction(0, "clear", 0.90f, new float[] {0.90f, 0.02f, 0.03f, 0.04f, 0.01f});
         Prediction finding = new Prediction(3, "fraud", 0.60f, new float[] {0.30f, 0.05f, 0.03f, 0.60f, 0.02f});
         Prediction combined = withNegative.combine(List.of(quiet, finding, quiet));
-        assertThat(combined.probabilities()).containsExactly(new float[] {0.30f, 0.05f, 0.03f, 0.60f, 0.02f}, within(0f));
+        assertThat(combined.probabilities())
+                .containsExactly(new float[] {0.30f, 0.05f, 0.03f, 0.60f, 0.02f}, within(0f));
         assertThat(combined.label()).isEqualTo("fraud");
         assertThat(combined.labelIndex()).isEqualTo(3);
         assertThat(combined.score()).isEqualTo(0.60f);

@@ -20,7 +20,12 @@ final class FixedRouter implements ModelRouter {
         BundleLoader loader = config.bundleLoader();
         StuckTolerantPool pool = new StuckTolerantPool(runtime, "slm-model-loader", 1, 1);
         try {
-            return new FixedRouter(VersionLoading.loadWithin(pool, loader, model, config.runtime(), jobId,
+            return new FixedRouter(VersionLoading.loadWithin(
+                    pool,
+                    loader,
+                    model,
+                    config.runtime(),
+                    jobId,
                     config.versions().loadTimeout()));
         } finally {
             pool.shutdownNow();

@@ -1,6 +1,7 @@
 package dev.flinkslm.operators.internal;
 
 import org.apache.flink.annotation.Internal;
+
 import java.io.Serializable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -30,8 +31,9 @@ public interface InferenceRuntime extends Serializable {
     long nanoTime();
 
     /** Runs one batch on an inference thread. */
-    default java.util.List<dev.flinkslm.models.Prediction> score(dev.flinkslm.models.ScoringSession session,
-            java.util.List<dev.flinkslm.models.EncodedText> rows) throws dev.flinkslm.models.ScoringException {
+    default java.util.List<dev.flinkslm.models.Prediction> score(
+            dev.flinkslm.models.ScoringSession session, java.util.List<dev.flinkslm.models.EncodedText> rows)
+            throws dev.flinkslm.models.ScoringException {
         return session.score(rows);
     }
 
@@ -55,8 +57,8 @@ public interface InferenceRuntime extends Serializable {
         @Override
         public ThreadPoolExecutor newPool(String name, int threads) {
             AtomicInteger ids = new AtomicInteger();
-            return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                    r -> {
+            return new ThreadPoolExecutor(
+                    threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                         Thread t = new Thread(r, name + "-" + ids.incrementAndGet());
                         t.setDaemon(true);
                         return t;

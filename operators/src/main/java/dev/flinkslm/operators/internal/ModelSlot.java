@@ -1,11 +1,11 @@
 package dev.flinkslm.operators.internal;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.models.WindowOptions;
 import dev.flinkslm.operators.internal.versions.VersionKey;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A model version this operator instance can score with: a lease on the JVM-wide shared session.
@@ -24,6 +24,7 @@ public final class ModelSlot {
     private final String name;
     /** Parts routed to this slot whose result has not come back yet. */
     private int pending;
+
     private boolean released;
     private WindowOptions windows;
     private dev.flinkslm.operators.ScoringConfig windowsFor;
@@ -69,9 +70,11 @@ public final class ModelSlot {
             WindowOptions configured = config.windows();
             int window = session().manifest().maxSequenceLength();
             int content = window - 2;
-            int fitting = (int) Math.max(1, Math.min(config.maxBatchSize(), config.maxBatchTokens() / Math.max(1, window)));
+            int fitting =
+                    (int) Math.max(1, Math.min(config.maxBatchSize(), config.maxBatchTokens() / Math.max(1, window)));
             WindowOptions capped = configured.withMaxWindows(Math.max(1, Math.min(configured.maxWindows(), fitting)));
-            windows = capped.maxWindows() == 1 || capped.stride() < content ? capped
+            windows = capped.maxWindows() == 1 || capped.stride() < content
+                    ? capped
                     : content < 1 ? WindowOptions.single() : capped.withStride(content / 2);
             windowsFor = config;
         }

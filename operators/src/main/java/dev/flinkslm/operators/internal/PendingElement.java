@@ -3,7 +3,6 @@ package dev.flinkslm.operators.internal;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringFailure;
-
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /** One input element from arrival until its result (or failure) is emitted. Task thread only. */
@@ -16,6 +15,7 @@ final class PendingElement<IN> {
     Route route;
     /** What scores it (its windows on the serving slot) and, optionally, on the shadow slot. */
     Part<IN> primary;
+
     Part<IN> shadow;
     /** Parts whose result has not come back yet. */
     int partsRemaining;

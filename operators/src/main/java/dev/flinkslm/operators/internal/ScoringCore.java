@@ -1,7 +1,5 @@
 package dev.flinkslm.operators.internal;
 
-import org.apache.flink.annotation.VisibleForTesting;
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.EncodedInput;
 import dev.flinkslm.models.EncodedText;
 import dev.flinkslm.models.Prediction;
@@ -12,7 +10,8 @@ import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.TextExtractor;
-
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.common.state.ListState;
@@ -35,7 +34,6 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.util.FlinkRuntimeException;
 import org.apache.flink.util.OutputTag;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,8 +82,13 @@ public final class ScoringCore<IN> {
     static final String PENDING_STATE = "slm-pending-elements";
 
     /** What the operator shell provides. */
-    public record Context<IN>(Output<StreamRecord<Scored<IN>>> output, MailboxExecutor mailbox,
-            ProcessingTimeService timers, MetricGroup metrics, String taskName, KeyContext keys,
+    public record Context<IN>(
+            Output<StreamRecord<Scored<IN>>> output,
+            MailboxExecutor mailbox,
+            ProcessingTimeService timers,
+            MetricGroup metrics,
+            String taskName,
+            KeyContext keys,
             boolean objectReuse) {}
 
     private final ScoringConfig config;
@@ -113,18 +116,23 @@ public final class ScoringCore<IN> {
     private int occupied;
     /** Batches waiting out a retry backoff. */
     private int backingOff;
+
     private int consecutiveTimeouts;
     /** Attempts that timed out and still hold their thread (a run that never returns). */
     private int stuckRuns;
     /** A check that counts another timeout period while every thread is held by a timed-out run. */
     private boolean stuckCheckPending;
+
     private long nextSequence;
     private long nextBatchId;
     private int capacity;
     private boolean closed;
     private ScoringMetrics metrics;
 
-    public ScoringCore(ScoringConfig config, TextExtractor<IN> textExtractor, OutputTag<ScoringFailure<IN>> deadLetterTag,
+    public ScoringCore(
+            ScoringConfig config,
+            TextExtractor<IN> textExtractor,
+            OutputTag<ScoringFailure<IN>> deadLetterTag,
             InferenceRuntime runtime) {
         this.config = config;
         this.textExtractor = textExtractor;
@@ -136,8 +144,12 @@ public final class ScoringCore<IN> {
 
     /** Reads elements left in state by the last checkpoint; they are scored again in {@link #open}. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    public void initializeState(StateInitializationContext context, KeyedStateBackend<?> keyedStateBackend,
-            TypeSerializer<IN> serializer, KeyContext keys) throws Exception {
+    public void initializeState(
+            StateInitializationContext context,
+            KeyedStateBackend<?> keyedStateBackend,
+            TypeSerializer<IN> serializer,
+            KeyContext keys)
+            throws Exception {
         this.inSerializer = serializer;
         StreamElementSerializer<IN> elementSerializer = new StreamElementSerializer<>(serializer);
         keyed = keyedStateBackend != null;
@@ -146,7 +158,9 @@ public final class ScoringCore<IN> {
             TupleSerializer<Tuple2<Long, StreamElement>> tupleSerializer = new TupleSerializer<>(
                     (Class<Tuple2<Long, StreamElement>>) (Class) Tuple2.class,
                     new TypeSerializer[] {LongSerializer.INSTANCE, elementSerializer});
-            keyedPending = keyedBackend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+            keyedPending = keyedBackend.getPartitionedState(
+                    VoidNamespace.INSTANCE,
+                    VoidNamespaceSerializer.INSTANCE,
                     new ListStateDescriptor<>(PENDING_STATE, tupleSerializer));
             List<Object> restoredKeys = new ArrayList<>();
             try (var stream = keyedBackend.getKeys(PENDING_STATE, VoidNamespace.INSTANCE)) {
@@ -189,8 +203,8 @@ public final class ScoringCore<IN> {
         this.scheduler = runtime.newScheduler("slm-timers " + context.taskName());
         this.queue = OutputQueue.create(config.outputMode() == OutputMode.ORDERED, new Emitter());
         this.capacity = (config.maxInFlight() + 2) * config.maxBatchSize();
-        this.metrics = new ScoringMetrics(context.metrics(), () -> occupied, () -> queue.size(),
-                modelRouter::provider, modelRouter::describe);
+        this.metrics = new ScoringMetrics(
+                context.metrics(), () -> occupied, () -> queue.size(), modelRouter::provider, modelRouter::describe);
         replayRestored();
     }
 
@@ -226,9 +240,8 @@ public final class ScoringCore<IN> {
 
     public void processElement(StreamRecord<IN> record, Object key) throws Exception {
         IN value = ctx.objectReuse() ? inSerializer.copy(record.getValue()) : record.getValue();
-        StreamRecord<IN> own = record.hasTimestamp()
-                ? new StreamRecord<>(value, record.getTimestamp())
-                : new StreamRecord<>(value);
+        StreamRecord<IN> own =
+                record.hasTimestamp() ? new StreamRecord<>(value, record.getTimestamp()) : new StreamRecord<>(value);
         admit(own, key);
     }
 
@@ -303,8 +316,12 @@ public final class ScoringCore<IN> {
         try {
             text = textExtractor.text(record.getValue());
         } catch (Exception e) {
-            fail(element, ScoringFailure.TEXT_MISSING, "the text extractor failed: " + e.getClass().getSimpleName(),
-                    null, 0);
+            fail(
+                    element,
+                    ScoringFailure.TEXT_MISSING,
+                    "the text extractor failed: " + e.getClass().getSimpleName(),
+                    null,
+                    0);
             return;
         }
         if (text == null) {
@@ -321,7 +338,12 @@ public final class ScoringCore<IN> {
         try {
             input = route.slot().session().encode(text, route.slot().windows(config));
         } catch (IllegalArgumentException e) {
-            fail(element, ScoringFailure.TOKENIZATION_FAILED, e.getMessage(), route.slot().name(), 0);
+            fail(
+                    element,
+                    ScoringFailure.TOKENIZATION_FAILED,
+                    e.getMessage(),
+                    route.slot().name(),
+                    0);
             return;
         }
         if (input.truncated()) {
@@ -331,11 +353,16 @@ public final class ScoringCore<IN> {
         element.partsRemaining = 1;
         if (route.shadow() != null && route.shadow() != route.slot()) {
             try {
-                element.shadow = new Part<>(element, route.shadow(), route.shadow().session().encode(text,
-                        route.shadow().windows(config)), true);
+                element.shadow = new Part<>(
+                        element,
+                        route.shadow(),
+                        route.shadow().session().encode(text, route.shadow().windows(config)),
+                        true);
                 element.partsRemaining = 2;
             } catch (IllegalArgumentException e) {
-                LOG.debug("Shadow version {} cannot tokenize an element; no shadow result", route.shadow().name());
+                LOG.debug(
+                        "Shadow version {} cannot tokenize an element; no shadow result",
+                        route.shadow().name());
             }
         }
         addToBatch(element.primary);
@@ -359,8 +386,10 @@ public final class ScoringCore<IN> {
         int length = part.maxLength();
         BatchKey key = new BatchKey(part.slot, config.groupByLength() ? lengthBucket(length) : 0);
         Batch<IN> batch = openBatches.get(key);
-        if (batch != null && (batch.rows + part.rows() > config.maxBatchSize()
-                || (long) (batch.rows + part.rows()) * Math.max(batch.maxLength, length) > config.maxBatchTokens())) {
+        if (batch != null
+                && (batch.rows + part.rows() > config.maxBatchSize()
+                        || (long) (batch.rows + part.rows()) * Math.max(batch.maxLength, length)
+                                > config.maxBatchTokens())) {
             flush(batch);
             batch = null;
         }
@@ -368,7 +397,8 @@ public final class ScoringCore<IN> {
             batch = new Batch<>(nextBatchId++, key, part.slot);
             openBatches.put(key, batch);
             Batch<IN> opened = batch;
-            long due = ctx.timers().getCurrentProcessingTime() + config.maxWait().toMillis();
+            long due =
+                    ctx.timers().getCurrentProcessingTime() + config.maxWait().toMillis();
             try {
                 batch.maxWaitTimer = ctx.timers().registerTimer(due, t -> {
                     if (openBatches.get(opened.key) == opened) {
@@ -433,8 +463,8 @@ public final class ScoringCore<IN> {
         long timeoutNanos = config.inferenceTimeout().toNanos();
         try {
             executor.execute(() -> {
-                InferenceRuntime.Cancellable timeout = scheduler.schedule(
-                        () -> post(() -> onTimeout(attempt), "slm batch timeout"), timeoutNanos);
+                InferenceRuntime.Cancellable timeout =
+                        scheduler.schedule(() -> post(() -> onTimeout(attempt), "slm batch timeout"), timeoutNanos);
                 long start = runtime.nanoTime();
                 List<Prediction> predictions = null;
                 Throwable error = null;
@@ -457,11 +487,14 @@ public final class ScoringCore<IN> {
     /** Hands work to the task thread; after close it is dropped (the elements are in state). */
     private void post(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> mail, String what) {
         try {
-            ctx.mailbox().execute(() -> {
-                if (!closed) {
-                    mail.run();
-                }
-            }, what);
+            ctx.mailbox()
+                    .execute(
+                            () -> {
+                                if (!closed) {
+                                    mail.run();
+                                }
+                            },
+                            what);
         } catch (RejectedExecutionException closing) {
             LOG.debug("Mailbox closed; dropping '{}'", what);
         }
@@ -479,7 +512,10 @@ public final class ScoringCore<IN> {
         if (stuckRuns >= config.maxInFlight()) {
             scheduleStuckCheck(batch.slot.name());
         }
-        failed(batch, new TimeoutException("no result within " + config.inferenceTimeout().toMillis() + " ms"));
+        failed(
+                batch,
+                new TimeoutException(
+                        "no result within " + config.inferenceTimeout().toMillis() + " ms"));
         submitReady();
     }
 
@@ -510,13 +546,17 @@ public final class ScoringCore<IN> {
             return;
         }
         stuckCheckPending = true;
-        scheduler.schedule(() -> post(() -> {
-            stuckCheckPending = false;
-            if (stuckRuns >= config.maxInFlight()) {
-                countTimeout(model);
-                scheduleStuckCheck(model);
-            }
-        }, "slm stuck inference check"), config.inferenceTimeout().toNanos());
+        scheduler.schedule(
+                () -> post(
+                        () -> {
+                            stuckCheckPending = false;
+                            if (stuckRuns >= config.maxInFlight()) {
+                                countTimeout(model);
+                                scheduleStuckCheck(model);
+                            }
+                        },
+                        "slm stuck inference check"),
+                config.inferenceTimeout().toNanos());
     }
 
     private void onReturned(Attempt attempt, List<Prediction> predictions, Throwable error, long nanos)
@@ -547,7 +587,8 @@ public final class ScoringCore<IN> {
         for (Part<IN> part : batch.parts) {
             List<Prediction> windows = predictions.subList(row, row + part.rows());
             row += part.rows();
-            Prediction p = windows.size() == 1 ? windows.get(0) : part.slot.session().combine(windows);
+            Prediction p =
+                    windows.size() == 1 ? windows.get(0) : part.slot.session().combine(windows);
             PendingElement<IN> e = part.element;
             if (part.shadow) {
                 e.shadowPrediction = p;
@@ -577,29 +618,45 @@ public final class ScoringCore<IN> {
 
     private void failed(Batch<IN> batch, Throwable error) throws Exception {
         boolean timeout = error instanceof TimeoutException;
-        boolean invalidOutput = error instanceof ScoringException se && se.kind() == ScoringException.Kind.OUTPUT_INVALID;
+        boolean invalidOutput =
+                error instanceof ScoringException se && se.kind() == ScoringException.Kind.OUTPUT_INVALID;
         // A model that answers with an invalid row answers the same again: isolate instead of retrying.
         if (!invalidOutput && batch.attempts <= config.maxRetries()) {
             metrics.retries.inc();
-            LOG.warn("Batch of {} rows on {} failed (attempt {}), retrying in {} ms: {}", batch.rows,
-                    batch.slot.name(), batch.attempts, config.retryBackoff().toMillis(), describe(error));
+            LOG.warn(
+                    "Batch of {} rows on {} failed (attempt {}), retrying in {} ms: {}",
+                    batch.rows,
+                    batch.slot.name(),
+                    batch.attempts,
+                    config.retryBackoff().toMillis(),
+                    describe(error));
             backingOff++;
-            scheduler.schedule(() -> post(() -> {
-                backingOff--;
-                readyBatches.addFirst(batch);
-                submitReady();
-            }, "slm batch retry"), config.retryBackoff().toNanos());
+            scheduler.schedule(
+                    () -> post(
+                            () -> {
+                                backingOff--;
+                                readyBatches.addFirst(batch);
+                                submitReady();
+                            },
+                            "slm batch retry"),
+                    config.retryBackoff().toNanos());
             return;
         }
         batch.finished = true;
         if (config.failurePolicy() == FailurePolicy.FAIL) {
-            throw new FlinkRuntimeException("scoring a batch of " + batch.rows + " rows on " + batch.slot.name()
-                    + " failed after " + batch.attempts + " attempts (slm.inference.failure-policy FAIL): "
-                    + describe(error), error);
+            throw new FlinkRuntimeException(
+                    "scoring a batch of " + batch.rows + " rows on " + batch.slot.name()
+                            + " failed after " + batch.attempts + " attempts (slm.inference.failure-policy FAIL): "
+                            + describe(error),
+                    error);
         }
         if (batch.parts.size() > 1 && !batch.isolating) {
-            LOG.warn("Batch of {} elements on {} failed after {} attempts ({}); scoring its elements one by one",
-                    batch.parts.size(), batch.slot.name(), batch.attempts, describe(error));
+            LOG.warn(
+                    "Batch of {} elements on {} failed after {} attempts ({}); scoring its elements one by one",
+                    batch.parts.size(),
+                    batch.slot.name(),
+                    batch.attempts,
+                    describe(error));
             for (int i = batch.parts.size() - 1; i >= 0; i--) {
                 Batch<IN> single = new Batch<>(nextBatchId++, batch.key, batch.slot);
                 single.add(batch.parts.get(i));
@@ -610,9 +667,9 @@ public final class ScoringCore<IN> {
             }
             return;
         }
-        String reason = invalidOutput ? ScoringFailure.MODEL_OUTPUT_INVALID
-                : timeout ? ScoringFailure.INFERENCE_TIMEOUT
-                : ScoringFailure.INFERENCE_FAILED;
+        String reason = invalidOutput
+                ? ScoringFailure.MODEL_OUTPUT_INVALID
+                : timeout ? ScoringFailure.INFERENCE_TIMEOUT : ScoringFailure.INFERENCE_FAILED;
         for (Part<IN> part : batch.parts) {
             PendingElement<IN> e = part.element;
             if (part.shadow) {
@@ -621,8 +678,8 @@ public final class ScoringCore<IN> {
                 if (invalidOutput) {
                     metrics.modelOutputInvalid.inc();
                 }
-                e.failure = new ScoringFailure<>(e.record.getValue(), reason, describe(error), batch.slot.name(),
-                        batch.attempts);
+                e.failure = new ScoringFailure<>(
+                        e.record.getValue(), reason, describe(error), batch.slot.name(), batch.attempts);
                 e.result = null;
                 partDone(part);
             }

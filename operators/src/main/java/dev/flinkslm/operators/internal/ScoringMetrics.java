@@ -47,8 +47,12 @@ public final class ScoringMetrics {
     final Histogram queueWaitMs;
     final Histogram inferenceMs;
 
-    ScoringMetrics(MetricGroup operatorGroup, IntSupplier inFlight, IntSupplier buffered,
-            Supplier<String> provider, Supplier<String> modelVersion) {
+    ScoringMetrics(
+            MetricGroup operatorGroup,
+            IntSupplier inFlight,
+            IntSupplier buffered,
+            Supplier<String> provider,
+            Supplier<String> modelVersion) {
         MetricGroup g = operatorGroup.addGroup(GROUP);
         recordsIn = g.counter(RECORDS_IN);
         recordsOut = g.counter(RECORDS_OUT);

@@ -1,13 +1,12 @@
 package dev.flinkslm.operators.internal;
 
-import org.apache.flink.annotation.VisibleForTesting;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.TextExtractor;
-
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -37,8 +36,12 @@ public final class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>
     private final ScoringCore<IN> core;
     private transient FixedRouter router;
 
-    ScoringOperator(StreamOperatorParameters<Scored<IN>> parameters, ScoringConfig config,
-            TextExtractor<IN> textExtractor, ModelRef model, OutputTag<ScoringFailure<IN>> deadLetterTag,
+    ScoringOperator(
+            StreamOperatorParameters<Scored<IN>> parameters,
+            ScoringConfig config,
+            TextExtractor<IN> textExtractor,
+            ModelRef model,
+            OutputTag<ScoringFailure<IN>> deadLetterTag,
             InferenceRuntime runtime) {
         super(parameters);
         this.mailbox = parameters.getMailboxExecutor();
@@ -57,17 +60,30 @@ public final class ScoringOperator<IN> extends AbstractStreamOperator<Scored<IN>
     @SuppressWarnings("unchecked")
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        TypeSerializer<IN> in = (TypeSerializer<IN>) getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
+        TypeSerializer<IN> in =
+                (TypeSerializer<IN>) getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
         core.initializeState(context, getKeyedStateBackend(), in, this);
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        router = FixedRouter.open(core.config(), model, getRuntimeContext().getJobInfo().getJobId().toString(), runtime);
-        core.open(new ScoringCore.Context<>(output, mailbox, getProcessingTimeService(), getMetricGroup(),
-                getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(), this,
-                getExecutionConfig().isObjectReuseEnabled()), router, null);
+        router = FixedRouter.open(
+                core.config(),
+                model,
+                getRuntimeContext().getJobInfo().getJobId().toString(),
+                runtime);
+        core.open(
+                new ScoringCore.Context<>(
+                        output,
+                        mailbox,
+                        getProcessingTimeService(),
+                        getMetricGroup(),
+                        getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                        this,
+                        getExecutionConfig().isObjectReuseEnabled()),
+                router,
+                null);
     }
 
     @Override

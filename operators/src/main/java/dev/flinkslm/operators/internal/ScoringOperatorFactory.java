@@ -5,7 +5,6 @@ import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.TextExtractor;
-
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
@@ -26,8 +25,12 @@ public final class ScoringOperatorFactory<IN> extends AbstractStreamOperatorFact
     private final OutputTag<ScoringFailure<IN>> deadLetterTag;
     private final InferenceRuntime runtime;
 
-    public ScoringOperatorFactory(ScoringConfig config, TextExtractor<IN> textExtractor, ModelRef model,
-            OutputTag<ScoringFailure<IN>> deadLetterTag, InferenceRuntime runtime) {
+    public ScoringOperatorFactory(
+            ScoringConfig config,
+            TextExtractor<IN> textExtractor,
+            ModelRef model,
+            OutputTag<ScoringFailure<IN>> deadLetterTag,
+            InferenceRuntime runtime) {
         this.config = config;
         this.textExtractor = textExtractor;
         this.model = model;
@@ -37,7 +40,8 @@ public final class ScoringOperatorFactory<IN> extends AbstractStreamOperatorFact
 
     @Override
     @SuppressWarnings("unchecked")
-    public <T extends StreamOperator<Scored<IN>>> T createStreamOperator(StreamOperatorParameters<Scored<IN>> parameters) {
+    public <T extends StreamOperator<Scored<IN>>> T createStreamOperator(
+            StreamOperatorParameters<Scored<IN>> parameters) {
         return (T) new ScoringOperator<>(parameters, config, textExtractor, model, deadLetterTag, runtime);
     }
 

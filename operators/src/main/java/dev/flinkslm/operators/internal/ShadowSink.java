@@ -2,7 +2,6 @@ package dev.flinkslm.operators.internal;
 
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.operators.Scored;
-
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**

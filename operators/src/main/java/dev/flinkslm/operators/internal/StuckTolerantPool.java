@@ -30,7 +30,11 @@ public final class StuckTolerantPool {
     }
 
     /** What a timeout found. */
-    public enum Timeout { FINISHED, QUEUED, STUCK }
+    public enum Timeout {
+        FINISHED,
+        QUEUED,
+        STUCK
+    }
 
     /** A submitted task: it runs at most once, and {@link #timeOut} decides what a timeout means for it. */
     public final class Task {

@@ -1,6 +1,5 @@
 package dev.flinkslm.operators.internal;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.GoldenCheck;
@@ -8,7 +7,7 @@ import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.SessionCache;
-
+import org.apache.flink.annotation.Internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +28,9 @@ public final class VersionLoading {
      * read in progress instead of starting one: at most one thread per artifact and JVM is ever blocked
      * in a read, and subtasks that open the same version at once read it once.
      */
-    private static final java.util.concurrent.ConcurrentHashMap<String,
-            java.util.concurrent.CompletableFuture<ModelBundle>> READS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentHashMap<
+                    String, java.util.concurrent.CompletableFuture<ModelBundle>>
+            READS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private VersionLoading() {}
 
@@ -39,8 +39,14 @@ public final class VersionLoading {
      * {@code open()}, which cannot serve before its version is loaded but must not hang on a stalled
      * artifact either. A load that finishes after the timeout releases what it loaded.
      */
-    public static ModelSlot loadWithin(StuckTolerantPool pool, BundleLoader loader, ModelRef ref, RuntimeOptions runtime,
-            String jobId, java.time.Duration timeout) throws Exception {
+    public static ModelSlot loadWithin(
+            StuckTolerantPool pool,
+            BundleLoader loader,
+            ModelRef ref,
+            RuntimeOptions runtime,
+            String jobId,
+            java.time.Duration timeout)
+            throws Exception {
         java.util.concurrent.CompletableFuture<ModelSlot> result = new java.util.concurrent.CompletableFuture<>();
         StuckTolerantPool.Task task = pool.task(() -> {
             try {
@@ -65,9 +71,12 @@ public final class VersionLoading {
                     throw unwrap(done);
                 }
             }
-            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + " was not loaded"
-                    + " within " + timeout.toMillis() + " ms (slm.versions.load-timeout); its artifact may be on a"
-                    + " stalled file system");
+            throw new BundleException(
+                    BundleException.Reason.UNRESOLVABLE_URI,
+                    ref.displayName() + " was not loaded"
+                            + " within " + timeout.toMillis()
+                            + " ms (slm.versions.load-timeout); its artifact may be on a"
+                            + " stalled file system");
         } catch (java.util.concurrent.ExecutionException e) {
             throw unwrap(e);
         }
@@ -82,8 +91,9 @@ public final class VersionLoading {
      * Blocking; call it off the task thread, or from {@code open()}. Logs one line per session this
      * JVM actually loads ({@code slm model-loaded ...}; slots of a TaskManager share sessions).
      */
-    public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId,
-            java.time.Duration readWait) throws BundleException {
+    public static ModelSlot loadAndAdmit(
+            BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId, java.time.Duration readWait)
+            throws BundleException {
         return loadAndAdmit(loader, ref, runtime, jobId, false, readWait);
     }
 
@@ -94,15 +104,22 @@ public final class VersionLoading {
      * artifact again. While a read of the same artifact is in progress in this JVM the call takes its
      * result, waiting at most {@code readWait}.
      */
-    public static ModelSlot loadAndAdmit(BundleLoader loader, ModelRef ref, RuntimeOptions runtime, String jobId,
-            boolean reuseOpen, java.time.Duration readWait) throws BundleException {
+    public static ModelSlot loadAndAdmit(
+            BundleLoader loader,
+            ModelRef ref,
+            RuntimeOptions runtime,
+            String jobId,
+            boolean reuseOpen,
+            java.time.Duration readWait)
+            throws BundleException {
         if (reuseOpen && ref.sha256() != null) {
             // its location must still be allowed here
             loader.roots().check(dev.flinkslm.models.ModelRoots.parse(ref.uri()));
             SessionCache.Lease open = SessionCache.shared().acquireIfOpen(ref.sha256(), runtime);
             if (open != null) {
                 ModelRef shared = open.session().bundle().ref();
-                if (ref.id() == null || ref.id().equals(shared.id()) && ref.version().equals(shared.version())) {
+                if (ref.id() == null
+                        || ref.id().equals(shared.id()) && ref.version().equals(shared.version())) {
                     return new ModelSlot(shared, open);
                 }
                 open.close();
@@ -118,9 +135,16 @@ public final class VersionLoading {
         }
         ModelSlot slot = new ModelSlot(bundle.ref(), lease);
         if (lease.loadedSession()) {
-            LOG.info("slm model-loaded job={} model={}:{} provider={} ortLoader={}", jobId, bundle.id(),
-                    bundle.version(), lease.session().executionProvider(),
-                    ai.onnxruntime.OrtEnvironment.class.getClassLoader().getClass().getSimpleName());
+            LOG.info(
+                    "slm model-loaded job={} model={}:{} provider={} ortLoader={}",
+                    jobId,
+                    bundle.id(),
+                    bundle.version(),
+                    lease.session().executionProvider(),
+                    ai.onnxruntime.OrtEnvironment.class
+                            .getClassLoader()
+                            .getClass()
+                            .getSimpleName());
         }
         return slot;
     }
@@ -155,27 +179,36 @@ public final class VersionLoading {
         return bundle;
     }
 
-    private static ModelBundle awaitRead(java.util.concurrent.CompletableFuture<ModelBundle> running, ModelRef ref,
-            java.time.Duration maxWait) throws BundleException {
+    private static ModelBundle awaitRead(
+            java.util.concurrent.CompletableFuture<ModelBundle> running, ModelRef ref, java.time.Duration maxWait)
+            throws BundleException {
         try {
             return running.get(maxWait.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName() + ": the read of its"
-                    + " artifact in progress in this JVM has not returned within " + maxWait.toMillis() + " ms, and no"
-                    + " second read is started; the artifact may be on a stalled file system");
+            throw new BundleException(
+                    BundleException.Reason.UNRESOLVABLE_URI,
+                    ref.displayName() + ": the read of its"
+                            + " artifact in progress in this JVM has not returned within " + maxWait.toMillis()
+                            + " ms, and no"
+                            + " second read is started; the artifact may be on a stalled file system");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, ref.displayName()
-                    + ": interrupted while waiting for the read of its artifact in progress");
+            throw new BundleException(
+                    BundleException.Reason.UNRESOLVABLE_URI,
+                    ref.displayName() + ": interrupted while waiting for the read of its artifact in progress");
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof BundleException failed) {
                 String message = failed.getMessage();
                 String prefix = failed.reason().name() + ": ";
-                throw new BundleException(failed.reason(),
-                        message.startsWith(prefix) ? message.substring(prefix.length()) : message, failed);
+                throw new BundleException(
+                        failed.reason(),
+                        message.startsWith(prefix) ? message.substring(prefix.length()) : message,
+                        failed);
             }
-            throw new BundleException(BundleException.Reason.UNREADABLE_MODEL, ref.displayName() + ": reading it"
-                    + " failed: " + e.getCause(), e.getCause());
+            throw new BundleException(
+                    BundleException.Reason.UNREADABLE_MODEL,
+                    ref.displayName() + ": reading it" + " failed: " + e.getCause(),
+                    e.getCause());
         }
     }
 }

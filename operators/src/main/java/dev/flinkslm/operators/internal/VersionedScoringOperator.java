@@ -1,6 +1,5 @@
 package dev.flinkslm.operators.internal;
 
-import org.apache.flink.annotation.VisibleForTesting;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.operators.Scored;
@@ -11,8 +10,8 @@ import dev.flinkslm.operators.internal.versions.AdmittedCommand;
 import dev.flinkslm.operators.internal.versions.VersionedRouter;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ShadowResult;
-
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -50,9 +49,15 @@ public final class VersionedScoringOperator<IN> extends AbstractStreamOperator<S
     private transient boolean eventsEnded;
     private transient boolean commandsEnded;
 
-    VersionedScoringOperator(StreamOperatorParameters<Scored<IN>> parameters, ScoringConfig config,
-            TextExtractor<IN> textExtractor, ModelRef initialModel, OutputTag<ScoringFailure<IN>> deadLetterTag,
-            OutputTag<ModelAudit> auditTag, OutputTag<ShadowResult<IN>> shadowTag, InferenceRuntime runtime) {
+    VersionedScoringOperator(
+            StreamOperatorParameters<Scored<IN>> parameters,
+            ScoringConfig config,
+            TextExtractor<IN> textExtractor,
+            ModelRef initialModel,
+            OutputTag<ScoringFailure<IN>> deadLetterTag,
+            OutputTag<ModelAudit> auditTag,
+            OutputTag<ShadowResult<IN>> shadowTag,
+            InferenceRuntime runtime) {
         super(parameters);
         this.mailbox = parameters.getMailboxExecutor();
         this.auditTag = auditTag;
@@ -75,7 +80,8 @@ public final class VersionedScoringOperator<IN> extends AbstractStreamOperator<S
             throw new IllegalStateException("model versions are assigned per key: key the event stream"
                     + " (stream.keyBy(...)) before applying SlmScoring with a control stream");
         }
-        TypeSerializer<IN> in = (TypeSerializer<IN>) getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
+        TypeSerializer<IN> in =
+                (TypeSerializer<IN>) getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
         core.initializeState(context, getKeyedStateBackend(), in, this);
         router.initializeState(context, getKeyedStateBackend());
     }
@@ -85,10 +91,22 @@ public final class VersionedScoringOperator<IN> extends AbstractStreamOperator<S
         super.open();
         shadowAgreement = new HashMap<>();
         var task = getRuntimeContext().getTaskInfo();
-        router.open(mailbox, task.getIndexOfThisSubtask(), task.getTaskNameWithSubtasks(),
-                getRuntimeContext().getJobInfo().getJobId().toString(), getMetricGroup());
-        core.open(new ScoringCore.Context<>(output, mailbox, getProcessingTimeService(), getMetricGroup(),
-                task.getTaskNameWithSubtasks(), this, getExecutionConfig().isObjectReuseEnabled()), router,
+        router.open(
+                mailbox,
+                task.getIndexOfThisSubtask(),
+                task.getTaskNameWithSubtasks(),
+                getRuntimeContext().getJobInfo().getJobId().toString(),
+                getMetricGroup());
+        core.open(
+                new ScoringCore.Context<>(
+                        output,
+                        mailbox,
+                        getProcessingTimeService(),
+                        getMetricGroup(),
+                        task.getTaskNameWithSubtasks(),
+                        this,
+                        getExecutionConfig().isObjectReuseEnabled()),
+                router,
                 this::emitShadow);
     }
 
@@ -172,7 +190,8 @@ public final class VersionedScoringOperator<IN> extends AbstractStreamOperator<S
         counts[1]++;
         r.compared = counts[1];
         r.agreementRate = (double) counts[0] / counts[1];
-        output.collect(shadowTag, input.hasTimestamp() ? new StreamRecord<>(r, input.getTimestamp()) : new StreamRecord<>(r));
+        output.collect(
+                shadowTag, input.hasTimestamp() ? new StreamRecord<>(r, input.getTimestamp()) : new StreamRecord<>(r));
     }
 
     @VisibleForTesting

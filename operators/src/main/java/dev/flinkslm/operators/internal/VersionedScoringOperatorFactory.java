@@ -8,7 +8,6 @@ import dev.flinkslm.operators.TextExtractor;
 import dev.flinkslm.operators.internal.versions.AdmittedCommand;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ShadowResult;
-
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperator;
@@ -31,9 +30,14 @@ public final class VersionedScoringOperatorFactory<IN> extends AbstractStreamOpe
     private final OutputTag<ShadowResult<IN>> shadowTag;
     private final InferenceRuntime runtime;
 
-    public VersionedScoringOperatorFactory(ScoringConfig config, TextExtractor<IN> textExtractor, ModelRef initialModel,
-            OutputTag<ScoringFailure<IN>> deadLetterTag, OutputTag<ModelAudit> auditTag,
-            OutputTag<ShadowResult<IN>> shadowTag, InferenceRuntime runtime) {
+    public VersionedScoringOperatorFactory(
+            ScoringConfig config,
+            TextExtractor<IN> textExtractor,
+            ModelRef initialModel,
+            OutputTag<ScoringFailure<IN>> deadLetterTag,
+            OutputTag<ModelAudit> auditTag,
+            OutputTag<ShadowResult<IN>> shadowTag,
+            InferenceRuntime runtime) {
         this.config = config;
         this.textExtractor = textExtractor;
         this.initialModel = initialModel;
@@ -45,9 +49,10 @@ public final class VersionedScoringOperatorFactory<IN> extends AbstractStreamOpe
 
     @Override
     @SuppressWarnings("unchecked")
-    public <T extends StreamOperator<Scored<IN>>> T createStreamOperator(StreamOperatorParameters<Scored<IN>> parameters) {
-        return (T) new VersionedScoringOperator<>(parameters, config, textExtractor, initialModel, deadLetterTag,
-                auditTag, shadowTag, runtime);
+    public <T extends StreamOperator<Scored<IN>>> T createStreamOperator(
+            StreamOperatorParameters<Scored<IN>> parameters) {
+        return (T) new VersionedScoringOperator<>(
+                parameters, config, textExtractor, initialModel, deadLetterTag, auditTag, shadowTag, runtime);
     }
 
     @Override

@@ -32,6 +32,7 @@ public class ModelAudit {
 
     /** Reason codes of {@link #REJECTED} and {@link #LOAD_FAILED} records. */
     public static final String INVALID_COMMAND = "INVALID_COMMAND";
+
     public static final String DUPLICATE_COMMAND = "DUPLICATE_COMMAND";
     public static final String ADMISSION_FAILED = "ADMISSION_FAILED";
     public static final String ADMISSION_TIMEOUT = "ADMISSION_TIMEOUT";
@@ -56,9 +57,11 @@ public class ModelAudit {
     public String reason;
     /** The version the record is about ({@code modelId} and {@code version}), when there is one. */
     public String modelId;
+
     public String version;
     /** Where the version is loaded from and the SHA-256 of its manifest, when known. */
     public String uri;
+
     public String sha256;
     /** The deployment role (ACTIVE, CANARY, SHADOW) for DEPLOY. */
     public String role;
@@ -82,7 +85,8 @@ public class ModelAudit {
     @Override
     public String toString() {
         return "ModelAudit{" + outcome + (reasonCode == null ? "" : "/" + reasonCode) + " " + commandId + " " + action
-                + (modelId == null ? "" : " " + modelId + ":" + version) + (subtask == null ? "" : " subtask=" + subtask)
+                + (modelId == null ? "" : " " + modelId + ":" + version)
+                + (subtask == null ? "" : " subtask=" + subtask)
                 + " epoch=" + epoch + (reason == null ? "" : " reason=" + reason) + "}";
     }
 }

@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
-
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.charset.StandardCharsets;
@@ -50,10 +49,19 @@ public class ModelCommand implements java.io.Serializable {
     private static final long serialVersionUID = 2L;
 
     /** What a command does. */
-    public enum Action { DEPLOY, PROMOTE, ROLLBACK, RETIRE }
+    public enum Action {
+        DEPLOY,
+        PROMOTE,
+        ROLLBACK,
+        RETIRE
+    }
 
     /** The role of a deployed version for the keys it targets. */
-    public enum Role { ACTIVE, CANARY, SHADOW }
+    public enum Role {
+        ACTIVE,
+        CANARY,
+        SHADOW
+    }
 
     /** Default cap on the JSON size of one command (1 MiB); see {@code slm.versions.max-command-bytes}. */
     public static final int DEFAULT_MAX_BYTES = 1 << 20;
@@ -173,8 +181,10 @@ public class ModelCommand implements java.io.Serializable {
             return malformed(source, "the command is empty");
         }
         if (json.length > maxBytes) {
-            return malformed(source, "the command has " + json.length + " bytes, more than the limit of " + maxBytes
-                    + " (slm.versions.max-command-bytes); split key lists over several commands");
+            return malformed(
+                    source,
+                    "the command has " + json.length + " bytes, more than the limit of " + maxBytes
+                            + " (slm.versions.max-command-bytes); split key lists over several commands");
         }
         try {
             ModelCommand c = MAPPER.readValue(json, ModelCommand.class);
@@ -191,7 +201,8 @@ public class ModelCommand implements java.io.Serializable {
         } catch (Exception e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             int newline = message.indexOf('\n');
-            return malformed(source, "not a valid model command: " + (newline < 0 ? message : message.substring(0, newline)));
+            return malformed(
+                    source, "not a valid model command: " + (newline < 0 ? message : message.substring(0, newline)));
         }
     }
 
@@ -200,8 +211,8 @@ public class ModelCommand implements java.io.Serializable {
         return parse(json == null ? null : json.getBytes(StandardCharsets.UTF_8), null, DEFAULT_MAX_BYTES);
     }
 
-    private static final List<String> FIELDS = List.of("commandId", "action", "role", "uri", "sha256", "modelId",
-            "version", "keys", "percent", "issuedBy");
+    private static final List<String> FIELDS = List.of(
+            "commandId", "action", "role", "uri", "sha256", "modelId", "version", "keys", "percent", "issuedBy");
 
     private static ObjectMapper strictMapper() {
         JsonMapper mapper = JsonMapper.builder()
@@ -213,17 +224,20 @@ public class ModelCommand implements java.io.Serializable {
                 .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .build();
-        mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(MAX_NESTING)
-                .maxStringLength(DEFAULT_MAX_BYTES)
-                .maxNumberLength(32)
-                .build());
+        mapper.getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING)
+                        .maxStringLength(DEFAULT_MAX_BYTES)
+                        .maxNumberLength(32)
+                        .build());
         // No implicit conversions: "percent":"10" and "keys":"ACC-1" are errors, as are numbers for strings.
         mapper.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
-        mapper.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        mapper.coercionConfigFor(LogicalType.Textual)
+                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-        mapper.coercionConfigFor(LogicalType.Collection).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        mapper.coercionConfigFor(LogicalType.Collection)
+                .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
         return mapper;
     }
@@ -334,7 +348,8 @@ public class ModelCommand implements java.io.Serializable {
         }
         for (int i = 0; i < value.length(); i++) {
             char ch = value.charAt(i);
-            boolean pairedHigh = Character.isHighSurrogate(ch) && i + 1 < value.length()
+            boolean pairedHigh = Character.isHighSurrogate(ch)
+                    && i + 1 < value.length()
                     && Character.isLowSurrogate(value.charAt(i + 1));
             if (pairedHigh) {
                 i++;

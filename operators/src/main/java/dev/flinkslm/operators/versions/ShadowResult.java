@@ -26,7 +26,7 @@ public class ShadowResult<IN> {
 
     @Override
     public String toString() {
-        return "ShadowResult{" + servedModel + "=" + servedLabel + " vs " + shadowModel + "=" + shadowLabel
-                + " agree=" + agree + " rate=" + agreementRate + "}";
+        return "ShadowResult{" + servedModel + "=" + servedLabel + " vs " + shadowModel + "=" + shadowLabel + " agree="
+                + agree + " rate=" + agreementRate + "}";
     }
 }

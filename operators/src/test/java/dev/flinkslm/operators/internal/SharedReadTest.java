@@ -9,7 +9,6 @@ import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.TinyBundles;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,19 +18,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Loads of one artifact at the same time in one JVM share one read. */
 class SharedReadTest {
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path bundle;
 
     @BeforeAll
     static void write() throws Exception {
-        bundle = TinyBundles.write(tmp.resolve("bundle"), new TinyBundles.Spec().id("m").version("1"));
+        bundle = TinyBundles.write(
+                tmp.resolve("bundle"), new TinyBundles.Spec().id("m").version("1"));
     }
 
     /** Serves {@code slow://...} from a local bundle after a delay, or fails after it. */
@@ -71,8 +73,11 @@ class SharedReadTest {
     }
 
     private static List<Object> readConcurrently(SlowFetcher fetcher, int callers, Duration maxWait) throws Exception {
-        BundleLoader loader = BundleLoader.builder().roots(ModelRoots.allowAll()).addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache")).build();
+        BundleLoader loader = BundleLoader.builder()
+                .roots(ModelRoots.allowAll())
+                .addFetcher(fetcher)
+                .cacheDirectory(tmp.resolve("cache"))
+                .build();
         ModelRef ref = new ModelRef(null, null, "slow://bucket/models/m1/", null);
         CountDownLatch go = new CountDownLatch(1);
         List<Object> outcomes = new CopyOnWriteArrayList<>();
@@ -114,7 +119,8 @@ class SharedReadTest {
         assertThat(outcomes).hasSize(4).allSatisfy(o -> {
             assertThat(o).isInstanceOf(BundleException.class);
             assertThat(((BundleException) o).reason()).isEqualTo(BundleException.Reason.MISSING_FILE);
-            assertThat(((BundleException) o).getMessage()).isEqualTo("MISSING_FILE: the object store has no such bundle");
+            assertThat(((BundleException) o).getMessage())
+                    .isEqualTo("MISSING_FILE: the object store has no such bundle");
         });
         assertThat(fetcher.maxConcurrent.get()).isEqualTo(1);
     }
@@ -125,8 +131,11 @@ class SharedReadTest {
         List<Object> outcomes = readConcurrently(fetcher, 3, Duration.ofMillis(200));
         assertThat(outcomes).hasSize(3);
         assertThat(outcomes).filteredOn(o -> o instanceof ModelBundle).hasSize(1);
-        assertThat(outcomes).filteredOn(o -> o instanceof BundleException).hasSize(2).allSatisfy(o ->
-                assertThat(((Exception) o).getMessage()).contains("has not returned within 200 ms")
+        assertThat(outcomes)
+                .filteredOn(o -> o instanceof BundleException)
+                .hasSize(2)
+                .allSatisfy(o -> assertThat(((Exception) o).getMessage())
+                        .contains("has not returned within 200 ms")
                         .contains("stalled file system"));
         assertThat(fetcher.fetches.get()).isEqualTo(1);
     }
@@ -135,11 +144,17 @@ class SharedReadTest {
     @Test
     void loadersWithOtherSettingsReadForThemselves() throws Exception {
         SlowFetcher fetcher = new SlowFetcher(300, false);
-        BundleLoader roomy = BundleLoader.builder().roots(ModelRoots.allowAll()).addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache")).build();
-        BundleLoader tight = BundleLoader.builder().roots(ModelRoots.allowAll()).addFetcher(fetcher)
+        BundleLoader roomy = BundleLoader.builder()
+                .roots(ModelRoots.allowAll())
+                .addFetcher(fetcher)
                 .cacheDirectory(tmp.resolve("cache"))
-                .limits(dev.flinkslm.models.BundleLimits.defaults().withMaxBundleBytes(1_000)).build();
+                .build();
+        BundleLoader tight = BundleLoader.builder()
+                .roots(ModelRoots.allowAll())
+                .addFetcher(fetcher)
+                .cacheDirectory(tmp.resolve("cache"))
+                .limits(dev.flinkslm.models.BundleLimits.defaults().withMaxBundleBytes(1_000))
+                .build();
         ModelRef ref = new ModelRef(null, null, "slow://bucket/models/m1/", null);
         List<Object> outcomes = new CopyOnWriteArrayList<>();
         CountDownLatch go = new CountDownLatch(1);
@@ -148,8 +163,14 @@ class SharedReadTest {
             Thread t = new Thread(() -> {
                 try {
                     go.await();
-                    outcomes.add(loader == roomy ? "roomy " + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10)).id()
-                            : "tight " + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10)).id());
+                    outcomes.add(
+                            loader == roomy
+                                    ? "roomy "
+                                            + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10))
+                                                    .id()
+                                    : "tight "
+                                            + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10))
+                                                    .id());
                 } catch (BundleException e) {
                     outcomes.add((loader == roomy ? "roomy " : "tight ") + e.reason());
                 } catch (InterruptedException e) {
@@ -171,17 +192,23 @@ class SharedReadTest {
     @Test
     void aWaiterNamingAnotherVersionIsRefused() throws Exception {
         SlowFetcher fetcher = new SlowFetcher(300, false);
-        BundleLoader loader = BundleLoader.builder().roots(ModelRoots.allowAll()).addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache")).build();
+        BundleLoader loader = BundleLoader.builder()
+                .roots(ModelRoots.allowAll())
+                .addFetcher(fetcher)
+                .cacheDirectory(tmp.resolve("cache"))
+                .build();
         CountDownLatch go = new CountDownLatch(1);
         List<Object> outcomes = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
-        for (ModelRef ref : List.of(new ModelRef(null, null, "slow://bucket/models/m1/", null),
+        for (ModelRef ref : List.of(
+                new ModelRef(null, null, "slow://bucket/models/m1/", null),
                 new ModelRef("m", "9", "slow://bucket/models/m1/", null))) {
             Thread t = new Thread(() -> {
                 try {
                     go.await();
-                    outcomes.add(ref.version() + " " + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10)).version());
+                    outcomes.add(ref.version() + " "
+                            + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10))
+                                    .version());
                 } catch (BundleException e) {
                     outcomes.add(ref.version() + " " + e.reason());
                 } catch (InterruptedException e) {

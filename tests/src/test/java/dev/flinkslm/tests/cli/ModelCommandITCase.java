@@ -6,7 +6,6 @@ import dev.flinkslm.jobs.FlinkSlmCli;
 import dev.flinkslm.models.compliance.DefaultModel;
 import dev.flinkslm.models.compliance.ModelEval;
 import dev.flinkslm.models.compliance.Precision;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -23,7 +22,8 @@ import java.util.List;
 /** The {@code model} commands as users run them, on the built-in bundle and on a broken copy. */
 class ModelCommandITCase {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private record Run(int code, String out, String err) {}
 
@@ -52,8 +52,12 @@ class ModelCommandITCase {
 
         Run inspect = run("model", "inspect", "--bundle", "default");
         assertThat(inspect.code()).as(inspect.err()).isZero();
-        assertThat(inspect.out()).contains("compliance-minilm", "1.0.0-int8", "clear, sanctions, structuring, fraud, market_abuse",
-                "provider:          CPU");
+        assertThat(inspect.out())
+                .contains(
+                        "compliance-minilm",
+                        "1.0.0-int8",
+                        "clear, sanctions, structuring, fraud, market_abuse",
+                        "provider:          CPU");
     }
 
     @Test
@@ -72,24 +76,36 @@ class ModelCommandITCase {
     @Test
     void evalPrintsTheConfusionMatrixAndMacroF1Last() throws Exception {
         Path data = tmp.resolve("fixture.jsonl");
-        Files.writeString(data, String.join("\n",
-                "{\"text\":\"Wire 9,800 in cash today and another 9,700 tomorrow so the bank does not report it\",\"label\":\"structuring\"}",
-                "{\"text\":\"Lunch with the team on Friday, my treat\",\"label\":\"clear\"}",
-                "{\"text\":\"Buy before the merger news is public, my cousin on the deal team told me\",\"label\":\"market_abuse\"}",
-                "{\"text\":\"Your account is locked, send the code we texted you to unlock it\",\"label\":\"fraud\"}",
-                "{\"text\":\"Route the cargo through a third country so the sanctioned buyer is not on the papers\",\"label\":\"sanctions\"}"));
+        Files.writeString(
+                data,
+                String.join(
+                        "\n",
+                        "{\"text\":\"Wire 9,800 in cash today and another 9,700 tomorrow so the bank does not report it\",\"label\":\"structuring\"}",
+                        "{\"text\":\"Lunch with the team on Friday, my treat\",\"label\":\"clear\"}",
+                        "{\"text\":\"Buy before the merger news is public, my cousin on the deal team told me\",\"label\":\"market_abuse\"}",
+                        "{\"text\":\"Your account is locked, send the code we texted you to unlock it\",\"label\":\"fraud\"}",
+                        "{\"text\":\"Route the cargo through a third country so the sanctioned buyer is not on the papers\",\"label\":\"sanctions\"}"));
         Run eval = run("model", "eval", "--bundle", "default", "--data", data.toString());
         assertThat(eval.code()).as(eval.err()).isZero();
         String[] lines = eval.out().trim().split("\\R");
-        double expected = ModelEval.run(DefaultModel.bundleDirectory(Precision.INT8), data,
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).macroF1();
+        double expected = ModelEval.run(
+                        DefaultModel.bundleDirectory(Precision.INT8),
+                        data,
+                        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+                .macroF1();
         assertThat(lines[lines.length - 1]).isEqualTo(String.format(java.util.Locale.ROOT, "macro_f1=%.4f", expected));
         assertThat(eval.out()).contains("precision", "recall", "f1", "structuring");
     }
 
     @Test
     void missingDataFileIsAClearError() {
-        Run eval = run("model", "eval", "--bundle", "default", "--data", tmp.resolve("nope.jsonl").toString());
+        Run eval = run(
+                "model",
+                "eval",
+                "--bundle",
+                "default",
+                "--data",
+                tmp.resolve("nope.jsonl").toString());
         assertThat(eval.code()).isNotZero();
         assertThat(eval.err()).contains("--data").contains("does not exist");
     }

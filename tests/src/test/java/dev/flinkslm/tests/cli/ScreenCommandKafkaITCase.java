@@ -9,6 +9,12 @@ import dev.flinkslm.connectors.SyntheticEventGenerator;
 import dev.flinkslm.jobs.FlinkSlmCli;
 import dev.flinkslm.tests.ScreeningTests;
 import dev.flinkslm.tests.kafka.KafkaBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -17,11 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code screen} in Kafka mode from the command line (flags only, local environment): a bounded
@@ -46,7 +47,8 @@ class ScreenCommandKafkaITCase {
         KAFKA.createTopics(1, "dead-" + run);
         Path bundle = ScreeningTests.tinyBundle(models, "1", 7);
 
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(21).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(21).build();
         List<String> ids = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
         for (long i = 0; i < GOOD; i++) {
@@ -64,37 +66,62 @@ class ScreenCommandKafkaITCase {
         CommandLine cli = FlinkSlmCli.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute("screen",
-                "--bootstrap-servers", KAFKA.bootstrapServers(),
-                "--events-topic", "events-" + run,
-                "--scored-topic", "scored-" + run,
-                "--alerts-topic", "alerts-" + run,
-                "--dead-letter-topic", "dead-" + run,
-                "--group-id", "cli-" + run,
-                "--transactional-id-prefix", "cli-" + run,
-                "--transaction-timeout", "5min",
-                "--starting-offsets", "EARLIEST",
+        int code = cli.execute(
+                "screen",
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--events-topic",
+                "events-" + run,
+                "--scored-topic",
+                "scored-" + run,
+                "--alerts-topic",
+                "alerts-" + run,
+                "--dead-letter-topic",
+                "dead-" + run,
+                "--group-id",
+                "cli-" + run,
+                "--transactional-id-prefix",
+                "cli-" + run,
+                "--transaction-timeout",
+                "5min",
+                "--starting-offsets",
+                "EARLIEST",
                 "--bounded",
                 "--no-model-commands",
-                "--kafka-property", "client.dns.lookup=use_all_dns_ips",
-                "--model", bundle.toString(),
-                "--model-root", models.toString(),
-                "--provider", "CPU",
-                "--parallelism", "2",
-                "--checkpoint-interval", "500ms",
-                "--status-interval", "500ms");
+                "--kafka-property",
+                "client.dns.lookup=use_all_dns_ips",
+                "--model",
+                bundle.toString(),
+                "--model-root",
+                models.toString(),
+                "--provider",
+                "CPU",
+                "--parallelism",
+                "2",
+                "--checkpoint-interval",
+                "500ms",
+                "--status-interval",
+                "500ms");
 
         assertThat(code).as("exit code; stderr:%n%s%nstdout:%n%s", err, out).isZero();
-        assertThat(out.toString()).contains("source KAFKA, sinks KAFKA, model commands NONE", "stops by itself",
-                "inputs:         " + (GOOD + 2) + " (scored " + GOOD + " + dead letters 2");
+        assertThat(out.toString())
+                .contains(
+                        "source KAFKA, sinks KAFKA, model commands NONE",
+                        "stops by itself",
+                        "inputs:         " + (GOOD + 2) + " (scored " + GOOD + " + dead letters 2");
         List<JsonNode> scored = ScreeningTests.committed(KAFKA, "scored-" + run);
-        assertThat(scored).extracting(n -> n.get("eventId").asText())
+        assertThat(scored)
+                .extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(ids);
-        assertThat(scored).allSatisfy(n -> assertThat(n.get("modelId").asText() + ":" + n.get("modelVersion").asText())
-                .isEqualTo("tiny:1"));
+        assertThat(scored)
+                .allSatisfy(n -> assertThat(n.get("modelId").asText() + ":"
+                                + n.get("modelVersion").asText())
+                        .isEqualTo("tiny:1"));
         List<String> reasons = ScreeningTests.committed(KAFKA, "dead-" + run).stream()
-                .map(n -> n.get("reason").asText()).sorted().collect(Collectors.toList());
+                .map(n -> n.get("reason").asText())
+                .sorted()
+                .collect(Collectors.toList());
         assertThat(reasons).containsExactly("NON_FINITE_NUMBER", "TRUNCATED_JSON");
     }
 }

@@ -39,16 +39,51 @@ public final class ClusterClasspath {
      * catches jars that disappear.
      */
     static final Set<String> FLINK_LIB_ARTIFACTS = Set.of(
-            "flink-annotations", "flink-clients", "flink-connector-datagen", "flink-core",
-            "flink-core-api", "flink-datastream", "flink-datastream-api", "flink-file-sink-common",
-            "flink-hadoop-fs", "flink-metrics-core", "flink-queryable-state-client-java",
-            "flink-rpc-akka-loader", "flink-rpc-core", "flink-runtime", "flink-runtime-web",
-            "flink-shaded-asm-9", "flink-shaded-guava", "flink-shaded-jackson", "flink-shaded-netty",
-            "flink-shaded-zookeeper-3", "flink-statebackend-rocksdb", "flink-streaming-java",
-            "lz4-java", "kryo", "minlog", "reflectasm", "jsr305", "frocksdbjni", "commons-cli",
-            "commons-collections", "commons-io", "commons-compress", "commons-lang3", "commons-math3",
-            "commons-text", "javassist", "objenesis", "slf4j-api", "snakeyaml-engine", "snappy-java",
-            "async-profiler", "log4j-1.2-api", "log4j-api", "log4j-core", "log4j-slf4j-impl");
+            "flink-annotations",
+            "flink-clients",
+            "flink-connector-datagen",
+            "flink-core",
+            "flink-core-api",
+            "flink-datastream",
+            "flink-datastream-api",
+            "flink-file-sink-common",
+            "flink-hadoop-fs",
+            "flink-metrics-core",
+            "flink-queryable-state-client-java",
+            "flink-rpc-akka-loader",
+            "flink-rpc-core",
+            "flink-runtime",
+            "flink-runtime-web",
+            "flink-shaded-asm-9",
+            "flink-shaded-guava",
+            "flink-shaded-jackson",
+            "flink-shaded-netty",
+            "flink-shaded-zookeeper-3",
+            "flink-statebackend-rocksdb",
+            "flink-streaming-java",
+            "lz4-java",
+            "kryo",
+            "minlog",
+            "reflectasm",
+            "jsr305",
+            "frocksdbjni",
+            "commons-cli",
+            "commons-collections",
+            "commons-io",
+            "commons-compress",
+            "commons-lang3",
+            "commons-math3",
+            "commons-text",
+            "javassist",
+            "objenesis",
+            "slf4j-api",
+            "snakeyaml-engine",
+            "snappy-java",
+            "async-profiler",
+            "log4j-1.2-api",
+            "log4j-api",
+            "log4j-core",
+            "log4j-slf4j-impl");
 
     private ClusterClasspath() {}
 
@@ -65,7 +100,9 @@ public final class ClusterClasspath {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         for (String entry : classpath.split(File.pathSeparator)) {
             Path jar = Path.of(entry);
-            if (!entry.endsWith(".jar") || jar.getParent() == null || jar.getParent().getParent() == null) {
+            if (!entry.endsWith(".jar")
+                    || jar.getParent() == null
+                    || jar.getParent().getParent() == null) {
                 continue;
             }
             // Local repository layout: .../<artifactId>/<version>/<artifactId>-<version>[-classifier].jar
@@ -109,8 +146,10 @@ public final class ClusterClasspath {
     public static Path pathingJar(List<Path> jars, Path target) {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH,
-                jars.stream().map(j -> j.toUri().toString()).collect(Collectors.joining(" ")));
+        manifest.getMainAttributes()
+                .put(
+                        Attributes.Name.CLASS_PATH,
+                        jars.stream().map(j -> j.toUri().toString()).collect(Collectors.joining(" ")));
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(target), manifest)) {
             return target;
         } catch (IOException e) {
@@ -123,7 +162,8 @@ public final class ClusterClasspath {
             throw new IllegalStateException("Only " + found.size() + " of " + expected + " " + what
                     + " jars are on the test classpath. Run the tests through Maven from the repository root "
                     + "(mvn verify, or tests/cluster-e2e.sh) so that module tests has its Flink test dependencies. "
-                    + "Found: " + found.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", ")));
+                    + "Found: "
+                    + found.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", ")));
         }
     }
 
@@ -147,7 +187,8 @@ public final class ClusterClasspath {
                     }
                     String[] parts = trimmed.split(":");
                     if (parts.length != 3) {
-                        throw new IllegalStateException(file + ": expected groupId:artifactId:version, got '" + trimmed + "'");
+                        throw new IllegalStateException(
+                                file + ": expected groupId:artifactId:version, got '" + trimmed + "'");
                     }
                     libs.add(new NativeLib(parts[0], parts[1], parts[2]));
                 }

@@ -2,9 +2,9 @@ package dev.flinkslm.tests.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
 
 /**
  * The real-cluster end-to-end scenario ({@link ClusterScenario}) with the deployable jar's
@@ -17,23 +17,30 @@ class ClusterE2EITCase {
     void exactlyOnceAcrossFailoverResubmitAndSavepoint() throws Exception {
         Path repoRoot = FlinkConfigFile.repoRoot();
         Path workDir = repoRoot.resolve("tests/target/cluster-it/e2e-" + System.currentTimeMillis());
-        ClusterScenario.Result r = new ClusterScenario(repoRoot, workDir,
-                ClusterScenario.screenJob(repoRoot), 3000).run();
+        ClusterScenario.Result r =
+                new ClusterScenario(repoRoot, workDir, ClusterScenario.screenJob(repoRoot), 3000).run();
         System.out.println("timings ms " + r.timingsMs());
         System.out.println(r.summaryLine());
 
-        assertThat(r.produced()).as("3 phases of 3000 events, plus those that showed the canary live").isGreaterThanOrEqualTo(9000);
-        assertThat(r.killedMidStream()).as("TaskManager killed while events were still being produced").isTrue();
+        assertThat(r.produced())
+                .as("3 phases of 3000 events, plus those that showed the canary live")
+                .isGreaterThanOrEqualTo(9000);
+        assertThat(r.killedMidStream())
+                .as("TaskManager killed while events were still being produced")
+                .isTrue();
         assertThat(r.lost()).as("events lost").isZero();
         assertThat(r.duplicated()).as("events duplicated").isZero();
         assertThat(r.stateConsistent()).isTrue();
         assertThat(r.resubmit()).as("cancel + resubmit to the same cluster").isTrue();
         assertThat(r.savepoint()).as("stop with savepoint + restore").isTrue();
         // Three jobs; job 1 ran on the two first TaskManagers and then on the survivor and the replacement.
-        assertThat(r.modelLoadsPerTaskManagerJob()).as("model loads per (TaskManager, job, model)")
+        assertThat(r.modelLoadsPerTaskManagerJob())
+                .as("model loads per (TaskManager, job, model)")
                 .hasSizeGreaterThanOrEqualTo(6)
                 .allSatisfy((key, loads) -> assertThat(loads).as(key).isEqualTo(1));
-        assertThat(r.runtimeLoaders()).as("ORT loaded from the cluster lib, not the job jar").containsExactly("AppClassLoader");
+        assertThat(r.runtimeLoaders())
+                .as("ORT loaded from the cluster lib, not the job jar")
+                .containsExactly("AppClassLoader");
         assertThat(r.passed()).isTrue();
     }
 }

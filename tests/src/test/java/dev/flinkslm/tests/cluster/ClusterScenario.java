@@ -1,5 +1,19 @@
 package dev.flinkslm.tests.cluster;
 
+import dev.flinkslm.tests.cluster.jobs.StandInScreenJob;
+import dev.flinkslm.tests.kafka.KafkaBroker;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,20 +38,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import dev.flinkslm.tests.cluster.jobs.StandInScreenJob;
-import dev.flinkslm.tests.kafka.KafkaBroker;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * End-to-end scenario on a real session cluster (separate JobManager/TaskManager JVMs) and a real
@@ -70,6 +70,7 @@ public final class ClusterScenario {
     /** Events per second while a phase runs: slow enough that the job (model loading included) is
      * up and committing before the phase's last event is produced, so the kill lands mid-stream. */
     private static final int FEED_RATE = 200;
+
     private static final List<String> SIDE_TOPICS = List.of("alerts", "dead-letters", "audit");
 
     /**
@@ -86,12 +87,24 @@ public final class ClusterScenario {
      * @param modelLoaded regex over TaskManager log lines with named groups {@code job} and {@code model},
      *     matching once per model load; the {@code loader} group (optional) names the class loader of the runtime
      */
-    public record JobSpec(Path jar, String entryClass, Function<Topics, List<String>> args,
-            EventFormat event, Function<String, Long> outputSeq, Function<String, String[]> accountSeen,
-            Pattern modelLoaded, Canary canary) {
+    public record JobSpec(
+            Path jar,
+            String entryClass,
+            Function<Topics, List<String>> args,
+            EventFormat event,
+            Function<String, Long> outputSeq,
+            Function<String, String[]> accountSeen,
+            Pattern modelLoaded,
+            Canary canary) {
 
-        JobSpec(Path jar, String entryClass, Function<Topics, List<String>> args, EventFormat event,
-                Function<String, Long> outputSeq, Function<String, String[]> accountSeen, Pattern modelLoaded) {
+        JobSpec(
+                Path jar,
+                String entryClass,
+                Function<Topics, List<String>> args,
+                EventFormat event,
+                Function<String, Long> outputSeq,
+                Function<String, String[]> accountSeen,
+                Pattern modelLoaded) {
             this(jar, entryClass, args, event, outputSeq, accountSeen, modelLoaded, null);
         }
     }
@@ -105,7 +118,10 @@ public final class ClusterScenario {
      * @param account the account of an output record
      * @param servedByCanary whether an output record was scored by the canary version
      */
-    public record Canary(Function<Path, String> command, Set<String> accounts, Function<String, String> account,
+    public record Canary(
+            Function<Path, String> command,
+            Set<String> accounts,
+            Function<String, String> account,
             java.util.function.Predicate<String> servedByCanary) {}
 
     /** Builds the Kafka value of one event. */
@@ -115,23 +131,42 @@ public final class ClusterScenario {
     }
 
     /** Topic names and ids a job run uses. */
-    public record Topics(String bootstrapServers, String input, String output, String groupId, String transactionalIdPrefix,
-            String commands, String modelRoot) {}
+    public record Topics(
+            String bootstrapServers,
+            String input,
+            String output,
+            String groupId,
+            String transactionalIdPrefix,
+            String commands,
+            String modelRoot) {}
 
     /** Outcome of a run. */
-    public record Result(long produced, long lost, long duplicated, boolean resubmit, boolean savepoint,
-            boolean stateConsistent, Map<String, Integer> modelLoadsPerTaskManagerJob, Set<String> runtimeLoaders,
-            boolean killedMidStream, Map<String, Long> timingsMs) {
+    public record Result(
+            long produced,
+            long lost,
+            long duplicated,
+            boolean resubmit,
+            boolean savepoint,
+            boolean stateConsistent,
+            Map<String, Integer> modelLoadsPerTaskManagerJob,
+            Set<String> runtimeLoaders,
+            boolean killedMidStream,
+            Map<String, Long> timingsMs) {
 
         /** {@code cluster_e2e lost=<n> duplicated=<n> resubmit=<ok|failed> savepoint=<ok|failed>} */
         public String summaryLine() {
-            return "cluster_e2e lost=" + lost + " duplicated=" + duplicated + " resubmit=" + (resubmit ? "ok" : "failed")
-                    + " savepoint=" + (savepoint ? "ok" : "failed");
+            return "cluster_e2e lost=" + lost + " duplicated=" + duplicated + " resubmit="
+                    + (resubmit ? "ok" : "failed") + " savepoint=" + (savepoint ? "ok" : "failed");
         }
 
         /** True when every check passed. */
         public boolean passed() {
-            return lost == 0 && duplicated == 0 && resubmit && savepoint && stateConsistent && killedMidStream
+            return lost == 0
+                    && duplicated == 0
+                    && resubmit
+                    && savepoint
+                    && stateConsistent
+                    && killedMidStream
                     && !modelLoadsPerTaskManagerJob.isEmpty()
                     && modelLoadsPerTaskManagerJob.values().stream().allMatch(n -> n == 1)
                     && (runtimeLoaders.isEmpty() || runtimeLoaders.equals(Set.of("AppClassLoader")));
@@ -141,10 +176,22 @@ public final class ClusterScenario {
     /** The stand-in job (until {@code screen} exists): events {@code id,account,text}, output {@code id,account,seen,tokens}. */
     public static JobSpec standInJob(Path repoRoot, Path workDir) {
         Path jar = JobJars.withTestJobs(repoRoot, workDir.resolve("flink-slm-standin.jar"));
-        return new JobSpec(jar, StandInScreenJob.class.getName(),
-                t -> List.of("--bootstrap-servers", t.bootstrapServers(), "--input-topic", t.input(),
-                        "--output-topic", t.output(), "--group-id", t.groupId(),
-                        "--transactional-id-prefix", t.transactionalIdPrefix(), "--parallelism", "4"),
+        return new JobSpec(
+                jar,
+                StandInScreenJob.class.getName(),
+                t -> List.of(
+                        "--bootstrap-servers",
+                        t.bootstrapServers(),
+                        "--input-topic",
+                        t.input(),
+                        "--output-topic",
+                        t.output(),
+                        "--group-id",
+                        t.groupId(),
+                        "--transactional-id-prefix",
+                        t.transactionalIdPrefix(),
+                        "--parallelism",
+                        "4"),
                 (seq, account) -> "e" + seq + "," + account + ",transfer " + (seq % 997) + " EUR to " + account
                         + " ref INV-" + seq,
                 value -> Long.parseLong(value.substring(1, value.indexOf(','))),
@@ -152,7 +199,8 @@ public final class ClusterScenario {
                     String[] f = value.split(",");
                     return new String[] {f[1], f[2]};
                 },
-                Pattern.compile("flink-slm-probe model-loaded job=(?<job>\\S+) model=(?<model>\\S+) pid=\\d+ ortLoader=(?<loader>\\S+)"));
+                Pattern.compile(
+                        "flink-slm-probe model-loaded job=(?<job>\\S+) model=(?<model>\\S+) pid=\\d+ ortLoader=(?<loader>\\S+)"));
     }
 
     /**
@@ -161,13 +209,24 @@ public final class ClusterScenario {
      * output and the regex of its model-load log line (named groups {@code job}, {@code model},
      * optionally {@code loader}).
      */
-    public static JobSpec screenJob(Path repoRoot, Function<Topics, List<String>> screenArgs, EventFormat event,
-            Function<String, Long> outputSeq, Pattern modelLoaded) {
-        return new JobSpec(JobJars.deployable(repoRoot), JobJars.LAUNCHER, t -> {
-            List<String> args = new ArrayList<>(List.of("screen"));
-            args.addAll(screenArgs.apply(t));
-            return args;
-        }, event, outputSeq, null, modelLoaded);
+    public static JobSpec screenJob(
+            Path repoRoot,
+            Function<Topics, List<String>> screenArgs,
+            EventFormat event,
+            Function<String, Long> outputSeq,
+            Pattern modelLoaded) {
+        return new JobSpec(
+                JobJars.deployable(repoRoot),
+                JobJars.LAUNCHER,
+                t -> {
+                    List<String> args = new ArrayList<>(List.of("screen"));
+                    args.addAll(screenArgs.apply(t));
+                    return args;
+                },
+                event,
+                outputSeq,
+                null,
+                modelLoaded);
     }
 
     /**
@@ -181,7 +240,8 @@ public final class ClusterScenario {
         Set<String> canaryAccounts = Set.of("acct-1", "acct-2", "acct-3", "acct-5", "acct-8");
         Canary canary = new Canary(
                 root -> "{\"commandId\":\"e2e-canary\",\"action\":\"DEPLOY\",\"role\":\"CANARY\",\"uri\":\""
-                        + CanaryBundle.write(root.resolve("canary"), canaryVersion).toUri()
+                        + CanaryBundle.write(root.resolve("canary"), canaryVersion)
+                                .toUri()
                         + "\",\"keys\":[\"" + String.join("\",\"", canaryAccounts) + "\"]}",
                 canaryAccounts,
                 value -> {
@@ -189,13 +249,37 @@ public final class ClusterScenario {
                     return m.find() ? m.group(1) : null;
                 },
                 value -> value.contains("\"" + canaryVersion + "\""));
-        JobSpec base = screenJob(repoRoot,
-                t -> List.of("--bootstrap-servers", t.bootstrapServers(), "--events-topic", t.input(),
-                        "--scored-topic", t.output(), "--commands-topic", t.commands(), "--model-root", t.modelRoot(),
-                        "--alerts-topic", "alerts", "--dead-letter-topic", "dead-letters", "--audit-topic", "audit",
-                        "--group-id", t.groupId(), "--transactional-id-prefix", t.transactionalIdPrefix(),
-                        "--starting-offsets", "EARLIEST", "--parallelism", "4", "--checkpoint-interval", "2 s",
-                        "--model", "default:int8"),
+        JobSpec base = screenJob(
+                repoRoot,
+                t -> List.of(
+                        "--bootstrap-servers",
+                        t.bootstrapServers(),
+                        "--events-topic",
+                        t.input(),
+                        "--scored-topic",
+                        t.output(),
+                        "--commands-topic",
+                        t.commands(),
+                        "--model-root",
+                        t.modelRoot(),
+                        "--alerts-topic",
+                        "alerts",
+                        "--dead-letter-topic",
+                        "dead-letters",
+                        "--audit-topic",
+                        "audit",
+                        "--group-id",
+                        t.groupId(),
+                        "--transactional-id-prefix",
+                        t.transactionalIdPrefix(),
+                        "--starting-offsets",
+                        "EARLIEST",
+                        "--parallelism",
+                        "4",
+                        "--checkpoint-interval",
+                        "2 s",
+                        "--model",
+                        "default:int8"),
                 (seq, account) -> "{\"eventId\":\"e" + seq + "\",\"accountId\":\"" + account
                         + "\",\"kind\":\"PAYMENT\",\"amount\":" + (seq % 9000) + ".50,\"currency\":\"EUR\","
                         + "\"text\":\"transfer " + (seq % 997) + " EUR to " + account + " ref INV-" + seq + "\"}",
@@ -205,8 +289,15 @@ public final class ClusterScenario {
                 },
                 Pattern.compile("slm model-loaded job=(?<job>\\S+) model=(?<model>\\S+) provider=\\S+"
                         + " ortLoader=(?<loader>\\S+)"));
-        return new JobSpec(base.jar(), base.entryClass(), base.args(), base.event(), base.outputSeq(), null,
-                base.modelLoaded(), canary);
+        return new JobSpec(
+                base.jar(),
+                base.entryClass(),
+                base.args(),
+                base.event(),
+                base.outputSeq(),
+                null,
+                base.modelLoaded(),
+                canary);
     }
 
     private final Path repoRoot;
@@ -227,11 +318,19 @@ public final class ClusterScenario {
         long t0 = System.nanoTime();
         try (KafkaBroker kafka = KafkaBroker.start();
                 FlinkCluster cluster = FlinkCluster.builder(repoRoot, workDir.resolve("flink"))
-                        .taskManagers(2).slotsPerTaskManager(2).start()) {
+                        .taskManagers(2)
+                        .slotsPerTaskManager(2)
+                        .start()) {
             lap("startKafkaAndCluster", t0);
             Path modelRoot = Files.createDirectories(workDir.resolve("models"));
-            Topics topics = new Topics(kafka.bootstrapServers(), "events", "results", "flink-slm-e2e", "flink-slm-e2e",
-                    "model-commands", modelRoot.toString());
+            Topics topics = new Topics(
+                    kafka.bootstrapServers(),
+                    "events",
+                    "results",
+                    "flink-slm-e2e",
+                    "flink-slm-e2e",
+                    "model-commands",
+                    modelRoot.toString());
             kafka.createTopic(topics.input(), 4);
             kafka.createTopic(topics.output(), 4);
             kafka.createTopic(topics.commands(), 1);
@@ -264,8 +363,12 @@ public final class ClusterScenario {
                     long producedAtKill = nextSeq.get();
                     cluster.killTaskManager(victim);
                     killedMidStream = producedAtKill < phaseEnd;
-                    LOG.info("Killed {} after {} of {} events were produced, {} results committed", victim.resourceId(),
-                            producedAtKill, phaseEnd, output.distinctIds());
+                    LOG.info(
+                            "Killed {} after {} of {} events were produced, {} results committed",
+                            victim.resourceId(),
+                            producedAtKill,
+                            phaseEnd,
+                            output.distinctIds());
                     cluster.startTaskManager();
                     feeding.get(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                     rest.waitForAllTasksRunning(job1, STEP_TIMEOUT);
@@ -279,8 +382,8 @@ public final class ClusterScenario {
                         long end = nextSeq.get() + eventsPerPhase;
                         long before = output.distinctIds();
                         Future<?> moreEvents = pool.submit(() -> produce(producer, topics, nextSeq, end, FEED_RATE));
-                        FlinkRestClient.waitUntil("results of the next events", STEP_TIMEOUT,
-                                () -> output.distinctIds() > before + 100);
+                        FlinkRestClient.waitUntil(
+                                "results of the next events", STEP_TIMEOUT, () -> output.distinctIds() > before + 100);
                         rest.cancel(job1, STEP_TIMEOUT);
                         String checkpoint = rest.latestCheckpointPath(job1);
                         job2 = submit(rest, jarId, topics, checkpoint);
@@ -288,7 +391,11 @@ public final class ClusterScenario {
                         output.awaitDistinct(end, STEP_TIMEOUT);
                         int failures = rest.exceptionCount(job2);
                         resubmit = checkpoint != null && failures == 0 && loadsOf(cluster, job2) > 0;
-                        LOG.info("Resubmitted job {} from {}: {} failures, {} model loads", job2, checkpoint, failures,
+                        LOG.info(
+                                "Resubmitted job {} from {}: {} failures, {} model loads",
+                                job2,
+                                checkpoint,
+                                failures,
                                 loadsOf(cluster, job2));
                     } catch (Exception e) {
                         LOG.error("Resubmission phase failed", e);
@@ -335,16 +442,32 @@ public final class ClusterScenario {
                 Map<String, Integer> loads = modelLoads(cluster);
                 Set<String> loaders = loaders(cluster);
                 lap("total", t0);
-                return new Result(produced, lost, duplicated, resubmit, savepoint && stateOk, stateOk, loads, loaders,
-                        killedMidStream, timings);
+                return new Result(
+                        produced,
+                        lost,
+                        duplicated,
+                        resubmit,
+                        savepoint && stateOk,
+                        stateOk,
+                        loads,
+                        loaders,
+                        killedMidStream,
+                        timings);
             }
         }
     }
 
     /** Deploys the canary through the command topic and waits until events are scored by it. */
-    private void assignCanary(KafkaProducer<String, String> producer, Topics topics, AtomicLong nextSeq,
-            CommittedOutput output, Path modelRoot) throws Exception {
-        producer.send(new ProducerRecord<>(topics.commands(), "cmd", job.canary().command().apply(modelRoot))).get();
+    private void assignCanary(
+            KafkaProducer<String, String> producer,
+            Topics topics,
+            AtomicLong nextSeq,
+            CommittedOutput output,
+            Path modelRoot)
+            throws Exception {
+        producer.send(new ProducerRecord<>(
+                        topics.commands(), "cmd", job.canary().command().apply(modelRoot)))
+                .get();
         // Keep events of every account flowing until one is scored by the canary: the canary becomes
         // routable only once its bundle has been admitted, which takes longer on a loaded machine.
         FlinkRestClient.waitUntil("results scored by the canary", STEP_TIMEOUT, () -> {
@@ -355,19 +478,22 @@ public final class ClusterScenario {
         LOG.info("Canary is live for {} before the savepoint", job.canary().accounts());
     }
 
-    private String submit(FlinkRestClient rest, String jarId, Topics topics, String savepointPath) throws InterruptedException {
+    private String submit(FlinkRestClient rest, String jarId, Topics topics, String savepointPath)
+            throws InterruptedException {
         String jobId = rest.runJar(jarId, job.entryClass(), job.args().apply(topics), savepointPath);
         rest.waitForAllTasksRunning(jobId, STEP_TIMEOUT);
         return jobId;
     }
 
-    private void produce(KafkaProducer<String, String> producer, Topics topics, AtomicLong nextSeq, long end, int perSecond) {
+    private void produce(
+            KafkaProducer<String, String> producer, Topics topics, AtomicLong nextSeq, long end, int perSecond) {
         long started = System.nanoTime();
         long sent = 0;
         while (nextSeq.get() < end) {
             long seq = nextSeq.get();
             String account = "acct-" + (seq % ACCOUNTS);
-            producer.send(new ProducerRecord<>(topics.input(), account, job.event().event(seq, account)));
+            producer.send(
+                    new ProducerRecord<>(topics.input(), account, job.event().event(seq, account)));
             nextSeq.incrementAndGet();
             sent++;
             if (perSecond > 0 && sent % 50 == 0) {
@@ -387,14 +513,19 @@ public final class ClusterScenario {
     }
 
     private int loadsOf(FlinkCluster cluster, String jobId) {
-        return modelLoads(cluster).entrySet().stream().filter(e -> e.getKey().contains(jobId))
-                .mapToInt(Map.Entry::getValue).sum();
+        return modelLoads(cluster).entrySet().stream()
+                .filter(e -> e.getKey().contains(jobId))
+                .mapToInt(Map.Entry::getValue)
+                .sum();
     }
 
     /** Model loads per (TaskManager log, job, model); each must be 1. */
     private Map<String, Integer> modelLoads(FlinkCluster cluster) {
         Map<String, Integer> loads = new LinkedHashMap<>();
-        forEachModelLoad(cluster, (log, m) -> loads.merge(log + " job=" + m.group("job") + " model=" + m.group("model"), 1, Integer::sum));
+        forEachModelLoad(
+                cluster,
+                (log, m) ->
+                        loads.merge(log + " job=" + m.group("job") + " model=" + m.group("model"), 1, Integer::sum));
         return loads;
     }
 
@@ -458,26 +589,29 @@ public final class ClusterScenario {
             config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             KafkaConsumer<String, String> consumer = newConsumer();
             parts = consumer.partitionsFor(topics.output()).stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+                    .map(i -> new TopicPartition(i.topic(), i.partition()))
+                    .toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
-            reader = new Thread(() -> {
-                try (consumer) {
-                    while (running.get()) {
-                        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                            Long id = outputId.apply(r.value());
-                            if (id != null) {
-                                values.add(r.value());
-                                ids.add(id);
-                                records.incrementAndGet();
+            reader = new Thread(
+                    () -> {
+                        try (consumer) {
+                            while (running.get()) {
+                                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                                    Long id = outputId.apply(r.value());
+                                    if (id != null) {
+                                        values.add(r.value());
+                                        ids.add(id);
+                                        records.incrementAndGet();
+                                    }
+                                }
+                                for (TopicPartition tp : parts) {
+                                    positions.put(tp, consumer.position(tp));
+                                }
                             }
                         }
-                        for (TopicPartition tp : parts) {
-                            positions.put(tp, consumer.position(tp));
-                        }
-                    }
-                }
-            }, "committed-output-reader");
+                    },
+                    "committed-output-reader");
             reader.setDaemon(true);
             reader.start();
         }
@@ -492,8 +626,11 @@ public final class ClusterScenario {
             try (KafkaConsumer<String, String> probe = newConsumer()) {
                 end = probe.endOffsets(parts); // with read_committed: the last stable offsets
             }
-            FlinkRestClient.waitUntil("reader at the end of the output topic " + end, timeout,
-                    () -> end.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue()));
+            FlinkRestClient.waitUntil(
+                    "reader at the end of the output topic " + end,
+                    timeout,
+                    () -> end.entrySet().stream()
+                            .allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue()));
         }
 
         long distinctIds() {
@@ -509,8 +646,8 @@ public final class ClusterScenario {
         }
 
         void awaitDistinct(long n, Duration timeout) throws InterruptedException {
-            FlinkRestClient.waitUntil(n + " distinct committed results (have " + ids.size() + ")", timeout,
-                    () -> ids.size() >= n);
+            FlinkRestClient.waitUntil(
+                    n + " distinct committed results (have " + ids.size() + ")", timeout, () -> ids.size() >= n);
         }
 
         /**
@@ -526,10 +663,15 @@ public final class ClusterScenario {
             }
             for (Map.Entry<String, List<Long>> e : seen.entrySet()) {
                 Set<Long> unique = new HashSet<>(e.getValue());
-                long max = e.getValue().stream().mapToLong(Long::longValue).max().orElse(0);
+                long max =
+                        e.getValue().stream().mapToLong(Long::longValue).max().orElse(0);
                 if (unique.size() != e.getValue().size() || max != unique.size()) {
-                    LOG.error("Keyed state of {} is not contiguous: {} values, {} unique, max {}", e.getKey(),
-                            e.getValue().size(), unique.size(), max);
+                    LOG.error(
+                            "Keyed state of {} is not contiguous: {} values, {} unique, max {}",
+                            e.getKey(),
+                            e.getValue().size(),
+                            unique.size(),
+                            max);
                     return false;
                 }
             }
@@ -548,10 +690,14 @@ public final class ClusterScenario {
                 if (seq == null || seq < restoredFrom) {
                     continue;
                 }
-                boolean expected = job.canary().accounts().contains(job.canary().account().apply(v));
+                boolean expected =
+                        job.canary().accounts().contains(job.canary().account().apply(v));
                 if (job.canary().servedByCanary().test(v) != expected) {
-                    LOG.error("After the restore, event {} of {} was scored by the {} version", seq,
-                            job.canary().account().apply(v), expected ? "active instead of the canary" : "canary");
+                    LOG.error(
+                            "After the restore, event {} of {} was scored by the {} version",
+                            seq,
+                            job.canary().account().apply(v),
+                            expected ? "active instead of the canary" : "canary");
                     return false;
                 }
                 checked++;
@@ -566,9 +712,17 @@ public final class ClusterScenario {
             for (String v : values) {
                 counts.merge(outputId.apply(v), 1, Integer::sum);
             }
-            List<Long> dups = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted().toList();
+            List<Long> dups = counts.entrySet().stream()
+                    .filter(e -> e.getValue() > 1)
+                    .map(Map.Entry::getKey)
+                    .sorted()
+                    .toList();
             if (!dups.isEmpty()) {
-                LOG.warn("{} events delivered more than once, seq {}..{}", dups.size(), dups.get(0), dups.get(dups.size() - 1));
+                LOG.warn(
+                        "{} events delivered more than once, seq {}..{}",
+                        dups.size(),
+                        dups.get(0),
+                        dups.get(dups.size() - 1));
             }
         }
 
@@ -585,7 +739,8 @@ public final class ClusterScenario {
      */
     public static void main(String[] args) throws Exception {
         Path repoRoot = FlinkConfigFile.repoRoot();
-        Path workDir = args.length > 0 ? Path.of(args[0])
+        Path workDir = args.length > 0
+                ? Path.of(args[0])
                 : repoRoot.resolve("tests/target/cluster-e2e/" + System.currentTimeMillis());
         int events = args.length > 1 ? Integer.parseInt(args[1]) : 3000;
         Result r;

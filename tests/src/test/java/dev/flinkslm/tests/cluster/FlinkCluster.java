@@ -1,9 +1,12 @@
 package dev.flinkslm.tests.cluster;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,9 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A real standalone Flink session cluster: one JobManager and N TaskManagers, each a separate JVM
@@ -78,8 +78,9 @@ public final class FlinkCluster implements AutoCloseable {
         this.confDir = Files.createDirectories(spec.workDir.resolve("conf"));
         this.logDir = Files.createDirectories(spec.workDir.resolve("log"));
         this.classpath = ClusterClasspath.pathingJar(
-                ClusterClasspath.fromTestClasspath(spec.repoRoot, spec.nativeLibsOnClasspath),
-                Files.createDirectories(spec.workDir.resolve("lib")).resolve("flink-classpath.jar")).toString();
+                        ClusterClasspath.fromTestClasspath(spec.repoRoot, spec.nativeLibsOnClasspath),
+                        Files.createDirectories(spec.workDir.resolve("lib")).resolve("flink-classpath.jar"))
+                .toString();
         this.openFlags = jvmOpenFlags(spec.repoRoot);
         this.restPort = freePort();
         this.rest = new FlinkRestClient("http://" + LOOPBACK + ":" + restPort);
@@ -134,7 +135,9 @@ public final class FlinkCluster implements AutoCloseable {
     /** Log files of all TaskManagers ever started, killed ones included. */
     public List<Path> allTaskManagerLogs() {
         try (var files = Files.list(logDir)) {
-            return files.filter(p -> p.getFileName().toString().matches("taskmanager-\\d+\\.log")).sorted().toList();
+            return files.filter(p -> p.getFileName().toString().matches("taskmanager-\\d+\\.log"))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -143,15 +146,22 @@ public final class FlinkCluster implements AutoCloseable {
     private FlinkCluster startAll() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         writeConfig();
-        jobManager = launch("jobmanager", "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
-                "GET_JM_RESOURCE_PARAMS", List.of("--executionMode", "cluster"));
+        jobManager = launch(
+                "jobmanager",
+                "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+                "GET_JM_RESOURCE_PARAMS",
+                List.of("--executionMode", "cluster"));
         rest.waitForOverview(o -> true, spec.readyTimeout, jobManager);
         for (int i = 0; i < spec.taskManagers; i++) {
             launchTaskManager();
         }
         awaitTaskManagers(spec.taskManagers);
-        LOG.info("Flink cluster up in {} ms: {} TaskManagers x {} slots, REST {}", (System.nanoTime() - t0) / 1_000_000,
-                spec.taskManagers, spec.slotsPerTaskManager, restUrl());
+        LOG.info(
+                "Flink cluster up in {} ms: {} TaskManagers x {} slots, REST {}",
+                (System.nanoTime() - t0) / 1_000_000,
+                spec.taskManagers,
+                spec.slotsPerTaskManager,
+                restUrl());
         return this;
     }
 
@@ -178,8 +188,11 @@ public final class FlinkCluster implements AutoCloseable {
 
     private TaskManager launchTaskManager() throws IOException {
         String id = "tm-" + tmCounter.incrementAndGet();
-        Process p = launch("taskmanager-" + tmCounter.get(), "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-                "GET_TM_RESOURCE_PARAMS", List.of("-D", "taskmanager.resource-id=" + id));
+        Process p = launch(
+                "taskmanager-" + tmCounter.get(),
+                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+                "GET_TM_RESOURCE_PARAMS",
+                List.of("-D", "taskmanager.resource-id=" + id));
         TaskManager tm = new TaskManager(id, p, logDir.resolve("taskmanager-" + tmCounter.get() + ".log"));
         taskManagers.add(tm);
         return tm;
@@ -187,10 +200,14 @@ public final class FlinkCluster implements AutoCloseable {
 
     private void awaitTaskManagers(int count) throws InterruptedException {
         int slots = count * spec.slotsPerTaskManager;
-        rest.waitForOverview(o -> {
-            replaceExitedTaskManagers();
-            return o.path("taskmanagers").asInt() == count && o.path("slots-total").asInt() == slots;
-        }, spec.readyTimeout, jobManager);
+        rest.waitForOverview(
+                o -> {
+                    replaceExitedTaskManagers();
+                    return o.path("taskmanagers").asInt() == count
+                            && o.path("slots-total").asInt() == slots;
+                },
+                spec.readyTimeout,
+                jobManager);
     }
 
     /**
@@ -201,8 +218,11 @@ public final class FlinkCluster implements AutoCloseable {
     private void replaceExitedTaskManagers() {
         for (TaskManager tm : List.copyOf(taskManagers)) {
             if (!tm.process().isAlive()) {
-                LOG.warn("TaskManager {} exited with code {}; starting a replacement (see {})", tm.resourceId(),
-                        tm.process().exitValue(), tm.logFile());
+                LOG.warn(
+                        "TaskManager {} exited with code {}; starting a replacement (see {})",
+                        tm.resourceId(),
+                        tm.process().exitValue(),
+                        tm.logFile());
                 taskManagers.remove(tm);
                 try {
                     launchTaskManager();
@@ -254,9 +274,15 @@ public final class FlinkCluster implements AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-cp", classpath,
+        List<String> cmd = new ArrayList<>(List.of(
+                javaBinary(),
+                "-cp",
+                classpath,
                 "-Dlog4j.configurationFile=file:" + confDir.resolve("log4j-quiet.properties"),
-                "org.apache.flink.runtime.util.bash.BashJavaUtils", command, "--configDir", confDir.toString()));
+                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                command,
+                "--configDir",
+                confDir.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
@@ -268,14 +294,20 @@ public final class FlinkCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running BashJavaUtils", e);
         }
-        List<String> results = out.lines().filter(l -> l.startsWith(BASH_RESULT_PREFIX))
-                .map(l -> l.substring(BASH_RESULT_PREFIX.length()).strip()).toList();
+        List<String> results = out.lines()
+                .filter(l -> l.startsWith(BASH_RESULT_PREFIX))
+                .map(l -> l.substring(BASH_RESULT_PREFIX.length()).strip())
+                .toList();
         if (results.isEmpty()) {
             throw new IllegalStateException("BashJavaUtils " + command + " printed no result:\n" + out);
         }
-        List<String> jvm = Arrays.stream(results.get(0).split("\\s+")).filter(s -> !s.isEmpty()).toList();
+        List<String> jvm = Arrays.stream(results.get(0).split("\\s+"))
+                .filter(s -> !s.isEmpty())
+                .toList();
         List<String> dyn = results.size() > 1
-                ? Arrays.stream(results.get(1).split("\\s+")).filter(s -> !s.isEmpty()).toList()
+                ? Arrays.stream(results.get(1).split("\\s+"))
+                        .filter(s -> !s.isEmpty())
+                        .toList()
                 : List.of();
         ResourceParams params = new ResourceParams(jvm, dyn);
         resourceParamsCache.put(command, params);
@@ -283,7 +315,8 @@ public final class FlinkCluster implements AutoCloseable {
     }
 
     private void writeConfig() throws IOException {
-        Map<String, String> conf = new LinkedHashMap<>(FlinkConfigFile.read(spec.repoRoot.resolve("docker/conf/config.yaml")));
+        Map<String, String> conf =
+                new LinkedHashMap<>(FlinkConfigFile.read(spec.repoRoot.resolve("docker/conf/config.yaml")));
         conf.put("jobmanager.rpc.address", LOOPBACK);
         conf.put("jobmanager.bind-host", LOOPBACK);
         conf.put("jobmanager.rpc.port", String.valueOf(freePort()));
@@ -301,28 +334,41 @@ public final class FlinkCluster implements AutoCloseable {
         conf.put("restart-strategy.exponential-delay.initial-backoff", "200 ms");
         conf.put("restart-strategy.exponential-delay.max-backoff", "2 s");
         conf.put("execution.checkpointing.interval", "1 s");
-        conf.put("execution.checkpointing.dir", spec.workDir.resolve("checkpoints").toUri().toString());
-        conf.put("execution.checkpointing.savepoint-dir", spec.workDir.resolve("savepoints").toUri().toString());
-        conf.put("io.tmp.dirs", Files.createDirectories(spec.workDir.resolve("tmp")).toString());
-        conf.put("web.upload.dir", Files.createDirectories(spec.workDir.resolve("uploads")).toString());
-        conf.put("web.tmpdir", Files.createDirectories(spec.workDir.resolve("web")).toString());
+        conf.put(
+                "execution.checkpointing.dir",
+                spec.workDir.resolve("checkpoints").toUri().toString());
+        conf.put(
+                "execution.checkpointing.savepoint-dir",
+                spec.workDir.resolve("savepoints").toUri().toString());
+        conf.put(
+                "io.tmp.dirs",
+                Files.createDirectories(spec.workDir.resolve("tmp")).toString());
+        conf.put(
+                "web.upload.dir",
+                Files.createDirectories(spec.workDir.resolve("uploads")).toString());
+        conf.put(
+                "web.tmpdir",
+                Files.createDirectories(spec.workDir.resolve("web")).toString());
         conf.putAll(spec.overrides);
         FlinkConfigFile.write(confDir.resolve("config.yaml"), conf);
 
-        Files.writeString(confDir.resolve("log4j.properties"), String.join("\n",
-                "monitorInterval = 0",
-                "rootLogger.level = INFO",
-                "rootLogger.appenderRef.file.ref = MainAppender",
-                "appender.main.name = MainAppender",
-                "appender.main.type = File",
-                "appender.main.append = true",
-                "appender.main.fileName = ${sys:log.file}",
-                "appender.main.layout.type = PatternLayout",
-                "appender.main.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-50c{1.} [%t] - %m%n",
-                // Kafka clients log every producer/consumer config at INFO: keep the logs readable.
-                "logger.kafka.name = org.apache.kafka",
-                "logger.kafka.level = WARN",
-                ""));
+        Files.writeString(
+                confDir.resolve("log4j.properties"),
+                String.join(
+                        "\n",
+                        "monitorInterval = 0",
+                        "rootLogger.level = INFO",
+                        "rootLogger.appenderRef.file.ref = MainAppender",
+                        "appender.main.name = MainAppender",
+                        "appender.main.type = File",
+                        "appender.main.append = true",
+                        "appender.main.fileName = ${sys:log.file}",
+                        "appender.main.layout.type = PatternLayout",
+                        "appender.main.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-50c{1.} [%t] - %m%n",
+                        // Kafka clients log every producer/consumer config at INFO: keep the logs readable.
+                        "logger.kafka.name = org.apache.kafka",
+                        "logger.kafka.level = WARN",
+                        ""));
         Files.writeString(confDir.resolve("log4j-quiet.properties"), "rootLogger.level = OFF\n");
     }
 
@@ -330,7 +376,8 @@ public final class FlinkCluster implements AutoCloseable {
     static List<String> jvmOpenFlags(Path repoRoot) {
         try {
             String pom = Files.readString(repoRoot.resolve("pom.xml"));
-            Matcher m = Pattern.compile("<flink\\.jvm\\.opens>([^<]+)</flink\\.jvm\\.opens>").matcher(pom);
+            Matcher m = Pattern.compile("<flink\\.jvm\\.opens>([^<]+)</flink\\.jvm\\.opens>")
+                    .matcher(pom);
             if (!m.find()) {
                 throw new IllegalStateException("Root pom.xml has no <flink.jvm.opens> property");
             }
@@ -444,7 +491,8 @@ public final class FlinkCluster implements AutoCloseable {
                 throw new IllegalArgumentException("Need at least one TaskManager with one slot");
             }
             if (!Files.isRegularFile(repoRoot.resolve("docker/conf/config.yaml"))) {
-                throw new IllegalArgumentException(repoRoot + " is not the flink-slm repository root (no docker/conf/config.yaml)");
+                throw new IllegalArgumentException(
+                        repoRoot + " is not the flink-slm repository root (no docker/conf/config.yaml)");
             }
             FlinkCluster cluster = new FlinkCluster(this);
             try {

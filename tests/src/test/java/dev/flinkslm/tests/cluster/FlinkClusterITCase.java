@@ -2,12 +2,12 @@ package dev.flinkslm.tests.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import org.junit.jupiter.api.Test;
 
 /** The harness itself: processes start, a SIGKILLed TaskManager is noticed, a new one joins, close() stops all. */
 class FlinkClusterITCase {
@@ -17,7 +17,10 @@ class FlinkClusterITCase {
         Path repoRoot = FlinkConfigFile.repoRoot();
         Path workDir = repoRoot.resolve("tests/target/cluster-it/harness-" + System.currentTimeMillis());
         List<ProcessHandle> started = new ArrayList<>();
-        try (FlinkCluster cluster = FlinkCluster.builder(repoRoot, workDir).taskManagers(2).slotsPerTaskManager(2).start()) {
+        try (FlinkCluster cluster = FlinkCluster.builder(repoRoot, workDir)
+                .taskManagers(2)
+                .slotsPerTaskManager(2)
+                .start()) {
             assertThat(cluster.rest().overview().path("slots-total").asInt()).isEqualTo(4);
             assertThat(cluster.rest().overview().path("flink-version").asText()).isEqualTo("2.2.1");
             assertThat(cluster.restUrl()).startsWith("http://127.0.0.1:");
@@ -28,7 +31,9 @@ class FlinkClusterITCase {
             long detectedMs = (System.nanoTime() - t0) / 1_000_000;
             assertThat(victim.process().isAlive()).isFalse();
             assertThat(cluster.rest().taskManagerIds()).doesNotContain(victim.resourceId());
-            assertThat(detectedMs).as("killed TaskManager noticed by the JobManager (ms)").isLessThan(Duration.ofSeconds(30).toMillis());
+            assertThat(detectedMs)
+                    .as("killed TaskManager noticed by the JobManager (ms)")
+                    .isLessThan(Duration.ofSeconds(30).toMillis());
 
             FlinkCluster.TaskManager fresh = cluster.startTaskManager();
             assertThat(cluster.rest().taskManagerIds()).contains(fresh.resourceId());

@@ -1,5 +1,11 @@
 package dev.flinkslm.tests.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,12 +21,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Minimal client of Flink's REST API for driving a session cluster: upload and run jars, job
@@ -45,7 +45,8 @@ public final class FlinkRestClient {
     private static final Duration POLL = Duration.ofMillis(250);
 
     private final String baseUrl;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public FlinkRestClient(String baseUrl) {
         this.baseUrl = baseUrl;
@@ -68,7 +69,9 @@ public final class FlinkRestClient {
     /** Resource ids of the TaskManagers the JobManager currently knows. */
     public List<String> taskManagerIds() {
         List<String> ids = new ArrayList<>();
-        get("/taskmanagers").path("taskmanagers").forEach(tm -> ids.add(tm.path("id").asText()));
+        get("/taskmanagers")
+                .path("taskmanagers")
+                .forEach(tm -> ids.add(tm.path("id").asText()));
         return ids;
     }
 
@@ -85,9 +88,11 @@ public final class FlinkRestClient {
                     HttpRequest.BodyPublishers.ofFile(jar),
                     HttpRequest.BodyPublishers.ofString(tail, StandardCharsets.UTF_8));
             long t0 = System.nanoTime();
-            JsonNode r = send(HttpRequest.newBuilder(URI.create(baseUrl + "/jars/upload"))
-                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                    .POST(body), 200);
+            JsonNode r = send(
+                    HttpRequest.newBuilder(URI.create(baseUrl + "/jars/upload"))
+                            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                            .POST(body),
+                    200);
             String file = r.path("filename").asText();
             String jarId = Path.of(file).getFileName().toString();
             LOG.info("Uploaded {} as {} in {} ms", jar.getFileName(), jarId, (System.nanoTime() - t0) / 1_000_000);
@@ -110,9 +115,11 @@ public final class FlinkRestClient {
             req.put("savepointPath", savepointPath);
             req.put("allowNonRestoredState", false);
         }
-        JsonNode r = send(HttpRequest.newBuilder(URI.create(baseUrl + "/jars/" + jarId + "/run"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(req.toString())), 200);
+        JsonNode r = send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jars/" + jarId + "/run"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(req.toString())),
+                200);
         String jobId = r.path("jobid").asText();
         LOG.info("Submitted {} from jar {} as job {} (savepoint {})", entryClass, jarId, jobId, savepointPath);
         return jobId;
@@ -125,7 +132,10 @@ public final class FlinkRestClient {
 
     /** Number of completed checkpoints of a job. */
     public long completedCheckpoints(String jobId) {
-        return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();
+        return get("/jobs/" + jobId + "/checkpoints")
+                .path("counts")
+                .path("completed")
+                .asLong();
     }
 
     /**
@@ -135,17 +145,23 @@ public final class FlinkRestClient {
      */
     public String latestCheckpointPath(String jobId) {
         JsonNode latest = get("/jobs/" + jobId + "/checkpoints").path("latest").path("completed");
-        return latest.isMissingNode() || latest.isNull() ? null : latest.path("external_path").asText(null);
+        return latest.isMissingNode() || latest.isNull()
+                ? null
+                : latest.path("external_path").asText(null);
     }
 
     /** Number of failures recorded in the job's exception history (0 for a job that never failed). */
     public int exceptionCount(String jobId) {
-        return get("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries").size();
+        return get("/jobs/" + jobId + "/exceptions")
+                .path("exceptionHistory")
+                .path("entries")
+                .size();
     }
 
     /** The most recent root exception of a job, or an empty string. */
     public String rootException(String jobId) {
-        JsonNode entries = get("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries");
+        JsonNode entries =
+                get("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries");
         return entries.isEmpty() ? "" : entries.get(0).path("stacktrace").asText();
     }
 
@@ -192,8 +208,10 @@ public final class FlinkRestClient {
 
     /** Cancels a job and waits until it is CANCELED. */
     public void cancel(String jobId, Duration timeout) throws InterruptedException {
-        send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "?mode=cancel"))
-                .method("PATCH", HttpRequest.BodyPublishers.noBody()), 202);
+        send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody()),
+                202);
         waitForJobStatus(jobId, "CANCELED", timeout);
     }
 
@@ -202,15 +220,18 @@ public final class FlinkRestClient {
      *
      * @param targetDirectory where to write it, or {@code null} for {@code execution.checkpointing.savepoint-dir}
      */
-    public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) throws InterruptedException {
+    public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout)
+            throws InterruptedException {
         ObjectNode req = JSON.createObjectNode();
         req.put("drain", false);
         if (targetDirectory != null) {
             req.put("targetDirectory", targetDirectory);
         }
-        JsonNode trigger = send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/stop"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(req.toString())), 202);
+        JsonNode trigger = send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/stop"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(req.toString())),
+                202);
         String triggerId = trigger.path("request-id").asText();
         String[] location = new String[1];
         waitUntil("savepoint of job " + jobId, timeout, () -> {
@@ -231,28 +252,35 @@ public final class FlinkRestClient {
         return location[0];
     }
 
-    void waitForOverview(Predicate<JsonNode> condition, Duration timeout, Process jobManager) throws InterruptedException {
+    void waitForOverview(Predicate<JsonNode> condition, Duration timeout, Process jobManager)
+            throws InterruptedException {
         JsonNode[] last = new JsonNode[1];
-        waitUntil("cluster overview condition, last overview:", timeout, () -> {
-            if (!jobManager.isAlive()) {
-                throw new IllegalStateException("JobManager exited with code " + jobManager.exitValue());
-            }
-            try {
-                last[0] = overview();
-                return condition.test(last[0]);
-            } catch (UncheckedIOException notUpYet) {
-                return false;
-            } catch (UnexpectedStatusException e) {
-                if (e.status() == 503) {
-                    return false; // REST is up, leader election still running
-                }
-                throw e;
-            }
-        }, () -> String.valueOf(last[0]));
+        waitUntil(
+                "cluster overview condition, last overview:",
+                timeout,
+                () -> {
+                    if (!jobManager.isAlive()) {
+                        throw new IllegalStateException("JobManager exited with code " + jobManager.exitValue());
+                    }
+                    try {
+                        last[0] = overview();
+                        return condition.test(last[0]);
+                    } catch (UncheckedIOException notUpYet) {
+                        return false;
+                    } catch (UnexpectedStatusException e) {
+                        if (e.status() == 503) {
+                            return false; // REST is up, leader election still running
+                        }
+                        throw e;
+                    }
+                },
+                () -> String.valueOf(last[0]));
     }
 
     void waitForTaskManagerGone(String resourceId, Duration timeout) throws InterruptedException {
-        waitUntil("JobManager to drop TaskManager " + resourceId, timeout,
+        waitUntil(
+                "JobManager to drop TaskManager " + resourceId,
+                timeout,
                 () -> !taskManagerIds().contains(resourceId));
     }
 
@@ -261,13 +289,14 @@ public final class FlinkRestClient {
         waitUntil(what, timeout, condition, () -> "");
     }
 
-    private static void waitUntil(String what, Duration timeout, BooleanSupplier condition,
-            java.util.function.Supplier<String> lastState) throws InterruptedException {
+    private static void waitUntil(
+            String what, Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> lastState)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Timed out after " + timeout.toSeconds() + " s waiting for " + what
-                        + " " + lastState.get());
+                throw new IllegalStateException(
+                        "Timed out after " + timeout.toSeconds() + " s waiting for " + what + " " + lastState.get());
             }
             Thread.sleep(POLL.toMillis());
         }
@@ -289,12 +318,14 @@ public final class FlinkRestClient {
 
     private JsonNode send(HttpRequest.Builder request, int expectedStatus) {
         try {
-            // Generous: a jar upload or a job submission (JobGraph built on the JobManager) can take a while on 2 cores.
-            HttpResponse<String> r = http.send(request.timeout(Duration.ofMinutes(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            // Generous: a jar upload or a job submission (JobGraph built on the JobManager) can take a while on 2
+            // cores.
+            HttpResponse<String> r =
+                    http.send(request.timeout(Duration.ofMinutes(5)).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != expectedStatus) {
-                throw new UnexpectedStatusException(r.statusCode(), r.request().method() + " " + r.uri() + " returned "
-                        + r.statusCode() + ": " + r.body());
+                throw new UnexpectedStatusException(
+                        r.statusCode(),
+                        r.request().method() + " " + r.uri() + " returned " + r.statusCode() + ": " + r.body());
             }
             return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
         } catch (IOException e) {

@@ -1,5 +1,7 @@
 package dev.flinkslm.tests.cluster;
 
+import dev.flinkslm.tests.cluster.jobs.StandInScreenJob;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -11,8 +13,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import dev.flinkslm.tests.cluster.jobs.StandInScreenJob;
 
 /**
  * Job jars for the real cluster. {@link #deployable} is the shipped artifact
@@ -39,8 +39,9 @@ public final class JobJars {
     public static Path deployable(Path repoRoot) {
         Path jar = repoRoot.resolve(DEPLOYABLE_PATH);
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " does not exist: build it first (mvn -pl jobs -am package -DskipTests, "
-                    + "or run the suite with mvn verify, which packages module jobs before tests)");
+            throw new IllegalStateException(
+                    jar + " does not exist: build it first (mvn -pl jobs -am package -DskipTests, "
+                            + "or run the suite with mvn verify, which packages module jobs before tests)");
         }
         return jar;
     }
@@ -54,7 +55,11 @@ public final class JobJars {
         try {
             Files.createDirectories(target.getParent());
             Files.copy(deployable(repoRoot), target, StandardCopyOption.REPLACE_EXISTING);
-            Path classesRoot = Path.of(StandInScreenJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path classesRoot = Path.of(StandInScreenJob.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             String pkg = StandInScreenJob.class.getPackageName().replace('.', '/');
             try (FileSystem zip = FileSystems.newFileSystem(target, Map.of());
                     Stream<Path> classes = Files.walk(classesRoot.resolve(pkg))) {
@@ -73,7 +78,8 @@ public final class JobJars {
     }
 
     static List<String> entries(Path jar) throws IOException {
-        try (FileSystem zip = FileSystems.newFileSystem(jar, Map.of()); Stream<Path> all = Files.walk(zip.getPath("/"))) {
+        try (FileSystem zip = FileSystems.newFileSystem(jar, Map.of());
+                Stream<Path> all = Files.walk(zip.getPath("/"))) {
             return all.map(Path::toString).toList();
         }
     }

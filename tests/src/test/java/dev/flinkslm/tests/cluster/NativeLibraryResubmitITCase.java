@@ -2,6 +2,10 @@ package dev.flinkslm.tests.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flinkslm.tests.cluster.jobs.NativeProbeJob;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,10 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import dev.flinkslm.tests.cluster.jobs.NativeProbeJob;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /**
  * Native libraries across job submissions on one session cluster. Every submission gets a new
@@ -39,8 +39,13 @@ class NativeLibraryResubmitITCase {
     }
 
     private static FlinkCluster cluster(String name, boolean nativeLibsInLib) throws Exception {
-        return FlinkCluster.builder(repoRoot, repoRoot.resolve("tests/target/cluster-it/" + name + "-" + System.currentTimeMillis()))
-                .taskManagers(2).slotsPerTaskManager(2).nativeLibsOnClasspath(nativeLibsInLib).start();
+        return FlinkCluster.builder(
+                        repoRoot,
+                        repoRoot.resolve("tests/target/cluster-it/" + name + "-" + System.currentTimeMillis()))
+                .taskManagers(2)
+                .slotsPerTaskManager(2)
+                .nativeLibsOnClasspath(nativeLibsInLib)
+                .start();
     }
 
     @Test
@@ -52,22 +57,34 @@ class NativeLibraryResubmitITCase {
             String first = runUntilCheckpointed(rest, jarId);
             rest.cancel(first, TIMEOUT);
             String second = runUntilCheckpointed(rest, jarId);
-            assertThat(rest.exceptionCount(second)).as("failures of the resubmitted job: %s", rest.rootException(second)).isZero();
+            assertThat(rest.exceptionCount(second))
+                    .as("failures of the resubmitted job: %s", rest.rootException(second))
+                    .isZero();
             rest.cancel(second, TIMEOUT);
 
             List<String[]> loads = loads(cluster);
             for (String job : List.of(first, second)) {
                 for (Path log : cluster.allTaskManagerLogs()) {
-                    assertThat(loads).as("model loads of job %s in %s (one per TaskManager JVM, shared by its 2 slots)", job, log)
-                            .filteredOn(l -> l[0].equals(log.toString()) && l[1].equals(job)).hasSize(1);
+                    assertThat(loads)
+                            .as(
+                                    "model loads of job %s in %s (one per TaskManager JVM, shared by its 2 slots)",
+                                    job, log)
+                            .filteredOn(l -> l[0].equals(log.toString()) && l[1].equals(job))
+                            .hasSize(1);
                 }
             }
-            assertThat(loads).as("ORT and DJL come from the cluster lib, not from the job jar")
+            assertThat(loads)
+                    .as("ORT and DJL come from the cluster lib, not from the job jar")
                     .allSatisfy(l -> assertThat(l[3] + "," + l[4]).isEqualTo("AppClassLoader,AppClassLoader"));
             for (Path log : cluster.allTaskManagerLogs()) {
-                assertThat(loads).as("one OrtEnvironment per TaskManager JVM across both jobs (%s)", log)
-                        .filteredOn(l -> l[0].equals(log.toString())).extracting(l -> l[5]).containsOnly(
-                                loads.stream().filter(l -> l[0].equals(log.toString())).findFirst().orElseThrow()[5]);
+                assertThat(loads)
+                        .as("one OrtEnvironment per TaskManager JVM across both jobs (%s)", log)
+                        .filteredOn(l -> l[0].equals(log.toString()))
+                        .extracting(l -> l[5])
+                        .containsOnly(loads.stream()
+                                .filter(l -> l[0].equals(log.toString()))
+                                .findFirst()
+                                .orElseThrow()[5]);
             }
         }
     }
@@ -78,11 +95,13 @@ class NativeLibraryResubmitITCase {
             FlinkRestClient rest = cluster.rest();
             String jarId = rest.uploadJar(jobJar);
             String first = runUntilCheckpointed(rest, jarId);
-            assertThat(loads(cluster)).allSatisfy(l -> assertThat(l[4]).as("DJL from the job jar").isNotEqualTo("AppClassLoader"));
+            assertThat(loads(cluster))
+                    .allSatisfy(l -> assertThat(l[4]).as("DJL from the job jar").isNotEqualTo("AppClassLoader"));
             rest.cancel(first, TIMEOUT);
 
             String second = rest.runJar(jarId, NativeProbeJob.class.getName(), List.of(), null);
-            FlinkRestClient.waitUntil("a failure of the resubmitted job", TIMEOUT, () -> rest.exceptionCount(second) > 0);
+            FlinkRestClient.waitUntil(
+                    "a failure of the resubmitted job", TIMEOUT, () -> rest.exceptionCount(second) > 0);
             assertThat(rest.rootException(second)).contains("already loaded in another classloader");
             rest.cancel(second, TIMEOUT);
         }
@@ -104,7 +123,9 @@ class NativeLibraryResubmitITCase {
                 for (String line : Files.readAllLines(log)) {
                     Matcher m = LOAD.matcher(line);
                     if (m.find()) {
-                        loads.add(new String[] {log.toString(), m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)});
+                        loads.add(
+                                new String[] {log.toString(), m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+                                });
                     }
                 }
             } catch (IOException e) {

@@ -11,6 +11,14 @@ import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.FailClosedBundlesTest;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,13 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The screening pipeline in file mode never turns an unscreened or broken result into a silent clear. */
 class FailClosedPipelineITCase {
@@ -35,10 +36,13 @@ class FailClosedPipelineITCase {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(1)
+            .build());
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private Map<String, List<JsonNode>> run(Configuration options, List<String> lines) throws Exception {
         Path events = tmp.resolve("events.jsonl");
@@ -47,8 +51,13 @@ class FailClosedPipelineITCase {
         options.set(ScoringOptions.PROVIDER, ExecutionProvider.CPU);
         options.set(ScoringOptions.MAX_BATCH_SIZE, 16);
         options.set(ScoringOptions.MAX_WAIT, Duration.ofMillis(20));
-        ScreeningConfig config = ScreeningConfig.builder().options(options).eventsFile(events.toString())
-                .outputDir(out.toString()).parallelism(1).restartAttempts(0).checkpointInterval(Duration.ofMillis(500))
+        ScreeningConfig config = ScreeningConfig.builder()
+                .options(options)
+                .eventsFile(events.toString())
+                .outputDir(out.toString())
+                .parallelism(1)
+                .restartAttempts(0)
+                .checkpointInterval(Duration.ofMillis(500))
                 .build();
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
         ScreeningJob.build(env, config);
@@ -90,17 +99,27 @@ class FailClosedPipelineITCase {
         String benign = "Thanks for the notes from this morning, the team lunch moves to Thursday at noon. ";
         String finding = "The customer deposited 9,850, 9,600 and 9,900 in cash on three consecutive days;"
                 + " she asked what the reporting limit was. ";
-        Map<String, List<JsonNode>> out = run(new Configuration(), List.of(
-                event("alone", finding.repeat(4)),
-                event("padded", benign.repeat(120) + finding.repeat(4))));
+        Map<String, List<JsonNode>> out = run(
+                new Configuration(),
+                List.of(event("alone", finding.repeat(4)), event("padded", benign.repeat(120) + finding.repeat(4))));
         assertThat(out.get("scored")).hasSize(2);
-        JsonNode alone = out.get("scored").stream().filter(n -> n.get("eventId").asText().equals("alone")).findFirst().orElseThrow();
-        JsonNode padded = out.get("scored").stream().filter(n -> n.get("eventId").asText().equals("padded")).findFirst().orElseThrow();
+        JsonNode alone = out.get("scored").stream()
+                .filter(n -> n.get("eventId").asText().equals("alone"))
+                .findFirst()
+                .orElseThrow();
+        JsonNode padded = out.get("scored").stream()
+                .filter(n -> n.get("eventId").asText().equals("padded"))
+                .findFirst()
+                .orElseThrow();
         assertThat(alone.get("label").asText()).isEqualTo("structuring");
         boolean flagged = padded.path("truncated").asBoolean(false);
-        boolean alerted = out.get("alerts").stream().anyMatch(a -> a.get("eventId").asText().equals("padded"));
+        boolean alerted = out.get("alerts").stream()
+                .anyMatch(a -> a.get("eventId").asText().equals("padded"));
         assertThat(flagged || alerted)
-                .as("padded event: label=%s score=%s fields=%s, no alert", padded.get("label"), padded.get("score"),
+                .as(
+                        "padded event: label=%s score=%s fields=%s, no alert",
+                        padded.get("label"),
+                        padded.get("score"),
                         padded.fieldNames().hasNext() ? JSON.writeValueAsString(padded.fieldNames()) : "")
                 .isTrue();
     }
@@ -122,7 +141,8 @@ class FailClosedPipelineITCase {
         c.set(ScoringOptions.MODEL, dir.toString());
         c.set(ScoringOptions.MODEL_ROOTS, List.of(root.toString()));
         Map<String, List<JsonNode>> out = run(c, List.of(event("t1", "anything")));
-        assertThat(out.get("scored")).singleElement()
+        assertThat(out.get("scored"))
+                .singleElement()
                 .satisfies(n -> assertThat(n.get("label").asText()).as("label").isEqualTo("sanctions"));
         assertThat(out.get("alerts")).hasSize(1);
     }
@@ -138,7 +158,8 @@ class FailClosedPipelineITCase {
         TinyBundles.Spec spec = new TinyBundles.Spec().id("tol").negativeLabel("clear");
         Path root = Files.createDirectories(tmp.resolve("models"));
         Path dir = TinyBundles.write(root.resolve("tol"), spec);
-        Files.write(dir.resolve("model.onnx"),
+        Files.write(
+                dir.resolve("model.onnx"),
                 FailClosedBundlesTest.constantRowGraph(spec, 0f, 1.00005f, 0f, 0f, -0.00005f));
         TinyBundles.writeManifest(dir, spec);
         Configuration c = new Configuration();
@@ -168,17 +189,30 @@ class FailClosedPipelineITCase {
         Path plain = TinyBundles.write(root.resolve("plain"), new TinyBundles.Spec());
         long trigger;
         try (var s = dev.flinkslm.models.ScoringSession.open(
-                dev.flinkslm.models.BundleLoader.verify(plain.toUri(), plain, null), dev.flinkslm.models.RuntimeOptions.cpu())) {
+                dev.flinkslm.models.BundleLoader.verify(plain.toUri(), plain, null),
+                dev.flinkslm.models.RuntimeOptions.cpu())) {
             trigger = s.encode("zebra").ids()[1];
         }
-        Path nan = TinyBundles.write(root.resolve("nan"), new TinyBundles.Spec().id("nan").negativeLabel("clear")
-                .badOutput(TinyBundles.BadOutput.NAN).badOnTokenId(trigger));
+        Path nan = TinyBundles.write(
+                root.resolve("nan"),
+                new TinyBundles.Spec()
+                        .id("nan")
+                        .negativeLabel("clear")
+                        .badOutput(TinyBundles.BadOutput.NAN)
+                        .badOnTokenId(trigger));
         Configuration c = new Configuration();
         c.set(ScoringOptions.MODEL, nan.toString());
         c.set(ScoringOptions.MODEL_ROOTS, List.of(root.toString()));
-        Map<String, List<JsonNode>> out = run(c, List.of(event("a", "wire 9000 cash"), event("z", "a zebra crossing"),
-                event("b", "invoice 42 paid"), event("c", "salary")));
-        assertThat(out.get("scored")).extracting(n -> n.get("eventId").asText()).containsExactlyInAnyOrder("a", "b", "c");
+        Map<String, List<JsonNode>> out = run(
+                c,
+                List.of(
+                        event("a", "wire 9000 cash"),
+                        event("z", "a zebra crossing"),
+                        event("b", "invoice 42 paid"),
+                        event("c", "salary")));
+        assertThat(out.get("scored"))
+                .extracting(n -> n.get("eventId").asText())
+                .containsExactlyInAnyOrder("a", "b", "c");
         assertThat(out.get("dead")).singleElement().satisfies(d -> {
             assertThat(d.get("reason").asText()).isEqualTo("MODEL_OUTPUT_INVALID");
             assertThat(d.get("message").asText()).doesNotContain("zebra");

@@ -5,22 +5,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.connectors.AlertPolicy;
+import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
 import dev.flinkslm.connectors.FileResultSink;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
-import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.jobs.ScreeningConfig;
+import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
-import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.tests.FailOnceAfterCheckpoint;
 import dev.flinkslm.tests.ScreeningTests;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,13 +40,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The screening job ({@link ScreeningJob}, tiny generated models) in file mode: JSON-lines file in,
@@ -53,11 +54,10 @@ class FileModeITCase {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     @TempDir
     Path tmp;
@@ -81,7 +81,8 @@ class FileModeITCase {
     void scoringFailuresAreDeadLetteredAndCounted() throws Exception {
         Path input = tmp.resolve("events.jsonl");
         Path out = tmp.resolve("out");
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(5).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(5).build();
         List<String> lines = new ArrayList<>();
         List<String> goodIds = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -93,7 +94,9 @@ class FileModeITCase {
         Files.writeString(input, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
 
         Path models = tmp.resolve("models");
-        Path slow = TinyBundles.write(models.resolve("slow"), new TinyBundles.Spec().id("tiny").version("slow").slow(100));
+        Path slow = TinyBundles.write(
+                models.resolve("slow"),
+                new TinyBundles.Spec().id("tiny").version("slow").slow(100));
         Configuration options = ScreeningTests.scoring(slow, models);
         options.set(ScoringOptions.INFERENCE_TIMEOUT, Duration.ofMillis(1));
         options.set(ScoringOptions.MAX_RETRIES, 0);
@@ -114,17 +117,23 @@ class FileModeITCase {
         assertThat(readLines(out.resolve(FileResultSink.ALERTS_DIR))).isEmpty();
         List<JsonNode> dead = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
         assertThat(dead).hasSize(lines.size());
-        assertThat(dead).filteredOn(n -> n.get("reason").asText().equals("WRONG_TYPE")).hasSize(1);
-        List<JsonNode> scoring = dead.stream().filter(n -> n.get("reason").asText().equals("PROCESSING_FAILED"))
+        assertThat(dead)
+                .filteredOn(n -> n.get("reason").asText().equals("WRONG_TYPE"))
+                .hasSize(1);
+        List<JsonNode> scoring = dead.stream()
+                .filter(n -> n.get("reason").asText().equals("PROCESSING_FAILED"))
                 .collect(Collectors.toList());
         assertThat(scoring).allSatisfy(n -> {
-            assertThat(n.get("message").asText()).startsWith("INFERENCE_TIMEOUT").contains("tiny:slow");
+            assertThat(n.get("message").asText())
+                    .startsWith("INFERENCE_TIMEOUT")
+                    .contains("tiny:slow");
             assertThat(n.get("payloadTruncated").asBoolean()).isFalse();
         });
         // The payload is the event as input JSON: it parses back to the same event.
         List<String> replayedIds = new ArrayList<>();
         for (JsonNode n : scoring) {
-            byte[] payload = java.util.Base64.getDecoder().decode(n.get("payloadBase64").asText());
+            byte[] payload =
+                    java.util.Base64.getDecoder().decode(n.get("payloadBase64").asText());
             replayedIds.add(JSON.readTree(payload).get("eventId").asText());
         }
         assertThat(replayedIds).containsExactlyInAnyOrderElementsOf(goodIds);
@@ -133,7 +142,8 @@ class FileModeITCase {
     private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {
         Path input = tmp.resolve("events.jsonl");
         Path out = tmp.resolve("out");
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(11).suspiciousShare(0.2).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(11).suspiciousShare(0.2).build();
 
         // Good events with bad lines, blank lines and CRLF line ends mixed in; remember bad line numbers.
         List<String> lines = new ArrayList<>();
@@ -154,7 +164,8 @@ class FileModeITCase {
                 badLines.put((long) lines.size(), DeadLetterReason.MISSING_FIELD);
             }
         }
-        lines.add("{\"eventId\":\"big\",\"accountId\":\"A\",\"kind\":\"MESSAGE\",\"text\":\"" + "z".repeat(10_000) + "\"}");
+        lines.add("{\"eventId\":\"big\",\"accountId\":\"A\",\"kind\":\"MESSAGE\",\"text\":\"" + "z".repeat(10_000)
+                + "\"}");
         badLines.put((long) lines.size(), DeadLetterReason.OVERSIZE_RECORD);
         lines.add("{\"eventId\":\"cur\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"t\",\"currency\":\"ABC\"}");
         badLines.put((long) lines.size(), DeadLetterReason.INVALID_CURRENCY);
@@ -178,8 +189,11 @@ class FileModeITCase {
             Path v2 = ScreeningTests.tinyBundle(tmp.resolve("models"), "2", 99);
             commandId = "file-deploy-2";
             Path commands = tmp.resolve("commands.jsonl");
-            Files.writeString(commands, ModelCommand.deploy(commandId, v2.toUri().toString(), ModelCommand.Role.ACTIVE)
-                    .toJson() + "\n", StandardCharsets.UTF_8);
+            Files.writeString(
+                    commands,
+                    ModelCommand.deploy(commandId, v2.toUri().toString(), ModelCommand.Role.ACTIVE)
+                                    .toJson() + "\n",
+                    StandardCharsets.UTF_8);
             builder.commandsFile(commands.toString());
         }
         ScreeningConfig config = builder.build();
@@ -188,23 +202,35 @@ class FileModeITCase {
 
         FailOnceAfterCheckpoint.reset();
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
-        ScreeningJob.build(env, config, false, events -> withFailure
-                ? events.map(new FailOnceAfterCheckpoint<FinancialEvent>(), TypeInformation.of(FinancialEvent.class))
-                        .name("fail-once")
-                : events);
+        ScreeningJob.build(
+                env,
+                config,
+                false,
+                events -> withFailure
+                        ? events.map(
+                                        new FailOnceAfterCheckpoint<FinancialEvent>(),
+                                        TypeInformation.of(FinancialEvent.class))
+                                .name("fail-once")
+                        : events);
         env.execute("file-mode-it");
 
         if (withFailure) {
-            assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
+            assertThat(FailOnceAfterCheckpoint.failed())
+                    .as("the failure was injected")
+                    .isTrue();
         }
         // Flink's file sink leaves the in-progress part files an attempt opened after its last checkpoint
         // when that attempt fails (they are hidden and never committed); nothing else may be left.
-        assertThat(hiddenFiles(out)).as("in-progress or pending files left behind")
-                .allSatisfy(p -> assertThat(withFailure && p.getFileName().toString().contains(".inprogress."))
-                        .as("%s", p).isTrue());
+        assertThat(hiddenFiles(out))
+                .as("in-progress or pending files left behind")
+                .allSatisfy(p -> assertThat(
+                                withFailure && p.getFileName().toString().contains(".inprogress."))
+                        .as("%s", p)
+                        .isTrue());
 
         List<JsonNode> scoredOut = readLines(out.resolve(FileResultSink.SCORED_DIR));
-        assertThat(scoredOut).extracting(n -> n.get("eventId").asText())
+        assertThat(scoredOut)
+                .extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(goodIds);
         assertThat(scoredOut).allSatisfy(n -> {
@@ -219,12 +245,15 @@ class FileModeITCase {
                 .collect(Collectors.toList());
         assertThat(expectedAlerts).as("the tiny model raises some alerts").isNotEmpty();
         List<JsonNode> alertsOut = readLines(out.resolve(FileResultSink.ALERTS_DIR));
-        assertThat(alertsOut).extracting(n -> n.get("eventId").asText())
+        assertThat(alertsOut)
+                .extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(expectedAlerts);
         assertThat(alertsOut).allSatisfy(n -> {
-            assertThat(n.get("alertId").asText()).isEqualTo(n.get("eventId").asText() + ":" + n.get("label").asText());
-            assertThat(n.get("threshold").asDouble()).isEqualTo(policy.thresholdFor(n.get("label").asText()));
+            assertThat(n.get("alertId").asText())
+                    .isEqualTo(n.get("eventId").asText() + ":" + n.get("label").asText());
+            assertThat(n.get("threshold").asDouble())
+                    .isEqualTo(policy.thresholdFor(n.get("label").asText()));
         });
 
         if (withCommands) {
@@ -242,20 +271,27 @@ class FileModeITCase {
         for (JsonNode n : deadOut) {
             assertThat(n.get("source").get("system").asText()).isEqualTo("file");
             assertThat(n.get("source").get("name").asText()).endsWith("events.jsonl");
-            DeadLetterReason previous = deadByLine.put(n.get("source").get("line").asLong(),
+            DeadLetterReason previous = deadByLine.put(
+                    n.get("source").get("line").asLong(),
                     DeadLetterReason.valueOf(n.get("reason").asText()));
             assertThat(previous).as("line dead-lettered twice").isNull();
         }
         assertThat(deadByLine).isEqualTo(badLines);
-        JsonNode oversize = deadOut.stream().filter(n -> n.get("reason").asText().equals("OVERSIZE_RECORD")).findFirst().orElseThrow();
+        JsonNode oversize = deadOut.stream()
+                .filter(n -> n.get("reason").asText().equals("OVERSIZE_RECORD"))
+                .findFirst()
+                .orElseThrow();
         assertThat(oversize.get("payloadSize").asLong()).isGreaterThan(10_000);
-        assertThat(scoredOut.size() + deadOut.size()).as("non-blank lines = outputs + dead letters")
+        assertThat(scoredOut.size() + deadOut.size())
+                .as("non-blank lines = outputs + dead letters")
                 .isEqualTo(lines.stream().filter(l -> !l.isBlank()).count());
     }
 
     private static List<Path> hiddenFiles(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().startsWith(".")).collect(Collectors.toList());
+            return s.filter(Files::isRegularFile)
+                    .filter(p -> p.getFileName().toString().startsWith("."))
+                    .collect(Collectors.toList());
         }
     }
 
@@ -266,7 +302,8 @@ class FileModeITCase {
         }
         try (Stream<Path> s = Files.walk(dir)) {
             // committed part files only; the hidden ones a failed attempt leaves are checked by hiddenFiles
-            for (Path p : s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("."))
+            for (Path p : s.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
                     .collect(Collectors.toList())) {
                 assertThat(p.getFileName().toString()).endsWith(FileResultSink.SUFFIX);
                 for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {

@@ -12,6 +12,15 @@ import dev.flinkslm.jobs.ScreeningConfig;
 import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.ScoringOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,14 +34,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hostile input, line by line, through the real screening pipeline in file mode with the built-in
@@ -55,11 +56,10 @@ class HostileInputsITCase {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(1)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(1)
+            .build());
 
     @TempDir
     Path tmp;
@@ -72,7 +72,9 @@ class HostileInputsITCase {
         assertThat(lineCount).as("input lines").isGreaterThanOrEqualTo(60);
         assertThat(expected).as("one expectation per input line").hasSize(lineCount);
         for (int i = 0; i < expected.size(); i++) {
-            assertThat(expected.get(i).line).as("expectation %d is numbered in order", i + 1).isEqualTo(i + 1);
+            assertThat(expected.get(i).line)
+                    .as("expectation %d is numbered in order", i + 1)
+                    .isEqualTo(i + 1);
         }
 
         Path events = tmp.resolve("hostile-events.jsonl");
@@ -104,9 +106,13 @@ class HostileInputsITCase {
         List<JsonNode> deadLetters = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
         for (JsonNode n : deadLetters) {
             assertThat(n.get("reason").asText()).as("a scoring failure: %s", n).isNotEqualTo("PROCESSING_FAILED");
-            assertThat(n.path("source").path("system").asText()).as("source of %s", n).isEqualTo("file");
+            assertThat(n.path("source").path("system").asText())
+                    .as("source of %s", n)
+                    .isEqualTo("file");
             JsonNode previous = deadByLine.put(n.get("source").get("line").asLong(), n);
-            assertThat(previous).as("line %s dead-lettered twice", n.get("source").get("line")).isNull();
+            assertThat(previous)
+                    .as("line %s dead-lettered twice", n.get("source").get("line"))
+                    .isNull();
         }
 
         List<String> mismatches = new ArrayList<>();
@@ -137,15 +143,23 @@ class HostileInputsITCase {
                 default -> throw new AssertionError("unknown outcome in " + e);
             }
         }
-        assertThat(mismatches).as("lines whose outcome differs from %s", EXPECTED).isEmpty();
+        assertThat(mismatches)
+                .as("lines whose outcome differs from %s", EXPECTED)
+                .isEmpty();
         assertThat(scored.keySet()).as("scored events").containsExactlyInAnyOrderElementsOf(expectedScored);
-        assertThat(scored.size() + deadLetters.size()).as("inputs = scored + dead letters").isEqualTo(records);
+        assertThat(scored.size() + deadLetters.size())
+                .as("inputs = scored + dead letters")
+                .isEqualTo(records);
 
         // Scores are JSON numbers, and an event without a kind is screened as UNKNOWN.
         for (JsonNode n : scored.values()) {
-            assertThat(n.get("score").isNumber()).as("score of %s", n.get("eventId")).isTrue();
+            assertThat(n.get("score").isNumber())
+                    .as("score of %s", n.get("eventId"))
+                    .isTrue();
             assertThat(n.get("score").asDouble()).isBetween(0.0, 1.0);
-            n.get("labelScores").elements().forEachRemaining(p -> assertThat(p.isNumber()).isTrue());
+            n.get("labelScores")
+                    .elements()
+                    .forEachRemaining(p -> assertThat(p.isNumber()).isTrue());
             assertThat(n.get("modelId").asText()).isNotEmpty();
             assertThat(n.get("kind").asText()).as("kind name").matches("[A-Z][A-Z0-9_]{0,31}");
         }
@@ -155,12 +169,14 @@ class HostileInputsITCase {
 
         // Dead letters say what is wrong without quoting the narrative, and keep the original bytes.
         for (JsonNode n : deadLetters) {
-            assertThat(n.get("message").asText()).as("message of line %s", n.get("source").get("line"))
+            assertThat(n.get("message").asText())
+                    .as("message of line %s", n.get("source").get("line"))
                     .isNotBlank()
                     .doesNotContain(TEXT_MARKER);
             assertThat(n.get("payloadSize").asLong()).isPositive();
         }
-        assertThat(deadByLine.values()).filteredOn(n -> n.get("reason").asText().equals("OVERSIZE_RECORD"))
+        assertThat(deadByLine.values())
+                .filteredOn(n -> n.get("reason").asText().equals("OVERSIZE_RECORD"))
                 .allSatisfy(n -> assertThat(n.get("payloadSize").asLong()).isGreaterThan(8 * 1024));
 
         // Alerts only ever come from scored events; a text not screened whole is never a silent clear.
@@ -175,13 +191,16 @@ class HostileInputsITCase {
         assertThat(alerts).containsKey("h-long-tail");
         for (JsonNode n : scored.values()) {
             if (n.get("truncated").asBoolean()) {
-                assertThat(alerts).as("truncated %s alerts", n.get("eventId")).containsKey(n.get("eventId").asText());
+                assertThat(alerts)
+                        .as("truncated %s alerts", n.get("eventId"))
+                        .containsKey(n.get("eventId").asText());
             }
         }
     }
 
     private static String describe(JsonNode deadLetter) {
-        return "DEAD_LETTER " + deadLetter.get("reason").asText() + " (" + deadLetter.get("message").asText() + ")";
+        return "DEAD_LETTER " + deadLetter.get("reason").asText() + " ("
+                + deadLetter.get("message").asText() + ")";
     }
 
     /** One line of the expectations file. */
@@ -204,8 +223,11 @@ class HostileInputsITCase {
             String head = raw.substring(0, bar);
             int s1 = head.indexOf(' ');
             int s2 = head.indexOf(' ', s1 + 1);
-            list.add(new Expectation(Integer.parseInt(head.substring(0, s1)), head.substring(s1 + 1, s2),
-                    head.substring(s2 + 1), raw.substring(bar + 3)));
+            list.add(new Expectation(
+                    Integer.parseInt(head.substring(0, s1)),
+                    head.substring(s1 + 1, s2),
+                    head.substring(s2 + 1),
+                    raw.substring(bar + 3)));
         }
         return list;
     }

@@ -1,5 +1,26 @@
 package dev.flinkslm.tests.kafka;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -21,26 +42,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A real single-node Kafka broker (KRaft, combined broker and controller) in a separate JVM, for
@@ -157,12 +158,12 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
 
             // Storage format first: KRaft refuses to start on an unformatted log directory.
             String clusterId = Uuid.randomUuid().toString();
-            Process format = launch(log4j, "kafka.tools.StorageTool",
-                    List.of("format", "-t", clusterId, "-c", config.toString()));
+            Process format = launch(
+                    log4j, "kafka.tools.StorageTool", List.of("format", "-t", clusterId, "-c", config.toString()));
             if (!format.waitFor(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 format.destroyForcibly();
-                throw new IllegalStateException("Kafka storage format did not finish in " + startTimeout
-                        + "; see " + logFile);
+                throw new IllegalStateException(
+                        "Kafka storage format did not finish in " + startTimeout + "; see " + logFile);
             }
             if (format.exitValue() != 0) {
                 throw new IllegalStateException("Kafka storage format failed with exit code " + format.exitValue()
@@ -174,8 +175,12 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
             shutdownHook = new Thread(() -> stopProcess(p), "kafka-broker-" + brokerPort + "-shutdown");
             Runtime.getRuntime().addShutdownHook(shutdownHook);
             awaitReady(t0);
-            LOG.info("Kafka broker pid {} ready at {} in {} ms (log {})",
-                    process.pid(), bootstrapServers(), (System.nanoTime() - t0) / 1_000_000, logFile);
+            LOG.info(
+                    "Kafka broker pid {} ready at {} in {} ms (log {})",
+                    process.pid(),
+                    bootstrapServers(),
+                    (System.nanoTime() - t0) / 1_000_000,
+                    logFile);
         } catch (IOException e) {
             close();
             throw new UncheckedIOException("Cannot start Kafka broker", e);
@@ -234,7 +239,9 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("log.flush.interval.messages", "1000000");
         p.putAll(extraServerProperties);
-        return p.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("\n", "", "\n"));
+        return p.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining("\n", "", "\n"));
     }
 
     private void awaitReady(long t0) throws InterruptedException {
@@ -317,7 +324,9 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
     }
 
     public void createTopics(int partitions, String... topics) {
-        List<NewTopic> newTopics = Stream.of(topics).map(t -> new NewTopic(t, partitions, (short) 1)).collect(Collectors.toList());
+        List<NewTopic> newTopics = Stream.of(topics)
+                .map(t -> new NewTopic(t, partitions, (short) 1))
+                .collect(Collectors.toList());
         try {
             admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -339,8 +348,8 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
 
     public void produceRecords(Collection<ProducerRecord<byte[], byte[]>> records) {
         Map<String, String> cfg = Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, "5");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
-                clientProperties(cfg), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(clientProperties(cfg), new ByteArraySerializer(), new ByteArraySerializer())) {
             List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
             for (ProducerRecord<byte[], byte[]> r : records) {
                 acks.add(producer.send(r));
@@ -369,8 +378,8 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
         cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         cfg.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
-                clientProperties(cfg), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(clientProperties(cfg), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo info : consumer.partitionsFor(topic, timeout)) {
                 partitions.add(new TopicPartition(topic, info.partition()));
@@ -404,7 +413,8 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
 
     private void checkRunning() {
         if (process == null) {
-            throw new IllegalStateException("Kafka broker is not running; start() it or register it with @RegisterExtension");
+            throw new IllegalStateException(
+                    "Kafka broker is not running; start() it or register it with @RegisterExtension");
         }
     }
 
@@ -432,7 +442,8 @@ public final class KafkaBroker implements AutoCloseable, BeforeAllCallback, Afte
         }
     }
 
-    private static final String LOG4J2 = String.join("\n",
+    private static final String LOG4J2 = String.join(
+            "\n",
             "status = warn",
             "appender.console.type = Console",
             "appender.console.name = STDOUT",

@@ -2,14 +2,15 @@ package dev.flinkslm.tests.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 class KafkaBrokerITCase {
 
@@ -26,9 +27,11 @@ class KafkaBrokerITCase {
 
         List<ConsumerRecord<byte[], byte[]>> read = KAFKA.readCommitted("smoke", Duration.ofSeconds(20));
 
-        assertThat(read).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+        assertThat(read)
+                .extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
                 .containsExactlyInAnyOrderElementsOf(values.stream()
-                        .map(v -> new String(v, StandardCharsets.UTF_8)).collect(Collectors.toList()));
+                        .map(v -> new String(v, StandardCharsets.UTF_8))
+                        .collect(Collectors.toList()));
         assertThat(KAFKA.pid()).isPositive();
         assertThat(KAFKA.logFile()).exists();
     }
@@ -40,6 +43,7 @@ class KafkaBrokerITCase {
             pid = second.pid();
             assertThat(ProcessHandle.of(pid)).isPresent();
         }
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .isFalse();
     }
 }

@@ -4,34 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flinkslm.connectors.AlertPolicy;
+import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.connectors.SyntheticEventGenerator;
-import dev.flinkslm.connectors.AlertPolicy;
-import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.jobs.ScreeningConfig;
 import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.tests.FailOnceAfterCheckpoint;
 import dev.flinkslm.tests.ScreeningTests;
-import java.nio.file.Path;
-import java.util.HashSet;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.MemorySize;
-import org.junit.jupiter.api.io.TempDir;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -41,6 +27,21 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * The screening job ({@link ScreeningJob}, tiny generated model) from Kafka to Kafka with the
@@ -65,11 +66,10 @@ class KafkaExactlyOnceITCase {
 
     @RegisterExtension
     @Order(2)
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(PARALLELISM)
+            .build());
 
     @TempDir
     static Path models;
@@ -85,7 +85,8 @@ class KafkaExactlyOnceITCase {
         KAFKA.createTopics(1, deadTopic);
         Path bundle = ScreeningTests.tinyBundle(models, "1", 7);
 
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(7).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(7).build();
         List<String> goodIds = new ArrayList<>();
         List<byte[]> good = new ArrayList<>();
         for (long i = 0; i < GOOD; i++) {
@@ -97,7 +98,9 @@ class KafkaExactlyOnceITCase {
 
         // Interleave bad records among the good ones, spread evenly over the partitions.
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        List<byte[]> badBytes = bad.keySet().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).collect(Collectors.toList());
+        List<byte[]> badBytes = bad.keySet().stream()
+                .map(s -> s.getBytes(StandardCharsets.UTF_8))
+                .collect(Collectors.toList());
         int b = 0;
         for (int i = 0; i < good.size(); i++) {
             records.add(new ProducerRecord<>(eventsTopic, i % PARTITIONS, null, good.get(i)));
@@ -135,12 +138,18 @@ class KafkaExactlyOnceITCase {
 
         FailOnceAfterCheckpoint.reset();
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
-        ScreeningJob.build(env, config, false, events -> events
-                .map(new FailOnceAfterCheckpoint<FinancialEvent>(), TypeInformation.of(FinancialEvent.class))
-                .name("fail-once"));
+        ScreeningJob.build(
+                env,
+                config,
+                false,
+                events -> events.map(
+                                new FailOnceAfterCheckpoint<FinancialEvent>(), TypeInformation.of(FinancialEvent.class))
+                        .name("fail-once"));
         env.execute("kafka-exactly-once-it");
 
-        assertThat(FailOnceAfterCheckpoint.failed()).as("the failure was injected").isTrue();
+        assertThat(FailOnceAfterCheckpoint.failed())
+                .as("the failure was injected")
+                .isTrue();
 
         List<ConsumerRecord<byte[], byte[]>> scored = KAFKA.readCommitted(scoredTopic, READ_TIMEOUT);
         List<String> scoredIds = new ArrayList<>();
@@ -153,16 +162,23 @@ class KafkaExactlyOnceITCase {
             assertThat(n.get("modelVersion").asText()).isEqualTo("1");
             assertThat(n.get("variant").asText()).isEqualTo("active");
             assertThat(n.get("labelScores").size()).isEqualTo(AlertPolicy.DEFAULT_LABELS.size());
-            assertThat(n.get("labelScores").get(n.get("label").asText()).asDouble()).isEqualTo(n.get("score").asDouble());
-            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(n.get("accountId").asText());
+            assertThat(n.get("labelScores").get(n.get("label").asText()).asDouble())
+                    .isEqualTo(n.get("score").asDouble());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8))
+                    .isEqualTo(n.get("accountId").asText());
             if (ScreeningTests.alerts(policy, n)) {
-                expectedAlerts.add(n.get("eventId").asText() + ":" + n.get("label").asText());
+                expectedAlerts.add(
+                        n.get("eventId").asText() + ":" + n.get("label").asText());
             }
         }
-        assertThat(scoredIds).as("scored event ids").doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(goodIds);
+        assertThat(scoredIds)
+                .as("scored event ids")
+                .doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(goodIds);
 
         List<String> alertIds = ScreeningTests.committed(KAFKA, alertsTopic).stream()
-                .map(n -> n.get("alertId").asText()).collect(Collectors.toList());
+                .map(n -> n.get("alertId").asText())
+                .collect(Collectors.toList());
         assertThat(expectedAlerts).as("the tiny model raises some alerts").isNotEmpty();
         assertThat(alertIds).as("alerts").doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expectedAlerts);
 
@@ -171,18 +187,24 @@ class KafkaExactlyOnceITCase {
         Set<String> coordinates = new java.util.HashSet<>();
         for (ConsumerRecord<byte[], byte[]> r : dead) {
             JsonNode n = JSON.readTree(r.value());
-            String payload = new String(Base64.getDecoder().decode(n.get("payloadBase64").asText()), StandardCharsets.UTF_8);
-            assertThat(deadByPayload.put(payload, DeadLetterReason.valueOf(n.get("reason").asText())))
-                    .as("dead letter seen twice: %s", n.get("reason")).isNull();
+            String payload =
+                    new String(Base64.getDecoder().decode(n.get("payloadBase64").asText()), StandardCharsets.UTF_8);
+            assertThat(deadByPayload.put(
+                            payload, DeadLetterReason.valueOf(n.get("reason").asText())))
+                    .as("dead letter seen twice: %s", n.get("reason"))
+                    .isNull();
             JsonNode source = n.get("source");
             assertThat(source.get("system").asText()).isEqualTo("kafka");
             assertThat(source.get("name").asText()).isEqualTo(eventsTopic);
-            coordinates.add(source.get("partition").asInt() + "@" + source.get("offset").asLong());
+            coordinates.add(
+                    source.get("partition").asInt() + "@" + source.get("offset").asLong());
             assertThat(n.get("message").asText()).isNotBlank();
         }
         assertThat(deadByPayload).isEqualTo(bad);
         assertThat(coordinates).hasSize(bad.size());
-        assertThat(scored.size() + dead.size()).as("inputs = scored + dead letters").isEqualTo(records.size());
+        assertThat(scored.size() + dead.size())
+                .as("inputs = scored + dead letters")
+                .isEqualTo(records.size());
     }
 
     private static Map<String, DeadLetterReason> badRecords() {
@@ -197,7 +219,9 @@ class KafkaExactlyOnceITCase {
         bad.put(String.format(base, 7, ",\"eventTime\":\"tomorrow\""), DeadLetterReason.INVALID_TIME);
         bad.put(String.format(base, 8, ",\"currency\":\"XYZ\""), DeadLetterReason.INVALID_CURRENCY);
         bad.put(String.format(base, 9, ",\"country\":\"ZZ\""), DeadLetterReason.INVALID_COUNTRY);
-        bad.put(String.format(base, 10, ",\"deep\":" + "[".repeat(200) + "]".repeat(200)), DeadLetterReason.TOO_DEEPLY_NESTED);
+        bad.put(
+                String.format(base, 10, ",\"deep\":" + "[".repeat(200) + "]".repeat(200)),
+                DeadLetterReason.TOO_DEEPLY_NESTED);
         bad.put(String.format(base, 11, ",\"pad\":\"" + "p".repeat(100_000) + "\""), DeadLetterReason.OVERSIZE_RECORD);
         bad.put(String.format(base, 12, "").replace("\"x\"", "\"\""), DeadLetterReason.EMPTY_FIELD);
         bad.put("   ", DeadLetterReason.EMPTY_RECORD);

@@ -13,15 +13,6 @@ import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.tests.ScreeningTests;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -31,6 +22,15 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * A live model swap through the Kafka command topic while the screening job runs: events scored by
@@ -49,11 +49,10 @@ class ModelSwapITCase {
 
     @RegisterExtension
     @Order(2)
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(PARALLELISM)
+            .build());
 
     @TempDir
     Path models;
@@ -89,15 +88,16 @@ class ModelSwapITCase {
                 .build();
         assertThat(config.commands()).isEqualTo(ScreeningConfig.Commands.KAFKA);
 
-        SyntheticEventGenerator generator = SyntheticEventGenerator.builder().seed(3).build();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(3).build();
         List<String> before = produce(events, generator, 0, PER_PHASE);
 
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
         ScreeningJob.build(env, config);
         JobClient job = env.executeAsync("model-swap-it");
         try {
-            List<JsonNode> first = ScreeningTests.awaitCommitted(KAFKA, scored, n -> n.size() >= PER_PHASE, WAIT,
-                    "the events before the swap");
+            List<JsonNode> first = ScreeningTests.awaitCommitted(
+                    KAFKA, scored, n -> n.size() >= PER_PHASE, WAIT, "the events before the swap");
             assertThat(first).allSatisfy(n -> {
                 assertThat(n.get("modelVersion").asText()).isEqualTo("1");
                 assertThat(n.get("ruleEpoch").asLong()).isZero();
@@ -108,32 +108,49 @@ class ModelSwapITCase {
             KAFKA.produce(commands, List.of(deploy.toJson().getBytes(StandardCharsets.UTF_8)));
             // One ACCEPTED for the command; READY from every subtask once version 2 is loaded there,
             // after which that subtask serves version 2 to all keys.
-            List<JsonNode> audits = ScreeningTests.awaitCommitted(KAFKA, audit,
+            List<JsonNode> audits = ScreeningTests.awaitCommitted(
+                    KAFKA,
+                    audit,
                     n -> subtasks(n, deploy.commandId, ModelAudit.READY) == PARALLELISM,
-                    WAIT, "READY on every subtask");
-            List<String> outcomes = audits.stream().filter(n -> deploy.commandId.equals(text(n, "commandId")))
-                    .map(n -> text(n, "outcome")).collect(Collectors.toList());
+                    WAIT,
+                    "READY on every subtask");
+            List<String> outcomes = audits.stream()
+                    .filter(n -> deploy.commandId.equals(text(n, "commandId")))
+                    .map(n -> text(n, "outcome"))
+                    .collect(Collectors.toList());
             assertThat(outcomes).filteredOn(ModelAudit.ACCEPTED::equals).hasSize(1);
             assertThat(outcomes).doesNotContain(ModelAudit.REJECTED);
-            assertThat(audits).filteredOn(n -> ModelAudit.LOADED.equals(text(n, "outcome")) && "2".equals(text(n, "version")))
-                    .extracting(n -> n.get("subtask").asInt()).doesNotHaveDuplicates().hasSize(PARALLELISM);
-            assertThat(audits).filteredOn(n -> ModelAudit.ACCEPTED.equals(text(n, "outcome")))
+            assertThat(audits)
+                    .filteredOn(n -> ModelAudit.LOADED.equals(text(n, "outcome")) && "2".equals(text(n, "version")))
+                    .extracting(n -> n.get("subtask").asInt())
+                    .doesNotHaveDuplicates()
+                    .hasSize(PARALLELISM);
+            assertThat(audits)
+                    .filteredOn(n -> ModelAudit.ACCEPTED.equals(text(n, "outcome")))
                     .allSatisfy(n -> assertThat(text(n, "version")).isEqualTo("2"));
 
             List<String> after = produce(events, generator, PER_PHASE, 2 * PER_PHASE);
-            List<JsonNode> all = ScreeningTests.awaitCommitted(KAFKA, scored, n -> n.size() >= 2 * PER_PHASE, WAIT,
-                    "the events after the swap");
+            List<JsonNode> all = ScreeningTests.awaitCommitted(
+                    KAFKA, scored, n -> n.size() >= 2 * PER_PHASE, WAIT, "the events after the swap");
 
-            Map<String, String> versionById = all.stream().collect(Collectors.toMap(
-                    n -> n.get("eventId").asText(), n -> n.get("modelVersion").asText(),
-                    (a, b) -> { throw new AssertionError("event scored twice"); }));
+            Map<String, String> versionById = all.stream()
+                    .collect(Collectors.toMap(
+                            n -> n.get("eventId").asText(),
+                            n -> n.get("modelVersion").asText(),
+                            (a, b) -> {
+                                throw new AssertionError("event scored twice");
+                            }));
             assertThat(versionById.keySet()).containsExactlyInAnyOrderElementsOf(concat(before, after));
-            assertThat(before).allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("1"));
-            assertThat(after).allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("2"));
+            assertThat(before)
+                    .allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("1"));
+            assertThat(after)
+                    .allSatisfy(id -> assertThat(versionById.get(id)).as(id).isEqualTo("2"));
             // The audit trail of each result: the deploy is the first accepted command (epoch 1).
-            assertThat(all).filteredOn(n -> after.contains(n.get("eventId").asText()))
+            assertThat(all)
+                    .filteredOn(n -> after.contains(n.get("eventId").asText()))
                     .allSatisfy(n -> assertThat(n.get("ruleEpoch").asLong()).isEqualTo(1));
-            assertThat(all).allSatisfy(n -> assertThat(n.get("modelId").asText()).isEqualTo("tiny"));
+            assertThat(all)
+                    .allSatisfy(n -> assertThat(n.get("modelId").asText()).isEqualTo("tiny"));
         } finally {
             job.cancel().get();
         }

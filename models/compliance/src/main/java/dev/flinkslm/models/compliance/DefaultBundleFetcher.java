@@ -28,12 +28,16 @@ public final class DefaultBundleFetcher implements BundleFetcher {
 
     @Override
     public Path fetch(URI uri, Path cacheDirectory) throws BundleException {
-        String variant = uri.getSchemeSpecificPart() == null ? "" : uri.getSchemeSpecificPart().toLowerCase(Locale.ROOT);
+        String variant = uri.getSchemeSpecificPart() == null
+                ? ""
+                : uri.getSchemeSpecificPart().toLowerCase(Locale.ROOT);
         Precision precision = switch (variant) {
             case "", "int8" -> Precision.INT8;
             case "fp32" -> Precision.FP32;
-            default -> throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,
-                    "unknown built-in bundle " + uri + "; use default:int8 or default:fp32");
+            default ->
+                throw new BundleException(
+                        BundleException.Reason.UNRESOLVABLE_URI,
+                        "unknown built-in bundle " + uri + "; use default:int8 or default:fp32");
         };
         try {
             dev.flinkslm.models.internal.FileTrees.requirePrivateDirectory(DefaultModel.cacheRoot());
@@ -43,8 +47,10 @@ public final class DefaultBundleFetcher implements BundleFetcher {
         try {
             return DefaultModel.bundleDirectory(precision);
         } catch (RuntimeException e) {
-            throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,
-                    "the built-in " + precision + " bundle cannot be built: " + e.getMessage(), e);
+            throw new BundleException(
+                    BundleException.Reason.UNRESOLVABLE_URI,
+                    "the built-in " + precision + " bundle cannot be built: " + e.getMessage(),
+                    e);
         }
     }
 }

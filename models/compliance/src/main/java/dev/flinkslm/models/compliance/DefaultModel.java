@@ -1,7 +1,6 @@
 package dev.flinkslm.models.compliance;
 
 import dev.flinkslm.models.BundleLoader;
-import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
@@ -11,6 +10,10 @@ import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.Resources;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import dev.flinkslm.models.internal.Digests;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -26,8 +29,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The project's default compliance model ({@code compliance-minilm}): resolves a ready bundle directory and
@@ -58,6 +59,7 @@ public final class DefaultModel {
     public static final String CORPUS_RESOURCE = "dev/flinkslm/models/compliance/compliance-corpus.jsonl";
     /** Hand-written held-out evaluation set (JSON lines with text, label); never used for training. */
     public static final String EVAL_RESOURCE = "dev/flinkslm/models/compliance/compliance-eval.jsonl";
+
     public static final String CACHE_DIR_PROPERTY = BundleLoader.CACHE_DIR_PROPERTY;
     public static final String CACHE_DIR_ENV = BundleLoader.CACHE_DIR_ENV;
     /** Golden examples per label placed in each manifest. */
@@ -99,8 +101,10 @@ public final class DefaultModel {
             try {
                 Files.createDirectories(cacheRoot);
             } catch (IOException e) {
-                throw new UncheckedIOException("Cannot create model cache directory " + cacheRoot + "; set -D"
-                        + CACHE_DIR_PROPERTY + " or " + CACHE_DIR_ENV + " to a writable directory", e);
+                throw new UncheckedIOException(
+                        "Cannot create model cache directory " + cacheRoot + "; set -D" + CACHE_DIR_PROPERTY + " or "
+                                + CACHE_DIR_ENV + " to a writable directory",
+                        e);
             }
             Path tmp = target.resolveSibling(".tmp-" + target.getFileName() + "-" + UUID.randomUUID());
             long t0 = System.nanoTime();
@@ -109,7 +113,10 @@ public final class DefaultModel {
                 writeBundle(tmp, precision, head, headSha);
                 verifyGolden(tmp);
                 boolean won = publish(tmp, target, headSha);
-                LOG.info("Built default model bundle {} in {} ms{}", target, (System.nanoTime() - t0) / 1_000_000,
+                LOG.info(
+                        "Built default model bundle {} in {} ms{}",
+                        target,
+                        (System.nanoTime() - t0) / 1_000_000,
                         won ? "" : " (another process published it first; using that one)");
             } finally {
                 deleteRecursively(tmp);
@@ -126,8 +133,10 @@ public final class DefaultModel {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 return true;
             } catch (AtomicMoveNotSupportedException e) {
-                throw new IllegalStateException("Cache directory " + target.getParent()
-                        + " does not support atomic renames; point " + CACHE_DIR_PROPERTY + " to a local file system", e);
+                throw new IllegalStateException(
+                        "Cache directory " + target.getParent() + " does not support atomic renames; point "
+                                + CACHE_DIR_PROPERTY + " to a local file system",
+                        e);
             } catch (IOException e) {
                 if (!Files.exists(target)) {
                     throw new UncheckedIOException("Cannot publish model bundle to " + target, e);
@@ -155,8 +164,10 @@ public final class DefaultModel {
         byte[] tokenizer = Resources.read(precision.tokenizerResource());
         Map<String, String> info = head.info();
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("trainedOn", "flink-slm synthetic compliance corpus (" + info.getOrDefault("trainExamples", "?")
-                + " train+val examples, corpus sha256 " + info.getOrDefault("corpusSha256", "?") + ")");
+        meta.put(
+                "trainedOn",
+                "flink-slm synthetic compliance corpus (" + info.getOrDefault("trainExamples", "?")
+                        + " train+val examples, corpus sha256 " + info.getOrDefault("corpusSha256", "?") + ")");
         meta.put("macroF1", info.getOrDefault("macroF1.test." + precision.tag(), ""));
         meta.put("macroF1Split", "corpus test split");
         meta.put("evalMacroF1", info.getOrDefault("macroF1.eval." + precision.tag(), ""));
@@ -176,7 +187,8 @@ public final class DefaultModel {
                 String got = c.labels().get(SoftmaxHead.argmax(p[i]));
                 if (!got.equals(golden.get(i).label())) {
                     throw new IllegalStateException("Default model bundle failed golden example " + i + " (expected "
-                            + golden.get(i).label() + ", got " + got + "); the ONNX Runtime build may differ numerically"
+                            + golden.get(i).label() + ", got " + got
+                            + "); the ONNX Runtime build may differ numerically"
                             + " from the one the head was built with. Rebuild the head with ModelBuild.");
                 }
             }
@@ -184,9 +196,14 @@ public final class DefaultModel {
     }
 
     /** Figures measured by {@link #trainAndWrite}. */
-    public record TrainingSummary(Path headFile, Map<Precision, Path> bundles, double l2,
-                                  Map<Precision, EvalReport> test, Map<Precision, EvalReport> eval,
-                                  double testAgreement, double evalAgreement) {}
+    public record TrainingSummary(
+            Path headFile,
+            Map<Precision, Path> bundles,
+            double l2,
+            Map<Precision, EvalReport> test,
+            Map<Precision, EvalReport> eval,
+            double testAgreement,
+            double evalAgreement) {}
 
     /**
      * Retrains the head from a corpus and writes {@code compliance-head.json} plus both bundles into
@@ -197,18 +214,27 @@ public final class DefaultModel {
      * @param out progress and reports (no example text except the chosen golden examples)
      */
     public static TrainingSummary trainAndWrite(Path corpusJsonl, Path evalJsonl, Path outDir, PrintStream out) {
-        List<LabeledText> corpus = corpusJsonl == null ? LabeledText.readResource(CORPUS_RESOURCE) : LabeledText.read(corpusJsonl);
-        List<LabeledText> eval = evalJsonl == null ? LabeledText.readResource(EVAL_RESOURCE) : LabeledText.read(evalJsonl);
-        String corpusSha = Digests.sha256(String.join("\n", corpus.stream().map(LabeledText::toJsonLine).toList())
-                .getBytes(StandardCharsets.UTF_8));
-        out.printf(Locale.ROOT, "corpus: %d examples (sha256 %s), eval set: %d examples%n", corpus.size(), corpusSha, eval.size());
+        List<LabeledText> corpus =
+                corpusJsonl == null ? LabeledText.readResource(CORPUS_RESOURCE) : LabeledText.read(corpusJsonl);
+        List<LabeledText> eval =
+                evalJsonl == null ? LabeledText.readResource(EVAL_RESOURCE) : LabeledText.read(evalJsonl);
+        String corpusSha = Digests.sha256(
+                String.join("\n", corpus.stream().map(LabeledText::toJsonLine).toList())
+                        .getBytes(StandardCharsets.UTF_8));
+        out.printf(
+                Locale.ROOT,
+                "corpus: %d examples (sha256 %s), eval set: %d examples%n",
+                corpus.size(),
+                corpusSha,
+                eval.size());
 
         float[][] emb = ComplianceTraining.embed(corpus, Precision.FP32);
         ComplianceTraining.Result r = ComplianceTraining.train(corpus, emb, HeadTrainer.DEFAULT_ITERATIONS);
         r.validationMacroF1().forEach((l2, f1) -> out.printf(Locale.ROOT, "l2=%g validation macro-F1=%.4f%n", l2, f1));
         out.printf(Locale.ROOT, "chosen l2=%g; refit on train+val%n", r.l2());
 
-        List<LabeledText> test = corpus.stream().filter(t -> "test".equals(t.split())).toList();
+        List<LabeledText> test =
+                corpus.stream().filter(t -> "test".equals(t.split())).toList();
         int trainVal = corpus.size() - test.size();
         Map<Precision, float[][]> testP = new LinkedHashMap<>();
         Map<Precision, float[][]> evalP = new LinkedHashMap<>();
@@ -224,8 +250,14 @@ public final class DefaultModel {
                     Path dir = scratch.resolve(p.tag());
                     writeBundle(dir, p, r.head().with(Map.of(), List.of()), "unset");
                     try (BundleClassifier c = BundleClassifier.open(dir)) {
-                        testP.put(p, c.probabilities(test.stream().map(LabeledText::text).toList()));
-                        evalP.put(p, c.probabilities(eval.stream().map(LabeledText::text).toList()));
+                        testP.put(
+                                p,
+                                c.probabilities(
+                                        test.stream().map(LabeledText::text).toList()));
+                        evalP.put(
+                                p,
+                                c.probabilities(
+                                        eval.stream().map(LabeledText::text).toList()));
                     }
                     testR.put(p, report(test, testP.get(p)));
                     evalR.put(p, report(eval, evalP.get(p)));

@@ -111,13 +111,21 @@ public final class EvalReport {
             out.println(row);
         }
         out.println();
-        out.println(String.format(Locale.ROOT, "%-" + w + "s%10s%10s%10s%10s", "label", "precision", "recall", "f1", "support"));
+        out.println(String.format(
+                Locale.ROOT, "%-" + w + "s%10s%10s%10s%10s", "label", "precision", "recall", "f1", "support"));
         for (int k = 0; k < labels.size(); k++) {
             int support = 0;
             for (int v : confusion[k]) {
                 support += v;
             }
-            out.println(String.format(Locale.ROOT, "%-" + w + "s%10.4f%10.4f%10.4f%10d", labels.get(k), precision(k), recall(k), f1(k), support));
+            out.println(String.format(
+                    Locale.ROOT,
+                    "%-" + w + "s%10.4f%10.4f%10.4f%10d",
+                    labels.get(k),
+                    precision(k),
+                    recall(k),
+                    f1(k),
+                    support));
         }
         out.println(String.format(Locale.ROOT, "accuracy=%.4f", accuracy()));
         out.println(String.format(Locale.ROOT, "macro_f1=%.4f", macroF1()));

@@ -39,7 +39,11 @@ public final class ModelBuild {
             s.eval().get(p).print(out);
         }
         out.println();
-        out.printf(Locale.ROOT, "int8/fp32 agreement: test split %.4f, eval set %.4f%n", s.testAgreement(), s.evalAgreement());
+        out.printf(
+                Locale.ROOT,
+                "int8/fp32 agreement: test split %.4f, eval set %.4f%n",
+                s.testAgreement(),
+                s.evalAgreement());
         out.println("head: " + s.headFile());
         s.bundles().forEach((p, d) -> out.println("bundle " + p.tag() + ": " + d));
         out.printf(Locale.ROOT, "build took %d s%n", (System.nanoTime() - t0) / 1_000_000_000L);
@@ -52,6 +56,10 @@ public final class ModelBuild {
             System.err.println("usage: ModelBuild <outDir> [corpus.jsonl] [eval.jsonl]");
             System.exit(2);
         }
-        run(Path.of(args[0]), args.length > 1 ? Path.of(args[1]) : null, args.length > 2 ? Path.of(args[2]) : null, System.out);
+        run(
+                Path.of(args[0]),
+                args.length > 1 ? Path.of(args[1]) : null,
+                args.length > 2 ? Path.of(args[2]) : null,
+                System.out);
     }
 }

@@ -3,6 +3,7 @@ package dev.flinkslm.models.compliance;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,7 +52,13 @@ public final class ModelEval {
                 pred[i] = SoftmaxHead.argmax(p[i]);
             }
             EvalReport r = new EvalReport(labels, gold, pred);
-            out.printf(Locale.ROOT, "bundle=%s data=%s examples=%d scoring_ms=%d%n", bundleDir, dataJsonl, data.size(), ms);
+            out.printf(
+                    Locale.ROOT,
+                    "bundle=%s data=%s examples=%d scoring_ms=%d%n",
+                    bundleDir,
+                    dataJsonl,
+                    data.size(),
+                    ms);
             r.print(out);
             return r;
         }

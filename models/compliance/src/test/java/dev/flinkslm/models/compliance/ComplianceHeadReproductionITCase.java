@@ -7,9 +7,10 @@ import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.Resources;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import org.junit.jupiter.api.Test;
+
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /**
  * Retraining from the committed corpus reproduces the committed head. Slow (embeds the whole corpus with the
@@ -22,7 +23,8 @@ class ComplianceHeadReproductionITCase {
 
     @Test
     void retrainingReproducesCommittedHead() {
-        SoftmaxHead committed = SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
+        SoftmaxHead committed =
+                SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
         List<LabeledText> corpus = LabeledText.readResource(DefaultModel.CORPUS_RESOURCE);
         float[][] emb = ComplianceTraining.embed(corpus, Precision.FP32);
         ComplianceTraining.Result r = ComplianceTraining.train(corpus, emb, HeadTrainer.DEFAULT_ITERATIONS);
@@ -32,7 +34,8 @@ class ComplianceHeadReproductionITCase {
         double maxAbs = 0;
         for (int k = 0; k < 5; k++) {
             for (int d = 0; d < committed.dim(); d++) {
-                maxDiff = Math.max(maxDiff, Math.abs(r.head().weights()[k][d] - committed.weights()[k][d]));
+                maxDiff = Math.max(
+                        maxDiff, Math.abs(r.head().weights()[k][d] - committed.weights()[k][d]));
                 maxAbs = Math.max(maxAbs, Math.abs(committed.weights()[k][d]));
             }
         }

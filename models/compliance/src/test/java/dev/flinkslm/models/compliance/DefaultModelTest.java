@@ -1,6 +1,5 @@
 package dev.flinkslm.models.compliance;
 
-import dev.flinkslm.models.internal.Digests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flinkslm.models.ModelManifest;
@@ -8,15 +7,16 @@ import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.List;
+import dev.flinkslm.models.internal.Digests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
 
 /** Default bundle resolution: manifest content, golden examples, caching and replacement of stale bundles. */
 class DefaultModelTest {
@@ -43,16 +43,20 @@ class DefaultModelTest {
         assertThat(m.inputs().tokenTypeIds()).isEqualTo("token_type_ids");
         assertThat(m.outputs().probabilities()).isEqualTo("probabilities");
         assertThat(m.outputs().embedding()).isEqualTo("sentence_embedding");
-        assertThat(m.sha256()).containsEntry("model.onnx", Digests.sha256(dir.resolve("model.onnx")))
+        assertThat(m.sha256())
+                .containsEntry("model.onnx", Digests.sha256(dir.resolve("model.onnx")))
                 .containsEntry("tokenizer.json", Digests.sha256(dir.resolve("tokenizer.json")));
         assertThat(m.metadata()).containsEntry("precision", p.tag()).containsKeys("macroF1", "trainedOn", "encoder");
 
         List<LabeledText> golden = BundleWriter.golden(m);
         assertThat(golden).extracting(LabeledText::label).containsAll(ComplianceLabels.ALL);
         try (BundleClassifier c = BundleClassifier.open(dir)) {
-            float[][] probs = c.probabilities(golden.stream().map(LabeledText::text).toList());
+            float[][] probs =
+                    c.probabilities(golden.stream().map(LabeledText::text).toList());
             for (int i = 0; i < golden.size(); i++) {
-                assertThat(labels.get(SoftmaxHead.argmax(probs[i]))).as("golden %d", i).isEqualTo(golden.get(i).label());
+                assertThat(labels.get(SoftmaxHead.argmax(probs[i])))
+                        .as("golden %d", i)
+                        .isEqualTo(golden.get(i).label());
             }
         }
     }
@@ -74,7 +78,8 @@ class DefaultModelTest {
         assertThat(BundleWriter.isIntact(rebuilt, null, null)).isTrue();
         assertThat(Files.readString(rebuilt.resolve("tokenizer.json"))).isNotEqualTo("{}");
         try (var s = Files.list(other)) {
-            assertThat(s.map(x -> x.getFileName().toString())).containsExactly(dir.getFileName().toString());
+            assertThat(s.map(x -> x.getFileName().toString()))
+                    .containsExactly(dir.getFileName().toString());
         }
     }
 
@@ -85,9 +90,21 @@ class DefaultModelTest {
         ModelManifest current = BundleWriter.readManifest(dir);
         java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(current.metadata());
         meta.remove(BundleWriter.FORMAT_KEY);
-        ModelManifest old = new ModelManifest(current.manifestVersion(), current.id(), current.version(), current.task(),
-                current.description(), current.labels(), current.model(), current.tokenizer(),
-                current.maxSequenceLength(), current.inputs(), current.outputs(), current.sha256(), current.golden(), meta);
+        ModelManifest old = new ModelManifest(
+                current.manifestVersion(),
+                current.id(),
+                current.version(),
+                current.task(),
+                current.description(),
+                current.labels(),
+                current.model(),
+                current.tokenizer(),
+                current.maxSequenceLength(),
+                current.inputs(),
+                current.outputs(),
+                current.sha256(),
+                current.golden(),
+                meta);
         Path other = Files.createDirectories(cache.resolve("old-build"));
         Path stale = other.resolve(dir.getFileName());
         Files.move(dir, stale);

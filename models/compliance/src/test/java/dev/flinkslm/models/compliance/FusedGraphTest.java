@@ -10,9 +10,10 @@ import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.OrtTextModel;
 import dev.flinkslm.models.compliance.internal.Resources;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import org.junit.jupiter.api.Test;
+
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /** The fused graph must compute exactly what the unfused encoder plus the plain-Java head compute. */
 class FusedGraphTest {
@@ -28,7 +29,8 @@ class FusedGraphTest {
 
     @Test
     void fusedProbabilitiesAndEmbeddingsMatchUnfusedEncoderPlusJavaHead() {
-        SoftmaxHead head = SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
+        SoftmaxHead head =
+                SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
         byte[] fused = OnnxHeadFusion.fuse(Resources.read(Precision.INT8.encoderResource()), head);
 
         float[][] reference;
@@ -37,7 +39,8 @@ class FusedGraphTest {
         }
         float[][] probs;
         float[][] emb;
-        try (OrtTextModel m = OrtTextModel.open(fused, MiniLmTokenizer.fromResource(Precision.INT8.tokenizerResource()))) {
+        try (OrtTextModel m =
+                OrtTextModel.open(fused, MiniLmTokenizer.fromResource(Precision.INT8.tokenizerResource()))) {
             assertThat(m.outputNames()).containsExactlyInAnyOrder("probabilities", "sentence_embedding");
             probs = m.runAll(TEXTS, OnnxHeadFusion.PROBABILITIES, 5);
             emb = m.runAll(TEXTS, OnnxHeadFusion.EMBEDDING, 384);
@@ -58,17 +61,23 @@ class FusedGraphTest {
 
     @Test
     void fusionKeepsOpsetAndUsesAttributeAxesBelowOpset13() {
-        SoftmaxHead head = SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
+        SoftmaxHead head =
+                SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
         OnnxMl.ModelProto enc = OnnxHeadFusion.parse(Resources.read(Precision.INT8.encoderResource()));
         OnnxMl.ModelProto fused = OnnxHeadFusion.fuse(enc, head);
         assertThat(fused.getOpsetImportList()).isEqualTo(enc.getOpsetImportList());
-        long opset = enc.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty())
-                .mapToLong(OnnxMl.OperatorSetIdProto::getVersion).findFirst().orElseThrow();
+        long opset = enc.getOpsetImportList().stream()
+                .filter(o -> o.getDomain().isEmpty())
+                .mapToLong(OnnxMl.OperatorSetIdProto::getVersion)
+                .findFirst()
+                .orElseThrow();
         if (opset < 13) {
-            assertThat(fused.getGraph().getNodeList()).filteredOn(n -> n.getOpType().equals("ReduceSum"))
+            assertThat(fused.getGraph().getNodeList())
+                    .filteredOn(n -> n.getOpType().equals("ReduceSum"))
                     .allSatisfy(n -> assertThat(n.getInputCount()).isEqualTo(1));
         }
-        assertThat(fused.getGraph().getOutputList()).extracting(OnnxMl.ValueInfoProto::getName)
+        assertThat(fused.getGraph().getOutputList())
+                .extracting(OnnxMl.ValueInfoProto::getName)
                 .containsExactly("probabilities", "sentence_embedding");
     }
 }

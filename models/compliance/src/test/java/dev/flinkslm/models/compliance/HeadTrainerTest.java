@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import org.junit.jupiter.api.Test;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
 
 /** Training is deterministic and the head file round-trips bit-exactly. */
 class HeadTrainerTest {
@@ -59,7 +60,8 @@ class HeadTrainerTest {
         }
         assertThat(ok).isGreaterThan(480);
 
-        SoftmaxHead withInfo = h.with(Map.of("note", "x"), List.of(new LabeledText("a \"quoted\" text", "fraud", null)));
+        SoftmaxHead withInfo =
+                h.with(Map.of("note", "x"), List.of(new LabeledText("a \"quoted\" text", "fraud", null)));
         SoftmaxHead back = SoftmaxHead.fromJson(withInfo.toJson());
         assertThat(back.weights()).isDeepEqualTo(h.weights());
         assertThat(back.bias()).isEqualTo(h.bias());

@@ -11,15 +11,17 @@ import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.WindowOptions;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
 
 /** With the real model: a finding after 128 tokens of small talk is no longer scored "clear". */
 class LongTextScreeningTest {
 
-    @TempDir Path cache;
+    @TempDir
+    Path cache;
 
     @Test
     void aFindingAtTheEndOfALongTextIsFound() throws Exception {
@@ -28,7 +30,8 @@ class LongTextScreeningTest {
         String fraud = bundle.manifest().golden().stream()
                 .filter(g -> g.label().equals(ComplianceLabels.FRAUD))
                 .map(ModelManifest.GoldenExample::text)
-                .findFirst().orElseThrow();
+                .findFirst()
+                .orElseThrow();
         String text = "Thanks for the notes from this morning, the team lunch moves to Thursday at noon. ".repeat(20)
                 + (fraud + " ").repeat(4);
         try (ScoringSession session = ScoringSession.open(bundle, RuntimeOptions.cpu())) {
@@ -36,7 +39,9 @@ class LongTextScreeningTest {
             EncodedInput first = session.encode(text, WindowOptions.single());
             assertThat(first.truncated()).isTrue();
             Prediction firstWindowOnly = session.score(first.windows()).get(0);
-            assertThat(firstWindowOnly.label()).as("the old, truncating behaviour").isEqualTo(ComplianceLabels.CLEAR);
+            assertThat(firstWindowOnly.label())
+                    .as("the old, truncating behaviour")
+                    .isEqualTo(ComplianceLabels.CLEAR);
 
             EncodedInput whole = session.encode(text, WindowOptions.defaults());
             assertThat(whole.truncated()).isFalse();

@@ -11,6 +11,10 @@ import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.OrtTextModel;
 import dev.flinkslm.models.compliance.internal.Resources;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ModelEval on a fixture whose predictions are known by construction: the head's weight row of label k is
@@ -30,14 +31,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelEvalTest {
 
     private static final List<String> PROTOTYPES = List.of(
-            "Rent for the flat, March",                                   // -> clear
+            "Rent for the flat, March", // -> clear
             "ship it via the free zone so the bank never sees the end buyer", // -> sanctions
-            "deposit 9,500 today and 9,500 tomorrow at another branch",  // -> structuring
-            "Your account is locked, confirm your PIN at this link",       // -> fraud
-            "buy the shares before the merger is announced");             // -> market_abuse
+            "deposit 9,500 today and 9,500 tomorrow at another branch", // -> structuring
+            "Your account is locked, confirm your PIN at this link", // -> fraud
+            "buy the shares before the merger is announced"); // -> market_abuse
 
     @TempDir
     static Path dir;
+
     static Path bundle;
 
     @BeforeAll
@@ -54,8 +56,13 @@ class ModelEvalTest {
         }
         SoftmaxHead head = new SoftmaxHead(ComplianceLabels.ALL, w, new float[5], Map.of(), List.of());
         bundle = dir.resolve("bundle");
-        BundleWriter.write(bundle, Precision.INT8, OnnxHeadFusion.fuse(Resources.read(Precision.INT8.encoderResource()), head),
-                Resources.read(Precision.INT8.tokenizerResource()), head, Map.of());
+        BundleWriter.write(
+                bundle,
+                Precision.INT8,
+                OnnxHeadFusion.fuse(Resources.read(Precision.INT8.encoderResource()), head),
+                Resources.read(Precision.INT8.tokenizerResource()),
+                head,
+                Map.of());
     }
 
     @Test
@@ -84,11 +91,12 @@ class ModelEvalTest {
 
         assertThat(lines[lines.length - 1]).isEqualTo("macro_f1=0.7667");
         assertThat(r.confusion()).isDeepEqualTo(new int[][] {
-                {1, 1, 0, 0, 0},
-                {0, 1, 0, 0, 0},
-                {0, 0, 1, 0, 0},
-                {1, 0, 0, 1, 0},
-                {0, 0, 0, 0, 2}});
+            {1, 1, 0, 0, 0},
+            {0, 1, 0, 0, 0},
+            {0, 0, 1, 0, 0},
+            {1, 0, 0, 1, 0},
+            {0, 0, 0, 0, 2}
+        });
         assertThat(r.precision(0)).isCloseTo(0.5, within(1e-12));
         assertThat(r.recall(1)).isCloseTo(1.0, within(1e-12));
         assertThat(r.f1(3)).isCloseTo(2.0 / 3, within(1e-12));
@@ -102,6 +110,7 @@ class ModelEvalTest {
         Files.writeString(data, "{\"text\":\"hello\",\"label\":\"spam\"}\n");
         assertThatThrownBy(() -> ModelEval.run(bundle, data, new PrintStream(new ByteArrayOutputStream())))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("'spam'").hasMessageContaining("market_abuse");
+                .hasMessageContaining("'spam'")
+                .hasMessageContaining("market_abuse");
     }
 }

@@ -10,10 +10,11 @@ import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
 
 /** The default bundle loads in the shared runtime, passes its golden check there and scores like the tooling. */
 class SharedRuntimeCompatibilityTest {
@@ -25,7 +26,9 @@ class SharedRuntimeCompatibilityTest {
     void sharedRuntimeAcceptsDefaultBundleAndAgreesWithToolingScorer() throws Exception {
         Path dir = DefaultModel.bundleDirectory(Precision.INT8, cache);
         ModelBundle bundle = BundleLoader.verify(dir.toUri(), dir, null);
-        List<String> texts = List.of("Rent for March, flat 2", "split it into deposits under 10k at different branches",
+        List<String> texts = List.of(
+                "Rent for March, flat 2",
+                "split it into deposits under 10k at different branches",
                 "this is your bank's fraud team, move your savings to the safe account now");
         float[][] tooling;
         try (BundleClassifier c = BundleClassifier.open(dir)) {

@@ -25,7 +25,8 @@ public final class FileTrees {
         if (!Files.isDirectory(absolute)) {
             Files.createDirectories(absolute);
             try {
-                Files.setPosixFilePermissions(absolute, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(
+                        absolute, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
             } catch (UnsupportedOperationException notPosix) {
                 return;
             }
@@ -45,7 +46,10 @@ public final class FileTrees {
         }
         java.nio.file.attribute.UserPrincipal owner = Files.getOwner(absolute);
         String me = System.getProperty("user.name");
-        if (me != null && !me.isBlank() && !owner.getName().equals(me) && !owner.getName().matches("\\d+")) {
+        if (me != null
+                && !me.isBlank()
+                && !owner.getName().equals(me)
+                && !owner.getName().matches("\\d+")) {
             throw new IOException("the bundle cache " + absolute + " belongs to " + owner.getName() + ", not to "
                     + me + " who runs this process: point FLINK_SLM_CACHE_DIR (flinkslm.cache.dir) at a directory of"
                     + " your own");

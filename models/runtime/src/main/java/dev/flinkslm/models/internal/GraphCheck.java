@@ -51,12 +51,14 @@ public final class GraphCheck {
                 }
             }
             if (!hasGraph) {
-                throw new BundleException(BundleException.Reason.UNREADABLE_MODEL, name
-                        + " is an ONNX model without a graph");
+                throw new BundleException(
+                        BundleException.Reason.UNREADABLE_MODEL, name + " is an ONNX model without a graph");
             }
         } catch (InvalidProtocolBufferException e) {
-            throw new BundleException(BundleException.Reason.UNREADABLE_MODEL,
-                    name + " is not an ONNX model (protobuf ModelProto): " + e.getMessage(), e);
+            throw new BundleException(
+                    BundleException.Reason.UNREADABLE_MODEL,
+                    name + " is not an ONNX model (protobuf ModelProto): " + e.getMessage(),
+                    e);
         } catch (IOException e) {
             throw new BundleException(BundleException.Reason.UNREADABLE_MODEL, name + " cannot be parsed: " + e, e);
         }
@@ -124,8 +126,9 @@ public final class GraphCheck {
     private static void graph(ByteString bytes, String file, String where, int depth)
             throws IOException, BundleException {
         if (depth > MAX_DEPTH) {
-            throw new BundleException(BundleException.Reason.UNREADABLE_MODEL, file + ": subgraphs nested deeper than "
-                    + MAX_DEPTH + " levels (" + where + ")");
+            throw new BundleException(
+                    BundleException.Reason.UNREADABLE_MODEL,
+                    file + ": subgraphs nested deeper than " + MAX_DEPTH + " levels (" + where + ")");
         }
         CodedInputStream in = open(bytes);
         for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
@@ -166,8 +169,8 @@ public final class GraphCheck {
         }
     }
 
-    private static void attribute(ByteString bytes, String file, String owner, String node, String where,
-            int depth) throws IOException, BundleException {
+    private static void attribute(ByteString bytes, String file, String owner, String node, String where, int depth)
+            throws IOException, BundleException {
         String name = "";
         java.util.List<ByteString> graphs = new java.util.ArrayList<>();
         CodedInputStream in = open(bytes);
@@ -230,7 +233,8 @@ public final class GraphCheck {
         if (!external) {
             return;
         }
-        throw new BundleException(BundleException.Reason.UNSUPPORTED_GRAPH,
+        throw new BundleException(
+                BundleException.Reason.UNSUPPORTED_GRAPH,
                 file + ": tensor '" + name + "' (" + owner + " in " + where + ") keeps its data in an external"
                         + " file" + location + "; bundles must hold one self-contained graph, so save the model with"
                         + " all tensors inside it (for example onnx.save_model(model, path,"

@@ -54,8 +54,7 @@ public final class LocalBundleFetcher implements BundleFetcher {
             return path;
         }
         if (!Files.isRegularFile(path)) {
-            throw new BundleException(
-                    BundleException.Reason.MISSING_FILE, "no bundle directory or archive at " + uri);
+            throw new BundleException(BundleException.Reason.MISSING_FILE, "no bundle directory or archive at " + uri);
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!name.endsWith(".zip") && !name.endsWith(".jar")) {
@@ -66,7 +65,8 @@ public final class LocalBundleFetcher implements BundleFetcher {
         try {
             long size = Files.size(path);
             if (size > limits.maxArchiveBytes()) {
-                throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+                throw new BundleException(
+                        BundleException.Reason.LIMIT_EXCEEDED,
                         "bundle archive " + uri + " has " + size + " bytes, more than the " + limits.maxArchiveBytes()
                                 + " it may unpack to (BundleLimits.maxArchiveBytes)");
             }
@@ -101,7 +101,8 @@ public final class LocalBundleFetcher implements BundleFetcher {
             }
             String unpackedDigest = HexFormat.of().formatHex(sha.digest());
             if (!unpackedDigest.equals(digest)) {
-                throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI,
+                throw new BundleException(
+                        BundleException.Reason.UNRESOLVABLE_URI,
                         "bundle archive " + uri + " changed while it was being unpacked; load it again once it is"
                                 + " no longer being written");
             }
@@ -131,7 +132,8 @@ public final class LocalBundleFetcher implements BundleFetcher {
         ZipEntry entry;
         while ((entry = zip.getNextEntry()) != null) {
             if (++entries > limits.maxArchiveEntries()) {
-                throw new BundleException(BundleException.Reason.LIMIT_EXCEEDED,
+                throw new BundleException(
+                        BundleException.Reason.LIMIT_EXCEEDED,
                         "bundle archive " + uri + " has more than " + limits.maxArchiveEntries()
                                 + " entries (BundleLimits.maxArchiveEntries); a bundle is a manifest, a graph and a"
                                 + " tokenizer");
@@ -141,7 +143,8 @@ public final class LocalBundleFetcher implements BundleFetcher {
                 throw new IOException("archive entry " + entry.getName() + " escapes the archive root");
             }
             if (!seen.add(out)) {
-                throw new BundleException(BundleException.Reason.UNEXPECTED_FILE,
+                throw new BundleException(
+                        BundleException.Reason.UNEXPECTED_FILE,
                         "bundle archive " + uri + " has two entries named " + entry.getName());
             }
             if (entry.isDirectory()) {
@@ -150,11 +153,12 @@ public final class LocalBundleFetcher implements BundleFetcher {
             }
             Files.createDirectories(out.getParent());
             long entryLimit = Math.min(limits.maxArchiveEntryBytes(), limits.maxArchiveBytes() - total);
-            String overLimit = "bundle archive " + uri + (entryLimit == limits.maxArchiveEntryBytes()
-                    ? ": entry " + entry.getName() + " unpacks to more than " + limits.maxArchiveEntryBytes()
-                            + " bytes (BundleLimits.maxArchiveEntryBytes)"
-                    : " unpacks to more than " + limits.maxArchiveBytes() + " bytes in total"
-                            + " (BundleLimits.maxArchiveBytes)")
+            String overLimit = "bundle archive " + uri
+                    + (entryLimit == limits.maxArchiveEntryBytes()
+                            ? ": entry " + entry.getName() + " unpacks to more than " + limits.maxArchiveEntryBytes()
+                                    + " bytes (BundleLimits.maxArchiveEntryBytes)"
+                            : " unpacks to more than " + limits.maxArchiveBytes() + " bytes in total"
+                                    + " (BundleLimits.maxArchiveBytes)")
                     + "; it may be a zip bomb, or raise the limit for a legitimately large bundle";
             total += copyAtMost(zip, out, entryLimit, overLimit);
         }
@@ -191,7 +195,9 @@ public final class LocalBundleFetcher implements BundleFetcher {
         } catch (BundleException e) {
             return false;
         }
-        String entryName = cached.relativize(root.resolve(ModelManifest.FILE_NAME)).toString().replace('\\', '/');
+        String entryName = cached.relativize(root.resolve(ModelManifest.FILE_NAME))
+                .toString()
+                .replace('\\', '/');
         try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(archive.toFile())) {
             ZipEntry entry = zip.getEntry(entryName);
             if (entry == null) {
@@ -215,7 +221,8 @@ public final class LocalBundleFetcher implements BundleFetcher {
         }
         try (Stream<Path> children = Files.list(unpacked)) {
             Path[] all = children.toArray(Path[]::new);
-            if (all.length == 1 && Files.isDirectory(all[0])
+            if (all.length == 1
+                    && Files.isDirectory(all[0])
                     && Files.isRegularFile(all[0].resolve(ModelManifest.FILE_NAME))) {
                 return all[0];
             }

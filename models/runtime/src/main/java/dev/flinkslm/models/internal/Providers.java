@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtSession;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.RuntimeOptions;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +42,12 @@ public final class Providers {
 
     public static Selection select(RuntimeOptions runtime) throws BundleException {
         ExecutionProvider requested = runtime.provider();
-        boolean tryCuda = requested == ExecutionProvider.CUDA
-                || requested == ExecutionProvider.AUTO && cudaCompiledIn();
+        boolean tryCuda =
+                requested == ExecutionProvider.CUDA || requested == ExecutionProvider.AUTO && cudaCompiledIn();
         if (!tryCuda) {
             if (requested == ExecutionProvider.AUTO && runtime.strict()) {
-                throw new BundleException(BundleException.Reason.PROVIDER_UNAVAILABLE,
+                throw new BundleException(
+                        BundleException.Reason.PROVIDER_UNAVAILABLE,
                         "provider AUTO with strict mode needs the CUDA provider, but this build has none;"
                                 + " build with -Pgpu or use provider CPU");
             }
@@ -63,14 +63,17 @@ public final class Providers {
                 options.close();
                 knownFailure = e.getClass().getSimpleName() + ": " + e.getMessage();
                 if (CUDA_FAILURES.putIfAbsent(runtime.deviceId(), knownFailure) == null && !runtime.strict()) {
-                    LOG.warn("CUDA device {} cannot be used ({}); falling back to the CPU execution provider."
+                    LOG.warn(
+                            "CUDA device {} cannot be used ({}); falling back to the CPU execution provider."
                                     + " Install CUDA 12 + cuDNN 9 and build with -Pgpu, or set the provider to CPU.",
-                            runtime.deviceId(), knownFailure);
+                            runtime.deviceId(),
+                            knownFailure);
                 }
             }
         }
         if (runtime.strict()) {
-            throw new BundleException(BundleException.Reason.PROVIDER_UNAVAILABLE,
+            throw new BundleException(
+                    BundleException.Reason.PROVIDER_UNAVAILABLE,
                     "CUDA device " + runtime.deviceId() + " was requested in strict mode but cannot be used: "
                             + knownFailure);
         }
@@ -82,12 +85,13 @@ public final class Providers {
         try {
             options.setIntraOpNumThreads(runtime.intraOpThreads());
             options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(switch (runtime.optimization()) {
-                case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-                case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-                case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-                case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-            });
+            options.setOptimizationLevel(
+                    switch (runtime.optimization()) {
+                        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+                        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+                        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+                        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+                    });
             return options;
         } catch (OrtException e) {
             options.close();

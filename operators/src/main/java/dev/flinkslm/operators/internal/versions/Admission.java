@@ -1,6 +1,5 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRef;
@@ -9,7 +8,7 @@ import dev.flinkslm.operators.internal.ModelSlot;
 import dev.flinkslm.operators.internal.VersionLoading;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-
+import org.apache.flink.annotation.Internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +35,10 @@ public final class Admission {
 
     /** Whether {@link #admit} would load a bundle for this command (a well-formed DEPLOY). */
     public boolean needsBundle(ModelCommand command) {
-        return command != null && command.actionValue() == ModelCommand.Action.DEPLOY
-                && command.problems(config.versions().limits().maxKeysPerCommand()).isEmpty();
+        return command != null
+                && command.actionValue() == ModelCommand.Action.DEPLOY
+                && command.problems(config.versions().limits().maxKeysPerCommand())
+                        .isEmpty();
     }
 
     public AdmittedCommand admit(ModelCommand command, long receivedAt) {
@@ -47,10 +48,19 @@ public final class Admission {
         }
         ModelSlot slot = null;
         try {
-            slot = VersionLoading.loadAndAdmit(loader, new ModelRef(null, null, command.uri, command.sha256),
-                    config.runtime(), jobId, config.versions().admissionTimeout());
-            LOG.info("Model command {} admitted {} from {}", command.commandId, slot.name(), dev.flinkslm.models.ModelRoots.redact(command.uri));
-            return admitted.admitted(slot.version(), slot.ref().uri(), slot.ref().sha256());
+            slot = VersionLoading.loadAndAdmit(
+                    loader,
+                    new ModelRef(null, null, command.uri, command.sha256),
+                    config.runtime(),
+                    jobId,
+                    config.versions().admissionTimeout());
+            LOG.info(
+                    "Model command {} admitted {} from {}",
+                    command.commandId,
+                    slot.name(),
+                    dev.flinkslm.models.ModelRoots.redact(command.uri));
+            return admitted.admitted(
+                    slot.version(), slot.ref().uri(), slot.ref().sha256());
         } catch (BundleException e) {
             LOG.info("Model command {} not admitted: {}", command.commandId, e.getMessage());
             return admitted.rejected(ModelAudit.ADMISSION_FAILED, e.getMessage());
@@ -66,8 +76,11 @@ public final class Admission {
 
     /** The record of a DEPLOY whose admission did not finish within the load timeout. */
     public AdmittedCommand timedOut(ModelCommand command, long receivedAt) {
-        return AdmittedCommand.of(command, receivedAt).rejected(ModelAudit.ADMISSION_TIMEOUT,
-                "the bundle was not loaded and admitted within " + config.versions().admissionTimeout().toMillis()
-                        + " ms (slm.versions.admission-timeout); the artifact may be on a stalled file system");
+        return AdmittedCommand.of(command, receivedAt)
+                .rejected(
+                        ModelAudit.ADMISSION_TIMEOUT,
+                        "the bundle was not loaded and admitted within "
+                                + config.versions().admissionTimeout().toMillis()
+                                + " ms (slm.versions.admission-timeout); the artifact may be on a stalled file system");
     }
 }

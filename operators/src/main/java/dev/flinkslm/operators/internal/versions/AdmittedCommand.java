@@ -1,7 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A command after the admission stage, which runs once (parallelism 1) before the command is
@@ -17,11 +17,13 @@ public class AdmittedCommand {
     public ModelCommand command;
     /** For an admitted DEPLOY: the bundle's id, version, normalised URI and manifest SHA-256. */
     public String modelId;
+
     public String version;
     public String uri;
     public String sha256;
     /** When admission rejected the bundle: a {@code ModelAudit} reason code and the reason. */
     public String rejectionCode;
+
     public String rejection;
     /** When the admission stage received the command (epoch ms); the clock of id retention. */
     public long receivedAt;

@@ -1,7 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.models.ModelRef;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A version the rule log knows: where it is loaded from and the SHA-256 of its manifest (pinning

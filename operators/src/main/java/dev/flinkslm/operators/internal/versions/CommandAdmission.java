@@ -1,15 +1,13 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.internal.InferenceRuntime;
 import dev.flinkslm.operators.internal.StuckTolerantPool;
 import dev.flinkslm.operators.versions.ModelCommand;
-
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,9 +50,13 @@ public final class CommandAdmission extends RichAsyncFunction<ModelCommand, Admi
 
     @Override
     public void open(OpenContext context) {
-        admission = new Admission(config, getRuntimeContext().getJobInfo().getJobId().toString());
-        pool = new StuckTolerantPool(runtime, "slm-admission " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
-                config.versions().loadThreads(), MAX_STUCK);
+        admission = new Admission(
+                config, getRuntimeContext().getJobInfo().getJobId().toString());
+        pool = new StuckTolerantPool(
+                runtime,
+                "slm-admission " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                config.versions().loadThreads(),
+                MAX_STUCK);
         running = new IdentityHashMap<>();
     }
 
@@ -97,7 +99,9 @@ public final class CommandAdmission extends RichAsyncFunction<ModelCommand, Admi
         if (task != null) {
             task.timeOut();
         }
-        LOG.warn("Model command {} not admitted within {} ms", command.commandId,
+        LOG.warn(
+                "Model command {} not admitted within {} ms",
+                command.commandId,
                 config.versions().admissionTimeout().toMillis());
         result.complete(List.of(admission.timedOut(command, System.currentTimeMillis())));
     }

@@ -1,6 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
 import org.apache.flink.annotation.Internal;
+
 import java.io.Serializable;
 import java.time.Duration;
 
@@ -19,8 +20,16 @@ import java.time.Duration;
  * @param catalogSize versions no rule routes to that stay known (for PROMOTE and messages)
  */
 @Internal
-public record ControlLimits(int maxRules, int maxKeysPerCommand, int maxRuleKeys, long maxRuleBytes, int history,
-        int commandIdRetention, Duration commandIdMaxAge, int catalogSize) implements Serializable {
+public record ControlLimits(
+        int maxRules,
+        int maxKeysPerCommand,
+        int maxRuleKeys,
+        long maxRuleBytes,
+        int history,
+        int commandIdRetention,
+        Duration commandIdMaxAge,
+        int catalogSize)
+        implements Serializable {
 
     public static ControlLimits defaults() {
         return new ControlLimits(100, 10_000, 100_000, 4L << 20, 8, 10_000, Duration.ofDays(7), 32);

@@ -1,7 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
+import org.apache.flink.annotation.Internal;
 
 import java.util.Objects;
 

@@ -18,11 +18,13 @@ public class KeyAssignment {
     public long epoch = -1;
     /** Target: the serving version (model id and version), its variant and deployment command. */
     public String targetId;
+
     public String targetVersion;
     public String targetVariant;
     public String targetRule;
     /** The shadow version (model id and version), or nulls. */
     public String shadowId;
+
     public String shadowVersion;
 
     public KeyAssignment() {}

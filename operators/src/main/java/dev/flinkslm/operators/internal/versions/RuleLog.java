@@ -1,10 +1,10 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
+import org.apache.flink.annotation.Internal;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -174,8 +174,10 @@ public final class RuleLog {
             return Decision.rejected(ModelAudit.INVALID_COMMAND, String.join("; ", problems), epoch);
         }
         if (seen.containsKey(c.commandId)) {
-            return Decision.rejected(ModelAudit.DUPLICATE_COMMAND,
-                    "command id " + c.commandId + " was accepted before; a command id applies once", epoch);
+            return Decision.rejected(
+                    ModelAudit.DUPLICATE_COMMAND,
+                    "command id " + c.commandId + " was accepted before; a command id applies once",
+                    epoch);
         }
         if (in.rejectionCode != null) {
             return Decision.rejected(in.rejectionCode, in.rejection, epoch);
@@ -211,37 +213,49 @@ public final class RuleLog {
         }
         VersionKey v = new VersionKey(in.modelId, in.version);
         if (c.modelId != null && !v.equals(new VersionKey(c.modelId, c.version))) {
-            return reject(ModelAudit.VERSION_MISMATCH, "the bundle at " + dev.flinkslm.models.ModelRoots.redact(c.uri) + " is " + v + " but the command names "
-                    + c.modelId + ":" + c.version);
+            return reject(
+                    ModelAudit.VERSION_MISMATCH,
+                    "the bundle at " + dev.flinkslm.models.ModelRoots.redact(c.uri) + " is " + v
+                            + " but the command names " + c.modelId + ":" + c.version);
         }
         CatalogEntry known = catalog.get(v);
         if (known != null && !known.retired() && !known.sha256().equalsIgnoreCase(in.sha256)) {
-            return reject(ModelAudit.CONFLICTING_CONTENT, v + " is already deployed from " + known.uri()
-                    + " with other content (manifest SHA-256 " + known.sha256() + "); give the new bundle a new"
-                    + " version, or RETIRE " + v + " first");
+            return reject(
+                    ModelAudit.CONFLICTING_CONTENT,
+                    v + " is already deployed from " + known.uri()
+                            + " with other content (manifest SHA-256 " + known.sha256() + "); give the new bundle a new"
+                            + " version, or RETIRE " + v + " first");
         }
-        Scope scope = c.keys != null ? Scope.keys(c.keys)
-                : c.percent != null ? Scope.percent(c.percent, c.commandId)
-                : Scope.all();
+        Scope scope = c.keys != null
+                ? Scope.keys(c.keys)
+                : c.percent != null ? Scope.percent(c.percent, c.commandId) : Scope.all();
         if (deployments.size() >= limits.maxRules()) {
-            return reject(ModelAudit.RULE_LIMIT, "the rule log holds " + deployments.size() + " deployments, the limit"
-                    + " (slm.versions.max-rules); ROLLBACK or RETIRE superseded deployments, or PROMOTE one version");
+            return reject(
+                    ModelAudit.RULE_LIMIT,
+                    "the rule log holds " + deployments.size() + " deployments, the limit"
+                            + " (slm.versions.max-rules); ROLLBACK or RETIRE superseded deployments, or PROMOTE one version");
         }
         long keys = scope.keys().size();
         for (Deployment d : deployments) {
             keys += d.scope().keys().size();
         }
         if (keys > limits.maxRuleKeys()) {
-            return reject(ModelAudit.RULE_LIMIT, "the rule log would list " + keys + " keys, more than the limit of "
-                    + limits.maxRuleKeys() + " (slm.versions.max-rule-keys); use percent instead of long key lists");
+            return reject(
+                    ModelAudit.RULE_LIMIT,
+                    "the rule log would list " + keys + " keys, more than the limit of " + limits.maxRuleKeys()
+                            + " (slm.versions.max-rule-keys); use percent instead of long key lists");
         }
-        long bytes = rulesBytes() + bytes(new Deployment(c.commandId, v, c.roleValue(), scope))
+        long bytes = rulesBytes()
+                + bytes(new Deployment(c.commandId, v, c.roleValue(), scope))
                 + bytes(new CatalogEntry(v, in.uri, in.sha256, false));
         if (bytes > rulesLimit(limits)) {
-            return reject(ModelAudit.RULE_LIMIT, "the rules would take about " + bytes + " bytes of broadcast state,"
-                    + " more than " + rulesLimit(limits) + " (3/4 of slm.versions.max-rule-size, "
-                    + limits.maxRuleBytes() + "; the rest holds remembered command ids); every subtask holds and"
-                    + " checkpoints them: use shorter key lists or percent");
+            return reject(
+                    ModelAudit.RULE_LIMIT,
+                    "the rules would take about " + bytes + " bytes of broadcast state,"
+                            + " more than " + rulesLimit(limits) + " (3/4 of slm.versions.max-rule-size, "
+                            + limits.maxRuleBytes()
+                            + "; the rest holds remembered command ids); every subtask holds and"
+                            + " checkpoints them: use shorter key lists or percent");
         }
         deployments.add(new Deployment(c.commandId, v, c.roleValue(), scope));
         catalog.remove(v);
@@ -263,14 +277,18 @@ public final class RuleLog {
         Deployment promoted = new Deployment(c.commandId, v, Role.ACTIVE, Scope.all());
         next.add(promoted);
         if (next.size() > limits.maxRules()) {
-            return reject(ModelAudit.RULE_LIMIT, "the rule log holds " + deployments.size() + " deployments, the limit"
-                    + " (slm.versions.max-rules); ROLLBACK or RETIRE superseded deployments");
+            return reject(
+                    ModelAudit.RULE_LIMIT,
+                    "the rule log holds " + deployments.size() + " deployments, the limit"
+                            + " (slm.versions.max-rules); ROLLBACK or RETIRE superseded deployments");
         }
         long bytes = rulesBytes() + bytes(promoted);
         if (bytes > rulesLimit(limits)) {
-            return reject(ModelAudit.RULE_LIMIT, "the rules would take about " + bytes + " bytes of broadcast state,"
-                    + " more than " + rulesLimit(limits) + " (3/4 of slm.versions.max-rule-size, "
-                    + limits.maxRuleBytes() + "); ROLLBACK or RETIRE deployments with long key lists first");
+            return reject(
+                    ModelAudit.RULE_LIMIT,
+                    "the rules would take about " + bytes + " bytes of broadcast state,"
+                            + " more than " + rulesLimit(limits) + " (3/4 of slm.versions.max-rule-size, "
+                            + limits.maxRuleBytes() + "); ROLLBACK or RETIRE deployments with long key lists first");
         }
         replace(next);
         catalog.remove(v);
@@ -289,10 +307,14 @@ public final class RuleLog {
         }
         if (c.modelId != null) {
             VersionKey v = new VersionKey(c.modelId, c.version);
-            int base = lastIndex(deployments, d -> d.serving() && d.scope().isAll() && d.version().equals(v));
+            int base = lastIndex(
+                    deployments,
+                    d -> d.serving() && d.scope().isAll() && d.version().equals(v));
             if (base < 0) {
-                return reject(ModelAudit.NOTHING_TO_ROLL_BACK, v + " did not serve all keys within the kept history"
-                        + " (slm.versions.history), or was retired; PROMOTE it instead");
+                return reject(
+                        ModelAudit.NOTHING_TO_ROLL_BACK,
+                        v + " did not serve all keys within the kept history"
+                                + " (slm.versions.history), or was retired; PROMOTE it instead");
             }
             List<Deployment> next = new ArrayList<>(deployments.subList(0, base + 1));
             for (Deployment d : deployments.subList(base + 1, deployments.size())) {
@@ -301,17 +323,20 @@ public final class RuleLog {
                 }
             }
             if (next.size() == deployments.size()) {
-                return reject(ModelAudit.NOTHING_TO_ROLL_BACK, v + " already serves all keys and nothing was"
-                        + " deployed over it");
+                return reject(
+                        ModelAudit.NOTHING_TO_ROLL_BACK,
+                        v + " already serves all keys and nothing was" + " deployed over it");
             }
             replace(next);
             return Decision.accepted(epoch);
         }
         int last = lastIndex(deployments, Deployment::serving);
         if (!rollbackLeavesAServingAll(deployments, last)) {
-            return reject(ModelAudit.NOTHING_TO_ROLL_BACK, deployments.get(last).version()
-                    + " is the only version left that serves all keys (older ones were retired or are beyond the"
-                    + " kept history); DEPLOY or PROMOTE another version instead");
+            return reject(
+                    ModelAudit.NOTHING_TO_ROLL_BACK,
+                    deployments.get(last).version()
+                            + " is the only version left that serves all keys (older ones were retired or are beyond the"
+                            + " kept history); DEPLOY or PROMOTE another version instead");
         }
         deployments.remove(last);
         return Decision.accepted(epoch);
@@ -333,8 +358,10 @@ public final class RuleLog {
             }
         }
         if (!routes.isEmpty()) {
-            return reject(ModelAudit.STILL_ROUTED, v + " still routes keys: " + String.join(", ", routes)
-                    + "; end those first (ROLLBACK, ROLLBACK with role SHADOW, or DEPLOY/PROMOTE another version)");
+            return reject(
+                    ModelAudit.STILL_ROUTED,
+                    v + " still routes keys: " + String.join(", ", routes)
+                            + "; end those first (ROLLBACK, ROLLBACK with role SHADOW, or DEPLOY/PROMOTE another version)");
         }
         deployments.removeIf(d -> d.version().equals(v));
         catalog.remove(v);
@@ -373,8 +400,12 @@ public final class RuleLog {
     }
 
     private static long bytes(Deployment d) {
-        long bytes = 16 + bytes(d.commandId()) + bytes(d.role().name()) + bytes(d.scope().kind().name())
-                + bytes(d.version().id()) + bytes(d.version().version());
+        long bytes = 16
+                + bytes(d.commandId())
+                + bytes(d.role().name())
+                + bytes(d.scope().kind().name())
+                + bytes(d.version().id())
+                + bytes(d.version().version());
         for (String key : d.scope().keys()) {
             bytes += bytes(key);
         }
@@ -488,8 +519,11 @@ public final class RuleLog {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RuleLog r && epoch == r.epoch && deployments.equals(r.deployments)
-                && catalog.equals(r.catalog) && seen.equals(r.seen)
+        return o instanceof RuleLog r
+                && epoch == r.epoch
+                && deployments.equals(r.deployments)
+                && catalog.equals(r.catalog)
+                && seen.equals(r.seen)
                 && List.copyOf(catalog.keySet()).equals(List.copyOf(r.catalog.keySet()))
                 && List.copyOf(seen.keySet()).equals(List.copyOf(r.seen.keySet()));
     }

@@ -1,8 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
-
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
@@ -125,8 +124,10 @@ public final class RuleLogSerializer extends TypeSerializerSingleton<RuleLog> {
         Map<VersionKey, CatalogEntry> catalog = new LinkedHashMap<>();
         for (int i = 0; i < c; i++) {
             VersionKey version = readVersion(in);
-            catalog.put(version, new CatalogEntry(version, StringValue.readString(in), StringValue.readString(in),
-                    in.readBoolean()));
+            catalog.put(
+                    version,
+                    new CatalogEntry(
+                            version, StringValue.readString(in), StringValue.readString(in), in.readBoolean()));
         }
         int s = in.readInt();
         Map<String, Long> seen = new LinkedHashMap<>();

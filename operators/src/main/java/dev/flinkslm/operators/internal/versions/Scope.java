@@ -1,6 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
 import org.apache.flink.annotation.Internal;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
@@ -20,7 +21,11 @@ public final class Scope {
     /** Buckets of a share: percent is kept in hundredths (10% = 1000 of 10,000). */
     public static final int BUCKETS = 10_000;
 
-    public enum Kind { ALL, KEYS, PERCENT }
+    public enum Kind {
+        ALL,
+        KEYS,
+        PERCENT
+    }
 
     private static final Scope ALL = new Scope(Kind.ALL, Collections.emptySortedSet(), 0, 0);
 

@@ -1,7 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
+import org.apache.flink.annotation.Internal;
 
 /**
  * The answer of the routing fold for one key: the deployment that serves it and the shadow

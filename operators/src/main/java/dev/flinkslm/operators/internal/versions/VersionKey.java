@@ -1,6 +1,7 @@
 package dev.flinkslm.operators.internal.versions;
 
 import org.apache.flink.annotation.Internal;
+
 import java.util.Objects;
 
 /**

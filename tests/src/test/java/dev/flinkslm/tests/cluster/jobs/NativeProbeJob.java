@@ -26,11 +26,12 @@ public final class NativeProbeJob {
         ParameterTool params = ParameterTool.fromArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(params.getInt("parallelism", 4));
-        DataGeneratorSource<Long> source = new DataGeneratorSource<>(i -> i, Long.MAX_VALUE,
-                RateLimiterStrategy.perSecond(params.getInt("per-second", 20)), Types.LONG);
+        DataGeneratorSource<Long> source = new DataGeneratorSource<>(
+                i -> i, Long.MAX_VALUE, RateLimiterStrategy.perSecond(params.getInt("per-second", 20)), Types.LONG);
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "generated")
                 .keyBy(i -> i % 16)
-                .map(new Tokenize()).name("tokenize")
+                .map(new Tokenize())
+                .name("tokenize")
                 .sinkTo(new DiscardingSink<>());
         env.execute("flink-slm native probe");
     }
@@ -40,7 +41,8 @@ public final class NativeProbeJob {
 
         @Override
         public void open(OpenContext ctx) throws Exception {
-            models = NativeModelProbe.get(getRuntimeContext().getJobInfo().getJobId().toString());
+            models = NativeModelProbe.get(
+                    getRuntimeContext().getJobInfo().getJobId().toString());
         }
 
         @Override

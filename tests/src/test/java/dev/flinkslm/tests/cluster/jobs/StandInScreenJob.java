@@ -55,10 +55,15 @@ public final class StandInScreenJob {
                 .setProperty("transaction.timeout.ms", "120000")
                 .build();
 
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events").uid("events")
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events")
+                .uid("events")
                 .keyBy(line -> line.split(",", 3)[1])
-                .map(new Score()).uid("score").name("score")
-                .sinkTo(sink).uid("results").name("results");
+                .map(new Score())
+                .uid("score")
+                .name("score")
+                .sinkTo(sink)
+                .uid("results")
+                .name("results");
         env.execute("flink-slm stand-in screen");
     }
 
@@ -70,7 +75,8 @@ public final class StandInScreenJob {
         @Override
         public void open(OpenContext ctx) throws Exception {
             seen = getRuntimeContext().getState(new ValueStateDescriptor<>("seen", Types.LONG));
-            models = NativeModelProbe.get(getRuntimeContext().getJobInfo().getJobId().toString());
+            models = NativeModelProbe.get(
+                    getRuntimeContext().getJobInfo().getJobId().toString());
         }
 
         @Override

@@ -30,7 +30,8 @@ public final class BundleClassifier implements AutoCloseable {
         try {
             ModelBundle bundle = BundleLoader.verify(bundleDir.toUri(), bundleDir, null);
             int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
-            return new BundleClassifier(ScoringSession.open(bundle, RuntimeOptions.cpu().withIntraOpThreads(threads)));
+            return new BundleClassifier(
+                    ScoringSession.open(bundle, RuntimeOptions.cpu().withIntraOpThreads(threads)));
         } catch (BundleException e) {
             throw new IllegalArgumentException("bundle " + bundleDir + " cannot be opened: " + e.getMessage(), e);
         }

@@ -1,10 +1,11 @@
 package dev.flinkslm.models.compliance.internal;
 
-import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.models.compliance.Precision;
+import dev.flinkslm.models.internal.Digests;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -50,23 +51,37 @@ public final class BundleWriter {
      *
      * @param metadata extra string metadata (precision and encoder are added here)
      */
-    public static void write(Path dir, Precision p, byte[] fusedModel, byte[] tokenizer, SoftmaxHead head,
-                             Map<String, String> metadata) {
+    public static void write(
+            Path dir,
+            Precision p,
+            byte[] fusedModel,
+            byte[] tokenizer,
+            SoftmaxHead head,
+            Map<String, String> metadata) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("precision", p.tag());
         meta.put("encoder", "all-MiniLM-L6-v2");
         meta.putAll(metadata);
         meta.put(FORMAT_KEY, FORMAT);
         ModelManifest m = new ModelManifest(
-                ModelManifest.CURRENT_VERSION, ID, version(p), ModelManifest.TASK_TEXT_CLASSIFICATION,
+                ModelManifest.CURRENT_VERSION,
+                ID,
+                version(p),
+                ModelManifest.TASK_TEXT_CLASSIFICATION,
                 "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused softmax "
                         + "head over clear/sanctions/structuring/fraud/market_abuse. A screening aid that ranks text "
                         + "for human review, not a decision maker.",
-                head.labels(), ComplianceLabels.CLEAR, MODEL_FILE, TOKENIZER_FILE, MiniLmTokenizer.MAX_LENGTH,
+                head.labels(),
+                ComplianceLabels.CLEAR,
+                MODEL_FILE,
+                TOKENIZER_FILE,
+                MiniLmTokenizer.MAX_LENGTH,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
                 new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
                 Map.of(MODEL_FILE, Digests.sha256(fusedModel), TOKENIZER_FILE, Digests.sha256(tokenizer)),
-                head.golden().stream().map(g -> new ModelManifest.GoldenExample(g.text(), g.label())).toList(),
+                head.golden().stream()
+                        .map(g -> new ModelManifest.GoldenExample(g.text(), g.label()))
+                        .toList(),
                 meta);
         try {
             Files.createDirectories(dir);
@@ -116,6 +131,8 @@ public final class BundleWriter {
 
     /** Golden examples of a manifest. */
     public static List<LabeledText> golden(ModelManifest manifest) {
-        return manifest.golden().stream().map(g -> new LabeledText(g.text(), g.label(), null)).toList();
+        return manifest.golden().stream()
+                .map(g -> new LabeledText(g.text(), g.label(), null))
+                .toList();
     }
 }

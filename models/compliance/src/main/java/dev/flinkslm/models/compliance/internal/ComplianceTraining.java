@@ -3,13 +3,14 @@ package dev.flinkslm.models.compliance.internal;
 import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.models.compliance.EvalReport;
 import dev.flinkslm.models.compliance.Precision;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Training procedure of the compliance head: embed the corpus with the frozen fp32 encoder, choose the L2
@@ -29,7 +30,8 @@ public final class ComplianceTraining {
 
     /** Opens the unfused pretrained encoder of a precision from the class path. */
     public static OrtTextModel openEncoder(Precision p) {
-        return OrtTextModel.open(Resources.read(p.encoderResource()), MiniLmTokenizer.fromResource(p.tokenizerResource()));
+        return OrtTextModel.open(
+                Resources.read(p.encoderResource()), MiniLmTokenizer.fromResource(p.tokenizerResource()));
     }
 
     /** Sentence embeddings of the unfused encoder for every text. */
@@ -37,7 +39,11 @@ public final class ComplianceTraining {
         long t0 = System.nanoTime();
         try (OrtTextModel enc = openEncoder(p)) {
             float[][] e = enc.embedUnfused(texts.stream().map(LabeledText::text).toList());
-            LOG.info("Embedded {} texts with the {} encoder in {} ms", texts.size(), p.tag(), (System.nanoTime() - t0) / 1_000_000);
+            LOG.info(
+                    "Embedded {} texts with the {} encoder in {} ms",
+                    texts.size(),
+                    p.tag(),
+                    (System.nanoTime() - t0) / 1_000_000);
             return e;
         }
     }
@@ -55,7 +61,8 @@ public final class ComplianceTraining {
         double best = -1;
         double bestL2 = L2_GRID[0];
         for (double l2 : L2_GRID) {
-            SoftmaxHead h = HeadTrainer.train(rows(emb, train), labels(corpus, train), ComplianceLabels.ALL, l2, iterations);
+            SoftmaxHead h =
+                    HeadTrainer.train(rows(emb, train), labels(corpus, train), ComplianceLabels.ALL, l2, iterations);
             double f1 = evaluate(h, rows(emb, val), labels(corpus, val)).macroF1();
             scores.put(l2, f1);
             LOG.info("l2={} validation macro-F1={}", l2, String.format(Locale.ROOT, "%.4f", f1));
@@ -65,7 +72,8 @@ public final class ComplianceTraining {
                 bestL2 = l2;
             }
         }
-        SoftmaxHead head = HeadTrainer.train(rows(emb, trainVal), labels(corpus, trainVal), ComplianceLabels.ALL, bestL2, iterations);
+        SoftmaxHead head = HeadTrainer.train(
+                rows(emb, trainVal), labels(corpus, trainVal), ComplianceLabels.ALL, bestL2, iterations);
         return new Result(head, bestL2, scores);
     }
 

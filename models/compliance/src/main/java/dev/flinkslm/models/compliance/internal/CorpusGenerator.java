@@ -1,6 +1,7 @@
 package dev.flinkslm.models.compliance.internal;
 
 import dev.flinkslm.models.compliance.ComplianceLabels;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -42,8 +43,14 @@ public final class CorpusGenerator {
     public static final long DEFAULT_SEED = 20261127L;
     public static final int DEFAULT_PER_LABEL = 1600;
     static final String BASE = "dev/flinkslm/models/compliance/corpus/";
-    private static final List<String> FILES =
-            List.of("slots.txt", "fillers.txt", "clear.txt", "sanctions.txt", "structuring.txt", "fraud.txt", "market_abuse.txt");
+    private static final List<String> FILES = List.of(
+            "slots.txt",
+            "fillers.txt",
+            "clear.txt",
+            "sanctions.txt",
+            "structuring.txt",
+            "fraud.txt",
+            "market_abuse.txt");
     private static final Pattern SLOT = Pattern.compile("\\{([a-z_]+)}");
 
     private record Template(String label, String channel, String text) {}
@@ -66,7 +73,8 @@ public final class CorpusGenerator {
     }
 
     private void load(String file) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(Resources.open(BASE + file), StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(Resources.open(BASE + file), StandardCharsets.UTF_8))) {
             String section = null;
             String line;
             while ((line = r.readLine()) != null) {
@@ -138,8 +146,8 @@ public final class CorpusGenerator {
             int i = 0;
             while (seen.size() < perLabel) {
                 if (++attempts > perLabel * 50) {
-                    throw new IllegalStateException("Cannot make " + perLabel + " unique texts for " + label
-                            + " from " + ts.size() + " templates; add fragments or lower the count");
+                    throw new IllegalStateException("Cannot make " + perLabel + " unique texts for " + label + " from "
+                            + ts.size() + " templates; add fragments or lower the count");
                 }
                 // cycle through templates so every one is used about equally often
                 Template t = ts.get(i++ % ts.size());
@@ -158,8 +166,10 @@ public final class CorpusGenerator {
         if (roll < 0.18) {
             // a second sentence from the same label and channel (and the same side of the val/train template divide)
             List<Template> mates = sameLabel.stream()
-                    .filter(o -> o.channel().equals(t.channel()) && o != t
-                            && isValTemplate(o.text()) == isValTemplate(t.text())).toList();
+                    .filter(o -> o.channel().equals(t.channel())
+                            && o != t
+                            && isValTemplate(o.text()) == isValTemplate(t.text()))
+                    .toList();
             if (!mates.isEmpty()) {
                 String second = fill(mates.get(rnd.nextInt(mates.size())).text());
                 body = join(t.channel(), body, second);
@@ -243,7 +253,9 @@ public final class CorpusGenerator {
                 } else if (r < 0.35) {
                     s = pick("Hi all, ", "Dear colleagues, ", "Team, ") + s;
                 } else if (r < 0.45) {
-                    s = "Subject: " + pick("RE: ", "FW: ", "") + pick("payment", "update", "next steps", "follow-up", "urgent", "your request") + " - " + s;
+                    s = "Subject: " + pick("RE: ", "FW: ", "")
+                            + pick("payment", "update", "next steps", "follow-up", "urgent", "your request") + " - "
+                            + s;
                 }
                 if (rnd.nextDouble() < 0.15) {
                     s = s + " " + fill("{first}");
@@ -251,7 +263,15 @@ public final class CorpusGenerator {
                 return s;
             }
             case "note" -> {
-                return pick("", "", "Case note: ", "Alert review: ", "Analyst: ", "Investigation summary: ", "Comment: ") + s;
+                return pick(
+                                "",
+                                "",
+                                "Case note: ",
+                                "Alert review: ",
+                                "Analyst: ",
+                                "Investigation summary: ",
+                                "Comment: ")
+                        + s;
             }
             default -> {
                 if (rnd.nextDouble() < 0.15) {
@@ -266,8 +286,9 @@ public final class CorpusGenerator {
     }
 
     private static final String[][] ABBREVIATIONS = {
-            {"you ", "u "}, {"please", "pls"}, {"thanks", "thx"}, {"tomorrow", "tmrw"}, {"because", "bc"},
-            {"your ", "ur "}, {"before", "b4"}, {"tonight", "2nite"}, {"people", "ppl"}, {"about", "abt"}};
+        {"you ", "u "}, {"please", "pls"}, {"thanks", "thx"}, {"tomorrow", "tmrw"}, {"because", "bc"},
+        {"your ", "ur "}, {"before", "b4"}, {"tonight", "2nite"}, {"people", "ppl"}, {"about", "abt"}
+    };
 
     private String abbreviate(String s) {
         for (String[] a : ABBREVIATIONS) {
@@ -290,7 +311,7 @@ public final class CorpusGenerator {
         }
         return rnd.nextBoolean()
                 ? s.substring(0, i) + b + a + s.substring(i + 2) // swapped letters
-                : s.substring(0, i) + s.substring(i + 1);         // dropped letter
+                : s.substring(0, i) + s.substring(i + 1); // dropped letter
     }
 
     /** Writes JSON lines. */
@@ -310,8 +331,10 @@ public final class CorpusGenerator {
 
     /** Regenerates the committed corpus: {@code CorpusGenerator <out.jsonl> [perLabel] [seed]}. */
     public static void main(String[] args) {
-        Path out = Path.of(args.length > 0 ? args[0]
-                : "models/src/main/resources/dev/flinkslm/models/compliance/compliance-corpus.jsonl");
+        Path out = Path.of(
+                args.length > 0
+                        ? args[0]
+                        : "models/src/main/resources/dev/flinkslm/models/compliance/compliance-corpus.jsonl");
         int perLabel = args.length > 1 ? Integer.parseInt(args[1]) : DEFAULT_PER_LABEL;
         long seed = args.length > 2 ? Long.parseLong(args[2]) : DEFAULT_SEED;
         CorpusGenerator g = new CorpusGenerator(seed);

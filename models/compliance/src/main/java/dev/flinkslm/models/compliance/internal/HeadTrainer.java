@@ -130,8 +130,12 @@ public final class HeadTrainer {
             }
             bias[c] = (float) bb;
         }
-        return new SoftmaxHead(labels, weights, bias,
-                Map.of("l2", Double.toString(l2), "iterations", Integer.toString(iterations)), List.of());
+        return new SoftmaxHead(
+                labels,
+                weights,
+                bias,
+                Map.of("l2", Double.toString(l2), "iterations", Integer.toString(iterations)),
+                List.of());
     }
 
     private static double largestEigenvalue(double[] z, int n, int dim) {

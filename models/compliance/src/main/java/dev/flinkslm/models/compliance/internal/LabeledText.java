@@ -3,6 +3,7 @@ package dev.flinkslm.models.compliance.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -68,9 +69,12 @@ public record LabeledText(String text, String label, String split) {
                 throw new IllegalArgumentException(name + ":" + no + ": not valid JSON: " + e.getMessage());
             }
             if (n == null || !n.hasNonNull("text") || !n.hasNonNull("label")) {
-                throw new IllegalArgumentException(name + ":" + no + ": each line needs string fields \"text\" and \"label\"");
+                throw new IllegalArgumentException(
+                        name + ":" + no + ": each line needs string fields \"text\" and \"label\"");
             }
-            out.add(new LabeledText(n.get("text").asText(), n.get("label").asText(),
+            out.add(new LabeledText(
+                    n.get("text").asText(),
+                    n.get("label").asText(),
                     n.hasNonNull("split") ? n.get("split").asText() : null));
         }
         return out;

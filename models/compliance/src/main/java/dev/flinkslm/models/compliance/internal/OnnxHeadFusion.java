@@ -11,6 +11,7 @@ import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -54,22 +55,30 @@ public final class OnnxHeadFusion {
     /** Fuses pooling, normalisation and the head into the encoder model. */
     public static ModelProto fuse(ModelProto encoder, SoftmaxHead head) {
         GraphProto g = encoder.getGraph();
-        ValueInfoProto hidden = g.getOutputList().stream().filter(o -> o.getName().equals(HIDDEN)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("Encoder graph has no output '" + HIDDEN
-                        + "'; outputs are " + g.getOutputList().stream().map(ValueInfoProto::getName).toList()));
+        ValueInfoProto hidden = g.getOutputList().stream()
+                .filter(o -> o.getName().equals(HIDDEN))
+                .findFirst()
+                .orElseThrow(
+                        () -> new IllegalArgumentException("Encoder graph has no output '" + HIDDEN + "'; outputs are "
+                                + g.getOutputList().stream()
+                                        .map(ValueInfoProto::getName)
+                                        .toList()));
         long hiddenDim = hidden.getType().getTensorType().getShape().getDim(2).getDimValue();
         if (hiddenDim != 0 && hiddenDim != head.dim()) {
-            throw new IllegalArgumentException("Head expects " + head.dim() + "-d embeddings, encoder emits " + hiddenDim);
+            throw new IllegalArgumentException(
+                    "Head expects " + head.dim() + "-d embeddings, encoder emits " + hiddenDim);
         }
         if (g.getInputList().stream().noneMatch(i -> i.getName().equals("attention_mask"))) {
             throw new IllegalArgumentException("Encoder graph has no 'attention_mask' input");
         }
         long opset = encoder.getOpsetImportList().stream()
                 .filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
-                .mapToLong(OperatorSetIdProto::getVersion).findFirst()
+                .mapToLong(OperatorSetIdProto::getVersion)
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("Encoder graph imports no default-domain opset"));
         boolean axesAsInput = opset >= 13;
-        TensorShapeProto.Dimension batchDim = hidden.getType().getTensorType().getShape().getDim(0);
+        TensorShapeProto.Dimension batchDim =
+                hidden.getType().getTensorType().getShape().getDim(0);
 
         int k = head.labels().size();
         int dim = head.dim();
@@ -87,7 +96,8 @@ public final class OnnxHeadFusion {
             gb.addInitializer(longTensor(P + "axis2", new long[] {1}, new long[] {2}));
         }
 
-        gb.addNode(node("Cast", List.of("attention_mask"), P + "mask_f").addAttribute(intAttr("to", TensorProto.DataType.FLOAT_VALUE)));
+        gb.addNode(node("Cast", List.of("attention_mask"), P + "mask_f")
+                .addAttribute(intAttr("to", TensorProto.DataType.FLOAT_VALUE)));
         gb.addNode(axesNode("Unsqueeze", P + "mask_f", P + "mask3", 2, axesAsInput, null));
         gb.addNode(node("Mul", List.of(HIDDEN, P + "mask3"), P + "masked"));
         gb.addNode(axesNode("ReduceSum", P + "masked", P + "sum", 1, axesAsInput, 0L));
@@ -99,7 +109,8 @@ public final class OnnxHeadFusion {
         gb.addNode(node("Sqrt", List.of(P + "sumsq"), P + "norm"));
         gb.addNode(node("Max", List.of(P + "norm", P + "norm_floor"), P + "norm_c"));
         gb.addNode(node("Div", List.of(P + "mean", P + "norm_c"), EMBEDDING));
-        gb.addNode(node("Gemm", List.of(EMBEDDING, P + "W", P + "b"), P + "logits").addAttribute(intAttr("transB", 1)));
+        gb.addNode(
+                node("Gemm", List.of(EMBEDDING, P + "W", P + "b"), P + "logits").addAttribute(intAttr("transB", 1)));
         gb.addNode(node("Softmax", List.of(P + "logits"), PROBABILITIES).addAttribute(intAttr("axis", 1)));
 
         gb.clearOutput();
@@ -109,16 +120,24 @@ public final class OnnxHeadFusion {
     }
 
     private static NodeProto.Builder node(String op, List<String> inputs, String output) {
-        return NodeProto.newBuilder().setOpType(op).setName(output + "/" + op).addAllInput(inputs).addOutput(output);
+        return NodeProto.newBuilder()
+                .setOpType(op)
+                .setName(output + "/" + op)
+                .addAllInput(inputs)
+                .addOutput(output);
     }
 
-    private static NodeProto.Builder axesNode(String op, String input, String output, int axis, boolean axesAsInput, Long keepdims) {
+    private static NodeProto.Builder axesNode(
+            String op, String input, String output, int axis, boolean axesAsInput, Long keepdims) {
         NodeProto.Builder n;
         if (axesAsInput) {
             n = node(op, List.of(input, P + "axis" + axis), output);
         } else {
-            n = node(op, List.of(input), output).addAttribute(AttributeProto.newBuilder().setName("axes")
-                    .setType(AttributeProto.AttributeType.INTS).addInts(axis));
+            n = node(op, List.of(input), output)
+                    .addAttribute(AttributeProto.newBuilder()
+                            .setName("axes")
+                            .setType(AttributeProto.AttributeType.INTS)
+                            .addInts(axis));
         }
         if (keepdims != null) {
             n.addAttribute(intAttr("keepdims", keepdims));
@@ -127,7 +146,11 @@ public final class OnnxHeadFusion {
     }
 
     private static AttributeProto intAttr(String name, long v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(v)
+                .build();
     }
 
     private static TensorProto floatTensor(String name, long[] dims, float[] data) {
@@ -136,7 +159,9 @@ public final class OnnxHeadFusion {
             buf.putFloat(f);
         }
         buf.flip();
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
+        TensorProto.Builder t = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.FLOAT_VALUE)
                 .setRawData(ByteString.copyFrom(buf));
         for (long d : dims) {
             t.addDims(d);
@@ -156,9 +181,16 @@ public final class OnnxHeadFusion {
     }
 
     private static ValueInfoProto floatOutput(String name, TensorShapeProto.Dimension batch, int width) {
-        TensorShapeProto shape = TensorShapeProto.newBuilder().addDim(batch)
-                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(width)).build();
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(shape))).build();
+        TensorShapeProto shape = TensorShapeProto.newBuilder()
+                .addDim(batch)
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(width))
+                .build();
+        return ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder()
+                                .setElemType(TensorProto.DataType.FLOAT_VALUE)
+                                .setShape(shape)))
+                .build();
     }
 }

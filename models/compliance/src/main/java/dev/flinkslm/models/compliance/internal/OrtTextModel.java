@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -96,8 +97,8 @@ public final class OrtTextModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(in, Set.copyOf(outputs))) {
                 Map<String, float[]> out = new HashMap<>();
                 for (String name : outputs) {
-                    OnnxValue v = r.get(name).orElseThrow(
-                            () -> new IllegalStateException("Model has no output '" + name + "'"));
+                    OnnxValue v = r.get(name)
+                            .orElseThrow(() -> new IllegalStateException("Model has no output '" + name + "'"));
                     FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
                     float[] a = new float[fb.remaining()];
                     fb.get(a);
@@ -106,7 +107,8 @@ public final class OrtTextModel implements AutoCloseable {
                 return out;
             }
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed on a batch of " + b.batch() + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ONNX Runtime failed on a batch of " + b.batch() + ": " + e.getMessage(), e);
         } finally {
             in.values().forEach(OnnxTensor::close);
         }
@@ -136,7 +138,8 @@ public final class OrtTextModel implements AutoCloseable {
             lengths[i] = tokenizer.length(texts.get(i));
         }
         Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
-        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> lengths[i]).thenComparingInt(i -> i));
+        java.util.Arrays.sort(
+                order, Comparator.comparingInt((Integer i) -> lengths[i]).thenComparingInt(i -> i));
         float[][] rows = new float[n][];
         for (int start = 0; start < n; start += BATCH) {
             int end = Math.min(n, start + BATCH);
@@ -146,7 +149,8 @@ public final class OrtTextModel implements AutoCloseable {
             }
             TokenizedBatch b = tokenizer.encode(chunk);
             float[] flat = run(b, List.of(output)).get(output);
-            float[][] part = pool ? meanPoolNormalise(flat, b.attentionMask(), b.batch(), b.seq(), width)
+            float[][] part = pool
+                    ? meanPoolNormalise(flat, b.attentionMask(), b.batch(), b.seq(), width)
                     : split(flat, b.batch(), width);
             for (int k = start; k < end; k++) {
                 rows[order[k]] = part[k - start];

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -24,8 +25,8 @@ import java.util.Map;
  * @param info free-form provenance (hyper-parameters, corpus hash, measured scores)
  * @param golden held-out examples (text, label) the fused model must classify correctly
  */
-public record SoftmaxHead(List<String> labels, float[][] weights, float[] bias, Map<String, String> info,
-                          List<LabeledText> golden) {
+public record SoftmaxHead(
+        List<String> labels, float[][] weights, float[] bias, Map<String, String> info, List<LabeledText> golden) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -113,8 +114,7 @@ public record SoftmaxHead(List<String> labels, float[][] weights, float[] bias, 
             g.addObject().put("text", t.text()).put("label", t.label());
         }
         try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root)
-                    + "\n";
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -136,16 +136,21 @@ public record SoftmaxHead(List<String> labels, float[][] weights, float[] bias, 
                 bias[c] = (float) root.get("bias").get(c).asDouble();
                 JsonNode row = root.get("weights").get(c);
                 if (row.size() != dim) {
-                    throw new IllegalArgumentException("Weight row " + c + " has " + row.size() + " values, expected " + dim);
+                    throw new IllegalArgumentException(
+                            "Weight row " + c + " has " + row.size() + " values, expected " + dim);
                 }
                 for (int d = 0; d < dim; d++) {
                     w[c][d] = (float) row.get(d).asDouble();
                 }
             }
             Map<String, String> info = new LinkedHashMap<>();
-            root.path("info").fields().forEachRemaining(e -> info.put(e.getKey(), e.getValue().asText()));
+            root.path("info")
+                    .fields()
+                    .forEachRemaining(e -> info.put(e.getKey(), e.getValue().asText()));
             List<LabeledText> golden = new ArrayList<>();
-            root.path("golden").forEach(n -> golden.add(new LabeledText(n.get("text").asText(), n.get("label").asText(), null)));
+            root.path("golden")
+                    .forEach(n -> golden.add(new LabeledText(
+                            n.get("text").asText(), n.get("label").asText(), null)));
             return new SoftmaxHead(List.copyOf(labels), w, bias, info, List.copyOf(golden));
         } catch (IOException e) {
             throw new UncheckedIOException("Malformed head JSON", e);
