@@ -116,6 +116,7 @@ final class ScreenCommand implements Callable<Integer> {
     @Option(
             names = "--model",
             paramLabel = "URI",
+            defaultValue = ScreeningConfig.DEFAULT_MODEL,
             description = "Initial model bundle URI or path; default:int8 / default:fp32 are the built-in"
                     + " compliance model (default: ${DEFAULT-VALUE}).")
     String model;
@@ -540,7 +541,6 @@ final class ScreenCommand implements Callable<Integer> {
      */
     static final class OptionDefaults implements CommandLine.IDefaultValueProvider {
         private static final Map<String, ConfigOption<?>> KEYS = Map.ofEntries(
-                Map.entry("--model", ScoringOptions.MODEL),
                 Map.entry("--batch-size", ScoringOptions.MAX_BATCH_SIZE),
                 Map.entry("--max-batch-tokens", ScoringOptions.MAX_BATCH_TOKENS),
                 Map.entry("--group-by-length", ScoringOptions.GROUP_BY_LENGTH),

@@ -5,6 +5,7 @@ import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.EventParser;
 import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.Redaction;
+import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.SlmScoring;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.Configuration;
@@ -39,6 +40,9 @@ import java.util.List;
  */
 @PublicEvolving
 public final class ScreeningConfig {
+
+    /** The screening job's model when {@code slm.model} is not set: the built-in compliance model. */
+    public static final String DEFAULT_MODEL = "default:int8";
 
     /** Where the job reads events. */
     public enum Source {
@@ -83,6 +87,9 @@ public final class ScreeningConfig {
 
     private ScreeningConfig(Builder b) {
         this.options = new Configuration(b.options);
+        if (!options.contains(ScoringOptions.MODEL)) {
+            options.set(ScoringOptions.MODEL, DEFAULT_MODEL);
+        }
         this.eventsFile = b.eventsFile;
         this.commandsFile = b.commandsFile;
         this.outputDir = b.outputDir;
@@ -385,7 +392,7 @@ public final class ScreeningConfig {
                     problems,
                     () -> SlmScoring.<FinancialEvent>builder()
                             .text(e -> e.text)
-                            .configure(options)
+                            .configure(c.options)
                             .build());
             if (c.source() == Source.KAFKA || c.sinks() == Sinks.KAFKA || c.commands() == Commands.KAFKA) {
                 tryBuild(problems, () -> ScreeningJob.kafkaComponents(c));

@@ -22,9 +22,10 @@ public final class ScoringOptions {
 
     public static final ConfigOption<String> MODEL = ConfigOptions.key("slm.model")
             .stringType()
-            .defaultValue("default:int8")
-            .withDescription("Bundle URI of the model to score with: a bundle directory or .zip (file:), a URI of a"
-                    + " registered fetcher, or default:int8 / default:fp32 for the built-in compliance model.");
+            .noDefaultValue()
+            .withDescription("Bundle URI of the model to score with (required): a bundle directory or .zip (file:),"
+                    + " or a URI of a registered fetcher, such as default:int8 / default:fp32 of the compliance"
+                    + " model module (flink-slm-compliance-model).");
 
     public static final ConfigOption<List<String>> MODEL_ROOTS = ConfigOptions.key("slm.model-roots")
             .stringType()

@@ -398,7 +398,8 @@ public final class SlmScoring<IN> {
             }
             String model = options.get(ScoringOptions.MODEL);
             if (model == null || model.isBlank()) {
-                throw new IllegalArgumentException(ScoringOptions.MODEL.key() + " must name a bundle URI");
+                throw new IllegalArgumentException(ScoringOptions.MODEL.key() + " is not set: name the model's bundle"
+                        + " (.model(uri) or the option), a bundle directory, a .zip or a URI of a registered fetcher");
             }
             ModelRef ref = ModelRef.of(ModelRoots.toUri(model.trim()).toString());
             return new SlmScoring<>(config, text, ref, name, commands);

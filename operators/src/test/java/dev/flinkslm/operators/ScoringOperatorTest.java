@@ -600,6 +600,10 @@ class ScoringOperatorTest {
         assertThatThrownBy(() -> builder(fast).maxWait(Duration.ZERO).build())
                 .hasMessageContaining("slm.batch.max-wait");
         assertThatThrownBy(() -> SlmScoring.<String>builder().build()).hasMessageContaining("text extractor");
+        // the operator has no default model: the library knows no domain
+        assertThatThrownBy(() -> SlmScoring.<String>builder().text(s -> s).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slm.model is not set");
     }
 
     @Test
