@@ -72,21 +72,16 @@ class SharedReadTest {
         }
     }
 
-    private static List<Object> readConcurrently(SlowFetcher fetcher, int callers, Duration maxWait) throws Exception {
-        BundleLoader loader = BundleLoader.builder()
-                .roots(ModelRoots.allowAll())
-                .addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache"))
-                .build();
-        ModelRef ref = new ModelRef(null, null, "slow://bucket/models/m1/", null);
+    /** Runs the calls at the same moment; each outcome is its result or the exception it threw. */
+    private static List<Object> race(List<java.util.concurrent.Callable<Object>> calls) throws Exception {
         CountDownLatch go = new CountDownLatch(1);
         List<Object> outcomes = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < callers; i++) {
+        for (java.util.concurrent.Callable<Object> call : calls) {
             Thread t = new Thread(() -> {
                 try {
                     go.await();
-                    outcomes.add(VersionLoading.readShared(loader, ref, maxWait));
+                    outcomes.add(call.call());
                 } catch (Exception e) {
                     outcomes.add(e);
                 }
@@ -99,6 +94,26 @@ class SharedReadTest {
             t.join(30_000);
         }
         return outcomes;
+    }
+
+    private static BundleLoader loader(SlowFetcher fetcher, dev.flinkslm.models.BundleLimits limits) {
+        return BundleLoader.builder()
+                .roots(ModelRoots.allowAll())
+                .addFetcher(fetcher)
+                .cacheDirectory(tmp.resolve("cache"))
+                .limits(limits)
+                .build();
+    }
+
+    private static final ModelRef M1 = new ModelRef(null, null, "slow://bucket/models/m1/", null);
+
+    private static List<Object> readConcurrently(SlowFetcher fetcher, int callers, Duration maxWait) throws Exception {
+        BundleLoader loader = loader(fetcher, dev.flinkslm.models.BundleLimits.defaults());
+        List<java.util.concurrent.Callable<Object>> calls = new ArrayList<>();
+        for (int i = 0; i < callers; i++) {
+            calls.add(() -> VersionLoading.readShared(loader, M1, maxWait));
+        }
+        return race(calls);
     }
 
     @Test
@@ -144,47 +159,20 @@ class SharedReadTest {
     @Test
     void loadersWithOtherSettingsReadForThemselves() throws Exception {
         SlowFetcher fetcher = new SlowFetcher(300, false);
-        BundleLoader roomy = BundleLoader.builder()
-                .roots(ModelRoots.allowAll())
-                .addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache"))
-                .build();
-        BundleLoader tight = BundleLoader.builder()
-                .roots(ModelRoots.allowAll())
-                .addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache"))
-                .limits(dev.flinkslm.models.BundleLimits.defaults().withMaxBundleBytes(1_000))
-                .build();
-        ModelRef ref = new ModelRef(null, null, "slow://bucket/models/m1/", null);
-        List<Object> outcomes = new CopyOnWriteArrayList<>();
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
-        for (BundleLoader loader : List.of(roomy, tight)) {
-            Thread t = new Thread(() -> {
-                try {
-                    go.await();
-                    outcomes.add(
-                            loader == roomy
-                                    ? "roomy "
-                                            + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10))
-                                                    .id()
-                                    : "tight "
-                                            + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10))
-                                                    .id());
-                } catch (BundleException e) {
-                    outcomes.add((loader == roomy ? "roomy " : "tight ") + e.reason());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            t.start();
-            threads.add(t);
-        }
-        go.countDown();
-        for (Thread t : threads) {
-            t.join(30_000);
-        }
-        assertThat(outcomes).containsExactlyInAnyOrder("roomy m", "tight LIMIT_EXCEEDED");
+        BundleLoader roomy = loader(fetcher, dev.flinkslm.models.BundleLimits.defaults());
+        BundleLoader tight =
+                loader(fetcher, dev.flinkslm.models.BundleLimits.defaults().withMaxBundleBytes(1_000));
+        List<Object> outcomes = race(List.of(
+                () -> VersionLoading.readShared(roomy, M1, Duration.ofSeconds(10))
+                        .id(),
+                () -> VersionLoading.readShared(tight, M1, Duration.ofSeconds(10))
+                        .id()));
+        assertThat(outcomes).hasSize(2).contains("m");
+        assertThat(outcomes)
+                .filteredOn(o -> o instanceof BundleException)
+                .singleElement()
+                .satisfies(o ->
+                        assertThat(((BundleException) o).reason()).isEqualTo(BundleException.Reason.LIMIT_EXCEEDED));
         assertThat(fetcher.fetches.get()).isEqualTo(2);
     }
 
@@ -192,37 +180,19 @@ class SharedReadTest {
     @Test
     void aWaiterNamingAnotherVersionIsRefused() throws Exception {
         SlowFetcher fetcher = new SlowFetcher(300, false);
-        BundleLoader loader = BundleLoader.builder()
-                .roots(ModelRoots.allowAll())
-                .addFetcher(fetcher)
-                .cacheDirectory(tmp.resolve("cache"))
-                .build();
-        CountDownLatch go = new CountDownLatch(1);
-        List<Object> outcomes = new CopyOnWriteArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        for (ModelRef ref : List.of(
-                new ModelRef(null, null, "slow://bucket/models/m1/", null),
-                new ModelRef("m", "9", "slow://bucket/models/m1/", null))) {
-            Thread t = new Thread(() -> {
-                try {
-                    go.await();
-                    outcomes.add(ref.version() + " "
-                            + VersionLoading.readShared(loader, ref, Duration.ofSeconds(10))
-                                    .version());
-                } catch (BundleException e) {
-                    outcomes.add(ref.version() + " " + e.reason());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            t.start();
-            threads.add(t);
-        }
-        go.countDown();
-        for (Thread t : threads) {
-            t.join(30_000);
-        }
-        assertThat(outcomes).containsExactlyInAnyOrder("null 1", "9 CHECKSUM_MISMATCH");
+        BundleLoader loader = loader(fetcher, dev.flinkslm.models.BundleLimits.defaults());
+        ModelRef nine = new ModelRef("m", "9", "slow://bucket/models/m1/", null);
+        List<Object> outcomes = race(List.of(
+                () -> VersionLoading.readShared(loader, M1, Duration.ofSeconds(10))
+                        .version(),
+                () -> VersionLoading.readShared(loader, nine, Duration.ofSeconds(10))
+                        .version()));
+        assertThat(outcomes).hasSize(2).contains("1");
+        assertThat(outcomes)
+                .filteredOn(o -> o instanceof BundleException)
+                .singleElement()
+                .satisfies(o ->
+                        assertThat(((BundleException) o).reason()).isEqualTo(BundleException.Reason.CHECKSUM_MISMATCH));
         assertThat(fetcher.fetches.get()).isEqualTo(1);
     }
 }
