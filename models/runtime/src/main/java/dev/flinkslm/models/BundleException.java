@@ -72,6 +72,11 @@ public class BundleException extends Exception {
         return reason;
     }
 
+    /** The message without the reason in front, to raise the same failure again on another thread. */
+    public String detail() {
+        return super.getMessage();
+    }
+
     @Override
     public String getMessage() {
         return reason + ": " + super.getMessage();

@@ -197,10 +197,7 @@ public final class SessionCache {
                 cause = cause.getCause();
             }
             if (cause instanceof BundleException be) {
-                throw new BundleException(
-                        be.reason(),
-                        be.getMessage().substring(be.reason().name().length() + 2),
-                        be);
+                throw new BundleException(be.reason(), be.detail(), be);
             }
             throw new IllegalStateException("loading " + bundle + " failed", cause);
         } catch (InterruptedException e) {

@@ -198,12 +198,7 @@ public final class VersionLoading {
                     ref.displayName() + ": interrupted while waiting for the read of its artifact in progress");
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof BundleException failed) {
-                String message = failed.getMessage();
-                String prefix = failed.reason().name() + ": ";
-                throw new BundleException(
-                        failed.reason(),
-                        message.startsWith(prefix) ? message.substring(prefix.length()) : message,
-                        failed);
+                throw new BundleException(failed.reason(), failed.detail(), failed);
             }
             throw new BundleException(
                     BundleException.Reason.UNREADABLE_MODEL,

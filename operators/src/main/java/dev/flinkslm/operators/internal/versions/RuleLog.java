@@ -197,7 +197,7 @@ public final class RuleLog {
         // keep at least a quarter of it (far more than one id), also when restored rules take more than
         // their share: the oldest are forgotten first.
         long budget = Math.max(limits.maxRuleBytes() - rulesBytes(), limits.maxRuleBytes() / 4);
-        long ids = estimatedBytes() - rulesBytes();
+        long ids = idsBytes();
         while (seen.size() > limits.commandIdRetention() || ids > budget && seen.size() > 1) {
             Iterator<String> eldest = seen.keySet().iterator();
             ids -= idBytes(eldest.next());
@@ -375,7 +375,11 @@ public final class RuleLog {
 
     /** About the bytes {@link RuleLogSerializer} writes: the rules and the remembered command ids. */
     public long estimatedBytes() {
-        long bytes = rulesBytes();
+        return rulesBytes() + idsBytes();
+    }
+
+    private long idsBytes() {
+        long bytes = 0;
         for (String id : seen.keySet()) {
             bytes += idBytes(id);
         }
