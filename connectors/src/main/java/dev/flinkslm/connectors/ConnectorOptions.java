@@ -10,10 +10,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Typed options of the flink-slm sources, sinks and parser, with defaults and descriptions.
+ * Typed options of the flink-slm sources and sinks, with defaults and descriptions.
  *
  * <p>The builders ({@link KafkaEventSource}, {@link KafkaCommandSource}, {@link KafkaResultSink},
- * {@link EventParser}, {@link FileResultSink}) accept a Flink {@code ReadableConfig} holding these
+ * {@link EventFileSource}) accept a Flink {@code ReadableConfig} holding these
  * options, and setters that override them. Any Kafka client property, including SASL and SSL
  * settings, is passed through with {@link #KAFKA_PROPERTIES}, e.g. from repeated
  * {@code --kafka-property key=value} flags parsed by {@link KafkaClientProperties#parse}.
@@ -51,22 +51,12 @@ public final class ConnectorOptions {
     public static final ConfigOption<String> EVENTS_TOPIC = ConfigOptions.key("kafka.topic.events")
             .stringType()
             .defaultValue("slm-events")
-            .withDescription("Topic (or comma separated topics) of the financial events to score.");
+            .withDescription("Topic (or comma separated topics) of the input events.");
 
     public static final ConfigOption<String> COMMANDS_TOPIC = ConfigOptions.key("kafka.topic.commands")
             .stringType()
             .defaultValue("slm-model-commands")
             .withDescription("Control topic with model commands (deploy, canary, rollback).");
-
-    public static final ConfigOption<String> SCORED_TOPIC = ConfigOptions.key("kafka.topic.scored")
-            .stringType()
-            .defaultValue("slm-scored")
-            .withDescription("Topic for every scored event.");
-
-    public static final ConfigOption<String> ALERTS_TOPIC = ConfigOptions.key("kafka.topic.alerts")
-            .stringType()
-            .defaultValue("slm-alerts")
-            .withDescription("Topic for alerts (scored events above their label's threshold).");
 
     public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key("kafka.topic.dead-letter")
             .stringType()
@@ -116,17 +106,12 @@ public final class ConnectorOptions {
                     + "plus the longest expected recovery time, and must not exceed the broker's "
                     + "transaction.max.timeout.ms (15 min by default).");
 
-    // ---- Parsing and dead letters ------------------------------------------------------------------
+    // ---- Input records and dead letters ------------------------------------------------------------------
 
     public static final ConfigOption<MemorySize> MAX_EVENT_SIZE = ConfigOptions.key("events.max-size")
             .memoryType()
             .defaultValue(MemorySize.parse("1mb"))
             .withDescription("Larger input records are dead-lettered (OVERSIZE_RECORD) without being parsed.");
-
-    public static final ConfigOption<Integer> MAX_NESTING_DEPTH = ConfigOptions.key("events.max-nesting-depth")
-            .intType()
-            .defaultValue(32)
-            .withDescription("Deeper JSON nesting is dead-lettered (TOO_DEEPLY_NESTED) by the tokenizer.");
 
     public static final ConfigOption<MemorySize> DEAD_LETTER_MAX_PAYLOAD = ConfigOptions.key(
                     "dead-letter.max-payload-size")
@@ -134,17 +119,4 @@ public final class ConnectorOptions {
             .defaultValue(MemorySize.parse("256kb"))
             .withDescription("Dead letters keep at most this many bytes of the original record (base64 grows it by a "
                     + "third), so that a dead letter always fits in a Kafka record of the default 1 MiB limit.");
-
-    // ---- Alerts --------------------------------------------------------------------------------------
-
-    public static final ConfigOption<Double> ALERT_THRESHOLD = ConfigOptions.key("alerts.threshold")
-            .doubleType()
-            .defaultValue(0.5)
-            .withDescription("Default minimum score in [0,1] of a non-clear label to raise an alert.");
-
-    public static final ConfigOption<Map<String, String>> ALERT_LABEL_THRESHOLDS = ConfigOptions.key(
-                    "alerts.label-thresholds")
-            .mapType()
-            .defaultValue(Map.of())
-            .withDescription("Per-label thresholds overriding alerts.threshold, e.g. 'sanctions:0.3,fraud:0.7'.");
 }

@@ -56,18 +56,6 @@ public class DeadLetter implements Serializable {
         this.deadLetteredAt = deadLetteredAt;
     }
 
-    /**
-     * A dead letter for a parsed event that a later stage (e.g. scoring) could not process: the
-     * payload is the event as input JSON, so it can be replayed into the events topic.
-     *
-     * @param source where the event was read, or null when unknown
-     */
-    public static DeadLetter forEvent(
-            FinancialEvent event, DeadLetterReason reason, String message, SourcePosition source, long now) {
-        byte[] json = JsonSchemas.financialEvents().serialize(event);
-        return new DeadLetter(json, json.length, reason, message, source, now);
-    }
-
     /** True when {@link #payload} is a prefix of the original record. */
     public boolean isPayloadTruncated() {
         return payload == null ? payloadSize > 0 : payload.length < payloadSize;

@@ -19,7 +19,6 @@ import java.util.List;
  * <pre>{@code
  * FileSource<RawEvent> source = EventFileSource.builder().path("/data/events.jsonl").build();
  * DataStream<RawEvent> raw = env.fromSource(source, WatermarkStrategy.noWatermarks(), "events-file");
- * SingleOutputStreamOperator<FinancialEvent> events = EventParsing.parse(raw, parser);
  * }</pre>
  *
  * <p>Exactly-once under checkpointing: positions are checkpointed per file (record counts), and

@@ -13,12 +13,12 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.
 import java.time.Duration;
 
 /**
- * Builds JSON-lines file sinks (Flink {@link FileSink}, row format) writing under
- * {@code DIR/scored/}, {@code DIR/alerts/}, {@code DIR/dead-letter/} and {@code DIR/audit/}.
+ * Builds JSON-lines file sinks (Flink {@link FileSink}, row format), each writing into one
+ * subdirectory of an output directory: {@code DIR/dead-letter/}, {@code DIR/audit/}, or any other
+ * with {@link #builder}.
  *
  * <pre>{@code
- * scored.sinkTo(FileResultSink.scoredEvents("/out").build());
- * alerts.sinkTo(FileResultSink.alerts("/out").build());
+ * trades.sinkTo(FileResultSink.builder("/out", "trades", tradeSchema).build());
  * deadLetters.sinkTo(FileResultSink.deadLetters("/out").build());
  * audit.sinkTo(FileResultSink.audit("/out", JsonSchemas.pojo()).build());
  * }</pre>
@@ -34,10 +34,6 @@ import java.time.Duration;
 @PublicEvolving
 public final class FileResultSink {
 
-    /** Subdirectory of scored events. */
-    public static final String SCORED_DIR = "scored";
-    /** Subdirectory of alerts. */
-    public static final String ALERTS_DIR = "alerts";
     /** Subdirectory of dead letters. */
     public static final String DEAD_LETTER_DIR = "dead-letter";
     /** Subdirectory of audit records. */
@@ -46,14 +42,6 @@ public final class FileResultSink {
     public static final String SUFFIX = ".jsonl";
 
     private FileResultSink() {}
-
-    public static Builder<ScoredEvent> scoredEvents(String dir) {
-        return new Builder<>(dir, SCORED_DIR, JsonSchemas.scoredEvents());
-    }
-
-    public static Builder<Alert> alerts(String dir) {
-        return new Builder<>(dir, ALERTS_DIR, JsonSchemas.alerts());
-    }
 
     public static Builder<DeadLetter> deadLetters(String dir) {
         return new Builder<>(dir, DEAD_LETTER_DIR, JsonSchemas.deadLetters());
@@ -111,7 +99,7 @@ public final class FileResultSink {
         public FileSink<T> build() {
             if (dir == null || dir.isBlank()) {
                 throw new IllegalArgumentException(
-                        "No output directory: pass one, e.g. FileResultSink.scoredEvents(\"/out\")");
+                        "No output directory: pass one, e.g. ScreeningSinks.fileScored(\"/out\")");
             }
             if (subdirectory == null || subdirectory.isBlank() || subdirectory.contains("..")) {
                 throw new IllegalArgumentException(

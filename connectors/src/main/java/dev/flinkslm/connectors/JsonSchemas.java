@@ -19,8 +19,9 @@ import java.io.OutputStream;
  * no trailing newline) and a JSON-lines {@link Encoder} for file sinks.
  *
  * <pre>{@code
- * KafkaSink<ScoredEvent> sink = KafkaResultSink.builder(JsonSchemas.scoredEvents())...;
- * FileSink<Alert> files = FileSink.forRowFormat(dir, JsonSchemas.jsonLines(JsonSchemas.alerts())).build();
+ * KafkaSink<DeadLetter> sink = KafkaResultSink.builder(JsonSchemas.deadLetters(), "dead-letter")...;
+ * FileSink<DeadLetter> files = FileSink.forRowFormat(dir, JsonSchemas.jsonLines(JsonSchemas.deadLetters())).build();
+ * SerializationSchema<Trade> trades = JsonSchemas.tree(t -> mapper.createObjectNode().put("id", t.id));
  * SerializationSchema<AuditRecord> audit = JsonSchemas.pojo(); // any Jackson-serializable type
  * }</pre>
  *
@@ -32,24 +33,17 @@ public final class JsonSchemas {
 
     private JsonSchemas() {}
 
-    /** Layout documented on {@link ScoredEvent}. */
-    public static SerializationSchema<ScoredEvent> scoredEvents() {
-        return new NodeSchema<>(JsonWriters::scoredEvent);
-    }
-
-    /** Layout documented on {@link Alert}. */
-    public static SerializationSchema<Alert> alerts() {
-        return new NodeSchema<>(JsonWriters::alert);
-    }
-
     /** Layout documented on {@link DeadLetter}; the payload is base64. */
     public static SerializationSchema<DeadLetter> deadLetters() {
         return new NodeSchema<>(JsonWriters::deadLetter);
     }
 
-    /** The input layout accepted by {@link EventParser} (eventTime as an ISO-8601 instant). */
-    public static SerializationSchema<FinancialEvent> financialEvents() {
-        return new NodeSchema<>(JsonWriters::financialEvent);
+    /**
+     * A schema that writes the JSON tree {@code writer} builds for each record: an explicit layout,
+     * independent of the record class's fields and getters.
+     */
+    public static <T> SerializationSchema<T> tree(SerializableFunction<T, ? extends JsonNode> writer) {
+        return new NodeSchema<>(writer);
     }
 
     /**
@@ -73,9 +67,9 @@ public final class JsonSchemas {
 
     private static final class NodeSchema<T> implements SerializationSchema<T> {
         private static final long serialVersionUID = 1L;
-        private final SerializableFunction<T, JsonNode> writer;
+        private final SerializableFunction<T, ? extends JsonNode> writer;
 
-        NodeSchema(SerializableFunction<T, JsonNode> writer) {
+        NodeSchema(SerializableFunction<T, ? extends JsonNode> writer) {
             this.writer = writer;
         }
 

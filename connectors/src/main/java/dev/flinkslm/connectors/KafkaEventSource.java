@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the Kafka source of financial events. It emits {@link RawEvent}s (bytes plus
- * topic/partition/offset) and never fails on a record's content; parse them with
- * {@link EventParsing#parse}.
+ * Builds the Kafka source of input events. It emits {@link RawEvent}s (bytes plus
+ * topic/partition/offset) and never fails on a record's content; a parser downstream turns them
+ * into typed events or dead letters.
  *
  * <pre>{@code
  * KafkaSource<RawEvent> source = KafkaEventSource.builder()

@@ -3,6 +3,7 @@ package dev.flinkslm.connectors;
 import dev.flinkslm.connectors.internal.KafkaSettings;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -18,12 +19,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds Kafka sinks for scored events, alerts, dead letters and audit records; EXACTLY_ONCE by
+ * Builds Kafka sinks for dead letters, audit records and any other record type; EXACTLY_ONCE by
  * default.
  *
  * <pre>{@code
- * scored.sinkTo(KafkaResultSink.scoredEvents().configure(conf).build()).name("scored-to-kafka");
- * alerts.sinkTo(KafkaResultSink.alerts().configure(conf).build());
  * deadLetters.sinkTo(KafkaResultSink.deadLetters().configure(conf).build());
  * audit.sinkTo(KafkaResultSink.audit(JsonSchemas.<AuditRecord>pojo()).configure(conf).build());
  * // any other type:
@@ -37,8 +36,8 @@ import java.util.Map;
  * of one job never collide; the prefix must be unique per job on the cluster. The transaction
  * timeout defaults to 15 minutes, the broker's default maximum.
  *
- * <p>Scored events and alerts are keyed by
- * account id (one account's results stay ordered in one partition), dead letters unkeyed.
+ * <p>Dead letters and audit records are unkeyed; a sink built with a key function writes each
+ * record with its key (so one key's results stay ordered in one partition).
  *
  * <p>Threading: the builder is not thread-safe; the built sink is immutable.
  */
@@ -52,14 +51,16 @@ public final class KafkaResultSink {
         return new Builder<>(valueSchema, name, null, null);
     }
 
-    /** Scored events as JSON to {@code kafka.topic.scored}, keyed by account id. */
-    public static Builder<ScoredEvent> scoredEvents() {
-        return new Builder<>(JsonSchemas.scoredEvents(), "scored", ConnectorOptions.SCORED_TOPIC, s -> s.accountId);
-    }
-
-    /** Alerts as JSON to {@code kafka.topic.alerts}, keyed by account id. */
-    public static Builder<Alert> alerts() {
-        return new Builder<>(JsonSchemas.alerts(), "alerts", ConnectorOptions.ALERTS_TOPIC, a -> a.scored.accountId);
+    /**
+     * A sink of any type whose topic is read from {@code topicOption} by
+     * {@link Builder#configure}, keyed by {@code key} (null: unkeyed).
+     */
+    public static <T> Builder<T> builder(
+            SerializationSchema<T> valueSchema,
+            String name,
+            ConfigOption<String> topicOption,
+            SerializableFunction<T, String> key) {
+        return new Builder<>(valueSchema, name, topicOption, key);
     }
 
     /** Dead letters as JSON to {@code kafka.topic.dead-letter}. */
@@ -81,7 +82,7 @@ public final class KafkaResultSink {
         private final KafkaSettings kafka = new KafkaSettings();
         private final SerializationSchema<T> valueSchema;
         private final String name;
-        private final org.apache.flink.configuration.ConfigOption<String> topicOption;
+        private final ConfigOption<String> topicOption;
         private String topic;
         private SerializableFunction<T, String> key;
         private DeliveryGuarantee guarantee = ConnectorOptions.DELIVERY_GUARANTEE.defaultValue();
@@ -91,7 +92,7 @@ public final class KafkaResultSink {
         private Builder(
                 SerializationSchema<T> valueSchema,
                 String name,
-                org.apache.flink.configuration.ConfigOption<String> topicOption,
+                ConfigOption<String> topicOption,
                 SerializableFunction<T, String> key) {
             this.valueSchema = valueSchema;
             this.name = name;

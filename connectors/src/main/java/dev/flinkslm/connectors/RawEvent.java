@@ -8,12 +8,12 @@ import java.io.Serializable;
  * An unparsed input record: the bytes as read plus where and when they were read.
  *
  * <p>Sources emit {@code RawEvent}s without interpreting the bytes, so that a malformed record can
- * never fail a source; {@link EventParsing} turns them into {@link FinancialEvent}s or
- * {@link DeadLetter}s. A Flink POJO.
+ * never fail a source; a parser downstream turns them into typed events or {@link DeadLetter}s
+ * that keep the {@link SourcePosition}. A Flink POJO.
  *
  * <pre>{@code
  * RawEvent raw = new RawEvent(bytes, SourcePosition.kafka("events", 0, 42L), System.currentTimeMillis());
- * ParseResult r = parser.parse(raw);
+ * String where = raw.source.toString();                     // kafka:events/0@42
  * }</pre>
  *
  * <p>Threading: a mutable value object, confined to one thread at a time.

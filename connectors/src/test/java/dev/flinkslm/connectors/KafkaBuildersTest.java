@@ -76,37 +76,36 @@ class KafkaBuildersTest {
 
     @Test
     void sinksBuildWithDefaultsAndValidateTransactions() {
-        KafkaSink<ScoredEvent> scored =
-                KafkaResultSink.scoredEvents().configure(conf()).build();
-        assertThat(scored).isNotNull();
-        assertThat(KafkaResultSink.alerts()
+        KafkaSink<DeadLetter> deadLetters =
+                KafkaResultSink.deadLetters().configure(conf()).build();
+        assertThat(deadLetters).isNotNull();
+        assertThat(KafkaResultSink.builder(JsonSchemas.<String>pojo(), "keyed", ConnectorOptions.EVENTS_TOPIC, s -> s)
                         .configure(conf())
                         .deliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                         .build())
                 .isNotNull();
-        assertThat(KafkaResultSink.deadLetters().configure(conf()).build()).isNotNull();
         assertThat(KafkaResultSink.audit(JsonSchemas.<Map<String, String>>pojo())
                         .configure(conf())
                         .build())
                 .isNotNull();
 
-        assertThatThrownBy(() -> KafkaResultSink.scoredEvents()
+        assertThatThrownBy(() -> KafkaResultSink.deadLetters()
                         .configure(conf())
                         .transactionalIdPrefix(" ")
                         .build())
                 .hasMessageContaining(
                         "EXACTLY_ONCE needs a transactional id prefix: set kafka.transactional-id-prefix");
-        assertThatThrownBy(() -> KafkaResultSink.scoredEvents()
+        assertThatThrownBy(() -> KafkaResultSink.deadLetters()
                         .configure(conf())
                         .transactionTimeout(Duration.ZERO)
                         .build())
                 .hasMessageContaining("kafka.transaction-timeout");
-        assertThatThrownBy(() -> KafkaResultSink.builder(JsonSchemas.scoredEvents(), "custom")
+        assertThatThrownBy(() -> KafkaResultSink.builder(JsonSchemas.deadLetters(), "custom")
                         .configure(conf())
                         .build())
                 .hasMessageContaining("no custom topic");
         // AT_LEAST_ONCE needs no transactional settings
-        assertThat(KafkaResultSink.scoredEvents()
+        assertThat(KafkaResultSink.deadLetters()
                         .configure(conf())
                         .deliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                         .transactionalIdPrefix(null)
@@ -116,12 +115,12 @@ class KafkaBuildersTest {
 
     @Test
     void sinkCollectsAllProblemsInOneMessage() {
-        assertThatThrownBy(() -> KafkaResultSink.scoredEvents()
+        assertThatThrownBy(() -> KafkaResultSink.deadLetters()
                         .topic("")
                         .transactionalIdPrefix("")
                         .build())
                 .hasMessageContaining("bootstrap servers")
-                .hasMessageContaining("kafka.topic.scored")
+                .hasMessageContaining("kafka.topic.dead-letter")
                 .hasMessageContaining("transactional id prefix");
     }
 

@@ -2,10 +2,10 @@ package dev.flinkslm.tests;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
+import dev.flinkslm.screening.AlertPolicy;
 import dev.flinkslm.tests.kafka.KafkaBroker;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 

@@ -9,10 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
-import dev.flinkslm.connectors.Alert;
 import dev.flinkslm.connectors.DeadLetter;
-import dev.flinkslm.connectors.FinancialEvent;
-import dev.flinkslm.connectors.ScoredEvent;
 import dev.flinkslm.connectors.SourcePosition;
 import org.apache.flink.annotation.Internal;
 
@@ -38,38 +35,6 @@ public final class JsonWriters {
         return Instant.ofEpochMilli(epochMillis).toString();
     }
 
-    public static ObjectNode financialEvent(FinancialEvent e) {
-        ObjectNode n = MAPPER.createObjectNode();
-        n.put("eventId", e.eventId);
-        n.put("accountId", e.accountId);
-        n.put("eventTime", iso(e.eventTime));
-        n.put("kind", e.kindName != null ? e.kindName : e.kind == null ? null : e.kind.name());
-        if (e.amount != null) {
-            n.put("amount", e.amount);
-        }
-        putIfNotNull(n, "currency", e.currency);
-        putIfNotNull(n, "counterparty", e.counterparty);
-        putIfNotNull(n, "country", e.country);
-        n.put("text", e.text);
-        return n;
-    }
-
-    public static ObjectNode scoredEvent(ScoredEvent s) {
-        ObjectNode n = MAPPER.createObjectNode();
-        writeScored(n, s);
-        return n;
-    }
-
-    public static ObjectNode alert(Alert a) {
-        ObjectNode n = MAPPER.createObjectNode();
-        n.put("alertId", a.alertId());
-        n.put("alertReason", a.reason == null ? Alert.SCORE : a.reason);
-        writeScored(n, a.scored);
-        n.put("threshold", finite(a.threshold, "threshold", a.scored));
-        n.put("raisedAt", iso(a.raisedAt));
-        return n;
-    }
-
     public static ObjectNode deadLetter(DeadLetter d) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("reason", d.reason == null ? null : d.reason.name());
@@ -89,30 +54,6 @@ public final class JsonWriters {
         n.put("payloadTruncated", d.isPayloadTruncated());
         n.put("payloadBase64", d.payload == null ? null : Base64.getEncoder().encodeToString(d.payload));
         return n;
-    }
-
-    private static void writeScored(ObjectNode n, ScoredEvent s) {
-        n.put("eventId", s.eventId);
-        n.put("accountId", s.accountId);
-        n.put("eventTime", iso(s.eventTime));
-        n.put("kind", s.kind);
-        n.put("label", s.label);
-        n.put("score", finite(s.score, "score", s));
-        ObjectNode scores = n.putObject("labelScores");
-        if (s.labels != null && s.probabilities != null) {
-            for (int i = 0; i < Math.min(s.labels.length, s.probabilities.length); i++) {
-                scores.put(s.labels[i], finite(s.probabilities[i], "labelScores." + s.labels[i], s));
-            }
-        }
-        n.put("modelId", s.modelId);
-        n.put("modelVersion", s.modelVersion);
-        n.put("variant", s.variant);
-        n.put("ruleEpoch", s.ruleEpoch);
-        n.put("queueWaitMs", s.queueWaitMs);
-        n.put("inferenceMs", s.inferenceMs);
-        n.put("scoredAt", iso(s.scoredAt));
-        n.put("windows", s.windows);
-        n.put("truncated", s.truncated);
     }
 
     /**
@@ -145,27 +86,5 @@ public final class JsonWriters {
         module.addSerializer(Float.class, finite);
         module.addSerializer(Float.TYPE, finite);
         return module;
-    }
-
-    /**
-     * Scores are JSON numbers. Jackson would write NaN and Infinity as the strings "NaN" and
-     * "Infinity", which consumers read as a missing score (or fail on); a non-finite value here is
-     * a bug upstream, so the write fails and with it the job, loudly.
-     */
-    private static double finite(double value, String field, ScoredEvent s) {
-        if (!Double.isFinite(value)) {
-            throw new IllegalStateException("refusing to write " + field + "=" + value + " of event "
-                    + (s == null ? null : s.eventId) + " (model "
-                    + (s == null ? null : s.modelId + "@" + s.modelVersion)
-                    + "): scores must be finite numbers; the scoring operator must dead-letter such rows"
-                    + " (MODEL_OUTPUT_INVALID)");
-        }
-        return value;
-    }
-
-    private static void putIfNotNull(ObjectNode n, String field, String value) {
-        if (value != null) {
-            n.put(field, value);
-        }
     }
 }

@@ -3,10 +3,10 @@ package dev.flinkslm.tests.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.flinkslm.connectors.FinancialEvent;
-import dev.flinkslm.connectors.JsonSchemas;
-import dev.flinkslm.connectors.SyntheticEventGenerator;
 import dev.flinkslm.jobs.FlinkSlmCli;
+import dev.flinkslm.screening.FinancialEvent;
+import dev.flinkslm.screening.ScreeningSchemas;
+import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.ScreeningTests;
 import dev.flinkslm.tests.kafka.KafkaBroker;
 import org.junit.jupiter.api.Test;
@@ -54,7 +54,7 @@ class ScreenCommandKafkaITCase {
         for (long i = 0; i < GOOD; i++) {
             FinancialEvent e = generator.generate(i);
             ids.add(e.eventId);
-            values.add(JsonSchemas.financialEvents().serialize(e));
+            values.add(ScreeningSchemas.financialEvents().serialize(e));
         }
         values.add("{\"eventId\":\"bad\"".getBytes(StandardCharsets.UTF_8));
         values.add("{\"eventId\":\"nan\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"t\",\"amount\":NaN}"

@@ -40,7 +40,7 @@ public final class JobJars {
         Path jar = repoRoot.resolve(DEPLOYABLE_PATH);
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(
-                    jar + " does not exist: build it first (mvn -pl jobs -am package -DskipTests, "
+                    jar + " does not exist: build it first (mvn -pl jobs/cli -am package -DskipTests, "
                             + "or run the suite with mvn verify, which packages module jobs before tests)");
         }
         return jar;

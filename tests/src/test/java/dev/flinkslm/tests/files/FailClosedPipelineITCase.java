@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.connectors.FileResultSink;
-import dev.flinkslm.jobs.ScreeningConfig;
-import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.FailClosedBundlesTest;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
+import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
+import dev.flinkslm.screening.ScreeningSinks;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -63,8 +64,8 @@ class FailClosedPipelineITCase {
         ScreeningJob.build(env, config);
         env.execute("flink-slm-tests");
         Map<String, List<JsonNode>> result = new LinkedHashMap<>();
-        result.put("scored", read(out.resolve(FileResultSink.SCORED_DIR)));
-        result.put("alerts", read(out.resolve(FileResultSink.ALERTS_DIR)));
+        result.put("scored", read(out.resolve(ScreeningSinks.SCORED_DIR)));
+        result.put("alerts", read(out.resolve(ScreeningSinks.ALERTS_DIR)));
         result.put("dead", read(out.resolve(FileResultSink.DEAD_LETTER_DIR)));
         return result;
     }

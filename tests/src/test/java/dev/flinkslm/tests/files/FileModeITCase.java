@@ -4,19 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
 import dev.flinkslm.connectors.FileResultSink;
-import dev.flinkslm.connectors.FinancialEvent;
 import dev.flinkslm.connectors.JsonSchemas;
-import dev.flinkslm.connectors.SyntheticEventGenerator;
-import dev.flinkslm.jobs.ScreeningConfig;
-import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.screening.AlertPolicy;
+import dev.flinkslm.screening.FinancialEvent;
+import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
+import dev.flinkslm.screening.ScreeningOptions;
+import dev.flinkslm.screening.ScreeningSchemas;
+import dev.flinkslm.screening.ScreeningSinks;
+import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.FailOnceAfterCheckpoint;
 import dev.flinkslm.tests.ScreeningTests;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -88,7 +91,7 @@ class FileModeITCase {
         for (int i = 0; i < 6; i++) {
             FinancialEvent e = generator.generate(i);
             goodIds.add(e.eventId);
-            lines.add(JsonSchemas.toJson(JsonSchemas.financialEvents(), e));
+            lines.add(JsonSchemas.toJson(ScreeningSchemas.financialEvents(), e));
         }
         lines.add("{\"eventId\":\"x\",\"accountId\":\"A\",\"kind\":\"PAYMENT\",\"text\":\"t\",\"amount\":\"12\"}");
         Files.writeString(input, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
@@ -113,8 +116,8 @@ class FileModeITCase {
         ScreeningJob.build(env, config);
         env.execute("file-mode-scoring-failures-it");
 
-        assertThat(readLines(out.resolve(FileResultSink.SCORED_DIR))).isEmpty();
-        assertThat(readLines(out.resolve(FileResultSink.ALERTS_DIR))).isEmpty();
+        assertThat(readLines(out.resolve(ScreeningSinks.SCORED_DIR))).isEmpty();
+        assertThat(readLines(out.resolve(ScreeningSinks.ALERTS_DIR))).isEmpty();
         List<JsonNode> dead = readLines(out.resolve(FileResultSink.DEAD_LETTER_DIR));
         assertThat(dead).hasSize(lines.size());
         assertThat(dead)
@@ -152,7 +155,7 @@ class FileModeITCase {
         for (int i = 0; i < GOOD; i++) {
             FinancialEvent e = generator.generate(i);
             goodIds.add(e.eventId);
-            String json = JsonSchemas.toJson(JsonSchemas.financialEvents(), e);
+            String json = JsonSchemas.toJson(ScreeningSchemas.financialEvents(), e);
             lines.add(i % 7 == 0 ? json + "\r" : json);
             if (i % 50 == 10) {
                 lines.add("");
@@ -174,7 +177,7 @@ class FileModeITCase {
         Path v1 = ScreeningTests.tinyBundle(tmp.resolve("models"), "1", 7);
         Configuration options = ScreeningTests.scoring(v1, tmp.resolve("models"));
         options.set(ConnectorOptions.MAX_EVENT_SIZE, MemorySize.parse("4kb"));
-        options.set(ConnectorOptions.ALERT_LABEL_THRESHOLDS, Map.of("fraud", "0.9"));
+        options.set(ScreeningOptions.ALERT_LABEL_THRESHOLDS, Map.of("fraud", "0.9"));
         ScreeningConfig.Builder builder = ScreeningConfig.builder()
                 .options(options)
                 .eventsFile(input.toString())
@@ -228,7 +231,7 @@ class FileModeITCase {
                         .as("%s", p)
                         .isTrue());
 
-        List<JsonNode> scoredOut = readLines(out.resolve(FileResultSink.SCORED_DIR));
+        List<JsonNode> scoredOut = readLines(out.resolve(ScreeningSinks.SCORED_DIR));
         assertThat(scoredOut)
                 .extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()
@@ -244,7 +247,7 @@ class FileModeITCase {
                 .map(n -> n.get("eventId").asText())
                 .collect(Collectors.toList());
         assertThat(expectedAlerts).as("the tiny model raises some alerts").isNotEmpty();
-        List<JsonNode> alertsOut = readLines(out.resolve(FileResultSink.ALERTS_DIR));
+        List<JsonNode> alertsOut = readLines(out.resolve(ScreeningSinks.ALERTS_DIR));
         assertThat(alertsOut)
                 .extracting(n -> n.get("eventId").asText())
                 .doesNotHaveDuplicates()

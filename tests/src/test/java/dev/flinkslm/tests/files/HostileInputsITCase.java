@@ -6,12 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
-import dev.flinkslm.connectors.EventKind;
 import dev.flinkslm.connectors.FileResultSink;
-import dev.flinkslm.jobs.ScreeningConfig;
-import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.ScoringOptions;
+import dev.flinkslm.screening.EventKind;
+import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
+import dev.flinkslm.screening.ScreeningSinks;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -98,7 +99,7 @@ class HostileInputsITCase {
         env.execute("hostile-inputs-it");
 
         Map<String, JsonNode> scored = new LinkedHashMap<>();
-        for (JsonNode n : readLines(out.resolve(FileResultSink.SCORED_DIR))) {
+        for (JsonNode n : readLines(out.resolve(ScreeningSinks.SCORED_DIR))) {
             JsonNode previous = scored.put(n.get("eventId").asText(), n);
             assertThat(previous).as("scored twice: %s", n.get("eventId")).isNull();
         }
@@ -181,7 +182,7 @@ class HostileInputsITCase {
 
         // Alerts only ever come from scored events; a text not screened whole is never a silent clear.
         Map<String, JsonNode> alerts = new LinkedHashMap<>();
-        for (JsonNode a : readLines(out.resolve(FileResultSink.ALERTS_DIR))) {
+        for (JsonNode a : readLines(out.resolve(ScreeningSinks.ALERTS_DIR))) {
             assertThat(scored).containsKey(a.get("eventId").asText());
             alerts.put(a.get("eventId").asText(), a);
         }

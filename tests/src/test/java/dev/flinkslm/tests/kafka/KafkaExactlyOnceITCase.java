@@ -4,15 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flinkslm.connectors.AlertPolicy;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
-import dev.flinkslm.connectors.FinancialEvent;
-import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.connectors.StartingOffsets;
-import dev.flinkslm.connectors.SyntheticEventGenerator;
-import dev.flinkslm.jobs.ScreeningConfig;
-import dev.flinkslm.jobs.ScreeningJob;
+import dev.flinkslm.screening.AlertPolicy;
+import dev.flinkslm.screening.FinancialEvent;
+import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
+import dev.flinkslm.screening.ScreeningOptions;
+import dev.flinkslm.screening.ScreeningSchemas;
+import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.FailOnceAfterCheckpoint;
 import dev.flinkslm.tests.ScreeningTests;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -92,7 +93,7 @@ class KafkaExactlyOnceITCase {
         for (long i = 0; i < GOOD; i++) {
             FinancialEvent e = generator.generate(i);
             goodIds.add(e.eventId);
-            good.add(JsonSchemas.financialEvents().serialize(e));
+            good.add(ScreeningSchemas.financialEvents().serialize(e));
         }
         Map<String, DeadLetterReason> bad = badRecords();
 
@@ -116,15 +117,15 @@ class KafkaExactlyOnceITCase {
         Configuration options = ScreeningTests.scoring(bundle, models);
         options.set(ConnectorOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
         options.set(ConnectorOptions.EVENTS_TOPIC, eventsTopic);
-        options.set(ConnectorOptions.SCORED_TOPIC, scoredTopic);
-        options.set(ConnectorOptions.ALERTS_TOPIC, alertsTopic);
+        options.set(ScreeningOptions.SCORED_TOPIC, scoredTopic);
+        options.set(ScreeningOptions.ALERTS_TOPIC, alertsTopic);
         options.set(ConnectorOptions.DEAD_LETTER_TOPIC, deadTopic);
         options.set(ConnectorOptions.GROUP_ID, "it-" + run);
         options.set(ConnectorOptions.STARTING_OFFSETS, StartingOffsets.EARLIEST);
         options.set(ConnectorOptions.TRANSACTIONAL_ID_PREFIX, "it-" + run);
         options.set(ConnectorOptions.TRANSACTION_TIMEOUT, Duration.ofMinutes(5));
         options.set(ConnectorOptions.MAX_EVENT_SIZE, MemorySize.parse(MAX_EVENT_BYTES + "b"));
-        options.set(ConnectorOptions.ALERT_LABEL_THRESHOLDS, Map.of("fraud", "0.8"));
+        options.set(ScreeningOptions.ALERT_LABEL_THRESHOLDS, Map.of("fraud", "0.8"));
         ScreeningConfig config = ScreeningConfig.builder()
                 .options(options)
                 .bounded(true)

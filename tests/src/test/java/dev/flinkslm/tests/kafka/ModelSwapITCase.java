@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkslm.connectors.ConnectorOptions;
-import dev.flinkslm.connectors.FinancialEvent;
-import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.connectors.StartingOffsets;
-import dev.flinkslm.connectors.SyntheticEventGenerator;
-import dev.flinkslm.jobs.ScreeningConfig;
-import dev.flinkslm.jobs.ScreeningJob;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.screening.FinancialEvent;
+import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
+import dev.flinkslm.screening.ScreeningOptions;
+import dev.flinkslm.screening.ScreeningSchemas;
+import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.ScreeningTests;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -73,8 +74,8 @@ class ModelSwapITCase {
         options.set(ConnectorOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
         options.set(ConnectorOptions.EVENTS_TOPIC, events);
         options.set(ConnectorOptions.COMMANDS_TOPIC, commands);
-        options.set(ConnectorOptions.SCORED_TOPIC, scored);
-        options.set(ConnectorOptions.ALERTS_TOPIC, "alerts-" + run);
+        options.set(ScreeningOptions.SCORED_TOPIC, scored);
+        options.set(ScreeningOptions.ALERTS_TOPIC, "alerts-" + run);
         options.set(ConnectorOptions.DEAD_LETTER_TOPIC, "dead-" + run);
         options.set(ConnectorOptions.AUDIT_TOPIC, audit);
         options.set(ConnectorOptions.GROUP_ID, "swap-" + run);
@@ -175,7 +176,7 @@ class ModelSwapITCase {
         for (long i = from; i < to; i++) {
             FinancialEvent e = generator.generate(i);
             ids.add(e.eventId);
-            values.add(JsonSchemas.financialEvents().serialize(e));
+            values.add(ScreeningSchemas.financialEvents().serialize(e));
         }
         KAFKA.produce(topic, values);
         return ids;

@@ -1,0 +1,241 @@
+package dev.flinkslm.jobs;
+
+import dev.flinkslm.bench.BenchCommand;
+import dev.flinkslm.connectors.Redaction;
+import org.apache.flink.annotation.Internal;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code flink-slm.jar} command line: model tooling, benchmarks and the screening job.
+ *
+ * <pre>
+ * java -jar jobs/target/flink-slm.jar model validate --bundle default
+ * java -jar jobs/target/flink-slm.jar screen --max-events 20000
+ * </pre>
+ */
+@Command(
+        name = "flink-slm",
+        mixinStandardHelpOptions = true,
+        versionProvider = FlinkSlmCli.Version.class,
+        description = "Small language model scoring for Apache Flink.",
+        subcommands = {ModelToolsCommand.class, BenchCommand.class, ScreenCommand.class, CommandLine.HelpCommand.class})
+@Internal
+public final class FlinkSlmCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = run(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs a command line and returns its exit code (0 = success). */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** Runs a command line with its error output going to {@code err}; returns its exit code. */
+    static int run(PrintWriter err, String... args) {
+        CommandLine cli = commandLine();
+        cli.setErr(err);
+        try {
+            return cli.execute(args);
+        } finally {
+            err.flush();
+        }
+    }
+
+    /**
+     * The command line with flink-slm's error handlers: no error message ever quotes a secret
+     * argument ({@link Redaction}), and an unknown option is reported by its name only.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new FlinkSlmCli());
+        cli.setParameterExceptionHandler(FlinkSlmCli::handleParameterException);
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println("error: " + scrub(ex.getMessage(), parseResult));
+            commandLine.getErr().flush();
+            return 1;
+        });
+        return cli;
+    }
+
+    /**
+     * picocli's own handler prints {@code ex.getMessage()}, which quotes the unmatched arguments,
+     * e.g. a mistyped {@code --kafka-propety sasl.jaas.config=...password="..."} in full.
+     */
+    private static int handleParameterException(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(parameterError(ex, expandArgumentFiles(args)));
+        boolean suggested = false;
+        if (ex instanceof UnmatchedArgumentException unmatched) {
+            List<String> suggestions = unmatched.getSuggestions();
+            if (!suggestions.isEmpty()) {
+                err.println("Did you mean: " + String.join(" or ", suggestions) + "?");
+                suggested = true;
+            }
+        }
+        if (!suggested) {
+            cmd.usage(err, cmd.getColorScheme());
+        }
+        err.flush();
+        CommandLine.Model.CommandSpec spec = cmd.getCommandSpec();
+        return spec.exitCodeOnInvalidInput();
+    }
+
+    /** The message of a command-line error, without any argument value that may be a secret. */
+    static String parameterError(ParameterException ex, String[] args) {
+        if (ex instanceof UnmatchedArgumentException unmatched) {
+            Set<String> options = new LinkedHashSet<>();
+            int values = 0;
+            String previous = null;
+            for (String arg : unmatched.getUnmatched()) {
+                if (Redaction.isOption(arg, previous)) {
+                    options.add("'" + Redaction.optionName(arg) + "'");
+                } else {
+                    values++;
+                }
+                previous = arg;
+            }
+            List<String> parts = new ArrayList<>();
+            if (!options.isEmpty()) {
+                parts.add(
+                        (options.size() == 1 ? "Unknown option: " : "Unknown options: ") + String.join(", ", options));
+            }
+            if (values > 0) {
+                parts.add(values + (values == 1 ? " unexpected argument" : " unexpected arguments")
+                        + " (values are not shown, they may be secrets)");
+            }
+            return parts.isEmpty() ? "Unmatched arguments" : String.join("; ", parts);
+        }
+        return Redaction.scrub(ex.getMessage(), args);
+    }
+
+    /**
+     * A command line reduced to its subcommands and option names, every value shown as "...":
+     * for messages that outlive the console, such as the exception of a failed submission.
+     */
+    static String outline(String... args) {
+        List<String> out = new ArrayList<>();
+        out.add("flink-slm");
+        CommandLine current = commandLine();
+        boolean inCommands = true;
+        String previous = null;
+        for (String arg : args == null ? new String[0] : args) {
+            if (inCommands && arg != null && current.getSubcommands().containsKey(arg)) {
+                out.add(arg);
+                current = current.getSubcommands().get(arg);
+                previous = arg;
+                continue;
+            }
+            inCommands = false;
+            if (Redaction.isOption(arg, previous)) {
+                String name = Redaction.optionName(arg);
+                out.add(name.length() < arg.length() ? name + "=..." : name);
+            } else {
+                out.add("...");
+            }
+            previous = arg;
+        }
+        return String.join(" ", out);
+    }
+
+    private static String[] originalArgs(CommandLine.ParseResult parseResult) {
+        return parseResult == null ? new String[0] : parseResult.originalArgs().toArray(new String[0]);
+    }
+
+    /**
+     * {@code text} scrubbed of the secret values of the command line as typed and as expanded
+     * ({@code @file} arguments are read by picocli: their contents are arguments too).
+     */
+    static String scrub(String text, CommandLine.ParseResult parseResult) {
+        if (parseResult == null) {
+            return text;
+        }
+        String scrubbed = Redaction.scrub(
+                text, expandArgumentFiles(parseResult.originalArgs().toArray(new String[0])));
+        return Redaction.scrub(scrubbed, parseResult.expandedArgs().toArray(new String[0]));
+    }
+
+    /**
+     * The arguments with each {@code @file} replaced by the arguments the file holds (picocli reads
+     * such files; their contents may hold secrets just like the command line). Whitespace separates
+     * arguments, single or double quotes group them; an unreadable file stays as it is.
+     */
+    static String[] expandArgumentFiles(String[] args) {
+        List<String> out = new ArrayList<>();
+        for (String arg : args == null ? new String[0] : args) {
+            out.add(arg);
+            if (arg == null || arg.length() < 2 || arg.charAt(0) != '@' || arg.charAt(1) == '@') {
+                continue;
+            }
+            try {
+                java.nio.file.Path file = java.nio.file.Path.of(arg.substring(1));
+                if (java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.size(file) <= (1 << 20)) {
+                    out.addAll(splitArguments(java.nio.file.Files.readString(file)));
+                }
+            } catch (java.io.IOException | RuntimeException unreadable) {
+                // picocli reports an unreadable argument file itself
+            }
+        }
+        return out.toArray(new String[0]);
+    }
+
+    private static List<String> splitArguments(String text) {
+        List<String> args = new ArrayList<>();
+        StringBuilder current = null;
+        char quote = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    current.append(c);
+                }
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+                current = current == null ? new StringBuilder() : current;
+            } else if (Character.isWhitespace(c)) {
+                if (current != null) {
+                    args.add(current.toString());
+                    current = null;
+                }
+            } else {
+                current = current == null ? new StringBuilder() : current;
+                current.append(c);
+            }
+        }
+        if (current != null) {
+            args.add(current.toString());
+        }
+        return args;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = FlinkSlmCli.class.getPackage().getImplementationVersion();
+            return new String[] {"flink-slm " + (v == null ? "development build" : v)};
+        }
+    }
+}

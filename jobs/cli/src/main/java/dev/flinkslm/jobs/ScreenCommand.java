@@ -1,0 +1,597 @@
+package dev.flinkslm.jobs;
+
+import dev.flinkslm.connectors.ConnectorOptions;
+import dev.flinkslm.connectors.KafkaClientProperties;
+import dev.flinkslm.connectors.StartingOffsets;
+import dev.flinkslm.models.ExecutionProvider;
+import dev.flinkslm.operators.FailurePolicy;
+import dev.flinkslm.operators.ScoringOptions;
+import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
+import dev.flinkslm.screening.ScreeningOptions;
+import dev.flinkslm.screening.ScreeningStats;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code screen}: the compliance screening job ({@link ScreeningJob}) from the command line.
+ *
+ * <pre>
+ * java -jar flink-slm.jar screen --max-events 20000                     # embedded demo, live status
+ * java -jar flink-slm.jar screen --events-file in.jsonl --output-dir out  # files in, files out
+ * flink run flink-slm.jar screen --bootstrap-servers broker:9092         # Kafka in, Kafka out
+ * </pre>
+ *
+ * <p>When the environment is a local one (plain {@code java -jar}), the job runs on an embedded
+ * cluster and a status line is printed once a second plus a summary at the end (also on Ctrl-C).
+ * Submitted to a cluster, the cluster's environment is used and the command only submits.
+ *
+ * <p>Threading: picocli calls {@link #call()} on the main thread; the status reporter is a daemon
+ * thread reading thread-safe counters.
+ */
+@Command(
+        name = "screen",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Screen financial events with the compliance model: parse, score, alert.",
+            "Without --bootstrap-servers and --events-file it runs an embedded demo on synthetic events.",
+            "Option defaults of scoring, Kafka and alerts come from ScoringOptions / ConnectorOptions."
+        },
+        defaultValueProvider = ScreenCommand.OptionDefaults.class)
+final class ScreenCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScreenCommand.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    // ---- input / output ----------------------------------------------------------------------
+
+    @Option(
+            names = "--events-file",
+            paramLabel = "PATH",
+            description = "Read events from a JSON-lines file or directory (any Flink file system) instead of Kafka"
+                    + " or the synthetic generator. The job ends at the end of the input.")
+    String eventsFile;
+
+    @Option(
+            names = "--commands-file",
+            paramLabel = "PATH",
+            description = "Model commands (JSON lines of ModelCommand) to apply while scoring, instead of the"
+                    + " Kafka command topic.")
+    String commandsFile;
+
+    @Option(
+            names = "--output-dir",
+            paramLabel = "DIR",
+            description = "Write results as JSON lines under DIR/scored, DIR/alerts, DIR/dead-letter, DIR/audit"
+                    + " instead of Kafka.")
+    String outputDir;
+
+    // ---- synthetic generator (embedded demo) ----------------------------------------------------
+
+    @Option(
+            names = "--max-events",
+            paramLabel = "N",
+            description = "Synthetic events to screen before stopping (default: unbounded, stop with Ctrl-C).")
+    Long maxEvents;
+
+    @Option(
+            names = "--events-per-second",
+            defaultValue = "100",
+            paramLabel = "RATE",
+            description = "Synthetic event rate, 0 = as fast as scoring allows (default: ${DEFAULT-VALUE}).")
+    double eventsPerSecond;
+
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Synthetic generator seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    // ---- model and scoring ---------------------------------------------------------------------
+
+    @Option(
+            names = "--model",
+            paramLabel = "URI",
+            defaultValue = ScreeningConfig.DEFAULT_MODEL,
+            description = "Initial model bundle URI or path; default:int8 / default:fp32 are the built-in"
+                    + " compliance model (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(
+            names = "--model-root",
+            paramLabel = "URI",
+            description = "A location bundles may be loaded from, repeatable (default: none; the built-in model"
+                    + " is always allowed).")
+    List<String> modelRoots = new ArrayList<>();
+
+    @Option(names = "--batch-size", description = "Most events per inference batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(
+            names = "--max-batch-tokens",
+            description = "Most padded tokens (batch size x longest text) per batch; raise it with large GPU batches"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int maxBatchTokens;
+
+    @Option(
+            names = "--group-by-length",
+            negatable = true,
+            description = "Batch texts of similar token length together: more throughput for mixed-length text"
+                    + " (default: ${DEFAULT-VALUE}).")
+    boolean groupByLength;
+
+    @Option(
+            names = "--max-wait",
+            paramLabel = "DURATION",
+            description = "Longest an event waits for its batch to fill (default: ${DEFAULT-VALUE}).")
+    String maxWait;
+
+    @Option(
+            names = "--max-windows",
+            description = "Most windows of the model's length scored per text; a longer text is marked truncated"
+                    + " and raises an alert for review (default: ${DEFAULT-VALUE}).")
+    int maxWindows;
+
+    @Option(
+            names = "--window-stride",
+            description = "Tokens two consecutive windows of a long text share (default: ${DEFAULT-VALUE}).")
+    int windowStride;
+
+    @Option(names = "--max-in-flight", description = "Batches scored at once per subtask (default: ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
+    @Option(
+            names = "--provider",
+            paramLabel = "CPU|CUDA|AUTO",
+            description = "ONNX Runtime execution provider (default: ${DEFAULT-VALUE}).")
+    ExecutionProvider provider;
+
+    @Option(names = "--intra-op-threads", description = "ONNX Runtime threads per batch (default: ${DEFAULT-VALUE}).")
+    int intraOpThreads;
+
+    @Option(
+            names = "--failure-policy",
+            paramLabel = "DEAD_LETTER|FAIL",
+            description = "Events that cannot be scored: dead-letter them or fail the job (default: ${DEFAULT-VALUE}).")
+    FailurePolicy failurePolicy;
+
+    // ---- alerts and parsing --------------------------------------------------------------------
+
+    @Option(
+            names = "--alert-threshold",
+            paramLabel = "P",
+            description = "Minimum score in [0,1] of a non-clear label to raise an alert (default: ${DEFAULT-VALUE}).")
+    double alertThreshold;
+
+    @Option(
+            names = "--label-threshold",
+            paramLabel = "LABEL=P",
+            description =
+                    "Per-label alert threshold, repeatable, e.g. --label-threshold sanctions=0.3 (default: none).")
+    Map<String, String> labelThresholds = new HashMap<>();
+
+    @Option(
+            names = "--max-event-size",
+            paramLabel = "SIZE",
+            description = "Larger input records are dead-lettered unparsed (default: ${DEFAULT-VALUE}).")
+    String maxEventSize;
+
+    // ---- Kafka ---------------------------------------------------------------------------------
+
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT[,...]",
+            description = "Kafka brokers; turns on the Kafka source, command topic and sinks (default: none).")
+    String bootstrapServers;
+
+    @Option(names = "--events-topic", description = "Input topic(s), comma separated (default: ${DEFAULT-VALUE}).")
+    String eventsTopic;
+
+    @Option(names = "--commands-topic", description = "Model command topic (default: ${DEFAULT-VALUE}).")
+    String commandsTopic;
+
+    @Option(names = "--no-model-commands", description = "Do not read the model command topic in Kafka mode.")
+    boolean noModelCommands;
+
+    @Option(names = "--scored-topic", description = "Topic of every scored event (default: ${DEFAULT-VALUE}).")
+    String scoredTopic;
+
+    @Option(names = "--alerts-topic", description = "Topic of alerts (default: ${DEFAULT-VALUE}).")
+    String alertsTopic;
+
+    @Option(
+            names = "--dead-letter-topic",
+            description = "Topic of records that could not be parsed or scored (default: ${DEFAULT-VALUE}).")
+    String deadLetterTopic;
+
+    @Option(names = "--audit-topic", description = "Topic of model-version audit records (default: ${DEFAULT-VALUE}).")
+    String auditTopic;
+
+    @Option(names = "--group-id", description = "Kafka consumer group (default: ${DEFAULT-VALUE}).")
+    String groupId;
+
+    @Option(
+            names = "--starting-offsets",
+            paramLabel = "EARLIEST|LATEST|COMMITTED",
+            description = "Where to start without a checkpoint (default: ${DEFAULT-VALUE}).")
+    StartingOffsets startingOffsets;
+
+    @Option(
+            names = "--bounded",
+            description = "Stop at the end offsets seen at start (a backfill) instead of running on.")
+    boolean bounded;
+
+    @Option(
+            names = "--delivery-guarantee",
+            paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
+            description =
+                    "Kafka sink guarantee; EXACTLY_ONCE needs read_committed consumers (default: ${DEFAULT-VALUE}).")
+    DeliveryGuarantee deliveryGuarantee;
+
+    @Option(
+            names = "--transactional-id-prefix",
+            description = "Prefix of the sinks' transactional ids, unique per job (default: ${DEFAULT-VALUE}).")
+    String transactionalIdPrefix;
+
+    @Option(
+            names = "--transaction-timeout",
+            paramLabel = "DURATION",
+            description = "Kafka transaction timeout; above the checkpoint interval, at most the broker's"
+                    + " transaction.max.timeout.ms (default: ${DEFAULT-VALUE}).")
+    String transactionTimeout;
+
+    @Option(
+            names = "--kafka-property",
+            paramLabel = "KEY=VALUE",
+            description = "Kafka client property for every consumer and producer, repeatable (SASL, SSL, ...).")
+    List<String> kafkaProperties = new ArrayList<>();
+
+    // ---- Flink runtime ------------------------------------------------------------------------
+
+    @Option(
+            names = "--parallelism",
+            defaultValue = "0",
+            description = "Job parallelism, 0 = the environment's default (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--checkpoint-interval",
+            paramLabel = "DURATION",
+            description = "Checkpoint interval (default: 10 s with Kafka, 2 s otherwise). Exactly-once results"
+                    + " become visible at this pace.")
+    String checkpointInterval;
+
+    @Option(
+            names = "--checkpoint-dir",
+            paramLabel = "URI",
+            description = "Checkpoint storage, e.g. file:///var/flink/checkpoints or s3://... (default: the"
+                    + " cluster's execution.checkpointing.dir; embedded runs: <java.io.tmpdir>/flink-slm-checkpoints).")
+    String checkpointDir;
+
+    @Option(
+            names = "--restart-attempts",
+            defaultValue = "5",
+            description = "Fixed-delay restart attempts after a failure (default: ${DEFAULT-VALUE}).")
+    int restartAttempts;
+
+    @Option(
+            names = "--restart-delay",
+            defaultValue = "2 s",
+            paramLabel = "DURATION",
+            description = "Pause before a restart (default: ${DEFAULT-VALUE}).")
+    String restartDelay;
+
+    @Option(
+            names = "--status-interval",
+            defaultValue = "1 s",
+            paramLabel = "DURATION",
+            description = "How often an embedded run prints its status line (default: ${DEFAULT-VALUE}).")
+    String statusInterval;
+
+    /** Parses the flags into a validated configuration; throws IllegalArgumentException saying what to fix. */
+    ScreeningConfig config() {
+        List<String> problems = new ArrayList<>();
+        Configuration options = new Configuration();
+        options.set(ScoringOptions.MODEL, model);
+        if (!modelRoots.isEmpty()) {
+            options.set(ScoringOptions.MODEL_ROOTS, modelRoots);
+        }
+        options.set(ScoringOptions.MAX_BATCH_SIZE, batchSize);
+        options.set(ScoringOptions.MAX_BATCH_TOKENS, maxBatchTokens);
+        options.set(ScoringOptions.GROUP_BY_LENGTH, groupByLength);
+        options.set(ScoringOptions.MAX_WINDOWS, maxWindows);
+        options.set(ScoringOptions.WINDOW_STRIDE, windowStride);
+        setIfValid(options, ScoringOptions.MAX_WAIT, duration("--max-wait", maxWait, problems));
+        options.set(ScoringOptions.MAX_IN_FLIGHT, maxInFlight);
+        options.set(ScoringOptions.PROVIDER, provider);
+        options.set(ScoringOptions.INTRA_OP_THREADS, intraOpThreads);
+        options.set(ScoringOptions.FAILURE_POLICY, failurePolicy);
+        options.set(ScreeningOptions.ALERT_THRESHOLD, alertThreshold);
+        options.set(ScreeningOptions.ALERT_LABEL_THRESHOLDS, labelThresholds);
+        try {
+            options.set(ConnectorOptions.MAX_EVENT_SIZE, MemorySize.parse(maxEventSize));
+        } catch (IllegalArgumentException e) {
+            problems.add("--max-event-size '" + maxEventSize + "' is not a size; write e.g. 1mb or 64kb");
+        }
+        if (bootstrapServers != null) {
+            options.set(ConnectorOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        }
+        options.set(ConnectorOptions.EVENTS_TOPIC, eventsTopic);
+        options.set(ConnectorOptions.COMMANDS_TOPIC, commandsTopic);
+        options.set(ScreeningOptions.SCORED_TOPIC, scoredTopic);
+        options.set(ScreeningOptions.ALERTS_TOPIC, alertsTopic);
+        options.set(ConnectorOptions.DEAD_LETTER_TOPIC, deadLetterTopic);
+        options.set(ConnectorOptions.AUDIT_TOPIC, auditTopic);
+        options.set(ConnectorOptions.GROUP_ID, groupId);
+        options.set(ConnectorOptions.STARTING_OFFSETS, startingOffsets);
+        options.set(ConnectorOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
+        options.set(ConnectorOptions.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
+        setIfValid(
+                options,
+                ConnectorOptions.TRANSACTION_TIMEOUT,
+                duration("--transaction-timeout", transactionTimeout, problems));
+        try {
+            options.set(ConnectorOptions.KAFKA_PROPERTIES, KafkaClientProperties.parse(kafkaProperties));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        if ((eventsFile != null || outputDir != null) && bootstrapServers == null && (!kafkaProperties.isEmpty())) {
+            problems.add("--kafka-property given without --bootstrap-servers; add the brokers or drop the properties");
+        }
+        Duration restart = duration("--restart-delay", restartDelay, problems);
+        if (restart == null) {
+            restart = Duration.ZERO; // reported above
+        }
+        Duration interval =
+                checkpointInterval == null ? null : duration("--checkpoint-interval", checkpointInterval, problems);
+        duration("--status-interval", statusInterval, problems);
+        ScreeningConfig.Builder b = ScreeningConfig.builder()
+                .options(options)
+                .eventsFile(eventsFile)
+                .commandsFile(commandsFile)
+                .outputDir(outputDir)
+                .modelCommands(!noModelCommands)
+                .bounded(bounded)
+                .maxEvents(maxEvents == null ? Long.MAX_VALUE : maxEvents)
+                .eventsPerSecond(eventsPerSecond)
+                .seed(seed)
+                .checkpointInterval(interval)
+                .checkpointDir(checkpointDir)
+                .parallelism(parallelism)
+                .restartAttempts(restartAttempts)
+                .restartDelay(restart);
+        ScreeningConfig config;
+        try {
+            config = b.build();
+        } catch (IllegalArgumentException e) {
+            if (problems.isEmpty()) {
+                throw e;
+            }
+            throw new IllegalArgumentException(e.getMessage() + "\n  - " + String.join("\n  - ", problems), e);
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "invalid screening job configuration:\n  - " + String.join("\n  - ", problems));
+        }
+        return config;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ScreeningConfig config;
+        try {
+            config = config();
+        } catch (IllegalArgumentException e) {
+            // Some problems quote the value they reject (a duration, a label threshold), and the
+            // builders' messages come from other libraries: anything that may be a secret goes.
+            err.println(FlinkSlmCli.scrub(e.getMessage(), spec.commandLine().getParseResult()));
+            err.flush();
+            return 2;
+        }
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        // Only a local environment runs in this JVM; anywhere else (flink run, a remote cluster) the
+        // in-JVM counters would never see a record, so there is nothing to report.
+        boolean embedded = env instanceof LocalStreamEnvironment;
+        ScreeningJob.build(env, config, embedded, s -> s);
+        if (!embedded) {
+            LOG.info("Submitting {} to the cluster: {}", ScreeningJob.NAME, config);
+            JobExecutionResult result = env.execute(ScreeningJob.NAME);
+            out.println("job " + result.getJobID() + " finished");
+            out.flush();
+            return 0;
+        }
+        return runEmbedded(env, config, out);
+    }
+
+    private int runEmbedded(StreamExecutionEnvironment env, ScreeningConfig config, PrintWriter out) throws Exception {
+        Duration every = TimeUtils.parseDuration(statusInterval);
+        out.printf(
+                "screening %s events with %s (source %s, sinks %s, model commands %s); %s%n",
+                config.source() == ScreeningConfig.Source.SYNTHETIC
+                        ? (config.maxEvents() == Long.MAX_VALUE ? "synthetic" : config.maxEvents() + " synthetic")
+                        : config.source().name().toLowerCase(),
+                config.options().get(ScoringOptions.MODEL),
+                config.source(),
+                config.sinks(),
+                config.commands(),
+                config.maxEvents() == Long.MAX_VALUE
+                                && config.source() != ScreeningConfig.Source.FILE
+                                && !config.bounded()
+                        ? "Ctrl-C stops"
+                        : "stops by itself");
+        out.flush();
+        ScreeningStats.reset();
+        AtomicBoolean summarised = new AtomicBoolean();
+        AtomicReference<JobClient> client = new AtomicReference<>();
+        ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "screen-status");
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicReference<ScreeningStats.Snapshot> previous = new AtomicReference<>(ScreeningStats.snapshot());
+        reporter.scheduleAtFixedRate(
+                () -> {
+                    ScreeningStats.Snapshot now = ScreeningStats.snapshot();
+                    out.println(now.statusLine(previous.getAndSet(now)));
+                    out.flush();
+                },
+                every.toMillis(),
+                every.toMillis(),
+                TimeUnit.MILLISECONDS);
+        Thread hook = new Thread(
+                () -> {
+                    reporter.shutdownNow();
+                    if (summarised.compareAndSet(false, true)) {
+                        ScreeningStats.snapshot().printSummary(out, "interrupted");
+                    }
+                    JobClient c = client.get();
+                    if (c != null) {
+                        try {
+                            c.cancel().get(5, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            LOG.debug("Cancelling on shutdown did not complete", e);
+                        }
+                    }
+                },
+                "screen-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            JobClient jobClient = env.executeAsync(ScreeningJob.NAME);
+            client.set(jobClient);
+            LOG.info("Embedded screening job {} started", jobClient.getJobID());
+            jobClient.getJobExecutionResult().get();
+            reporter.shutdownNow();
+            reporter.awaitTermination(2, TimeUnit.SECONDS);
+            if (summarised.compareAndSet(false, true)) {
+                ScreeningStats.snapshot().printSummary(out, "finished");
+            }
+            return 0;
+        } catch (Exception e) {
+            reporter.shutdownNow();
+            // Client and connector exceptions may quote configuration values: scrub what INFO+ shows.
+            String cause = FlinkSlmCli.scrub(rootMessage(e), spec.commandLine().getParseResult());
+            LOG.error("Screening job failed: {}", cause);
+            LOG.debug("Screening job failure, full trace", e);
+            if (summarised.compareAndSet(false, true)) {
+                ScreeningStats.snapshot().printSummary(out, "failed: " + cause);
+            }
+            return 1;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running already.
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** Null means the flag was unparseable and is already listed as a problem. */
+    private static <T> void setIfValid(Configuration options, ConfigOption<T> key, T value) {
+        if (value != null) {
+            options.set(key, value);
+        }
+    }
+
+    private static Duration duration(String flag, String value, List<String> problems) {
+        try {
+            return TimeUtils.parseDuration(value);
+        } catch (RuntimeException e) {
+            problems.add(flag + " '" + value + "' is not a duration; write e.g. 20ms, 10s or 5min");
+            return null;
+        }
+    }
+
+    /**
+     * Defaults of the options that mirror a {@code ScoringOptions} / {@code ConnectorOptions} key
+     * come from that key, so the help text and the library never disagree.
+     */
+    static final class OptionDefaults implements CommandLine.IDefaultValueProvider {
+        private static final Map<String, ConfigOption<?>> KEYS = Map.ofEntries(
+                Map.entry("--batch-size", ScoringOptions.MAX_BATCH_SIZE),
+                Map.entry("--max-batch-tokens", ScoringOptions.MAX_BATCH_TOKENS),
+                Map.entry("--group-by-length", ScoringOptions.GROUP_BY_LENGTH),
+                Map.entry("--max-wait", ScoringOptions.MAX_WAIT),
+                Map.entry("--max-windows", ScoringOptions.MAX_WINDOWS),
+                Map.entry("--window-stride", ScoringOptions.WINDOW_STRIDE),
+                Map.entry("--max-in-flight", ScoringOptions.MAX_IN_FLIGHT),
+                Map.entry("--provider", ScoringOptions.PROVIDER),
+                Map.entry("--intra-op-threads", ScoringOptions.INTRA_OP_THREADS),
+                Map.entry("--failure-policy", ScoringOptions.FAILURE_POLICY),
+                Map.entry("--alert-threshold", ScreeningOptions.ALERT_THRESHOLD),
+                Map.entry("--max-event-size", ConnectorOptions.MAX_EVENT_SIZE),
+                Map.entry("--events-topic", ConnectorOptions.EVENTS_TOPIC),
+                Map.entry("--commands-topic", ConnectorOptions.COMMANDS_TOPIC),
+                Map.entry("--scored-topic", ScreeningOptions.SCORED_TOPIC),
+                Map.entry("--alerts-topic", ScreeningOptions.ALERTS_TOPIC),
+                Map.entry("--dead-letter-topic", ConnectorOptions.DEAD_LETTER_TOPIC),
+                Map.entry("--audit-topic", ConnectorOptions.AUDIT_TOPIC),
+                Map.entry("--group-id", ConnectorOptions.GROUP_ID),
+                Map.entry("--starting-offsets", ConnectorOptions.STARTING_OFFSETS),
+                Map.entry("--delivery-guarantee", ConnectorOptions.DELIVERY_GUARANTEE),
+                Map.entry("--transactional-id-prefix", ConnectorOptions.TRANSACTIONAL_ID_PREFIX),
+                Map.entry("--transaction-timeout", ConnectorOptions.TRANSACTION_TIMEOUT));
+
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec argSpec) {
+            if (!(argSpec instanceof CommandLine.Model.OptionSpec option)) {
+                return null;
+            }
+            ConfigOption<?> key = KEYS.get(option.longestName());
+            if (key == null || !key.hasDefaultValue()) {
+                return null;
+            }
+            Object value = key.defaultValue();
+            if (value instanceof Enum<?> e) {
+                return e.name(); // some enums (DeliveryGuarantee) print a display name instead
+            }
+            if (value instanceof Duration d) {
+                return TimeUtils.formatWithHighestUnit(d);
+            }
+            if (value instanceof MemorySize m) {
+                long bytes = m.getBytes();
+                return bytes % (1 << 20) == 0
+                        ? bytes / (1 << 20) + "mb"
+                        : bytes % 1024 == 0 ? bytes / 1024 + "kb" : bytes + "b";
+            }
+            return String.valueOf(value);
+        }
+    }
+}

@@ -1,0 +1,422 @@
+package dev.flinkslm.screening;
+
+import dev.flinkslm.connectors.DeadLetter;
+import dev.flinkslm.connectors.DeadLetterReason;
+import dev.flinkslm.connectors.EventFileSource;
+import dev.flinkslm.connectors.FileResultSink;
+import dev.flinkslm.connectors.JsonSchemas;
+import dev.flinkslm.connectors.KafkaCommandSource;
+import dev.flinkslm.connectors.KafkaEventSource;
+import dev.flinkslm.connectors.KafkaResultSink;
+import dev.flinkslm.connectors.RawEvent;
+import dev.flinkslm.operators.Scored;
+import dev.flinkslm.operators.ScoredStream;
+import dev.flinkslm.operators.ScoringFailure;
+import dev.flinkslm.operators.ScoringOptions;
+import dev.flinkslm.operators.SlmScoring;
+import dev.flinkslm.operators.versions.ModelAudit;
+import dev.flinkslm.operators.versions.ModelCommand;
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.UnaryOperator;
+
+/**
+ * The compliance screening pipeline: events (Kafka, a JSON-lines file, or the synthetic
+ * generator) are parsed (bad records dead-lettered), keyed by account, scored by the SLM operator
+ * with live model versions, turned into {@link ScoredEvent}s and {@link Alert}s, and written to
+ * Kafka (EXACTLY_ONCE by default) or to files. Every input ends up either scored or dead-lettered.
+ *
+ * <pre>{@code
+ * ScreeningConfig config = ScreeningConfig.builder().option(ConnectorOptions.BOOTSTRAP_SERVERS, "b:9092").build();
+ * StreamExecutionEnvironment env = ScreeningJob.environment(config);
+ * ScreeningJob.build(env, config);
+ * env.execute(ScreeningJob.NAME);
+ * }</pre>
+ *
+ * <p>{@code java -jar flink-slm.jar screen ...} (the CLI's {@code screen} command) does exactly this; tests
+ * build the same pipeline. Threading: static methods, called on the client's main thread.
+ */
+@PublicEvolving
+public final class ScreeningJob {
+
+    /** Job name. */
+    public static final String NAME = "flink-slm-screening";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScreeningJob.class);
+
+    private ScreeningJob() {}
+
+    /**
+     * Flink settings of the job: RocksDB state, checkpointing, restart strategy, checkpoint
+     * directory and parallelism.
+     */
+    public static Configuration flinkConfiguration(ScreeningConfig config) {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        // Checkpoints go to a file system, never into JobManager memory: the model rule log and the
+        // pending events of every subtask would otherwise count against the JobManager's heap limit.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
+        if (config.checkpointDir() != null) {
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
+        }
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.restartAttempts());
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.restartDelay());
+        // Under backpressure (the model is the bottleneck) keep only about a second of data in flight
+        // between operators, so that end-to-end latency reflects scoring, not full network buffers.
+        conf.set(org.apache.flink.configuration.TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
+        if (config.parallelism() > 0) {
+            conf.set(org.apache.flink.configuration.CoreOptions.DEFAULT_PARALLELISM, config.parallelism());
+        }
+        return conf;
+    }
+
+    /**
+     * The execution environment for the job: inside a cluster (flink run) the cluster's, in a test
+     * with a MiniCluster that one, otherwise a local embedded cluster.
+     */
+    public static StreamExecutionEnvironment environment(ScreeningConfig config) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
+        // Some environments (a cluster's context environment) ignore parts of the passed configuration.
+        env.configure(flinkConfiguration(config));
+        if (config.checkpointDir() == null
+                && env.getConfiguration()
+                        .getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+                        .isEmpty()) {
+            // Neither --checkpoint-dir nor the cluster names one: an embedded run keeps them in the temp dir.
+            Configuration local = new Configuration();
+            local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, defaultCheckpointDir());
+            env.configure(local);
+            LOG.info("Checkpoints go to {} (set --checkpoint-dir to choose)", defaultCheckpointDir());
+        }
+        return env;
+    }
+
+    /** Checkpoint directory of runs that name none: {@code <java.io.tmpdir>/flink-slm-checkpoints}. */
+    static String defaultCheckpointDir() {
+        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "flink-slm-checkpoints")
+                .toUri()
+                .toString();
+    }
+
+    /** Adds the pipeline to {@code env}. */
+    public static Pipeline build(StreamExecutionEnvironment env, ScreeningConfig config) {
+        return build(env, config, false, UnaryOperator.identity());
+    }
+
+    /**
+     * Adds the pipeline to {@code env}.
+     *
+     * @param liveStatus add in-JVM counters for the status line (embedded runs only)
+     * @param beforeScoring hook between parsing and keying, e.g. for failure injection in tests
+     */
+    public static Pipeline build(
+            StreamExecutionEnvironment env,
+            ScreeningConfig config,
+            boolean liveStatus,
+            UnaryOperator<DataStream<FinancialEvent>> beforeScoring) {
+        LOG.info("Building the screening job: {}", config);
+        org.apache.flink.configuration.Configuration options = config.options();
+
+        // 1. Events. Record timestamps mark when an event entered the job (Kafka: the record's
+        // timestamp), which the status line's end-to-end latency is measured from.
+        SingleOutputStreamOperator<FinancialEvent> events;
+        DataStream<DeadLetter> parseDeadLetters = null;
+        switch (config.source()) {
+            case SYNTHETIC ->
+                events = env.fromSource(
+                                SyntheticEventSource.builder()
+                                        .seed(config.seed())
+                                        .maxEvents(config.maxEvents())
+                                        .eventsPerSecond(config.eventsPerSecond())
+                                        .build(),
+                                WatermarkStrategy.<FinancialEvent>noWatermarks()
+                                        .withTimestampAssigner((e, ts) -> System.currentTimeMillis()),
+                                "synthetic-events")
+                        .uid("synthetic-events");
+            case FILE -> {
+                DataStream<RawEvent> raw = env.fromSource(
+                                EventFileSource.builder()
+                                        .configure(options)
+                                        .path(config.eventsFile())
+                                        .build(),
+                                WatermarkStrategy.<RawEvent>noWatermarks()
+                                        .withTimestampAssigner((r, ts) -> System.currentTimeMillis()),
+                                "events-file")
+                        .uid("events-file");
+                events = parse(raw, config);
+                parseDeadLetters = events.getSideOutput(EventParsing.DEAD_LETTERS);
+            }
+            case KAFKA -> {
+                DataStream<RawEvent> raw = env.fromSource(
+                                KafkaEventSource.builder()
+                                        .configure(options)
+                                        .bounded(config.bounded())
+                                        .build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "kafka-events")
+                        .uid("kafka-events");
+                events = parse(raw, config);
+                parseDeadLetters = events.getSideOutput(EventParsing.DEAD_LETTERS);
+            }
+            default -> throw new IllegalStateException("unknown source " + config.source());
+        }
+
+        // 2. Model commands (live versions), if any.
+        DataStream<ModelCommand> commands = switch (config.commands()) {
+            case NONE -> null;
+            case FILE ->
+                env.fromSource(
+                                EventFileSource.builder()
+                                        .path(config.commandsFile())
+                                        .build(),
+                                WatermarkStrategy.noWatermarks(),
+                                "commands-file")
+                        .uid("commands-file")
+                        .setParallelism(1)
+                        .flatMap(
+                                new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)),
+                                SlmScoring.COMMAND_TYPE)
+                        .setParallelism(1)
+                        .name("parse-commands")
+                        .uid("parse-commands");
+            case KAFKA ->
+                env.fromSource(
+                                KafkaCommandSource.builder().configure(options).buildRaw(),
+                                WatermarkStrategy.noWatermarks(),
+                                "kafka-commands")
+                        .uid("kafka-commands")
+                        .setParallelism(1)
+                        .flatMap(
+                                new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)),
+                                SlmScoring.COMMAND_TYPE)
+                        .setParallelism(1)
+                        .name("parse-commands")
+                        .uid("parse-commands");
+        };
+
+        // 3. Score, keyed by account so that model versions (canary shares, per-key pins) are sticky.
+        DataStream<FinancialEvent> toScore = beforeScoring.apply(events);
+        SlmScoring.Builder<FinancialEvent> scoring = SlmScoring.<FinancialEvent>builder()
+                .text(e -> e.text)
+                .configure(options)
+                .name("slm-scoring");
+        if (commands != null) {
+            scoring.controlStream(commands);
+        }
+        ScoredStream<FinancialEvent> scored = scoring.build().apply(toScore.keyBy(e -> e.accountId, Types.STRING));
+
+        SingleOutputStreamOperator<ScoredEvent> results = scored.results()
+                .map(new ToScoredEvent(), TypeInformation.of(ScoredEvent.class))
+                .name("to-scored-event")
+                .uid("to-scored-event");
+        AlertPolicy policy = config.alertPolicy();
+        SingleOutputStreamOperator<Alert> alerts = results.flatMap(policy.asFunction(), TypeInformation.of(Alert.class))
+                .name("alerts")
+                .uid("alerts");
+        DataStream<DeadLetter> scoringDeadLetters = scored.deadLetters()
+                .map(new ToDeadLetter(), TypeInformation.of(DeadLetter.class))
+                .name("scoring-dead-letters")
+                .uid("scoring-dead-letters");
+        DataStream<DeadLetter> deadLetters =
+                parseDeadLetters == null ? scoringDeadLetters : parseDeadLetters.union(scoringDeadLetters);
+        DataStream<ModelAudit> audit = commands == null ? null : scored.audit();
+
+        // 4. Sinks.
+        switch (config.sinks()) {
+            case KAFKA -> {
+                results.sinkTo(ScreeningSinks.kafkaScored().configure(options).build())
+                        .name("kafka-scored")
+                        .uid("kafka-scored");
+                alerts.sinkTo(ScreeningSinks.kafkaAlerts().configure(options).build())
+                        .name("kafka-alerts")
+                        .uid("kafka-alerts");
+                deadLetters
+                        .sinkTo(KafkaResultSink.deadLetters().configure(options).build())
+                        .name("kafka-dead-letter")
+                        .uid("kafka-dead-letter");
+                if (audit != null) {
+                    audit.sinkTo(KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo())
+                                    .configure(options)
+                                    .build())
+                            .name("kafka-audit")
+                            .uid("kafka-audit");
+                }
+            }
+            case FILES -> {
+                String dir = config.outputDir();
+                results.sinkTo(ScreeningSinks.fileScored(dir).build())
+                        .name("file-scored")
+                        .uid("file-scored");
+                alerts.sinkTo(ScreeningSinks.fileAlerts(dir).build())
+                        .name("file-alerts")
+                        .uid("file-alerts");
+                deadLetters
+                        .sinkTo(FileResultSink.deadLetters(dir).build())
+                        .name("file-dead-letter")
+                        .uid("file-dead-letter");
+                if (audit != null) {
+                    audit.sinkTo(FileResultSink.audit(dir, JsonSchemas.<ModelAudit>pojo())
+                                    .build())
+                            .name("file-audit")
+                            .uid("file-audit");
+                }
+            }
+            case NONE -> {
+                // Embedded demo: the live status is the output.
+            }
+            default -> throw new IllegalStateException("unknown sinks " + config.sinks());
+        }
+
+        if (liveStatus) {
+            results.process(new ScreeningStats.ScoredTap(), Types.VOID)
+                    .name("status-scored")
+                    .sinkTo(new DiscardingSink<>())
+                    .name("status-scored-end");
+            alerts.process(new ScreeningStats.AlertTap(), Types.VOID)
+                    .name("status-alerts")
+                    .sinkTo(new DiscardingSink<>())
+                    .name("status-alerts-end");
+            if (parseDeadLetters != null) {
+                parseDeadLetters
+                        .process(new ScreeningStats.DeadLetterTap(false), Types.VOID)
+                        .name("status-parse-dl")
+                        .sinkTo(new DiscardingSink<>())
+                        .name("status-parse-dl-end");
+            }
+            scoringDeadLetters
+                    .process(new ScreeningStats.DeadLetterTap(true), Types.VOID)
+                    .name("status-scoring-dl")
+                    .sinkTo(new DiscardingSink<>())
+                    .name("status-scoring-dl-end");
+        }
+        return new Pipeline(results, alerts, deadLetters, audit);
+    }
+
+    private static SingleOutputStreamOperator<FinancialEvent> parse(DataStream<RawEvent> raw, ScreeningConfig config) {
+        SingleOutputStreamOperator<FinancialEvent> events = EventParsing.parse(raw, config.parser());
+        events.uid("parse-events");
+        return events;
+    }
+
+    /**
+     * Builds every Kafka source and sink the configuration asks for, so that their validation runs
+     * before submission. Package-private: used by {@link ScreeningConfig.Builder#build()}.
+     */
+    static void kafkaComponents(ScreeningConfig config) {
+        Configuration options = config.options();
+        if (config.source() == ScreeningConfig.Source.KAFKA) {
+            KafkaEventSource.builder().configure(options).build();
+        }
+        if (config.commands() == ScreeningConfig.Commands.KAFKA) {
+            KafkaCommandSource.builder().configure(options).buildRaw();
+        }
+        if (config.sinks() == ScreeningConfig.Sinks.KAFKA) {
+            ScreeningSinks.kafkaScored().configure(options).build();
+            ScreeningSinks.kafkaAlerts().configure(options).build();
+            KafkaResultSink.deadLetters().configure(options).build();
+            KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo())
+                    .configure(options)
+                    .build();
+        }
+    }
+
+    /** The job's main streams, for tests and for callers adding more sinks. */
+    public record Pipeline(
+            DataStream<ScoredEvent> scored,
+            DataStream<Alert> alerts,
+            DataStream<DeadLetter> deadLetters,
+            DataStream<ModelAudit> audit) {}
+
+    /** Scored operator output to the output record (probabilities widened, microseconds to ms). */
+    static final class ToScoredEvent implements MapFunction<Scored<FinancialEvent>, ScoredEvent> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public ScoredEvent map(Scored<FinancialEvent> s) {
+            double[] p = new double[s.probabilities.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = s.probabilities[i];
+            }
+            ScoredEvent e = ScoredEvent.of(
+                    s.element,
+                    s.labels,
+                    p,
+                    s.labelIndex,
+                    s.modelId,
+                    s.modelVersion,
+                    s.variant,
+                    s.windows,
+                    s.truncated,
+                    s.queueWaitMicros / 1000,
+                    s.inferenceMicros / 1000,
+                    System.currentTimeMillis());
+            e.ruleEpoch = s.ruleEpoch;
+            return e;
+        }
+    }
+
+    /** A scoring failure as a replayable dead letter (payload = the event as input JSON). */
+    static final class ToDeadLetter implements MapFunction<ScoringFailure<FinancialEvent>, DeadLetter> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public DeadLetter map(ScoringFailure<FinancialEvent> f) {
+            String message = f.reason + ": " + f.message + (f.model == null ? "" : " (model " + f.model + ")");
+            DeadLetterReason reason = ScoringFailure.MODEL_OUTPUT_INVALID.equals(f.reason)
+                    ? DeadLetterReason.MODEL_OUTPUT_INVALID
+                    : DeadLetterReason.PROCESSING_FAILED;
+            return f.element.deadLetter(reason, message, System.currentTimeMillis());
+        }
+    }
+
+    /**
+     * JSON lines to {@link ModelCommand}s. Nothing is skipped: a line that is not a valid command
+     * becomes a malformed command carrying the parse error and its source position, which the
+     * scoring operator rejects with an audit record (commands are operator input, not customer data).
+     */
+    static final class ParseCommand implements FlatMapFunction<RawEvent, ModelCommand> {
+        private static final long serialVersionUID = 1L;
+        private static final Logger LOG = LoggerFactory.getLogger(ParseCommand.class);
+
+        private final int maxBytes;
+
+        ParseCommand(int maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public void flatMap(RawEvent raw, Collector<ModelCommand> out) {
+            if (raw.value == null || raw.value.length == 0 || new String(raw.value, StandardCharsets.UTF_8).isBlank()) {
+                return; // an empty line or a tombstone is not a command
+            }
+            String source = raw.position == null ? null : raw.position.toString();
+            ModelCommand command = ModelCommand.parse(raw.value, source, maxBytes);
+            LOG.info(
+                    "Model command {} {} from {}{}",
+                    command.commandId,
+                    command.action,
+                    source,
+                    command.parseError == null ? "" : " (malformed: " + command.parseError + ")");
+            out.collect(command);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.flinkslm.screening;
+
+import dev.flinkslm.connectors.DeadLetter;
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * In-JVM counters of an embedded screening run, fed by lightweight tap functions and read by the
+ * status reporter once a second.
+ *
+ * <p>Only meaningful when the job runs in this JVM (the embedded cluster of {@code screen}): the
+ * taps write to static state, which on a real cluster would live in TaskManagers no one reads.
+ * That is why {@link ScreeningJob} adds the taps only in embedded mode. Counters hold identifiers,
+ * labels and timings only, never event text.
+ *
+ * <p>Threading: all methods are thread-safe (adders and atomic arrays); taps run on task threads,
+ * the reporter on its own thread.
+ */
+@Internal
+public final class ScreeningStats {
+
+    /** Latency histogram: 1 ms buckets up to this bound, the last bucket collects everything above. */
+    static final int MAX_LATENCY_MS = 30_000;
+
+    private static final LongAdder SCORED = new LongAdder();
+    private static final LongAdder PARSE_DEAD = new LongAdder();
+    private static final LongAdder SCORING_DEAD = new LongAdder();
+    private static final Map<String, LongAdder> ALERTS = new ConcurrentHashMap<>();
+    private static final Map<String, LongAdder> VERSIONS = new ConcurrentHashMap<>();
+    private static final AtomicLongArray LATENCY = new AtomicLongArray(MAX_LATENCY_MS + 1);
+    private static volatile String lastVersion = "-";
+    private static volatile long startNanos = System.nanoTime();
+
+    private ScreeningStats() {}
+
+    /** Clears everything; call before a run. */
+    public static void reset() {
+        SCORED.reset();
+        PARSE_DEAD.reset();
+        SCORING_DEAD.reset();
+        ALERTS.clear();
+        VERSIONS.clear();
+        for (int i = 0; i < LATENCY.length(); i++) {
+            LATENCY.set(i, 0);
+        }
+        lastVersion = "-";
+        startNanos = System.nanoTime();
+    }
+
+    static void scored(ScoredEvent e, long latencyMs) {
+        SCORED.increment();
+        String version = e.modelId + ":" + e.modelVersion;
+        VERSIONS.computeIfAbsent(version, v -> new LongAdder()).increment();
+        lastVersion = version;
+        if (latencyMs >= 0) {
+            LATENCY.incrementAndGet((int) Math.min(latencyMs, MAX_LATENCY_MS));
+        }
+    }
+
+    static void alert(Alert a) {
+        ALERTS.computeIfAbsent(a.scored.label, l -> new LongAdder()).increment();
+    }
+
+    static void deadLetter(DeadLetter d, boolean fromScoring) {
+        (fromScoring ? SCORING_DEAD : PARSE_DEAD).increment();
+    }
+
+    /** A consistent-enough copy of the counters for printing. */
+    public static Snapshot snapshot() {
+        long[] hist = new long[LATENCY.length()];
+        for (int i = 0; i < hist.length; i++) {
+            hist[i] = LATENCY.get(i);
+        }
+        Map<String, Long> alerts = new TreeMap<>();
+        ALERTS.forEach((k, v) -> alerts.put(k, v.sum()));
+        Map<String, Long> versions = new TreeMap<>();
+        VERSIONS.forEach((k, v) -> versions.put(k, v.sum()));
+        return new Snapshot(
+                System.nanoTime() - startNanos,
+                SCORED.sum(),
+                PARSE_DEAD.sum(),
+                SCORING_DEAD.sum(),
+                alerts,
+                versions,
+                lastVersion,
+                hist);
+    }
+
+    /** Counters at one moment. */
+    public record Snapshot(
+            long elapsedNanos,
+            long scored,
+            long parseDeadLetters,
+            long scoringDeadLetters,
+            Map<String, Long> alerts,
+            Map<String, Long> versions,
+            String lastVersion,
+            long[] latency) {
+
+        long inputs() {
+            return scored + parseDeadLetters + scoringDeadLetters;
+        }
+
+        long alertTotal() {
+            return alerts.values().stream().mapToLong(Long::longValue).sum();
+        }
+
+        /** The status line covering the time since {@code previous}. */
+        public String statusLine(Snapshot previous) {
+            if (inputs() == 0) {
+                return String.format(
+                        Locale.ROOT,
+                        "[screen %s] starting: cluster, sources and model are coming up",
+                        clock(elapsedNanos));
+            }
+            double seconds = Math.max(1e-3, (elapsedNanos - previous.elapsedNanos) / 1e9);
+            long[] window = new long[latency.length];
+            for (int i = 0; i < window.length; i++) {
+                window[i] = latency[i] - previous.latency[i];
+            }
+            return String.format(
+                    Locale.ROOT,
+                    "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | latency %s"
+                            + " | alerts %s | model %s",
+                    clock(elapsedNanos),
+                    (inputs() - previous.inputs()) / seconds,
+                    scored,
+                    parseDeadLetters + scoringDeadLetters,
+                    percentiles(window),
+                    alertsText(),
+                    lastVersion);
+        }
+
+        /** The multi-line summary of a whole run. */
+        public void printSummary(PrintWriter out, String outcome) {
+            double seconds = Math.max(1e-3, elapsedNanos / 1e9);
+            out.println("== screening summary (" + outcome + ") ==");
+            out.printf(Locale.ROOT, "elapsed:        %s%n", clock(elapsedNanos));
+            out.printf(
+                    Locale.ROOT,
+                    "inputs:         %,d (scored %,d + dead letters %,d: parse %,d, scoring %,d)%n",
+                    inputs(),
+                    scored,
+                    parseDeadLetters + scoringDeadLetters,
+                    parseDeadLetters,
+                    scoringDeadLetters);
+            out.printf(Locale.ROOT, "throughput:     %.0f events/s%n", inputs() / seconds);
+            out.printf(Locale.ROOT, "latency:        %s (end to end, source to scored)%n", percentiles(latency));
+            out.printf(Locale.ROOT, "alerts:         %,d %s%n", alertTotal(), alertsText());
+            out.printf(Locale.ROOT, "model versions: %s%n", versions.isEmpty() ? "-" : versions.toString());
+            out.flush();
+        }
+
+        private String alertsText() {
+            if (alerts.isEmpty()) {
+                return "none";
+            }
+            StringBuilder b = new StringBuilder();
+            alerts.forEach((label, n) -> b.append(b.length() == 0 ? "" : " ")
+                    .append(label)
+                    .append('=')
+                    .append(n));
+            return b.toString();
+        }
+
+        private static String percentiles(long[] hist) {
+            long total = 0;
+            for (long n : hist) {
+                total += n;
+            }
+            if (total == 0) {
+                return "p50 - p99 -";
+            }
+            return "p50 " + ms(percentile(hist, total, 0.50)) + " p99 " + ms(percentile(hist, total, 0.99));
+        }
+
+        static int percentile(long[] hist, long total, double q) {
+            long rank = (long) Math.ceil(q * total);
+            long seen = 0;
+            for (int i = 0; i < hist.length; i++) {
+                seen += hist[i];
+                if (seen >= rank) {
+                    return i;
+                }
+            }
+            return hist.length - 1;
+        }
+
+        private static String ms(int bucket) {
+            return bucket >= MAX_LATENCY_MS ? ">" + MAX_LATENCY_MS + " ms" : bucket + " ms";
+        }
+
+        private static String clock(long nanos) {
+            long s = nanos / 1_000_000_000L;
+            return String.format(Locale.ROOT, "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+        }
+    }
+
+    /**
+     * Counts scored events; latency is now minus the record timestamp, which the sources set to the
+     * time the event entered the job (Kafka: the record's timestamp).
+     */
+    static final class ScoredTap extends ProcessFunction<ScoredEvent, Void> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(ScoredEvent value, Context ctx, Collector<Void> out) {
+            Long ts = ctx.timestamp();
+            ScreeningStats.scored(value, ts == null ? -1 : System.currentTimeMillis() - ts);
+        }
+    }
+
+    /** Counts alerts per label. */
+    static final class AlertTap extends ProcessFunction<Alert, Void> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(Alert value, Context ctx, Collector<Void> out) {
+            ScreeningStats.alert(value);
+        }
+    }
+
+    /** Counts dead letters (parse or scoring). */
+    static final class DeadLetterTap extends ProcessFunction<DeadLetter, Void> {
+        private static final long serialVersionUID = 1L;
+        private final boolean fromScoring;
+
+        DeadLetterTap(boolean fromScoring) {
+            this.fromScoring = fromScoring;
+        }
+
+        @Override
+        public void processElement(DeadLetter value, Context ctx, Collector<Void> out) {
+            ScreeningStats.deadLetter(value, fromScoring);
+        }
+    }
+}
