@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.TinyBundles;
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.screening.AlertPolicy;
 import dev.flinkslm.tests.kafka.KafkaBroker;
@@ -85,6 +86,6 @@ public final class ScreeningTests {
     /** Whether the policy alerts on a scored-event JSON record. */
     public static boolean alerts(AlertPolicy policy, JsonNode scored) {
         String label = scored.get("label").asText();
-        return !AlertPolicy.CLEAR.equals(label) && scored.get("score").asDouble() >= policy.thresholdFor(label);
+        return !ComplianceLabels.CLEAR.equals(label) && scored.get("score").asDouble() >= policy.thresholdFor(label);
     }
 }

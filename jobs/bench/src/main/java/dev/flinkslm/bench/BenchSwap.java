@@ -8,12 +8,11 @@ import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.ModelRoots;
-import dev.flinkslm.models.internal.FileTrees;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoredStream;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.SlmScoring;
-import dev.flinkslm.operators.internal.versions.Scope;
+import dev.flinkslm.operators.versions.KeyShares;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -31,6 +30,7 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.FileUtils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -325,8 +325,7 @@ final class BenchSwap implements Callable<Integer> {
     /** One deployment of the expected rule log; no shadows in this benchmark. */
     record Rule(String commandId, String version, boolean canary, double percent) {
         boolean contains(String key) {
-            return percent >= 100
-                    || Scope.bucket(Scope.hash(key), Scope.salt(commandId)) < (int) Math.round(percent * 100);
+            return percent >= 100 || KeyShares.covers(commandId, percent, key);
         }
 
         boolean allKeys() {
@@ -441,7 +440,7 @@ final class BenchSwap implements Callable<Integer> {
         try {
             return run(out, work);
         } finally {
-            FileTrees.deleteRecursively(work);
+            FileUtils.deleteDirectory(work.toFile());
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code model inspect|validate}: look at and check model bundles. */
+/** {@code model inspect|validate|eval|build}: look at, check, evaluate and rebuild model bundles. */
 @Command(
         name = "model",
         description = "Inspect, validate, evaluate and build model bundles.",

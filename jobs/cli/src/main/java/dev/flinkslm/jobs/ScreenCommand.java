@@ -26,17 +26,27 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code screen}: the compliance screening job ({@link ScreeningJob}) from the command line.
@@ -274,6 +284,16 @@ final class ScreenCommand implements Callable<Integer> {
             description = "Kafka client property for every consumer and producer, repeatable (SASL, SSL, ...).")
     List<String> kafkaProperties = new ArrayList<>();
 
+    // ---- any other option ----------------------------------------------------------------------
+
+    @Option(
+            names = "--conf",
+            paramLabel = "KEY=VALUE",
+            description = "Any option of the scoring operator, the connectors or the screening domain by its key,"
+                    + " repeatable, e.g. --conf slm.versions.load-timeout=5min (every key: docs/screening-job.md)."
+                    + " A flag above and --conf of its key may not both be given.")
+    List<String> confPairs = new ArrayList<>();
+
     // ---- Flink runtime ------------------------------------------------------------------------
 
     @Option(
@@ -319,51 +339,32 @@ final class ScreenCommand implements Callable<Integer> {
     /** Parses the flags into a validated configuration; throws IllegalArgumentException saying what to fix. */
     ScreeningConfig config() {
         List<String> problems = new ArrayList<>();
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         Configuration options = new Configuration();
-        options.set(ScoringOptions.MODEL, model);
-        if (!modelRoots.isEmpty()) {
-            options.set(ScoringOptions.MODEL_ROOTS, modelRoots);
+        Set<String> confKeys = new HashSet<>();
+        for (String pair : confPairs) {
+            setConf(options, pair, confKeys, problems);
         }
-        options.set(ScoringOptions.MAX_BATCH_SIZE, batchSize);
-        options.set(ScoringOptions.MAX_BATCH_TOKENS, maxBatchTokens);
-        options.set(ScoringOptions.GROUP_BY_LENGTH, groupByLength);
-        options.set(ScoringOptions.MAX_WINDOWS, maxWindows);
-        options.set(ScoringOptions.WINDOW_STRIDE, windowStride);
-        setIfValid(options, ScoringOptions.MAX_WAIT, duration("--max-wait", maxWait, problems));
-        options.set(ScoringOptions.MAX_IN_FLIGHT, maxInFlight);
-        options.set(ScoringOptions.PROVIDER, provider);
-        options.set(ScoringOptions.INTRA_OP_THREADS, intraOpThreads);
-        options.set(ScoringOptions.FAILURE_POLICY, failurePolicy);
-        options.set(ScreeningOptions.ALERT_THRESHOLD, alertThreshold);
-        options.set(ScreeningOptions.ALERT_LABEL_THRESHOLDS, labelThresholds);
+        for (Map.Entry<String, ConfigOption<?>> e : FLAG_OPTIONS.entrySet()) {
+            String flag = e.getKey();
+            if (!parsed.hasMatchedOption(flag)) {
+                continue; // the option's own default (shown in --help) or a --conf value applies
+            }
+            if (confKeys.contains(e.getValue().key())) {
+                problems.add(flag + " and --conf " + e.getValue().key() + " both given; use one of them");
+            }
+            set(options, flag, e.getValue(), spec.findOption(flag).getValue(), problems);
+        }
         try {
-            options.set(ConnectorOptions.MAX_EVENT_SIZE, MemorySize.parse(maxEventSize));
-        } catch (IllegalArgumentException e) {
-            problems.add("--max-event-size '" + maxEventSize + "' is not a size; write e.g. 1mb or 64kb");
-        }
-        if (bootstrapServers != null) {
-            options.set(ConnectorOptions.BOOTSTRAP_SERVERS, bootstrapServers);
-        }
-        options.set(ConnectorOptions.EVENTS_TOPIC, eventsTopic);
-        options.set(ConnectorOptions.COMMANDS_TOPIC, commandsTopic);
-        options.set(ScreeningOptions.SCORED_TOPIC, scoredTopic);
-        options.set(ScreeningOptions.ALERTS_TOPIC, alertsTopic);
-        options.set(ConnectorOptions.DEAD_LETTER_TOPIC, deadLetterTopic);
-        options.set(ConnectorOptions.AUDIT_TOPIC, auditTopic);
-        options.set(ConnectorOptions.GROUP_ID, groupId);
-        options.set(ConnectorOptions.STARTING_OFFSETS, startingOffsets);
-        options.set(ConnectorOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
-        options.set(ConnectorOptions.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
-        setIfValid(
-                options,
-                ConnectorOptions.TRANSACTION_TIMEOUT,
-                duration("--transaction-timeout", transactionTimeout, problems));
-        try {
-            options.set(ConnectorOptions.KAFKA_PROPERTIES, KafkaClientProperties.parse(kafkaProperties));
+            Map<String, String> kafka = KafkaClientProperties.parse(kafkaProperties);
+            if (!kafka.isEmpty()) {
+                options.set(ConnectorOptions.KAFKA_PROPERTIES, kafka);
+            }
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
-        if ((eventsFile != null || outputDir != null) && bootstrapServers == null && (!kafkaProperties.isEmpty())) {
+        boolean kafka = options.containsKey(ConnectorOptions.BOOTSTRAP_SERVERS.key());
+        if ((eventsFile != null || outputDir != null) && !kafka && !kafkaProperties.isEmpty()) {
             problems.add("--kafka-property given without --bootstrap-servers; add the brokers or drop the properties");
         }
         Duration restart = duration("--restart-delay", restartDelay, problems);
@@ -414,7 +415,8 @@ final class ScreenCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             // Some problems quote the value they reject (a duration, a label threshold), and the
             // builders' messages come from other libraries: anything that may be a secret goes.
-            err.println(FlinkSlmCli.scrub(e.getMessage(), spec.commandLine().getParseResult()));
+            err.println(FlinkSlmCli.scrub(
+                    inFlagTerms(e.getMessage()), spec.commandLine().getParseResult()));
             err.flush();
             return 2;
         }
@@ -422,7 +424,7 @@ final class ScreenCommand implements Callable<Integer> {
         // Only a local environment runs in this JVM; anywhere else (flink run, a remote cluster) the
         // in-JVM counters would never see a record, so there is nothing to report.
         boolean embedded = env instanceof LocalStreamEnvironment;
-        ScreeningJob.build(env, config, embedded, s -> s);
+        ScreeningJob.build(env, config, embedded);
         if (!embedded) {
             LOG.info("Submitting {} to the cluster: {}", ScreeningJob.NAME, config);
             JobExecutionResult result = env.execute(ScreeningJob.NAME);
@@ -523,13 +525,6 @@ final class ScreenCommand implements Callable<Integer> {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
-    /** Null means the flag was unparseable and is already listed as a problem. */
-    private static <T> void setIfValid(Configuration options, ConfigOption<T> key, T value) {
-        if (value != null) {
-            options.set(key, value);
-        }
-    }
-
     private static Duration duration(String flag, String value, List<String> problems) {
         try {
             return TimeUtils.parseDuration(value);
@@ -540,45 +535,183 @@ final class ScreenCommand implements Callable<Integer> {
     }
 
     /**
-     * Defaults of the options that mirror a {@code ScoringOptions} / {@code ConnectorOptions} key
-     * come from that key, so the help text and the library never disagree.
+     * The flags that set one option of {@code ScoringOptions}, {@code ConnectorOptions} or
+     * {@code ScreeningOptions} each: the one place a flag is tied to its key. {@link #config()} copies
+     * a given flag's value into the key, and {@link OptionDefaults} shows the key's default in
+     * {@code --help}; a flag that is not given leaves the key to its default or to {@code --conf}.
      */
+    static final Map<String, ConfigOption<?>> FLAG_OPTIONS = flagOptions();
+
+    private static Map<String, ConfigOption<?>> flagOptions() {
+        Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
+        m.put("--model", ScoringOptions.MODEL);
+        m.put("--model-root", ScoringOptions.MODEL_ROOTS);
+        m.put("--batch-size", ScoringOptions.MAX_BATCH_SIZE);
+        m.put("--max-batch-tokens", ScoringOptions.MAX_BATCH_TOKENS);
+        m.put("--group-by-length", ScoringOptions.GROUP_BY_LENGTH);
+        m.put("--max-wait", ScoringOptions.MAX_WAIT);
+        m.put("--max-windows", ScoringOptions.MAX_WINDOWS);
+        m.put("--window-stride", ScoringOptions.WINDOW_STRIDE);
+        m.put("--max-in-flight", ScoringOptions.MAX_IN_FLIGHT);
+        m.put("--provider", ScoringOptions.PROVIDER);
+        m.put("--intra-op-threads", ScoringOptions.INTRA_OP_THREADS);
+        m.put("--failure-policy", ScoringOptions.FAILURE_POLICY);
+        m.put("--alert-threshold", ScreeningOptions.ALERT_THRESHOLD);
+        m.put("--label-threshold", ScreeningOptions.ALERT_LABEL_THRESHOLDS);
+        m.put("--max-event-size", ConnectorOptions.MAX_EVENT_SIZE);
+        m.put("--bootstrap-servers", ConnectorOptions.BOOTSTRAP_SERVERS);
+        m.put("--events-topic", ConnectorOptions.EVENTS_TOPIC);
+        m.put("--commands-topic", ConnectorOptions.COMMANDS_TOPIC);
+        m.put("--scored-topic", ScreeningOptions.SCORED_TOPIC);
+        m.put("--alerts-topic", ScreeningOptions.ALERTS_TOPIC);
+        m.put("--dead-letter-topic", ConnectorOptions.DEAD_LETTER_TOPIC);
+        m.put("--audit-topic", ConnectorOptions.AUDIT_TOPIC);
+        m.put("--group-id", ConnectorOptions.GROUP_ID);
+        m.put("--starting-offsets", ConnectorOptions.STARTING_OFFSETS);
+        m.put("--delivery-guarantee", ConnectorOptions.DELIVERY_GUARANTEE);
+        m.put("--transactional-id-prefix", ConnectorOptions.TRANSACTIONAL_ID_PREFIX);
+        m.put("--transaction-timeout", ConnectorOptions.TRANSACTION_TIMEOUT);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Every option {@code --conf} may set, by key: the public {@code ConfigOption} constants of the
+     * scoring, connector and screening option classes.
+     */
+    static final Map<String, ConfigOption<?>> ALL_OPTIONS =
+            optionsOf(ScoringOptions.class, ConnectorOptions.class, ScreeningOptions.class);
+
+    private static Map<String, ConfigOption<?>> optionsOf(Class<?>... holders) {
+        Map<String, ConfigOption<?>> m = new TreeMap<>();
+        for (Class<?> holder : holders) {
+            for (Field f : holder.getFields()) {
+                if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
+                    try {
+                        ConfigOption<?> option = (ConfigOption<?>) f.get(null);
+                        m.put(option.key(), option);
+                    } catch (IllegalAccessException e) {
+                        throw new IllegalStateException("cannot read " + holder.getSimpleName() + "." + f.getName(), e);
+                    }
+                }
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** {@code --conf KEY=VALUE}: a known key, its value parsed as Flink parses that option's type. */
+    private static void setConf(Configuration options, String pair, Set<String> given, List<String> problems) {
+        int eq = pair.indexOf('=');
+        String key = eq < 0 ? pair.trim() : pair.substring(0, eq).trim();
+        ConfigOption<?> option = ALL_OPTIONS.get(key);
+        if (eq <= 0 || option == null) {
+            problems.add("--conf '" + key + "'" + (eq < 0 ? " has no value; write KEY=VALUE" : " is not an option key")
+                    + "; the keys are listed in docs/screening-job.md (" + ALL_OPTIONS.size() + " of them)");
+            return;
+        }
+        if (!given.add(key)) {
+            problems.add("--conf " + key + " given twice; give it once");
+            return;
+        }
+        set(options, "--conf " + key, option, pair.substring(eq + 1).trim(), problems);
+    }
+
+    /**
+     * Sets {@code option} from a flag's parsed value: lists and maps as they are, anything else
+     * through its text, parsed as Flink parses the option's type.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void set(
+            Configuration options, String flag, ConfigOption<?> option, Object value, List<String> problems) {
+        if (value == null) {
+            return;
+        }
+        if (value instanceof Collection<?> || value instanceof Map<?, ?>) {
+            boolean empty = value instanceof Collection<?> c ? c.isEmpty() : ((Map<?, ?>) value).isEmpty();
+            if (!empty) {
+                options.set((ConfigOption) option, value);
+            }
+            return;
+        }
+        String text = value instanceof Enum<?> e ? e.name() : String.valueOf(value);
+        try {
+            Object typed = Configuration.fromMap(Map.of(option.key(), text)).get(option);
+            options.set((ConfigOption) option, typed);
+        } catch (IllegalArgumentException e) {
+            Object sample = option.hasDefaultValue() ? option.defaultValue() : null;
+            String hint = sample instanceof Duration
+                    ? "is not a duration; write e.g. 20ms, 10s or 5min"
+                    : sample instanceof MemorySize
+                            ? "is not a size; write e.g. 1mb or 64kb"
+                            : "is not a valid " + (sample == null ? "value" : typeName(sample));
+            problems.add(flag + " '" + text + "' " + hint);
+        }
+    }
+
+    private static String typeName(Object sample) {
+        if (sample instanceof Enum<?> e) {
+            return "value; use one of "
+                    + java.util.Arrays.toString(e.getDeclaringClass().getEnumConstants());
+        }
+        return sample instanceof Integer || sample instanceof Long
+                ? "whole number"
+                : sample instanceof Double ? "number" : sample instanceof Boolean ? "true/false" : "value";
+    }
+
+    /**
+     * A configuration problem in the words of this command line: a setting the library names in
+     * backquotes (a builder method or an option key) becomes the flag that sets it, and an option key
+     * a flag sets is followed by that flag.
+     */
+    static String inFlagTerms(String message) {
+        if (message == null) {
+            return null;
+        }
+        String out = message;
+        for (Map.Entry<String, String> e : SETTING_FLAGS.entrySet()) {
+            out = out.replace("`" + e.getKey() + "`", e.getValue());
+        }
+        for (Map.Entry<String, ConfigOption<?>> e : FLAG_OPTIONS.entrySet()) {
+            String key = e.getValue().key();
+            out = out.replace("`" + key + "`", e.getKey())
+                    .replaceAll(
+                            "(?<![\\w.`-])" + Pattern.quote(key) + "(?![\\w.`-])",
+                            Matcher.quoteReplacement(key + " (" + e.getKey() + ")"));
+        }
+        return out;
+    }
+
+    /** The flags of {@code ScreeningConfig.Builder} settings, by builder method. */
+    private static final Map<String, String> SETTING_FLAGS = Map.ofEntries(
+            Map.entry("eventsFile", "--events-file"),
+            Map.entry("commandsFile", "--commands-file"),
+            Map.entry("outputDir", "--output-dir"),
+            Map.entry("modelCommands", "--no-model-commands"),
+            Map.entry("bounded", "--bounded"),
+            Map.entry("maxEvents", "--max-events"),
+            Map.entry("eventsPerSecond", "--events-per-second"),
+            Map.entry("seed", "--seed"),
+            Map.entry("checkpointInterval", "--checkpoint-interval"),
+            Map.entry("checkpointDir", "--checkpoint-dir"),
+            Map.entry("parallelism", "--parallelism"),
+            Map.entry("restartAttempts", "--restart-attempts"),
+            Map.entry("restartDelay", "--restart-delay"));
+
+    /** Shows the default of the option a flag sets (see {@link #FLAG_OPTIONS}) in {@code --help}. */
     static final class OptionDefaults implements CommandLine.IDefaultValueProvider {
-        private static final Map<String, ConfigOption<?>> KEYS = Map.ofEntries(
-                Map.entry("--batch-size", ScoringOptions.MAX_BATCH_SIZE),
-                Map.entry("--max-batch-tokens", ScoringOptions.MAX_BATCH_TOKENS),
-                Map.entry("--group-by-length", ScoringOptions.GROUP_BY_LENGTH),
-                Map.entry("--max-wait", ScoringOptions.MAX_WAIT),
-                Map.entry("--max-windows", ScoringOptions.MAX_WINDOWS),
-                Map.entry("--window-stride", ScoringOptions.WINDOW_STRIDE),
-                Map.entry("--max-in-flight", ScoringOptions.MAX_IN_FLIGHT),
-                Map.entry("--provider", ScoringOptions.PROVIDER),
-                Map.entry("--intra-op-threads", ScoringOptions.INTRA_OP_THREADS),
-                Map.entry("--failure-policy", ScoringOptions.FAILURE_POLICY),
-                Map.entry("--alert-threshold", ScreeningOptions.ALERT_THRESHOLD),
-                Map.entry("--max-event-size", ConnectorOptions.MAX_EVENT_SIZE),
-                Map.entry("--events-topic", ConnectorOptions.EVENTS_TOPIC),
-                Map.entry("--commands-topic", ConnectorOptions.COMMANDS_TOPIC),
-                Map.entry("--scored-topic", ScreeningOptions.SCORED_TOPIC),
-                Map.entry("--alerts-topic", ScreeningOptions.ALERTS_TOPIC),
-                Map.entry("--dead-letter-topic", ConnectorOptions.DEAD_LETTER_TOPIC),
-                Map.entry("--audit-topic", ConnectorOptions.AUDIT_TOPIC),
-                Map.entry("--group-id", ConnectorOptions.GROUP_ID),
-                Map.entry("--starting-offsets", ConnectorOptions.STARTING_OFFSETS),
-                Map.entry("--delivery-guarantee", ConnectorOptions.DELIVERY_GUARANTEE),
-                Map.entry("--transactional-id-prefix", ConnectorOptions.TRANSACTIONAL_ID_PREFIX),
-                Map.entry("--transaction-timeout", ConnectorOptions.TRANSACTION_TIMEOUT));
 
         @Override
         public String defaultValue(CommandLine.Model.ArgSpec argSpec) {
             if (!(argSpec instanceof CommandLine.Model.OptionSpec option)) {
                 return null;
             }
-            ConfigOption<?> key = KEYS.get(option.longestName());
+            ConfigOption<?> key = FLAG_OPTIONS.get(option.longestName());
             if (key == null || !key.hasDefaultValue()) {
                 return null;
             }
             Object value = key.defaultValue();
+            if (value instanceof Collection<?> || value instanceof Map<?, ?>) {
+                return null; // repeatable flags: none given means the key's default (empty)
+            }
             if (value instanceof Enum<?> e) {
                 return e.name(); // some enums (DeliveryGuarantee) print a display name instead
             }

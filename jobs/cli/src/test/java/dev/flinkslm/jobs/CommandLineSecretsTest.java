@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,16 +24,8 @@ class CommandLineSecretsTest {
     @TempDir
     Path tmp;
 
-    private record Run(int code, String text) {}
-
-    private static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = FlinkSlmCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out + "\n" + err);
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     /** Launcher.main inside Flink (Flink is on the test classpath): stdout, stderr and the exception chain. */
@@ -68,9 +57,9 @@ class CommandLineSecretsTest {
     @Test
     void aModelRootWithCredentialsIsNeverEchoed() {
         String root = "s3://AKIAEXAMPLE:" + PW + "@bank-models/prod/";
-        Run run = cli("screen", "--model-root", root, "--max-events", "1");
-        assertThat(run.code).isEqualTo(2);
-        assertThat(run.text).doesNotContain(PW);
+        CliRun run = cli("screen", "--model-root", root, "--max-events", "1");
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.text()).doesNotContain(PW);
         assertThat(launch("screen", "--model-root", root, "--max-events", "1")).doesNotContain(PW);
     }
 
@@ -83,11 +72,11 @@ class CommandLineSecretsTest {
     void secretsInAnArgumentFileAreScrubbedToo() throws Exception {
         Path file = tmp.resolve("args.txt");
         Files.writeString(file, "--kafka-property\nssl.key.password=" + PW + "\n--batch-size\n" + PW + "\n");
-        Run direct = cli("screen", "--kafka-property", "ssl.key.password=" + PW, "--batch-size", PW);
-        assertThat(direct.text).as("given directly it is masked").doesNotContain(PW);
-        Run viaFile = cli("screen", "@" + file);
-        assertThat(viaFile.code).isEqualTo(2);
-        assertThat(viaFile.text).as("given through @file").doesNotContain(PW);
+        CliRun direct = cli("screen", "--kafka-property", "ssl.key.password=" + PW, "--batch-size", PW);
+        assertThat(direct.text()).as("given directly it is masked").doesNotContain(PW);
+        CliRun viaFile = cli("screen", "@" + file);
+        assertThat(viaFile.code()).isEqualTo(2);
+        assertThat(viaFile.text()).as("given through @file").doesNotContain(PW);
     }
 
     /** abbreviations and --opt=value forms of mistyped options never print the JAAS line. */
@@ -104,9 +93,9 @@ class CommandLineSecretsTest {
                 new String[] {"screen", "--kafka-property", "ssl.key.password=" + PW, "--provider", PW},
                 new String[] {"scren", "--kafka-property", JAAS},
                 new String[] {"screen", "--", "--kafka-property", JAAS})) {
-            Run run = cli(args);
-            assertThat(run.code).as(String.join(" ", args)).isNotZero();
-            assertThat(run.text).as(String.join(" ", args)).doesNotContain(PW);
+            CliRun run = cli(args);
+            assertThat(run.code()).as(String.join(" ", args)).isNotZero();
+            assertThat(run.text()).as(String.join(" ", args)).doesNotContain(PW);
             assertThat(launch(args)).as(String.join(" ", args)).doesNotContain(PW);
         }
     }

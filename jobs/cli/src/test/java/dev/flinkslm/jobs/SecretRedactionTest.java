@@ -6,12 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.screening.ScreeningConfig;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,20 +58,20 @@ class SecretRedactionTest {
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-propety=" + JAAS},
                 new String[] {"screen", "--kafka-property", "security.protocol=SASL_SSL", PASSWORD},
                 new String[] {"screen", "--ssl-password", "-" + PASSWORD})) {
-            Run run = run(args);
-            assertThat(run.code).as(Arrays.toString(args)).isEqualTo(2);
-            assertThat(run.err)
+            CliRun run = run(args);
+            assertThat(run.code()).as(Arrays.toString(args)).isEqualTo(2);
+            assertThat(run.err())
                     .as(Arrays.toString(args))
                     .containsAnyOf("Unknown option: '--kafka-propety'", "1 unexpected argument (values are not shown");
-            assertThat(run.out + run.err).as(Arrays.toString(args)).doesNotContain(SECRETS);
+            assertThat(run.out() + run.err()).as(Arrays.toString(args)).doesNotContain(SECRETS);
 
             Captured c = launch(args);
             assertThat(c.thrown).isInstanceOf(IllegalArgumentException.class);
             assertThat(c.thrown.getMessage()).contains("failed with exit code 2");
             assertNoSecret(c);
         }
-        Run typo = run("screen", "--kafka-propety=" + JAAS);
-        assertThat(typo.err)
+        CliRun typo = run("screen", "--kafka-propety=" + JAAS);
+        assertThat(typo.err())
                 .contains("Unknown option: '--kafka-propety'")
                 .contains("Did you mean")
                 .contains("--kafka-property");
@@ -89,10 +86,10 @@ class SecretRedactionTest {
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-property", PASSWORD},
                 new String[] {"screen", "--bootstrap-servers", "127.0.0.1:9", "--kafka-property", "=" + PASSWORD});
         for (String[] args : cases) {
-            Run run = run(args);
-            assertThat(run.code).as(Arrays.toString(args)).isEqualTo(2);
-            assertThat(run.err).as(Arrays.toString(args)).isNotBlank();
-            assertThat(run.out + run.err).as(Arrays.toString(args)).doesNotContain(SECRETS);
+            CliRun run = run(args);
+            assertThat(run.code()).as(Arrays.toString(args)).isEqualTo(2);
+            assertThat(run.err()).as(Arrays.toString(args)).isNotBlank();
+            assertThat(run.out() + run.err()).as(Arrays.toString(args)).doesNotContain(SECRETS);
             assertNoSecret(launch(args));
         }
     }
@@ -119,9 +116,9 @@ class SecretRedactionTest {
 
     @Test
     void helpShowsNoValues() {
-        Run run = run("screen", "--kafka-property", JAAS, "--help");
-        assertThat(run.code).isZero();
-        assertThat(run.out + run.err).contains("--kafka-property").doesNotContain(SECRETS);
+        CliRun run = run("screen", "--kafka-property", JAAS, "--help");
+        assertThat(run.code()).isZero();
+        assertThat(run.out() + run.err()).contains("--kafka-property").doesNotContain(SECRETS);
     }
 
     private static void assertNoSecret(Captured c) {
@@ -154,17 +151,9 @@ class SecretRedactionTest {
                 outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8), thrown);
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = FlinkSlmCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
-
-    private record Run(int code, String out, String err) {}
 
     private record Captured(String out, String err, Throwable thrown) {}
 }

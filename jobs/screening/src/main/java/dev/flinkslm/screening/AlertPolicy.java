@@ -1,5 +1,6 @@
 package dev.flinkslm.screening;
 
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.configuration.ReadableConfig;
@@ -17,7 +18,7 @@ import java.util.Set;
 
 /**
  * Decides which {@link ScoredEvent}s become {@link Alert}s: an event alerts when a label other than
- * {@link #CLEAR} has a probability of at least that label's threshold (a per-label override, or the
+ * {@link ComplianceLabels#CLEAR} has a probability of at least that label's threshold (a per-label override, or the
  * default threshold); the alert names the most probable such label. An event whose text was too long
  * to be screened whole ({@link ScoredEvent#truncated}) always alerts, for review.
  *
@@ -39,13 +40,6 @@ import java.util.Set;
 public final class AlertPolicy implements Serializable {
 
     private static final long serialVersionUID = 1L;
-
-    /** The label meaning "nothing suspicious"; never alerts. */
-    public static final String CLEAR = "clear";
-
-    /** Labels of the default compliance model, in output order. */
-    public static final List<String> DEFAULT_LABELS =
-            List.of(CLEAR, "sanctions", "structuring", "fraud", "market_abuse");
 
     private final double defaultThreshold;
     private final Map<String, Double> thresholds;
@@ -105,12 +99,14 @@ public final class AlertPolicy implements Serializable {
                     throw new IllegalStateException("probability of " + label + " for event " + scored.eventId + " is "
                             + p + "; it must be dead-lettered by the scoring operator");
                 }
-                if (!CLEAR.equals(label) && p >= thresholdFor(label) && p > bestScore) {
+                if (!ComplianceLabels.CLEAR.equals(label) && p >= thresholdFor(label) && p > bestScore) {
                     best = label;
                     bestScore = p;
                 }
             }
-        } else if (scored.label != null && !CLEAR.equals(scored.label) && scored.score >= thresholdFor(scored.label)) {
+        } else if (scored.label != null
+                && !ComplianceLabels.CLEAR.equals(scored.label)
+                && scored.score >= thresholdFor(scored.label)) {
             best = scored.label;
         }
         return best;
@@ -170,7 +166,7 @@ public final class AlertPolicy implements Serializable {
     public static final class Builder {
         private double defaultThreshold = ScreeningOptions.ALERT_THRESHOLD.defaultValue();
         private final Map<String, Double> thresholds = new LinkedHashMap<>();
-        private final Set<String> labels = new LinkedHashSet<>(DEFAULT_LABELS);
+        private final Set<String> labels = new LinkedHashSet<>(ComplianceLabels.ALL);
         private final List<String> errors = new ArrayList<>();
 
         private Builder() {}
@@ -204,7 +200,7 @@ public final class AlertPolicy implements Serializable {
             return this;
         }
 
-        /** The labels the model can produce (default {@link #DEFAULT_LABELS}). */
+        /** The labels the model can produce (default {@link ComplianceLabels#ALL}). */
         public Builder labels(Collection<String> modelLabels) {
             labels.clear();
             labels.addAll(modelLabels);
@@ -217,13 +213,15 @@ public final class AlertPolicy implements Serializable {
                 problems.add("default threshold " + defaultThreshold + " is outside [0,1]; set "
                         + ScreeningOptions.ALERT_THRESHOLD.key() + " to a probability such as 0.5");
             }
-            if (!labels.contains(CLEAR)) {
-                problems.add("labels " + labels + " lack '" + CLEAR + "'; the model's labels must include it");
+            if (!labels.contains(ComplianceLabels.CLEAR)) {
+                problems.add("labels " + labels + " lack '" + ComplianceLabels.CLEAR
+                        + "'; the model's labels must include it");
             }
             for (Map.Entry<String, Double> e : thresholds.entrySet()) {
                 String label = e.getKey();
-                if (CLEAR.equals(label)) {
-                    problems.add("a threshold for '" + CLEAR + "' makes no sense: it never alerts; remove it");
+                if (ComplianceLabels.CLEAR.equals(label)) {
+                    problems.add("a threshold for '" + ComplianceLabels.CLEAR
+                            + "' makes no sense: it never alerts; remove it");
                 } else if (!labels.contains(label)) {
                     problems.add("unknown label '" + label + "'; known labels are " + labels);
                 }

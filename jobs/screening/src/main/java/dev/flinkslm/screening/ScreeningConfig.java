@@ -31,7 +31,11 @@ import java.util.List;
  * embedded demo only shows the live status). Model commands: {@link #commandsFile()} when set, else
  * the Kafka command topic when bootstrap servers are set and {@link #modelCommands()} is true, else
  * none. Everything that the connectors and the scoring operator read lives in {@link #options()}
- * as {@code ConnectorOptions} / {@code ScoringOptions} keys.
+ * as {@code ConnectorOptions}, {@code ScreeningOptions} and {@code ScoringOptions} keys.
+ *
+ * <p>{@link Builder#build()} lists every problem at once. A problem names the setting it is about
+ * in backquotes, as a builder method ({@code `maxEvents`}) or an option key
+ * ({@code `kafka.transaction-timeout`}), so that a front end can put its own names in their place.
  *
  * <p>Threading: immutable.
  */
@@ -337,49 +341,51 @@ public final class ScreeningConfig {
         public ScreeningConfig build() {
             List<String> problems = new ArrayList<>();
             ScreeningConfig c = new ScreeningConfig(this);
-            checkInput(eventsFile, "--events-file", "a JSON-lines file or a directory of them", problems);
-            checkInput(commandsFile, "--commands-file", "a JSON-lines file of model commands", problems);
+            checkInput(eventsFile, "`eventsFile`", "a JSON-lines file or a directory of them", problems);
+            checkInput(commandsFile, "`commandsFile`", "a JSON-lines file of model commands", problems);
             if (outputDir != null && isLocal(outputDir) && Files.isRegularFile(localPath(outputDir))) {
-                problems.add("--output-dir " + outputDir + " is a file; give a directory (it is created if missing)");
+                problems.add("`outputDir` " + outputDir + " is a file; give a directory (it is created if missing)");
             }
             if (maxEvents != Long.MAX_VALUE && c.source() != Source.SYNTHETIC) {
-                problems.add("--max-events applies to the synthetic generator only; with "
+                problems.add("`maxEvents` applies to the synthetic generator only; with "
                         + (c.source() == Source.FILE
-                                ? "--events-file the job ends at the end of the file"
-                                : "Kafka use --bounded to stop at the offsets seen at start"));
+                                ? "`eventsFile` the job ends at the end of the file"
+                                : "Kafka use `bounded` to stop at the offsets seen at start"));
             }
             if (maxEvents < 1) {
-                problems.add("--max-events must be at least 1, was " + maxEvents);
+                problems.add("`maxEvents` must be at least 1, was " + maxEvents);
             }
             if (!(eventsPerSecond >= 0) || Double.isInfinite(eventsPerSecond)) {
-                problems.add(
-                        "--events-per-second must be a finite number >= 0 (0 = unlimited), was " + eventsPerSecond);
+                problems.add("`eventsPerSecond` must be a finite number >= 0 (0 = unlimited), was " + eventsPerSecond);
             }
             if (bounded && c.source() != Source.KAFKA) {
-                problems.add("--bounded applies to the Kafka source only; set --bootstrap-servers");
+                problems.add("`bounded` applies to the Kafka source only; set `"
+                        + ConnectorOptions.BOOTSTRAP_SERVERS.key() + "`");
             }
             if (checkpointInterval != null && (checkpointInterval.isNegative() || checkpointInterval.toMillis() < 10)) {
-                problems.add("--checkpoint-interval must be at least 10 ms, was " + checkpointInterval);
+                problems.add("`checkpointInterval` must be at least 10 ms, was " + checkpointInterval);
             }
             if (c.sinks() == Sinks.KAFKA) {
                 Duration timeout = options.get(ConnectorOptions.TRANSACTION_TIMEOUT);
                 if (timeout != null && timeout.compareTo(c.checkpointInterval()) <= 0) {
-                    problems.add("--transaction-timeout (" + timeout + ") must be longer than --checkpoint-interval ("
-                            + c.checkpointInterval() + "), or transactions expire before they are committed");
+                    problems.add("`" + ConnectorOptions.TRANSACTION_TIMEOUT.key() + "` (" + timeout
+                            + ") must be longer than `checkpointInterval` (" + c.checkpointInterval()
+                            + "), or transactions expire before they are committed");
                 }
             }
             if (parallelism < 0) {
-                problems.add("--parallelism must be >= 1 (or 0 for the environment default), was " + parallelism);
+                problems.add("`parallelism` must be >= 1 (or 0 for the environment default), was " + parallelism);
             }
             if (restartAttempts < 0) {
-                problems.add("--restart-attempts must be >= 0, was " + restartAttempts);
+                problems.add("`restartAttempts` must be >= 0, was " + restartAttempts);
             }
             if (restartDelay == null || restartDelay.isNegative()) {
-                problems.add("--restart-delay must not be negative");
+                problems.add("`restartDelay` must not be negative");
             }
             String servers = options.get(ConnectorOptions.BOOTSTRAP_SERVERS);
             if (servers != null && servers.isBlank()) {
-                problems.add("--bootstrap-servers is blank; give host:port[,host:port...] or leave it out");
+                problems.add("`" + ConnectorOptions.BOOTSTRAP_SERVERS.key()
+                        + "` is blank; give host:port[,host:port...] or leave it out");
             }
             // The component builders know their own rules; run them now so that a bad option fails
             // before any job is submitted, with their messages.
@@ -409,9 +415,9 @@ public final class ScreeningConfig {
             }
         }
 
-        private static void checkInput(String path, String flag, String what, List<String> problems) {
+        private static void checkInput(String path, String setting, String what, List<String> problems) {
             if (path != null && isLocal(path) && !Files.exists(localPath(path))) {
-                problems.add(flag + " " + path + " does not exist; give " + what);
+                problems.add(setting + " " + path + " does not exist; give " + what);
             }
         }
     }

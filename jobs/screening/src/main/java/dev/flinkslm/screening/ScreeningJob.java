@@ -35,7 +35,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.function.UnaryOperator;
 
 /**
  * The compliance screening pipeline: events (Kafka, a JSON-lines file, or the synthetic
@@ -117,22 +116,30 @@ public final class ScreeningJob {
                 .toString();
     }
 
-    /** Adds the pipeline to {@code env}. */
+    /** Adds the whole pipeline to {@code env}: {@link #read}, then {@link #screen}. */
     public static Pipeline build(StreamExecutionEnvironment env, ScreeningConfig config) {
-        return build(env, config, false, UnaryOperator.identity());
+        return build(env, config, false);
     }
 
     /**
-     * Adds the pipeline to {@code env}.
+     * Adds the whole pipeline to {@code env}.
      *
      * @param liveStatus add in-JVM counters for the status line (embedded runs only)
-     * @param beforeScoring hook between parsing and keying, e.g. for failure injection in tests
      */
-    public static Pipeline build(
-            StreamExecutionEnvironment env,
-            ScreeningConfig config,
-            boolean liveStatus,
-            UnaryOperator<DataStream<FinancialEvent>> beforeScoring) {
+    public static Pipeline build(StreamExecutionEnvironment env, ScreeningConfig config, boolean liveStatus) {
+        return screen(read(env, config), config, liveStatus);
+    }
+
+    /**
+     * The first stage: the configured sources, parsed. A caller may transform the events (filter,
+     * enrich) with {@link Inputs#withEvents} before passing them to {@link #screen}:
+     *
+     * <pre>{@code
+     * ScreeningJob.Inputs in = ScreeningJob.read(env, config);
+     * ScreeningJob.screen(in.withEvents(in.events().filter(e -> e.kind != EventKind.UNKNOWN)), config, false);
+     * }</pre>
+     */
+    public static Inputs read(StreamExecutionEnvironment env, ScreeningConfig config) {
         LOG.info("Building the screening job: {}", config);
         org.apache.flink.configuration.Configuration options = config.options();
 
@@ -213,8 +220,22 @@ public final class ScreeningJob {
                         .uid("parse-commands");
         };
 
+        return new Inputs(events, parseDeadLetters, commands);
+    }
+
+    /**
+     * The second stage: scores the events keyed by account, applies the alert policy and writes
+     * every output to the configured sinks.
+     *
+     * @param liveStatus add in-JVM counters for the status line (embedded runs only)
+     */
+    public static Pipeline screen(Inputs inputs, ScreeningConfig config, boolean liveStatus) {
+        org.apache.flink.configuration.Configuration options = config.options();
+        DataStream<FinancialEvent> toScore = inputs.events();
+        DataStream<DeadLetter> parseDeadLetters = inputs.parseDeadLetters();
+        DataStream<ModelCommand> commands = inputs.commands();
+
         // 3. Score, keyed by account so that model versions (canary shares, per-key pins) are sticky.
-        DataStream<FinancialEvent> toScore = beforeScoring.apply(events);
         SlmScoring.Builder<FinancialEvent> scoring = SlmScoring.<FinancialEvent>builder()
                 .text(e -> e.text)
                 .configure(options)
@@ -339,7 +360,25 @@ public final class ScreeningJob {
         }
     }
 
-    /** The job's main streams, for tests and for callers adding more sinks. */
+    /**
+     * The parsed inputs of the pipeline.
+     *
+     * @param events valid events to score
+     * @param parseDeadLetters records the parser rejected; null for the synthetic source
+     * @param commands model commands; null when the job has none
+     */
+    public record Inputs(
+            DataStream<FinancialEvent> events,
+            DataStream<DeadLetter> parseDeadLetters,
+            DataStream<ModelCommand> commands) {
+
+        /** The same inputs with other events, e.g. filtered or enriched ones. */
+        public Inputs withEvents(DataStream<FinancialEvent> newEvents) {
+            return new Inputs(newEvents, parseDeadLetters, commands);
+        }
+    }
+
+    /** The job's main streams, for callers adding more sinks. */
     public record Pipeline(
             DataStream<ScoredEvent> scored,
             DataStream<Alert> alerts,

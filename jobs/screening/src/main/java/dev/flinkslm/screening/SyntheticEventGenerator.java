@@ -1,5 +1,7 @@
 package dev.flinkslm.screening;
 
+import dev.flinkslm.connectors.SourcePosition;
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.screening.internal.Phrasebook;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -43,8 +45,8 @@ public final class SyntheticEventGenerator implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Labels in the order of {@link AlertPolicy#DEFAULT_LABELS}. */
-    private static final String[] LABELS = AlertPolicy.DEFAULT_LABELS.toArray(new String[0]);
+    /** Labels in the order of {@link ComplianceLabels#ALL}. */
+    private static final String[] LABELS = ComplianceLabels.ALL.toArray(new String[0]);
 
     private final long seed;
     private final double suspiciousShare;
@@ -88,6 +90,7 @@ public final class SyntheticEventGenerator implements Serializable {
         int account = r.nextInt(accounts);
         String[] profile = profile(account);
         FinancialEvent e = new FinancialEvent();
+        e.source = SourcePosition.generator("synthetic", index);
         e.eventId = "evt-" + seed + "-" + index;
         e.accountId = String.format("ACC-%06d", (mix(seed + account) & 0x7fffffffL) % 1_000_000L);
         e.eventTime = startTime + index * meanGapMs + r.nextLong(Math.max(1, meanGapMs));

@@ -3,6 +3,7 @@ package dev.flinkslm.screening;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ import java.util.Map;
 
 class AlertPolicyTest {
 
-    private static final String[] LABELS = AlertPolicy.DEFAULT_LABELS.toArray(new String[0]);
+    private static final String[] LABELS = ComplianceLabels.ALL.toArray(new String[0]);
 
     private static ScoredEvent scored(String label, double score) {
         double[] p = new double[LABELS.length];

@@ -93,6 +93,18 @@ class ScreeningSchemasTest {
         assertThat(replayed.event()).isEqualTo(event());
         assertThat(d.describe()).isEqualTo("PROCESSING_FAILED: model timed out");
         assertThat(JsonSchemas.toJson(JsonSchemas.deadLetters(), d)).contains("\"source\":{}");
+
+        // An event read from a source keeps its position, and so does its dead letter.
+        ParseResult read = EventParser.withDefaults()
+                .parse(
+                        ScreeningSchemas.financialEvents().serialize(event()),
+                        SourcePosition.kafka("events", 2, 41L),
+                        0L);
+        assertThat(read.event().source).isEqualTo(SourcePosition.kafka("events", 2, 41L));
+        DeadLetter late = read.event().deadLetter(DeadLetterReason.MODEL_OUTPUT_INVALID, "NaN", 6L);
+        assertThat(late.source).isEqualTo(SourcePosition.kafka("events", 2, 41L));
+        assertThat(JsonSchemas.toJson(JsonSchemas.deadLetters(), late))
+                .contains("\"source\":{\"system\":\"kafka\",\"name\":\"events\",\"partition\":2,\"offset\":41}");
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flinkslm.connectors.DeadLetter;
 import dev.flinkslm.connectors.RawEvent;
 import dev.flinkslm.connectors.SourcePosition;
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.GenericTypeInfo;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
@@ -84,9 +85,9 @@ class SyntheticEventGeneratorTest {
             }
             accounts.add(le.event.accountId);
         }
-        assertThat(labels.keySet()).containsExactlyInAnyOrderElementsOf(AlertPolicy.DEFAULT_LABELS);
+        assertThat(labels.keySet()).containsExactlyInAnyOrderElementsOf(ComplianceLabels.ALL);
         assertThat(labels.get("clear")).isBetween((int) (n * 0.75), (int) (n * 0.85));
-        for (String label : AlertPolicy.DEFAULT_LABELS) {
+        for (String label : ComplianceLabels.ALL) {
             assertThat(labels.get(label)).as(label).isGreaterThan(n / 40);
             assertThat(textsPerLabel.get(label)).as("phrasings of %s", label).hasSizeGreaterThanOrEqualTo(8);
         }

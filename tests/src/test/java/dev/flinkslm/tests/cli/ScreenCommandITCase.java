@@ -2,13 +2,10 @@ package dev.flinkslm.tests.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flinkslm.jobs.FlinkSlmCli;
+import dev.flinkslm.jobs.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -27,7 +24,7 @@ class ScreenCommandITCase {
     @Test
     @Timeout(120)
     void embeddedRunPrintsStatusAndSummaryAndExitsZero() {
-        Run run = run(
+        CliRun run = run(
                 "screen",
                 "--max-events",
                 String.valueOf(EVENTS),
@@ -36,28 +33,28 @@ class ScreenCommandITCase {
                 "--status-interval",
                 "200ms");
 
-        assertThat(run.code).as("exit code; stderr:%n%s", run.err).isZero();
-        List<String> lines = Arrays.asList(run.out.split("\\R"));
+        assertThat(run.code()).as("exit code; stderr:%n%s", run.err()).isZero();
+        List<String> lines = Arrays.asList(run.out().split("\\R"));
         assertThat(lines.get(0)).startsWith("screening " + EVENTS + " synthetic events with default:int8");
         List<String> live = lines.stream()
                 .filter(l -> l.startsWith("[screen ") && l.contains("events/s"))
                 .collect(Collectors.toList());
-        assertThat(live).as("live status lines in:%n%s", run.out).isNotEmpty();
+        assertThat(live).as("live status lines in:%n%s", run.out()).isNotEmpty();
         assertThat(live)
                 .allSatisfy(
                         l -> assertThat(l)
                                 .matches(
                                         "\\[screen \\d\\d:\\d\\d:\\d\\d] +\\d+ events/s \\| scored [\\d,]+ \\| dead letters \\d+ \\| latency"
                                                 + " p50 (\\d+ ms|-) p99 (\\d+ ms|-) \\| alerts .+ \\| model compliance-minilm:.+"));
-        assertThat(run.out).contains("== screening summary (finished) ==");
+        assertThat(run.out()).contains("== screening summary (finished) ==");
         Matcher inputs = Pattern.compile("inputs: +([\\d,]+) \\(scored ([\\d,]+) \\+ dead letters (\\d+)")
-                .matcher(run.out);
-        assertThat(inputs.find()).as("summary inputs line in:%n%s", run.out).isTrue();
+                .matcher(run.out());
+        assertThat(inputs.find()).as("summary inputs line in:%n%s", run.out()).isTrue();
         assertThat(inputs.group(1)).isEqualTo(String.valueOf(EVENTS));
         assertThat(inputs.group(2)).isEqualTo(String.valueOf(EVENTS));
         assertThat(inputs.group(3)).isEqualTo("0");
-        assertThat(run.out).containsPattern("model versions: \\{compliance-minilm:[^=]+=" + EVENTS + "}");
-        assertThat(run.out).containsPattern("alerts: +[1-9]");
+        assertThat(run.out()).containsPattern("model versions: \\{compliance-minilm:[^=]+=" + EVENTS + "}");
+        assertThat(run.out()).containsPattern("alerts: +[1-9]");
     }
 
     @Test
@@ -85,10 +82,10 @@ class ScreenCommandITCase {
 
     @Test
     void helpListsEveryOptionWithItsDefault() {
-        Run run = run("screen", "--help");
-        assertThat(run.code).isZero();
+        CliRun run = run("screen", "--help");
+        assertThat(run.code()).isZero();
         // picocli wraps long descriptions; compare with single spaces.
-        assertThat(run.out.replaceAll("\\s+", " "))
+        assertThat(run.out().replaceAll("\\s+", " "))
                 .contains(
                         "--batch-size",
                         "(default: 32)",
@@ -108,20 +105,12 @@ class ScreenCommandITCase {
     }
 
     private static void assertFails(String[] args, String message) {
-        Run run = run(args);
-        assertThat(run.code).as("exit code of %s", Arrays.toString(args)).isEqualTo(2);
-        assertThat(run.err).as("error of %s", Arrays.toString(args)).contains(message);
+        CliRun run = run(args);
+        assertThat(run.code()).as("exit code of %s", Arrays.toString(args)).isEqualTo(2);
+        assertThat(run.err()).as("error of %s", Arrays.toString(args)).contains(message);
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = FlinkSlmCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
-
-    private record Run(int code, String out, String err) {}
 }

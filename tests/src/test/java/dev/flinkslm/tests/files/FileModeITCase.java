@@ -26,6 +26,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -77,8 +78,8 @@ class FileModeITCase {
 
     /**
      * Events the model cannot score (every batch exceeds the inference timeout) are dead-lettered
-     * as PROCESSING_FAILED with the operator's reason, replayable as input JSON, next to the parse
-     * dead letters; inputs = scored + dead letters still holds.
+     * as PROCESSING_FAILED with the operator's reason, replayable as input JSON and pointing at
+     * their input line, next to the parse dead letters; inputs = scored + dead letters still holds.
      */
     @Test
     void scoringFailuresAreDeadLetteredAndCounted() throws Exception {
@@ -140,6 +141,18 @@ class FileModeITCase {
             replayedIds.add(JSON.readTree(payload).get("eventId").asText());
         }
         assertThat(replayedIds).containsExactlyInAnyOrderElementsOf(goodIds);
+        // Each points at the input line its event was read from, like a parse dead letter.
+        for (JsonNode n : scoring) {
+            String eventId = JSON.readTree(java.util.Base64.getDecoder()
+                            .decode(n.get("payloadBase64").asText()))
+                    .get("eventId")
+                    .asText();
+            assertThat(n.get("source").get("system").asText()).isEqualTo("file");
+            assertThat(n.get("source").get("name").asText()).endsWith("events.jsonl");
+            assertThat(n.get("source").get("line").asLong())
+                    .as("line of %s", eventId)
+                    .isEqualTo(goodIds.indexOf(eventId) + 1L);
+        }
     }
 
     private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {
@@ -205,16 +218,18 @@ class FileModeITCase {
 
         FailOnceAfterCheckpoint.reset();
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
-        ScreeningJob.build(
-                env,
+        ScreeningJob.Inputs inputs = ScreeningJob.read(env, config);
+        DataStream<FinancialEvent> events = inputs.events();
+        ScreeningJob.screen(
+                inputs.withEvents(
+                        withFailure
+                                ? events.map(
+                                                new FailOnceAfterCheckpoint<FinancialEvent>(),
+                                                TypeInformation.of(FinancialEvent.class))
+                                        .name("fail-once")
+                                : events),
                 config,
-                false,
-                events -> withFailure
-                        ? events.map(
-                                        new FailOnceAfterCheckpoint<FinancialEvent>(),
-                                        TypeInformation.of(FinancialEvent.class))
-                                .name("fail-once")
-                        : events);
+                false);
         env.execute("file-mode-it");
 
         if (withFailure) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
 import dev.flinkslm.connectors.StartingOffsets;
+import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.screening.AlertPolicy;
 import dev.flinkslm.screening.FinancialEvent;
 import dev.flinkslm.screening.ScreeningConfig;
@@ -21,6 +22,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -139,13 +141,14 @@ class KafkaExactlyOnceITCase {
 
         FailOnceAfterCheckpoint.reset();
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
-        ScreeningJob.build(
-                env,
-                config,
-                false,
-                events -> events.map(
+        ScreeningJob.Inputs inputs = ScreeningJob.read(env, config);
+        DataStream<FinancialEvent> events = inputs.events();
+        ScreeningJob.screen(
+                inputs.withEvents(events.map(
                                 new FailOnceAfterCheckpoint<FinancialEvent>(), TypeInformation.of(FinancialEvent.class))
-                        .name("fail-once"));
+                        .name("fail-once")),
+                config,
+                false);
         env.execute("kafka-exactly-once-it");
 
         assertThat(FailOnceAfterCheckpoint.failed())
@@ -162,7 +165,7 @@ class KafkaExactlyOnceITCase {
             assertThat(n.get("modelId").asText()).isEqualTo("tiny");
             assertThat(n.get("modelVersion").asText()).isEqualTo("1");
             assertThat(n.get("variant").asText()).isEqualTo("active");
-            assertThat(n.get("labelScores").size()).isEqualTo(AlertPolicy.DEFAULT_LABELS.size());
+            assertThat(n.get("labelScores").size()).isEqualTo(ComplianceLabels.ALL.size());
             assertThat(n.get("labelScores").get(n.get("label").asText()).asDouble())
                     .isEqualTo(n.get("score").asDouble());
             assertThat(new String(r.key(), StandardCharsets.UTF_8))

@@ -2,6 +2,7 @@ package dev.flinkslm.models.compliance;
 
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.ComplianceTraining;
@@ -182,9 +183,10 @@ public final class DefaultModel {
             return;
         }
         try (BundleClassifier c = BundleClassifier.open(bundle)) {
-            float[][] p = c.probabilities(golden.stream().map(LabeledText::text).toList());
+            List<Prediction> p =
+                    c.predict(golden.stream().map(LabeledText::text).toList());
             for (int i = 0; i < golden.size(); i++) {
-                String got = c.labels().get(SoftmaxHead.argmax(p[i]));
+                String got = p.get(i).label();
                 if (!got.equals(golden.get(i).label())) {
                     throw new IllegalStateException("Default model bundle failed golden example " + i + " (expected "
                             + golden.get(i).label() + ", got " + got
@@ -236,8 +238,8 @@ public final class DefaultModel {
         List<LabeledText> test =
                 corpus.stream().filter(t -> "test".equals(t.split())).toList();
         int trainVal = corpus.size() - test.size();
-        Map<Precision, float[][]> testP = new LinkedHashMap<>();
-        Map<Precision, float[][]> evalP = new LinkedHashMap<>();
+        Map<Precision, List<Prediction>> testP = new LinkedHashMap<>();
+        Map<Precision, List<Prediction>> evalP = new LinkedHashMap<>();
         Map<Precision, EvalReport> testR = new LinkedHashMap<>();
         Map<Precision, EvalReport> evalR = new LinkedHashMap<>();
         Map<String, String> info = new LinkedHashMap<>(r.head().info());
@@ -252,12 +254,10 @@ public final class DefaultModel {
                     try (BundleClassifier c = BundleClassifier.open(dir)) {
                         testP.put(
                                 p,
-                                c.probabilities(
-                                        test.stream().map(LabeledText::text).toList()));
+                                c.predict(test.stream().map(LabeledText::text).toList()));
                         evalP.put(
                                 p,
-                                c.probabilities(
-                                        eval.stream().map(LabeledText::text).toList()));
+                                c.predict(eval.stream().map(LabeledText::text).toList()));
                     }
                     testR.put(p, report(test, testP.get(p)));
                     evalR.put(p, report(eval, evalP.get(p)));
@@ -297,14 +297,16 @@ public final class DefaultModel {
     }
 
     /** First {@link #GOLDEN_PER_LABEL} eval examples per label that both variants get right with margin. */
-    private static List<LabeledText> chooseGolden(List<LabeledText> eval, float[][] a, float[][] b) {
+    private static List<LabeledText> chooseGolden(List<LabeledText> eval, List<Prediction> a, List<Prediction> b) {
         List<LabeledText> golden = new ArrayList<>();
         for (String label : ComplianceLabels.ALL) {
             int k = ComplianceLabels.indexOf(label);
             int taken = 0;
             for (int i = 0; i < eval.size() && taken < GOLDEN_PER_LABEL; i++) {
                 // a 0.6 floor keeps goldens away from the decision boundary, where int8/fp32 noise could flip them
-                if (eval.get(i).label().equals(label) && a[i][k] > 0.6f && b[i][k] > 0.6f) {
+                if (eval.get(i).label().equals(label)
+                        && a.get(i).probabilities()[k] > 0.6f
+                        && b.get(i).probabilities()[k] > 0.6f) {
                     golden.add(new LabeledText(eval.get(i).text(), label, null));
                     taken++;
                 }
@@ -313,24 +315,24 @@ public final class DefaultModel {
         return golden;
     }
 
-    static EvalReport report(List<LabeledText> data, float[][] probs) {
+    static EvalReport report(List<LabeledText> data, List<Prediction> predictions) {
         int[] gold = new int[data.size()];
         int[] pred = new int[data.size()];
         for (int i = 0; i < gold.length; i++) {
             gold[i] = ComplianceLabels.indexOf(data.get(i).label());
-            pred[i] = SoftmaxHead.argmax(probs[i]);
+            pred[i] = predictions.get(i).labelIndex();
         }
         return new EvalReport(ComplianceLabels.ALL, gold, pred);
     }
 
-    static double agreement(float[][] a, float[][] b) {
+    static double agreement(List<Prediction> a, List<Prediction> b) {
         int same = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (SoftmaxHead.argmax(a[i]) == SoftmaxHead.argmax(b[i])) {
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i).labelIndex() == b.get(i).labelIndex()) {
                 same++;
             }
         }
-        return a.length == 0 ? 1 : (double) same / a.length;
+        return a.isEmpty() ? 1 : (double) same / a.size();
     }
 
     private static String fmt(double v) {

@@ -10,7 +10,7 @@ import java.util.Locale;
  * an output directory, then prints test-split and evaluation-set figures for both variants.
  *
  * <p>To make a new head the default, copy {@code <outDir>/compliance-head.json} over
- * {@code models/src/main/resources/dev/flinkslm/models/compliance/compliance-head.json} and commit it; cached
+ * {@code models/compliance/src/main/resources/dev/flinkslm/models/compliance/compliance-head.json} and commit it; cached
  * bundles built from the old head are rebuilt automatically on next use. Stateless and thread-safe, but a
  * build uses both cores for minutes: run one at a time.
  *

@@ -1,8 +1,8 @@
 package dev.flinkslm.models.compliance;
 
+import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.LabeledText;
-import dev.flinkslm.models.compliance.internal.SoftmaxHead;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -45,12 +45,9 @@ public final class ModelEval {
                 }
             }
             long t0 = System.nanoTime();
-            float[][] p = c.probabilities(data.stream().map(LabeledText::text).toList());
+            List<Prediction> p = c.predict(data.stream().map(LabeledText::text).toList());
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            int[] pred = new int[p.length];
-            for (int i = 0; i < p.length; i++) {
-                pred[i] = SoftmaxHead.argmax(p[i]);
-            }
+            int[] pred = p.stream().mapToInt(Prediction::labelIndex).toArray();
             EvalReport r = new EvalReport(labels, gold, pred);
             out.printf(
                     Locale.ROOT,

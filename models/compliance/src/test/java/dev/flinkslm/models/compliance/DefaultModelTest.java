@@ -3,10 +3,10 @@ package dev.flinkslm.models.compliance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.LabeledText;
-import dev.flinkslm.models.compliance.internal.SoftmaxHead;
 import dev.flinkslm.models.internal.Digests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,10 +51,10 @@ class DefaultModelTest {
         List<LabeledText> golden = BundleWriter.golden(m);
         assertThat(golden).extracting(LabeledText::label).containsAll(ComplianceLabels.ALL);
         try (BundleClassifier c = BundleClassifier.open(dir)) {
-            float[][] probs =
-                    c.probabilities(golden.stream().map(LabeledText::text).toList());
+            List<Prediction> predictions =
+                    c.predict(golden.stream().map(LabeledText::text).toList());
             for (int i = 0; i < golden.size(); i++) {
-                assertThat(labels.get(SoftmaxHead.argmax(probs[i])))
+                assertThat(predictions.get(i).label())
                         .as("golden %d", i)
                         .isEqualTo(golden.get(i).label());
             }

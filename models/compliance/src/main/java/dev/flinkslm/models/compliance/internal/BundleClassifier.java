@@ -9,6 +9,7 @@ import dev.flinkslm.models.ScoringException;
 import dev.flinkslm.models.ScoringSession;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,9 +42,9 @@ public final class BundleClassifier implements AutoCloseable {
         return session.labels();
     }
 
-    /** Class probabilities of every text, in input order. */
-    public float[][] probabilities(List<String> texts) {
-        float[][] out = new float[texts.size()][];
+    /** The session's prediction for every text (label, score, probabilities), in input order. */
+    public List<Prediction> predict(List<String> texts) {
+        List<Prediction> out = new ArrayList<>(texts.size());
         for (int from = 0; from < texts.size(); from += BATCH) {
             List<String> chunk = texts.subList(from, Math.min(texts.size(), from + BATCH));
             List<Prediction> predictions;
@@ -52,11 +53,14 @@ public final class BundleClassifier implements AutoCloseable {
             } catch (ScoringException e) {
                 throw new IllegalStateException("scoring failed: " + e.getMessage(), e);
             }
-            for (int i = 0; i < predictions.size(); i++) {
-                out[from + i] = predictions.get(i).probabilities();
-            }
+            out.addAll(predictions);
         }
         return out;
+    }
+
+    /** Class probabilities of every text, in input order. */
+    public float[][] probabilities(List<String> texts) {
+        return predict(texts).stream().map(Prediction::probabilities).toArray(float[][]::new);
     }
 
     @Override

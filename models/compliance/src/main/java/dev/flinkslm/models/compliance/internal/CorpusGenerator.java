@@ -334,7 +334,7 @@ public final class CorpusGenerator {
         Path out = Path.of(
                 args.length > 0
                         ? args[0]
-                        : "models/src/main/resources/dev/flinkslm/models/compliance/compliance-corpus.jsonl");
+                        : "models/compliance/src/main/resources/dev/flinkslm/models/compliance/compliance-corpus.jsonl");
         int perLabel = args.length > 1 ? Integer.parseInt(args[1]) : DEFAULT_PER_LABEL;
         long seed = args.length > 2 ? Long.parseLong(args[2]) : DEFAULT_SEED;
         CorpusGenerator g = new CorpusGenerator(seed);

@@ -64,17 +64,8 @@ public record SoftmaxHead(
         return argmax(probabilities(x));
     }
 
+    /** Index of the largest value; the first one wins ties (training-time accuracy only). */
     public static int argmax(double[] p) {
-        int best = 0;
-        for (int i = 1; i < p.length; i++) {
-            if (p[i] > p[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    public static int argmax(float[] p) {
         int best = 0;
         for (int i = 1; i < p.length; i++) {
             if (p[i] > p[best]) {

@@ -1,0 +1,31 @@
+package dev.flinkslm.operators.versions;
+
+import dev.flinkslm.operators.internal.versions.Scope;
+import org.apache.flink.annotation.PublicEvolving;
+
+/**
+ * Which keys a percent deployment ({@code DEPLOY ... "percent": p}) covers, as the operator decides
+ * it: a stable hash of the key's string form, salted with the command id, in hundredths of a
+ * percent. The same command covers the same keys on every subtask, after restarts and rescaling;
+ * two canaries of the same size cover different keys. For analysis outside the job, such as
+ * splitting a backtest into the keys a canary will and will not see.
+ *
+ * <pre>{@code
+ * boolean seesCanary = KeyShares.covers("canary-2026-12-01", 10.0, "ACC-000417");
+ * }</pre>
+ *
+ * <p>Threading: stateless.
+ */
+@PublicEvolving
+public final class KeyShares {
+
+    private KeyShares() {}
+
+    /**
+     * Whether a deployment of {@code percent} percent of the keys by command {@code commandId}
+     * covers {@code key}; {@code percent} is rounded to hundredths, and 100 or more covers every key.
+     */
+    public static boolean covers(String commandId, double percent, String key) {
+        return Scope.percent(percent, commandId).contains(key, Scope.hash(key));
+    }
+}
