@@ -1,6 +1,5 @@
 package dev.flinkslm.models;
 
-import dev.flinkslm.models.internal.Digests;
 import dev.flinkslm.models.internal.GraphCheck;
 import dev.flinkslm.models.internal.LocalBundleFetcher;
 import org.slf4j.Logger;

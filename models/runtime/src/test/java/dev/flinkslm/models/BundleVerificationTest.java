@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.onnx.proto.OnnxMl;
-import dev.flinkslm.models.internal.Digests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -317,7 +316,7 @@ class BundleVerificationTest {
                         .isEqualTo(BundleException.Reason.FILE_OUTSIDE_BUNDLE);
             }
         } finally {
-            dev.flinkslm.models.internal.FileTrees.deleteRecursively(outside);
+            dev.flinkslm.models.FileTrees.deleteRecursively(outside);
         }
     }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
-import dev.flinkslm.models.internal.Digests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -258,7 +257,7 @@ public class FailClosedBundlesTest {
             assertThat(reasonOf(() -> l.load(inRoot.toString())))
                     .isIn(BundleException.Reason.UNEXPECTED_FILE, BundleException.Reason.FILE_OUTSIDE_BUNDLE);
         } finally {
-            dev.flinkslm.models.internal.FileTrees.deleteRecursively(outside);
+            dev.flinkslm.models.FileTrees.deleteRecursively(outside);
         }
     }
 
@@ -440,7 +439,7 @@ public class FailClosedBundlesTest {
             TinyBundles.write(d, new TinyBundles.Spec());
             return Files.readString(d.resolve("manifest.json"));
         } finally {
-            dev.flinkslm.models.internal.FileTrees.deleteRecursively(d);
+            dev.flinkslm.models.FileTrees.deleteRecursively(d);
         }
     }
 

@@ -2,7 +2,6 @@ package dev.flinkslm.models;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
-import dev.flinkslm.models.internal.Digests;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -40,7 +40,7 @@ public final class DefaultBundleFetcher implements BundleFetcher {
                         "unknown built-in bundle " + uri + "; use default:int8 or default:fp32");
         };
         try {
-            dev.flinkslm.models.internal.FileTrees.requirePrivateDirectory(DefaultModel.cacheRoot());
+            dev.flinkslm.models.FileTrees.requirePrivateDirectory(DefaultModel.cacheRoot());
         } catch (java.io.IOException e) {
             throw new BundleException(BundleException.Reason.UNRESOLVABLE_URI, e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package dev.flinkslm.models.compliance;
 
 import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.Digests;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
@@ -11,7 +12,6 @@ import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.Resources;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
-import dev.flinkslm.models.internal.Digests;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -341,7 +341,7 @@ public final class DefaultModel {
 
     static void deleteRecursively(Path dir) {
         try {
-            dev.flinkslm.models.internal.FileTrees.deleteRecursively(dir);
+            dev.flinkslm.models.FileTrees.deleteRecursively(dir);
         } catch (IOException e) {
             LOG.warn("Cannot delete {}: {}", dir, e.getMessage());
         }

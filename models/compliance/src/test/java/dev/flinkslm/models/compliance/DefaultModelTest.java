@@ -2,12 +2,12 @@ package dev.flinkslm.models.compliance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flinkslm.models.Digests;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.LabeledText;
-import dev.flinkslm.models.internal.Digests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

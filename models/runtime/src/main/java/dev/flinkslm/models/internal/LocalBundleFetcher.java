@@ -3,6 +3,8 @@ package dev.flinkslm.models.internal;
 import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleFetcher;
 import dev.flinkslm.models.BundleLimits;
+import dev.flinkslm.models.Digests;
+import dev.flinkslm.models.FileTrees;
 import dev.flinkslm.models.ModelManifest;
 
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.flinkslm.models.compliance.internal;
 
 import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.Digests;
 import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.models.compliance.Precision;
-import dev.flinkslm.models.internal.Digests;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

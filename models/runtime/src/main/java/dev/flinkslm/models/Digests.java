@@ -1,4 +1,4 @@
-package dev.flinkslm.models.internal;
+package dev.flinkslm.models;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +8,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 helpers. */
+/**
+ * SHA-256 as bundle manifests record it: lower-case hex of the file's bytes. For bundle writers and
+ * {@link BundleFetcher} implementations that check or name content by its hash.
+ *
+ * <p>Threading: stateless; every call uses its own digest.
+ */
 public final class Digests {
 
     private Digests() {}

@@ -1,4 +1,4 @@
-package dev.flinkslm.models.internal;
+package dev.flinkslm.models;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,7 +6,12 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** File-tree helpers shared by the bundle fetchers, the model tooling and the benchmarks. */
+/**
+ * File-tree helpers for {@link BundleFetcher} implementations and model tooling: a cache directory
+ * no other user can write, and recursive deletion.
+ *
+ * <p>Threading: stateless.
+ */
 public final class FileTrees {
 
     private FileTrees() {}
