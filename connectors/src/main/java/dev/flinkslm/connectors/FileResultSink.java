@@ -99,7 +99,7 @@ public final class FileResultSink {
         public FileSink<T> build() {
             if (dir == null || dir.isBlank()) {
                 throw new IllegalArgumentException(
-                        "No output directory: pass one, e.g. ScreeningSinks.fileScored(\"/out\")");
+                        "No output directory: pass one, e.g. FileResultSink.deadLetters(\"/out\")");
             }
             if (subdirectory == null || subdirectory.isBlank() || subdirectory.contains("..")) {
                 throw new IllegalArgumentException(

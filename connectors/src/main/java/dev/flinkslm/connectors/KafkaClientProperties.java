@@ -39,8 +39,8 @@ public final class KafkaClientProperties {
             int eq = entry == null ? -1 : entry.indexOf('=');
             if (eq <= 0 || entry.substring(0, eq).isBlank()) {
                 // Never echo the entry: without a key there is no telling whether it is a secret.
-                throw new IllegalArgumentException("Kafka property #" + index
-                        + " is not key=value; write e.g. --kafka-property security.protocol=SASL_SSL");
+                throw new IllegalArgumentException(
+                        "Kafka property #" + index + " is not key=value; write e.g. security.protocol=SASL_SSL");
             }
             map.put(entry.substring(0, eq).trim(), entry.substring(eq + 1));
         }

@@ -44,6 +44,15 @@ public record ScoringConfig(
         modelRoots = modelRoots == null ? List.of() : List.copyOf(modelRoots);
     }
 
+    /**
+     * The token-length bucket a text joins when {@link #groupByLength()} is on: 8 tokens wide up to
+     * 64 tokens, then powers of two, so a batch pads each text by at most 7 tokens where most texts
+     * are. Texts of different buckets never share a batch.
+     */
+    public static int lengthBucket(int tokens) {
+        return tokens <= 64 ? (tokens + 7) / 8 : 8 + (32 - Integer.numberOfLeadingZeros(tokens - 1));
+    }
+
     /** Reads every {@link ScoringOptions} option (defaults for those not set). */
     public static ScoringConfig from(ReadableConfig c) {
         return new ScoringConfig(

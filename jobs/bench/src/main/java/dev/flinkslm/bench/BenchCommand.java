@@ -9,6 +9,7 @@ import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoredStream;
+import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.SlmScoring;
 import dev.flinkslm.screening.SyntheticEventGenerator;
 import org.apache.flink.annotation.Internal;
@@ -235,8 +236,7 @@ public final class BenchCommand implements Runnable {
                 Map<Integer, List<EncodedText>> buckets = new java.util.TreeMap<>();
                 for (Future<EncodedText> f : encodedFutures) {
                     EncodedText e = f.get();
-                    int bucket =
-                            groupByLength ? dev.flinkslm.operators.internal.ScoringCore.lengthBucket(e.length()) : 0;
+                    int bucket = groupByLength ? ScoringConfig.lengthBucket(e.length()) : 0;
                     buckets.computeIfAbsent(bucket, k -> new ArrayList<>()).add(e);
                 }
                 List<List<EncodedText>> batches = new ArrayList<>();

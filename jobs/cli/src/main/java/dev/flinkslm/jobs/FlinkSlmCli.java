@@ -63,6 +63,7 @@ public final class FlinkSlmCli implements Runnable {
      */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new FlinkSlmCli());
+        cli.setCaseInsensitiveEnumValuesAllowed(true); // --provider cpu, like --conf slm.runtime.provider=cpu
         cli.setParameterExceptionHandler(FlinkSlmCli::handleParameterException);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("error: " + scrub(ex.getMessage(), parseResult));

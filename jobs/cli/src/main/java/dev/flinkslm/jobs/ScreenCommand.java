@@ -71,7 +71,8 @@ import java.util.regex.Pattern;
         description = {
             "Screen financial events with the compliance model: parse, score, alert.",
             "Without --bootstrap-servers and --events-file it runs an embedded demo on synthetic events.",
-            "Option defaults of scoring, Kafka and alerts come from ScoringOptions / ConnectorOptions."
+            "Option defaults of scoring, Kafka, parsing and alerts come from ScoringOptions, ConnectorOptions and"
+                    + " ScreeningOptions; --conf KEY=VALUE sets any of their keys."
         },
         defaultValueProvider = ScreenCommand.OptionDefaults.class)
 final class ScreenCommand implements Callable<Integer> {
@@ -355,6 +356,10 @@ final class ScreenCommand implements Callable<Integer> {
             }
             set(options, flag, e.getValue(), spec.findOption(flag).getValue(), problems);
         }
+        if (!kafkaProperties.isEmpty() && confKeys.contains(ConnectorOptions.KAFKA_PROPERTIES.key())) {
+            problems.add("--kafka-property and --conf " + ConnectorOptions.KAFKA_PROPERTIES.key()
+                    + " both given; use one of them");
+        }
         try {
             Map<String, String> kafka = KafkaClientProperties.parse(kafkaProperties);
             if (!kafka.isEmpty()) {
@@ -393,10 +398,12 @@ final class ScreenCommand implements Callable<Integer> {
         try {
             config = b.build();
         } catch (IllegalArgumentException e) {
+            // the library names its settings; say them as flags (secrets masked before any rewriting)
+            String library = inFlagTerms(FlinkSlmCli.scrub(e.getMessage(), parsed));
             if (problems.isEmpty()) {
-                throw e;
+                throw new IllegalArgumentException(library, e);
             }
-            throw new IllegalArgumentException(e.getMessage() + "\n  - " + String.join("\n  - ", problems), e);
+            throw new IllegalArgumentException(library + "\n  - " + String.join("\n  - ", problems), e);
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(
@@ -415,8 +422,7 @@ final class ScreenCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             // Some problems quote the value they reject (a duration, a label threshold), and the
             // builders' messages come from other libraries: anything that may be a secret goes.
-            err.println(FlinkSlmCli.scrub(
-                    inFlagTerms(e.getMessage()), spec.commandLine().getParseResult()));
+            err.println(FlinkSlmCli.scrub(e.getMessage(), spec.commandLine().getParseResult()));
             err.flush();
             return 2;
         }
@@ -632,12 +638,25 @@ final class ScreenCommand implements Callable<Integer> {
             }
             return;
         }
-        String text = value instanceof Enum<?> e ? e.name() : String.valueOf(value);
+        Object sample = option.hasDefaultValue() ? option.defaultValue() : null;
+        if (sample != null && sample.getClass().isInstance(value)) {
+            options.set((ConfigOption) option, value); // picocli parsed it to the option's type already
+            return;
+        }
+        String text = String.valueOf(value);
+        if (sample instanceof Enum<?> e) {
+            // Flink matches enum constants by toString() (at-least-once); the flags and docs use the names
+            for (Object constant : e.getDeclaringClass().getEnumConstants()) {
+                if (((Enum<?>) constant).name().equalsIgnoreCase(text.trim())) {
+                    options.set((ConfigOption) option, constant);
+                    return;
+                }
+            }
+        }
         try {
             Object typed = Configuration.fromMap(Map.of(option.key(), text)).get(option);
             options.set((ConfigOption) option, typed);
         } catch (IllegalArgumentException e) {
-            Object sample = option.hasDefaultValue() ? option.defaultValue() : null;
             String hint = sample instanceof Duration
                     ? "is not a duration; write e.g. 20ms, 10s or 5min"
                     : sample instanceof MemorySize

@@ -109,6 +109,118 @@ class ScreenCommandOptionsTest {
         assertThat(defaults.get(ScoringOptions.MODEL)).isEqualTo(ScreeningConfig.DEFAULT_MODEL);
     }
 
+    /** A value other than the default for every flag of the table, and the value it must set. */
+    private static Object nonDefault(String flag, ConfigOption<?> option, List<String> args) {
+        Object d = option.hasDefaultValue() ? option.defaultValue() : null;
+        switch (flag) {
+            case "--model" -> {
+                args.addAll(List.of(flag, "default:fp32"));
+                return "default:fp32";
+            }
+            case "--model-root" -> {
+                args.addAll(List.of(flag, "file:///opt/models", flag, "file:///srv/models"));
+                return List.of("file:///opt/models", "file:///srv/models");
+            }
+            case "--label-threshold" -> {
+                args.addAll(List.of(flag, "fraud=0.9"));
+                return Map.of("fraud", "0.9");
+            }
+            case "--bootstrap-servers" -> {
+                args.addAll(List.of(flag, "broker-1:9092"));
+                return "broker-1:9092";
+            }
+            case "--group-by-length" -> {
+                args.add(Boolean.TRUE.equals(d) ? "--no-group-by-length" : "--group-by-length");
+                return !Boolean.TRUE.equals(d);
+            }
+            default -> {}
+        }
+        if (d instanceof Integer i) {
+            args.addAll(List.of(flag, String.valueOf(i + 1)));
+            return i + 1;
+        } else if (d instanceof Double x) {
+            args.addAll(List.of(flag, "0.7"));
+            return 0.7;
+        } else if (d instanceof Duration t) {
+            Duration other = t.plusMillis(7);
+            args.addAll(List.of(flag, other.toMillis() + "ms"));
+            return other;
+        } else if (d instanceof MemorySize m) {
+            args.addAll(List.of(flag, (m.getBytes() * 2) + "b"));
+            return new MemorySize(m.getBytes() * 2);
+        } else if (d instanceof String text) {
+            args.addAll(List.of(flag, text + "-x"));
+            return text + "-x";
+        }
+        throw new AssertionError("no non-default value for " + flag + " (default " + d + ")");
+    }
+
+    @Test
+    void everyFlagSetsItsKey() {
+        List<String> args = new java.util.ArrayList<>();
+        Map<ConfigOption<?>, Object> expected = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, ConfigOption<?>> e : ScreenCommand.FLAG_OPTIONS.entrySet()) {
+            if (e.getValue().hasDefaultValue() && e.getValue().defaultValue() instanceof Enum<?>) {
+                continue; // every constant of every enum flag: below
+            }
+            expected.put(e.getValue(), nonDefault(e.getKey(), e.getValue(), args));
+        }
+        Configuration o = options(args.toArray(new String[0]));
+        expected.forEach((option, value) ->
+                assertThat((Object) o.get(option)).as(option.key()).isEqualTo(value));
+        assertThat(expected).hasSize(ScreenCommand.FLAG_OPTIONS.size() - 4);
+    }
+
+    @Test
+    void everyEnumFlagTakesEveryConstantByNameInAnyCaseAndSoDoesConf() {
+        int flags = 0;
+        for (Map.Entry<String, ConfigOption<?>> e : ScreenCommand.FLAG_OPTIONS.entrySet()) {
+            if (!(e.getValue().hasDefaultValue() && e.getValue().defaultValue() instanceof Enum<?> d)) {
+                continue;
+            }
+            flags++;
+            for (Object constant : d.getDeclaringClass().getEnumConstants()) {
+                String name = ((Enum<?>) constant).name();
+                List<String> base = List.of("--bootstrap-servers", "broker-1:9092");
+                String[] viaFlag = java.util.stream.Stream.concat(
+                                base.stream(), java.util.stream.Stream.of(e.getKey(), name))
+                        .toArray(String[]::new);
+                assertThat((Object) options(viaFlag).get(e.getValue()))
+                        .as("%s %s", e.getKey(), name)
+                        .isEqualTo(constant);
+                String[] lower = java.util.stream.Stream.concat(
+                                base.stream(), java.util.stream.Stream.of(e.getKey(), name.toLowerCase()))
+                        .toArray(String[]::new);
+                assertThat((Object) options(lower).get(e.getValue()))
+                        .as("%s %s", e.getKey(), name.toLowerCase())
+                        .isEqualTo(constant);
+                String[] viaConf = java.util.stream.Stream.concat(
+                                base.stream(),
+                                java.util.stream.Stream.of(
+                                        "--conf", e.getValue().key() + "=" + name))
+                        .toArray(String[]::new);
+                assertThat((Object) options(viaConf).get(e.getValue()))
+                        .as("--conf %s=%s", e.getValue().key(), name)
+                        .isEqualTo(constant);
+            }
+        }
+        assertThat(flags).isEqualTo(4); // provider, failure policy, starting offsets, delivery guarantee
+    }
+
+    @Test
+    void aSecretInAConfValueIsMaskedEvenWhenItLooksLikeASettingName() {
+        CliRun run = CliRun.of("screen", "--conf", "kafka.transaction-timeout=Hunter2Secret`seed`");
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.err()).contains("--conf kafka.transaction-timeout").doesNotContain("Hunter2");
+    }
+
+    @Test
+    void kafkaPropertyAndConfOfTheSameKeyAreNotBothTaken() {
+        assertThatThrownBy(() -> options(
+                        "--conf", "kafka.properties=security.protocol:SASL_SSL", "--kafka-property", "client.id=abc"))
+                .hasMessageContaining("--kafka-property and --conf kafka.properties both given");
+    }
+
     @Test
     void confSetsAnyKeyParsedByItsType() {
         Configuration o = options(

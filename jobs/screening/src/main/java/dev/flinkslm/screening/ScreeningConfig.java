@@ -240,7 +240,7 @@ public final class ScreeningConfig {
 
     /**
      * Builder; {@link #build()} checks everything and throws one {@link IllegalArgumentException}
-     * listing every problem with the flag or option to fix. Threading: not thread-safe.
+     * listing every problem with the setting to fix (in backquotes). Threading: not thread-safe.
      */
     public static final class Builder {
         private final Configuration options = new Configuration();

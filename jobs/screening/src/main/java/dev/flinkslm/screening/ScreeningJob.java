@@ -100,11 +100,11 @@ public final class ScreeningJob {
                 && env.getConfiguration()
                         .getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
                         .isEmpty()) {
-            // Neither --checkpoint-dir nor the cluster names one: an embedded run keeps them in the temp dir.
+            // Neither the configuration nor the cluster names one: an embedded run keeps them in the temp dir.
             Configuration local = new Configuration();
             local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, defaultCheckpointDir());
             env.configure(local);
-            LOG.info("Checkpoints go to {} (set --checkpoint-dir to choose)", defaultCheckpointDir());
+            LOG.info("Checkpoints go to {} (set the checkpoint directory to choose)", defaultCheckpointDir());
         }
         return env;
     }
@@ -191,33 +191,25 @@ public final class ScreeningJob {
         DataStream<ModelCommand> commands = switch (config.commands()) {
             case NONE -> null;
             case FILE ->
-                env.fromSource(
-                                EventFileSource.builder()
-                                        .path(config.commandsFile())
-                                        .build(),
-                                WatermarkStrategy.noWatermarks(),
-                                "commands-file")
-                        .uid("commands-file")
-                        .setParallelism(1)
-                        .flatMap(
-                                new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)),
-                                SlmScoring.COMMAND_TYPE)
-                        .setParallelism(1)
-                        .name("parse-commands")
-                        .uid("parse-commands");
+                parseCommands(
+                        env.fromSource(
+                                        EventFileSource.builder()
+                                                .path(config.commandsFile())
+                                                .build(),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "commands-file")
+                                .uid("commands-file"),
+                        options);
             case KAFKA ->
-                env.fromSource(
-                                KafkaCommandSource.builder().configure(options).buildRaw(),
-                                WatermarkStrategy.noWatermarks(),
-                                "kafka-commands")
-                        .uid("kafka-commands")
-                        .setParallelism(1)
-                        .flatMap(
-                                new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)),
-                                SlmScoring.COMMAND_TYPE)
-                        .setParallelism(1)
-                        .name("parse-commands")
-                        .uid("parse-commands");
+                parseCommands(
+                        env.fromSource(
+                                        KafkaCommandSource.builder()
+                                                .configure(options)
+                                                .buildRaw(),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "kafka-commands")
+                                .uid("kafka-commands"),
+                        options);
         };
 
         return new Inputs(events, parseDeadLetters, commands);
@@ -330,6 +322,16 @@ public final class ScreeningJob {
                     .name("status-scoring-dl-end");
         }
         return new Pipeline(results, alerts, deadLetters, audit);
+    }
+
+    /** One parallel instance reads and parses the commands, so every subtask sees them in one order. */
+    private static DataStream<ModelCommand> parseCommands(
+            SingleOutputStreamOperator<RawEvent> raw, org.apache.flink.configuration.Configuration options) {
+        return raw.setParallelism(1)
+                .flatMap(new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)), SlmScoring.COMMAND_TYPE)
+                .setParallelism(1)
+                .name("parse-commands")
+                .uid("parse-commands");
     }
 
     private static SingleOutputStreamOperator<FinancialEvent> parse(DataStream<RawEvent> raw, ScreeningConfig config) {

@@ -97,7 +97,7 @@ public final class SyntheticEventGenerator implements Serializable {
         e.country = profile[0];
         Slots s = new Slots(r, profile, index);
         switch (label) {
-            case "sanctions":
+            case ComplianceLabels.SANCTIONS:
                 kind(e, r.nextInt(4) == 0 ? EventKind.MESSAGE : EventKind.PAYMENT);
                 e.text = s.fill(pick(r, Phrasebook.SANCTIONS));
                 if (e.kind == EventKind.PAYMENT) {
@@ -108,7 +108,7 @@ public final class SyntheticEventGenerator implements Serializable {
                     e.amount = amount(r, 20_000, 900_000, e.currency);
                 }
                 break;
-            case "structuring":
+            case ComplianceLabels.STRUCTURING:
                 kind(e, r.nextInt(3) == 0 ? EventKind.MESSAGE : EventKind.PAYMENT);
                 e.text = s.fill(pick(r, Phrasebook.STRUCTURING));
                 if (e.kind == EventKind.PAYMENT) {
@@ -117,7 +117,7 @@ public final class SyntheticEventGenerator implements Serializable {
                     e.counterparty = r.nextBoolean() ? "Cash deposit" : s.person();
                 }
                 break;
-            case "fraud":
+            case ComplianceLabels.FRAUD:
                 kind(e, r.nextInt(3) == 0 ? EventKind.PAYMENT : EventKind.MESSAGE);
                 e.text = s.fill(pick(r, Phrasebook.FRAUD));
                 if (e.kind == EventKind.PAYMENT) {
@@ -127,7 +127,7 @@ public final class SyntheticEventGenerator implements Serializable {
                     e.country = pick(r, List.of("LT", "CY", "NG", "AE", "HK", "GB"));
                 }
                 break;
-            case "market_abuse":
+            case ComplianceLabels.MARKET_ABUSE:
                 kind(e, r.nextInt(4) == 0 ? EventKind.MESSAGE : EventKind.TRADE);
                 e.text = s.fill(pick(r, Phrasebook.MARKET_ABUSE));
                 if (e.kind == EventKind.TRADE) {

@@ -373,18 +373,10 @@ public final class ScoringCore<IN> {
 
     private record BatchKey(ModelSlot slot, int bucket) {}
 
-    /**
-     * Token-length bucket for {@code slm.batch.group-by-length}: 8 tokens wide up to 64 tokens, then
-     * powers of two, so a batch pads each text by at most 7 tokens where most texts are.
-     */
-    public static int lengthBucket(int tokens) {
-        return tokens <= 64 ? (tokens + 7) / 8 : 8 + (32 - Integer.numberOfLeadingZeros(tokens - 1));
-    }
-
     private void addToBatch(Part<IN> part) {
         part.slot.acquirePart();
         int length = part.maxLength();
-        BatchKey key = new BatchKey(part.slot, config.groupByLength() ? lengthBucket(length) : 0);
+        BatchKey key = new BatchKey(part.slot, config.groupByLength() ? ScoringConfig.lengthBucket(length) : 0);
         Batch<IN> batch = openBatches.get(key);
         if (batch != null
                 && (batch.rows + part.rows() > config.maxBatchSize()

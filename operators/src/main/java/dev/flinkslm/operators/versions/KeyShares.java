@@ -23,9 +23,16 @@ public final class KeyShares {
 
     /**
      * Whether a deployment of {@code percent} percent of the keys by command {@code commandId}
-     * covers {@code key}; {@code percent} is rounded to hundredths, and 100 or more covers every key.
+     * covers {@code key}; {@code percent} is rounded to hundredths (at least one hundredth), and 100
+     * covers every key.
+     *
+     * @throws IllegalArgumentException when {@code percent} is not in (0, 100], which no DEPLOY may
+     *     carry
      */
     public static boolean covers(String commandId, double percent, String key) {
+        if (!(percent > 0 && percent <= 100)) {
+            throw new IllegalArgumentException("percent must be in (0, 100], was " + percent);
+        }
         return Scope.percent(percent, commandId).contains(key, Scope.hash(key));
     }
 }

@@ -22,6 +22,15 @@ class KeySharesTest {
     }
 
     @Test
+    void percentsNoDeployMayCarryAreRefused() {
+        for (double bad : new double[] {0, -5, 100.5, Double.NaN}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> KeyShares.covers("c", bad, "k"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("(0, 100]");
+        }
+    }
+
+    @Test
     void theSameCommandCoversTheSameKeysAndAnotherCommandOthers() {
         long both = IntStream.range(0, 20_000)
                 .filter(i -> KeyShares.covers("canary-a", 10.0, "ACC-" + i)

@@ -30,16 +30,18 @@ class SharedRuntimeCompatibilityTest {
                 "Rent for March, flat 2",
                 "split it into deposits under 10k at different branches",
                 "this is your bank's fraud team, move your savings to the safe account now");
-        float[][] tooling;
+        List<Prediction> tooling;
         try (BundleClassifier c = BundleClassifier.open(dir)) {
-            tooling = c.probabilities(texts);
+            tooling = c.predict(texts);
         }
         try (ScoringSession s = ScoringSession.open(bundle, RuntimeOptions.cpu())) {
             assertThat(GoldenCheck.run(s)).isEmpty();
             List<Prediction> p = s.scoreTexts(texts);
             for (int i = 0; i < texts.size(); i++) {
+                assertThat(tooling.get(i).label()).isEqualTo(p.get(i).label());
                 for (int k = 0; k < 5; k++) {
-                    assertThat(p.get(i).probabilities()[k]).isCloseTo(tooling[i][k], within(1e-4f));
+                    assertThat(p.get(i).probabilities()[k])
+                            .isCloseTo(tooling.get(i).probabilities()[k], within(1e-4f));
                 }
             }
         }

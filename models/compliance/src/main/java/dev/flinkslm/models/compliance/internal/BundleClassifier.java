@@ -58,11 +58,6 @@ public final class BundleClassifier implements AutoCloseable {
         return out;
     }
 
-    /** Class probabilities of every text, in input order. */
-    public float[][] probabilities(List<String> texts) {
-        return predict(texts).stream().map(Prediction::probabilities).toArray(float[][]::new);
-    }
-
     @Override
     public void close() {
         session.close();

@@ -1,9 +1,8 @@
-package dev.flinkslm.jobs;
+package dev.flinkslm.screening;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flinkslm.operators.ScoringOptions;
-import dev.flinkslm.screening.ScreeningConfig;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
