@@ -13,8 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Retraining from the committed corpus reproduces the committed head. Slow (embeds the whole corpus with the
- * fp32 encoder, 0.5-3 min on 2 cores), hence an ITCase: {@code mvn -pl models verify}.
+ * Retraining from the committed corpus reproduces the committed head: the whole procedure ({@link
+ * ComplianceTraining#train}: every fit of the L2 grid, the choice on the validation split, the refit on
+ * train+validation). Slow, hence an ITCase: embedding the corpus with the fp32 encoder takes ~30 s on 2 idle cores
+ * (more on a busy machine), the seven fits ~2.5 s each. Alone: {@code mvn -pl models/compliance verify
+ * -Dit.test=ComplianceHeadReproductionITCase -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false} ({@code -Dtest}
+ * naming this class would make surefire run it a second time).
  *
  * <p>Weights are compared with a small tolerance because ONNX Runtime kernels may round differently on other
  * CPUs (AVX2 vs AVX-512); predictions on the test split must be identical.

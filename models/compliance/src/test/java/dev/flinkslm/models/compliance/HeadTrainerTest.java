@@ -7,6 +7,7 @@ import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -67,5 +68,149 @@ class HeadTrainerTest {
         assertThat(back.bias()).isEqualTo(h.bias());
         assertThat(back.golden()).containsExactly(new LabeledText("a \"quoted\" text", "fraud", null));
         assertThat(back.info()).containsEntry("note", "x");
+    }
+
+    /**
+     * The trainer computes several rows' logits at once for speed; the head must come out exactly as from the
+     * plain row-by-row loop it replaced. (Equal floats, which is what the head stores; the restructuring keeps
+     * every double sum in the same order, so the double parameters agree too, but tiny double differences
+     * would mostly vanish in the rounding to float.) 503 rows also cover the rows left after the last full block.
+     */
+    @Test
+    void matchesRowByRowReference() {
+        int[] y = new int[503];
+        float[][] x = data(503, y);
+        for (double l2 : new double[] {1e-3, 0.3}) {
+            SoftmaxHead h = HeadTrainer.train(x, y, ComplianceLabels.ALL, l2, 40);
+            float[][] refW = new float[5][];
+            float[] refB = new float[5];
+            reference(x, y, 5, l2, 40, refW, refB);
+            assertThat(h.weights()).isDeepEqualTo(refW);
+            assertThat(h.bias()).isEqualTo(refB);
+        }
+    }
+
+    /** {@link HeadTrainer#train} as written before it was blocked: one row at a time, flat arrays. */
+    private static void reference(
+            float[][] x, int[] y, int k, double l2, int iterations, float[][] outW, float[] outB) {
+        int n = x.length;
+        int dim = x[0].length;
+        double[] mu = new double[dim];
+        double[] sd = new double[dim];
+        for (float[] row : x) {
+            for (int d = 0; d < dim; d++) {
+                mu[d] += row[d];
+            }
+        }
+        for (int d = 0; d < dim; d++) {
+            mu[d] /= n;
+        }
+        for (float[] row : x) {
+            for (int d = 0; d < dim; d++) {
+                double v = row[d] - mu[d];
+                sd[d] += v * v;
+            }
+        }
+        for (int d = 0; d < dim; d++) {
+            sd[d] = Math.sqrt(sd[d] / n) + 1e-6;
+        }
+        double[] z = new double[n * dim];
+        for (int i = 0; i < n; i++) {
+            for (int d = 0; d < dim; d++) {
+                z[i * dim + d] = (x[i][d] - mu[d]) / sd[d];
+            }
+        }
+        double[] v = new double[dim];
+        Arrays.fill(v, 1.0 / Math.sqrt(dim));
+        double lambda = 0;
+        double[] u = new double[dim];
+        for (int it = 0; it < 30; it++) {
+            Arrays.fill(u, 0);
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int d = 0; d < dim; d++) {
+                    s += z[i * dim + d] * v[d];
+                }
+                for (int d = 0; d < dim; d++) {
+                    u[d] += s * z[i * dim + d];
+                }
+            }
+            double norm = 0;
+            for (int d = 0; d < dim; d++) {
+                u[d] /= n;
+                norm += u[d] * u[d];
+            }
+            norm = Math.sqrt(norm);
+            lambda = norm;
+            for (int d = 0; d < dim; d++) {
+                v[d] = u[d] / norm;
+            }
+        }
+        double lmax = lambda * 1.1;
+        double step = 1.0 / (0.5 * lmax + l2);
+        double[] w = new double[k * dim];
+        double[] b = new double[k];
+        double[] wPrev = w.clone();
+        double[] bPrev = b.clone();
+        double[] gw = new double[k * dim];
+        double[] gb = new double[k];
+        double[] vw = new double[k * dim];
+        double[] vb = new double[k];
+        double[] p = new double[k];
+        double t = 1;
+        for (int it = 0; it < iterations; it++) {
+            double tNext = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
+            double mom = (t - 1) / tNext;
+            for (int j = 0; j < w.length; j++) {
+                vw[j] = w[j] + mom * (w[j] - wPrev[j]);
+            }
+            for (int c = 0; c < k; c++) {
+                vb[c] = b[c] + mom * (b[c] - bPrev[c]);
+            }
+            Arrays.fill(gw, 0);
+            Arrays.fill(gb, 0);
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < k; c++) {
+                    double s = vb[c];
+                    for (int d = 0; d < dim; d++) {
+                        s += vw[c * dim + d] * z[i * dim + d];
+                    }
+                    p[c] = s;
+                    max = Math.max(max, s);
+                }
+                double sum = 0;
+                for (int c = 0; c < k; c++) {
+                    p[c] = Math.exp(p[c] - max);
+                    sum += p[c];
+                }
+                for (int c = 0; c < k; c++) {
+                    double g = p[c] / sum - (y[i] == c ? 1 : 0);
+                    gb[c] += g;
+                    for (int d = 0; d < dim; d++) {
+                        gw[c * dim + d] += g * z[i * dim + d];
+                    }
+                }
+            }
+            System.arraycopy(w, 0, wPrev, 0, w.length);
+            System.arraycopy(b, 0, bPrev, 0, k);
+            for (int j = 0; j < w.length; j++) {
+                w[j] = vw[j] - step * (gw[j] / n + l2 * vw[j]);
+            }
+            for (int c = 0; c < k; c++) {
+                b[c] = vb[c] - step * (gb[c] / n);
+            }
+            t = tNext;
+        }
+        for (int c = 0; c < k; c++) {
+            outW[c] = new float[dim];
+            double bb = b[c];
+            for (int d = 0; d < dim; d++) {
+                double wd = w[c * dim + d] / sd[d];
+                outW[c][d] = (float) wd;
+                bb -= wd * mu[d];
+            }
+            outB[c] = (float) bb;
+        }
     }
 }
