@@ -139,7 +139,7 @@ class KafkaBuildersTest {
         assertThatThrownBy(() -> KafkaClientProperties.parse(List.of("acks=all", "s3cret-without-key")))
                 .hasMessageContaining("Kafka property #2 is not key=value")
                 .hasMessageNotContaining("s3cret")
-                .hasMessageContaining("--kafka-property security.protocol=SASL_SSL");
+                .hasMessageContaining("write e.g. security.protocol=SASL_SSL");
         assertThatThrownBy(() -> KafkaClientProperties.parse(List.of("=x"))).hasMessageContaining("not key=value");
     }
 }

@@ -366,7 +366,7 @@ final class ScreenCommand implements Callable<Integer> {
                 options.set(ConnectorOptions.KAFKA_PROPERTIES, kafka);
             }
         } catch (IllegalArgumentException e) {
-            problems.add(e.getMessage());
+            problems.add("--kafka-property: " + e.getMessage());
         }
         boolean kafka = options.containsKey(ConnectorOptions.BOOTSTRAP_SERVERS.key());
         if ((eventsFile != null || outputDir != null) && !kafka && !kafkaProperties.isEmpty()) {
