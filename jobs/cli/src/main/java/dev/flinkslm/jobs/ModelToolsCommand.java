@@ -198,7 +198,8 @@ final class ModelToolsCommand implements Runnable {
             name = "eval",
             mixinStandardHelpOptions = true,
             description = "Score a labelled JSON-lines file (text, label) and print the confusion matrix, per-label"
-                    + " precision/recall/F1 and, last, macro_f1=<value>.")
+                    + " precision/recall/F1 and, last, macro_f1=<v> clear_fpr=<v> ece=<v> (false-positive rate of"
+                    + " the negative label, expected calibration error over 10 bins).")
     static final class Eval implements Callable<Integer> {
         @CommandLine.Mixin
         BundleOptions options;

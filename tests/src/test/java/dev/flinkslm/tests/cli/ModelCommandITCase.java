@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flinkslm.jobs.FlinkSlmCli;
 import dev.flinkslm.models.compliance.DefaultModel;
+import dev.flinkslm.models.compliance.EvalReport;
 import dev.flinkslm.models.compliance.ModelEval;
 import dev.flinkslm.models.compliance.Precision;
 import org.junit.jupiter.api.Test;
@@ -88,12 +89,14 @@ class ModelCommandITCase {
         Run eval = run("model", "eval", "--bundle", "default", "--data", data.toString());
         assertThat(eval.code()).as(eval.err()).isZero();
         String[] lines = eval.out().trim().split("\\R");
-        double expected = ModelEval.run(
-                        DefaultModel.bundleDirectory(Precision.INT8),
-                        data,
-                        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
-                .macroF1();
-        assertThat(lines[lines.length - 1]).isEqualTo(String.format(java.util.Locale.ROOT, "macro_f1=%.4f", expected));
+        EvalReport expected = ModelEval.run(
+                DefaultModel.bundleDirectory(Precision.INT8),
+                data,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(lines[lines.length - 1])
+                .isEqualTo(expected.summaryLine())
+                .startsWith(String.format(java.util.Locale.ROOT, "macro_f1=%.4f clear_fpr=", expected.macroF1()))
+                .contains(" ece=");
         assertThat(eval.out()).contains("precision", "recall", "f1", "structuring");
     }
 

@@ -317,12 +317,10 @@ public final class DefaultModel {
 
     static EvalReport report(List<LabeledText> data, List<Prediction> predictions) {
         int[] gold = new int[data.size()];
-        int[] pred = new int[data.size()];
         for (int i = 0; i < gold.length; i++) {
             gold[i] = ComplianceLabels.indexOf(data.get(i).label());
-            pred[i] = predictions.get(i).labelIndex();
         }
-        return new EvalReport(ComplianceLabels.ALL, gold, pred);
+        return EvalReport.of(ComplianceLabels.ALL, gold, predictions, ComplianceLabels.indexOf(ComplianceLabels.CLEAR));
     }
 
     static double agreement(List<Prediction> a, List<Prediction> b) {

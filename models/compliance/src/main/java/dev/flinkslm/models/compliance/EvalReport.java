@@ -1,11 +1,14 @@
 package dev.flinkslm.models.compliance;
 
+import dev.flinkslm.models.Prediction;
+
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Confusion matrix with per-label precision, recall and F1 and their macro average.
+ * Confusion matrix with per-label precision, recall and F1 and their macro average; with the
+ * predictions' scores also the false-positive rate of the negative label and the calibration error.
  *
  * <p>Rows are gold labels, columns predicted labels. A label that is never predicted has precision 0, a
  * label with no gold examples has recall 0 (and is still counted in the macro average, so a fixture missing
@@ -13,18 +16,51 @@ import java.util.Locale;
  *
  * <pre>{@code
  * EvalReport r = new EvalReport(ComplianceLabels.ALL, goldIndices, predictedIndices);
- * r.print(System.out); // last line: macro_f1=0.8664
+ * EvalReport s = EvalReport.of(labels, goldIndices, predictions, negativeIndex);
+ * s.print(System.out); // last line: macro_f1=0.8664 clear_fpr=0.1000 ece=0.0412
  * }</pre>
+ *
+ * <p>{@link #negativeFalsePositiveRate()}: of the examples whose gold label is the negative one
+ * ({@code clear}), the share predicted as any other label: on a file of hard negatives, the rate at
+ * which benign texts that mention a risky topic would alert. {@link #expectedCalibrationError()}:
+ * the top-label confidences in {@value #BINS} equal-width bins, the mean over bins of
+ * |accuracy - mean confidence| weighted by the bin's share of the examples.
  */
 public final class EvalReport {
 
+    /** Confidence bins of the calibration error. */
+    public static final int BINS = 10;
+
     private final List<String> labels;
     private final int[][] confusion;
+    private final int negative;
+    private final double[] confidence;
+    private final boolean[] correct;
 
     /** Builds a report from gold and predicted label indices. */
     public EvalReport(List<String> labels, int[] gold, int[] predicted) {
-        if (gold.length != predicted.length) {
-            throw new IllegalArgumentException("gold and predicted differ in length");
+        this(labels, gold, predicted, null, -1);
+    }
+
+    /**
+     * A report of a bundle's predictions (label index and score of each) against gold label
+     * indices; {@code negativeIndex} is the bundle's negative label ({@code clear}), or -1.
+     */
+    public static EvalReport of(List<String> labels, int[] gold, List<Prediction> predictions, int negativeIndex) {
+        int[] predicted = predictions.stream().mapToInt(Prediction::labelIndex).toArray();
+        double[] scores = predictions.stream().mapToDouble(Prediction::score).toArray();
+        return new EvalReport(labels, gold, predicted, scores, negativeIndex);
+    }
+
+    private EvalReport(List<String> labels, int[] gold, int[] predicted, double[] scores, int negativeIndex) {
+        if (gold.length != predicted.length || scores != null && scores.length != gold.length) {
+            throw new IllegalArgumentException("gold, predicted and scores differ in length");
+        }
+        this.negative = negativeIndex;
+        this.confidence = scores == null ? null : scores.clone();
+        this.correct = new boolean[gold.length];
+        for (int i = 0; i < gold.length; i++) {
+            correct[i] = gold[i] == predicted[i];
         }
         this.labels = List.copyOf(labels);
         this.confusion = new int[labels.size()][labels.size()];
@@ -94,7 +130,48 @@ public final class EvalReport {
         return s / labels.size();
     }
 
-    /** Prints the matrix, the per-label table and, as the last line, {@code macro_f1=<4 decimals>}. */
+    /**
+     * Of the gold-negative examples, the share predicted as another label; NaN without a negative
+     * label or without such examples.
+     */
+    public double negativeFalsePositiveRate() {
+        if (negative < 0) {
+            return Double.NaN;
+        }
+        int support = 0;
+        for (int v : confusion[negative]) {
+            support += v;
+        }
+        return support == 0 ? Double.NaN : (double) (support - confusion[negative][negative]) / support;
+    }
+
+    /** Expected calibration error of the top-label confidence over {@value #BINS} bins; NaN without scores. */
+    public double expectedCalibrationError() {
+        if (confidence == null || confidence.length == 0) {
+            return Double.NaN;
+        }
+        double[] conf = new double[BINS];
+        int[] hits = new int[BINS];
+        int[] count = new int[BINS];
+        for (int i = 0; i < confidence.length; i++) {
+            int b = Math.min(BINS - 1, Math.max(0, (int) (confidence[i] * BINS)));
+            conf[b] += confidence[i];
+            hits[b] += correct[i] ? 1 : 0;
+            count[b]++;
+        }
+        double ece = 0;
+        for (int b = 0; b < BINS; b++) {
+            if (count[b] > 0) {
+                ece += Math.abs((double) hits[b] / count[b] - conf[b] / count[b]) * count[b] / confidence.length;
+            }
+        }
+        return ece;
+    }
+
+    /**
+     * Prints the matrix, the per-label table and, as the last line, {@code macro_f1=<v>} followed,
+     * when known, by {@code <negative>_fpr=<v>} and {@code ece=<v>} (4 decimals each).
+     */
     public void print(PrintStream out) {
         int w = Math.max(12, labels.stream().mapToInt(String::length).max().orElse(0) + 2);
         out.println("confusion matrix (rows = gold, columns = predicted), n=" + total());
@@ -128,6 +205,20 @@ public final class EvalReport {
                     support));
         }
         out.println(String.format(Locale.ROOT, "accuracy=%.4f", accuracy()));
-        out.println(String.format(Locale.ROOT, "macro_f1=%.4f", macroF1()));
+        out.println(summaryLine());
+    }
+
+    /** {@code macro_f1=<v>[ <negative>_fpr=<v>][ ece=<v>]}, the last line {@link #print} writes. */
+    public String summaryLine() {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "macro_f1=%.4f", macroF1()));
+        double fpr = negativeFalsePositiveRate();
+        if (!Double.isNaN(fpr)) {
+            line.append(String.format(Locale.ROOT, " %s_fpr=%.4f", labels.get(negative), fpr));
+        }
+        double ece = expectedCalibrationError();
+        if (!Double.isNaN(ece)) {
+            line.append(String.format(Locale.ROOT, " ece=%.4f", ece));
+        }
+        return line.toString();
     }
 }

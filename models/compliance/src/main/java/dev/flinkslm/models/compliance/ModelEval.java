@@ -11,7 +11,9 @@ import java.util.Locale;
 
 /**
  * Logic of the {@code model eval} command: scores a labelled JSON-lines file with a bundle and prints the
- * confusion matrix, per-label precision/recall/F1 and, as the last line, {@code macro_f1=<value>}.
+ * confusion matrix, per-label precision/recall/F1 and, as the last line,
+ * {@code macro_f1=<v> clear_fpr=<v> ece=<v>} (see {@link EvalReport}; {@code clear} is the bundle's
+ * negative label).
  *
  * <pre>{@code
  * EvalReport r = ModelEval.run(DefaultModel.bundleDirectory(Precision.INT8), Path.of("eval.jsonl"), System.out);
@@ -47,8 +49,7 @@ public final class ModelEval {
             long t0 = System.nanoTime();
             List<Prediction> p = c.predict(data.stream().map(LabeledText::text).toList());
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            int[] pred = p.stream().mapToInt(Prediction::labelIndex).toArray();
-            EvalReport r = new EvalReport(labels, gold, pred);
+            EvalReport r = EvalReport.of(labels, gold, p, c.negativeLabelIndex());
             out.printf(
                     Locale.ROOT,
                     "bundle=%s data=%s examples=%d scoring_ms=%d%n",

@@ -89,7 +89,9 @@ class ModelEvalTest {
         EvalReport r = ModelEval.run(bundle, data, new PrintStream(buf, true, StandardCharsets.UTF_8));
         String[] lines = buf.toString(StandardCharsets.UTF_8).strip().split("\n");
 
-        assertThat(lines[lines.length - 1]).isEqualTo("macro_f1=0.7667");
+        assertThat(lines[lines.length - 1])
+                .isEqualTo(r.summaryLine())
+                .matches("macro_f1=0\\.7667 clear_fpr=0\\.5000 ece=0\\.\\d{4}");
         assertThat(r.confusion()).isDeepEqualTo(new int[][] {
             {1, 1, 0, 0, 0},
             {0, 1, 0, 0, 0},

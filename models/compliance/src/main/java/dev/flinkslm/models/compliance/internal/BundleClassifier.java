@@ -42,6 +42,11 @@ public final class BundleClassifier implements AutoCloseable {
         return session.labels();
     }
 
+    /** Index of the bundle's negative label (for example {@code clear}) in {@link #labels()}, or -1. */
+    public int negativeLabelIndex() {
+        return session.manifest().negativeLabelIndex();
+    }
+
     /** The session's prediction for every text (label, score, probabilities), in input order. */
     public List<Prediction> predict(List<String> texts) {
         List<Prediction> out = new ArrayList<>(texts.size());
