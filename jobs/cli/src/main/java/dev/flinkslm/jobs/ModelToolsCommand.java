@@ -119,8 +119,10 @@ final class ModelToolsCommand implements Runnable {
                     m.inputs().attentionMask(),
                     m.inputs().tokenTypeIds());
             out.printf(
-                    "outputs:           probabilities=%s embedding=%s%n",
-                    m.outputs().probabilities(), m.outputs().embedding());
+                    "outputs:           %s=%s embedding=%s%n",
+                    m.outputs().readsLogits() ? "logits (softmax applied)" : "probabilities",
+                    m.outputs().scoreOutput(),
+                    m.outputs().embedding());
             for (Map.Entry<String, String> f : m.sha256().entrySet()) {
                 out.printf(
                         "file:              %-20s %,12d bytes  sha256 %s%n",

@@ -1,5 +1,6 @@
 package dev.flinkslm.models;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -120,11 +121,35 @@ public record ModelManifest(
             @JsonProperty("attentionMask") String attentionMask,
             @JsonProperty("tokenTypeIds") String tokenTypeIds) {}
 
-    /** Names of the graph outputs. {@code embedding} is optional. */
+    /**
+     * Names of the graph outputs: exactly one of {@code probabilities} (a distribution over the
+     * labels, for example after a Softmax) and {@code logits} (raw scores, which the session turns
+     * into probabilities with a softmax, as Hugging Face / Optimum exports output them);
+     * {@code embedding} is optional.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Outputs(
             @JsonProperty("probabilities") String probabilities,
-            @JsonProperty("embedding") String embedding) {}
+            @JsonProperty("logits") String logits,
+            @JsonProperty("embedding") String embedding) {
+
+        /** Outputs of a graph that computes probabilities. */
+        public Outputs(String probabilities, String embedding) {
+            this(probabilities, null, embedding);
+        }
+
+        /** The output the session scores from: the probabilities, or else the logits. */
+        @JsonIgnore
+        public String scoreOutput() {
+            return probabilities != null ? probabilities : logits;
+        }
+
+        /** Whether {@link #scoreOutput()} holds logits that a softmax turns into probabilities. */
+        @JsonIgnore
+        public boolean readsLogits() {
+            return probabilities == null && logits != null;
+        }
+    }
 
     /** A text and the label the model must give it before the version may go live. */
     public record GoldenExample(
@@ -404,10 +429,14 @@ public record ModelManifest(
             requireText(problems, "inputs.inputIds", inputs.inputIds());
             requireText(problems, "inputs.attentionMask", inputs.attentionMask());
         }
-        if (outputs == null) {
-            problems.add("outputs must name probabilities");
-        } else {
+        if (outputs == null || outputs.probabilities() == null && outputs.logits() == null) {
+            problems.add("outputs must name the probabilities or the logits output of the graph");
+        } else if (outputs.probabilities() != null && outputs.logits() != null) {
+            problems.add("outputs name both probabilities and logits; name the one the session should read");
+        } else if (outputs.probabilities() != null) {
             requireText(problems, "outputs.probabilities", outputs.probabilities());
+        } else {
+            requireText(problems, "outputs.logits", outputs.logits());
         }
         if (sha256 == null || sha256.isEmpty()) {
             problems.add("sha256 must list the checksum of every bundle file");

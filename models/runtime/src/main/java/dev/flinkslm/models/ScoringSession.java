@@ -105,7 +105,7 @@ public final class ScoringSession implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.provider = provider;
         this.fallbackReason = fallbackReason;
-        this.requestedOutputs = Set.of(manifest.outputs().probabilities());
+        this.requestedOutputs = Set.of(manifest.outputs().scoreOutput());
     }
 
     /**
@@ -372,7 +372,8 @@ public final class ScoringSession implements AutoCloseable {
     }
 
     private List<Prediction> decode(OrtSession.Result result, int rows) throws ScoringException {
-        String name = manifest.outputs().probabilities();
+        String name = manifest.outputs().scoreOutput();
+        boolean logits = manifest.outputs().readsLogits();
         OnnxValue value = result.get(name)
                 .orElseThrow(() -> new ScoringException(
                         ScoringException.Kind.OUTPUT_INVALID,
@@ -396,12 +397,16 @@ public final class ScoringSession implements AutoCloseable {
         float[][] matrix = new float[rows][labels];
         for (int r = 0; r < rows; r++) {
             probs.get(matrix[r]);
-            String problem = OutputCheck.problem(matrix[r]);
+            String problem = logits ? softmaxInPlace(matrix[r]) : null;
+            if (problem == null) {
+                problem = OutputCheck.problem(matrix[r]);
+            }
             if (problem != null) {
                 throw new ScoringException(
                         ScoringException.Kind.OUTPUT_INVALID,
                         "row " + r + " of " + rows + " of output '" + name + "' of " + bundle.id() + ":"
-                                + bundle.version() + " is not a probability distribution: " + problem);
+                                + bundle.version() + (logits ? " (logits)" : "")
+                                + " is not a probability distribution: " + problem);
             }
             OutputCheck.clamp(matrix[r]);
         }
@@ -410,6 +415,30 @@ public final class ScoringSession implements AutoCloseable {
             out.add(prediction(row));
         }
         return out;
+    }
+
+    /**
+     * Turns a row of logits into probabilities in place (max-subtracted, so large logits do not
+     * overflow); returns the problem when a logit is not a finite number, and leaves the row then.
+     */
+    static String softmaxInPlace(float[] row) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < row.length; c++) {
+            if (!Float.isFinite(row[c])) {
+                return "logit " + c + " is " + row[c];
+            }
+            max = Math.max(max, row[c]);
+        }
+        double sum = 0;
+        double[] e = new double[row.length];
+        for (int c = 0; c < row.length; c++) {
+            e[c] = Math.exp((double) row[c] - max);
+            sum += e[c];
+        }
+        for (int c = 0; c < row.length; c++) {
+            row[c] = (float) (e[c] / sum);
+        }
+        return null;
     }
 
     /** The prediction for a (validated or combined) probability vector: its argmax, the negative label losing ties. */
@@ -456,7 +485,10 @@ public final class ScoringSession implements AutoCloseable {
                 throw new BundleException(
                         BundleException.Reason.MODEL_OUTPUT_INVALID,
                         "warm-up batch of " + bundle + ": " + e.getMessage()
-                                + "; the probabilities output must be a Softmax over the labels for every input length",
+                                + (manifest.outputs().readsLogits()
+                                        ? "; the logits output must be finite for every input length"
+                                        : "; the probabilities output must be a Softmax over the labels for every"
+                                                + " input length"),
                         e);
             }
             Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -515,13 +547,13 @@ public final class ScoringSession implements AutoCloseable {
                                 + "; declare it (for example as tokenTypeIds) or remove it from the graph");
             }
         }
-        TensorInfo probs = requireTensor(outputs, manifest.outputs().probabilities(), "output", OnnxJavaType.FLOAT);
+        TensorInfo probs = requireTensor(outputs, manifest.outputs().scoreOutput(), "output", OnnxJavaType.FLOAT);
         long width = probs.getShape()[1];
         if (width > 0 && width != manifest.labelCount()) {
             throw new BundleException(
                     BundleException.Reason.LABEL_COUNT_MISMATCH,
                     "manifest lists " + manifest.labelCount() + " labels but output '"
-                            + manifest.outputs().probabilities() + "' has width " + width);
+                            + manifest.outputs().scoreOutput() + "' has width " + width);
         }
         if (manifest.outputs().embedding() != null) {
             requireTensor(outputs, manifest.outputs().embedding(), "output", OnnxJavaType.FLOAT);

@@ -59,6 +59,7 @@ public final class TinyBundles {
         public String inputIdsName = "input_ids";
         public boolean floatInputIds;
         public boolean softmax = true;
+        public boolean logits = false;
         public int slowFactor;
         public int seed = 7;
         public int maxSequenceLength = 64;
@@ -101,6 +102,20 @@ public final class TinyBundles {
         public Spec slow(int v) {
             slowFactor = v;
             return this;
+        }
+
+        /**
+         * A graph without the Softmax whose output, named {@code logits}, the manifest declares as
+         * logits (the shape of a Hugging Face / Optimum sequence-classification export).
+         */
+        public Spec logits(boolean v) {
+            logits = v;
+            softmax = !v;
+            return this;
+        }
+
+        String outputName() {
+            return logits ? "logits" : "probabilities";
         }
 
         public Spec softmax(boolean v) {
@@ -195,7 +210,9 @@ public final class TinyBundles {
                 "tokenizer.json",
                 spec.maxSequenceLength,
                 new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
-                new ModelManifest.Outputs("probabilities", null),
+                spec.logits
+                        ? new ModelManifest.Outputs(null, spec.outputName(), null)
+                        : new ModelManifest.Outputs(spec.outputName(), null),
                 sha,
                 spec.golden,
                 Map.of("precision", "fp32"));
@@ -263,7 +280,7 @@ public final class TinyBundles {
         if (spec.slowFactor > 0) {
             logits = addSlowChain(g, spec.slowFactor, "logits0");
         }
-        String good = spec.badOutput == BadOutput.NONE ? "probabilities" : "good_probabilities";
+        String good = spec.badOutput == BadOutput.NONE ? spec.outputName() : "good_probabilities";
         if (spec.softmax) {
             g.addNode(node("Softmax", List.of(logits), good).addAttribute(intAttr("axis", 1)));
         } else {
@@ -273,10 +290,10 @@ public final class TinyBundles {
             addBadOutput(g, spec, good);
         }
         if (spec.badOutput == BadOutput.WIDE) {
-            g.addOutput(valueInfo("probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", "width"));
+            g.addOutput(valueInfo(spec.outputName(), OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", "width"));
         } else {
             g.addOutput(valueInfo(
-                    "probabilities", OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null, spec.width()));
+                    spec.outputName(), OnnxMl.TensorProto.DataType.FLOAT.getNumber(), "batch", null, spec.width()));
         }
         return OnnxMl.ModelProto.newBuilder()
                 .setIrVersion(7)
@@ -356,12 +373,12 @@ public final class TinyBundles {
             }
         }
         if (condition == null) {
-            g.addNode(node("Identity", List.of(bad), "probabilities"));
+            g.addNode(node("Identity", List.of(bad), spec.outputName()));
         } else {
             if (spec.badOutput == BadOutput.WIDE) {
                 throw new IllegalArgumentException("a WIDE output cannot be conditional (Where needs equal widths)");
             }
-            g.addNode(node("Where", List.of(condition, bad, good), "probabilities"));
+            g.addNode(node("Where", List.of(condition, bad, good), spec.outputName()));
         }
     }
 
