@@ -200,8 +200,9 @@ final class ModelToolsCommand implements Runnable {
             name = "eval",
             mixinStandardHelpOptions = true,
             description = "Score a labelled JSON-lines file (text, label) and print the confusion matrix, per-label"
-                    + " precision/recall/F1 and, last, macro_f1=<v> clear_fpr=<v> ece=<v> (false-positive rate of"
-                    + " the negative label, expected calibration error over 10 bins).")
+                    + " precision/recall/F1 and, last, macro_f1=<v> clear_fpr=<v> ece=<v>: the share of the negative"
+                    + " label's texts (clear) scored as another label, and the expected calibration error over 10"
+                    + " bins.")
     static final class Eval implements Callable<Integer> {
         @CommandLine.Mixin
         BundleOptions options;

@@ -23,8 +23,10 @@ import java.util.Locale;
  * <p>{@link #negativeFalsePositiveRate()}: of the examples whose gold label is the negative one
  * ({@code clear}), the share predicted as any other label: on a file of hard negatives, the rate at
  * which benign texts that mention a risky topic would alert. {@link #expectedCalibrationError()}:
- * the top-label confidences in {@value #BINS} equal-width bins, the mean over bins of
- * |accuracy - mean confidence| weighted by the bin's share of the examples.
+ * the top-label scores in {@value #BINS} equal-width bins {@code [k/10, (k+1)/10)} (a score of 1 in
+ * the last), the mean over bins of |accuracy - mean score| weighted by the bin's share of the
+ * examples. For a text scored in several windows the top-label score is the combined one (the
+ * maximum over windows, the minimum for the negative label), which is what alerts are decided on.
  */
 public final class EvalReport {
 
@@ -47,8 +49,18 @@ public final class EvalReport {
      * indices; {@code negativeIndex} is the bundle's negative label ({@code clear}), or -1.
      */
     public static EvalReport of(List<String> labels, int[] gold, List<Prediction> predictions, int negativeIndex) {
+        if (negativeIndex < -1 || negativeIndex >= labels.size()) {
+            throw new IllegalArgumentException(
+                    "negative label index " + negativeIndex + " is not -1 or an index of " + labels);
+        }
         int[] predicted = predictions.stream().mapToInt(Prediction::labelIndex).toArray();
         double[] scores = predictions.stream().mapToDouble(Prediction::score).toArray();
+        for (int i = 0; i < scores.length; i++) {
+            if (!(scores[i] >= 0 && scores[i] <= 1)) {
+                throw new IllegalArgumentException("prediction " + i + " has score " + scores[i]
+                        + "; the calibration error needs scores in [0, 1]");
+            }
+        }
         return new EvalReport(labels, gold, predicted, scores, negativeIndex);
     }
 
