@@ -9,6 +9,7 @@ import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
+import dev.flinkslm.operators.versions.ModelCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,16 +21,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code model inspect|validate|eval|build}: look at, check, evaluate and rebuild model bundles. */
+/** {@code model inspect|validate|eval|build|import}: look at, check, evaluate, rebuild and import model bundles. */
 @Command(
         name = "model",
-        description = "Inspect, validate, evaluate and build model bundles.",
+        description = "Inspect, validate, evaluate, build and import model bundles.",
         mixinStandardHelpOptions = true,
         subcommands = {
             ModelToolsCommand.Inspect.class,
             ModelToolsCommand.Validate.class,
             ModelToolsCommand.Eval.class,
-            ModelToolsCommand.Build.class
+            ModelToolsCommand.Build.class,
+            ModelToolsCommand.Import.class
         })
 final class ModelToolsCommand implements Runnable {
 
@@ -252,6 +254,60 @@ final class ModelToolsCommand implements Runnable {
             dev.flinkslm.models.compliance.ModelBuild.run(out, corpus, eval, System.out);
             System.out.flush();
             return 0;
+        }
+    }
+
+    @Command(
+            name = "import",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Turn a Hugging Face / Optimum export of a sequence-classification model (a folder with model.onnx"
+                        + " whose output is logits, tokenizer.json and config.json with id2label) into a bundle, as it"
+                        + " is, and verify it. Prints the bundle's path and a DEPLOY command for a canary.",
+                "Multi-label exports (problem_type=multi_label_classification) are refused."
+            })
+    static final class Import implements Callable<Integer> {
+        @Option(names = "--from", required = true, paramLabel = "<dir>", description = "The export folder.")
+        java.nio.file.Path from;
+
+        @Option(names = "--out", required = true, paramLabel = "<dir>", description = "New bundle directory.")
+        java.nio.file.Path target;
+
+        @Option(names = "--id", required = true, description = "Bundle id, e.g. fraud-distilbert.")
+        String id;
+
+        @Option(names = "--model-version", required = true, description = "Model version, e.g. 1.0.0.")
+        String version;
+
+        @Option(
+                names = "--negative-label",
+                description = "The label meaning nothing found (loses ties, minimum over windows), e.g. clear"
+                        + " (default: none).")
+        String negativeLabel;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                java.nio.file.Path bundle = dev.flinkslm.models.ModelImport.fromHuggingFace(
+                        from, target, new dev.flinkslm.models.ModelImport.Options(id, version, negativeLabel));
+                out.println("imported " + bundle.toAbsolutePath());
+                out.println("deploy it as a 10% canary with, on the command topic:");
+                out.println(ModelCommand.deploy(
+                                "deploy-" + id + "-" + version,
+                                bundle.toAbsolutePath().toUri().toString(),
+                                ModelCommand.Role.CANARY)
+                        .percent(10)
+                        .toJson());
+                out.flush();
+                return 0;
+            } catch (BundleException e) {
+                spec.commandLine().getErr().println("import failed: " + e.getMessage());
+                return 1;
+            }
         }
     }
 }

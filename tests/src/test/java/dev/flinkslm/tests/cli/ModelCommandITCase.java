@@ -112,4 +112,65 @@ class ModelCommandITCase {
         assertThat(eval.code()).isNotZero();
         assertThat(eval.err()).contains("--data").contains("does not exist");
     }
+
+    @Test
+    void importTurnsAHuggingFaceExportIntoABundleAndPrintsItsCanaryCommand() throws Exception {
+        Path source = dev.flinkslm.models.TinyBundles.write(
+                tmp.resolve("source"), new dev.flinkslm.models.TinyBundles.Spec().logits(true));
+        Path export = Files.createDirectories(tmp.resolve("export"));
+        Files.copy(source.resolve("model.onnx"), export.resolve("model.onnx"));
+        Files.copy(source.resolve("tokenizer.json"), export.resolve("tokenizer.json"));
+        Files.writeString(
+                export.resolve("config.json"),
+                "{\"model_type\":\"bert\",\"max_position_embeddings\":128,\"id2label\":{\"0\":\"clear\","
+                        + "\"1\":\"sanctions\",\"2\":\"structuring\",\"3\":\"fraud\",\"4\":\"market_abuse\"}}");
+        Path bundle = tmp.resolve("bundles/tiny-bert/1.0.0");
+
+        Run imported = run(
+                "model",
+                "import",
+                "--from",
+                export.toString(),
+                "--out",
+                bundle.toString(),
+                "--id",
+                "tiny-bert",
+                "--model-version",
+                "1.0.0",
+                "--negative-label",
+                "clear");
+        assertThat(imported.code()).as(imported.err()).isZero();
+        assertThat(imported.out()).contains("imported " + bundle.toAbsolutePath());
+        String deploy = imported.out()
+                .lines()
+                .filter(l -> l.startsWith("{"))
+                .findFirst()
+                .orElseThrow();
+        dev.flinkslm.operators.versions.ModelCommand command =
+                dev.flinkslm.operators.versions.ModelCommand.parse(deploy);
+        assertThat(command.parseError).isNull();
+        assertThat(command.actionValue()).isEqualTo(dev.flinkslm.operators.versions.ModelCommand.Action.DEPLOY);
+        assertThat(command.roleValue()).isEqualTo(dev.flinkslm.operators.versions.ModelCommand.Role.CANARY);
+        assertThat(command.percent).isEqualTo(10.0);
+        assertThat(command.uri).isEqualTo(bundle.toAbsolutePath().toUri().toString());
+
+        Run validate = run("model", "validate", "--bundle", bundle.toString());
+        assertThat(validate.code()).as(validate.err()).isZero();
+        Run inspect = run("model", "inspect", "--bundle", bundle.toString());
+        assertThat(inspect.out()).contains("logits (softmax applied)=logits");
+
+        Run again = run(
+                "model",
+                "import",
+                "--from",
+                export.toString(),
+                "--out",
+                bundle.toString(),
+                "--id",
+                "tiny-bert",
+                "--model-version",
+                "1.0.0");
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.err()).contains("import failed").contains("is not empty");
+    }
 }
