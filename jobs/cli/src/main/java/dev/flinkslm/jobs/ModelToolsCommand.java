@@ -121,9 +121,10 @@ final class ModelToolsCommand implements Runnable {
                     m.inputs().attentionMask(),
                     m.inputs().tokenTypeIds());
             out.printf(
-                    "outputs:           %s=%s embedding=%s%n",
-                    m.outputs().readsLogits() ? "logits (softmax applied)" : "probabilities",
+                    "outputs:           %s=%s%s embedding=%s%n",
+                    m.outputs().readsLogits() ? "logits" : "probabilities",
                     m.outputs().scoreOutput(),
+                    m.outputs().readsLogits() ? " (softmax applied)" : "",
                     m.outputs().embedding());
             for (Map.Entry<String, String> f : m.sha256().entrySet()) {
                 out.printf(

@@ -179,6 +179,12 @@ public final class ModelImport {
                     BundleException.Reason.INVALID_MANIFEST,
                     config + ": id2label indices " + byIndex.keySet() + " are not 0.." + (byIndex.size() - 1));
         }
+        if (byIndex.size() < 2) {
+            throw new BundleException(
+                    BundleException.Reason.INVALID_MANIFEST,
+                    config + ": id2label names " + byIndex.size() + " label; a classifier needs at least two"
+                            + " (a one-output regression head cannot be scored as classes)");
+        }
         List<String> labels = new ArrayList<>(byIndex.values());
         if (Set.copyOf(labels).size() != labels.size()) {
             throw new BundleException(

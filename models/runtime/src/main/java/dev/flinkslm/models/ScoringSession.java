@@ -88,6 +88,11 @@ public final class ScoringSession implements AutoCloseable {
 
     private final Object lifecycle = new Object();
     private int inFlight;
+    /** During warm-up: rows of a logits output seen, and how many of them were already distributions. */
+    private final AtomicLong warmUpLogitRows = new AtomicLong(-1);
+
+    private final AtomicLong warmUpDistributionRows = new AtomicLong();
+
     private boolean closeRequested;
     private boolean closed;
 
@@ -397,6 +402,12 @@ public final class ScoringSession implements AutoCloseable {
         float[][] matrix = new float[rows][labels];
         for (int r = 0; r < rows; r++) {
             probs.get(matrix[r]);
+            if (logits && warmUpLogitRows.get() >= 0) {
+                warmUpLogitRows.incrementAndGet();
+                if (OutputCheck.problem(matrix[r]) == null) {
+                    warmUpDistributionRows.incrementAndGet();
+                }
+            }
             String problem = logits ? softmaxInPlace(matrix[r]) : null;
             if (problem == null) {
                 problem = OutputCheck.problem(matrix[r]);
@@ -467,6 +478,8 @@ public final class ScoringSession implements AutoCloseable {
      * a model whose output is only wrong for longer inputs is rejected here rather than in production.
      */
     private void warmUp() throws BundleException {
+        warmUpLogitRows.set(0);
+        warmUpDistributionRows.set(0);
         try {
             List<EncodedText> inputs = warmUpInputs();
             // each text alone, so that the graph runs at each text's own width (a model that breaks only
@@ -475,6 +488,16 @@ public final class ScoringSession implements AutoCloseable {
                 score(List.of(input));
             }
             score(inputs);
+            long rows = warmUpLogitRows.getAndSet(-1);
+            if (rows > 0 && warmUpDistributionRows.get() == rows) {
+                // a softmax over probabilities would flatten every score (and move every threshold)
+                throw new BundleException(
+                        BundleException.Reason.MODEL_OUTPUT_INVALID,
+                        "every warm-up row of the logits output '"
+                                + manifest.outputs().scoreOutput() + "' of "
+                                + bundle + " is already a probability distribution: the graph ends in a Softmax;"
+                                + " declare the output as outputs.probabilities");
+            }
         } catch (OutputShapeException e) {
             throw new BundleException(
                     BundleException.Reason.LABEL_COUNT_MISMATCH,

@@ -93,4 +93,34 @@ class LogitsBundleTest {
         assertThatThrownBy(() -> ModelManifest.parse(none.getBytes(StandardCharsets.UTF_8)))
                 .hasMessageContaining("outputs must name the probabilities or the logits output");
     }
+
+    @Test
+    void aGraphEndingInASoftmaxDeclaredAsLogitsIsRefusedAtWarmUp() throws Exception {
+        Path p = TinyBundles.write(tmp.resolve("declared-wrong"), new TinyBundles.Spec());
+        ModelManifest m = BundleLoader.verify(p.toUri(), p, null).manifest();
+        ModelManifest wrong = new ModelManifest(
+                m.manifestVersion(),
+                m.id(),
+                m.version(),
+                m.task(),
+                m.description(),
+                m.labels(),
+                m.negativeLabel(),
+                m.model(),
+                m.tokenizer(),
+                m.maxSequenceLength(),
+                m.inputs(),
+                new ModelManifest.Outputs(null, "probabilities", null),
+                m.sha256(),
+                m.golden(),
+                m.metadata());
+        wrong.write(p);
+        ModelBundle bundle = BundleLoader.verify(p.toUri(), p, null);
+        assertThat(reasonOf(
+                        () -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close()))
+                .isEqualTo(BundleException.Reason.MODEL_OUTPUT_INVALID);
+        assertThatThrownBy(
+                        () -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close())
+                .hasMessageContaining("already a probability distribution");
+    }
 }

@@ -102,6 +102,10 @@ class ModelImportTest {
         assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, tmp.resolve("b2"), options()))
                 .hasMessageContaining("are not 0..1");
 
+        config(128, "\"0\":\"score\"", "");
+        assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, tmp.resolve("b0"), options()))
+                .hasMessageContaining("at least two");
+
         config(128, "\"0\":\"clear\",\"1\":\"clear\"", "");
         assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, tmp.resolve("b3"), options()))
                 .hasMessageContaining("repeats a label");

@@ -157,7 +157,7 @@ class ModelCommandITCase {
         Run validate = run("model", "validate", "--bundle", bundle.toString());
         assertThat(validate.code()).as(validate.err()).isZero();
         Run inspect = run("model", "inspect", "--bundle", bundle.toString());
-        assertThat(inspect.out()).contains("logits (softmax applied)=logits");
+        assertThat(inspect.out()).contains("logits=logits (softmax applied)");
 
         Run again = run(
                 "model",
