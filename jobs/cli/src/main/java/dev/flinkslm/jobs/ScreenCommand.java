@@ -351,14 +351,11 @@ final class ScreenCommand implements Callable<Integer> {
             if (!parsed.hasMatchedOption(flag)) {
                 continue; // the option's own default (shown in --help) or a --conf value applies
             }
-            if (confKeys.contains(e.getValue().key())) {
-                problems.add(flag + " and --conf " + e.getValue().key() + " both given; use one of them");
-            }
+            requireOneSource(flag, e.getValue(), confKeys, problems);
             set(options, flag, e.getValue(), spec.findOption(flag).getValue(), problems);
         }
-        if (!kafkaProperties.isEmpty() && confKeys.contains(ConnectorOptions.KAFKA_PROPERTIES.key())) {
-            problems.add("--kafka-property and --conf " + ConnectorOptions.KAFKA_PROPERTIES.key()
-                    + " both given; use one of them");
+        if (!kafkaProperties.isEmpty()) { // a map built from key=value pairs, so not in FLAG_OPTIONS
+            requireOneSource("--kafka-property", ConnectorOptions.KAFKA_PROPERTIES, confKeys, problems);
         }
         try {
             Map<String, String> kafka = KafkaClientProperties.parse(kafkaProperties);
@@ -602,6 +599,14 @@ final class ScreenCommand implements Callable<Integer> {
             }
         }
         return Collections.unmodifiableMap(m);
+    }
+
+    /** A key is set by a flag or by {@code --conf}, not by both. */
+    private static void requireOneSource(
+            String flag, ConfigOption<?> option, Set<String> confKeys, List<String> problems) {
+        if (confKeys.contains(option.key())) {
+            problems.add(flag + " and --conf " + option.key() + " both given; use one of them");
+        }
     }
 
     /** {@code --conf KEY=VALUE}: a known key, its value parsed as Flink parses that option's type. */

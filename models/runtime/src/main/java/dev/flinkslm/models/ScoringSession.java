@@ -441,13 +441,12 @@ public final class ScoringSession implements AutoCloseable {
             max = Math.max(max, row[c]);
         }
         double sum = 0;
-        double[] e = new double[row.length];
         for (int c = 0; c < row.length; c++) {
-            e[c] = Math.exp((double) row[c] - max);
-            sum += e[c];
+            row[c] = (float) Math.exp((double) row[c] - max); // in (0, 1]; the maximum gives 1
+            sum += row[c];
         }
         for (int c = 0; c < row.length; c++) {
-            row[c] = (float) (e[c] / sum);
+            row[c] = (float) (row[c] / sum);
         }
         return null;
     }
