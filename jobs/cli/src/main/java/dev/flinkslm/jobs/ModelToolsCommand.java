@@ -21,17 +21,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code model inspect|validate|eval|build|import}: look at, check, evaluate, rebuild and import model bundles. */
+/**
+ * {@code model inspect|validate|eval|build|import|train}: look at, check, evaluate, rebuild, import and train model
+ * bundles.
+ */
 @Command(
         name = "model",
-        description = "Inspect, validate, evaluate, build and import model bundles.",
+        description = "Inspect, validate, evaluate, build, import and train model bundles.",
         mixinStandardHelpOptions = true,
         subcommands = {
             ModelToolsCommand.Inspect.class,
             ModelToolsCommand.Validate.class,
             ModelToolsCommand.Eval.class,
             ModelToolsCommand.Build.class,
-            ModelToolsCommand.Import.class
+            ModelToolsCommand.Import.class,
+            ModelToolsCommand.Train.class
         })
 final class ModelToolsCommand implements Runnable {
 
@@ -309,6 +313,140 @@ final class ModelToolsCommand implements Runnable {
                 spec.commandLine().getErr().println("import failed: " + e.getMessage());
                 return 1;
             }
+        }
+    }
+
+    @Command(
+            name = "train",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Train a classifier for your own labels on a frozen encoder (the built-in all-MiniLM-L6-v2 or an"
+                        + " encoder-only Hugging Face export): class weights for imbalance, a temperature fitted on"
+                        + " the holdout, int8 and fp32 bundles, golden examples from the holdout and a model card.",
+                "Prints the holdout figures, the bundles and a DEPLOY command for a canary; --publish sends it."
+            })
+    static final class Train implements Callable<Integer> {
+        @Option(
+                names = "--data",
+                required = true,
+                paramLabel = "<file.jsonl>",
+                description = "JSON lines with 'text' and 'label' (other fields are ignored).")
+        java.nio.file.Path data;
+
+        @Option(
+                names = "--out",
+                required = true,
+                paramLabel = "<dir>",
+                description = "New output directory (bundles in <dir>/int8 and <dir>/fp32, model-card.md).")
+        java.nio.file.Path out;
+
+        @Option(names = "--id", required = true, description = "Bundle id, e.g. aml-triage.")
+        String id;
+
+        @Option(
+                names = "--model-version",
+                required = true,
+                description = "Model version, e.g. 1.0.0 (bundles are <version>-int8 and <version>-fp32).")
+        String version;
+
+        @Option(
+                names = "--encoder",
+                paramLabel = "<dir>",
+                description = "Encoder-only Hugging Face / Optimum export (model.onnx with last_hidden_state,"
+                        + " tokenizer.json); one bundle in its own precision (default: the built-in MiniLM).")
+        java.nio.file.Path encoder;
+
+        @Option(
+                names = "--holdout",
+                defaultValue = "0.2",
+                description = "Share of each label's texts held out for calibration and figures (default:"
+                        + " ${DEFAULT-VALUE}).")
+        double holdout;
+
+        @Option(
+                names = "--labels",
+                split = ",",
+                paramLabel = "<a,b,c>",
+                description = "The labels in output order (default: the data's labels, the negative label first).")
+        List<String> labels;
+
+        @Option(
+                names = "--negative-label",
+                description = "The label meaning nothing found (no alert; loses ties), e.g. clear.")
+        String negativeLabel;
+
+        @Option(
+                names = "--publish",
+                paramLabel = "<bootstrap>",
+                description = "Send the DEPLOY command for the int8 bundle (or the export's) to this Kafka cluster.")
+        String publish;
+
+        @Option(
+                names = "--commands-topic",
+                defaultValue = "slm-model-commands",
+                description = "Command topic for --publish (default: ${DEFAULT-VALUE}).")
+        String commandsTopic;
+
+        @Option(
+                names = "--canary-percent",
+                defaultValue = "10",
+                description = "Share of keys the canary serves (default: ${DEFAULT-VALUE}).")
+        double canaryPercent;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            if (!(canaryPercent > 0 && canaryPercent <= 100)) {
+                err.println("--canary-percent must be in (0, 100], not " + canaryPercent);
+                return 2;
+            }
+            dev.flinkslm.models.compliance.ModelTrain.Result r;
+            try {
+                r = dev.flinkslm.models.compliance.ModelTrain.run(
+                        new dev.flinkslm.models.compliance.ModelTrain.Options(
+                                data, out, id, version, encoder, holdout, labels, negativeLabel),
+                        System.out);
+            } catch (IllegalArgumentException e) {
+                err.println("train failed: " + e.getMessage());
+                return 1;
+            }
+            System.out.flush();
+            String tag = r.bundles().containsKey("int8")
+                    ? "int8"
+                    : r.bundles().keySet().iterator().next();
+            ModelCommand deploy = ModelCommand.deploy(
+                            "deploy-" + id + "-" + r.versions().get(tag),
+                            r.bundles().get(tag).toAbsolutePath().toUri().toString(),
+                            ModelCommand.Role.CANARY)
+                    .percent(canaryPercent);
+            PrintWriter o = spec.commandLine().getOut();
+            o.printf(
+                    java.util.Locale.ROOT,
+                    "deploy it as a %s%% canary with, on the command topic:%n%s%n",
+                    fmtPercent(canaryPercent),
+                    deploy.toJson());
+            if (r.bundles().containsKey("fp32")) {
+                o.println("(on GPUs deploy "
+                        + r.bundles().get("fp32").toAbsolutePath().toUri() + " instead)");
+            }
+            o.flush();
+            if (publish != null) {
+                try {
+                    o.println("published to " + CommandPublisher.send(publish, commandsTopic, id, deploy.toJson()));
+                    o.flush();
+                } catch (Exception e) {
+                    err.println("publish failed (the bundles are written): " + e.getMessage());
+                    return 1;
+                }
+            }
+            return 0;
+        }
+
+        private static String fmtPercent(double p) {
+            return p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p);
         }
     }
 }

@@ -453,14 +453,7 @@ public final class ScoringSession implements AutoCloseable {
 
     /** The prediction for a (validated or combined) probability vector: its argmax, the negative label losing ties. */
     private Prediction prediction(float[] row) {
-        int negative = manifest.negativeLabelIndex();
-        int best = -1;
-        for (int c = 0; c < row.length; c++) {
-            if (best < 0 || row[c] > row[best] || row[c] == row[best] && best == negative) {
-                best = c;
-            }
-        }
-        return new Prediction(best, manifest.labels().get(best), row[best], row);
+        return Prediction.of(row, manifest.labels(), manifest.negativeLabelIndex());
     }
 
     private Buffers borrow(int cells) {

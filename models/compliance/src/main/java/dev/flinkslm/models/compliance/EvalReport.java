@@ -38,6 +38,7 @@ public final class EvalReport {
     private final int negative;
     private final double[] confidence;
     private final boolean[] correct;
+    private final int[] predicted;
 
     /** Builds a report from gold and predicted label indices. */
     public EvalReport(List<String> labels, int[] gold, int[] predicted) {
@@ -70,6 +71,7 @@ public final class EvalReport {
         }
         this.negative = negativeIndex;
         this.confidence = scores == null ? null : scores.clone();
+        this.predicted = predicted.clone();
         this.correct = new boolean[gold.length];
         for (int i = 0; i < gold.length; i++) {
             correct[i] = gold[i] == predicted[i];
@@ -155,6 +157,26 @@ public final class EvalReport {
             support += v;
         }
         return support == 0 ? Double.NaN : (double) (support - confusion[negative][negative]) / support;
+    }
+
+    /**
+     * Of the rows predicted as another label than the negative one (every row when there is none) with a score
+     * of at least {@code threshold}: the share whose prediction is right, and how many there are
+     * ({@code {precision, count}}; precision NaN when there are none or no scores).
+     */
+    public double[] alertPrecisionAt(double threshold) {
+        if (confidence == null) {
+            return new double[] {Double.NaN, 0};
+        }
+        int alerts = 0;
+        int right = 0;
+        for (int i = 0; i < predicted.length; i++) {
+            if (predicted[i] != negative && confidence[i] >= threshold) {
+                alerts++;
+                right += correct[i] ? 1 : 0;
+            }
+        }
+        return new double[] {alerts == 0 ? Double.NaN : (double) right / alerts, alerts};
     }
 
     /** Expected calibration error of the top-label confidence over {@value #BINS} bins; NaN without scores. */

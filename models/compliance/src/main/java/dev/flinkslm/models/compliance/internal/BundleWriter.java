@@ -63,30 +63,75 @@ public final class BundleWriter {
         meta.put("encoder", "all-MiniLM-L6-v2");
         meta.putAll(metadata);
         meta.put(FORMAT_KEY, FORMAT);
+        write(
+                dir,
+                new Identity(
+                        ID,
+                        version(p),
+                        "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused"
+                                + " softmax head over clear/sanctions/structuring/fraud/market_abuse. A screening aid"
+                                + " that ranks text for human review, not a decision maker.",
+                        ComplianceLabels.CLEAR),
+                fusedModel,
+                true,
+                tokenizer,
+                head,
+                meta,
+                Map.of());
+    }
+
+    /**
+     * What a bundle is called and what it means.
+     *
+     * @param negativeLabel the label meaning "nothing found", or null
+     */
+    public record Identity(String id, String version, String description, String negativeLabel) {}
+
+    /**
+     * Writes a bundle of a fused head into {@code dir} (created if needed; existing bundle files are
+     * overwritten): the graph, the tokenizer, {@code extraFiles} (for example a model card; hashed like the
+     * others) and a manifest with the head's labels and golden examples.
+     *
+     * @param tokenTypes whether the graph has a {@code token_type_ids} input
+     */
+    public static void write(
+            Path dir,
+            Identity identity,
+            byte[] fusedModel,
+            boolean tokenTypes,
+            byte[] tokenizer,
+            SoftmaxHead head,
+            Map<String, String> metadata,
+            Map<String, byte[]> extraFiles) {
+        Map<String, String> sha = new LinkedHashMap<>();
+        sha.put(MODEL_FILE, Digests.sha256(fusedModel));
+        sha.put(TOKENIZER_FILE, Digests.sha256(tokenizer));
+        extraFiles.forEach((name, bytes) -> sha.put(name, Digests.sha256(bytes)));
         ModelManifest m = new ModelManifest(
                 ModelManifest.CURRENT_VERSION,
-                ID,
-                version(p),
+                identity.id(),
+                identity.version(),
                 ModelManifest.TASK_TEXT_CLASSIFICATION,
-                "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused softmax "
-                        + "head over clear/sanctions/structuring/fraud/market_abuse. A screening aid that ranks text "
-                        + "for human review, not a decision maker.",
+                identity.description(),
                 head.labels(),
-                ComplianceLabels.CLEAR,
+                identity.negativeLabel(),
                 MODEL_FILE,
                 TOKENIZER_FILE,
                 MiniLmTokenizer.MAX_LENGTH,
-                new ModelManifest.Inputs("input_ids", "attention_mask", "token_type_ids"),
+                new ModelManifest.Inputs("input_ids", "attention_mask", tokenTypes ? "token_type_ids" : null),
                 new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
-                Map.of(MODEL_FILE, Digests.sha256(fusedModel), TOKENIZER_FILE, Digests.sha256(tokenizer)),
+                sha,
                 head.golden().stream()
                         .map(g -> new ModelManifest.GoldenExample(g.text(), g.label()))
                         .toList(),
-                meta);
+                metadata);
         try {
             Files.createDirectories(dir);
             Files.write(dir.resolve(MODEL_FILE), fusedModel);
             Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
+            for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
+                Files.write(dir.resolve(e.getKey()), e.getValue());
+            }
             m.write(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write bundle to " + dir, e);

@@ -31,7 +31,27 @@ public final class HeadTrainer {
      * @param l2 L2 penalty on the standardised-space weights (mean loss + l2/2 * |W|^2)
      */
     public static SoftmaxHead train(float[][] x, int[] y, List<String> labels, double l2, int iterations) {
+        return train(x, y, null, labels, l2, iterations);
+    }
+
+    /**
+     * Fits the head with a weight per row in the loss ({@code sum_i w_i * loss_i / sum_i w_i + l2/2 * |W|^2}),
+     * for example {@link #balancedWeights} so that a rare label counts as much as a common one.
+     *
+     * @param rowWeights positive weight per row, or null for equal weights
+     */
+    public static SoftmaxHead train(
+            float[][] x, int[] y, double[] rowWeights, List<String> labels, double l2, int iterations) {
         int n = x.length;
+        double[] rw = new double[n];
+        double totalWeight = 0;
+        for (int i = 0; i < n; i++) {
+            rw[i] = rowWeights == null ? 1 : rowWeights[i];
+            if (!(rw[i] > 0) || !Double.isFinite(rw[i])) {
+                throw new IllegalArgumentException("row weight " + i + " is " + rw[i] + "; weights must be > 0");
+            }
+            totalWeight += rw[i];
+        }
         int dim = x[0].length;
         int k = labels.size();
         double[] mu = new double[dim];
@@ -61,8 +81,8 @@ public final class HeadTrainer {
                 z[i][d] = (x[i][d] - mu[d]) / sd[d];
             }
         }
-        // Lipschitz constant of the mean softmax loss gradient is <= 0.5 * lambda_max(Z^T Z / n) + l2.
-        double lmax = largestEigenvalue(z, n, dim);
+        // Lipschitz constant of the weighted mean softmax loss gradient is <= 0.5 * lambda_max(Z^T W Z / sum w) + l2.
+        double lmax = largestEigenvalue(z, rw, totalWeight, dim);
         double step = 1.0 / (0.5 * lmax + l2);
 
         // parameters: w[k][dim] and b[k]; Nesterov momentum with the standard t-sequence
@@ -94,7 +114,7 @@ public final class HeadTrainer {
             for (; i + BLOCK <= n; i += BLOCK) {
                 logitsOfBlock(z, i, vw, vb, s);
                 for (int r = 0; r < BLOCK; r++) {
-                    addGradient(z[i + r], y[i + r], s, r * k, k, gw, gb);
+                    addGradient(z[i + r], y[i + r], rw[i + r], s, r * k, k, gw, gb);
                 }
             }
             for (; i < n; i++) {
@@ -107,7 +127,7 @@ public final class HeadTrainer {
                     }
                     s[c] = sc;
                 }
-                addGradient(z[i], y[i], s, 0, k, gw, gb);
+                addGradient(z[i], y[i], rw[i], s, 0, k, gw, gb);
             }
             for (int c = 0; c < k; c++) {
                 System.arraycopy(w[c], 0, wPrev[c], 0, dim);
@@ -115,11 +135,11 @@ public final class HeadTrainer {
             System.arraycopy(b, 0, bPrev, 0, k);
             for (int c = 0; c < k; c++) {
                 for (int d = 0; d < dim; d++) {
-                    w[c][d] = vw[c][d] - step * (gw[c][d] / n + l2 * vw[c][d]);
+                    w[c][d] = vw[c][d] - step * (gw[c][d] / totalWeight + l2 * vw[c][d]);
                 }
             }
             for (int c = 0; c < k; c++) {
-                b[c] = vb[c] - step * (gb[c] / n);
+                b[c] = vb[c] - step * (gb[c] / totalWeight);
             }
             t = tNext;
         }
@@ -176,10 +196,31 @@ public final class HeadTrainer {
     }
 
     /**
-     * Adds the gradient of the mean softmax loss's row term to {@code (gw, gb)}, given the row's logits
+     * Weights {@code n / (k * n_c)} per row of label {@code c}: every label present carries the same total weight,
+     * and the mean weight is 1 (labels absent from {@code y} get none).
+     */
+    public static double[] balancedWeights(int[] y, int k) {
+        int[] count = new int[k];
+        for (int label : y) {
+            count[label]++;
+        }
+        int present = 0;
+        for (int c : count) {
+            present += c > 0 ? 1 : 0;
+        }
+        double[] w = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            w[i] = (double) y.length / (present * (double) count[y[i]]);
+        }
+        return w;
+    }
+
+    /**
+     * Adds the gradient of the row's weighted softmax loss term to {@code (gw, gb)}, given the row's logits
      * {@code s[off .. off + k)} (overwritten).
      */
-    private static void addGradient(double[] zi, int yi, double[] s, int off, int k, double[][] gw, double[] gb) {
+    private static void addGradient(
+            double[] zi, int yi, double weight, double[] s, int off, int k, double[][] gw, double[] gb) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < k; c++) {
             max = Math.max(max, s[off + c]);
@@ -190,7 +231,7 @@ public final class HeadTrainer {
             sum += s[off + c];
         }
         for (int c = 0; c < k; c++) {
-            double g = s[off + c] / sum - (yi == c ? 1 : 0);
+            double g = weight * (s[off + c] / sum - (yi == c ? 1 : 0));
             gb[c] += g;
             double[] gc = gw[c];
             for (int d = 0; d < gc.length; d++) {
@@ -199,7 +240,8 @@ public final class HeadTrainer {
         }
     }
 
-    private static double largestEigenvalue(double[][] z, int n, int dim) {
+    private static double largestEigenvalue(double[][] z, double[] rw, double totalWeight, int dim) {
+        int n = z.length;
         double[] v = new double[dim];
         java.util.Arrays.fill(v, 1.0 / Math.sqrt(dim));
         double lambda = 0;
@@ -212,13 +254,14 @@ public final class HeadTrainer {
                 for (int d = 0; d < dim; d++) {
                     s += zi[d] * v[d];
                 }
+                s *= rw[i];
                 for (int d = 0; d < dim; d++) {
                     u[d] += s * zi[d];
                 }
             }
             double norm = 0;
             for (int d = 0; d < dim; d++) {
-                u[d] /= n;
+                u[d] /= totalWeight;
                 norm += u[d] * u[d];
             }
             norm = Math.sqrt(norm);

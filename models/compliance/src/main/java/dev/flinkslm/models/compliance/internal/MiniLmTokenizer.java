@@ -41,6 +41,15 @@ public final class MiniLmTokenizer implements AutoCloseable {
         }
     }
 
+    /** Reads a tokenizer.json held in memory. */
+    public static MiniLmTokenizer fromBytes(byte[] tokenizerJson) {
+        try (InputStream in = new java.io.ByteArrayInputStream(tokenizerJson)) {
+            return new MiniLmTokenizer(HuggingFaceTokenizer.newInstance(in, OPTIONS));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read tokenizer.json", e);
+        }
+    }
+
     /** Loads a tokenizer.json from the class path. */
     public static MiniLmTokenizer fromResource(String resource) {
         try (InputStream in = Resources.open(resource)) {

@@ -129,10 +129,11 @@ public final class OrtTextModel implements AutoCloseable {
 
     /**
      * Sentence embeddings of an unfused encoder: masked mean pooling of {@code last_hidden_state}, then L2
-     * normalisation, computed in Java. This is the reference the fused graph is tested against.
+     * normalisation, computed in Java, as wide as the graph's hidden size. This is the reference the fused graph
+     * is tested against.
      */
     public float[][] embedUnfused(List<String> texts) {
-        return runAll(texts, "last_hidden_state", 384, true);
+        return runAll(texts, "last_hidden_state", -1, true);
     }
 
     private float[][] runAll(List<String> texts, String output, int width, boolean pool) {
@@ -154,7 +155,8 @@ public final class OrtTextModel implements AutoCloseable {
             TokenizedBatch b = tokenizer.encode(chunk);
             float[] flat = run(b, List.of(output)).get(output);
             float[][] part = pool
-                    ? meanPoolNormalise(flat, b.attentionMask(), b.batch(), b.seq(), width)
+                    ? meanPoolNormalise(
+                            flat, b.attentionMask(), b.batch(), b.seq(), flat.length / (b.batch() * b.seq()))
                     : split(flat, b.batch(), width);
             for (int k = start; k < end; k++) {
                 rows[order[k]] = part[k - start];

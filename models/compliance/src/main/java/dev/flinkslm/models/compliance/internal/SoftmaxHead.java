@@ -34,11 +34,10 @@ public record SoftmaxHead(
         return weights[0].length;
     }
 
-    /** Class probabilities for one embedding (computed in double). */
-    public double[] probabilities(float[] x) {
+    /** Logits {@code W x + b} of one embedding (computed in double). */
+    public double[] logits(float[] x) {
         int k = labels.size();
         double[] z = new double[k];
-        double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < k; c++) {
             double s = bias[c];
             float[] w = weights[c];
@@ -46,7 +45,23 @@ public record SoftmaxHead(
                 s += (double) w[d] * x[d];
             }
             z[c] = s;
-            max = Math.max(max, s);
+        }
+        return z;
+    }
+
+    /** Class probabilities for one embedding (computed in double). */
+    public double[] probabilities(float[] x) {
+        return softmax(logits(x), 1);
+    }
+
+    /** {@code softmax(z / temperature)}, max-subtracted; {@code z} is left unchanged. */
+    public static double[] softmax(double[] logits, double temperature) {
+        int k = logits.length;
+        double[] z = new double[k];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < k; c++) {
+            z[c] = logits[c] / temperature;
+            max = Math.max(max, z[c]);
         }
         double sum = 0;
         for (int c = 0; c < k; c++) {
@@ -73,6 +88,26 @@ public record SoftmaxHead(
             }
         }
         return best;
+    }
+
+    /**
+     * The head whose logits are this head's divided by {@code temperature} (weights and bias scaled), so that
+     * the fused graph's softmax outputs the calibrated probabilities.
+     */
+    public SoftmaxHead withTemperature(double temperature) {
+        if (!(temperature > 0) || !Double.isFinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be a positive number, not " + temperature);
+        }
+        float[][] w = new float[weights.length][];
+        float[] b = new float[bias.length];
+        for (int c = 0; c < weights.length; c++) {
+            w[c] = new float[weights[c].length];
+            for (int d = 0; d < w[c].length; d++) {
+                w[c][d] = (float) (weights[c][d] / temperature);
+            }
+            b[c] = (float) (bias[c] / temperature);
+        }
+        return new SoftmaxHead(labels, w, b, info, golden);
     }
 
     /** Copy with other provenance/golden data (weights unchanged). */
