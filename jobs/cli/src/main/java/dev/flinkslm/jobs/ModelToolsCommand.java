@@ -269,7 +269,9 @@ final class ModelToolsCommand implements Runnable {
                 "Turn a Hugging Face / Optimum export of a sequence-classification model (a folder with model.onnx"
                         + " whose output is logits, tokenizer.json and config.json with id2label) into a bundle, as it"
                         + " is, and verify it. Prints the bundle's path and a DEPLOY command for a canary.",
-                "Multi-label exports (problem_type=multi_label_classification) are refused."
+                "A multi-label export (problem_type=multi_label_classification) is scored with a sigmoid per label and"
+                        + " a threshold each (--threshold, default 0.5); it needs --negative-label naming the answer"
+                        + " when no label reaches its threshold (a label the export does not have)."
             })
     static final class Import implements Callable<Integer> {
         @Option(names = "--from", required = true, paramLabel = "<dir>", description = "The export folder.")
@@ -290,6 +292,12 @@ final class ModelToolsCommand implements Runnable {
                         + " (default: none).")
         String negativeLabel;
 
+        @Option(
+                names = "--threshold",
+                paramLabel = "<label>=<value>",
+                description = "Multi-label exports: the threshold of a label in (0, 1) (repeatable; default 0.5).")
+        Map<String, Double> thresholds;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -298,7 +306,9 @@ final class ModelToolsCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             try {
                 java.nio.file.Path bundle = dev.flinkslm.models.ModelImport.fromHuggingFace(
-                        from, target, new dev.flinkslm.models.ModelImport.Options(id, version, negativeLabel));
+                        from,
+                        target,
+                        new dev.flinkslm.models.ModelImport.Options(id, version, negativeLabel, thresholds));
                 out.println("imported " + bundle.toAbsolutePath());
                 out.println("deploy it as a 10% canary with, on the command topic:");
                 out.println(ModelCommand.deploy(

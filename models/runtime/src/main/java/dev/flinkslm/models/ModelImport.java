@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * {@code config.json} are copied, and the manifest is written from them: the labels from
  * {@code id2label} in index order, the maximum sequence length from {@code max_position_embeddings}
  * (at most {@value #MAX_SEQUENCE_LENGTH_CAP}), the input names from the graph, the output as logits
- * (the session applies a softmax) and the SHA-256 of every file. The new bundle is then verified and
+ * (the session applies a softmax, or for a {@code multi_label_classification} export a sigmoid per
+ * label with a threshold each) and the SHA-256 of every file. The new bundle is then verified and
  * warmed up like any other, so an export the runtime cannot score is refused here, not at DEPLOY.
  *
  * <pre>{@code
@@ -32,9 +33,9 @@ import java.util.TreeMap;
  *         new ModelImport.Options("fraud-distilbert", "1.0.0", "clear"));
  * }</pre>
  *
- * <p>Only exclusive labels are imported: a config whose {@code problem_type} is
- * {@code multi_label_classification} is refused with a message (its labels are independent sigmoids,
- * which a softmax over the logits would misread). Threading: stateless.
+ * <p>A multi-label export ({@code problem_type} {@code multi_label_classification}) needs a negative
+ * label that is not one of its own: the bundle lists it first, and the session scores it as 1 minus
+ * the highest label score, the answer when no label reaches its threshold. Threading: stateless.
  */
 public final class ModelImport {
 
@@ -51,9 +52,25 @@ public final class ModelImport {
      * @param id the bundle id, e.g. {@code fraud-distilbert}
      * @param version the model version, e.g. {@code 1.0.0}
      * @param negativeLabel the label meaning "nothing found" (it gets the minimum over the windows of a
-     *     long text and loses ties), or null
+     *     long text and loses ties), or null; a multi-label export needs one, named apart from its own labels
+     *     (it is the answer when no label reaches its threshold)
+     * @param thresholds multi-label exports only: threshold per label, in (0, 1); labels not named get
+     *     {@value #DEFAULT_THRESHOLD}
      */
-    public record Options(String id, String version, String negativeLabel) {}
+    public record Options(String id, String version, String negativeLabel, Map<String, Double> thresholds) {
+
+        public Options {
+            thresholds = thresholds == null ? Map.of() : Map.copyOf(thresholds);
+        }
+
+        /** Options of a single-label export (no thresholds). */
+        public Options(String id, String version, String negativeLabel) {
+            this(id, version, negativeLabel, Map.of());
+        }
+    }
+
+    /** Threshold of a multi-label export's label when the options give none. */
+    public static final double DEFAULT_THRESHOLD = 0.5;
 
     /**
      * Imports {@code exportDir} into {@code bundleDir} (created; it must not exist or be empty).
@@ -79,17 +96,53 @@ public final class ModelImport {
             throw new BundleException(
                     BundleException.Reason.INVALID_MANIFEST, config + " is not valid JSON: " + e.getMessage(), e);
         }
-        if ("multi_label_classification".equals(cfg.path("problem_type").asText(null))) {
-            throw new BundleException(
-                    BundleException.Reason.INVALID_MANIFEST,
-                    config + " says problem_type=multi_label_classification: multi-label exports (independent"
-                            + " sigmoids per label) are not supported; export a single-label classifier");
-        }
-        List<String> labels = labels(cfg, config);
-        if (options.negativeLabel() != null && !labels.contains(options.negativeLabel())) {
-            throw new BundleException(
-                    BundleException.Reason.INVALID_MANIFEST,
-                    "negative label '" + options.negativeLabel() + "' is not one of the export's labels " + labels);
+        boolean multiLabel =
+                "multi_label_classification".equals(cfg.path("problem_type").asText(null));
+        List<String> exportLabels = labels(cfg, config);
+        List<String> labels = exportLabels;
+        ModelManifest.Outputs outputs = new ModelManifest.Outputs(null, "logits", null);
+        if (multiLabel) {
+            if (options.negativeLabel() == null) {
+                throw new BundleException(
+                        BundleException.Reason.INVALID_MANIFEST,
+                        config + " says problem_type=multi_label_classification: name the label meaning nothing found"
+                                + " (--negative-label, e.g. clear); it is the answer when no label reaches its"
+                                + " threshold");
+            }
+            if (exportLabels.contains(options.negativeLabel())) {
+                throw new BundleException(
+                        BundleException.Reason.INVALID_MANIFEST,
+                        "negative label '" + options.negativeLabel() + "' is one of the multi-label export's labels "
+                                + exportLabels + "; in a multi-label bundle it is derived (1 minus the highest"
+                                + " score), so name a label the export does not have");
+            }
+            for (String l : options.thresholds().keySet()) {
+                if (!exportLabels.contains(l)) {
+                    throw new BundleException(
+                            BundleException.Reason.INVALID_MANIFEST,
+                            "threshold for '" + l + "', which is not one of the export's labels " + exportLabels);
+                }
+            }
+            Map<String, Double> thresholds = new LinkedHashMap<>();
+            for (String l : exportLabels) {
+                thresholds.put(l, options.thresholds().getOrDefault(l, DEFAULT_THRESHOLD));
+            }
+            labels = new ArrayList<>();
+            labels.add(options.negativeLabel());
+            labels.addAll(exportLabels);
+            outputs = ModelManifest.Outputs.multiLabel("logits", null, thresholds);
+        } else {
+            if (!options.thresholds().isEmpty()) {
+                throw new BundleException(
+                        BundleException.Reason.INVALID_MANIFEST,
+                        "thresholds apply to multi-label exports only; " + config + " is single-label (the top"
+                                + " label is the most probable one)");
+            }
+            if (options.negativeLabel() != null && !labels.contains(options.negativeLabel())) {
+                throw new BundleException(
+                        BundleException.Reason.INVALID_MANIFEST,
+                        "negative label '" + options.negativeLabel() + "' is not one of the export's labels " + labels);
+            }
         }
         int maxLength = Math.min(
                 MAX_SEQUENCE_LENGTH_CAP, cfg.path("max_position_embeddings").asInt(MAX_SEQUENCE_LENGTH_CAP));
@@ -112,6 +165,9 @@ public final class ModelImport {
             }
             Map<String, String> metadata = new TreeMap<>();
             metadata.put("importedFrom", "huggingface");
+            if (multiLabel) {
+                metadata.put("problem_type", "multi_label_classification");
+            }
             for (String key : List.of("_name_or_path", "model_type", "architectures")) {
                 JsonNode v = cfg.get(key);
                 if (v != null && !v.isNull()) {
@@ -130,7 +186,7 @@ public final class ModelImport {
                     "tokenizer.json",
                     maxLength,
                     inputs,
-                    new ModelManifest.Outputs(null, "logits", null),
+                    outputs,
                     sha,
                     List.of(),
                     metadata);

@@ -123,19 +123,48 @@ public record ModelManifest(
 
     /**
      * Names of the graph outputs: exactly one of {@code probabilities} (a distribution over the
-     * labels, for example after a Softmax) and {@code logits} (raw scores, which the session turns
-     * into probabilities with a softmax, as Hugging Face / Optimum exports output them);
-     * {@code embedding} is optional.
+     * labels, for example after a Softmax) and {@code logits} (raw scores, as Hugging Face / Optimum
+     * exports output them); {@code embedding} is optional.
+     *
+     * <p>{@code activation} says how the session turns logits into probabilities: {@code softmax}
+     * (the default; the labels exclude each other) or {@code sigmoid} (multi-label: each label is
+     * scored on its own). A sigmoid graph has one column per label except the manifest's
+     * {@code negativeLabel}, which it must name; the negative label's score is 1 minus the highest
+     * other score. {@code thresholds} (sigmoid only, one per other label, each in (0, 1)) decide
+     * which labels are found: the top label is the highest-scoring label at or above its threshold,
+     * and the negative label when there is none.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Outputs(
             @JsonProperty("probabilities") String probabilities,
             @JsonProperty("logits") String logits,
-            @JsonProperty("embedding") String embedding) {
+            @JsonProperty("embedding") String embedding,
+            @JsonProperty("activation") String activation,
+            @JsonProperty("thresholds") Map<String, Double> thresholds) {
+
+        /** {@code activation} of exclusive labels. */
+        public static final String SOFTMAX = "softmax";
+
+        /** {@code activation} of multi-label logits. */
+        public static final String SIGMOID = "sigmoid";
+
+        public Outputs {
+            thresholds = thresholds == null ? null : Map.copyOf(new LinkedHashMap<>(thresholds));
+        }
 
         /** Outputs of a graph that computes probabilities. */
         public Outputs(String probabilities, String embedding) {
-            this(probabilities, null, embedding);
+            this(probabilities, null, embedding, null, null);
+        }
+
+        /** Outputs of a graph with exclusive labels (probabilities, or logits with a softmax). */
+        public Outputs(String probabilities, String logits, String embedding) {
+            this(probabilities, logits, embedding, null, null);
+        }
+
+        /** Outputs of a multi-label graph: sigmoid logits with a threshold per label. */
+        public static Outputs multiLabel(String logits, String embedding, Map<String, Double> thresholds) {
+            return new Outputs(null, logits, embedding, SIGMOID, thresholds);
         }
 
         /** The output the session scores from: the probabilities, or else the logits. */
@@ -144,10 +173,16 @@ public record ModelManifest(
             return probabilities != null ? probabilities : logits;
         }
 
-        /** Whether {@link #scoreOutput()} holds logits that a softmax turns into probabilities. */
+        /** Whether {@link #scoreOutput()} holds logits that an activation turns into probabilities. */
         @JsonIgnore
         public boolean readsLogits() {
             return probabilities == null && logits != null;
+        }
+
+        /** Whether the labels are scored each on its own (sigmoid logits) rather than as one distribution. */
+        @JsonIgnore
+        public boolean multiLabel() {
+            return SIGMOID.equals(activation);
         }
     }
 
@@ -313,6 +348,69 @@ public record ModelManifest(
         return labels.size();
     }
 
+    /**
+     * Width of the graph's score output: one column per label, except that a multi-label graph has none for
+     * the negative label (the session derives it).
+     */
+    public int scoreColumns() {
+        return outputs != null && outputs.multiLabel() ? labels.size() - 1 : labels.size();
+    }
+
+    /**
+     * The threshold of each label in label order for a multi-label manifest (the negative label's is NaN: it is
+     * the answer when no other label reaches its threshold), or null for exclusive labels.
+     */
+    public float[] thresholdsInLabelOrder() {
+        if (outputs == null || !outputs.multiLabel() || outputs.thresholds() == null) {
+            return null;
+        }
+        float[] t = new float[labels.size()];
+        for (int c = 0; c < t.length; c++) {
+            Double v = outputs.thresholds().get(labels.get(c));
+            t[c] = v == null ? Float.NaN : v.floatValue();
+        }
+        return t;
+    }
+
+    private void multiLabelProblems(List<String> problems) {
+        String activation = outputs.activation();
+        if (activation != null && !Outputs.SOFTMAX.equals(activation) && !Outputs.SIGMOID.equals(activation)) {
+            problems.add(
+                    "outputs.activation '" + activation + "' is not " + Outputs.SOFTMAX + " or " + Outputs.SIGMOID);
+            return;
+        }
+        if (activation != null && outputs.logits() == null) {
+            problems.add("outputs.activation applies to logits only; a probabilities output is used as it is");
+        }
+        if (!outputs.multiLabel()) {
+            if (outputs.thresholds() != null) {
+                problems.add("outputs.thresholds apply to multi-label (sigmoid) outputs only");
+            }
+            return;
+        }
+        if (negativeLabel == null) {
+            problems.add("a multi-label (sigmoid) output needs a negativeLabel: the answer when no label reaches its"
+                    + " threshold");
+        }
+        if (labels == null || outputs.thresholds() == null) {
+            problems.add("a multi-label (sigmoid) output needs outputs.thresholds, one per label except the negative"
+                    + " label");
+            return;
+        }
+        Set<String> expected = new java.util.TreeSet<>(labels);
+        expected.remove(negativeLabel);
+        if (!expected.equals(new java.util.TreeSet<>(outputs.thresholds().keySet()))) {
+            problems.add("outputs.thresholds must name exactly the labels " + expected + " (not the negative label),"
+                    + " but name "
+                    + new java.util.TreeSet<>(outputs.thresholds().keySet()));
+        }
+        outputs.thresholds().forEach((label, t) -> {
+            if (t == null || !(t > 0 && t < 1)) {
+                problems.add("threshold of '" + label + "' must be in (0, 1), was " + t);
+            }
+        });
+    }
+
     /** Returns a copy with the given checksums (used by tooling that writes bundles). */
     public ModelManifest withSha256(Map<String, String> checksums) {
         return new ModelManifest(
@@ -437,6 +535,9 @@ public record ModelManifest(
             requireText(problems, "outputs.probabilities", outputs.probabilities());
         } else {
             requireText(problems, "outputs.logits", outputs.logits());
+        }
+        if (outputs != null) {
+            multiLabelProblems(problems);
         }
         if (sha256 == null || sha256.isEmpty()) {
             problems.add("sha256 must list the checksum of every bundle file");

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * The check every output row passes before a prediction is made from it: finite, each value a
- * probability, the row summing to 1. Used for every scored batch, the warm-up batch and the
+ * probability, the row summing to 1 (per-label scores of a multi-label model: without the sum). Used for every scored batch, the warm-up batch and the
  * golden examples alike. Stateless.
  */
 final class OutputCheck {
@@ -19,7 +19,25 @@ final class OutputCheck {
 
     /** What is wrong with the row, or null when it is a probability distribution. */
     static String problem(float[] row) {
+        String problem = scoreProblem(row);
+        if (problem != null) {
+            return problem;
+        }
         double sum = 0;
+        for (float v : row) {
+            sum += v;
+        }
+        if (Math.abs(sum - 1.0) > SUM_TOLERANCE) {
+            return "the row sums to " + format(sum) + ", not 1";
+        }
+        return null;
+    }
+
+    /**
+     * What is wrong with a row of per-label scores (a multi-label row, which need not sum to 1), or null when
+     * every value is a probability.
+     */
+    static String scoreProblem(float[] row) {
         for (int c = 0; c < row.length; c++) {
             float v = row[c];
             if (Float.isNaN(v)) {
@@ -34,10 +52,6 @@ final class OutputCheck {
             if (v > 1f + VALUE_TOLERANCE) {
                 return "column " + c + " is greater than 1 (" + format(v) + ")";
             }
-            sum += v;
-        }
-        if (Math.abs(sum - 1.0) > SUM_TOLERANCE) {
-            return "the row sums to " + format(sum) + ", not 1";
         }
         return null;
     }

@@ -6,7 +6,8 @@ package dev.flinkslm.models;
  * @param labelIndex index of the top label in the manifest's label order
  * @param label the top label
  * @param score the top label's probability
- * @param probabilities the probability of every label, in manifest order
+ * @param probabilities the probability of every label, in manifest order (for a multi-label model, each label's
+ *     own score: they need not sum to 1)
  */
 public record Prediction(int labelIndex, String label, float score, float[] probabilities) {
 
@@ -17,6 +18,29 @@ public record Prediction(int labelIndex, String label, float score, float[] prob
      * @param negativeIndex index of the manifest's negative label, or -1
      */
     public static Prediction of(float[] probabilities, java.util.List<String> labels, int negativeIndex) {
+        return of(probabilities, labels, negativeIndex, null);
+    }
+
+    /**
+     * The prediction for a row of scores. Exclusive labels ({@code thresholds} null): {@link #of(float[], java.util.List,
+     * int)}. Multi-label: the highest-scoring label whose score reaches its threshold (the lower index wins ties),
+     * or the negative label when none does.
+     *
+     * @param thresholds per-label thresholds in label order (the negative label's is ignored), or null
+     */
+    public static Prediction of(
+            float[] probabilities, java.util.List<String> labels, int negativeIndex, float[] thresholds) {
+        if (thresholds != null) {
+            int found = negativeIndex;
+            for (int c = 0; c < probabilities.length; c++) {
+                if (c != negativeIndex
+                        && probabilities[c] >= thresholds[c]
+                        && (found == negativeIndex || probabilities[c] > probabilities[found])) {
+                    found = c;
+                }
+            }
+            return new Prediction(found, labels.get(found), probabilities[found], probabilities);
+        }
         int best = -1;
         for (int c = 0; c < probabilities.length; c++) {
             if (best < 0

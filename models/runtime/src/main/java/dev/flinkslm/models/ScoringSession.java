@@ -76,6 +76,9 @@ public final class ScoringSession implements AutoCloseable {
 
     private final ModelBundle bundle;
     private final ModelManifest manifest;
+    /** Per-label thresholds of a multi-label model in label order, or null. */
+    private final float[] thresholds;
+
     private final OrtEnvironment env;
     private final OrtSession session;
     private final TextTokenizer tokenizer;
@@ -105,6 +108,7 @@ public final class ScoringSession implements AutoCloseable {
             String fallbackReason) {
         this.bundle = bundle;
         this.manifest = bundle.manifest();
+        this.thresholds = manifest.thresholdsInLabelOrder();
         this.env = env;
         this.session = session;
         this.tokenizer = tokenizer;
@@ -262,10 +266,10 @@ public final class ScoringSession implements AutoCloseable {
                 throw new IllegalArgumentException("a window prediction has " + (row == null ? 0 : row.length)
                         + " probabilities but " + bundle.id() + ":" + bundle.version() + " has " + labels + " labels");
             }
-            String problem = OutputCheck.problem(row);
+            String problem = manifest.outputs().multiLabel() ? OutputCheck.scoreProblem(row) : OutputCheck.problem(row);
             if (problem != null) {
                 // score() never returns such a row; a caller combining anything else must not get a label from it
-                throw new IllegalArgumentException("a window prediction is not a probability distribution: " + problem);
+                throw new IllegalArgumentException("a window prediction is not a row of valid scores: " + problem);
             }
             if (combined == null) {
                 combined = row.clone();
@@ -379,6 +383,7 @@ public final class ScoringSession implements AutoCloseable {
     private List<Prediction> decode(OrtSession.Result result, int rows) throws ScoringException {
         String name = manifest.outputs().scoreOutput();
         boolean logits = manifest.outputs().readsLogits();
+        boolean multiLabel = manifest.outputs().multiLabel();
         OnnxValue value = result.get(name)
                 .orElseThrow(() -> new ScoringException(
                         ScoringException.Kind.OUTPUT_INVALID,
@@ -389,35 +394,45 @@ public final class ScoringSession implements AutoCloseable {
                     "output '" + name + "' is not a FLOAT tensor but " + value.getInfo());
         }
         long[] shape = tensor.getInfo().getShape();
-        int labels = manifest.labelCount();
-        if (shape.length != 2 || shape[0] != rows || shape[1] != labels) {
+        int columns = manifest.scoreColumns();
+        if (shape.length != 2 || shape[0] != rows || shape[1] != columns) {
             throw new OutputShapeException("output '" + name + "' has shape " + Arrays.toString(shape) + ", expected ["
-                    + rows + ", " + labels + "] (one row per sequence, one column per label)");
+                    + rows + ", " + columns + "] (one row per sequence, one column per "
+                    + (multiLabel ? "label but the negative label" : "label") + ")");
         }
         FloatBuffer probs = tensor.getFloatBuffer();
-        if (probs == null || probs.remaining() != rows * labels) {
+        if (probs == null || probs.remaining() != rows * columns) {
             throw new OutputShapeException("output '" + name + "' holds " + (probs == null ? 0 : probs.remaining())
-                    + " values, expected " + rows * labels);
+                    + " values, expected " + rows * columns);
         }
+        int labels = manifest.labelCount();
         float[][] matrix = new float[rows][labels];
+        float[] raw = multiLabel ? new float[columns] : null;
         for (int r = 0; r < rows; r++) {
-            probs.get(matrix[r]);
-            if (logits && warmUpLogitRows.get() >= 0) {
-                warmUpLogitRows.incrementAndGet();
-                if (OutputCheck.problem(matrix[r]) == null) {
-                    warmUpDistributionRows.incrementAndGet();
+            String problem;
+            if (multiLabel) {
+                probs.get(raw);
+                countWarmUpRow(OutputCheck.scoreProblem(raw) == null);
+                problem = sigmoidInto(raw, matrix[r], manifest.negativeLabelIndex());
+            } else {
+                probs.get(matrix[r]);
+                if (logits) {
+                    countWarmUpRow(OutputCheck.problem(matrix[r]) == null);
                 }
+                problem = logits ? softmaxInPlace(matrix[r]) : null;
             }
-            String problem = logits ? softmaxInPlace(matrix[r]) : null;
             if (problem == null) {
-                problem = OutputCheck.problem(matrix[r]);
+                problem = multiLabel ? OutputCheck.scoreProblem(matrix[r]) : OutputCheck.problem(matrix[r]);
             }
             if (problem != null) {
                 throw new ScoringException(
                         ScoringException.Kind.OUTPUT_INVALID,
                         "row " + r + " of " + rows + " of output '" + name + "' of " + bundle.id() + ":"
                                 + bundle.version() + (logits ? " (logits)" : "")
-                                + " is not a probability distribution: " + problem);
+                                + (multiLabel
+                                        ? " is not a row of label scores: "
+                                        : " is not a probability distribution: ")
+                                + problem);
             }
             OutputCheck.clamp(matrix[r]);
         }
@@ -426,6 +441,34 @@ public final class ScoringSession implements AutoCloseable {
             out.add(prediction(row));
         }
         return out;
+    }
+
+    /** During warm-up, counts a row of the logits output and whether it already looked activated. */
+    private void countWarmUpRow(boolean alreadyActivated) {
+        if (warmUpLogitRows.get() >= 0) {
+            warmUpLogitRows.incrementAndGet();
+            if (alreadyActivated) {
+                warmUpDistributionRows.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Writes the sigmoid of each multi-label logit into {@code row}, skipping the negative label's index, whose
+     * score becomes 1 minus the highest other score; returns the problem when a logit is not a finite number.
+     */
+    static String sigmoidInto(float[] logits, float[] row, int negative) {
+        float max = 0;
+        for (int j = 0; j < logits.length; j++) {
+            if (!Float.isFinite(logits[j])) {
+                return "logit " + j + " is " + logits[j];
+            }
+            float p = (float) (1.0 / (1.0 + Math.exp(-(double) logits[j])));
+            row[j < negative ? j : j + 1] = p;
+            max = Math.max(max, p);
+        }
+        row[negative] = 1f - max;
+        return null;
     }
 
     /**
@@ -453,7 +496,7 @@ public final class ScoringSession implements AutoCloseable {
 
     /** The prediction for a (validated or combined) probability vector: its argmax, the negative label losing ties. */
     private Prediction prediction(float[] row) {
-        return Prediction.of(row, manifest.labels(), manifest.negativeLabelIndex());
+        return Prediction.of(row, manifest.labels(), manifest.negativeLabelIndex(), thresholds);
     }
 
     private Buffers borrow(int cells) {
@@ -485,10 +528,15 @@ public final class ScoringSession implements AutoCloseable {
                 // a softmax over probabilities would flatten every score (and move every threshold)
                 throw new BundleException(
                         BundleException.Reason.MODEL_OUTPUT_INVALID,
-                        "every warm-up row of the logits output '"
-                                + manifest.outputs().scoreOutput() + "' of "
-                                + bundle + " is already a probability distribution: the graph ends in a Softmax;"
-                                + " declare the output as outputs.probabilities");
+                        manifest.outputs().multiLabel()
+                                ? "every warm-up value of the multi-label logits output '"
+                                        + manifest.outputs().scoreOutput() + "' of " + bundle
+                                        + " already lies in [0, 1]:"
+                                        + " the graph ends in a Sigmoid; export the logits before it"
+                                : "every warm-up row of the logits output '"
+                                        + manifest.outputs().scoreOutput() + "' of " + bundle
+                                        + " is already a probability distribution: the graph ends in a Softmax;"
+                                        + " declare the output as outputs.probabilities");
             }
         } catch (OutputShapeException e) {
             throw new BundleException(
@@ -564,11 +612,14 @@ public final class ScoringSession implements AutoCloseable {
         }
         TensorInfo probs = requireTensor(outputs, manifest.outputs().scoreOutput(), "output", OnnxJavaType.FLOAT);
         long width = probs.getShape()[1];
-        if (width > 0 && width != manifest.labelCount()) {
+        if (width > 0 && width != manifest.scoreColumns()) {
             throw new BundleException(
                     BundleException.Reason.LABEL_COUNT_MISMATCH,
-                    "manifest lists " + manifest.labelCount() + " labels but output '"
-                            + manifest.outputs().scoreOutput() + "' has width " + width);
+                    "manifest lists " + manifest.labelCount() + " labels"
+                            + (manifest.outputs().multiLabel()
+                                    ? " (a multi-label graph has a column for each but the" + " negative label)"
+                                    : "")
+                            + " but output '" + manifest.outputs().scoreOutput() + "' has width " + width);
         }
         if (manifest.outputs().embedding() != null) {
             requireTensor(outputs, manifest.outputs().embedding(), "output", OnnxJavaType.FLOAT);

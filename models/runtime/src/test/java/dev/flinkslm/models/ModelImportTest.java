@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An export in the Hugging Face / Optimum layout (model.onnx with a logits output, tokenizer.json,
@@ -94,9 +95,9 @@ class ModelImportTest {
 
     @Test
     void exportsTheRuntimeCannotScoreCorrectlyAreRefusedWithTheReason() throws Exception {
-        config(128, ID2LABEL, ",\"problem_type\":\"multi_label_classification\"");
-        assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, tmp.resolve("b1"), options()))
-                .hasMessageContaining("multi-label exports");
+        assertThatThrownBy(() -> ModelImport.fromHuggingFace(
+                        export, tmp.resolve("b1"), new ModelImport.Options("m", "1", "clear", Map.of("fraud", 0.3))))
+                .hasMessageContaining("thresholds apply to multi-label exports only");
 
         config(128, "\"0\":\"clear\",\"2\":\"fraud\"", "");
         assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, tmp.resolve("b2"), options()))
@@ -142,5 +143,149 @@ class ModelImportTest {
         assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, target, options()))
                 .hasMessageContaining("is not empty");
         assertThat(Files.readString(target.resolve("manifest.json"))).isEqualTo("{}");
+    }
+
+    private static final String MULTI = ",\"problem_type\":\"multi_label_classification\"";
+    private static final List<String> FINDINGS = List.of("sanctions", "structuring", "fraud", "market_abuse");
+
+    /** A multi-label export: four sigmoid logits, no column for "nothing found". */
+    private TinyBundles.Spec multiLabelExport() throws Exception {
+        TinyBundles.Spec spec = new TinyBundles.Spec().seed(5).logits(true).labels(FINDINGS);
+        Path src = TinyBundles.write(tmp.resolve("ml-source"), spec);
+        Files.copy(
+                src.resolve("model.onnx"),
+                export.resolve("model.onnx"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        config(128, "\"0\":\"sanctions\",\"1\":\"structuring\",\"2\":\"fraud\",\"3\":\"market_abuse\"", MULTI);
+        return spec;
+    }
+
+    @Test
+    void aMultiLabelExportIsScoredWithASigmoidPerLabelAndItsThresholds() throws Exception {
+        TinyBundles.Spec spec = multiLabelExport();
+        Path bundleDir = ModelImport.fromHuggingFace(
+                export,
+                tmp.resolve("ml"),
+                new ModelImport.Options(
+                        "tiny-ml", "1.0.0", "clear", Map.of("fraud", 0.3, "sanctions", 0.9, "structuring", 0.99)));
+        ModelBundle bundle = BundleLoader.verify(bundleDir.toUri(), bundleDir, null);
+        ModelManifest m = bundle.manifest();
+        assertThat(m.labels()).containsExactly("clear", "sanctions", "structuring", "fraud", "market_abuse");
+        assertThat(m.negativeLabel()).isEqualTo("clear");
+        assertThat(m.outputs().multiLabel()).isTrue();
+        assertThat(m.outputs().thresholds())
+                .containsOnly(
+                        Map.entry("sanctions", 0.9),
+                        Map.entry("structuring", 0.99),
+                        Map.entry("fraud", 0.3),
+                        Map.entry("market_abuse", 0.5));
+        assertThat(ModelManifest.parse(m.toJson())).isEqualTo(m);
+
+        List<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            texts.add("text number " + i + " " + "abcdefghij".substring(0, i % 10) + " zz".repeat(i % 7));
+        }
+        float[] thresholds = {Float.NaN, 0.9f, 0.99f, 0.3f, 0.5f};
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        try (ScoringSession session = ScoringSession.open(bundle, RuntimeOptions.cpu())) {
+            List<Prediction> got = session.scoreTexts(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                double[] z = TinyBundles.referenceLogits(spec, session.encode(texts.get(i)));
+                float[] p = new float[5];
+                float max = 0;
+                for (int j = 0; j < 4; j++) {
+                    p[j + 1] = (float) (1 / (1 + Math.exp(-z[j])));
+                    max = Math.max(max, p[j + 1]);
+                }
+                p[0] = 1 - max;
+                Prediction g = got.get(i);
+                assertThat(g.probabilities()).containsExactly(p, within(1e-5f));
+                int expected = 0;
+                for (int c = 1; c < 5; c++) {
+                    if (p[c] >= thresholds[c] && (expected == 0 || p[c] > p[expected])) {
+                        expected = c;
+                    }
+                }
+                assertThat(g.labelIndex())
+                        .as("text %d, scores %s", i, java.util.Arrays.toString(p))
+                        .isEqualTo(expected);
+                assertThat(g.score()).isEqualTo(g.probabilities()[expected]);
+                seen.add(g.label());
+            }
+        }
+        assertThat(seen)
+                .as("the texts reach both a finding and nothing found")
+                .contains("clear")
+                .hasSizeGreaterThan(1);
+    }
+
+    @Test
+    void aMultiLabelExportNeedsANegativeLabelOfItsOwnAndValidThresholds() throws Exception {
+        multiLabelExport();
+        assertThatThrownBy(() ->
+                        ModelImport.fromHuggingFace(export, tmp.resolve("m1"), new ModelImport.Options("m", "1", null)))
+                .hasMessageContaining("--negative-label");
+        assertThatThrownBy(() -> ModelImport.fromHuggingFace(
+                        export, tmp.resolve("m2"), new ModelImport.Options("m", "1", "fraud")))
+                .hasMessageContaining("is one of the multi-label export's labels");
+        assertThatThrownBy(() -> ModelImport.fromHuggingFace(
+                        export, tmp.resolve("m3"), new ModelImport.Options("m", "1", "clear", Map.of("spam", 0.5))))
+                .hasMessageContaining("'spam', which is not one of the export's labels");
+        assertThat(reasonOf(() -> ModelImport.fromHuggingFace(
+                        export, tmp.resolve("m4"), new ModelImport.Options("m", "1", "clear", Map.of("fraud", 1.0)))))
+                .isEqualTo(BundleException.Reason.INVALID_MANIFEST);
+        assertThatThrownBy(() -> ModelImport.fromHuggingFace(
+                        export, tmp.resolve("m5"), new ModelImport.Options("m", "1", "clear", Map.of("fraud", 0.0))))
+                .hasMessageContaining("threshold of 'fraud' must be in (0, 1)");
+    }
+
+    @Test
+    void aMultiLabelGraphThatAlreadyEndsInASigmoidIsRefused() throws Exception {
+        // scores already in [0, 1]: a sigmoid over them would squeeze every score into [0.5, 0.73]
+        TinyBundles.Spec spec =
+                new TinyBundles.Spec().seed(5).logits(true).softmax(true).labels(FINDINGS);
+        Path src = TinyBundles.write(tmp.resolve("ml-activated"), spec);
+        Files.copy(
+                src.resolve("model.onnx"),
+                export.resolve("model.onnx"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        config(128, "\"0\":\"sanctions\",\"1\":\"structuring\",\"2\":\"fraud\",\"3\":\"market_abuse\"", MULTI);
+        assertThatThrownBy(() -> ModelImport.fromHuggingFace(
+                        export, tmp.resolve("m6"), new ModelImport.Options("m", "1", "clear")))
+                .hasMessageContaining("ends in a Sigmoid");
+    }
+
+    @Test
+    void aMultiLabelGraphWithAColumnForTheNegativeLabelIsACountMismatch() throws Exception {
+        multiLabelExport();
+        Path bundleDir =
+                ModelImport.fromHuggingFace(export, tmp.resolve("m7"), new ModelImport.Options("m", "1", "clear"));
+        // the manifest claims one finding label more than the graph has columns for
+        ModelManifest m = ModelManifest.read(bundleDir);
+        java.util.List<String> labels = new java.util.ArrayList<>(m.labels());
+        labels.add("insider");
+        java.util.Map<String, Double> t = new java.util.HashMap<>(m.outputs().thresholds());
+        t.put("insider", 0.5);
+        new ModelManifest(
+                        m.manifestVersion(),
+                        m.id(),
+                        m.version(),
+                        m.task(),
+                        m.description(),
+                        labels,
+                        m.negativeLabel(),
+                        m.model(),
+                        m.tokenizer(),
+                        m.maxSequenceLength(),
+                        m.inputs(),
+                        ModelManifest.Outputs.multiLabel("logits", null, t),
+                        m.sha256(),
+                        m.golden(),
+                        m.metadata())
+                .write(bundleDir);
+        ModelBundle bundle = BundleLoader.verify(bundleDir.toUri(), bundleDir, null);
+        assertThat(reasonOf(
+                        () -> ScoringSession.open(bundle, RuntimeOptions.cpu()).close()))
+                .isEqualTo(BundleException.Reason.LABEL_COUNT_MISMATCH);
     }
 }

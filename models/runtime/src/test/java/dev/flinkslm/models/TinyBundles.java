@@ -219,8 +219,8 @@ public final class TinyBundles {
         manifest.write(dir);
     }
 
-    /** The probabilities the generated graph computes for one encoded text. */
-    public static float[] reference(Spec spec, EncodedText text) {
+    /** The logits (before any Softmax) the generated graph computes for one encoded text. */
+    public static double[] referenceLogits(Spec spec, EncodedText text) {
         double sum = 0;
         for (long id : text.ids()) {
             sum += id;
@@ -230,10 +230,18 @@ public final class TinyBundles {
         float[][] w = spec.weights();
         float[] b = spec.bias();
         double[] logits = new double[spec.width()];
-        double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < logits.length; j++) {
             logits[j] = f1 * w[0][j] + f2 * w[1][j] + b[j];
-            max = Math.max(max, logits[j]);
+        }
+        return logits;
+    }
+
+    /** The probabilities the generated graph computes for one encoded text. */
+    public static float[] reference(Spec spec, EncodedText text) {
+        double[] logits = referenceLogits(spec, text);
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : logits) {
+            max = Math.max(max, v);
         }
         double total = 0;
         for (int j = 0; j < logits.length; j++) {
