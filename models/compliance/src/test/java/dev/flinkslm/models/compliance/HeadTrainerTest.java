@@ -1,6 +1,7 @@
 package dev.flinkslm.models.compliance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
@@ -212,5 +213,78 @@ class HeadTrainerTest {
             }
             outB[c] = (float) bb;
         }
+    }
+
+    /** Two overlapping clusters in 2-d: 400 rows of label 0 and 20 of label 1, centres 1.5 apart. */
+    private static float[][] imbalanced(int[] y) {
+        Random r = new Random(3);
+        float[][] x = new float[y.length][2];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = i < 400 ? 0 : 1;
+            x[i][0] = (float) (r.nextGaussian() + (y[i] == 1 ? 1.5 : 0));
+            x[i][1] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    private static double recall(SoftmaxHead h, float[][] x, int[] y, int label) {
+        int hit = 0;
+        int n = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (y[i] == label) {
+                n++;
+                hit += h.predict(x[i]) == label ? 1 : 0;
+            }
+        }
+        return (double) hit / n;
+    }
+
+    @Test
+    void balancedClassWeightsLiftTheRecallOfARareLabel() {
+        int[] y = new int[420];
+        float[][] x = imbalanced(y);
+        List<String> labels = List.of("common", "rare");
+        double[] w = HeadTrainer.balancedWeights(y, 2);
+        assertThat(w[0]).isCloseTo(420.0 / (2 * 400), org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(w[419]).isCloseTo(420.0 / (2 * 20), org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(Arrays.stream(w).sum()).isCloseTo(420, org.assertj.core.api.Assertions.within(1e-9));
+        SoftmaxHead plain = HeadTrainer.train(x, y, null, labels, 1e-3, 200);
+        SoftmaxHead weighted = HeadTrainer.train(x, y, w, labels, 1e-3, 200);
+        double before = recall(plain, x, y, 1);
+        double after = recall(weighted, x, y, 1);
+        // unweighted, the rare label mostly loses to the prior; weighted, most of it is found
+        assertThat(before).isLessThan(0.3);
+        assertThat(after).isGreaterThan(0.6);
+        // equal weights are the unweighted fit, bit for bit
+        double[] ones = new double[y.length];
+        Arrays.fill(ones, 1);
+        assertThat(HeadTrainer.train(x, y, ones, labels, 1e-3, 50).toJson())
+                .isEqualTo(HeadTrainer.train(x, y, labels, 1e-3, 50).toJson());
+    }
+
+    @Test
+    void theTemperatureUndoesAnOverconfidentScale() {
+        // logits of a calibrated model (labels drawn from softmax(z)), then multiplied by 3
+        Random r = new Random(11);
+        int n = 4000;
+        double[][] z = new double[n][3];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < 3; c++) {
+                z[i][c] = r.nextGaussian() * 1.5;
+            }
+            double[] p = SoftmaxHead.softmax(z[i], 1);
+            double u = r.nextDouble();
+            y[i] = u < p[0] ? 0 : u < p[0] + p[1] ? 1 : 2;
+            for (int c = 0; c < 3; c++) {
+                z[i][c] *= 3;
+            }
+        }
+        double t = dev.flinkslm.models.compliance.internal.Temperature.fit(z, y);
+        assertThat(t).isCloseTo(3, org.assertj.core.api.Assertions.within(0.3));
+        assertThat(dev.flinkslm.models.compliance.internal.Temperature.nll(z, y, t))
+                .isLessThan(dev.flinkslm.models.compliance.internal.Temperature.nll(z, y, 1));
+        assertThatThrownBy(() -> dev.flinkslm.models.compliance.internal.Temperature.fit(new double[0][], new int[0]))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }
