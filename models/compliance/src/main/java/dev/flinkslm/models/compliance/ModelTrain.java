@@ -64,7 +64,7 @@ public final class ModelTrain {
     public static final int MIN_PER_LABEL = 10;
 
     /** L2 penalties tried on the validation part (standardised feature space). */
-    public static final double[] L2_GRID = {1e-3, 1e-2, 3e-2, 1e-1, 3e-1};
+    public static final double[] L2_GRID = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1};
 
     /** Share of the training texts used to pick the L2 penalty before the final fit on all of them. */
     public static final double VALIDATION_SHARE = 0.2;
