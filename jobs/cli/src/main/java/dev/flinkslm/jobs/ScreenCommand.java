@@ -239,6 +239,11 @@ final class ScreenCommand implements Callable<Integer> {
     String alertsTopic;
 
     @Option(
+            names = "--shadow-topic",
+            description = "Topic of shadow comparisons while a SHADOW version runs (default: ${DEFAULT-VALUE}).")
+    String shadowTopic;
+
+    @Option(
             names = "--dead-letter-topic",
             description = "Topic of records that could not be parsed or scored (default: ${DEFAULT-VALUE}).")
     String deadLetterTopic;
@@ -567,6 +572,7 @@ final class ScreenCommand implements Callable<Integer> {
         m.put("--commands-topic", ConnectorOptions.COMMANDS_TOPIC);
         m.put("--scored-topic", ScreeningOptions.SCORED_TOPIC);
         m.put("--alerts-topic", ScreeningOptions.ALERTS_TOPIC);
+        m.put("--shadow-topic", ScreeningOptions.SHADOW_TOPIC);
         m.put("--dead-letter-topic", ConnectorOptions.DEAD_LETTER_TOPIC);
         m.put("--audit-topic", ConnectorOptions.AUDIT_TOPIC);
         m.put("--group-id", ConnectorOptions.GROUP_ID);

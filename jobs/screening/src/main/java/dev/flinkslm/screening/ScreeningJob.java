@@ -16,6 +16,7 @@ import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.SlmScoring;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.operators.versions.ShadowResult;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FlatMapFunction;
@@ -252,6 +253,12 @@ public final class ScreeningJob {
         DataStream<DeadLetter> deadLetters =
                 parseDeadLetters == null ? scoringDeadLetters : parseDeadLetters.union(scoringDeadLetters);
         DataStream<ModelAudit> audit = commands == null ? null : scored.audit();
+        DataStream<ShadowComparison> shadow = commands == null
+                ? null
+                : scored.shadowResults()
+                        .map(new ToShadowComparison(), TypeInformation.of(ShadowComparison.class))
+                        .name("to-shadow-comparison")
+                        .uid("to-shadow-comparison");
 
         // 4. Sinks.
         switch (config.sinks()) {
@@ -272,6 +279,11 @@ public final class ScreeningJob {
                                     .build())
                             .name("kafka-audit")
                             .uid("kafka-audit");
+                    shadow.sinkTo(ScreeningSinks.kafkaShadow()
+                                    .configure(options)
+                                    .build())
+                            .name("kafka-shadow")
+                            .uid("kafka-shadow");
                 }
             }
             case FILES -> {
@@ -291,6 +303,9 @@ public final class ScreeningJob {
                                     .build())
                             .name("file-audit")
                             .uid("file-audit");
+                    shadow.sinkTo(ScreeningSinks.fileShadow(dir).build())
+                            .name("file-shadow")
+                            .uid("file-shadow");
                 }
             }
             case NONE -> {
@@ -315,13 +330,19 @@ public final class ScreeningJob {
                         .sinkTo(new DiscardingSink<>())
                         .name("status-parse-dl-end");
             }
+            if (shadow != null) {
+                shadow.process(new ScreeningStats.ShadowTap(), Types.VOID)
+                        .name("status-shadow")
+                        .sinkTo(new DiscardingSink<>())
+                        .name("status-shadow-end");
+            }
             scoringDeadLetters
                     .process(new ScreeningStats.DeadLetterTap(true), Types.VOID)
                     .name("status-scoring-dl")
                     .sinkTo(new DiscardingSink<>())
                     .name("status-scoring-dl-end");
         }
-        return new Pipeline(results, alerts, deadLetters, audit);
+        return new Pipeline(results, alerts, deadLetters, audit, shadow);
     }
 
     /** One parallel instance reads and parses the commands, so every subtask sees them in one order. */
@@ -355,6 +376,7 @@ public final class ScreeningJob {
         if (config.sinks() == ScreeningConfig.Sinks.KAFKA) {
             ScreeningSinks.kafkaScored().configure(options).build();
             ScreeningSinks.kafkaAlerts().configure(options).build();
+            ScreeningSinks.kafkaShadow().configure(options).build();
             KafkaResultSink.deadLetters().configure(options).build();
             KafkaResultSink.audit(JsonSchemas.<ModelAudit>pojo())
                     .configure(options)
@@ -385,9 +407,32 @@ public final class ScreeningJob {
             DataStream<ScoredEvent> scored,
             DataStream<Alert> alerts,
             DataStream<DeadLetter> deadLetters,
-            DataStream<ModelAudit> audit) {}
+            DataStream<ModelAudit> audit,
+            DataStream<ShadowComparison> shadow) {}
 
     /** Scored operator output to the output record (probabilities widened, microseconds to ms). */
+    /** A shadow result as written: identifiers, labels and scores, without the event's text. */
+    static final class ToShadowComparison implements MapFunction<ShadowResult<FinancialEvent>, ShadowComparison> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public ShadowComparison map(ShadowResult<FinancialEvent> r) {
+            ShadowComparison c = new ShadowComparison();
+            c.eventId = r.element.eventId;
+            c.accountId = r.element.accountId;
+            c.servedModel = r.servedModel;
+            c.servedLabel = r.servedLabel;
+            c.servedScore = r.servedScore;
+            c.shadowModel = r.shadowModel;
+            c.shadowLabel = r.shadowLabel;
+            c.shadowScore = r.shadowScore;
+            c.agree = r.agree;
+            c.agreementRate = r.agreementRate;
+            c.compared = r.compared;
+            return c;
+        }
+    }
+
     static final class ToScoredEvent implements MapFunction<Scored<FinancialEvent>, ScoredEvent> {
         private static final long serialVersionUID = 1L;
 

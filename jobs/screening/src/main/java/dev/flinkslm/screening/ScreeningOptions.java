@@ -38,6 +38,12 @@ public final class ScreeningOptions {
             .defaultValue("slm-alerts")
             .withDescription("Topic for alerts (scored events above their label's threshold).");
 
+    public static final ConfigOption<String> SHADOW_TOPIC = ConfigOptions.key("kafka.topic.shadow")
+            .stringType()
+            .defaultValue("slm-shadow")
+            .withDescription("Topic for shadow comparisons (a SHADOW version's label and score next to the"
+                    + " served one, per event, while a shadow runs).");
+
     // ---- Parsing ---------------------------------------------------------------------------------------
 
     public static final ConfigOption<Integer> MAX_NESTING_DEPTH = ConfigOptions.key("events.max-nesting-depth")

@@ -38,6 +38,11 @@ public final class ScreeningSchemas {
         return JsonSchemas.tree(ScreeningSchemas::alert);
     }
 
+    /** Layout documented on {@link ShadowComparison}. */
+    public static SerializationSchema<ShadowComparison> shadowComparisons() {
+        return JsonSchemas.tree(ScreeningSchemas::shadowComparison);
+    }
+
     /** The input layout accepted by {@link EventParser} (eventTime as an ISO-8601 instant). */
     public static SerializationSchema<FinancialEvent> financialEvents() {
         return JsonSchemas.tree(ScreeningSchemas::financialEvent);
@@ -72,6 +77,22 @@ public final class ScreeningSchemas {
         writeScored(n, a.scored);
         n.put("threshold", finite(a.threshold, "threshold", a.scored));
         n.put("raisedAt", iso(a.raisedAt));
+        return n;
+    }
+
+    private static ObjectNode shadowComparison(ShadowComparison c) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("eventId", c.eventId);
+        n.put("accountId", c.accountId);
+        n.put("servedModel", c.servedModel);
+        n.put("servedLabel", c.servedLabel);
+        n.put("servedScore", finite(c.servedScore, "servedScore", null));
+        n.put("shadowModel", c.shadowModel);
+        n.put("shadowLabel", c.shadowLabel);
+        n.put("shadowScore", finite(c.shadowScore, "shadowScore", null));
+        n.put("agree", c.agree);
+        n.put("agreementRate", c.agreementRate);
+        n.put("compared", c.compared);
         return n;
     }
 

@@ -5,7 +5,7 @@ import dev.flinkslm.connectors.KafkaResultSink;
 import org.apache.flink.annotation.PublicEvolving;
 
 /**
- * The sinks of the screening results, as JSON: scored events and alerts, to Kafka (keyed by
+ * The sinks of the screening results, as JSON: scored events, alerts and shadow comparisons, to Kafka (keyed by
  * account id, so one account's results stay ordered in one partition) or to JSON-lines files.
  * Dead letters and audit records use the generic {@link KafkaResultSink#deadLetters()},
  * {@link KafkaResultSink#audit}, {@link FileResultSink#deadLetters} and {@link FileResultSink#audit}.
@@ -24,6 +24,8 @@ public final class ScreeningSinks {
     public static final String SCORED_DIR = "scored";
     /** Subdirectory of alerts under a file output directory. */
     public static final String ALERTS_DIR = "alerts";
+    /** Subdirectory of shadow comparisons under a file output directory. */
+    public static final String SHADOW_DIR = "shadow";
 
     private ScreeningSinks() {}
 
@@ -37,6 +39,17 @@ public final class ScreeningSinks {
     public static KafkaResultSink.Builder<Alert> kafkaAlerts() {
         return KafkaResultSink.builder(
                 ScreeningSchemas.alerts(), "alerts", ScreeningOptions.ALERTS_TOPIC, a -> a.scored.accountId);
+    }
+
+    /** Shadow comparisons to {@link ScreeningOptions#SHADOW_TOPIC}, keyed by account id. */
+    public static KafkaResultSink.Builder<ShadowComparison> kafkaShadow() {
+        return KafkaResultSink.builder(
+                ScreeningSchemas.shadowComparisons(), "shadow", ScreeningOptions.SHADOW_TOPIC, c -> c.accountId);
+    }
+
+    /** Shadow comparisons into {@code dir/shadow/}. */
+    public static FileResultSink.Builder<ShadowComparison> fileShadow(String dir) {
+        return FileResultSink.builder(dir, SHADOW_DIR, ScreeningSchemas.shadowComparisons());
     }
 
     /** Scored events into {@code dir/scored/}. */

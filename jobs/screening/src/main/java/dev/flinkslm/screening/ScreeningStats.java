@@ -36,6 +36,9 @@ public final class ScreeningStats {
     private static final LongAdder SCORING_DEAD = new LongAdder();
     private static final Map<String, LongAdder> ALERTS = new ConcurrentHashMap<>();
     private static final Map<String, LongAdder> VERSIONS = new ConcurrentHashMap<>();
+    /** Per shadow version: comparisons [0] and agreements [1]. */
+    private static final Map<String, LongAdder[]> SHADOWS = new ConcurrentHashMap<>();
+
     private static final AtomicLongArray LATENCY = new AtomicLongArray(MAX_LATENCY_MS + 1);
     private static volatile String lastVersion = "-";
     private static volatile long startNanos = System.nanoTime();
@@ -49,6 +52,7 @@ public final class ScreeningStats {
         SCORING_DEAD.reset();
         ALERTS.clear();
         VERSIONS.clear();
+        SHADOWS.clear();
         for (int i = 0; i < LATENCY.length(); i++) {
             LATENCY.set(i, 0);
         }
@@ -63,6 +67,15 @@ public final class ScreeningStats {
         lastVersion = version;
         if (latencyMs >= 0) {
             LATENCY.incrementAndGet((int) Math.min(latencyMs, MAX_LATENCY_MS));
+        }
+    }
+
+    static void shadow(ShadowComparison c) {
+        LongAdder[] counts =
+                SHADOWS.computeIfAbsent(c.shadowModel, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
+        counts[0].increment();
+        if (c.agree) {
+            counts[1].increment();
         }
     }
 
@@ -84,6 +97,8 @@ public final class ScreeningStats {
         ALERTS.forEach((k, v) -> alerts.put(k, v.sum()));
         Map<String, Long> versions = new TreeMap<>();
         VERSIONS.forEach((k, v) -> versions.put(k, v.sum()));
+        Map<String, long[]> shadows = new TreeMap<>();
+        SHADOWS.forEach((k, v) -> shadows.put(k, new long[] {v[0].sum(), v[1].sum()}));
         return new Snapshot(
                 System.nanoTime() - startNanos,
                 SCORED.sum(),
@@ -92,7 +107,8 @@ public final class ScreeningStats {
                 alerts,
                 versions,
                 lastVersion,
-                hist);
+                hist,
+                shadows);
     }
 
     /** Counters at one moment. */
@@ -104,7 +120,8 @@ public final class ScreeningStats {
             Map<String, Long> alerts,
             Map<String, Long> versions,
             String lastVersion,
-            long[] latency) {
+            long[] latency,
+            Map<String, long[]> shadows) {
 
         long inputs() {
             return scored + parseDeadLetters + scoringDeadLetters;
@@ -128,16 +145,25 @@ public final class ScreeningStats {
                 window[i] = latency[i] - previous.latency[i];
             }
             return String.format(
-                    Locale.ROOT,
-                    "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | latency %s"
-                            + " | alerts %s | model %s",
-                    clock(elapsedNanos),
-                    (inputs() - previous.inputs()) / seconds,
-                    scored,
-                    parseDeadLetters + scoringDeadLetters,
-                    percentiles(window),
-                    alertsText(),
-                    lastVersion);
+                            Locale.ROOT,
+                            "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | latency %s"
+                                    + " | alerts %s | model %s",
+                            clock(elapsedNanos),
+                            (inputs() - previous.inputs()) / seconds,
+                            scored,
+                            parseDeadLetters + scoringDeadLetters,
+                            percentiles(window),
+                            alertsText(),
+                            lastVersion)
+                    + shadowText();
+        }
+
+        /** {@code " | shadow m:v agrees 97.1% of 1,234"} per shadow version seen, or nothing. */
+        private String shadowText() {
+            StringBuilder b = new StringBuilder();
+            shadows.forEach((model, n) -> b.append(String.format(
+                    Locale.ROOT, " | shadow %s agrees %.1f%% of %,d", model, 100.0 * n[1] / Math.max(1, n[0]), n[0])));
+            return b.toString();
         }
 
         /** The multi-line summary of a whole run. */
@@ -157,6 +183,12 @@ public final class ScreeningStats {
             out.printf(Locale.ROOT, "latency:        %s (end to end, source to scored)%n", percentiles(latency));
             out.printf(Locale.ROOT, "alerts:         %,d %s%n", alertTotal(), alertsText());
             out.printf(Locale.ROOT, "model versions: %s%n", versions.isEmpty() ? "-" : versions.toString());
+            shadows.forEach((model, n) -> out.printf(
+                    Locale.ROOT,
+                    "shadow:         %s agreed with the served label on %.1f%% of %,d events%n",
+                    model,
+                    100.0 * n[1] / Math.max(1, n[0]),
+                    n[0]));
             out.flush();
         }
 
@@ -216,6 +248,16 @@ public final class ScreeningStats {
         public void processElement(ScoredEvent value, Context ctx, Collector<Void> out) {
             Long ts = ctx.timestamp();
             ScreeningStats.scored(value, ts == null ? -1 : System.currentTimeMillis() - ts);
+        }
+    }
+
+    /** Counts shadow comparisons and agreements per shadow version. */
+    static final class ShadowTap extends ProcessFunction<ShadowComparison, Void> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(ShadowComparison value, Context ctx, Collector<Void> out) {
+            ScreeningStats.shadow(value);
         }
     }
 

@@ -8,6 +8,10 @@ import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.DeadLetterReason;
 import dev.flinkslm.connectors.FileResultSink;
 import dev.flinkslm.connectors.JsonSchemas;
+import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.Prediction;
+import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.operators.versions.ModelAudit;
@@ -153,6 +157,77 @@ class FileModeITCase {
                     .as("line of %s", eventId)
                     .isEqualTo(goodIds.indexOf(eventId) + 1L);
         }
+    }
+
+    @Test
+    void aShadowVersionIsComparedOnLiveEventsAndTheComparisonsAreWrittenWithoutText() throws Exception {
+        Path out = tmp.resolve("shadow-out");
+        Path models = tmp.resolve("models");
+        Path v1 = ScreeningTests.tinyBundle(models, "1", 7);
+        Path v2 = ScreeningTests.tinyBundle(models, "2", 99);
+        Path commands = tmp.resolve("shadow-commands.jsonl");
+        Files.writeString(
+                commands,
+                ModelCommand.deploy("shadow-2", v2.toUri().toString(), ModelCommand.Role.SHADOW)
+                                .toJson() + "\n",
+                StandardCharsets.UTF_8);
+        int events = 1200;
+        long seed = 23;
+        ScreeningConfig config = ScreeningConfig.builder()
+                .options(ScreeningTests.scoring(v1, models))
+                .maxEvents(events)
+                .eventsPerSecond(400) // three seconds of events: the shadow is loaded well before the end
+                .seed(seed)
+                .commandsFile(commands.toString())
+                .outputDir(out.toString())
+                .parallelism(2)
+                .checkpointInterval(Duration.ofMillis(200))
+                .build();
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        ScreeningJob.screen(ScreeningJob.read(env, config), config, false);
+        env.execute("shadow-it");
+
+        Map<String, String> served = new LinkedHashMap<>();
+        for (JsonNode n : readLines(out.resolve(ScreeningSinks.SCORED_DIR))) {
+            served.put(n.get("eventId").asText(), n.get("label").asText());
+            assertThat(n.get("modelVersion").asText())
+                    .as("a shadow never serves")
+                    .isEqualTo("1");
+        }
+        assertThat(served).hasSize(events);
+        List<JsonNode> shadow = readLines(out.resolve(ScreeningSinks.SHADOW_DIR));
+        assertThat(shadow).as("comparisons once the shadow is loaded").hasSizeGreaterThan(events / 4);
+        assertThat(shadow).extracting(n -> n.get("eventId").asText()).doesNotHaveDuplicates();
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(seed).build();
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (int i = 0; i < events; i++) {
+            FinancialEvent e = generator.generate(i);
+            texts.put(e.eventId, e.text);
+        }
+        ModelBundle bundle2 = dev.flinkslm.models.BundleLoader.verify(v2.toUri(), v2, null);
+        try (ScoringSession session = ScoringSession.open(bundle2, RuntimeOptions.cpu())) {
+            for (JsonNode n : shadow) {
+                String id = n.get("eventId").asText();
+                assertThat(n.has("text")).as("no event text in a comparison").isFalse();
+                assertThat(n.get("servedModel").asText()).isEqualTo("tiny:1");
+                assertThat(n.get("shadowModel").asText()).isEqualTo("tiny:2");
+                assertThat(n.get("servedLabel").asText()).as(id).isEqualTo(served.get(id));
+                Prediction p = session.scoreTexts(List.of(texts.get(id))).get(0);
+                assertThat(n.get("shadowLabel").asText()).as(id).isEqualTo(p.label());
+                assertThat(n.get("shadowScore").floatValue())
+                        .isCloseTo(p.score(), org.assertj.core.api.Assertions.within(1e-5f));
+                assertThat(n.get("agree").asBoolean())
+                        .isEqualTo(n.get("servedLabel")
+                                .asText()
+                                .equals(n.get("shadowLabel").asText()));
+                assertThat(n.get("compared").asLong()).isPositive();
+                assertThat(n.get("agreementRate").asDouble()).isBetween(0.0, 1.0);
+            }
+        }
+        assertThat(shadow)
+                .as("two different tiny models disagree somewhere")
+                .anySatisfy(n -> assertThat(n.get("agree").asBoolean()).isFalse());
     }
 
     private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {
