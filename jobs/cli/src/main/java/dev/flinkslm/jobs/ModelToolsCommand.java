@@ -422,6 +422,9 @@ final class ModelToolsCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 err.println("train failed: " + e.getMessage());
                 return 1;
+            } catch (RuntimeException e) {
+                err.println("train failed: " + e);
+                return 1;
             }
             System.out.flush();
             String tag = r.bundles().containsKey("int8")

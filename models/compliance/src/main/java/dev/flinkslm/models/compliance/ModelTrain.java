@@ -142,10 +142,37 @@ public final class ModelTrain {
             Path modelCard,
             double seconds) {}
 
-    /** Trains and writes the bundles; errors say what to fix in the data or options. */
+    /**
+     * Trains and writes the bundles; errors say what to fix in the data or options. A run that fails leaves no
+     * output behind (the output directory is emptied, and removed if the run created it).
+     */
     public static Result run(Options o, PrintStream out) {
-        long t0 = System.nanoTime();
         requireEmptyTarget(o.outDir());
+        boolean existed = Files.isDirectory(o.outDir());
+        try {
+            return train(o, out);
+        } catch (RuntimeException | Error e) {
+            try {
+                if (Files.isDirectory(o.outDir())) {
+                    if (existed) {
+                        try (var entries = Files.list(o.outDir())) {
+                            for (Path p : entries.toList()) {
+                                FileTrees.deleteRecursively(p);
+                            }
+                        }
+                    } else {
+                        FileTrees.deleteRecursively(o.outDir());
+                    }
+                }
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private static Result train(Options o, PrintStream out) {
+        long t0 = System.nanoTime();
         Data d = Data.read(o);
         out.printf(
                 Locale.ROOT,

@@ -283,5 +283,6 @@ class ModelTrainTest {
                         System.out))
                 .hasMessageContaining("use model import instead");
         assertThat(tmp.resolve("x1")).doesNotExist();
+        assertThat(tmp.resolve("x6")).doesNotExist();
     }
 }
