@@ -386,6 +386,12 @@ final class ModelToolsCommand implements Runnable {
         String negativeLabel;
 
         @Option(
+                names = "--head",
+                defaultValue = "MLP",
+                description = "Classifier on the embedding: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+        dev.flinkslm.models.compliance.ModelTrain.Head head;
+
+        @Option(
                 names = "--publish",
                 paramLabel = "<bootstrap>",
                 description = "Send the DEPLOY command for the int8 bundle (or the export's) to this Kafka cluster.")
@@ -417,7 +423,7 @@ final class ModelToolsCommand implements Runnable {
             try {
                 r = dev.flinkslm.models.compliance.ModelTrain.run(
                         new dev.flinkslm.models.compliance.ModelTrain.Options(
-                                data, out, id, version, encoder, holdout, labels, negativeLabel),
+                                data, out, id, version, encoder, holdout, labels, negativeLabel, head),
                         System.out);
             } catch (IllegalArgumentException e) {
                 err.println("train failed: " + e.getMessage());

@@ -93,6 +93,9 @@ public record ModelManifest(
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
                 .enable(SerializationFeature.INDENT_OUTPUT)
+                // maps (checksums, metadata, thresholds) are held in Map.copyOf, whose order differs per JVM:
+                // written sorted, the same manifest has the same bytes (and SHA-256) wherever it is written
+                .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
                 .build();
         for (CoercionInputShape shape : new CoercionInputShape[] {
             CoercionInputShape.String,
@@ -149,7 +152,15 @@ public record ModelManifest(
         public static final String SIGMOID = "sigmoid";
 
         public Outputs {
-            thresholds = thresholds == null ? null : Map.copyOf(new LinkedHashMap<>(thresholds));
+            if (thresholds != null) {
+                for (Map.Entry<String, Double> e : thresholds.entrySet()) {
+                    if (e.getKey() == null || e.getValue() == null) {
+                        throw new IllegalArgumentException("outputs.thresholds has a null entry (" + e.getKey() + ": "
+                                + e.getValue() + "); every threshold is a number in (0, 1)");
+                    }
+                }
+                thresholds = Map.copyOf(thresholds);
+            }
         }
 
         /** Outputs of a graph that computes probabilities. */
@@ -391,6 +402,11 @@ public record ModelManifest(
         if (negativeLabel == null) {
             problems.add("a multi-label (sigmoid) output needs a negativeLabel: the answer when no label reaches its"
                     + " threshold");
+            return;
+        }
+        if (labels != null && labels.size() < 2) {
+            problems.add("a multi-label (sigmoid) output needs at least one label besides the negative label");
+            return;
         }
         if (labels == null || outputs.thresholds() == null) {
             problems.add("a multi-label (sigmoid) output needs outputs.thresholds, one per label except the negative"

@@ -31,6 +31,11 @@ public record Prediction(int labelIndex, String label, float score, float[] prob
     public static Prediction of(
             float[] probabilities, java.util.List<String> labels, int negativeIndex, float[] thresholds) {
         if (thresholds != null) {
+            if (negativeIndex < 0 || negativeIndex >= probabilities.length) {
+                throw new IllegalArgumentException(
+                        "multi-label scores need the negative label (the answer when no label reaches its threshold),"
+                                + " got index " + negativeIndex);
+            }
             int found = negativeIndex;
             for (int c = 0; c < probabilities.length; c++) {
                 if (c != negativeIndex

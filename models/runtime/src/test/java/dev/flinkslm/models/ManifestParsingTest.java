@@ -180,4 +180,75 @@ class ManifestParsingTest {
         assertThat(BundleLimits.defaults().maxGoldenExamples()).isEqualTo(1_000);
         assertThat(BundleLimits.defaults().maxManifestBytes()).isEqualTo(1L << 20);
     }
+
+    /** A valid manifest with its outputs replaced by {@code outputs} (JSON) and its negative label by {@code neg}. */
+    private String withOutputs(String outputs, String neg) throws Exception {
+        String v = valid().replaceAll("\"outputs\"\\s*:\\s*\\{[^}]*\\}", "\"outputs\" : " + outputs);
+        return neg == null ? v : v.replaceFirst("\"labels\"", "\"negativeLabel\" : \"" + neg + "\", \"labels\"");
+    }
+
+    @Test
+    void multiLabelManifestsAreCheckedWithAReasonNeverACrash() throws Exception {
+        String t = "{\"sanctions\":0.5,\"structuring\":0.5,\"fraud\":0.5,\"market_abuse\":0.5}";
+        assertThat(ModelManifest.parse(withOutputs(
+                                        "{\"logits\":\"logits\",\"activation\":\"sigmoid\",\"thresholds\":" + t + "}",
+                                        "clear")
+                                .getBytes(StandardCharsets.UTF_8))
+                        .outputs()
+                        .multiLabel())
+                .isTrue();
+        assertThat(parseFails(withOutputs(
+                                "{\"logits\":\"logits\",\"activation\":\"sigmoid\",\"thresholds\":" + t + "}", null))
+                        .getMessage())
+                .contains("needs a negativeLabel");
+        assertThat(parseFails(withOutputs(
+                                "{\"logits\":\"logits\",\"activation\":\"sigmoid\",\"thresholds\":{\"fraud\":null}}",
+                                "clear"))
+                        .getMessage())
+                .contains("null entry");
+        assertThat(parseFails(withOutputs("{\"logits\":\"logits\",\"activation\":\"sigmoid\"}", "clear"))
+                        .getMessage())
+                .contains("needs outputs.thresholds");
+        assertThat(parseFails(withOutputs("{\"probabilities\":\"probabilities\",\"thresholds\":" + t + "}", null))
+                        .getMessage())
+                .contains("multi-label (sigmoid) outputs only");
+        assertThat(parseFails(withOutputs("{\"logits\":\"logits\",\"activation\":\"tanh\"}", null))
+                        .getMessage())
+                .contains("is not softmax or sigmoid");
+    }
+
+    @Test
+    void mapsAreWrittenSortedSoAManifestHasTheSameBytesInEveryJvm() throws Exception {
+        ModelManifest m = ModelManifest.parse(valid().getBytes(StandardCharsets.UTF_8));
+        java.util.Map<String, String> meta = new java.util.HashMap<>();
+        for (String k : List.of("zeta", "alpha", "mu", "beta", "omega", "kappa")) {
+            meta.put(k, k);
+        }
+        String json = new String(
+                new ModelManifest(
+                                m.manifestVersion(),
+                                m.id(),
+                                m.version(),
+                                m.task(),
+                                m.description(),
+                                m.labels(),
+                                m.negativeLabel(),
+                                m.model(),
+                                m.tokenizer(),
+                                m.maxSequenceLength(),
+                                m.inputs(),
+                                m.outputs(),
+                                m.sha256(),
+                                m.golden(),
+                                meta)
+                        .toJson(),
+                StandardCharsets.UTF_8);
+        List<Integer> at = new ArrayList<>();
+        for (String k : List.of("alpha", "beta", "kappa", "mu", "omega", "zeta")) {
+            at.add(json.indexOf("\"" + k + "\""));
+        }
+        assertThat(at).isSorted().doesNotContain(-1);
+        int sha = json.indexOf("\"sha256\"");
+        assertThat(json.indexOf("\"model.onnx\" :", sha)).isLessThan(json.indexOf("\"tokenizer.json\" :", sha));
+    }
 }

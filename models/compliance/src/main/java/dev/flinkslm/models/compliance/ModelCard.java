@@ -2,6 +2,7 @@ package dev.flinkslm.models.compliance;
 
 import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
+import dev.flinkslm.models.compliance.internal.MlpTrainer;
 import dev.flinkslm.models.compliance.internal.TrainingEncoder;
 
 import java.util.List;
@@ -56,7 +57,9 @@ final class ModelCard {
                 .append("% of each label's distinct texts, chosen by a hash of the text (repeated texts stay on one")
                 .append(" side: ")
                 .append(d.duplicates)
-                .append(" repeats).\n");
+                .append(" repeats; ")
+                .append(d.conflicting)
+                .append(" texts with conflicting labels, trained on and never held out).\n");
         s.append("* Negative label (means nothing found): ")
                 .append(o.negativeLabel() == null ? "none" : "`" + o.negativeLabel() + "`")
                 .append(".\n\n");
@@ -84,22 +87,34 @@ final class ModelCard {
         s.append("* Encoder: ")
                 .append(reference.name())
                 .append(", frozen; masked mean pooling and L2 normalisation; at most ")
-                .append(ModelTrain.maxLength())
+                .append(reference.maxLength())
                 .append(" tokens per window (longer texts are scored in windows by the runtime).\n");
-        s.append("* Head: linear softmax over ")
+        boolean mlp = o.head() == ModelTrain.Head.MLP;
+        s.append(
+                        mlp
+                                ? "* Head: one hidden layer of " + MlpTrainer.Config.HIDDEN
+                                        + " ReLU units and a softmax over "
+                                : "* Head: linear softmax over ")
                 .append(d.labels.size())
                 .append(" labels, trained on the ")
                 .append(reference.tag() == null ? "export's" : reference.tag())
                 .append(" embeddings with class weights n / (k * n_label), ")
-                .append(HeadTrainer.DEFAULT_ITERATIONS)
-                .append(" iterations of accelerated gradient descent.\n");
+                .append(
+                        mlp
+                                ? MlpTrainer.Config.EPOCHS + " epochs of AdamW (batch " + MlpTrainer.Config.BATCH
+                                        + ", learning rate " + MlpTrainer.Config.LEARNING_RATE
+                                        + ", cosine schedule, seed "
+                                        + MlpTrainer.Config.SEED + ")"
+                                : HeadTrainer.DEFAULT_ITERATIONS + " iterations of accelerated gradient descent")
+                .append(".\n");
         s.append(String.format(
                 Locale.ROOT,
-                "* L2 penalty %g, chosen by validation macro-F1 on %d%% of the training texts from %s; refit on"
+                "* %s %g, chosen by validation macro-F1 on %d%% of the training texts from %s; refit on"
                         + " all training texts.%n",
+                mlp ? "Weight decay" : "L2 penalty",
                 l2,
                 Math.round(ModelTrain.VALIDATION_SHARE * 100),
-                java.util.Arrays.toString(ModelTrain.L2_GRID)));
+                java.util.Arrays.toString(mlp ? ModelTrain.WEIGHT_DECAY_GRID : ModelTrain.L2_GRID)));
         s.append(String.format(
                 Locale.ROOT,
                 "* Temperature %.4f, fitted on the holdout (negative log-likelihood) and folded into the head.%n",

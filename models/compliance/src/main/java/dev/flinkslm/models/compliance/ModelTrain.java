@@ -7,7 +7,7 @@ import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
 import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
-import dev.flinkslm.models.compliance.internal.MiniLmTokenizer;
+import dev.flinkslm.models.compliance.internal.MlpTrainer;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.OrtTextModel;
 import dev.flinkslm.models.compliance.internal.SoftmaxHead;
@@ -80,6 +80,21 @@ public final class ModelTrain {
 
     private ModelTrain() {}
 
+    /** The classifier on top of the frozen sentence embedding. */
+    public enum Head {
+        /** Linear softmax (multinomial logistic regression), L2 penalty chosen on the validation part. */
+        LINEAR,
+        /**
+         * One hidden layer of {@value MlpTrainer.Config#HIDDEN} ReLU units (AdamW), weight decay chosen on the
+         * validation part; better on wording the training texts do not use, at a negligible cost next to the
+         * encoder.
+         */
+        MLP
+    }
+
+    /** Weight decays tried for the {@link Head#MLP} head. */
+    public static final double[] WEIGHT_DECAY_GRID = {0.01, 0.03, 0.1, 0.3, 1.0};
+
     /**
      * What to train.
      *
@@ -95,6 +110,7 @@ public final class ModelTrain {
      * @param labels the label set in output order, or null for the data's labels (sorted, the negative label
      *     first)
      * @param negativeLabel the label meaning "nothing found" (for example {@code clear}), or null
+     * @param head the classifier on the embedding (null: {@link Head#MLP})
      */
     public record Options(
             Path data,
@@ -104,11 +120,29 @@ public final class ModelTrain {
             Path encoder,
             double holdout,
             List<String> labels,
-            String negativeLabel) {
+            String negativeLabel,
+            Head head) {
+
+        /** Options with the default {@link Head#MLP} head. */
+        public Options(
+                Path data,
+                Path outDir,
+                String id,
+                String version,
+                Path encoder,
+                double holdout,
+                List<String> labels,
+                String negativeLabel) {
+            this(data, outDir, id, version, encoder, holdout, labels, negativeLabel, Head.MLP);
+        }
 
         public Options {
-            if (id == null || id.isBlank() || version == null || version.isBlank()) {
-                throw new IllegalArgumentException("a trained bundle needs an id and a version");
+            head = head == null ? Head.MLP : head;
+            for (String[] field : new String[][] {{"id", id}, {"version", version}}) {
+                if (field[1] == null || !field[1].matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+                    throw new IllegalArgumentException("the bundle " + field[0] + " '" + field[1] + "' must be 1-128"
+                            + " letters, digits, '.', '_' or '-', starting with a letter or digit");
+                }
             }
             if (!(holdout > 0 && holdout <= 0.5)) {
                 throw new IllegalArgumentException("holdout must be in (0, 0.5], not " + holdout);
@@ -126,7 +160,7 @@ public final class ModelTrain {
      * @param crossFitted the fp32 reference's holdout report with the temperature fitted on the other half of
      *     the holdout (an honest calibration error)
      * @param temperature the temperature folded into the head
-     * @param l2 the chosen L2 penalty
+     * @param l2 the chosen penalty: the L2 penalty of a linear head, the weight decay of an MLP head
      * @param agreement share of holdout texts on which all bundles give the same label
      * @param modelCard the model card next to the bundles
      * @param seconds wall time of the run
@@ -143,35 +177,78 @@ public final class ModelTrain {
             double seconds) {}
 
     /**
-     * Trains and writes the bundles; errors say what to fix in the data or options. A run that fails leaves no
-     * output behind (the output directory is emptied, and removed if the run created it).
+     * Trains and writes the bundles; errors say what to fix in the data or options. Everything is written into a
+     * hidden sibling directory that is renamed to {@code outDir} once every bundle passed its checks, so a run
+     * that fails or is killed never leaves a partial {@code outDir} (a killed run may leave the hidden
+     * {@code .tmp-<name>-*} directory, which can be deleted); parent directories the run created are removed
+     * again when it fails.
      */
     public static Result run(Options o, PrintStream out) {
-        requireEmptyTarget(o.outDir());
-        boolean existed = Files.isDirectory(o.outDir());
+        Path target = o.outDir().toAbsolutePath().normalize();
+        requireEmptyTarget(target);
+        Path parent = target.getParent();
+        List<Path> createdParents = new ArrayList<>();
+        for (Path p = parent; p != null && !Files.exists(p); p = p.getParent()) {
+            createdParents.add(p);
+        }
+        Path work = null;
         try {
-            return train(o, out);
-        } catch (RuntimeException | Error e) {
-            try {
-                if (Files.isDirectory(o.outDir())) {
-                    if (existed) {
-                        try (var entries = Files.list(o.outDir())) {
-                            for (Path p : entries.toList()) {
-                                FileTrees.deleteRecursively(p);
-                            }
-                        }
-                    } else {
-                        FileTrees.deleteRecursively(o.outDir());
-                    }
-                }
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
+            Files.createDirectories(parent);
+            work = Files.createTempDirectory(parent, ".tmp-" + target.getFileName() + "-");
+            Result r = train(o, work, out);
+            if (Files.isDirectory(target)) {
+                Files.delete(target); // empty, checked above
             }
-            throw e;
+            Files.move(work, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            work = null;
+            Map<String, Path> bundles = new LinkedHashMap<>();
+            r.bundles().forEach((tag, dir) -> bundles.put(tag, target.resolve(dir.getFileName())));
+            Result placed = new Result(
+                    bundles,
+                    r.versions(),
+                    r.holdout(),
+                    r.crossFitted(),
+                    r.temperature(),
+                    r.l2(),
+                    r.agreement(),
+                    target.resolve(MODEL_CARD),
+                    r.seconds());
+            bundles.forEach((tag, dir) -> out.println("bundle " + tag + ": " + dir));
+            out.println("model card: " + placed.modelCard());
+            out.printf(Locale.ROOT, "trained in %.0f s%n", placed.seconds());
+            return placed;
+        } catch (IOException e) {
+            throw cleanUp(
+                    new UncheckedIOException("cannot write the output " + target + ": " + e.getMessage(), e),
+                    work,
+                    createdParents);
+        } catch (RuntimeException e) {
+            throw cleanUp(e, work, createdParents);
+        } catch (Error e) {
+            throw cleanUp(e, work, createdParents);
         }
     }
 
-    private static Result train(Options o, PrintStream out) {
+    private static <T extends Throwable> T cleanUp(T failure, Path work, List<Path> createdParents) {
+        try {
+            if (work != null) {
+                FileTrees.deleteRecursively(work);
+            }
+            for (Path p : createdParents) { // deepest first
+                try (var entries = Files.list(p)) {
+                    if (entries.findAny().isPresent()) {
+                        break;
+                    }
+                }
+                Files.delete(p);
+            }
+        } catch (IOException cleanup) {
+            failure.addSuppressed(cleanup);
+        }
+        return failure;
+    }
+
+    private static Result train(Options o, Path outDir, PrintStream out) {
         long t0 = System.nanoTime();
         Data d = Data.read(o);
         out.printf(
@@ -181,7 +258,10 @@ public final class ModelTrain {
                 d.labels.size(),
                 d.labels,
                 d.sha256,
-                d.duplicates > 0 ? ", " + d.duplicates + " repeated texts kept on one side of the split" : "");
+                (d.duplicates > 0 ? ", " + d.duplicates + " repeated texts kept on one side of the split" : "")
+                        + (d.conflicting > 0
+                                ? ", " + d.conflicting + " texts with conflicting labels (trained on, never held out)"
+                                : ""));
         List<TrainingEncoder> encoders =
                 o.encoder() == null ? TrainingEncoder.builtIn() : List.of(TrainingEncoder.fromExport(o.encoder()));
         TrainingEncoder reference = encoders.get(0);
@@ -196,25 +276,28 @@ public final class ModelTrain {
         int[] valIdx = d.indices("val");
         int[] holdIdx = d.indices("holdout");
 
+        double[] grid = o.head() == Head.MLP ? WEIGHT_DECAY_GRID : L2_GRID;
+        String what = o.head() == Head.MLP ? "weight decay" : "l2";
         double bestF1 = -1;
-        double l2 = L2_GRID[0];
-        for (double candidate : L2_GRID) {
-            SoftmaxHead h = fit(emb, d, fitIdx, candidate);
+        double l2 = grid[0];
+        for (double candidate : grid) {
+            SoftmaxHead h = fit(o.head(), emb, d, fitIdx, candidate);
             double f1 = new EvalReport(d.labels, d.gold(valIdx), predict(h, emb, valIdx)).macroF1();
-            out.printf(Locale.ROOT, "l2=%g validation macro-F1=%.4f%n", candidate, f1);
+            out.printf(Locale.ROOT, "%s=%g validation macro-F1=%.4f%n", what, candidate, f1);
             if (f1 >= bestF1) { // ties go to the stronger penalty: smoother heads transfer better
                 bestF1 = f1;
                 l2 = candidate;
             }
         }
-        SoftmaxHead head = fit(emb, d, trainIdx, l2);
+        SoftmaxHead head = fit(o.head(), emb, d, trainIdx, l2);
         double[][] holdLogits = logits(head, emb, holdIdx);
         int[] holdGold = d.gold(holdIdx);
         double temperature = Temperature.fit(holdLogits, holdGold);
         EvalReport crossFitted = crossFitted(d, holdIdx, holdLogits, holdGold);
         out.printf(
                 Locale.ROOT,
-                "chosen l2=%g; temperature %.3f (holdout ECE with the temperature fitted on the other half: %.4f)%n",
+                "chosen %s=%g; temperature %.3f (holdout ECE with the temperature fitted on the other half: %.4f)%n",
+                what,
                 l2,
                 temperature,
                 crossFitted.expectedCalibrationError());
@@ -226,7 +309,7 @@ public final class ModelTrain {
         }
         Map<String, List<Prediction>> predictions = new LinkedHashMap<>();
         Map<String, byte[]> fused = new LinkedHashMap<>();
-        Path scratch = o.outDir().resolve(".scratch");
+        Path scratch = outDir.resolve(".scratch");
         try {
             for (TrainingEncoder e : encoders) {
                 byte[] graph = OnnxHeadFusion.fuse(e.onnx(), calibrated);
@@ -255,11 +338,12 @@ public final class ModelTrain {
         meta.put("dataSha256", d.sha256);
         meta.put("trainExamples", Integer.toString(trainIdx.length));
         meta.put("holdoutExamples", Integer.toString(holdIdx.length));
-        meta.put("l2", Double.toString(l2));
+        meta.put("head", o.head().name().toLowerCase(Locale.ROOT));
+        meta.put(o.head() == Head.MLP ? "weightDecay" : "l2", Double.toString(l2));
         meta.put("temperature", String.format(Locale.ROOT, "%.6f", temperature));
         for (TrainingEncoder e : encoders) {
             String tag = tagOf(e);
-            Path dir = o.outDir().resolve(tag);
+            Path dir = outDir.resolve(tag);
             Map<String, String> m = new LinkedHashMap<>(meta);
             m.put("holdoutMacroF1", fmt(reports.get(tag).macroF1()));
             m.put("holdoutEce", fmt(reports.get(tag).expectedCalibrationError()));
@@ -279,7 +363,7 @@ public final class ModelTrain {
             bundles.put(tag, dir);
             versions.put(tag, e.version(o.version()));
         }
-        Path cardFile = o.outDir().resolve(MODEL_CARD);
+        Path cardFile = outDir.resolve(MODEL_CARD);
         try {
             Files.write(cardFile, cardBytes);
         } catch (IOException e) {
@@ -292,9 +376,6 @@ public final class ModelTrain {
         if (encoders.size() > 1) {
             out.printf(Locale.ROOT, "int8/fp32 agreement on the holdout: %.4f%n", agreement);
         }
-        bundles.forEach((tag, dir) -> out.println("bundle " + tag + ": " + dir.toAbsolutePath()));
-        out.println("model card: " + cardFile.toAbsolutePath());
-        out.printf(Locale.ROOT, "trained in %.0f s%n", seconds);
         return new Result(bundles, versions, reports, crossFitted, temperature, l2, agreement, cardFile, seconds);
     }
 
@@ -328,17 +409,39 @@ public final class ModelTrain {
                         o.negativeLabel()),
                 graph,
                 e.tokenTypes(),
+                e.maxLength(),
                 e.tokenizer(),
                 head,
                 m,
                 extra);
     }
 
-    private static SoftmaxHead fit(float[][] emb, Data d, int[] idx, double l2) {
-        float[][] x = rows(emb, idx);
-        int[] y = d.gold(idx);
-        return HeadTrainer.train(
-                x, y, HeadTrainer.balancedWeights(y, d.labels.size()), d.labels, l2, HeadTrainer.DEFAULT_ITERATIONS);
+    private static SoftmaxHead fit(Head kind, float[][] emb, Data d, int[] idx, double penalty) {
+        return fitHead(kind, rows(emb, idx), d.gold(idx), d.labels, penalty);
+    }
+
+    /**
+     * Fits a head with balanced class weights and restores the label frequencies of {@code y} in its logits
+     * (before any temperature).
+     */
+    static SoftmaxHead fitHead(Head kind, float[][] x, int[] y, List<String> labels, double penalty) {
+        int k = labels.size();
+        double[] weights = HeadTrainer.balancedWeights(y, k);
+        SoftmaxHead h = kind == Head.MLP
+                ? MlpTrainer.train(x, y, weights, labels, MlpTrainer.Config.withWeightDecay(penalty))
+                : HeadTrainer.train(x, y, weights, labels, penalty, HeadTrainer.DEFAULT_ITERATIONS);
+        // The weights make every label count alike in the fit, which is a head for equal label frequencies;
+        // adding log(n_label / n) to its logits restores the real frequencies, so that scores are probabilities
+        // again (a weighted head scores a rare label far too high) before the temperature is fitted.
+        int[] count = new int[k];
+        for (int label : y) {
+            count[label]++;
+        }
+        double[] prior = new double[k];
+        for (int c = 0; c < k; c++) {
+            prior[c] = Math.log(Math.max(count[c], 1) / (double) y.length);
+        }
+        return h.withLogitOffsets(prior);
     }
 
     private static int[] predict(SoftmaxHead h, float[][] emb, int[] idx) {
@@ -478,6 +581,8 @@ public final class ModelTrain {
         final long[] hash;
         final String sha256;
         final int duplicates;
+        /** Distinct texts that carry more than one label; they are trained on, never held out. */
+        final int conflicting;
 
         private Data(Options o, List<LabeledText> rows) {
             Map<String, Integer> counts = new TreeMap<>();
@@ -510,16 +615,25 @@ public final class ModelTrain {
                 throw new IllegalArgumentException(
                         "negative label '" + o.negativeLabel() + "' is not one of the labels " + labels);
             }
+            Map<String, Set<String>> distinct = new TreeMap<>();
+            Map<String, Set<String>> labelsOfText = new java.util.HashMap<>();
+            for (LabeledText r : rows) {
+                distinct.computeIfAbsent(r.label(), l -> new java.util.HashSet<>())
+                        .add(r.text().strip());
+                labelsOfText
+                        .computeIfAbsent(r.text().strip(), t -> new TreeSet<>())
+                        .add(r.label());
+            }
             List<String> few = new ArrayList<>();
             for (String l : labels) {
-                int n = counts.getOrDefault(l, 0);
+                int n = distinct.getOrDefault(l, Set.of()).size();
                 if (n < MIN_PER_LABEL) {
                     few.add(l + " (" + n + ")");
                 }
             }
             if (!few.isEmpty()) {
                 throw new IllegalArgumentException("labels " + few + " have fewer than " + MIN_PER_LABEL
-                        + " texts each; add examples or leave the label out of the data");
+                        + " distinct texts each; add examples or leave the label out of the data");
             }
             negativeIndex = o.negativeLabel() == null ? -1 : labels.indexOf(o.negativeLabel());
             int n = rows.size();
@@ -538,6 +652,11 @@ public final class ModelTrain {
                 all.append(r.toJsonLine()).append('\n');
             }
             duplicates = dup;
+            int conflicting = 0;
+            for (Set<String> l : labelsOfText.values()) {
+                conflicting += l.size() > 1 ? 1 : 0;
+            }
+            this.conflicting = conflicting;
             sha256 = Digests.sha256(all.toString().getBytes(StandardCharsets.UTF_8));
             // per label, texts in hash order: the first share is the holdout; a fifth of the rest validates L2.
             // A text's side depends on its hash alone, so repeats of one text always share a side.
@@ -549,15 +668,23 @@ public final class ModelTrain {
                     }
                 }
                 idx.sort(Comparator.comparingLong((Integer i) -> hash[i]).thenComparing(texts::get));
-                List<Long> distinct = idx.stream().map(i -> hash[i]).distinct().toList();
-                int holdCount = Math.max(1, (int) Math.round(o.holdout() * distinct.size()));
-                int valCount = Math.max(1, (int) Math.round(VALIDATION_SHARE * (distinct.size() - holdCount)));
-                if (distinct.size() - holdCount - valCount < 1) {
-                    throw new IllegalArgumentException("label " + labels.get(c) + " has only " + distinct.size()
-                            + " distinct texts; it needs " + MIN_PER_LABEL + " or more");
+                // texts with conflicting labels may only be trained on: held out, one label would be "wrong"
+                List<Long> candidates = idx.stream()
+                        .filter(i -> labelsOfText.get(texts.get(i).strip()).size() == 1)
+                        .map(i -> hash[i])
+                        .distinct()
+                        .toList();
+                int distinctCount =
+                        (int) idx.stream().map(i -> hash[i]).distinct().count();
+                int holdCount = Math.max(1, (int) Math.round(o.holdout() * distinctCount));
+                int valCount = Math.max(1, (int) Math.round(VALIDATION_SHARE * (distinctCount - holdCount)));
+                if (candidates.size() < holdCount + valCount || distinctCount - holdCount - valCount < 1) {
+                    throw new IllegalArgumentException("label " + labels.get(c) + " has only " + candidates.size()
+                            + " distinct texts without conflicting labels; it needs " + MIN_PER_LABEL
+                            + " or more to hold some out");
                 }
-                Set<Long> hold = new LinkedHashSet<>(distinct.subList(0, holdCount));
-                Set<Long> val = new LinkedHashSet<>(distinct.subList(holdCount, holdCount + valCount));
+                Set<Long> hold = new LinkedHashSet<>(candidates.subList(0, holdCount));
+                Set<Long> val = new LinkedHashSet<>(candidates.subList(holdCount, holdCount + valCount));
                 for (int i : idx) {
                     split[i] = hold.contains(hash[i]) ? "holdout" : val.contains(hash[i]) ? "val" : "fit";
                 }
@@ -571,7 +698,8 @@ public final class ModelTrain {
             List<LabeledText> rows = LabeledText.read(o.data());
             for (int i = 0; i < rows.size(); i++) {
                 if (rows.get(i).text().isBlank() || rows.get(i).label().isBlank()) {
-                    throw new IllegalArgumentException(o.data() + ": text " + (i + 1) + " has an empty text or label");
+                    throw new IllegalArgumentException(o.data() + ": record " + (i + 1) + " (blank lines not counted)"
+                            + " has an empty text or label");
                 }
             }
             return new Data(o, rows);
@@ -619,10 +747,5 @@ public final class ModelTrain {
             String hex = Digests.sha256(text.strip().getBytes(StandardCharsets.UTF_8));
             return Long.parseUnsignedLong(hex.substring(0, 15), 16);
         }
-    }
-
-    /** Largest sequence the trained bundles read (longer texts are windowed by the runtime). */
-    static int maxLength() {
-        return MiniLmTokenizer.MAX_LENGTH;
     }
 }

@@ -250,6 +250,31 @@ class ModelTrainTest {
     }
 
     @Test
+    void textsWithConflictingLabelsAreTrainedOnButNeverHeldOut() throws Exception {
+        List<String> all = new ArrayList<>(lines());
+        List<String> conflicting = List.of("please call me back", "is my money safe", "I need help with my account");
+        for (String t : conflicting) {
+            all.add("{\"text\":\"" + t + "\",\"label\":\"other\"}");
+            all.add("{\"text\":\"" + t + "\",\"label\":\"card_lost\"}");
+        }
+        Path file = Files.write(tmp.resolve("conflicts.jsonl"), all);
+        for (double holdout : new double[] {0.2, 0.5}) {
+            ModelTrain.Data d = ModelTrain.Data.read(
+                    new ModelTrain.Options(file, tmp.resolve("unused"), "m", "1", null, holdout, null, "other"));
+            assertThat(d.conflicting).isEqualTo(3);
+            for (int i = 0; i < d.texts.size(); i++) {
+                if (conflicting.contains(d.texts.get(i))) {
+                    assertThat(d.split[i]).as(d.texts.get(i)).isNotEqualTo("holdout");
+                }
+            }
+            // every other text of a label is on one side only, and each label has a holdout
+            for (int c = 0; c < d.labels.size(); c++) {
+                assertThat(d.count(c, "holdout")).isPositive();
+            }
+        }
+    }
+
+    @Test
     void badDataAndOptionsAreRefusedWithWhatToFix() throws Exception {
         Path few = Files.write(tmp.resolve("few.jsonl"), lines().subList(0, 25 + 9));
         assertThatThrownBy(() -> ModelTrain.run(
@@ -284,5 +309,29 @@ class ModelTrainTest {
                 .hasMessageContaining("use model import instead");
         assertThat(tmp.resolve("x1")).doesNotExist();
         assertThat(tmp.resolve("x6")).doesNotExist();
+        // a run that fails after creating its output's parents removes them and its work directory again
+        assertThatThrownBy(() -> ModelTrain.run(
+                        new ModelTrain.Options(
+                                data, tmp.resolve("nested/a/b/out"), "m", "1", classifier, 0.2, null, null),
+                        System.out))
+                .hasMessageContaining("use model import instead");
+        assertThat(tmp.resolve("nested")).doesNotExist();
+        try (var left = Files.list(tmp)) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".tmp-"));
+        }
+        assertThatThrownBy(() ->
+                        new ModelTrain.Options(data, tmp.resolve("x7"), "bad id/../x", "1", null, 0.2, null, null))
+                .hasMessageContaining("the bundle id 'bad id/../x' must be");
+        // ten rows but only two distinct texts are not ten examples
+        List<String> twice = new ArrayList<>(lines().subList(25, 37 + 25));
+        for (int i = 0; i < 10; i++) {
+            twice.add("{\"text\":\"same " + (i % 2) + "\",\"label\":\"rare\"}");
+        }
+        Path repeated = Files.write(tmp.resolve("repeated.jsonl"), twice);
+        assertThatThrownBy(() -> ModelTrain.run(
+                        new ModelTrain.Options(repeated, tmp.resolve("x8"), "m", "1", null, 0.2, null, null),
+                        System.out))
+                .hasMessageContaining("rare (2)")
+                .hasMessageContaining("distinct texts");
     }
 }

@@ -74,6 +74,7 @@ public final class BundleWriter {
                         ComplianceLabels.CLEAR),
                 fusedModel,
                 true,
+                MiniLmTokenizer.MAX_LENGTH,
                 tokenizer,
                 head,
                 meta,
@@ -93,12 +94,14 @@ public final class BundleWriter {
      * others) and a manifest with the head's labels and golden examples.
      *
      * @param tokenTypes whether the graph has a {@code token_type_ids} input
+     * @param maxLength the manifest's maximum sequence length (tokens per window)
      */
     public static void write(
             Path dir,
             Identity identity,
             byte[] fusedModel,
             boolean tokenTypes,
+            int maxLength,
             byte[] tokenizer,
             SoftmaxHead head,
             Map<String, String> metadata,
@@ -117,7 +120,7 @@ public final class BundleWriter {
                 identity.negativeLabel(),
                 MODEL_FILE,
                 TOKENIZER_FILE,
-                MiniLmTokenizer.MAX_LENGTH,
+                maxLength,
                 new ModelManifest.Inputs("input_ids", "attention_mask", tokenTypes ? "token_type_ids" : null),
                 new ModelManifest.Outputs(OnnxHeadFusion.PROBABILITIES, OnnxHeadFusion.EMBEDDING),
                 sha,

@@ -68,7 +68,7 @@ public record LabeledText(String text, String label, String split) {
             } catch (IOException e) {
                 throw new IllegalArgumentException(name + ":" + no + ": not valid JSON: " + e.getMessage());
             }
-            if (n == null || !n.hasNonNull("text") || !n.hasNonNull("label")) {
+            if (n == null || !n.path("text").isTextual() || !n.path("label").isTextual()) {
                 throw new IllegalArgumentException(
                         name + ":" + no + ": each line needs string fields \"text\" and \"label\"");
             }

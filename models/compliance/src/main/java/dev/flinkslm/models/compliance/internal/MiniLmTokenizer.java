@@ -41,10 +41,11 @@ public final class MiniLmTokenizer implements AutoCloseable {
         }
     }
 
-    /** Reads a tokenizer.json held in memory. */
-    public static MiniLmTokenizer fromBytes(byte[] tokenizerJson) {
+    /** Reads a tokenizer.json held in memory; texts are truncated to {@code maxLength} tokens. */
+    public static MiniLmTokenizer fromBytes(byte[] tokenizerJson, int maxLength) {
         try (InputStream in = new java.io.ByteArrayInputStream(tokenizerJson)) {
-            return new MiniLmTokenizer(HuggingFaceTokenizer.newInstance(in, OPTIONS));
+            return new MiniLmTokenizer(HuggingFaceTokenizer.newInstance(
+                    in, Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxLength))));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read tokenizer.json", e);
         }

@@ -82,13 +82,15 @@ public final class OnnxHeadFusion {
 
         int k = head.labels().size();
         int dim = head.dim();
-        float[] w = new float[k * dim];
-        for (int c = 0; c < k; c++) {
-            System.arraycopy(head.weights()[c], 0, w, c * dim, dim);
-        }
         GraphProto.Builder gb = g.toBuilder();
-        gb.addInitializer(floatTensor(P + "W", new long[] {k, dim}, w));
+        SoftmaxHead.Hidden hiddenLayer = head.hidden();
+        int width = hiddenLayer == null ? dim : hiddenLayer.bias().length;
+        gb.addInitializer(floatTensor(P + "W", new long[] {k, width}, flatten(head.weights(), width)));
         gb.addInitializer(floatTensor(P + "b", new long[] {k}, head.bias()));
+        if (hiddenLayer != null) {
+            gb.addInitializer(floatTensor(P + "W1", new long[] {width, dim}, flatten(hiddenLayer.weights(), dim)));
+            gb.addInitializer(floatTensor(P + "b1", new long[] {width}, hiddenLayer.bias()));
+        }
         gb.addInitializer(floatTensor(P + "count_floor", new long[] {}, new float[] {1e-9f}));
         gb.addInitializer(floatTensor(P + "norm_floor", new long[] {}, new float[] {1e-12f}));
         if (axesAsInput) {
@@ -109,14 +111,29 @@ public final class OnnxHeadFusion {
         gb.addNode(node("Sqrt", List.of(P + "sumsq"), P + "norm"));
         gb.addNode(node("Max", List.of(P + "norm", P + "norm_floor"), P + "norm_c"));
         gb.addNode(node("Div", List.of(P + "mean", P + "norm_c"), EMBEDDING));
+        String headInput = EMBEDDING;
+        if (hiddenLayer != null) {
+            gb.addNode(node("Gemm", List.of(EMBEDDING, P + "W1", P + "b1"), P + "hidden_pre")
+                    .addAttribute(intAttr("transB", 1)));
+            gb.addNode(node("Relu", List.of(P + "hidden_pre"), P + "hidden"));
+            headInput = P + "hidden";
+        }
         gb.addNode(
-                node("Gemm", List.of(EMBEDDING, P + "W", P + "b"), P + "logits").addAttribute(intAttr("transB", 1)));
+                node("Gemm", List.of(headInput, P + "W", P + "b"), P + "logits").addAttribute(intAttr("transB", 1)));
         gb.addNode(node("Softmax", List.of(P + "logits"), PROBABILITIES).addAttribute(intAttr("axis", 1)));
 
         gb.clearOutput();
         gb.addOutput(floatOutput(PROBABILITIES, batchDim, k));
         gb.addOutput(floatOutput(EMBEDDING, batchDim, dim));
         return encoder.toBuilder().setGraph(gb).setProducerName("flink-slm").build();
+    }
+
+    private static float[] flatten(float[][] rows, int width) {
+        float[] out = new float[rows.length * width];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, out, r * width, width);
+        }
+        return out;
     }
 
     private static NodeProto.Builder node(String op, List<String> inputs, String output) {

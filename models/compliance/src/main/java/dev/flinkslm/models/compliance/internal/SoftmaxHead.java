@@ -13,36 +13,70 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A linear softmax classifier over L2-normalised sentence embeddings: {@code p = softmax(W x + b)}.
+ * A softmax classifier over L2-normalised sentence embeddings: linear, {@code p = softmax(W x + b)}, or with one
+ * hidden ReLU layer, {@code p = softmax(W relu(W1 x + b1) + b)}.
  *
  * <p>{@code weights[k]} is the weight row of label {@code k}. Any input standardisation used during
  * training is already folded into {@code W} and {@code b}, so the head applies directly to the
  * normalised embedding, exactly as the fused ONNX graph does. Immutable and thread-safe.
  *
  * @param labels label names in output order
- * @param weights [labels][dim]
+ * @param weights [labels][dim], or [labels][hidden units] with a hidden layer
  * @param bias [labels]
+ * @param hidden the hidden layer, or null for a linear head
  * @param info free-form provenance (hyper-parameters, corpus hash, measured scores)
  * @param golden held-out examples (text, label) the fused model must classify correctly
  */
 public record SoftmaxHead(
-        List<String> labels, float[][] weights, float[] bias, Map<String, String> info, List<LabeledText> golden) {
+        List<String> labels,
+        float[][] weights,
+        float[] bias,
+        Hidden hidden,
+        Map<String, String> info,
+        List<LabeledText> golden) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public int dim() {
-        return weights[0].length;
+    /**
+     * A hidden ReLU layer {@code relu(W1 x + b1)}.
+     *
+     * @param weights [units][dim]
+     * @param bias [units]
+     */
+    public record Hidden(float[][] weights, float[] bias) {}
+
+    /** A linear head. */
+    public SoftmaxHead(
+            List<String> labels, float[][] weights, float[] bias, Map<String, String> info, List<LabeledText> golden) {
+        this(labels, weights, bias, null, info, golden);
     }
 
-    /** Logits {@code W x + b} of one embedding (computed in double). */
+    /** Width of the embedding the head reads. */
+    public int dim() {
+        return hidden != null ? hidden.weights()[0].length : weights[0].length;
+    }
+
+    /** Logits of one embedding (computed in double). */
     public double[] logits(float[] x) {
+        float[] in = x;
+        if (hidden != null) {
+            in = new float[hidden.bias().length];
+            for (int u = 0; u < in.length; u++) {
+                double a = hidden.bias()[u];
+                float[] w = hidden.weights()[u];
+                for (int d = 0; d < x.length; d++) {
+                    a += (double) w[d] * x[d];
+                }
+                in[u] = a > 0 ? (float) a : 0f;
+            }
+        }
         int k = labels.size();
         double[] z = new double[k];
         for (int c = 0; c < k; c++) {
             double s = bias[c];
             float[] w = weights[c];
-            for (int d = 0; d < x.length; d++) {
-                s += (double) w[d] * x[d];
+            for (int d = 0; d < in.length; d++) {
+                s += (double) w[d] * in[d];
             }
             z[c] = s;
         }
@@ -107,12 +141,21 @@ public record SoftmaxHead(
             }
             b[c] = (float) (bias[c] / temperature);
         }
-        return new SoftmaxHead(labels, w, b, info, golden);
+        return new SoftmaxHead(labels, w, b, hidden, info, golden);
+    }
+
+    /** The head whose output logits are this head's plus {@code offsets[c]} (added to the output bias). */
+    public SoftmaxHead withLogitOffsets(double[] offsets) {
+        float[] b = new float[bias.length];
+        for (int c = 0; c < b.length; c++) {
+            b[c] = (float) (bias[c] + offsets[c]);
+        }
+        return new SoftmaxHead(labels, weights, b, hidden, info, golden);
     }
 
     /** Copy with other provenance/golden data (weights unchanged). */
     public SoftmaxHead with(Map<String, String> newInfo, List<LabeledText> newGolden) {
-        return new SoftmaxHead(labels, weights, bias, newInfo, newGolden);
+        return new SoftmaxHead(labels, weights, bias, hidden, newInfo, newGolden);
     }
 
     /** Serialises to JSON; floats are written with {@link Float#toString} so they read back bit-exactly. */
@@ -133,6 +176,20 @@ public record SoftmaxHead(
             ArrayNode r = w.addArray();
             for (float v : row) {
                 r.add(v);
+            }
+        }
+        if (hidden != null) {
+            ObjectNode hn = root.putObject("hidden");
+            ArrayNode hb = hn.putArray("bias");
+            for (float v : hidden.bias()) {
+                hb.add(v);
+            }
+            ArrayNode hw = hn.putArray("weights");
+            for (float[] row : hidden.weights()) {
+                ArrayNode r = hw.addArray();
+                for (float v : row) {
+                    r.add(v);
+                }
             }
         }
         ArrayNode g = root.putArray("golden");
@@ -156,19 +213,15 @@ public record SoftmaxHead(
             List<String> labels = new ArrayList<>();
             root.get("labels").forEach(n -> labels.add(n.asText()));
             int dim = root.get("dim").asInt();
-            float[] bias = new float[labels.size()];
-            float[][] w = new float[labels.size()][dim];
-            for (int c = 0; c < labels.size(); c++) {
-                bias[c] = (float) root.get("bias").get(c).asDouble();
-                JsonNode row = root.get("weights").get(c);
-                if (row.size() != dim) {
-                    throw new IllegalArgumentException(
-                            "Weight row " + c + " has " + row.size() + " values, expected " + dim);
-                }
-                for (int d = 0; d < dim; d++) {
-                    w[c][d] = (float) row.get(d).asDouble();
-                }
+            Hidden hidden = null;
+            JsonNode hn = root.get("hidden");
+            if (hn != null) {
+                int units = hn.get("bias").size();
+                hidden = new Hidden(matrix(hn.get("weights"), units, dim, "hidden weight"), vector(hn.get("bias")));
             }
+            int width = hidden == null ? dim : hidden.bias().length;
+            float[] bias = vector(root.get("bias"));
+            float[][] w = matrix(root.get("weights"), labels.size(), width, "weight");
             Map<String, String> info = new LinkedHashMap<>();
             root.path("info")
                     .fields()
@@ -177,9 +230,32 @@ public record SoftmaxHead(
             root.path("golden")
                     .forEach(n -> golden.add(new LabeledText(
                             n.get("text").asText(), n.get("label").asText(), null)));
-            return new SoftmaxHead(List.copyOf(labels), w, bias, info, List.copyOf(golden));
+            return new SoftmaxHead(List.copyOf(labels), w, bias, hidden, info, List.copyOf(golden));
         } catch (IOException e) {
             throw new UncheckedIOException("Malformed head JSON", e);
         }
+    }
+
+    private static float[] vector(JsonNode a) {
+        float[] v = new float[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) a.get(i).asDouble();
+        }
+        return v;
+    }
+
+    private static float[][] matrix(JsonNode a, int rows, int cols, String what) {
+        if (a.size() != rows) {
+            throw new IllegalArgumentException(what + " matrix has " + a.size() + " rows, expected " + rows);
+        }
+        float[][] m = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+            if (a.get(r).size() != cols) {
+                throw new IllegalArgumentException(
+                        what + " row " + r + " has " + a.get(r).size() + " values, expected " + cols);
+            }
+            m[r] = vector(a.get(r));
+        }
+        return m;
     }
 }

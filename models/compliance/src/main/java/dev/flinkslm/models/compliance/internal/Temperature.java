@@ -2,7 +2,9 @@ package dev.flinkslm.models.compliance.internal;
 
 /**
  * Temperature scaling: the one positive number {@code T} that minimises the negative log-likelihood of
- * {@code softmax(z / T)} on held-out logits. {@code T > 1} softens an over-confident head, {@code T < 1}
+ * {@code softmax(z / T)} on held-out logits, with a standard normal prior on {@code log T} (so that a holdout
+ * the head classifies perfectly, whose likelihood only grows as {@code T} shrinks, gives a finite sharpening
+ * rather than the search's lower bound). {@code T > 1} softens an over-confident head, {@code T < 1}
  * sharpens an under-confident one; the argmax never changes. Deterministic (golden-section search on
  * {@code log T}). Stateless.
  */
@@ -29,24 +31,29 @@ public final class Temperature {
         double phi = (Math.sqrt(5) - 1) / 2;
         double a = hi - phi * (hi - lo);
         double b = lo + phi * (hi - lo);
-        double fa = nll(logits, y, Math.exp(a));
-        double fb = nll(logits, y, Math.exp(b));
+        double fa = objective(logits, y, a);
+        double fb = objective(logits, y, b);
         for (int it = 0; it < 80; it++) {
             if (fa <= fb) {
                 hi = b;
                 b = a;
                 fb = fa;
                 a = hi - phi * (hi - lo);
-                fa = nll(logits, y, Math.exp(a));
+                fa = objective(logits, y, a);
             } else {
                 lo = a;
                 a = b;
                 fa = fb;
                 b = lo + phi * (hi - lo);
-                fb = nll(logits, y, Math.exp(b));
+                fb = objective(logits, y, b);
             }
         }
         return Math.exp((lo + hi) / 2);
+    }
+
+    /** Mean negative log-likelihood plus the prior's share per row, at {@code T = exp(logT)}. */
+    private static double objective(double[][] logits, int[] y, double logT) {
+        return nll(logits, y, Math.exp(logT)) + logT * logT / (2.0 * logits.length);
     }
 
     /** Mean negative log-likelihood of the gold labels under {@code softmax(z / t)}. */

@@ -28,8 +28,11 @@ import java.util.Map;
  * @param onnx the encoder graph
  * @param tokenizer the tokenizer.json
  * @param tokenTypes whether the graph has a {@code token_type_ids} input
+ * @param maxLength tokens per window: {@value MiniLmTokenizer#MAX_LENGTH}, or fewer when the export's
+ *     {@code config.json} allows fewer ({@code max_position_embeddings})
  */
-public record TrainingEncoder(String name, String tag, byte[] onnx, byte[] tokenizer, boolean tokenTypes) {
+public record TrainingEncoder(
+        String name, String tag, byte[] onnx, byte[] tokenizer, boolean tokenTypes, int maxLength) {
 
     /** Name of the built-in encoder. */
     public static final String MINILM = "all-MiniLM-L6-v2";
@@ -41,7 +44,12 @@ public record TrainingEncoder(String name, String tag, byte[] onnx, byte[] token
         List<TrainingEncoder> out = new ArrayList<>();
         for (Precision p : List.of(Precision.FP32, Precision.INT8)) {
             out.add(new TrainingEncoder(
-                    MINILM, p.tag(), Resources.read(p.encoderResource()), Resources.read(p.tokenizerResource()), true));
+                    MINILM,
+                    p.tag(),
+                    Resources.read(p.encoderResource()),
+                    Resources.read(p.tokenizerResource()),
+                    true,
+                    MiniLmTokenizer.MAX_LENGTH));
         }
         return out;
     }
@@ -67,13 +75,20 @@ public record TrainingEncoder(String name, String tag, byte[] onnx, byte[] token
             String name = dir.getFileName() == null
                     ? dir.toString()
                     : dir.getFileName().toString();
+            int maxLength = MiniLmTokenizer.MAX_LENGTH;
             Path config = dir.resolve("config.json");
             if (Files.isRegularFile(config)) {
                 JsonNode cfg = JSON.readTree(config.toFile());
                 String named = cfg.path("_name_or_path").asText("");
                 name = named.isBlank() ? name : named;
+                int positions = cfg.path("max_position_embeddings").asInt(maxLength);
+                if (positions < 8) {
+                    throw new IllegalArgumentException(
+                            config + ": max_position_embeddings " + positions + " is too small for a text encoder");
+                }
+                maxLength = Math.min(maxLength, positions);
             }
-            return new TrainingEncoder(name, null, onnx, Files.readAllBytes(tokenizer), tokenTypes);
+            return new TrainingEncoder(name, null, onnx, Files.readAllBytes(tokenizer), tokenTypes, maxLength);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the encoder in " + dir, e);
         }
@@ -108,7 +123,7 @@ public record TrainingEncoder(String name, String tag, byte[] onnx, byte[] token
 
     /** Opens the unfused graph for embedding texts (the caller closes it). */
     public OrtTextModel open() {
-        return OrtTextModel.open(onnx, MiniLmTokenizer.fromBytes(tokenizer));
+        return OrtTextModel.open(onnx, MiniLmTokenizer.fromBytes(tokenizer, maxLength));
     }
 
     /** {@code version} with this encoder's precision tag, e.g. {@code 2.0.0-int8}. */
