@@ -33,6 +33,13 @@ public class Scored<IN> {
     public float[] probabilities;
     /** The model's labels. */
     public String[] labels;
+    /** The model's label meaning "nothing found" (its manifest's {@code negativeLabel}), or null. */
+    public String negativeLabel;
+    /**
+     * A multi-label model's threshold per label, parallel to {@link #labels} (NaN for the negative label); null
+     * for a model whose labels exclude each other.
+     */
+    public float[] thresholds;
     /** Model id of the version that scored the element. */
     public String modelId;
     /** Version that scored the element. */

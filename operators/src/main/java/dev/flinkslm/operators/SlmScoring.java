@@ -198,6 +198,8 @@ public final class SlmScoring<IN> {
         fields.put("score", Types.FLOAT);
         fields.put("probabilities", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
         fields.put("labels", BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO);
+        fields.put("negativeLabel", Types.STRING);
+        fields.put("thresholds", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
         fields.put("modelId", Types.STRING);
         fields.put("modelVersion", Types.STRING);
         fields.put("variant", Types.STRING);

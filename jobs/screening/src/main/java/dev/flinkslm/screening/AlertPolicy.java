@@ -75,10 +75,12 @@ public final class AlertPolicy implements Serializable {
     }
 
     /**
-     * The label an event alerts on: of the labels other than {@code clear} whose probability reached
-     * their threshold, the most probable; null when there is none. Each label is judged on its own
-     * probability, so a text scored in several windows (whose aggregated probabilities do not sum to
-     * 1) alerts on a finding in any window even if {@code clear} has the highest aggregate.
+     * The label an event alerts on: of the labels other than the model's negative label ({@code clear} for
+     * the built-in model) whose probability reached their threshold, the most probable; null when there is
+     * none. A label's threshold is its override in {@link ScreeningOptions#ALERT_LABEL_THRESHOLDS}, else a
+     * multi-label model's own threshold for it, else the default. Each label is judged on its own
+     * probability, so a text scored in several windows (whose aggregated probabilities do not sum to 1)
+     * alerts on a finding in any window even if the negative label has the highest aggregate.
      *
      * @throws IllegalStateException when a probability is not finite: a NaN would fail every threshold
      *     and pass as "no alert"; such a row must never reach the policy
@@ -89,6 +91,7 @@ public final class AlertPolicy implements Serializable {
                     + scored.modelId + "@" + scored.modelVersion + "); a non-finite score must be dead-lettered"
                     + " by the scoring operator, never evaluated as no alert");
         }
+        String negative = scored.negativeLabel != null ? scored.negativeLabel : ComplianceLabels.CLEAR;
         String best = null;
         double bestScore = -1;
         if (scored.labels != null && scored.probabilities != null) {
@@ -99,17 +102,31 @@ public final class AlertPolicy implements Serializable {
                     throw new IllegalStateException("probability of " + label + " for event " + scored.eventId + " is "
                             + p + "; it must be dead-lettered by the scoring operator");
                 }
-                if (!ComplianceLabels.CLEAR.equals(label) && p >= thresholdFor(label) && p > bestScore) {
+                if (!negative.equals(label) && p >= thresholdFor(scored, i) && p > bestScore) {
                     best = label;
                     bestScore = p;
                 }
             }
         } else if (scored.label != null
-                && !ComplianceLabels.CLEAR.equals(scored.label)
+                && !negative.equals(scored.label)
                 && scored.score >= thresholdFor(scored.label)) {
             best = scored.label;
         }
         return best;
+    }
+
+    /** The threshold of label {@code i} of {@code scored}: override, else the model's own, else the default. */
+    double thresholdFor(ScoredEvent scored, int i) {
+        Double override = thresholds.get(scored.labels[i]);
+        if (override != null) {
+            return override;
+        }
+        if (scored.modelThresholds != null
+                && i < scored.modelThresholds.length
+                && Double.isFinite(scored.modelThresholds[i])) {
+            return scored.modelThresholds[i];
+        }
+        return defaultThreshold;
     }
 
     /** Whether {@code scored} raises an alert: a label reached its threshold, or the text was truncated. */
@@ -126,7 +143,11 @@ public final class AlertPolicy implements Serializable {
         String label = alertingLabel(scored);
         if (label != null) {
             ScoredEvent view = label.equals(scored.label) ? scored : scored.withLabel(label);
-            return new Alert(view, Alert.SCORE, thresholdFor(label), now);
+            return new Alert(
+                    view,
+                    Alert.SCORE,
+                    thresholdFor(scored, java.util.Arrays.asList(scored.labels).indexOf(label)),
+                    now);
         }
         if (scored.truncated) {
             return new Alert(scored, Alert.TRUNCATED, thresholdFor(scored.label), now);
@@ -168,6 +189,7 @@ public final class AlertPolicy implements Serializable {
         private final Map<String, Double> thresholds = new LinkedHashMap<>();
         private final Set<String> labels = new LinkedHashSet<>(ComplianceLabels.ALL);
         private final List<String> errors = new ArrayList<>();
+        private boolean ownLabels;
 
         private Builder() {}
 
@@ -177,6 +199,10 @@ public final class AlertPolicy implements Serializable {
          */
         public Builder configure(ReadableConfig config) {
             defaultThreshold(config.get(ScreeningOptions.ALERT_THRESHOLD));
+            List<String> own = config.get(ScreeningOptions.ALERT_LABELS);
+            if (!own.isEmpty()) {
+                ownLabels(own);
+            }
             for (Map.Entry<String, String> e :
                     config.get(ScreeningOptions.ALERT_LABEL_THRESHOLDS).entrySet()) {
                 try {
@@ -207,23 +233,36 @@ public final class AlertPolicy implements Serializable {
             return this;
         }
 
+        /**
+         * The labels of a model other than the built-in one (its negative label comes with each scored event);
+         * per-label thresholds are checked against them.
+         */
+        public Builder ownLabels(Collection<String> modelLabels) {
+            ownLabels = true;
+            return labels(modelLabels);
+        }
+
         public AlertPolicy build() {
             List<String> problems = new ArrayList<>(errors);
             if (!inUnitInterval(defaultThreshold)) {
                 problems.add("default threshold " + defaultThreshold + " is outside [0,1]; set "
                         + ScreeningOptions.ALERT_THRESHOLD.key() + " to a probability such as 0.5");
             }
-            if (!labels.contains(ComplianceLabels.CLEAR)) {
+            if (!ownLabels && !labels.contains(ComplianceLabels.CLEAR)) {
                 problems.add("labels " + labels + " lack '" + ComplianceLabels.CLEAR
                         + "'; the model's labels must include it");
             }
             for (Map.Entry<String, Double> e : thresholds.entrySet()) {
                 String label = e.getKey();
-                if (ComplianceLabels.CLEAR.equals(label)) {
+                if (!ownLabels && ComplianceLabels.CLEAR.equals(label)) {
                     problems.add("a threshold for '" + ComplianceLabels.CLEAR
                             + "' makes no sense: it never alerts; remove it");
                 } else if (!labels.contains(label)) {
-                    problems.add("unknown label '" + label + "'; known labels are " + labels);
+                    problems.add("unknown label '" + label + "'; known labels are " + labels
+                            + (ownLabels
+                                    ? ""
+                                    : " (for a model of your own, list its labels in "
+                                            + ScreeningOptions.ALERT_LABELS.key() + ")"));
                 }
                 if (e.getValue() == null || !inUnitInterval(e.getValue())) {
                     problems.add("threshold " + e.getValue() + " of label '" + label + "' is outside [0,1]");

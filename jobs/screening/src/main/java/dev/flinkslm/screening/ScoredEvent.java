@@ -57,6 +57,16 @@ public class ScoredEvent implements Serializable {
     public String[] labels;
     /** Probabilities, parallel to {@link #labels}. */
     public double[] probabilities;
+    /**
+     * The scoring model's label meaning "nothing found" (null: {@code clear}, the built-in model's). Not in
+     * the JSON layout.
+     */
+    public String negativeLabel;
+    /**
+     * A multi-label model's own threshold per label, parallel to {@link #labels} (NaN for the negative label),
+     * or null. Not in the JSON layout.
+     */
+    public double[] modelThresholds;
 
     public String modelId;
     public String modelVersion;
@@ -171,6 +181,8 @@ public class ScoredEvent implements Serializable {
         copy.modelVersion = modelVersion;
         copy.variant = variant;
         copy.ruleEpoch = ruleEpoch;
+        copy.negativeLabel = negativeLabel;
+        copy.modelThresholds = modelThresholds == null ? null : modelThresholds.clone();
         copy.queueWaitMs = queueWaitMs;
         copy.inferenceMs = inferenceMs;
         copy.scoredAt = scoredAt;

@@ -456,6 +456,13 @@ public final class ScreeningJob {
                     s.inferenceMicros / 1000,
                     System.currentTimeMillis());
             e.ruleEpoch = s.ruleEpoch;
+            e.negativeLabel = s.negativeLabel;
+            if (s.thresholds != null) {
+                e.modelThresholds = new double[s.thresholds.length];
+                for (int i = 0; i < s.thresholds.length; i++) {
+                    e.modelThresholds[i] = s.thresholds[i];
+                }
+            }
             return e;
         }
     }

@@ -4,6 +4,7 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -62,5 +63,14 @@ public final class ScreeningOptions {
                     "alerts.label-thresholds")
             .mapType()
             .defaultValue(Map.of())
-            .withDescription("Per-label thresholds overriding alerts.threshold, e.g. 'sanctions:0.3,fraud:0.7'.");
+            .withDescription("Per-label thresholds overriding alerts.threshold (and a multi-label model's own"
+                    + " thresholds), e.g. 'sanctions:0.3,fraud:0.7'.");
+
+    public static final ConfigOption<List<String>> ALERT_LABELS = ConfigOptions.key("alerts.labels")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("The labels of your own model (a model other than the built-in one), against which"
+                    + " alerts.label-thresholds is checked; empty: the built-in labels"
+                    + " clear,sanctions,structuring,fraud,market_abuse.");
 }

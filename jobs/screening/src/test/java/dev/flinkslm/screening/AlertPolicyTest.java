@@ -198,4 +198,59 @@ class AlertPolicyTest {
         assertThatThrownBy(() -> AlertPolicy.builder().configure(conf).build())
                 .hasMessageContaining("'high', not a number");
     }
+
+    private static ScoredEvent own(String[] labels, double[] p, String negative, double[] modelThresholds) {
+        FinancialEvent e = new FinancialEvent();
+        e.eventId = "e-9";
+        e.accountId = "ACC-9";
+        ScoredEvent s = ScoredEvents.of(e, labels, p, "triage", "1", ScoredEvent.VARIANT_ACTIVE, 1, 2, 3);
+        s.negativeLabel = negative;
+        s.modelThresholds = modelThresholds;
+        return s;
+    }
+
+    @Test
+    void aModelOfYourOwnAlertsOnEveryLabelButItsNegativeOne() {
+        AlertPolicy policy = AlertPolicy.builder()
+                .ownLabels(java.util.List.of("dismiss", "escalate"))
+                .threshold("escalate", 0.7)
+                .build();
+        String[] labels = {"dismiss", "escalate"};
+        assertThat(policy.alertingLabel(own(labels, new double[] {0.95, 0.05}, "dismiss", null)))
+                .as("nothing found is never an alert")
+                .isNull();
+        assertThat(policy.alertingLabel(own(labels, new double[] {0.25, 0.75}, "dismiss", null)))
+                .isEqualTo("escalate");
+        assertThat(policy.alertingLabel(own(labels, new double[] {0.35, 0.65}, "dismiss", null)))
+                .as("below its override")
+                .isNull();
+        assertThatThrownBy(
+                        () -> AlertPolicy.builder().threshold("escalate", 0.7).build())
+                .hasMessageContaining("unknown label 'escalate'")
+                .hasMessageContaining(ScreeningOptions.ALERT_LABELS.key());
+        org.apache.flink.configuration.Configuration c = new org.apache.flink.configuration.Configuration();
+        c.set(ScreeningOptions.ALERT_LABELS, java.util.List.of("dismiss", "escalate"));
+        c.set(ScreeningOptions.ALERT_LABEL_THRESHOLDS, java.util.Map.of("escalate", "0.7"));
+        assertThat(AlertPolicy.builder().configure(c).build().thresholdFor("escalate"))
+                .isEqualTo(0.7);
+    }
+
+    @Test
+    void aMultiLabelModelsOwnThresholdsApplyUnlessOverridden() {
+        String[] labels = {"clear", "sanctions", "fraud"};
+        double[] model = {Double.NaN, 0.7, 0.4};
+        AlertPolicy defaults = AlertPolicy.defaults(); // default threshold 0.5
+        // fraud reached the model's 0.4, below the job's default 0.5: the model's threshold decides
+        assertThat(defaults.alertingLabel(own(labels, new double[] {0.55, 0.1, 0.45}, "clear", model)))
+                .isEqualTo("fraud");
+        // sanctions above the default but below the model's 0.7: no alert
+        assertThat(defaults.alertingLabel(own(labels, new double[] {0.4, 0.6, 0.1}, "clear", model)))
+                .isNull();
+        AlertPolicy override = AlertPolicy.builder().threshold("fraud", 0.5).build();
+        assertThat(override.alertingLabel(own(labels, new double[] {0.55, 0.1, 0.45}, "clear", model)))
+                .as("a per-label override wins over the model's threshold")
+                .isNull();
+        Alert a = defaults.evaluate(own(labels, new double[] {0.55, 0.1, 0.45}, "clear", model), 7);
+        assertThat(a.threshold).isEqualTo(0.4);
+    }
 }

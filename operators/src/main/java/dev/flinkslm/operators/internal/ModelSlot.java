@@ -20,6 +20,8 @@ public final class ModelSlot {
     private final ModelRef ref;
     private final SessionCache.Lease lease;
     private final String[] labels;
+    private final String negativeLabel;
+    private final float[] thresholds;
     private final VersionKey version;
     private final String name;
     /** Parts routed to this slot whose result has not come back yet. */
@@ -33,6 +35,8 @@ public final class ModelSlot {
         this.ref = ref;
         this.lease = lease;
         this.labels = lease.session().labels().toArray(String[]::new);
+        this.negativeLabel = lease.session().manifest().negativeLabel();
+        this.thresholds = lease.session().manifest().thresholdsInLabelOrder();
         this.version = new VersionKey(ref.id(), ref.version());
         this.name = version.toString();
     }
@@ -52,6 +56,16 @@ public final class ModelSlot {
 
     public String[] labels() {
         return labels;
+    }
+
+    /** The manifest's negative label, or null. */
+    public String negativeLabel() {
+        return negativeLabel;
+    }
+
+    /** A multi-label model's thresholds in label order, or null (shared: do not modify). */
+    public float[] thresholds() {
+        return thresholds;
     }
 
     public ScoringSession session() {

@@ -592,6 +592,8 @@ public final class ScoringCore<IN> {
                 scored.score = p.score();
                 scored.probabilities = p.probabilities();
                 scored.labels = part.slot.labels();
+                scored.negativeLabel = part.slot.negativeLabel();
+                scored.thresholds = part.slot.thresholds();
                 scored.modelId = part.slot.ref().id();
                 scored.modelVersion = part.slot.ref().version();
                 scored.variant = e.route.variant();
