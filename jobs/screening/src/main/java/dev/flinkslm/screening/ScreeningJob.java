@@ -410,7 +410,6 @@ public final class ScreeningJob {
             DataStream<ModelAudit> audit,
             DataStream<ShadowComparison> shadow) {}
 
-    /** Scored operator output to the output record (probabilities widened, microseconds to ms). */
     /** A shadow result as written: identifiers, labels and scores, without the event's text. */
     static final class ToShadowComparison implements MapFunction<ShadowResult<FinancialEvent>, ShadowComparison> {
         private static final long serialVersionUID = 1L;
@@ -433,6 +432,7 @@ public final class ScreeningJob {
         }
     }
 
+    /** Scored operator output to the output record (probabilities widened, microseconds to ms). */
     static final class ToScoredEvent implements MapFunction<Scored<FinancialEvent>, ScoredEvent> {
         private static final long serialVersionUID = 1L;
 
