@@ -58,6 +58,17 @@ public final class DefaultModel {
     public static final String HEAD_RESOURCE = "dev/flinkslm/models/compliance/compliance-head.json";
     /** Committed training corpus (JSON lines with text, label, split). */
     public static final String CORPUS_RESOURCE = "dev/flinkslm/models/compliance/compliance-corpus.jsonl";
+    /**
+     * Hand-written texts in many voices (e-mails, chats, case notes, payment references, news; JSON lines with
+     * text, label, split), written apart from the templates and from the independent evaluation set. It
+     * includes the texts of {@link #EVAL_RESOURCE}.
+     */
+    public static final String AUTHORED_RESOURCE = "dev/flinkslm/models/compliance/compliance-authored.jsonl";
+    /**
+     * The frozen independent evaluation set: 331 realistic texts (text, label, kind, style), 125 of them
+     * {@code clear} hard negatives, written before any model was scored on them and never trained on.
+     */
+    public static final String INDEPENDENT_EVAL_RESOURCE = "dev/flinkslm/models/compliance/independent-eval.jsonl";
     /** Hand-written held-out evaluation set (JSON lines with text, label); never used for training. */
     public static final String EVAL_RESOURCE = "dev/flinkslm/models/compliance/compliance-eval.jsonl";
 
