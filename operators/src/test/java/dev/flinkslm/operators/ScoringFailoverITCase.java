@@ -103,7 +103,11 @@ class ScoringFailoverITCase {
         }
         assertThat(counts).hasSize(n);
         assertThat(counts.values()).allMatch(c -> c == 1);
-        assertThat(counts.keySet()).allMatch(l -> l.contains("|compliance-minilm:1.0.0-int8|active"));
+        assertThat(counts.keySet())
+                .allMatch(l -> l.contains("|compliance-minilm:"
+                        + dev.flinkslm.models.compliance.DefaultModel.version(
+                                dev.flinkslm.models.compliance.Precision.INT8)
+                        + "|active"));
     }
 
     /** Emits "element|model|variant" and throws once, after the first completed checkpoint. */

@@ -1,13 +1,16 @@
 package dev.flinkslm.models.compliance;
 
+import dev.flinkslm.models.BundleException;
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.Digests;
-import dev.flinkslm.models.ModelManifest;
+import dev.flinkslm.models.GoldenCheck;
+import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.Prediction;
+import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.ScoringException;
+import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
-import dev.flinkslm.models.compliance.internal.ComplianceTraining;
-import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.Resources;
@@ -23,7 +26,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -178,118 +180,108 @@ public final class DefaultModel {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(
                 "trainedOn",
-                "flink-slm synthetic compliance corpus (" + info.getOrDefault("trainExamples", "?")
-                        + " train+val examples, corpus sha256 " + info.getOrDefault("corpusSha256", "?") + ")");
+                "flink-slm authored compliance corpus (" + info.getOrDefault("trainExamples", "?")
+                        + " training texts, corpus sha256 " + info.getOrDefault("corpusSha256", "?") + ")");
+        meta.put("head", info.getOrDefault("head", "linear"));
         meta.put("macroF1", info.getOrDefault("macroF1.test." + precision.tag(), ""));
-        meta.put("macroF1Split", "corpus test split");
+        meta.put("macroF1Split", "holdout (20% of the authored corpus)");
         meta.put("evalMacroF1", info.getOrDefault("macroF1.eval." + precision.tag(), ""));
+        meta.put("evalSet", "independent evaluation set (" + INDEPENDENT_EVAL_RESOURCE + ")");
         meta.put("headSha256", headSha);
         BundleWriter.write(dir, precision, fused, tokenizer, head, meta);
     }
 
     private static void verifyGolden(Path bundle) {
-        ModelManifest m = BundleWriter.readManifest(bundle);
-        List<LabeledText> golden = BundleWriter.golden(m);
-        if (golden.isEmpty()) {
-            return;
-        }
-        try (BundleClassifier c = BundleClassifier.open(bundle)) {
-            List<Prediction> p =
-                    c.predict(golden.stream().map(LabeledText::text).toList());
-            for (int i = 0; i < golden.size(); i++) {
-                String got = p.get(i).label();
-                if (!got.equals(golden.get(i).label())) {
-                    throw new IllegalStateException("Default model bundle failed golden example " + i + " (expected "
-                            + golden.get(i).label() + ", got " + got
-                            + "); the ONNX Runtime build may differ numerically"
-                            + " from the one the head was built with. Rebuild the head with ModelBuild.");
+        try {
+            ModelBundle b = BundleLoader.verify(bundle.toUri(), bundle, null);
+            try (ScoringSession session = ScoringSession.open(b, RuntimeOptions.cpu())) {
+                List<GoldenCheck.Miss> misses = GoldenCheck.run(session);
+                if (!misses.isEmpty()) {
+                    GoldenCheck.Miss m = misses.get(0);
+                    throw new IllegalStateException("Default model bundle failed golden example " + m.index()
+                            + " (expected " + m.expected() + ", got " + m.actual()
+                            + "); the ONNX Runtime build may differ numerically from the one the head was built"
+                            + " with. Rebuild the head with ModelBuild.");
                 }
             }
+        } catch (BundleException | ScoringException e) {
+            throw new IllegalStateException(
+                    "Default model bundle " + bundle + " fails its checks: " + e.getMessage(), e);
         }
     }
 
-    /** Figures measured by {@link #trainAndWrite}. */
+    /**
+     * Figures measured by {@link #trainAndWrite}.
+     *
+     * @param holdout each precision's report on the training run's holdout
+     * @param eval each precision's report on the evaluation set
+     * @param holdoutAgreement int8/fp32 agreement on the holdout
+     * @param evalAgreement int8/fp32 agreement on the evaluation set
+     */
     public record TrainingSummary(
             Path headFile,
             Map<Precision, Path> bundles,
-            double l2,
-            Map<Precision, EvalReport> test,
+            double weightDecay,
+            double temperature,
+            Map<Precision, EvalReport> holdout,
             Map<Precision, EvalReport> eval,
-            double testAgreement,
+            double holdoutAgreement,
             double evalAgreement) {}
 
+    /** The {@link ModelTrain} options the built-in head is trained with, on {@code data} into {@code outDir}. */
+    public static ModelTrain.Options trainingOptions(Path data, Path outDir) {
+        return new ModelTrain.Options(
+                data,
+                outDir,
+                ID,
+                BundleWriter.BASE_VERSION,
+                null,
+                0.2,
+                ComplianceLabels.ALL,
+                ComplianceLabels.CLEAR,
+                ModelTrain.Head.MLP);
+    }
+
     /**
-     * Retrains the head from a corpus and writes {@code compliance-head.json} plus both bundles into
-     * {@code outDir}. Deterministic: same corpus and encoder artifacts give the same head file.
+     * Retrains the head with {@link ModelTrain} (MLP head, class weights, temperature, golden examples from the
+     * holdout) on the authored corpus and writes {@code compliance-head.json} plus both bundles into
+     * {@code outDir}, then scores both bundles on the evaluation set. Deterministic: the same corpus and encoder
+     * artifacts give the same head file.
      *
-     * @param corpusJsonl training corpus ({@code text}, {@code label}, {@code split}); null for the committed one
-     * @param evalJsonl held-out evaluation set; null for the committed one
-     * @param out progress and reports (no example text except the chosen golden examples)
+     * @param corpusJsonl training corpus ({@code text}, {@code label}); null for {@link #AUTHORED_RESOURCE}
+     * @param evalJsonl evaluation set; null for {@link #INDEPENDENT_EVAL_RESOURCE}
+     * @param out progress and reports (no example text)
      */
     public static TrainingSummary trainAndWrite(Path corpusJsonl, Path evalJsonl, Path outDir, PrintStream out) {
-        List<LabeledText> corpus =
-                corpusJsonl == null ? LabeledText.readResource(CORPUS_RESOURCE) : LabeledText.read(corpusJsonl);
         List<LabeledText> eval =
-                evalJsonl == null ? LabeledText.readResource(EVAL_RESOURCE) : LabeledText.read(evalJsonl);
-        String corpusSha = Digests.sha256(
-                String.join("\n", corpus.stream().map(LabeledText::toJsonLine).toList())
-                        .getBytes(StandardCharsets.UTF_8));
-        out.printf(
-                Locale.ROOT,
-                "corpus: %d examples (sha256 %s), eval set: %d examples%n",
-                corpus.size(),
-                corpusSha,
-                eval.size());
-
-        float[][] emb = ComplianceTraining.embed(corpus, Precision.FP32);
-        ComplianceTraining.Result r = ComplianceTraining.train(corpus, emb, HeadTrainer.DEFAULT_ITERATIONS);
-        r.validationMacroF1().forEach((l2, f1) -> out.printf(Locale.ROOT, "l2=%g validation macro-F1=%.4f%n", l2, f1));
-        out.printf(Locale.ROOT, "chosen l2=%g; refit on train+val%n", r.l2());
-
-        List<LabeledText> test =
-                corpus.stream().filter(t -> "test".equals(t.split())).toList();
-        int trainVal = corpus.size() - test.size();
-        Map<Precision, List<Prediction>> testP = new LinkedHashMap<>();
-        Map<Precision, List<Prediction>> evalP = new LinkedHashMap<>();
-        Map<Precision, EvalReport> testR = new LinkedHashMap<>();
-        Map<Precision, EvalReport> evalR = new LinkedHashMap<>();
-        Map<String, String> info = new LinkedHashMap<>(r.head().info());
-        info.put("corpusSha256", corpusSha);
-        info.put("trainExamples", Integer.toString(trainVal));
-        try {
-            Path scratch = Files.createTempDirectory("compliance-build");
-            try {
-                for (Precision p : Precision.values()) {
-                    Path dir = scratch.resolve(p.tag());
-                    writeBundle(dir, p, r.head().with(Map.of(), List.of()), "unset");
-                    try (BundleClassifier c = BundleClassifier.open(dir)) {
-                        testP.put(
-                                p,
-                                c.predict(test.stream().map(LabeledText::text).toList()));
-                        evalP.put(
-                                p,
-                                c.predict(eval.stream().map(LabeledText::text).toList()));
-                    }
-                    testR.put(p, report(test, testP.get(p)));
-                    evalR.put(p, report(eval, evalP.get(p)));
-                    info.put("macroF1.test." + p.tag(), fmt(testR.get(p).macroF1()));
-                    info.put("macroF1.eval." + p.tag(), fmt(evalR.get(p).macroF1()));
-                }
-            } finally {
-                deleteRecursively(scratch);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        double testAgree = agreement(testP.get(Precision.INT8), testP.get(Precision.FP32));
-        double evalAgree = agreement(evalP.get(Precision.INT8), evalP.get(Precision.FP32));
-        info.put("agreement.test", fmt(testAgree));
-        info.put("agreement.eval", fmt(evalAgree));
-        List<LabeledText> golden = chooseGolden(eval, evalP.get(Precision.INT8), evalP.get(Precision.FP32));
-        SoftmaxHead head = r.head().with(info, golden);
-
+                evalJsonl == null ? LabeledText.readResource(INDEPENDENT_EVAL_RESOURCE) : LabeledText.read(evalJsonl);
         try {
             Files.createDirectories(outDir);
+            Path data = corpusJsonl;
+            if (data == null) {
+                data = outDir.resolve("compliance-authored.jsonl");
+                Files.write(data, Resources.read(AUTHORED_RESOURCE));
+            }
+            ModelTrain.Result r = ModelTrain.run(trainingOptions(data, outDir.resolve("train")), out);
+            SoftmaxHead trained = SoftmaxHead.fromJson(r.headJson());
+            Map<Precision, EvalReport> holdout = new LinkedHashMap<>();
+            Map<Precision, EvalReport> evalR = new LinkedHashMap<>();
+            Map<Precision, List<Prediction>> evalP = new LinkedHashMap<>();
+            Map<String, String> info = new LinkedHashMap<>(trained.info());
+            info.put("corpusSha256", info.getOrDefault("dataSha256", ""));
+            for (Precision p : Precision.values()) {
+                holdout.put(p, r.holdout().get(p.tag()));
+                try (BundleClassifier c = BundleClassifier.open(r.bundles().get(p.tag()))) {
+                    evalP.put(p, c.predict(eval.stream().map(LabeledText::text).toList()));
+                }
+                evalR.put(p, report(eval, evalP.get(p)));
+                info.put("macroF1.test." + p.tag(), fmt(holdout.get(p).macroF1()));
+                info.put("macroF1.eval." + p.tag(), fmt(evalR.get(p).macroF1()));
+            }
+            double evalAgree = agreement(evalP.get(Precision.INT8), evalP.get(Precision.FP32));
+            info.put("agreement.test", fmt(r.agreement()));
+            info.put("agreement.eval", fmt(evalAgree));
+            SoftmaxHead head = trained.with(info, trained.golden());
             Path headFile = outDir.resolve("compliance-head.json");
             String json = head.toJson();
             Files.writeString(headFile, json);
@@ -301,29 +293,11 @@ public final class DefaultModel {
                 verifyGolden(dir);
                 bundles.put(p, dir);
             }
-            return new TrainingSummary(headFile, bundles, r.l2(), testR, evalR, testAgree, evalAgree);
+            return new TrainingSummary(
+                    headFile, bundles, r.l2(), r.temperature(), holdout, evalR, r.agreement(), evalAgree);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write build output to " + outDir, e);
         }
-    }
-
-    /** First {@link #GOLDEN_PER_LABEL} eval examples per label that both variants get right with margin. */
-    private static List<LabeledText> chooseGolden(List<LabeledText> eval, List<Prediction> a, List<Prediction> b) {
-        List<LabeledText> golden = new ArrayList<>();
-        for (String label : ComplianceLabels.ALL) {
-            int k = ComplianceLabels.indexOf(label);
-            int taken = 0;
-            for (int i = 0; i < eval.size() && taken < GOLDEN_PER_LABEL; i++) {
-                // a 0.6 floor keeps goldens away from the decision boundary, where int8/fp32 noise could flip them
-                if (eval.get(i).label().equals(label)
-                        && a.get(i).probabilities()[k] > 0.6f
-                        && b.get(i).probabilities()[k] > 0.6f) {
-                    golden.add(new LabeledText(eval.get(i).text(), label, null));
-                    taken++;
-                }
-            }
-        }
-        return golden;
     }
 
     static EvalReport report(List<LabeledText> data, List<Prediction> predictions) {

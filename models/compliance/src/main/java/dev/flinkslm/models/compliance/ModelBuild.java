@@ -5,9 +5,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Logic of the {@code model build} command: retrains the default compliance head from the corpus and writes
- * {@code compliance-head.json} and both bundles ({@code compliance-minilm-1.0.0-int8/}, {@code -fp32/}) into
- * an output directory, then prints test-split and evaluation-set figures for both variants.
+ * Logic of the {@code model build} command: retrains the default compliance head from the authored corpus
+ * ({@link ModelTrain}: MLP head, class weights, temperature, golden examples from a 20% holdout) and writes
+ * {@code compliance-head.json} and both bundles ({@code compliance-minilm-<version>-int8/}, {@code -fp32/}) into
+ * an output directory, then prints holdout and independent-evaluation figures for both variants.
  *
  * <p>To make a new head the default, copy {@code <outDir>/compliance-head.json} over
  * {@code models/compliance/src/main/resources/dev/flinkslm/models/compliance/compliance-head.json} and commit it; cached
@@ -24,25 +25,25 @@ public final class ModelBuild {
 
     /**
      * @param outDir output directory (created)
-     * @param corpusJsonl corpus with text/label/split, or null for the committed corpus
-     * @param evalJsonl held-out evaluation set, or null for the committed one
+     * @param corpusJsonl corpus with text/label, or null for the committed authored corpus
+     * @param evalJsonl evaluation set, or null for the committed independent one
      */
     public static DefaultModel.TrainingSummary run(Path outDir, Path corpusJsonl, Path evalJsonl, PrintStream out) {
         long t0 = System.nanoTime();
         DefaultModel.TrainingSummary s = DefaultModel.trainAndWrite(corpusJsonl, evalJsonl, outDir, out);
         for (Precision p : Precision.values()) {
             out.println();
-            out.println("== " + p.tag() + " on the corpus test split ==");
-            s.test().get(p).print(out);
+            out.println("== " + p.tag() + " on the holdout ==");
+            s.holdout().get(p).print(out);
             out.println();
-            out.println("== " + p.tag() + " on the held-out evaluation set ==");
+            out.println("== " + p.tag() + " on the evaluation set ==");
             s.eval().get(p).print(out);
         }
         out.println();
         out.printf(
                 Locale.ROOT,
-                "int8/fp32 agreement: test split %.4f, eval set %.4f%n",
-                s.testAgreement(),
+                "int8/fp32 agreement: holdout %.4f, evaluation set %.4f%n",
+                s.holdoutAgreement(),
                 s.evalAgreement());
         out.println("head: " + s.headFile());
         s.bundles().forEach((p, d) -> out.println("bundle " + p.tag() + ": " + d));

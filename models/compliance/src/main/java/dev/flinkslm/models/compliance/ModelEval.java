@@ -13,7 +13,8 @@ import java.util.Locale;
  * Logic of the {@code model eval} command: scores a labelled JSON-lines file with a bundle and prints the
  * confusion matrix, per-label precision/recall/F1 and, as the last line,
  * {@code macro_f1=<v> clear_fpr=<v> ece=<v>} (see {@link EvalReport}; {@code clear} is the bundle's
- * negative label).
+ * negative label). When examples carry {@code "kind":"hard_negative"} (benign texts about a risky topic, as in
+ * the independent evaluation set), the line before the report's says how many of them were flagged.
  *
  * <pre>{@code
  * EvalReport r = ModelEval.run(DefaultModel.bundleDirectory(Precision.INT8), Path.of("eval.jsonl"), System.out);
@@ -24,7 +25,26 @@ import java.util.Locale;
  */
 public final class ModelEval {
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     private ModelEval() {}
+
+    /** Per example (blank lines skipped), whether its {@code kind} is {@code hard_negative}. */
+    private static List<Boolean> hardNegatives(Path dataJsonl) {
+        List<Boolean> out = new java.util.ArrayList<>();
+        try {
+            for (String line : java.nio.file.Files.readAllLines(dataJsonl)) {
+                if (!line.isBlank()) {
+                    out.add("hard_negative"
+                            .equals(JSON.readTree(line).path("kind").asText("")));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("Cannot read " + dataJsonl, e);
+        }
+        return out;
+    }
 
     /**
      * Evaluates {@code bundleDir} on {@code dataJsonl} (lines {@code {"text":..,"label":..}}).
@@ -57,6 +77,23 @@ public final class ModelEval {
                     dataJsonl,
                     data.size(),
                     ms);
+            List<Boolean> hard = hardNegatives(dataJsonl);
+            if (hard.contains(Boolean.TRUE) && c.negativeLabelIndex() >= 0) {
+                int n = 0;
+                int flagged = 0;
+                for (int i = 0; i < data.size(); i++) {
+                    if (hard.get(i)) {
+                        n++;
+                        flagged += p.get(i).labelIndex() != c.negativeLabelIndex() ? 1 : 0;
+                    }
+                }
+                out.printf(
+                        Locale.ROOT,
+                        "hard_negatives=%d flagged=%d hard_negative_fpr=%.4f%n",
+                        n,
+                        flagged,
+                        (double) flagged / n);
+            }
             r.print(out);
             return r;
         }

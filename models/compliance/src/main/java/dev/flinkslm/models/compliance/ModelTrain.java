@@ -171,6 +171,8 @@ public final class ModelTrain {
      * @param agreement share of holdout texts on which all bundles give the same label
      * @param modelCard the model card next to the bundles
      * @param seconds wall time of the run
+     * @param headJson the calibrated head with its golden examples and provenance, in the format of the built-in
+     *     model's committed head ({@code compliance-head.json})
      */
     public record Result(
             Map<String, Path> bundles,
@@ -181,7 +183,8 @@ public final class ModelTrain {
             double l2,
             double agreement,
             Path modelCard,
-            double seconds) {}
+            double seconds,
+            String headJson) {}
 
     /**
      * Trains and writes the bundles; errors say what to fix in the data or options. Everything is written into a
@@ -219,7 +222,8 @@ public final class ModelTrain {
                     r.l2(),
                     r.agreement(),
                     target.resolve(MODEL_CARD),
-                    r.seconds());
+                    r.seconds(),
+                    r.headJson());
             bundles.forEach((tag, dir) -> out.println("bundle " + tag + ": " + dir));
             out.println("model card: " + placed.modelCard());
             out.printf(Locale.ROOT, "trained in %.0f s%n", placed.seconds());
@@ -389,7 +393,12 @@ public final class ModelTrain {
         if (encoders.size() > 1) {
             out.printf(Locale.ROOT, "int8/fp32 agreement on the holdout: %.4f%n", agreement);
         }
-        return new Result(bundles, versions, reports, crossFitted, temperature, l2, agreement, cardFile, seconds);
+        Map<String, String> info = new LinkedHashMap<>(meta);
+        info.put("encoder", reference.name());
+        reports.forEach((tag, r) -> info.put("macroF1.holdout." + tag, fmt(r.macroF1())));
+        String headJson = calibrated.with(info, golden).toJson();
+        return new Result(
+                bundles, versions, reports, crossFitted, temperature, l2, agreement, cardFile, seconds, headJson);
     }
 
     /** Texts of the golden examples a bundle gets wrong when it is verified, opened and checked like at a DEPLOY. */

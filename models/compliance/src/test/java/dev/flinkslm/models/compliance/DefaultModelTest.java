@@ -28,12 +28,12 @@ class DefaultModelTest {
     @EnumSource(Precision.class)
     void defaultBundlePassesItsGoldenExamples(Precision p) throws Exception {
         Path dir = DefaultModel.bundleDirectory(p, cache);
-        assertThat(dir.getFileName().toString()).isEqualTo("compliance-minilm-1.0.0-" + p.tag());
+        assertThat(dir.getFileName().toString()).isEqualTo("compliance-minilm-" + DefaultModel.version(p));
 
         ModelManifest m = BundleWriter.readManifest(dir);
         assertThat(m.manifestVersion()).isEqualTo(1);
         assertThat(m.id()).isEqualTo("compliance-minilm");
-        assertThat(m.version()).isEqualTo("1.0.0-" + p.tag());
+        assertThat(m.version()).isEqualTo(BundleWriter.BASE_VERSION + "-" + p.tag());
         assertThat(m.task()).isEqualTo("text-classification");
         List<String> labels = m.labels();
         assertThat(labels).containsExactly("clear", "sanctions", "structuring", "fraud", "market_abuse");
