@@ -54,25 +54,9 @@ public final class HeadTrainer {
         }
         int dim = x[0].length;
         int k = labels.size();
-        double[] mu = new double[dim];
-        double[] sd = new double[dim];
-        for (float[] row : x) {
-            for (int d = 0; d < dim; d++) {
-                mu[d] += row[d];
-            }
-        }
-        for (int d = 0; d < dim; d++) {
-            mu[d] /= n;
-        }
-        for (float[] row : x) {
-            for (int d = 0; d < dim; d++) {
-                double v = row[d] - mu[d];
-                sd[d] += v * v;
-            }
-        }
-        for (int d = 0; d < dim; d++) {
-            sd[d] = Math.sqrt(sd[d] / n) + 1e-6;
-        }
+        double[][] standard = standardisation(x);
+        double[] mu = standard[0];
+        double[] sd = standard[1];
         // one array per row and per class (not one flat array): element-wise loops over two arrays at the same
         // index are what the JIT compiles to SIMD instructions
         double[][] z = new double[n][dim];
@@ -193,6 +177,35 @@ public final class HeadTrainer {
             s[2 * k + c] = s2;
             s[3 * k + c] = s3;
         }
+    }
+
+    /**
+     * Per dimension, the mean ({@code [0]}) and the standard deviation plus 1e-6 ({@code [1]}) of the rows,
+     * in double with sequential sums (the same rows give bit-identical results).
+     */
+    static double[][] standardisation(float[][] x) {
+        int n = x.length;
+        int dim = x[0].length;
+        double[] mu = new double[dim];
+        double[] sd = new double[dim];
+        for (float[] row : x) {
+            for (int d = 0; d < dim; d++) {
+                mu[d] += row[d];
+            }
+        }
+        for (int d = 0; d < dim; d++) {
+            mu[d] /= n;
+        }
+        for (float[] row : x) {
+            for (int d = 0; d < dim; d++) {
+                double v = row[d] - mu[d];
+                sd[d] += v * v;
+            }
+        }
+        for (int d = 0; d < dim; d++) {
+            sd[d] = Math.sqrt(sd[d] / n) + 1e-6;
+        }
+        return new double[][] {mu, sd};
     }
 
     /**

@@ -55,25 +55,9 @@ public final class MlpTrainer {
         int dim = x[0].length;
         int k = labels.size();
         int h = cfg.hidden();
-        double[] mu = new double[dim];
-        double[] sd = new double[dim];
-        for (float[] row : x) {
-            for (int d = 0; d < dim; d++) {
-                mu[d] += row[d];
-            }
-        }
-        for (int d = 0; d < dim; d++) {
-            mu[d] /= n;
-        }
-        for (float[] row : x) {
-            for (int d = 0; d < dim; d++) {
-                double v = row[d] - mu[d];
-                sd[d] += v * v;
-            }
-        }
-        for (int d = 0; d < dim; d++) {
-            sd[d] = Math.sqrt(sd[d] / n) + 1e-6;
-        }
+        double[][] standard = HeadTrainer.standardisation(x);
+        double[] mu = standard[0];
+        double[] sd = standard[1];
         float[][] z = new float[n][dim];
         for (int i = 0; i < n; i++) {
             for (int d = 0; d < dim; d++) {
