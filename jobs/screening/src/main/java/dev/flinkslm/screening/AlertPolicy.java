@@ -109,10 +109,18 @@ public final class AlertPolicy implements Serializable {
             }
         } else if (scored.label != null
                 && !negative.equals(scored.label)
-                && scored.score >= thresholdFor(scored.label)) {
+                && scored.score >= thresholdFor(scored, scored.label)) {
             best = scored.label;
         }
         return best;
+    }
+
+    /** {@link #thresholdFor(ScoredEvent, int)} of a label by name (the default's rules when it is not listed). */
+    double thresholdFor(ScoredEvent scored, String label) {
+        int i = scored.labels == null
+                ? -1
+                : java.util.Arrays.asList(scored.labels).indexOf(label);
+        return i < 0 ? thresholdFor(label) : thresholdFor(scored, i);
     }
 
     /** The threshold of label {@code i} of {@code scored}: override, else the model's own, else the default. */
@@ -143,14 +151,10 @@ public final class AlertPolicy implements Serializable {
         String label = alertingLabel(scored);
         if (label != null) {
             ScoredEvent view = label.equals(scored.label) ? scored : scored.withLabel(label);
-            return new Alert(
-                    view,
-                    Alert.SCORE,
-                    thresholdFor(scored, java.util.Arrays.asList(scored.labels).indexOf(label)),
-                    now);
+            return new Alert(view, Alert.SCORE, thresholdFor(scored, label), now);
         }
         if (scored.truncated) {
-            return new Alert(scored, Alert.TRUNCATED, thresholdFor(scored.label), now);
+            return new Alert(scored, Alert.TRUNCATED, thresholdFor(scored, scored.label), now);
         }
         return null;
     }

@@ -252,5 +252,14 @@ class AlertPolicyTest {
                 .isNull();
         Alert a = defaults.evaluate(own(labels, new double[] {0.55, 0.1, 0.45}, "clear", model), 7);
         assertThat(a.threshold).isEqualTo(0.4);
+        // a result without the label list (only its top label) is judged on that label with the job's rules
+        ScoredEvent bare = own(labels, new double[] {0.05, 0.05, 0.9}, "clear", model);
+        bare.labels = null;
+        bare.probabilities = null;
+        bare.label = "fraud";
+        bare.score = 0.9;
+        Alert b = defaults.evaluate(bare, 8);
+        assertThat(b.scored.label).isEqualTo("fraud");
+        assertThat(b.threshold).isEqualTo(0.5);
     }
 }

@@ -34,19 +34,31 @@ public final class GoldenCheck {
      */
     public static List<Miss> run(ScoringSession session) throws ScoringException {
         List<ModelManifest.GoldenExample> golden = session.manifest().golden();
+        List<Prediction> predictions = predictions(session);
         List<Miss> misses = new ArrayList<>();
-        for (int from = 0; from < golden.size(); from += BATCH) {
-            List<ModelManifest.GoldenExample> chunk = golden.subList(from, Math.min(golden.size(), from + BATCH));
-            List<Prediction> predictions = session.scoreTexts(
-                    chunk.stream().map(ModelManifest.GoldenExample::text).toList());
-            for (int i = 0; i < chunk.size(); i++) {
-                Prediction p = predictions.get(i);
-                if (!p.label().equals(chunk.get(i).label())) {
-                    misses.add(new Miss(from + i, chunk.get(i).label(), p.label(), p.score()));
-                }
+        for (int i = 0; i < golden.size(); i++) {
+            Prediction p = predictions.get(i);
+            if (!p.label().equals(golden.get(i).label())) {
+                misses.add(new Miss(i, golden.get(i).label(), p.label(), p.score()));
             }
         }
         return misses;
+    }
+
+    /**
+     * The session's prediction for every golden example, scored in the batches {@link #run} scores them in (an
+     * int8 graph's scores depend a little on which texts share a batch): tools that choose golden examples use
+     * it to keep only those with a margin.
+     */
+    public static List<Prediction> predictions(ScoringSession session) throws ScoringException {
+        List<ModelManifest.GoldenExample> golden = session.manifest().golden();
+        List<Prediction> out = new ArrayList<>(golden.size());
+        for (int from = 0; from < golden.size(); from += BATCH) {
+            List<ModelManifest.GoldenExample> chunk = golden.subList(from, Math.min(golden.size(), from + BATCH));
+            out.addAll(session.scoreTexts(
+                    chunk.stream().map(ModelManifest.GoldenExample::text).toList()));
+        }
+        return out;
     }
 
     /**

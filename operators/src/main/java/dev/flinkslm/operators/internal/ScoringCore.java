@@ -593,7 +593,9 @@ public final class ScoringCore<IN> {
                 scored.probabilities = p.probabilities();
                 scored.labels = part.slot.labels();
                 scored.negativeLabel = part.slot.negativeLabel();
-                scored.thresholds = part.slot.thresholds();
+                scored.thresholds = part.slot.thresholds() == null
+                        ? null
+                        : part.slot.thresholds().clone();
                 scored.modelId = part.slot.ref().id();
                 scored.modelVersion = part.slot.ref().version();
                 scored.variant = e.route.variant();
