@@ -82,7 +82,8 @@ public final class ModelEval {
                 int n = 0;
                 int flagged = 0;
                 for (int i = 0; i < data.size(); i++) {
-                    if (hard.get(i)) {
+                    // a hard negative is a text of the negative label; a mislabelled kind does not count
+                    if (hard.get(i) && gold[i] == c.negativeLabelIndex()) {
                         n++;
                         flagged += p.get(i).labelIndex() != c.negativeLabelIndex() ? 1 : 0;
                     }

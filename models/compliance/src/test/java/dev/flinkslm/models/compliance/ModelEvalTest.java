@@ -107,6 +107,26 @@ class ModelEvalTest {
     }
 
     @Test
+    void countsFlaggedHardNegativesOnTheLineBeforeTheSummary() throws Exception {
+        // two clear hard negatives: P0 stays clear, P1 is scored sanctions (flagged); a "hard_negative" kind on a
+        // non-clear text is a labelling slip and not counted
+        Path data = dir.resolve("kinds.jsonl");
+        Files.write(
+                data,
+                List.of(
+                        "{\"text\":\"" + PROTOTYPES.get(0) + "\",\"label\":\"clear\",\"kind\":\"hard_negative\"}",
+                        "",
+                        "{\"text\":\"" + PROTOTYPES.get(1) + "\",\"label\":\"clear\",\"kind\":\"hard_negative\"}",
+                        "{\"text\":\"" + PROTOTYPES.get(2) + "\",\"label\":\"structuring\",\"kind\":\"hard_negative\"}",
+                        "{\"text\":\"" + PROTOTYPES.get(3) + "\",\"label\":\"fraud\",\"kind\":\"positive\"}"));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        EvalReport r = ModelEval.run(bundle, data, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String[] lines = buf.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertThat(lines[lines.length - 1]).isEqualTo(r.summaryLine());
+        assertThat(lines).contains("hard_negatives=2 flagged=1 hard_negative_fpr=0.5000");
+    }
+
+    @Test
     void rejectsUnknownLabelsWithTheValidSet() throws Exception {
         Path data = dir.resolve("bad.jsonl");
         Files.writeString(data, "{\"text\":\"hello\",\"label\":\"spam\"}\n");
