@@ -61,10 +61,11 @@ public final class ScreeningStats {
     }
 
     static void scored(ScoredEvent e, long latencyMs) {
-        SCORED.increment();
         String version = e.modelId + ":" + e.modelVersion;
         VERSIONS.computeIfAbsent(version, v -> new LongAdder()).increment();
+        // the version first: a reporter that sees the count (read first in snapshot) also sees its version
         lastVersion = version;
+        SCORED.increment();
         if (latencyMs >= 0) {
             LATENCY.incrementAndGet((int) Math.min(latencyMs, MAX_LATENCY_MS));
         }
