@@ -1,6 +1,7 @@
 package dev.flinkslm.models;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -8,7 +9,7 @@ import java.util.stream.Stream;
 
 /**
  * File-tree helpers for {@link BundleFetcher} implementations and model tooling: a cache directory
- * no other user can write, and recursive deletion.
+ * no other user can write, a bundle target that holds nothing yet, and recursive deletion.
  *
  * <p>Threading: stateless.
  */
@@ -58,6 +59,28 @@ public final class FileTrees {
             throw new IOException("the bundle cache " + absolute + " belongs to " + owner.getName() + ", not to "
                     + me + " who runs this process: point FLINK_SLM_CACHE_DIR (flinkslm.cache.dir) at a directory of"
                     + " your own");
+        }
+    }
+
+    /**
+     * Refuses to write a bundle into {@code dir} when something is already there: bundles are immutable, a
+     * version is written once. A missing directory or an empty one is fine.
+     *
+     * @param tool the verb for the message ({@code "import"}, {@code "train"})
+     * @throws FileAlreadyExistsException when {@code dir} has entries or is a file, saying what to do
+     */
+    public static void requireNoBundleAt(Path dir, String tool) throws IOException {
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new FileAlreadyExistsException(
+                            dir.toString(),
+                            null,
+                            "is not empty; " + tool + " into a new directory (bundles are immutable)");
+                }
+            }
+        } else if (Files.exists(dir)) {
+            throw new FileAlreadyExistsException(dir.toString(), null, "is a file, not a directory");
         }
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -148,14 +149,12 @@ public final class ModelImport {
                 MAX_SEQUENCE_LENGTH_CAP, cfg.path("max_position_embeddings").asInt(MAX_SEQUENCE_LENGTH_CAP));
         ModelManifest.Inputs inputs = inputs(model);
         try {
-            Files.createDirectories(bundleDir);
-            try (var entries = Files.list(bundleDir)) {
-                if (entries.findAny().isPresent()) {
-                    throw new BundleException(
-                            BundleException.Reason.INVALID_MANIFEST,
-                            bundleDir + " is not empty; import into a new directory (bundles are immutable)");
-                }
+            try {
+                FileTrees.requireNoBundleAt(bundleDir, "import");
+            } catch (FileAlreadyExistsException taken) {
+                throw new BundleException(BundleException.Reason.INVALID_MANIFEST, taken.getMessage());
             }
+            Files.createDirectories(bundleDir);
             Files.copy(model, bundleDir.resolve("model.onnx"), StandardCopyOption.COPY_ATTRIBUTES);
             Files.copy(tokenizer, bundleDir.resolve("tokenizer.json"), StandardCopyOption.COPY_ATTRIBUTES);
             Files.copy(config, bundleDir.resolve("config.json"), StandardCopyOption.COPY_ATTRIBUTES);

@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -597,17 +598,12 @@ public final class ModelTrain {
     }
 
     private static void requireEmptyTarget(Path dir) {
-        if (Files.isDirectory(dir)) {
-            try (var entries = Files.list(dir)) {
-                if (entries.findAny().isPresent()) {
-                    throw new IllegalArgumentException(
-                            dir + " is not empty; train into a new directory (bundles are immutable)");
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + dir, e);
-            }
-        } else if (Files.exists(dir)) {
-            throw new IllegalArgumentException(dir + " is a file, not a directory");
+        try {
+            FileTrees.requireNoBundleAt(dir, "train");
+        } catch (FileAlreadyExistsException taken) {
+            throw new IllegalArgumentException(taken.getMessage(), taken);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir, e);
         }
     }
 
