@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnx.proto.OnnxMl;
 import dev.flinkslm.models.compliance.internal.ComplianceTraining;
-import dev.flinkslm.models.compliance.internal.MiniLmTokenizer;
+import dev.flinkslm.models.compliance.internal.EncoderTokenizer;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.OrtTextModel;
 import dev.flinkslm.models.compliance.internal.Resources;
@@ -40,7 +40,7 @@ class FusedGraphTest {
         float[][] probs;
         float[][] emb;
         try (OrtTextModel m =
-                OrtTextModel.open(fused, MiniLmTokenizer.fromResource(Precision.INT8.tokenizerResource()))) {
+                OrtTextModel.open(fused, EncoderTokenizer.fromResource(Precision.INT8.tokenizerResource()))) {
             assertThat(m.outputNames()).containsExactlyInAnyOrder("probabilities", "sentence_embedding");
             probs = m.runAll(TEXTS, OnnxHeadFusion.PROBABILITIES, 5);
             emb = m.runAll(TEXTS, OnnxHeadFusion.EMBEDDING, 384);

@@ -74,7 +74,7 @@ public final class BundleWriter {
                         ComplianceLabels.CLEAR),
                 fusedModel,
                 true,
-                MiniLmTokenizer.MAX_LENGTH,
+                EncoderTokenizer.MAX_LENGTH,
                 tokenizer,
                 head,
                 meta,

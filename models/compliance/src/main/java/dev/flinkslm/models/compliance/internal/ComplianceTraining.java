@@ -31,7 +31,7 @@ public final class ComplianceTraining {
     /** Opens the unfused pretrained encoder of a precision from the class path. */
     public static OrtTextModel openEncoder(Precision p) {
         return OrtTextModel.open(
-                Resources.read(p.encoderResource()), MiniLmTokenizer.fromResource(p.tokenizerResource()));
+                Resources.read(p.encoderResource()), EncoderTokenizer.fromResource(p.tokenizerResource()));
     }
 
     /** Sentence embeddings of the unfused encoder for every text. */

@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * Appends sentence pooling and a softmax head to a MiniLM encoder graph by editing the ONNX protobuf.
+ * Appends sentence pooling and a softmax head to a BERT-style encoder graph by editing the ONNX protobuf.
  *
  * <p>Added after {@code last_hidden_state}: masked mean pooling over tokens, L2 normalisation
  * ({@code sentence_embedding} output), {@code Gemm} with the head weights, {@code Softmax}

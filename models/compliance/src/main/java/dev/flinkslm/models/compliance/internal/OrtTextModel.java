@@ -18,7 +18,7 @@ import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
- * Runs a MiniLM-shaped ONNX graph (unfused encoder or fused classifier) on texts, batched.
+ * Runs a BERT-style ONNX graph (unfused encoder or fused classifier) on texts, batched.
  *
  * <p>This is the compliance tooling's own scorer (training, evaluation, bundle verification). Streaming
  * jobs use the shared {@code ScoringSession} runtime instead. Thread-safe for concurrent
@@ -30,17 +30,17 @@ public final class OrtTextModel implements AutoCloseable {
     public static final int BATCH = 32;
 
     private final OrtSession session;
-    private final MiniLmTokenizer tokenizer;
+    private final EncoderTokenizer tokenizer;
     private final boolean hasTokenTypes;
 
-    private OrtTextModel(OrtSession session, MiniLmTokenizer tokenizer) {
+    private OrtTextModel(OrtSession session, EncoderTokenizer tokenizer) {
         this.session = session;
         this.tokenizer = tokenizer;
         this.hasTokenTypes = session.getInputNames().contains("token_type_ids");
     }
 
     /** Opens a graph held in memory; the tokenizer is owned (closed) by this instance. */
-    public static OrtTextModel open(byte[] onnx, MiniLmTokenizer tokenizer) {
+    public static OrtTextModel open(byte[] onnx, EncoderTokenizer tokenizer) {
         try {
             return new OrtTextModel(env().createSession(onnx, options()), tokenizer);
         } catch (OrtException e) {
@@ -50,7 +50,7 @@ public final class OrtTextModel implements AutoCloseable {
     }
 
     /** Opens a graph file; the tokenizer is owned (closed) by this instance. */
-    public static OrtTextModel open(Path onnx, MiniLmTokenizer tokenizer) {
+    public static OrtTextModel open(Path onnx, EncoderTokenizer tokenizer) {
         try {
             return new OrtTextModel(env().createSession(onnx.toString(), options()), tokenizer);
         } catch (OrtException e) {
@@ -81,7 +81,7 @@ public final class OrtTextModel implements AutoCloseable {
     }
 
     /** Tokenizer used by this model. */
-    public MiniLmTokenizer tokenizer() {
+    public EncoderTokenizer tokenizer() {
         return tokenizer;
     }
 

@@ -28,14 +28,14 @@ import java.util.Map;
  * @param onnx the encoder graph
  * @param tokenizer the tokenizer.json
  * @param tokenTypes whether the graph has a {@code token_type_ids} input
- * @param maxLength tokens per window: {@value MiniLmTokenizer#MAX_LENGTH}, or fewer when the export's
+ * @param maxLength tokens per window: {@value EncoderTokenizer#MAX_LENGTH}, or fewer when the export's
  *     {@code config.json} allows fewer ({@code max_position_embeddings})
  */
 public record TrainingEncoder(
         String name, String tag, byte[] onnx, byte[] tokenizer, boolean tokenTypes, int maxLength) {
 
     /** Name of the built-in encoder. */
-    public static final String MINILM = "all-MiniLM-L6-v2";
+    public static final String BUILT_IN = "all-MiniLM-L6-v2";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,13 +43,14 @@ public record TrainingEncoder(
     public static List<TrainingEncoder> builtIn() {
         List<TrainingEncoder> out = new ArrayList<>();
         for (Precision p : List.of(Precision.FP32, Precision.INT8)) {
+            byte[] onnx = Resources.read(p.encoderResource());
             out.add(new TrainingEncoder(
-                    MINILM,
+                    BUILT_IN,
                     p.tag(),
-                    Resources.read(p.encoderResource()),
+                    onnx,
                     Resources.read(p.tokenizerResource()),
-                    true,
-                    MiniLmTokenizer.MAX_LENGTH));
+                    checkGraph(onnx, Path.of(p.encoderResource())),
+                    EncoderTokenizer.MAX_LENGTH));
         }
         return out;
     }
@@ -75,7 +76,7 @@ public record TrainingEncoder(
             String name = dir.getFileName() == null
                     ? dir.toString()
                     : dir.getFileName().toString();
-            int maxLength = MiniLmTokenizer.MAX_LENGTH;
+            int maxLength = EncoderTokenizer.MAX_LENGTH;
             Path config = dir.resolve("config.json");
             if (Files.isRegularFile(config)) {
                 JsonNode cfg = JSON.readTree(config.toFile());
@@ -123,7 +124,7 @@ public record TrainingEncoder(
 
     /** Opens the unfused graph for embedding texts (the caller closes it). */
     public OrtTextModel open() {
-        return OrtTextModel.open(onnx, MiniLmTokenizer.fromBytes(tokenizer, maxLength));
+        return OrtTextModel.open(onnx, EncoderTokenizer.fromBytes(tokenizer, maxLength));
     }
 
     /** {@code version} with this encoder's precision tag, e.g. {@code 2.0.0-int8}. */

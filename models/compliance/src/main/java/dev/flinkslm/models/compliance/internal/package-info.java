@@ -1,7 +1,7 @@
 /**
  * The machinery behind the built-in compliance model: generation of the labelled training corpus ({@link
  * CorpusGenerator}, {@link LabeledText}), MiniLM tokenization and batched ONNX Runtime scoring for the tooling
- * ({@link MiniLmTokenizer}, {@link OrtTextModel}, {@link BundleClassifier}), deterministic training of the softmax
+ * ({@link EncoderTokenizer}, {@link OrtTextModel}, {@link BundleClassifier}), deterministic training of the softmax
  * head ({@link ComplianceTraining}, {@link HeadTrainer}, {@link SoftmaxHead}), its fusion into the encoder graph
  * ({@link OnnxHeadFusion}), and the writing and checking of bundles ({@link BundleWriter}). Part of the {@code
  * flink-slm-compliance-model} artifact; it depends on the model runtime ({@code dev.flinkslm.models} and its

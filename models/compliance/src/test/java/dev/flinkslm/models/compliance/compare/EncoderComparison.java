@@ -10,9 +10,9 @@ import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.models.compliance.EvalReport;
 import dev.flinkslm.models.compliance.internal.ComplianceTraining;
+import dev.flinkslm.models.compliance.internal.EncoderTokenizer;
 import dev.flinkslm.models.compliance.internal.HeadTrainer;
 import dev.flinkslm.models.compliance.internal.LabeledText;
-import dev.flinkslm.models.compliance.internal.MiniLmTokenizer;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.OrtTextModel;
 import dev.flinkslm.models.compliance.internal.Resources;
@@ -59,7 +59,7 @@ import java.util.stream.IntStream;
  * NoClassDefFoundError). Heap: the token states of one encoder at a time (~0.3 GB for 8,000 texts of ~25 tokens).
  *
  * <p>Procedure, per encoder: one forward pass over the corpus and the evaluation texts keeps the token states
- * (at most {@value MiniLmTokenizer#MAX_LENGTH} tokens per text) and the mean- and CLS-pooled, L2-normalised
+ * (at most {@value EncoderTokenizer#MAX_LENGTH} tokens per text) and the mean- and CLS-pooled, L2-normalised
  * vectors in memory; each head is fitted on the {@code train} split with every value of its regularisation grid,
  * the value with the best {@code val} macro-F1 is kept (ties: the stronger one), and the head is refitted on
  * train+val with it (the procedure of {@link ComplianceTraining}, which trains the linear heads). Before that,
@@ -159,7 +159,7 @@ public final class EncoderComparison {
             for (ComparedEncoder e : encoders) {
                 byte[] onnx = Resources.read(e.onnxResource());
                 sizes.put(e.id(), sizeCell(onnx));
-                OrtTextModel m = OrtTextModel.open(onnx, MiniLmTokenizer.fromResource(e.tokenizerResource()));
+                OrtTextModel m = OrtTextModel.open(onnx, EncoderTokenizer.fromResource(e.tokenizerResource()));
                 models.add(m);
                 List<TokenizedBatch> bs = batches(m.tokenizer(), prefixed(e, texts(eval.rows())));
                 benchBatches.add(bs);
@@ -192,7 +192,7 @@ public final class EncoderComparison {
                 Encoded c;
                 Encoded ev;
                 try (OrtTextModel m = OrtTextModel.open(
-                        Resources.read(e.onnxResource()), MiniLmTokenizer.fromResource(e.tokenizerResource()))) {
+                        Resources.read(e.onnxResource()), EncoderTokenizer.fromResource(e.tokenizerResource()))) {
                     c = encode(m, prefixed(e, texts(corpus)));
                     ev = encode(m, prefixed(e, texts(eval.rows())));
                 }
@@ -359,7 +359,7 @@ public final class EncoderComparison {
     // ---------------------------------------------------------------- encoding and timing
 
     /** Length-sorted batches of {@link OrtTextModel#BATCH}, as {@link OrtTextModel#runAll} forms them. */
-    private static List<TokenizedBatch> batches(MiniLmTokenizer tok, List<String> texts) {
+    private static List<TokenizedBatch> batches(EncoderTokenizer tok, List<String> texts) {
         List<TokenizedBatch> out = new ArrayList<>();
         for (int[] chunk : sortedChunks(tok, texts)) {
             out.add(tok.encode(Arrays.stream(chunk).mapToObj(texts::get).toList()));
@@ -367,7 +367,7 @@ public final class EncoderComparison {
         return out;
     }
 
-    private static List<int[]> sortedChunks(MiniLmTokenizer tok, List<String> texts) {
+    private static List<int[]> sortedChunks(EncoderTokenizer tok, List<String> texts) {
         int n = texts.size();
         int[] len = new int[n];
         for (int i = 0; i < n; i++) {

@@ -12,13 +12,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Tokenizes texts for the MiniLM encoder and pads each batch to its longest text.
+ * Tokenizes texts for a BERT-style encoder (the built-in MiniLM or an export's tokenizer.json) and pads each
+ * batch to its longest text.
  *
  * <p>The shipped tokenizer.json pads every text to 128 tokens; that wastes most of the encoder's work on
  * short financial texts, so padding is switched off here and done per batch instead. Thread-safe after
  * construction (the native tokenizer is stateless per call); close once.
  */
-public final class MiniLmTokenizer implements AutoCloseable {
+public final class EncoderTokenizer implements AutoCloseable {
 
     /** Maximum sequence length including [CLS] and [SEP]. */
     public static final int MAX_LENGTH = 128;
@@ -28,23 +29,23 @@ public final class MiniLmTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
 
-    private MiniLmTokenizer(HuggingFaceTokenizer tokenizer) {
+    private EncoderTokenizer(HuggingFaceTokenizer tokenizer) {
         this.tokenizer = tokenizer;
     }
 
     /** Loads a tokenizer.json from a file. */
-    public static MiniLmTokenizer fromFile(Path tokenizerJson) {
+    public static EncoderTokenizer fromFile(Path tokenizerJson) {
         try (InputStream in = Files.newInputStream(tokenizerJson)) {
-            return new MiniLmTokenizer(HuggingFaceTokenizer.newInstance(in, OPTIONS));
+            return new EncoderTokenizer(HuggingFaceTokenizer.newInstance(in, OPTIONS));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read tokenizer " + tokenizerJson, e);
         }
     }
 
     /** Reads a tokenizer.json held in memory; texts are truncated to {@code maxLength} tokens. */
-    public static MiniLmTokenizer fromBytes(byte[] tokenizerJson, int maxLength) {
+    public static EncoderTokenizer fromBytes(byte[] tokenizerJson, int maxLength) {
         try (InputStream in = new java.io.ByteArrayInputStream(tokenizerJson)) {
-            return new MiniLmTokenizer(HuggingFaceTokenizer.newInstance(
+            return new EncoderTokenizer(HuggingFaceTokenizer.newInstance(
                     in, Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxLength))));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read tokenizer.json", e);
@@ -52,9 +53,9 @@ public final class MiniLmTokenizer implements AutoCloseable {
     }
 
     /** Loads a tokenizer.json from the class path. */
-    public static MiniLmTokenizer fromResource(String resource) {
+    public static EncoderTokenizer fromResource(String resource) {
         try (InputStream in = Resources.open(resource)) {
-            return new MiniLmTokenizer(HuggingFaceTokenizer.newInstance(in, OPTIONS));
+            return new EncoderTokenizer(HuggingFaceTokenizer.newInstance(in, OPTIONS));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read tokenizer resource " + resource, e);
         }
