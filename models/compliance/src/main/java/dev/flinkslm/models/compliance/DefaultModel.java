@@ -42,7 +42,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * directory ({@code ${user.home}/.cache/flink-slm/models/<id>-<version>/}, overridable by the system property
  * {@value #CACHE_DIR_PROPERTY} or the environment variable {@value #CACHE_DIR_ENV}). The bundle is built in a
  * temporary sibling directory and renamed into place, so concurrent JVMs never see a half-written bundle; an
- * existing bundle is reused when its checksums match and it was built from the current head.
+ * existing bundle is reused when its checksums match and it was built from the current head and the encoder
+ * artifact on the class path.
  *
  * <pre>{@code
  * Path bundle = DefaultModel.bundleDirectory(Precision.INT8); // first call ~2 s, later calls ~0.3 s
@@ -75,6 +76,9 @@ public final class DefaultModel {
     public static final String EVAL_RESOURCE = "dev/flinkslm/models/compliance/compliance-eval.jsonl";
 
     public static final String CACHE_DIR_PROPERTY = BundleLoader.CACHE_DIR_PROPERTY;
+    /** Manifest metadata key of {@link #sourceSha}: what a cached bundle was built from. */
+    static final String SOURCE_KEY = "sourceSha256";
+
     public static final String CACHE_DIR_ENV = BundleLoader.CACHE_DIR_ENV;
     /** Golden examples per label placed in each manifest. */
     public static final int GOLDEN_PER_LABEL = 3;
@@ -108,7 +112,8 @@ public final class DefaultModel {
             if (Boolean.TRUE.equals(VERIFIED.get(target)) && Files.isDirectory(target)) {
                 return target;
             }
-            if (BundleWriter.isIntact(target, "headSha256", headSha)) {
+            String sourceSha = sourceSha(precision, headSha);
+            if (BundleWriter.isIntact(target, SOURCE_KEY, sourceSha)) {
                 VERIFIED.put(target, true);
                 return target;
             }
@@ -124,9 +129,9 @@ public final class DefaultModel {
             long t0 = System.nanoTime();
             try {
                 SoftmaxHead head = SoftmaxHead.fromJson(new String(headJson, StandardCharsets.UTF_8));
-                writeBundle(tmp, precision, head, headSha);
+                writeBundle(tmp, precision, head, headSha, sourceSha);
                 verifyGolden(tmp);
-                boolean won = publish(tmp, target, headSha);
+                boolean won = publish(tmp, target, sourceSha);
                 LOG.info(
                         "Built default model bundle {} in {} ms{}",
                         target,
@@ -141,7 +146,7 @@ public final class DefaultModel {
     }
 
     /** Moves a complete temp bundle into place; returns false if another JVM published an identical bundle first. */
-    private static boolean publish(Path tmp, Path target, String headSha) {
+    private static boolean publish(Path tmp, Path target, String sourceSha) {
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -156,7 +161,7 @@ public final class DefaultModel {
                     throw new UncheckedIOException("Cannot publish model bundle to " + target, e);
                 }
                 // rename(2) onto a non-empty directory fails (EEXIST/ENOTEMPTY): the target was created meanwhile
-                if (BundleWriter.isIntact(target, "headSha256", headSha)) {
+                if (BundleWriter.isIntact(target, SOURCE_KEY, sourceSha)) {
                     return false; // another process published the same bundle first
                 }
                 // stale or corrupt bundle from an older head: move it aside (atomic) and retry
@@ -172,8 +177,20 @@ public final class DefaultModel {
         throw new IllegalStateException("Could not publish model bundle " + target + " after 3 attempts");
     }
 
+    /**
+     * What a cached default bundle is built from: the head, the encoder graph and the tokenizer of {@code
+     * precision} (metadata {@value #SOURCE_KEY}). A new head or a new encoder artifact on the class path (an
+     * upgraded dependency) gives a new key, so the cached bundle is rebuilt instead of reused.
+     */
+    static String sourceSha(Precision precision, String headSha) {
+        return Digests.sha256((headSha
+                        + " " + Digests.sha256(Resources.read(precision.encoderResource()))
+                        + " " + Digests.sha256(Resources.read(precision.tokenizerResource())))
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
     /** Fuses {@code head} into the encoder of {@code precision} and writes a bundle into {@code dir}. */
-    static void writeBundle(Path dir, Precision precision, SoftmaxHead head, String headSha) {
+    static void writeBundle(Path dir, Precision precision, SoftmaxHead head, String headSha, String sourceSha) {
         byte[] fused = OnnxHeadFusion.fuse(Resources.read(precision.encoderResource()), head);
         byte[] tokenizer = Resources.read(precision.tokenizerResource());
         Map<String, String> info = head.info();
@@ -188,6 +205,7 @@ public final class DefaultModel {
         meta.put("evalMacroF1", info.getOrDefault("macroF1.eval." + precision.tag(), ""));
         meta.put("evalSet", "independent evaluation set (" + INDEPENDENT_EVAL_RESOURCE + ")");
         meta.put("headSha256", headSha);
+        meta.put(SOURCE_KEY, sourceSha);
         BundleWriter.write(dir, precision, fused, tokenizer, head, meta);
     }
 
@@ -289,7 +307,7 @@ public final class DefaultModel {
             Map<Precision, Path> bundles = new LinkedHashMap<>();
             for (Precision p : Precision.values()) {
                 Path dir = outDir.resolve(BundleWriter.dirName(p));
-                writeBundle(dir, p, head, headSha);
+                writeBundle(dir, p, head, headSha, sourceSha(p, headSha));
                 verifyGolden(dir);
                 bundles.put(p, dir);
             }

@@ -90,21 +90,7 @@ class DefaultModelTest {
         ModelManifest current = BundleWriter.readManifest(dir);
         java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(current.metadata());
         meta.remove(BundleWriter.FORMAT_KEY);
-        ModelManifest old = new ModelManifest(
-                current.manifestVersion(),
-                current.id(),
-                current.version(),
-                current.task(),
-                current.description(),
-                current.labels(),
-                current.model(),
-                current.tokenizer(),
-                current.maxSequenceLength(),
-                current.inputs(),
-                current.outputs(),
-                current.sha256(),
-                current.golden(),
-                meta);
+        ModelManifest old = withMetadata(current, meta);
         Path other = Files.createDirectories(cache.resolve("old-build"));
         Path stale = other.resolve(dir.getFileName());
         Files.move(dir, stale);
@@ -115,6 +101,49 @@ class DefaultModelTest {
         assertThat(rebuilt).isEqualTo(stale);
         assertThat(BundleWriter.readManifest(rebuilt).negativeLabel()).isEqualTo("clear");
         assertThat(BundleWriter.isIntact(rebuilt, null, null)).isTrue();
+    }
+
+    @Test
+    void aBundleBuiltFromAnotherEncoderArtifactIsRebuiltNotReused() throws Exception {
+        Path dir = DefaultModel.bundleDirectory(Precision.INT8, cache);
+        ModelManifest current = BundleWriter.readManifest(dir);
+        assertThat(current.metadata())
+                .containsEntry(
+                        DefaultModel.SOURCE_KEY,
+                        DefaultModel.sourceSha(
+                                Precision.INT8, current.metadata().get("headSha256")));
+        // what the cache holds after the encoder dependency was upgraded: intact files, current head and format,
+        // built from other encoder bytes
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(current.metadata());
+        meta.put(DefaultModel.SOURCE_KEY, "0".repeat(64));
+        Path other = Files.createDirectories(cache.resolve("older-encoder"));
+        Path stale = other.resolve(dir.getFileName());
+        Files.move(dir, stale);
+        withMetadata(current, meta).write(stale);
+        assertThat(BundleWriter.isIntact(stale, null, null)).isTrue();
+
+        Path rebuilt = DefaultModel.bundleDirectory(Precision.INT8, other);
+        assertThat(rebuilt).isEqualTo(stale);
+        assertThat(BundleWriter.readManifest(rebuilt).metadata())
+                .containsEntry(DefaultModel.SOURCE_KEY, current.metadata().get(DefaultModel.SOURCE_KEY));
+    }
+
+    private static ModelManifest withMetadata(ModelManifest m, java.util.Map<String, String> meta) {
+        return new ModelManifest(
+                m.manifestVersion(),
+                m.id(),
+                m.version(),
+                m.task(),
+                m.description(),
+                m.labels(),
+                m.model(),
+                m.tokenizer(),
+                m.maxSequenceLength(),
+                m.inputs(),
+                m.outputs(),
+                m.sha256(),
+                m.golden(),
+                meta);
     }
 
     @Test
