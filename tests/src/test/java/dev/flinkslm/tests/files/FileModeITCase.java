@@ -9,6 +9,8 @@ import dev.flinkslm.connectors.DeadLetterReason;
 import dev.flinkslm.connectors.FileResultSink;
 import dev.flinkslm.connectors.JsonSchemas;
 import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.ModelImport;
+import dev.flinkslm.models.ModelManifest;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
@@ -54,7 +56,8 @@ import java.util.stream.Stream;
  * file sinks out. Every good line scored once, alerts as the policy says, every bad line
  * dead-lettered with its line number and reason, all files finalised at the end of the bounded
  * run; once with a live model swap from a commands file (audit files), once across an injected
- * failure and restore.
+ * failure and restore; a shadow version compared on live events; an imported multi-label model whose own
+ * per-label thresholds decide its labels and alerts.
  */
 class FileModeITCase {
 
@@ -228,6 +231,107 @@ class FileModeITCase {
         assertThat(shadow)
                 .as("two different tiny models disagree somewhere")
                 .anySatisfy(n -> assertThat(n.get("agree").asBoolean()).isFalse());
+    }
+
+    @Test
+    void aMultiLabelModelsOwnThresholdsDecideItsAlertsEndToEnd() throws Exception {
+        // an imported multi-label export: four sigmoid columns, "clear" derived, a threshold per label
+        List<String> findings = List.of("sanctions", "structuring", "fraud", "market_abuse");
+        Path source = TinyBundles.write(
+                tmp.resolve("ml-source"),
+                new TinyBundles.Spec().seed(5).logits(true).labels(findings));
+        Path export = Files.createDirectories(tmp.resolve("ml-export"));
+        Files.copy(source.resolve("model.onnx"), export.resolve("model.onnx"));
+        Files.copy(source.resolve("tokenizer.json"), export.resolve("tokenizer.json"));
+        Files.writeString(
+                export.resolve("config.json"),
+                "{\"model_type\":\"bert\",\"problem_type\":\"multi_label_classification\",\"id2label\":{"
+                        + "\"0\":\"sanctions\",\"1\":\"structuring\",\"2\":\"fraud\",\"3\":\"market_abuse\"}}");
+        Map<String, Double> modelThresholds = Map.of("sanctions", 0.995, "structuring", 0.4, "fraud", 0.3);
+        Path models = tmp.resolve("ml-models");
+        Path bundle = ModelImport.fromHuggingFace(
+                export, models.resolve("ml"), new ModelImport.Options("ml", "1.0.0", "clear", modelThresholds));
+        ModelManifest manifest = dev.flinkslm.models.BundleLoader.verify(bundle.toUri(), bundle, null)
+                .manifest();
+        Map<String, Double> thresholds = manifest.outputs().thresholds(); // market_abuse: 0.5, the import default
+
+        Path out = tmp.resolve("ml-out");
+        int events = 400;
+        long seed = 31;
+        Configuration options = ScreeningTests.scoring(bundle, models);
+        options.set(ScreeningOptions.ALERT_THRESHOLD, 0.8); // the job's default: the model's own thresholds win
+        ScreeningConfig config = ScreeningConfig.builder()
+                .options(options)
+                .maxEvents(events)
+                .seed(seed)
+                .outputDir(out.toString())
+                .parallelism(2)
+                .checkpointInterval(Duration.ofMillis(200))
+                .build();
+        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        ScreeningJob.build(env, config);
+        env.execute("multi-label-alerts-it");
+
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(seed).build();
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (int i = 0; i < events; i++) {
+            FinancialEvent e = generator.generate(i);
+            texts.put(e.eventId, e.text);
+        }
+        // expected, from the bundle's probabilities and the manifest's thresholds, computed here by hand
+        Map<String, String> expectedAlerts = new LinkedHashMap<>();
+        Map<String, String> expectedLabels = new LinkedHashMap<>();
+        Map<String, String> aboveDefaultBelowModel = new LinkedHashMap<>();
+        ModelBundle b = dev.flinkslm.models.BundleLoader.verify(bundle.toUri(), bundle, null);
+        try (ScoringSession session = ScoringSession.open(b, RuntimeOptions.cpu())) {
+            for (Map.Entry<String, String> t : texts.entrySet()) {
+                float[] p = session.scoreTexts(List.of(t.getValue())).get(0).probabilities();
+                String best = null;
+                float bestP = -1;
+                for (int i = 0; i < manifest.labels().size(); i++) {
+                    String label = manifest.labels().get(i);
+                    if (!label.equals("clear") && p[i] >= thresholds.get(label).floatValue() && p[i] > bestP) {
+                        best = label;
+                        bestP = p[i];
+                    }
+                    if (!label.equals("clear") && p[i] >= 0.8 && p[i] < thresholds.get(label)) {
+                        aboveDefaultBelowModel.put(t.getKey(), label);
+                    }
+                }
+                expectedLabels.put(t.getKey(), best == null ? "clear" : best);
+                if (best != null) {
+                    expectedAlerts.put(t.getKey(), best);
+                }
+            }
+        }
+        List<JsonNode> scored = readLines(out.resolve(ScreeningSinks.SCORED_DIR));
+        assertThat(scored).hasSize(events);
+        for (JsonNode n : scored) {
+            String id = n.get("eventId").asText();
+            assertThat(n.get("modelId").asText()).isEqualTo("ml");
+            assertThat(n.get("label").asText()).as(id).isEqualTo(expectedLabels.get(id));
+        }
+        List<JsonNode> alerts = readLines(out.resolve(ScreeningSinks.ALERTS_DIR));
+        Map<String, String> got = new LinkedHashMap<>();
+        for (JsonNode a : alerts) {
+            String id = a.get("eventId").asText();
+            String label = a.get("label").asText();
+            got.put(id, label);
+            // scores and thresholds are scored at float precision: 0.9 is written as 0.8999999761581421
+            float threshold = thresholds.get(label).floatValue();
+            assertThat((float) a.get("threshold").asDouble()).as(id).isEqualTo(threshold);
+            assertThat((float) a.get("score").asDouble()).as(id).isGreaterThanOrEqualTo(threshold);
+        }
+        assertThat(got).isEqualTo(expectedAlerts);
+        assertThat(alerts)
+                .as("an alert below the job's default 0.8: the model's threshold applied, not the default")
+                .anySatisfy(a -> assertThat(a.get("score").asDouble()).isLessThan(0.8));
+        assertThat(aboveDefaultBelowModel)
+                .as("events above the job's default 0.8 on a label, below that label's model threshold")
+                .isNotEmpty();
+        aboveDefaultBelowModel.forEach(
+                (id, label) -> assertThat(got.get(id)).as(id).isNotEqualTo(label));
     }
 
     private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {
