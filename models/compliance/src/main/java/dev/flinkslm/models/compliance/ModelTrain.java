@@ -38,6 +38,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Logic of the {@code model train} command: trains a classifier for the user's own labels on a frozen encoder
@@ -295,8 +299,10 @@ public final class ModelTrain {
         String what = o.head() == Head.MLP ? "weight decay" : "l2";
         double bestF1 = -1;
         double l2 = grid[0];
-        for (double candidate : grid) {
-            SoftmaxHead h = fit(o.head(), emb, d, fitIdx, candidate);
+        List<SoftmaxHead> candidates = fitGrid(o.head(), emb, d, fitIdx, grid);
+        for (int g = 0; g < grid.length; g++) {
+            double candidate = grid[g];
+            SoftmaxHead h = candidates.get(g);
             double f1 = new EvalReport(d.labels, d.gold(valIdx), predict(h, emb, valIdx)).macroF1();
             out.printf(Locale.ROOT, "%s=%g validation macro-F1=%.4f%n", what, candidate, f1);
             if (f1 >= bestF1) { // ties go to the stronger penalty: smoother heads transfer better
@@ -467,6 +473,40 @@ public final class ModelTrain {
                 head,
                 m,
                 extra);
+    }
+
+    /**
+     * One head per penalty of {@code grid}, in grid order, fitted on up to one thread per core: the fits are
+     * independent and each is deterministic, so the result does not depend on the number of threads.
+     */
+    private static List<SoftmaxHead> fitGrid(Head kind, float[][] emb, Data d, int[] idx, double[] grid) {
+        int threads = Math.max(1, Math.min(grid.length, Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "model-train-grid");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<SoftmaxHead>> fits = new ArrayList<>();
+            for (double penalty : grid) {
+                fits.add(pool.submit(() -> fit(kind, emb, d, idx, penalty)));
+            }
+            List<SoftmaxHead> heads = new ArrayList<>();
+            for (Future<SoftmaxHead> f : fits) {
+                heads.add(f.get());
+            }
+            return heads;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while fitting the heads", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("fitting a head failed", e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static SoftmaxHead fit(Head kind, float[][] emb, Data d, int[] idx, double penalty) {
