@@ -67,9 +67,16 @@ public final class FileTrees {
      * version is written once. A missing directory or an empty one is fine.
      *
      * @param tool the verb for the message ({@code "import"}, {@code "train"})
-     * @throws FileAlreadyExistsException when {@code dir} has entries or is a file, saying what to do
+     * @throws FileAlreadyExistsException when {@code dir} has entries, is a file or is a symbolic link (dangling
+     *     or not), saying what to do
      */
     public static void requireNoBundleAt(Path dir, String tool) throws IOException {
+        if (Files.isSymbolicLink(dir)) {
+            throw new FileAlreadyExistsException(
+                    dir.toString(),
+                    null,
+                    "is a symbolic link; " + tool + " into a real directory (a link may point at another bundle)");
+        }
         if (Files.isDirectory(dir)) {
             try (Stream<Path> entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {

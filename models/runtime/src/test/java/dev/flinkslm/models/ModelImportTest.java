@@ -145,6 +145,22 @@ class ModelImportTest {
         assertThat(Files.readString(target.resolve("manifest.json"))).isEqualTo("{}");
     }
 
+    @Test
+    void anImportIntoASymbolicLinkIsRefused() throws Exception {
+        Path dangling = Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nowhere"));
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        Path toEmpty = Files.createSymbolicLink(tmp.resolve("to-empty"), empty);
+        for (Path link : List.of(dangling, toEmpty)) {
+            assertThatThrownBy(() -> ModelImport.fromHuggingFace(export, link, options()))
+                    .as(link.toString())
+                    .hasMessageContaining("is a symbolic link");
+        }
+        assertThat(Files.exists(tmp.resolve("nowhere"))).isFalse();
+        try (var entries = Files.list(empty)) {
+            assertThat(entries).isEmpty();
+        }
+    }
+
     private static final String MULTI = ",\"problem_type\":\"multi_label_classification\"";
     private static final List<String> FINDINGS = List.of("sanctions", "structuring", "fraud", "market_abuse");
 

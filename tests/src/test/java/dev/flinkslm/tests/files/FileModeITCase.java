@@ -253,7 +253,14 @@ class FileModeITCase {
                 export, models.resolve("ml"), new ModelImport.Options("ml", "1.0.0", "clear", modelThresholds));
         ModelManifest manifest = dev.flinkslm.models.BundleLoader.verify(bundle.toUri(), bundle, null)
                 .manifest();
-        Map<String, Double> thresholds = manifest.outputs().thresholds(); // market_abuse: 0.5, the import default
+        Map<String, Double> thresholds = manifest.outputs().thresholds();
+        assertThat(thresholds)
+                .as("the import's thresholds, market_abuse at the import default")
+                .containsOnly(
+                        Map.entry("sanctions", 0.995),
+                        Map.entry("structuring", 0.4),
+                        Map.entry("fraud", 0.3),
+                        Map.entry("market_abuse", 0.5));
 
         Path out = tmp.resolve("ml-out");
         int events = 400;
@@ -295,7 +302,9 @@ class FileModeITCase {
                         best = label;
                         bestP = p[i];
                     }
-                    if (!label.equals("clear") && p[i] >= 0.8 && p[i] < thresholds.get(label)) {
+                    if (!label.equals("clear")
+                            && p[i] >= 0.8f
+                            && p[i] < thresholds.get(label).floatValue()) {
                         aboveDefaultBelowModel.put(t.getKey(), label);
                     }
                 }

@@ -78,6 +78,8 @@ public final class DefaultModel {
     public static final String CACHE_DIR_PROPERTY = BundleLoader.CACHE_DIR_PROPERTY;
     /** Manifest metadata key of {@link #sourceSha}: what a cached bundle was built from. */
     static final String SOURCE_KEY = "sourceSha256";
+    /** Per precision, the digests of the encoder graph and tokenizer on the class path (they cannot change). */
+    private static final Map<Precision, String> ENCODER_SHA = new java.util.concurrent.ConcurrentHashMap<>();
 
     public static final String CACHE_DIR_ENV = BundleLoader.CACHE_DIR_ENV;
     /** Golden examples per label placed in each manifest. */
@@ -183,10 +185,11 @@ public final class DefaultModel {
      * upgraded dependency) gives a new key, so the cached bundle is rebuilt instead of reused.
      */
     static String sourceSha(Precision precision, String headSha) {
-        return Digests.sha256((headSha
-                        + " " + Digests.sha256(Resources.read(precision.encoderResource()))
-                        + " " + Digests.sha256(Resources.read(precision.tokenizerResource())))
-                .getBytes(StandardCharsets.UTF_8));
+        String encoder = ENCODER_SHA.computeIfAbsent(
+                precision,
+                p -> Digests.sha256(Resources.read(p.encoderResource())) + " "
+                        + Digests.sha256(Resources.read(p.tokenizerResource())));
+        return Digests.sha256((headSha + " " + encoder).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Fuses {@code head} into the encoder of {@code precision} and writes a bundle into {@code dir}. */

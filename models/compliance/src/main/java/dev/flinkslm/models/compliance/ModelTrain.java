@@ -492,20 +492,26 @@ public final class ModelTrain {
                 fits.add(pool.submit(() -> fit(kind, emb, d, idx, penalty)));
             }
             List<SoftmaxHead> heads = new ArrayList<>();
-            for (Future<SoftmaxHead> f : fits) {
-                heads.add(f.get());
+            for (int g = 0; g < grid.length; g++) {
+                try {
+                    heads.add(fits.get(g).get());
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(
+                            "fitting the " + kind + " head with penalty " + grid[g] + " failed: " + e.getCause(),
+                            e.getCause());
+                }
             }
             return heads;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while fitting the heads", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException("fitting a head failed", e.getCause());
         } finally {
-            pool.shutdownNow();
+            pool.shutdownNow(); // the trainers stop at their next epoch or iteration
+            try {
+                pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -81,6 +81,9 @@ public final class HeadTrainer {
         double[] vb = new double[k];
         double[] s = new double[BLOCK * k];
         for (int it = 0; it < iterations; it++) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new java.util.concurrent.CancellationException("head training interrupted");
+            }
             double tNext = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
             double mom = (t - 1) / tNext;
             for (int c = 0; c < k; c++) {

@@ -93,6 +93,9 @@ public final class MlpTrainer {
         float[] out = new float[k];
         float[] dh = new float[h];
         for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new java.util.concurrent.CancellationException("head training interrupted");
+            }
             for (int i = n - 1; i > 0; i--) {
                 int j = rnd.nextInt(i + 1);
                 int t = order[i];
