@@ -21,7 +21,7 @@ import java.util.Map;
 public final class BundleWriter {
 
     public static final String ID = "compliance-minilm";
-    public static final String BASE_VERSION = "1.1.0";
+    public static final String BASE_VERSION = "1.2.0";
     public static final String MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
 
