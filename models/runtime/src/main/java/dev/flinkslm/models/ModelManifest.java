@@ -507,6 +507,26 @@ public record ModelManifest(
                 metadata);
     }
 
+    /** Returns a copy with other metadata. */
+    public ModelManifest withMetadata(Map<String, String> newMetadata) {
+        return new ModelManifest(
+                manifestVersion,
+                id,
+                version,
+                task,
+                description,
+                labels,
+                negativeLabel,
+                model,
+                tokenizer,
+                maxSequenceLength,
+                inputs,
+                outputs,
+                sha256,
+                golden,
+                newMetadata);
+    }
+
     private void validate() throws BundleException {
         if (manifestVersion != CURRENT_VERSION) {
             throw unsupported(manifestVersion);

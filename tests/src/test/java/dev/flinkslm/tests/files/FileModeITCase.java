@@ -201,13 +201,7 @@ class FileModeITCase {
         List<JsonNode> shadow = readLines(out.resolve(ScreeningSinks.SHADOW_DIR));
         assertThat(shadow).as("comparisons once the shadow is loaded").hasSizeGreaterThan(events / 4);
         assertThat(shadow).extracting(n -> n.get("eventId").asText()).doesNotHaveDuplicates();
-        SyntheticEventGenerator generator =
-                SyntheticEventGenerator.builder().seed(seed).build();
-        Map<String, String> texts = new LinkedHashMap<>();
-        for (int i = 0; i < events; i++) {
-            FinancialEvent e = generator.generate(i);
-            texts.put(e.eventId, e.text);
-        }
+        Map<String, String> texts = syntheticTexts(seed, events);
         ModelBundle bundle2 = dev.flinkslm.models.BundleLoader.verify(v2.toUri(), v2, null);
         try (ScoringSession session = ScoringSession.open(bundle2, RuntimeOptions.cpu())) {
             for (JsonNode n : shadow) {
@@ -279,13 +273,7 @@ class FileModeITCase {
         ScreeningJob.build(env, config);
         env.execute("multi-label-alerts-it");
 
-        SyntheticEventGenerator generator =
-                SyntheticEventGenerator.builder().seed(seed).build();
-        Map<String, String> texts = new LinkedHashMap<>();
-        for (int i = 0; i < events; i++) {
-            FinancialEvent e = generator.generate(i);
-            texts.put(e.eventId, e.text);
-        }
+        Map<String, String> texts = syntheticTexts(seed, events);
         // expected, from the bundle's probabilities and the manifest's thresholds, computed here by hand
         Map<String, String> expectedAlerts = new LinkedHashMap<>();
         Map<String, String> expectedLabels = new LinkedHashMap<>();
@@ -341,6 +329,18 @@ class FileModeITCase {
                 .isNotEmpty();
         aboveDefaultBelowModel.forEach(
                 (id, label) -> assertThat(got.get(id)).as(id).isNotEqualTo(label));
+    }
+
+    /** eventId to text of the first {@code events} events of the generator with {@code seed}. */
+    private static Map<String, String> syntheticTexts(long seed, int events) {
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(seed).build();
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (int i = 0; i < events; i++) {
+            FinancialEvent e = generator.generate(i);
+            texts.put(e.eventId, e.text);
+        }
+        return texts;
     }
 
     private void runAndCheck(boolean withFailure, boolean withCommands) throws Exception {

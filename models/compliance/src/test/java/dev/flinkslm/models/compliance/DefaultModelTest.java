@@ -90,7 +90,7 @@ class DefaultModelTest {
         ModelManifest current = BundleWriter.readManifest(dir);
         java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(current.metadata());
         meta.remove(BundleWriter.FORMAT_KEY);
-        ModelManifest old = withMetadata(current, meta);
+        ModelManifest old = current.withMetadata(meta);
         Path other = Files.createDirectories(cache.resolve("old-build"));
         Path stale = other.resolve(dir.getFileName());
         Files.move(dir, stale);
@@ -119,31 +119,13 @@ class DefaultModelTest {
         Path other = Files.createDirectories(cache.resolve("older-encoder"));
         Path stale = other.resolve(dir.getFileName());
         Files.move(dir, stale);
-        withMetadata(current, meta).write(stale);
+        current.withMetadata(meta).write(stale);
         assertThat(BundleWriter.isIntact(stale, null, null)).isTrue();
 
         Path rebuilt = DefaultModel.bundleDirectory(Precision.INT8, other);
         assertThat(rebuilt).isEqualTo(stale);
         assertThat(BundleWriter.readManifest(rebuilt).metadata())
                 .containsEntry(DefaultModel.SOURCE_KEY, current.metadata().get(DefaultModel.SOURCE_KEY));
-    }
-
-    private static ModelManifest withMetadata(ModelManifest m, java.util.Map<String, String> meta) {
-        return new ModelManifest(
-                m.manifestVersion(),
-                m.id(),
-                m.version(),
-                m.task(),
-                m.description(),
-                m.labels(),
-                m.model(),
-                m.tokenizer(),
-                m.maxSequenceLength(),
-                m.inputs(),
-                m.outputs(),
-                m.sha256(),
-                m.golden(),
-                meta);
     }
 
     @Test
