@@ -202,6 +202,15 @@ public final class ModelTrain {
      * again when it fails.
      */
     public static Result run(Options o, PrintStream out) {
+        return run(o, out, null);
+    }
+
+    /**
+     * {@link #run(Options, PrintStream)} with the penalties to choose from ({@code null}: the head's grid,
+     * {@link #WEIGHT_DECAY_GRID} or {@link #L2_GRID}). A single value skips the choice and fits with it, which
+     * reproduces a head trained with the full grid that chose that value.
+     */
+    static Result run(Options o, PrintStream out, double[] penalties) {
         Path target = o.outDir().toAbsolutePath().normalize();
         requireEmptyTarget(target);
         Path parent = target.getParent();
@@ -213,7 +222,7 @@ public final class ModelTrain {
         try {
             Files.createDirectories(parent);
             work = Files.createTempDirectory(parent, ".tmp-" + target.getFileName() + "-");
-            Result r = train(o, work, out);
+            Result r = train(o, work, out, penalties);
             if (Files.isDirectory(target)) {
                 Files.delete(target); // empty, checked above
             }
@@ -267,7 +276,7 @@ public final class ModelTrain {
         return failure;
     }
 
-    private static Result train(Options o, Path outDir, PrintStream out) {
+    private static Result train(Options o, Path outDir, PrintStream out, double[] penalties) {
         long t0 = System.nanoTime();
         Data d = Data.read(o);
         out.printf(
@@ -295,7 +304,7 @@ public final class ModelTrain {
         int[] valIdx = d.indices("val");
         int[] holdIdx = d.indices("holdout");
 
-        double[] grid = o.head() == Head.MLP ? WEIGHT_DECAY_GRID : L2_GRID;
+        double[] grid = penalties != null ? penalties : o.head() == Head.MLP ? WEIGHT_DECAY_GRID : L2_GRID;
         String what = o.head() == Head.MLP ? "weight decay" : "l2";
         double bestF1 = -1;
         double l2 = grid[0];

@@ -95,6 +95,31 @@ class ModelTrainTest {
     }
 
     @Test
+    void theGridChoosesTheBestValidationScoreAndTheChosenValueAloneGivesTheSameHead() throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("weight decay=(\\S+) validation macro-F1=(\\S+)")
+                .matcher(printed);
+        double best = -1;
+        double bestDecay = Double.NaN;
+        int lines = 0;
+        while (m.find()) {
+            lines++;
+            double f1 = Double.parseDouble(m.group(2));
+            if (f1 >= best) { // ties go to the stronger penalty, the later one in the grid
+                best = f1;
+                bestDecay = Double.parseDouble(m.group(1));
+            }
+        }
+        assertThat(lines).isEqualTo(ModelTrain.WEIGHT_DECAY_GRID.length);
+        assertThat(result.l2()).isCloseTo(bestDecay, org.assertj.core.api.Assertions.within(1e-9));
+
+        ModelTrain.Result again = ModelTrain.run(
+                options(tmp.resolve("out-chosen")),
+                new PrintStream(new ByteArrayOutputStream()),
+                new double[] {result.l2()});
+        assertThat(again.headJson()).isEqualTo(result.headJson());
+    }
+
+    @Test
     void trainsVerifiedBundlesForItsOwnLabelsWithGoldenExamplesFromTheHoldout() throws Exception {
         assertThat(result.bundles()).containsOnlyKeys("int8", "fp32");
         Set<String> holdout = new java.util.HashSet<>();
