@@ -308,8 +308,9 @@ public final class ModelTrain {
         String what = o.head() == Head.MLP ? "weight decay" : "l2";
         double bestF1 = -1;
         double l2 = grid[0];
-        List<SoftmaxHead> candidates = fitGrid(o.head(), emb, d, fitIdx, grid);
-        for (int g = 0; g < grid.length; g++) {
+        // one given value: nothing to choose, no validation fit
+        List<SoftmaxHead> candidates = grid.length == 1 ? List.of() : fitGrid(o.head(), emb, d, fitIdx, grid);
+        for (int g = 0; g < candidates.size(); g++) {
             double candidate = grid[g];
             SoftmaxHead h = candidates.get(g);
             double f1 = new EvalReport(d.labels, d.gold(valIdx), predict(h, emb, valIdx)).macroF1();
