@@ -11,6 +11,7 @@ import dev.flinkslm.models.ScoringException;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.compliance.internal.BundleClassifier;
 import dev.flinkslm.models.compliance.internal.BundleWriter;
+import dev.flinkslm.models.compliance.internal.EncoderPatch;
 import dev.flinkslm.models.compliance.internal.LabeledText;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.Resources;
@@ -188,13 +189,14 @@ public final class DefaultModel {
         String encoder = ENCODER_SHA.computeIfAbsent(
                 precision,
                 p -> Digests.sha256(Resources.read(p.encoderResource())) + " "
+                        + Digests.sha256(Resources.read(EncoderPatch.BUILT_IN_RESOURCE)) + " "
                         + Digests.sha256(Resources.read(p.tokenizerResource())));
         return Digests.sha256((headSha + " " + encoder).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Fuses {@code head} into the encoder of {@code precision} and writes a bundle into {@code dir}. */
     static void writeBundle(Path dir, Precision precision, SoftmaxHead head, String headSha, String sourceSha) {
-        byte[] fused = OnnxHeadFusion.fuse(Resources.read(precision.encoderResource()), head);
+        byte[] fused = OnnxHeadFusion.fuse(precision.encoderGraph(), head);
         byte[] tokenizer = Resources.read(precision.tokenizerResource());
         Map<String, String> info = head.info();
         Map<String, String> meta = new LinkedHashMap<>();

@@ -1,5 +1,8 @@
 package dev.flinkslm.models.compliance;
 
+import dev.flinkslm.models.compliance.internal.EncoderPatch;
+import dev.flinkslm.models.compliance.internal.Resources;
+
 /**
  * Numeric precision of a default-model variant.
  *
@@ -32,6 +35,14 @@ public enum Precision {
     /** Class-path resource (jar root) of the pretrained encoder graph. */
     public String encoderResource() {
         return encoderResource;
+    }
+
+    /**
+     * The built-in model's encoder graph: the pretrained graph of {@link #encoderResource()} with the upper layers
+     * tuned on the compliance corpus ({@link EncoderPatch#BUILT_IN_RESOURCE}) in place. Built on each call.
+     */
+    public byte[] encoderGraph() {
+        return EncoderPatch.apply(Resources.read(encoderResource), Resources.read(EncoderPatch.BUILT_IN_RESOURCE));
     }
 
     /** Class-path resource (jar root) of the encoder's tokenizer.json. */

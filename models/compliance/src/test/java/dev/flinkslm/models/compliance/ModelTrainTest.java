@@ -17,6 +17,7 @@ import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.models.compliance.internal.OnnxHeadFusion;
 import dev.flinkslm.models.compliance.internal.Resources;
+import dev.flinkslm.models.compliance.internal.TrainingEncoder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,7 +132,7 @@ class ModelTrainTest {
             assertThat(m.labels()).containsExactly("other", "address_change", "card_lost");
             assertThat(m.negativeLabel()).isEqualTo("other");
             assertThat(m.metadata())
-                    .containsEntry("encoder", "all-MiniLM-L6-v2")
+                    .containsEntry("encoder", TrainingEncoder.BUILT_IN)
                     .containsEntry("precision", e.getKey())
                     .containsKeys("temperature", "dataSha256");
             assertThat(m.sha256()).containsKeys("model.onnx", "tokenizer.json", ModelTrain.MODEL_CARD);

@@ -21,7 +21,7 @@ import java.util.Map;
 public final class BundleWriter {
 
     public static final String ID = "compliance-minilm";
-    public static final String BASE_VERSION = "1.2.0";
+    public static final String BASE_VERSION = "1.3.0";
     public static final String MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
 
@@ -60,7 +60,7 @@ public final class BundleWriter {
             Map<String, String> metadata) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("precision", p.tag());
-        meta.put("encoder", "all-MiniLM-L6-v2");
+        meta.put("encoder", TrainingEncoder.BUILT_IN);
         meta.putAll(metadata);
         meta.put(FORMAT_KEY, FORMAT);
         write(
@@ -68,7 +68,8 @@ public final class BundleWriter {
                 new Identity(
                         ID,
                         version(p),
-                        "Default compliance screening model: all-MiniLM-L6-v2 encoder (" + p.tag() + ") with a fused"
+                        "Default compliance screening model: all-MiniLM-L6-v2 encoder, upper layers tuned on the"
+                                + " compliance corpus (" + p.tag() + "), with a fused"
                                 + " softmax head over clear/sanctions/structuring/fraud/market_abuse. A screening aid"
                                 + " that ranks text for human review, not a decision maker.",
                         ComplianceLabels.CLEAR),

@@ -28,10 +28,9 @@ public final class ComplianceTraining {
 
     private ComplianceTraining() {}
 
-    /** Opens the unfused pretrained encoder of a precision from the class path. */
+    /** Opens the unfused built-in encoder of a precision (the graph the default model's head sits on). */
     public static OrtTextModel openEncoder(Precision p) {
-        return OrtTextModel.open(
-                Resources.read(p.encoderResource()), EncoderTokenizer.fromResource(p.tokenizerResource()));
+        return OrtTextModel.open(p.encoderGraph(), EncoderTokenizer.fromResource(p.tokenizerResource()));
     }
 
     /** Sentence embeddings of the unfused encoder for every text. */

@@ -35,7 +35,7 @@ public record TrainingEncoder(
         String name, String tag, byte[] onnx, byte[] tokenizer, boolean tokenTypes, int maxLength) {
 
     /** Name of the built-in encoder. */
-    public static final String BUILT_IN = "all-MiniLM-L6-v2";
+    public static final String BUILT_IN = "all-MiniLM-L6-v2, layers 5-6 tuned on the compliance corpus";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -46,7 +46,7 @@ public record TrainingEncoder(
             out.add(new TrainingEncoder(
                     BUILT_IN,
                     p.tag(),
-                    Resources.read(p.encoderResource()),
+                    p.encoderGraph(),
                     Resources.read(p.tokenizerResource()),
                     true, // both MiniLM graphs take token_type_ids (FusedGraphTest runs them)
                     EncoderTokenizer.MAX_LENGTH));
