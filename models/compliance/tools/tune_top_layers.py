@@ -70,7 +70,8 @@ class WordPiece:
             if cp in (0, 0xFFFD) or (unicodedata.category(ch).startswith('C') and ch not in '\t\n\r'):
                 continue
             chars.append(' ' + ch + ' ' if self._cjk(cp) else ' ' if ch.isspace() else ch)
-        text = unicodedata.normalize('NFD', ''.join(chars).lower())
+        # per character, as the Java tokenizer does (str.lower() would turn a word-final sigma into 's')
+        text = unicodedata.normalize('NFD', ''.join(c.lower() for c in chars))
         text = ''.join(c for c in text if unicodedata.category(c) != 'Mn')
         words = []
         for token in text.split():
@@ -111,20 +112,31 @@ class WordPiece:
         return ids[:self.max_len - 1] + [self.sep]
 
 
+# Java's String.strip(): Character.isWhitespace, which leaves out the no-break spaces U+00A0, U+2007, U+202F
+# (and U+0085) that Python's str.strip() also removes
+_JAVA_SPACE = ''.join(chr(c) for c in range(0x10000)
+                      if (unicodedata.category(chr(c)) in ('Zs', 'Zl', 'Zp') and c not in (0xA0, 0x2007, 0x202F))
+                      or 0x09 <= c <= 0x0D or 0x1C <= c <= 0x1F)
+
+
+def java_strip(text):
+    return text.strip(_JAVA_SPACE)
+
+
 def text_hash(text):
-    return int(hashlib.sha256(text.strip().encode('utf-8')).hexdigest()[:15], 16)
+    return int(hashlib.sha256(java_strip(text).encode('utf-8')).hexdigest()[:15], 16)
 
 
 def holdout_mask(texts, labels, share):
     """model build's holdout (ModelTrain.Data): per label, the first share of distinct texts in hash order."""
     labels_of = defaultdict(set)
     for t, y in zip(texts, labels):
-        labels_of[t.strip()].add(y)
+        labels_of[java_strip(t)].add(y)
     hashes = [text_hash(t) for t in texts]
     held = [False] * len(texts)
     for c in set(labels):
         idx = sorted((i for i in range(len(texts)) if labels[i] == c), key=lambda i: (hashes[i], texts[i]))
-        candidates = list(dict.fromkeys(hashes[i] for i in idx if len(labels_of[texts[i].strip()]) == 1))
+        candidates = list(dict.fromkeys(hashes[i] for i in idx if len(labels_of[java_strip(texts[i])]) == 1))
         distinct = len({hashes[i] for i in idx})
         hold = set(candidates[:max(1, math.floor(share * distinct + 0.5))])
         for i in idx:
@@ -134,7 +146,7 @@ def holdout_mask(texts, labels, share):
 
 def texts_digest(texts):
     """sha256 over the sorted sha256 digests of the stripped texts, one per line."""
-    lines = sorted(hashlib.sha256(t.strip().encode('utf-8')).hexdigest() for t in texts)
+    lines = sorted(hashlib.sha256(java_strip(t).encode('utf-8')).hexdigest() for t in texts)
     return hashlib.sha256('\n'.join(lines).encode('ascii')).hexdigest()
 
 

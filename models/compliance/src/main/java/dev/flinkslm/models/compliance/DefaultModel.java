@@ -189,7 +189,8 @@ public final class DefaultModel {
         String encoder = ENCODER_SHA.computeIfAbsent(
                 precision,
                 p -> Digests.sha256(Resources.read(p.encoderResource())) + " "
-                        + Digests.sha256(Resources.read(EncoderPatch.BUILT_IN_RESOURCE)) + " "
+                        + Digests.sha256(Resources.read(EncoderPatch.BUILT_IN_RESOURCE)) + " patch-rules "
+                        + EncoderPatch.RULES_VERSION + " "
                         + Digests.sha256(Resources.read(p.tokenizerResource())));
         return Digests.sha256((headSha + " " + encoder).getBytes(StandardCharsets.UTF_8));
     }

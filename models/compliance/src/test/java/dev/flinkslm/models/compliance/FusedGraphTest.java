@@ -31,7 +31,7 @@ class FusedGraphTest {
     void fusedProbabilitiesAndEmbeddingsMatchUnfusedEncoderPlusJavaHead() {
         SoftmaxHead head =
                 SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
-        byte[] fused = OnnxHeadFusion.fuse(Resources.read(Precision.INT8.encoderResource()), head);
+        byte[] fused = OnnxHeadFusion.fuse(Precision.INT8.encoderGraph(), head);
 
         float[][] reference;
         try (OrtTextModel enc = ComplianceTraining.openEncoder(Precision.INT8)) {
@@ -63,7 +63,7 @@ class FusedGraphTest {
     void fusionKeepsOpsetAndUsesAttributeAxesBelowOpset13() {
         SoftmaxHead head =
                 SoftmaxHead.fromJson(new String(Resources.read(DefaultModel.HEAD_RESOURCE), StandardCharsets.UTF_8));
-        OnnxMl.ModelProto enc = OnnxHeadFusion.parse(Resources.read(Precision.INT8.encoderResource()));
+        OnnxMl.ModelProto enc = OnnxHeadFusion.parse(Precision.INT8.encoderGraph());
         OnnxMl.ModelProto fused = OnnxHeadFusion.fuse(enc, head);
         assertThat(fused.getOpsetImportList()).isEqualTo(enc.getOpsetImportList());
         long opset = enc.getOpsetImportList().stream()

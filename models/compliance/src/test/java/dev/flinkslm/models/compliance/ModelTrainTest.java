@@ -197,7 +197,7 @@ class ModelTrainTest {
     @Test
     void anEncoderOnlyExportTrainsTheSameHeadIntoOneBundle() throws Exception {
         Path encoder = Files.createDirectories(tmp.resolve("minilm-export"));
-        Files.write(encoder.resolve("model.onnx"), Resources.read(Precision.FP32.encoderResource()));
+        Files.write(encoder.resolve("model.onnx"), Precision.FP32.encoderGraph());
         Files.write(encoder.resolve("tokenizer.json"), Resources.read(Precision.FP32.tokenizerResource()));
         Files.writeString(
                 encoder.resolve("config.json"), "{\"_name_or_path\":\"sentence-transformers/all-MiniLM-L6-v2\"}");

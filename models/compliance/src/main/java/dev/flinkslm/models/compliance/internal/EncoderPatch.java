@@ -32,6 +32,12 @@ public final class EncoderPatch {
      */
     public static final String BUILT_IN_RESOURCE = "dev/flinkslm/models/compliance/compliance-minilm-top-layers.onnx";
 
+    /**
+     * Version of the patching rules (quantisation, decoding); part of the default bundles' cache key, so a change
+     * of the rules rebuilds cached bundles. Raise it when the rules change.
+     */
+    public static final String RULES_VERSION = "1";
+
     /** Largest quantised magnitude of the shipped int8 graphs (7-bit range, ONNX Runtime's reduce_range). */
     static final int QUANT_MAX = 64;
 

@@ -34,7 +34,10 @@ record ComparedEncoder(
         return family + "/" + precision;
     }
 
-    /** The encoders of the comparison, in table order; the MiniLM pair is the current default model's. */
+    /**
+     * The pretrained encoders of the comparison, in table order (the MiniLM pair without the default model's tuned
+     * layers: the frozen-encoder rows of the model card).
+     */
     static final List<ComparedEncoder> ALL = List.of(
             new ComparedEncoder(
                     MINILM,
