@@ -336,6 +336,24 @@ final class ScreenCommand implements Callable<Integer> {
     String restartDelay;
 
     @Option(
+            names = "--buffer-timeout",
+            defaultValue = "5 ms",
+            paramLabel = "DURATION",
+            description = "Longest time a record waits in a network buffer before it is sent (Flink's"
+                    + " execution.buffer-timeout.interval; Flink's default is 100 ms). Lower is lower latency at"
+                    + " low load, higher is a little more throughput; 0 sends every record at once"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String bufferTimeout;
+
+    @Option(
+            names = "--flink-conf",
+            paramLabel = "KEY=VALUE",
+            description = "Any Flink option by its key, repeatable, e.g. --flink-conf"
+                    + " taskmanager.numberOfTaskSlots=4; applied over the job's own Flink settings. flink-slm's"
+                    + " own keys go to --conf.")
+    List<String> flinkConfPairs = new ArrayList<>();
+
+    @Option(
             names = "--status-interval",
             defaultValue = "1 s",
             paramLabel = "DURATION",
@@ -381,6 +399,23 @@ final class ScreenCommand implements Callable<Integer> {
         Duration interval =
                 checkpointInterval == null ? null : duration("--checkpoint-interval", checkpointInterval, problems);
         duration("--status-interval", statusInterval, problems);
+        Duration buffer = duration("--buffer-timeout", bufferTimeout, problems);
+        Map<String, String> flinkConf = new java.util.LinkedHashMap<>();
+        for (String pair : flinkConfPairs) {
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair.strip() : pair.substring(0, eq).strip();
+            if (eq <= 0 || key.isEmpty() || pair.substring(eq + 1).isBlank()) {
+                problems.add("--flink-conf '" + pair + "' is not KEY=VALUE");
+            } else if (ALL_OPTIONS.containsKey(key) || key.startsWith("slm.")) {
+                problems.add("--flink-conf " + key + " is a flink-slm option; give it as --conf " + key + "=...");
+            } else if (flinkConf.put(key, pair.substring(eq + 1).strip()) != null) {
+                problems.add("--flink-conf " + key + " given twice; give it once");
+            } else if (key.equals(org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT.key())
+                    && spec.commandLine().getParseResult().hasMatchedOption("--buffer-timeout")) {
+                problems.add("--flink-conf " + key + " and --buffer-timeout set the same option; give one");
+                flinkConf.remove(key);
+            }
+        }
         ScreeningConfig.Builder b = ScreeningConfig.builder()
                 .options(options)
                 .eventsFile(eventsFile)
@@ -395,7 +430,9 @@ final class ScreenCommand implements Callable<Integer> {
                 .checkpointDir(checkpointDir)
                 .parallelism(parallelism)
                 .restartAttempts(restartAttempts)
-                .restartDelay(restart);
+                .restartDelay(restart)
+                .bufferTimeout(buffer == null ? ScreeningConfig.DEFAULT_BUFFER_TIMEOUT : buffer);
+        flinkConf.forEach(b::flinkConf);
         ScreeningConfig config;
         try {
             config = b.build();
@@ -724,7 +761,9 @@ final class ScreenCommand implements Callable<Integer> {
             Map.entry("checkpointDir", "--checkpoint-dir"),
             Map.entry("parallelism", "--parallelism"),
             Map.entry("restartAttempts", "--restart-attempts"),
-            Map.entry("restartDelay", "--restart-delay"));
+            Map.entry("restartDelay", "--restart-delay"),
+            Map.entry("bufferTimeout", "--buffer-timeout"),
+            Map.entry("flinkConf", "--flink-conf"));
 
     /** Shows the default of the option a flag sets (see {@link #FLAG_OPTIONS}) in {@code --help}. */
     static final class OptionDefaults implements CommandLine.IDefaultValueProvider {

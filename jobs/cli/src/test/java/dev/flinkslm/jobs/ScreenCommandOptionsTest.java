@@ -7,10 +7,14 @@ import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.screening.ScreeningConfig;
+import dev.flinkslm.screening.ScreeningJob;
 import dev.flinkslm.screening.ScreeningOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -264,5 +268,58 @@ class ScreenCommandOptionsTest {
                 .contains("--max-events must be at least 1")
                 .contains("(--alert-threshold)")
                 .doesNotContain("`");
+    }
+
+    @Test
+    void theBufferTimeoutIsLowByDefaultAndFlinkOptionsPassThroughOverTheJobsOwn() {
+        Configuration flink = ScreeningJob.flinkConfiguration(parse().config());
+        assertThat(flink.get(ExecutionOptions.BUFFER_TIMEOUT)).isEqualTo(Duration.ofMillis(5));
+        assertThat(flink.get(ExecutionOptions.BUFFER_TIMEOUT_ENABLED)).isTrue();
+
+        flink = ScreeningJob.flinkConfiguration(parse(
+                        "--buffer-timeout",
+                        "0 ms",
+                        "--flink-conf",
+                        "taskmanager.numberOfTaskSlots=4",
+                        "--flink-conf",
+                        " state.backend.type = hashmap ")
+                .config());
+        assertThat(flink.get(ExecutionOptions.BUFFER_TIMEOUT)).isEqualTo(Duration.ZERO);
+        assertThat(flink.get(TaskManagerOptions.NUM_TASK_SLOTS)).isEqualTo(4);
+        // given by key, it overrides the job's own RocksDB setting
+        assertThat(flink.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
+
+        flink = ScreeningJob.flinkConfiguration(
+                parse("--flink-conf", "execution.buffer-timeout.interval=50 ms").config());
+        assertThat(flink.get(ExecutionOptions.BUFFER_TIMEOUT)).isEqualTo(Duration.ofMillis(50));
+    }
+
+    @Test
+    void badFlinkOptionsAndBufferTimeoutsSayWhatToFix() {
+        assertThatThrownBy(() ->
+                        parse("--flink-conf", "taskmanager.numberOfTaskSlots").config())
+                .hasMessageContaining("--flink-conf 'taskmanager.numberOfTaskSlots' is not KEY=VALUE");
+        assertThatThrownBy(() -> parse("--flink-conf", "=4").config()).hasMessageContaining("is not KEY=VALUE");
+        assertThatThrownBy(() -> parse("--flink-conf", ScoringOptions.MAX_BATCH_SIZE.key() + "=8")
+                        .config())
+                .hasMessageContaining(
+                        "is a flink-slm option; give it as --conf " + ScoringOptions.MAX_BATCH_SIZE.key());
+        assertThatThrownBy(() ->
+                        parse("--flink-conf", "a.b=1", "--flink-conf", "a.b=2").config())
+                .hasMessageContaining("--flink-conf a.b given twice");
+        assertThatThrownBy(() -> parse(
+                                "--buffer-timeout", "1 ms", "--flink-conf", "execution.buffer-timeout.interval=2 ms")
+                        .config())
+                .hasMessageContaining("set the same option; give one");
+        assertThatThrownBy(() -> parse("--buffer-timeout", "soon").config())
+                .hasMessageContaining("--buffer-timeout 'soon' is not a duration");
+        assertThatThrownBy(() -> ScreeningConfig.builder()
+                        .bufferTimeout(Duration.ofMillis(-1))
+                        .build())
+                .hasMessageContaining("`bufferTimeout` must be 0 or more");
+        assertThatThrownBy(() -> ScreeningConfig.builder()
+                        .flinkConf("slm.batch.max-size", "8")
+                        .build())
+                .hasMessageContaining("is a flink-slm option");
     }
 }

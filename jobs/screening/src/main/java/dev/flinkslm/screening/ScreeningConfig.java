@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The validated configuration of the compliance screening job ({@link ScreeningJob}).
@@ -71,7 +72,15 @@ public final class ScreeningConfig {
     /** Checkpoint interval without Kafka (embedded demo, files) unless set. */
     public static final Duration DEFAULT_LOCAL_CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
 
+    /**
+     * Network buffer timeout unless set: an output buffer is sent when full or after this long. Flink's own
+     * default (100 ms) would add up to 100 ms to each hop at low load; 5 ms costs a little throughput.
+     */
+    public static final Duration DEFAULT_BUFFER_TIMEOUT = Duration.ofMillis(5);
+
     private final Configuration options;
+    private final Duration bufferTimeout;
+    private final Map<String, String> flinkConf;
     private final String eventsFile;
     private final String commandsFile;
     private final String outputDir;
@@ -91,6 +100,8 @@ public final class ScreeningConfig {
         if (!options.contains(ScoringOptions.MODEL)) {
             options.set(ScoringOptions.MODEL, DEFAULT_MODEL);
         }
+        this.bufferTimeout = b.bufferTimeout;
+        this.flinkConf = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.flinkConf));
         this.eventsFile = b.eventsFile;
         this.commandsFile = b.commandsFile;
         this.outputDir = b.outputDir;
@@ -204,6 +215,16 @@ public final class ScreeningConfig {
         return restartDelay;
     }
 
+    /** Network buffer timeout (Flink's {@code execution.buffer-timeout.interval}). */
+    public Duration bufferTimeout() {
+        return bufferTimeout;
+    }
+
+    /** Flink options set as they are, after (and over) the job's own Flink settings; in the order given. */
+    public Map<String, String> flinkConf() {
+        return flinkConf;
+    }
+
     /** The alert policy described by the options. */
     public AlertPolicy alertPolicy() {
         return AlertPolicy.builder().configure(options).build();
@@ -257,6 +278,8 @@ public final class ScreeningConfig {
         private int parallelism;
         private int restartAttempts = 5;
         private Duration restartDelay = Duration.ofSeconds(2);
+        private Duration bufferTimeout = DEFAULT_BUFFER_TIMEOUT;
+        private final Map<String, String> flinkConf = new java.util.LinkedHashMap<>();
 
         private Builder() {}
 
@@ -338,6 +361,22 @@ public final class ScreeningConfig {
             return this;
         }
 
+        /** Network buffer timeout (default {@link #DEFAULT_BUFFER_TIMEOUT}; 0 flushes every record). */
+        public Builder bufferTimeout(Duration value) {
+            this.bufferTimeout = value;
+            return this;
+        }
+
+        /**
+         * Sets a Flink option by key, applied over the job's own Flink settings (for example
+         * {@code taskmanager.numberOfTaskSlots} or {@code state.backend.type}). flink-slm's own keys
+         * ({@code slm.*}, connector keys) go to {@link #options} instead.
+         */
+        public Builder flinkConf(String key, String value) {
+            this.flinkConf.put(key, value);
+            return this;
+        }
+
         public ScreeningConfig build() {
             List<String> problems = new ArrayList<>();
             ScreeningConfig c = new ScreeningConfig(this);
@@ -381,6 +420,23 @@ public final class ScreeningConfig {
             }
             if (restartDelay == null || restartDelay.isNegative()) {
                 problems.add("`restartDelay` must not be negative");
+            }
+            if (bufferTimeout == null || bufferTimeout.isNegative()) {
+                problems.add("`bufferTimeout` must be 0 or more (0 sends every record at once), was " + bufferTimeout);
+            }
+            for (Map.Entry<String, String> e : flinkConf.entrySet()) {
+                String key = e.getKey();
+                if (key == null || key.isBlank() || key.contains("=") || !key.equals(key.strip())) {
+                    problems.add("`flinkConf` key '" + key + "' is not a Flink option key");
+                } else if (key.startsWith("slm.")) {
+                    problems.add("`flinkConf` " + key + " is a flink-slm option; set it as an option, not a Flink one");
+                } else if (key.equals(org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT.key())
+                        && !DEFAULT_BUFFER_TIMEOUT.equals(bufferTimeout)) {
+                    problems.add("`flinkConf` " + key + " and `bufferTimeout` both set the buffer timeout; set one");
+                }
+                if (e.getValue() == null || e.getValue().isBlank()) {
+                    problems.add("`flinkConf` " + key + " has no value");
+                }
             }
             String servers = options.get(ConnectorOptions.BOOTSTRAP_SERVERS);
             if (servers != null && servers.isBlank()) {

@@ -25,6 +25,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -65,7 +66,8 @@ public final class ScreeningJob {
 
     /**
      * Flink settings of the job: RocksDB state, checkpointing, restart strategy, checkpoint
-     * directory and parallelism.
+     * directory, parallelism and network buffer timeout, then the options given by key
+     * ({@link ScreeningConfig#flinkConf()}), which override them.
      */
     public static Configuration flinkConfiguration(ScreeningConfig config) {
         Configuration conf = new Configuration();
@@ -86,6 +88,11 @@ public final class ScreeningJob {
         if (config.parallelism() > 0) {
             conf.set(org.apache.flink.configuration.CoreOptions.DEFAULT_PARALLELISM, config.parallelism());
         }
+        // Latency at low load: send a network buffer after at most this long instead of Flink's 100 ms.
+        conf.set(ExecutionOptions.BUFFER_TIMEOUT_ENABLED, true);
+        conf.set(ExecutionOptions.BUFFER_TIMEOUT, config.bufferTimeout());
+        // Options given by key (--flink-conf) last, over the job's own settings.
+        conf.addAll(Configuration.fromMap(config.flinkConf()));
         return conf;
     }
 
