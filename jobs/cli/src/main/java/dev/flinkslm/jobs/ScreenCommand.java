@@ -26,8 +26,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,7 +36,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -406,14 +403,8 @@ final class ScreenCommand implements Callable<Integer> {
             String key = eq < 0 ? pair.strip() : pair.substring(0, eq).strip();
             if (eq <= 0 || key.isEmpty() || pair.substring(eq + 1).isBlank()) {
                 problems.add("--flink-conf '" + pair + "' is not KEY=VALUE");
-            } else if (ALL_OPTIONS.containsKey(key) || key.startsWith("slm.")) {
-                problems.add("--flink-conf " + key + " is a flink-slm option; give it as --conf " + key + "=...");
             } else if (flinkConf.put(key, pair.substring(eq + 1).strip()) != null) {
                 problems.add("--flink-conf " + key + " given twice; give it once");
-            } else if (key.equals(org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT.key())
-                    && spec.commandLine().getParseResult().hasMatchedOption("--buffer-timeout")) {
-                problems.add("--flink-conf " + key + " and --buffer-timeout set the same option; give one");
-                flinkConf.remove(key);
             }
         }
         ScreeningConfig.Builder b = ScreeningConfig.builder()
@@ -431,7 +422,7 @@ final class ScreenCommand implements Callable<Integer> {
                 .parallelism(parallelism)
                 .restartAttempts(restartAttempts)
                 .restartDelay(restart)
-                .bufferTimeout(buffer == null ? ScreeningConfig.DEFAULT_BUFFER_TIMEOUT : buffer);
+                .bufferTimeout(parsed.hasMatchedOption("--buffer-timeout") ? buffer : null);
         flinkConf.forEach(b::flinkConf);
         ScreeningConfig config;
         try {
@@ -624,25 +615,7 @@ final class ScreenCommand implements Callable<Integer> {
      * Every option {@code --conf} may set, by key: the public {@code ConfigOption} constants of the
      * scoring, connector and screening option classes.
      */
-    static final Map<String, ConfigOption<?>> ALL_OPTIONS =
-            optionsOf(ScoringOptions.class, ConnectorOptions.class, ScreeningOptions.class);
-
-    private static Map<String, ConfigOption<?>> optionsOf(Class<?>... holders) {
-        Map<String, ConfigOption<?>> m = new TreeMap<>();
-        for (Class<?> holder : holders) {
-            for (Field f : holder.getFields()) {
-                if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
-                    try {
-                        ConfigOption<?> option = (ConfigOption<?>) f.get(null);
-                        m.put(option.key(), option);
-                    } catch (IllegalAccessException e) {
-                        throw new IllegalStateException("cannot read " + holder.getSimpleName() + "." + f.getName(), e);
-                    }
-                }
-            }
-        }
-        return Collections.unmodifiableMap(m);
-    }
+    static final Map<String, ConfigOption<?>> ALL_OPTIONS = ScreeningConfig.OPTIONS;
 
     /** A key is set by a flag or by {@code --conf}, not by both. */
     private static void requireOneSource(
@@ -763,7 +736,8 @@ final class ScreenCommand implements Callable<Integer> {
             Map.entry("restartAttempts", "--restart-attempts"),
             Map.entry("restartDelay", "--restart-delay"),
             Map.entry("bufferTimeout", "--buffer-timeout"),
-            Map.entry("flinkConf", "--flink-conf"));
+            Map.entry("flinkConf", "--flink-conf"),
+            Map.entry("options", "--conf"));
 
     /** Shows the default of the option a flag sets (see {@link #FLAG_OPTIONS}) in {@code --help}. */
     static final class OptionDefaults implements CommandLine.IDefaultValueProvider {

@@ -78,6 +78,29 @@ public final class ScreeningConfig {
      */
     public static final Duration DEFAULT_BUFFER_TIMEOUT = Duration.ofMillis(5);
 
+    /** Every option key of the scoring operator, the connectors and the screening domain, by key. */
+    public static final Map<String, org.apache.flink.configuration.ConfigOption<?>> OPTIONS =
+            optionsOf(ScoringOptions.class, ConnectorOptions.class, ScreeningOptions.class);
+
+    private static Map<String, org.apache.flink.configuration.ConfigOption<?>> optionsOf(Class<?>... holders) {
+        Map<String, org.apache.flink.configuration.ConfigOption<?>> m = new java.util.TreeMap<>();
+        for (Class<?> holder : holders) {
+            for (java.lang.reflect.Field f : holder.getFields()) {
+                if (java.lang.reflect.Modifier.isStatic(f.getModifiers())
+                        && org.apache.flink.configuration.ConfigOption.class.isAssignableFrom(f.getType())) {
+                    try {
+                        org.apache.flink.configuration.ConfigOption<?> option =
+                                (org.apache.flink.configuration.ConfigOption<?>) f.get(null);
+                        m.put(option.key(), option);
+                    } catch (IllegalAccessException e) {
+                        throw new IllegalStateException("cannot read " + holder.getSimpleName() + "." + f.getName(), e);
+                    }
+                }
+            }
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
     private final Configuration options;
     private final Duration bufferTimeout;
     private final Map<String, String> flinkConf;
@@ -100,7 +123,7 @@ public final class ScreeningConfig {
         if (!options.contains(ScoringOptions.MODEL)) {
             options.set(ScoringOptions.MODEL, DEFAULT_MODEL);
         }
-        this.bufferTimeout = b.bufferTimeout;
+        this.bufferTimeout = b.bufferTimeout == null ? DEFAULT_BUFFER_TIMEOUT : b.bufferTimeout;
         this.flinkConf = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.flinkConf));
         this.eventsFile = b.eventsFile;
         this.commandsFile = b.commandsFile;
@@ -278,7 +301,7 @@ public final class ScreeningConfig {
         private int parallelism;
         private int restartAttempts = 5;
         private Duration restartDelay = Duration.ofSeconds(2);
-        private Duration bufferTimeout = DEFAULT_BUFFER_TIMEOUT;
+        private Duration bufferTimeout;
         private final Map<String, String> flinkConf = new java.util.LinkedHashMap<>();
 
         private Builder() {}
@@ -361,7 +384,7 @@ public final class ScreeningConfig {
             return this;
         }
 
-        /** Network buffer timeout (default {@link #DEFAULT_BUFFER_TIMEOUT}; 0 flushes every record). */
+        /** Network buffer timeout (null or not set: {@link #DEFAULT_BUFFER_TIMEOUT}; 0 flushes every record). */
         public Builder bufferTimeout(Duration value) {
             this.bufferTimeout = value;
             return this;
@@ -421,18 +444,19 @@ public final class ScreeningConfig {
             if (restartDelay == null || restartDelay.isNegative()) {
                 problems.add("`restartDelay` must not be negative");
             }
-            if (bufferTimeout == null || bufferTimeout.isNegative()) {
+            if (bufferTimeout != null && bufferTimeout.isNegative()) {
                 problems.add("`bufferTimeout` must be 0 or more (0 sends every record at once), was " + bufferTimeout);
             }
             for (Map.Entry<String, String> e : flinkConf.entrySet()) {
                 String key = e.getKey();
                 if (key == null || key.isBlank() || key.contains("=") || !key.equals(key.strip())) {
                     problems.add("`flinkConf` key '" + key + "' is not a Flink option key");
-                } else if (key.startsWith("slm.")) {
-                    problems.add("`flinkConf` " + key + " is a flink-slm option; set it as an option, not a Flink one");
+                } else if (OPTIONS.containsKey(key) || key.startsWith("slm.")) {
+                    problems.add("`flinkConf` " + key + " is a flink-slm option; give it as `options` " + key
+                            + ", not as a Flink one");
                 } else if (key.equals(org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT.key())
-                        && !DEFAULT_BUFFER_TIMEOUT.equals(bufferTimeout)) {
-                    problems.add("`flinkConf` " + key + " and `bufferTimeout` both set the buffer timeout; set one");
+                        && bufferTimeout != null) {
+                    problems.add("`flinkConf` " + key + " and `bufferTimeout` set the same option; give one");
                 }
                 if (e.getValue() == null || e.getValue().isBlank()) {
                     problems.add("`flinkConf` " + key + " has no value");
