@@ -23,7 +23,10 @@ public record ScoringConfig(
         int maxBatchSize,
         int maxBatchTokens,
         Duration maxWait,
+        DispatchPolicy dispatch,
+        Duration latencyBudget,
         int maxInFlight,
+        DispatcherConfig dispatcher,
         boolean groupByLength,
         OutputMode outputMode,
         RuntimeOptions runtime,
@@ -59,7 +62,14 @@ public record ScoringConfig(
                 c.get(ScoringOptions.MAX_BATCH_SIZE),
                 c.get(ScoringOptions.MAX_BATCH_TOKENS),
                 c.get(ScoringOptions.MAX_WAIT),
+                c.get(ScoringOptions.DISPATCH),
+                c.getOptional(ScoringOptions.LATENCY_BUDGET).orElse(null),
                 c.get(ScoringOptions.MAX_IN_FLIGHT),
+                new DispatcherConfig(
+                        c.getOptional(ScoringOptions.COALESCE).orElse(null),
+                        c.get(ScoringOptions.DISPATCHER_THREADS),
+                        c.get(ScoringOptions.DISPATCHER_MAX_BATCH_SIZE),
+                        c.get(ScoringOptions.DISPATCHER_MAX_BATCH_TOKENS)),
                 c.get(ScoringOptions.GROUP_BY_LENGTH),
                 c.get(ScoringOptions.OUTPUT_MODE),
                 new RuntimeOptions(
@@ -117,9 +127,15 @@ public record ScoringConfig(
         check(
                 maxWait != null && !maxWait.isNegative() && maxWait.toMillis() >= 1,
                 ScoringOptions.MAX_WAIT.key() + " must be at least 1 ms, was " + maxWait);
+        check(dispatch != null, ScoringOptions.DISPATCH.key() + " must be ADAPTIVE or FILL");
+        check(
+                latencyBudget == null || latencyBudget.toMillis() >= 1,
+                ScoringOptions.LATENCY_BUDGET.key() + " must be at least 1 ms (or unset), was " + latencyBudget);
         check(
                 maxInFlight >= 1 && maxInFlight <= 256,
                 ScoringOptions.MAX_IN_FLIGHT.key() + " must be between 1 and 256, was " + maxInFlight);
+        check(dispatcher != null, "dispatcher settings are required");
+        dispatcher.validate();
         check(
                 inferenceTimeout != null && inferenceTimeout.toMillis() >= 1,
                 ScoringOptions.INFERENCE_TIMEOUT.key() + " must be at least 1 ms, was " + inferenceTimeout);
@@ -146,6 +162,29 @@ public record ScoringConfig(
         check(versions != null, "versions settings are required");
         versions.validate();
         return this;
+    }
+
+    /**
+     * The TaskManager-wide batch dispatcher ({@code slm.dispatcher.*}). {@code enabled} null means on
+     * for sessions that run on CUDA only.
+     */
+    public record DispatcherConfig(Boolean enabled, int threads, int maxBatchSize, int maxBatchTokens)
+            implements Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        void validate() {
+            check(
+                    threads >= 1 && threads <= 64,
+                    ScoringOptions.DISPATCHER_THREADS.key() + " must be between 1 and 64, was " + threads);
+            check(
+                    maxBatchSize >= 1 && maxBatchSize <= 65_536,
+                    ScoringOptions.DISPATCHER_MAX_BATCH_SIZE.key() + " must be between 1 and 65536, was "
+                            + maxBatchSize);
+            check(
+                    maxBatchTokens >= 2,
+                    ScoringOptions.DISPATCHER_MAX_BATCH_TOKENS.key() + " must be at least 2, was " + maxBatchTokens);
+        }
     }
 
     private static void check(boolean ok, String message) {

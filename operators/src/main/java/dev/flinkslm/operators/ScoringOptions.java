@@ -50,7 +50,51 @@ public final class ScoringOptions {
             .durationType()
             .defaultValue(Duration.ofMillis(20))
             .withDescription("Longest an element waits (processing time) for its batch to fill before the partial"
-                    + " batch is flushed.");
+                    + " batch is flushed. With the ADAPTIVE dispatch policy an upper bound only: a batch runs"
+                    + " earlier whenever an inference thread is free.");
+
+    public static final ConfigOption<DispatchPolicy> DISPATCH = ConfigOptions.key("slm.batch.dispatch")
+            .enumType(DispatchPolicy.class)
+            .defaultValue(DispatchPolicy.ADAPTIVE)
+            .withDescription("ADAPTIVE: a non-empty batch runs as soon as an inference thread is free, and batches"
+                    + " grow only while all threads are busy (latency at low load, full batches under load)."
+                    + " FILL: a batch runs when full or after max-wait (fewer runs at moderate load, more latency).");
+
+    public static final ConfigOption<Duration> LATENCY_BUDGET = ConfigOptions.key("slm.batch.latency-budget")
+            .durationType()
+            .noDefaultValue()
+            .withDescription("Optional time from an element's arrival to its result that batching aims to keep:"
+                    + " a batch stops growing when, by the measured cost per padded token and the time until a"
+                    + " thread is free, one more element would make its oldest element miss the budget. When the"
+                    + " budget cannot be met anyway (overload), batches grow to the caps to recover throughput."
+                    + " Unset: batches grow to the caps and max-wait.");
+
+    public static final ConfigOption<Boolean> COALESCE = ConfigOptions.key("slm.dispatcher.enabled")
+            .booleanType()
+            .noDefaultValue()
+            .withDescription("Coalesce the micro-batches that operators of one TaskManager submit for the same model"
+                    + " version into joint session runs (one dispatcher per TaskManager). Unset: on for sessions"
+                    + " that run on CUDA, where one large batch uses the device far better than several small"
+                    + " ones; off on CPU, where each operator's own threads are as fast.");
+
+    public static final ConfigOption<Integer> DISPATCHER_THREADS = ConfigOptions.key("slm.dispatcher.threads")
+            .intType()
+            .defaultValue(2)
+            .withDescription("Joint runs at once per TaskManager (per setting of the dispatcher caps): 2 lets one"
+                    + " run prepare its inputs while the other computes.");
+
+    public static final ConfigOption<Integer> DISPATCHER_MAX_BATCH_SIZE = ConfigOptions.key(
+                    "slm.dispatcher.max-batch-size")
+            .intType()
+            .defaultValue(1024)
+            .withDescription("Most rows in one joint run of the dispatcher.");
+
+    public static final ConfigOption<Integer> DISPATCHER_MAX_BATCH_TOKENS = ConfigOptions.key(
+                    "slm.dispatcher.max-batch-tokens")
+            .intType()
+            .defaultValue(131_072)
+            .withDescription("Most padded tokens (rows x longest row) in one joint run of the dispatcher: caps its"
+                    + " device memory.");
 
     public static final ConfigOption<Integer> MAX_IN_FLIGHT = ConfigOptions.key("slm.batch.max-in-flight")
             .intType()
@@ -279,7 +323,13 @@ public final class ScoringOptions {
             MAX_BATCH_SIZE,
             MAX_BATCH_TOKENS,
             MAX_WAIT,
+            DISPATCH,
+            LATENCY_BUDGET,
             MAX_IN_FLIGHT,
+            COALESCE,
+            DISPATCHER_THREADS,
+            DISPATCHER_MAX_BATCH_SIZE,
+            DISPATCHER_MAX_BATCH_TOKENS,
             GROUP_BY_LENGTH,
             OUTPUT_MODE,
             PROVIDER,

@@ -283,6 +283,31 @@ public final class SlmScoring<IN> {
             return this;
         }
 
+        /** When a partly filled batch runs ({@link ScoringOptions#DISPATCH}, default ADAPTIVE). */
+        public Builder<IN> dispatch(DispatchPolicy value) {
+            options.set(ScoringOptions.DISPATCH, value);
+            return this;
+        }
+
+        /** Time from arrival to result that batching aims to keep ({@link ScoringOptions#LATENCY_BUDGET}). */
+        public Builder<IN> latencyBudget(Duration value) {
+            if (value == null) {
+                options.removeConfig(ScoringOptions.LATENCY_BUDGET);
+            } else {
+                options.set(ScoringOptions.LATENCY_BUDGET, value);
+            }
+            return this;
+        }
+
+        /**
+         * Coalesce micro-batches of this TaskManager's operators into joint runs
+         * ({@link ScoringOptions#COALESCE}; by default only on CUDA).
+         */
+        public Builder<IN> coalesce(boolean value) {
+            options.set(ScoringOptions.COALESCE, value);
+            return this;
+        }
+
         public Builder<IN> maxInFlight(int value) {
             options.set(ScoringOptions.MAX_IN_FLIGHT, value);
             return this;

@@ -34,6 +34,9 @@ final class HarnessSupport {
                 .model(bundle.toString())
                 .modelRoots(bundle.getParent().toString())
                 .executionProvider(dev.flinkslm.models.ExecutionProvider.CPU)
+                // Batches form exactly as the test feeds them: full, at max-wait or at end of input. The
+                // adaptive policy has its own tests (AdaptiveBatchingTest) and is the default in the ITCases.
+                .dispatch(DispatchPolicy.FILL)
                 .maxWait(Duration.ofHours(1));
     }
 

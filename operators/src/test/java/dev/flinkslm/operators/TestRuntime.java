@@ -30,6 +30,8 @@ final class TestRuntime implements InferenceRuntime {
     private final transient List<ExecutorService> pools = new ArrayList<>();
     private final transient List<CountDownLatch> hung = new ArrayList<>();
     private transient volatile boolean hang;
+    private transient volatile long nanosPerPaddedToken;
+    private final transient AtomicInteger failures = new AtomicInteger();
     private final transient AtomicInteger calls = new AtomicInteger();
     private final transient AtomicInteger running = new AtomicInteger();
 
@@ -92,10 +94,31 @@ final class TestRuntime implements InferenceRuntime {
                     Thread.currentThread().interrupt();
                 }
             }
-            return session.score(rows);
+            if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new ScoringException(ScoringException.Kind.INFERENCE_FAILED, "injected failure of a run", null);
+            }
+            List<Prediction> predictions = session.score(rows);
+            long cost = nanosPerPaddedToken;
+            if (cost > 0) {
+                int longest = rows.stream().mapToInt(EncodedText::length).max().orElse(0);
+                synchronized (lock) {
+                    now += cost * rows.size() * longest; // the clock only: scheduled tasks wait for advance()
+                }
+            }
+            return predictions;
         } finally {
             running.decrementAndGet();
         }
+    }
+
+    /** From now on, every run moves the clock on by this much per padded token (rows x longest row). */
+    void costPerPaddedToken(Duration cost) {
+        nanosPerPaddedToken = cost.toNanos();
+    }
+
+    /** The next {@code n} runs fail (after any hang) as a failing ONNX Runtime call would. */
+    void failNext(int n) {
+        failures.set(n);
     }
 
     /** From now on, inference calls block until {@link #releaseHung()}. */

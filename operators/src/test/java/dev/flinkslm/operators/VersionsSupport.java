@@ -61,6 +61,9 @@ final class VersionsSupport {
                 .modelRoots(roots.toString())
                 .executionProvider(dev.flinkslm.models.ExecutionProvider.CPU)
                 .maxBatchSize(1)
+                // Batches form exactly as the test feeds them: full, at max-wait or at end of input. The
+                // adaptive policy has its own tests (AdaptiveBatchingTest) and is the default in the ITCases.
+                .dispatch(DispatchPolicy.FILL)
                 .maxWait(Duration.ofHours(1));
         return more.apply(b).build().config();
     }

@@ -17,6 +17,9 @@ import org.apache.flink.annotation.Internal;
 @Internal
 public final class ModelSlot {
 
+    /** Weight of the newest run in the cost estimate. */
+    private static final double COST_WEIGHT = 0.2;
+
     private final ModelRef ref;
     private final SessionCache.Lease lease;
     private final String[] labels;
@@ -26,6 +29,8 @@ public final class ModelSlot {
     private final String name;
     /** Parts routed to this slot whose result has not come back yet. */
     private int pending;
+
+    private double costPerPaddedTokenNanos;
 
     private boolean released;
     private WindowOptions windows;
@@ -108,6 +113,25 @@ public final class ModelSlot {
     }
 
     /** Parts routed here and not finished: the slot must stay loaded while this is positive. */
+    /**
+     * Measured cost of one padded token (batch rows x longest row) in a run of this version, in
+     * nanoseconds: an exponentially weighted mean over successful runs; 0 before the first.
+     */
+    public double costPerPaddedTokenNanos() {
+        return costPerPaddedTokenNanos;
+    }
+
+    /** Adds a successful run of {@code paddedTokens} that took {@code nanos} to the cost estimate. */
+    public void observeRun(long nanos, long paddedTokens) {
+        if (paddedTokens <= 0 || nanos <= 0) {
+            return;
+        }
+        double perToken = (double) nanos / paddedTokens;
+        costPerPaddedTokenNanos = costPerPaddedTokenNanos == 0
+                ? perToken
+                : (1 - COST_WEIGHT) * costPerPaddedTokenNanos + COST_WEIGHT * perToken;
+    }
+
     public int pendingParts() {
         return pending;
     }

@@ -2,8 +2,10 @@ package dev.flinkslm.operators.internal;
 
 import dev.flinkslm.models.EncodedInput;
 import dev.flinkslm.models.EncodedText;
+import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.ScoringException;
+import dev.flinkslm.operators.DispatchPolicy;
 import dev.flinkslm.operators.FailurePolicy;
 import dev.flinkslm.operators.OutputMode;
 import dev.flinkslm.operators.Scored;
@@ -60,9 +62,12 @@ import java.util.concurrent.TimeoutException;
  * Flink's calls.
  *
  * <p>Elements are tokenised on arrival (long texts into overlapping windows) and collected into open
- * batches per slot (and token-length bucket). A batch is flushed when full, when adding an element
+ * batches per slot (and token-length bucket). A batch is sealed when full, when adding an element
  * would pass the padded-token cap, when its oldest element has waited {@code maxWait} (processing
- * time), or at end of input. Batches run on a pool of {@code maxInFlight} threads; an attempt holds
+ * time), when one more element would make its oldest one miss the latency budget, or at end of input.
+ * With the {@link DispatchPolicy#ADAPTIVE} policy the oldest open batch is also sealed and started
+ * whenever an inference thread is free, so batches grow only while every thread is busy. Batches run
+ * on a pool of {@code maxInFlight} threads; an attempt holds
  * its thread until the run really returns, even after it timed out, so capacity is never
  * over-committed. Results come back through the mailbox: state and output are touched on the task
  * thread only. When the queue is full the task yields to the mailbox, which backpressures the input.
@@ -109,11 +114,16 @@ public final class ScoringCore<IN> {
     private ShadowSink<IN> shadowSink;
     private ExecutorService executor;
     private InferenceRuntime.Scheduler scheduler;
+    /** The TaskManager's batch dispatcher, acquired at the first batch that coalesces. */
+    private BatchDispatcher dispatcher;
+
     private OutputQueue<IN> queue;
     private final Map<BatchKey, Batch<IN>> openBatches = new LinkedHashMap<>();
     private final Deque<Batch<IN>> readyBatches = new ArrayDeque<>();
     /** Attempts whose thread has not returned yet (running, queued, or timed out but still running). */
     private int occupied;
+    /** Attempts running and not timed out, for the estimate of when a thread is free again. */
+    private final List<Attempt> running = new ArrayList<>();
     /** Batches waiting out a retry backoff. */
     private int backingOff;
 
@@ -228,6 +238,11 @@ public final class ScoringCore<IN> {
     /** Stops the threads. Elements not emitted are in the last checkpoint; nothing waits here. */
     public void close() {
         closed = true;
+        if (dispatcher != null) {
+            dispatcher.cancelAll(this); // waiting requests of this instance; its elements are in state
+            dispatcher.release();
+            dispatcher = null;
+        }
         if (executor != null) {
             executor.shutdownNow();
         }
@@ -385,6 +400,11 @@ public final class ScoringCore<IN> {
             flush(batch);
             batch = null;
         }
+        if (batch != null && sealForBudget(batch, part)) {
+            metrics.latencyBudgetFlushes.inc();
+            flush(batch);
+            batch = null;
+        }
         if (batch == null) {
             batch = new Batch<>(nextBatchId++, key, part.slot);
             openBatches.put(key, batch);
@@ -404,10 +424,63 @@ public final class ScoringCore<IN> {
         batch.add(part);
         if (batch.rows >= config.maxBatchSize()) {
             flush(batch);
+        } else if (config.dispatch() == DispatchPolicy.ADAPTIVE) {
+            submitReady(); // a free thread takes the oldest open batch now
         }
     }
 
+    /**
+     * Whether adding {@code next} would make the batch's oldest element miss the latency budget while
+     * the batch as it is would still meet it. Completion is estimated as the time until a thread is
+     * free plus the batch's padded tokens at the slot's measured cost per padded token. When even the
+     * batch as it is misses the budget (overload), it keeps growing: smaller runs would only cut
+     * throughput further.
+     */
+    private boolean sealForBudget(Batch<IN> batch, Part<IN> next) {
+        if (config.latencyBudget() == null) {
+            return false;
+        }
+        double perToken = batch.slot.costPerPaddedTokenNanos();
+        if (perToken <= 0) {
+            return false; // nothing measured yet for this version
+        }
+        long now = runtime.nanoTime();
+        long deadline =
+                batch.parts.get(0).element.arrivalNanos + config.latencyBudget().toNanos();
+        long start = now + untilThreadFree(now);
+        long grown = (long) (batch.rows + next.rows()) * Math.max(batch.maxLength, next.maxLength());
+        if (start + (long) (perToken * grown) <= deadline) {
+            return false;
+        }
+        return start + (long) (perToken * batch.paddedTokens()) <= deadline;
+    }
+
+    /** Estimated time until an inference thread takes a newly sealed batch, from the running and ready work. */
+    private long untilThreadFree(long now) {
+        long ahead = 0;
+        for (Batch<IN> ready : readyBatches) {
+            ahead += (long) (ready.slot.costPerPaddedTokenNanos() * ready.paddedTokens());
+        }
+        ahead /= config.maxInFlight();
+        if (occupied < config.maxInFlight()) {
+            return ahead;
+        }
+        long earliest = Long.MAX_VALUE;
+        for (Attempt a : running) {
+            earliest = Math.min(earliest, a.startedNanos + a.expectedNanos);
+        }
+        // Every thread held by a run that timed out: no estimate; the budget cannot be met.
+        return earliest == Long.MAX_VALUE ? Long.MAX_VALUE / 4 : Math.max(0, earliest - now) + ahead;
+    }
+
     private void flush(Batch<IN> batch) {
+        seal(batch);
+        readyBatches.addLast(batch);
+        submitReady();
+    }
+
+    /** Closes an open batch: no element joins it any more. */
+    private void seal(Batch<IN> batch) {
         if (openBatches.get(batch.key) == batch) {
             openBatches.remove(batch.key);
         }
@@ -418,16 +491,26 @@ public final class ScoringCore<IN> {
         batch.submittedNanos = runtime.nanoTime();
         metrics.batches.inc();
         metrics.batchSize.update(batch.rows);
-        metrics.batchTokens.update((long) batch.rows * batch.maxLength);
-        readyBatches.addLast(batch);
-        submitReady();
+        metrics.batchTokens.update(batch.paddedTokens());
     }
 
     // ------------------------------------------------------------------ inference
 
+    /**
+     * Starts ready batches while a thread is free; with the adaptive policy a free thread with nothing
+     * ready takes the oldest open batch.
+     */
     private void submitReady() {
-        while (occupied < config.maxInFlight() && !readyBatches.isEmpty() && !closed) {
-            start(readyBatches.pollFirst());
+        while (occupied < config.maxInFlight() && !closed) {
+            Batch<IN> next = readyBatches.pollFirst();
+            if (next == null) {
+                if (config.dispatch() != DispatchPolicy.ADAPTIVE || openBatches.isEmpty()) {
+                    return;
+                }
+                next = openBatches.values().iterator().next();
+                seal(next);
+            }
+            start(next);
         }
     }
 
@@ -437,6 +520,14 @@ public final class ScoringCore<IN> {
         final int number;
         boolean timedOut;
         boolean returned;
+        long startedNanos;
+        /** Expected running time by the slot's measured cost; 0 before anything was measured. */
+        long expectedNanos;
+        /** With the dispatcher: the request, its wait timeout, and the padded tokens of the joint run. */
+        BatchDispatcher.Request request;
+
+        volatile InferenceRuntime.Cancellable notStarted;
+        long jointPaddedTokens;
 
         Attempt(Batch<IN> batch, int number) {
             this.batch = batch;
@@ -448,11 +539,18 @@ public final class ScoringCore<IN> {
         Attempt attempt = new Attempt(batch, ++batch.attempts);
         batch.current = attempt;
         occupied++;
+        attempt.startedNanos = runtime.nanoTime();
+        attempt.expectedNanos = (long) (batch.slot.costPerPaddedTokenNanos() * batch.paddedTokens());
+        running.add(attempt);
         List<EncodedText> rows = new ArrayList<>(batch.rows);
         for (Part<IN> part : batch.parts) {
             rows.addAll(part.input.windows());
         }
         long timeoutNanos = config.inferenceTimeout().toNanos();
+        if (coalesces(batch.slot)) {
+            submitJoint(attempt, rows, timeoutNanos);
+            return;
+        }
         try {
             executor.execute(() -> {
                 InferenceRuntime.Cancellable timeout =
@@ -473,7 +571,94 @@ public final class ScoringCore<IN> {
             });
         } catch (RejectedExecutionException closing) {
             occupied--; // shutting down; the elements are in the last checkpoint
+            running.remove(attempt);
         }
+    }
+
+    /** Whether batches of {@code slot} go to the TaskManager's dispatcher: by option, else on CUDA only. */
+    private boolean coalesces(ModelSlot slot) {
+        Boolean enabled = config.dispatcher().enabled();
+        return enabled != null ? enabled : slot.session().executionProvider() == ExecutionProvider.CUDA;
+    }
+
+    /**
+     * Hands a batch to the dispatcher, which may run it jointly with other operators' batches. The
+     * attempt holds its place in {@code occupied} until the joint run returns, exactly like a run on an
+     * own thread; its timeout is armed when the run starts. A request that no dispatcher thread takes
+     * within the timeout (every one held by runs that do not return) is taken back and counts as a
+     * timeout, so a hung device still trips the circuit breaker.
+     */
+    private void submitJoint(Attempt attempt, List<EncodedText> rows, long timeoutNanos) {
+        Batch<IN> batch = attempt.batch;
+        if (dispatcher == null) {
+            ScoringConfig.DispatcherConfig d = config.dispatcher();
+            dispatcher = BatchDispatcher.acquire(
+                    new BatchDispatcher.Settings(d.threads(), d.maxBatchSize(), d.maxBatchTokens()));
+        }
+        BatchDispatcher.Callback callback = new BatchDispatcher.Callback() {
+            private InferenceRuntime.Cancellable timeout;
+
+            @Override
+            public void started() {
+                InferenceRuntime.Cancellable notStarted = attempt.notStarted;
+                if (notStarted != null) {
+                    notStarted.cancel();
+                }
+                timeout = scheduler.schedule(() -> post(() -> onTimeout(attempt), "slm batch timeout"), timeoutNanos);
+            }
+
+            @Override
+            public void finished(
+                    List<Prediction> predictions,
+                    Throwable error,
+                    long runNanos,
+                    int jointRows,
+                    long jointPaddedTokens,
+                    long queuedNanos) {
+                if (timeout != null) {
+                    timeout.cancel();
+                }
+                post(
+                        () -> {
+                            metrics.coalescedBatchSize.update(jointRows);
+                            metrics.dispatcherQueueMs.update(TimeUnit.NANOSECONDS.toMillis(queuedNanos));
+                            attempt.jointPaddedTokens = jointPaddedTokens;
+                            onReturned(attempt, predictions, error, runNanos);
+                        },
+                        "slm joint batch result");
+            }
+        };
+        try {
+            attempt.request = dispatcher.submit(this, batch.slot.session(), rows, batch.isolating, runtime, callback);
+        } catch (IllegalStateException released) {
+            occupied--; // closing; the elements are in the last checkpoint
+            running.remove(attempt);
+            return;
+        }
+        attempt.notStarted = scheduler.schedule(
+                () -> post(() -> onNotStarted(attempt), "slm dispatcher wait timeout"), timeoutNanos);
+    }
+
+    private void onNotStarted(Attempt attempt) throws Exception {
+        if (attempt.request == null || !attempt.request.cancel()) {
+            return; // it started: the run's own timeout applies
+        }
+        occupied--;
+        attempt.returned = true;
+        running.remove(attempt);
+        Batch<IN> batch = attempt.batch;
+        if (batch.finished || batch.current != attempt) {
+            submitReady();
+            return;
+        }
+        metrics.timeouts.inc();
+        countTimeout(batch.slot.name());
+        failed(
+                batch,
+                new TimeoutException(
+                        "not started within " + config.inferenceTimeout().toMillis()
+                                + " ms: every thread of the TaskManager's batch dispatcher is busy"));
+        submitReady();
     }
 
     /** Hands work to the task thread; after close it is dropped (the elements are in state). */
@@ -498,6 +683,7 @@ public final class ScoringCore<IN> {
             return;
         }
         attempt.timedOut = true;
+        running.remove(attempt);
         stuckRuns++;
         metrics.timeouts.inc();
         countTimeout(batch.slot.name());
@@ -555,6 +741,7 @@ public final class ScoringCore<IN> {
             throws Exception {
         occupied--;
         attempt.returned = true;
+        running.remove(attempt);
         if (attempt.timedOut) {
             stuckRuns--;
         }
@@ -565,6 +752,8 @@ public final class ScoringCore<IN> {
         }
         if (error == null) {
             consecutiveTimeouts = 0;
+            batch.slot.observeRun(
+                    nanos, attempt.jointPaddedTokens > 0 ? attempt.jointPaddedTokens : batch.paddedTokens());
             succeeded(batch, predictions, nanos);
         } else {
             failed(batch, error);
@@ -772,6 +961,26 @@ public final class ScoringCore<IN> {
             rows += part.rows();
             maxLength = Math.max(maxLength, part.maxLength());
         }
+
+        long paddedTokens() {
+            return (long) rows * maxLength;
+        }
+    }
+
+    /** One of the operator's histograms by its metric name (null before {@code open}). */
+    @VisibleForTesting
+    public org.apache.flink.metrics.Histogram histogram(String name) {
+        if (metrics == null) {
+            return null;
+        }
+        return switch (name) {
+            case "batchSize" -> metrics.batchSize;
+            case "coalescedBatchSize" -> metrics.coalescedBatchSize;
+            case "dispatcherQueueMs" -> metrics.dispatcherQueueMs;
+            case "queueWaitMs" -> metrics.queueWaitMs;
+            case "inferenceMs" -> metrics.inferenceMs;
+            default -> throw new IllegalArgumentException("no histogram " + name);
+        };
     }
 
     /** The value of one of the operator's counters, by its metric name (0 before {@code open}). */
@@ -789,6 +998,7 @@ public final class ScoringCore<IN> {
             case "modelOutputInvalid" -> metrics.modelOutputInvalid;
             case "truncatedRecords" -> metrics.truncatedRecords;
             case "batches" -> metrics.batches;
+            case "latencyBudgetFlushes" -> metrics.latencyBudgetFlushes;
             default -> throw new IllegalArgumentException("no counter " + name);
         };
         return c.getCount();

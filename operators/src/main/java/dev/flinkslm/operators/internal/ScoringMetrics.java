@@ -23,9 +23,12 @@ public final class ScoringMetrics {
     public static final String MODEL_OUTPUT_INVALID = "modelOutputInvalid";
     public static final String TRUNCATED_RECORDS = "truncatedRecords";
     public static final String BATCHES = "batches";
+    public static final String LATENCY_BUDGET_FLUSHES = "latencyBudgetFlushes";
     public static final String BATCH_SIZE = "batchSize";
     public static final String BATCH_TOKENS = "batchTokens";
     public static final String QUEUE_WAIT_MS = "queueWaitMs";
+    public static final String COALESCED_BATCH_SIZE = "coalescedBatchSize";
+    public static final String DISPATCHER_QUEUE_MS = "dispatcherQueueMs";
     public static final String INFERENCE_MS = "inferenceMs";
     public static final String IN_FLIGHT_BATCHES = "inFlightBatches";
     public static final String BUFFERED_RECORDS = "bufferedRecords";
@@ -42,10 +45,13 @@ public final class ScoringMetrics {
     final Counter modelOutputInvalid;
     final Counter truncatedRecords;
     final Counter batches;
+    final Counter latencyBudgetFlushes;
     final Histogram batchSize;
     final Histogram batchTokens;
     final Histogram queueWaitMs;
     final Histogram inferenceMs;
+    final Histogram coalescedBatchSize;
+    final Histogram dispatcherQueueMs;
 
     ScoringMetrics(
             MetricGroup operatorGroup,
@@ -62,10 +68,13 @@ public final class ScoringMetrics {
         modelOutputInvalid = g.counter(MODEL_OUTPUT_INVALID);
         truncatedRecords = g.counter(TRUNCATED_RECORDS);
         batches = g.counter(BATCHES);
+        latencyBudgetFlushes = g.counter(LATENCY_BUDGET_FLUSHES);
         batchSize = g.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
         batchTokens = g.histogram(BATCH_TOKENS, new DescriptiveStatisticsHistogram(WINDOW));
         queueWaitMs = g.histogram(QUEUE_WAIT_MS, new DescriptiveStatisticsHistogram(WINDOW));
         inferenceMs = g.histogram(INFERENCE_MS, new DescriptiveStatisticsHistogram(WINDOW));
+        coalescedBatchSize = g.histogram(COALESCED_BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
+        dispatcherQueueMs = g.histogram(DISPATCHER_QUEUE_MS, new DescriptiveStatisticsHistogram(WINDOW));
         g.gauge(IN_FLIGHT_BATCHES, (Gauge<Integer>) inFlight::getAsInt);
         g.gauge(BUFFERED_RECORDS, (Gauge<Integer>) buffered::getAsInt);
         g.gauge(EXECUTION_PROVIDER, (Gauge<String>) provider::get);
