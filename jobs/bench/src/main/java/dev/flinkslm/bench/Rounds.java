@@ -40,13 +40,18 @@ final class Rounds {
 
     /** Refuses fewer than {@link #MIN_ROUNDS} rounds, with a message that says why and what to pass. */
     static void requireRounds(CommandLine.Model.CommandSpec spec, int rounds) {
+        requireRounds(spec, "--rounds", rounds);
+    }
+
+    static void requireRounds(CommandLine.Model.CommandSpec spec, String option, int rounds) {
         if (rounds < MIN_ROUNDS) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     String.format(
                             Locale.ROOT,
-                            "--rounds must be at least %d, was %d: every ratio is the median of interleaved rounds"
+                            "%s must be at least %d, was %d: every figure is the median of interleaved rounds"
                                     + " with their min-max range, which needs at least %d of them",
+                            option,
                             MIN_ROUNDS,
                             rounds,
                             MIN_ROUNDS));
