@@ -152,11 +152,8 @@ public final class BenchCommand implements Runnable {
                 description = "Texts per approach and round (default: ${DEFAULT-VALUE}).")
         int events;
 
-        @Option(
-                names = "--rounds",
-                defaultValue = "3",
-                description = "Interleaved rounds of the three approaches, at least 3 (default: ${DEFAULT-VALUE}).")
-        int rounds;
+        @CommandLine.Mixin
+        Rounds.RoundsOption roundsOption;
 
         @Option(
                 names = "--batch-size",
@@ -184,12 +181,9 @@ public final class BenchCommand implements Runnable {
                         + " alike (default: ${DEFAULT-VALUE}).")
         boolean groupByLength = true;
 
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
         @Override
         public Integer call() throws Exception {
-            Rounds.requireRounds(spec, rounds);
+            int rounds = roundsOption.rounds();
             PrintStream out = System.out;
             List<String> texts = texts(events);
             Approaches approaches = new Approaches(

@@ -54,13 +54,15 @@ final class BenchLatency implements Callable<Integer> {
     /** The screening job's default: a latency-sensitive job flushes network buffers every 5 ms. */
     static final long BUFFER_TIMEOUT_MS = 5;
 
+    /** Shares of the sustainable rate offered; the p99 ratios of the first two go into the last line. */
     static final double[] LOADS = {0.1, 0.5, 0.9};
-    /** The loads whose p99 ratio goes into the last line, with their keys and targets (at most). */
-    static final String LOW_KEY = "low_load_p99_vs_naive";
 
+    static final String LOW_KEY = "low_load_p99_vs_naive";
     static final String MID_KEY = "mid_load_p99_vs_naive";
     static final String SATURATED_KEY = "saturated_vs_ceiling";
+    /** Targets on the 2-core machine: the p99 ratios at most, the saturated ratio at least. */
     static final double TARGET_LOW = 1.5;
+
     static final double TARGET_MID = 2.0;
     static final double TARGET_SATURATED = 0.90;
 
@@ -80,11 +82,10 @@ final class BenchLatency implements Callable<Integer> {
     static final int OPERATOR = 0;
     static final int NAIVE = 1;
 
-    @Option(
-            names = "--rounds",
-            defaultValue = "3",
-            description = "Interleaved rounds of every step, at least 3 (default: ${DEFAULT-VALUE}).")
-    int rounds;
+    @CommandLine.Mixin
+    Rounds.RoundsOption roundsOption;
+
+    private int rounds;
 
     @Option(
             names = "--seconds",
@@ -154,29 +155,12 @@ final class BenchLatency implements Callable<Integer> {
                 long last = measured.stream().mapToLong(s -> s[2]).max().orElse(0);
                 achieved = (measured.size() - 1) / Math.max(1e-9, (last - first) / 1e9);
             }
-            long mid = measured.isEmpty()
-                    ? 0
-                    : (measured.stream()
-                                            .mapToLong(LatencyRun::createdNanos)
-                                            .min()
-                                            .orElse(0)
-                                    + measured.stream()
-                                            .mapToLong(LatencyRun::createdNanos)
-                                            .max()
-                                            .orElse(0))
-                            / 2;
-            double firstHalf = BenchCommand.percentile(
-                            sortedLatencies(measured.stream()
-                                    .filter(s -> createdNanos(s) < mid)
-                                    .toList()),
-                            0.5)
-                    / 1000;
-            double secondHalf = BenchCommand.percentile(
-                            sortedLatencies(measured.stream()
-                                    .filter(s -> createdNanos(s) >= mid)
-                                    .toList()),
-                            0.5)
-                    / 1000;
+            // Halves of the measured stretch by creation time: a p50 that grows from one to the other is a queue.
+            long mid = cut + (lastCreated - cut) / 2;
+            double firstHalf =
+                    p50Ms(measured.stream().filter(s -> createdNanos(s) < mid).toList());
+            double secondHalf =
+                    p50Ms(measured.stream().filter(s -> createdNanos(s) >= mid).toList());
             String reason = "";
             if (measured.size() >= 2 && achieved < MIN_ACHIEVED_SHARE * offeredRate) {
                 reason = String.format(
@@ -206,6 +190,10 @@ final class BenchLatency implements Callable<Integer> {
             return sample[2] - sample[1] * 1000;
         }
 
+        private static double p50Ms(List<long[]> samples) {
+            return BenchCommand.percentile(sortedLatencies(samples), 0.5) / 1000;
+        }
+
         private static long[] sortedLatencies(List<long[]> samples) {
             return samples.stream().mapToLong(s -> s[1]).sorted().toArray();
         }
@@ -213,7 +201,7 @@ final class BenchLatency implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Rounds.requireRounds(spec, rounds);
+        rounds = roundsOption.rounds();
         if (seconds < 1) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--seconds must be at least 1, was " + seconds);
@@ -245,15 +233,13 @@ final class BenchLatency implements Callable<Integer> {
         approaches.warmUp(texts);
 
         double sustainable = sustainableRate(out, approaches, texts);
-        Map<String, Rounds.Spread> last = new LinkedHashMap<>();
+        List<Rounds.Spread> p99Ratios = new ArrayList<>();
         for (double load : LOADS) {
-            Rounds.Spread p99Ratio = atLoad(out, approaches, texts, load, sustainable * load, warmUpMillis);
-            if (load == LOADS[0]) {
-                last.put(LOW_KEY, p99Ratio);
-            } else if (load == LOADS[1]) {
-                last.put(MID_KEY, p99Ratio);
-            }
+            p99Ratios.add(atLoad(out, approaches, texts, load, sustainable * load, warmUpMillis));
         }
+        Map<String, Rounds.Spread> last = new LinkedHashMap<>();
+        last.put(LOW_KEY, p99Ratios.get(0));
+        last.put(MID_KEY, p99Ratios.get(1));
 
         out.println("saturated: ceiling, operator (defaults) and naive map unthrottled, " + events
                 + " events each, interleaved rounds");

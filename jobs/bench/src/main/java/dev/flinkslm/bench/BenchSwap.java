@@ -1349,26 +1349,30 @@ final class BenchSwap implements Callable<Integer> {
             stretches.add(new long[] {from, lastCreated + 1});
             List<Double> ratios = new ArrayList<>();
             for (int i = 0; i < around.size() && i < commands.size(); i++) {
+                List<long[]> next = List.of(stretches.get(i), stretches.get(i + 1));
                 Row window = row("around", List.of(around.get(i)));
-                Row adjacent = row("adjacent", List.of(stretches.get(i), stretches.get(i + 1)));
+                Row adjacent = row("adjacent", next);
+                long adjacentEvents = inWindows(next).size();
                 // A change that took longer to settle than the spacing of the commands leaves no
                 // stretch next to it: compare with steady state then, and say so.
                 String against = "the stretches before and after it";
-                if (inWindows(List.of(stretches.get(i), stretches.get(i + 1))).size() < MIN_ADJACENT_EVENTS) {
+                if (adjacentEvents < MIN_ADJACENT_EVENTS) {
                     adjacent = steady;
+                    adjacentEvents = inWindows(List.of(new long[] {steadyFrom, around.get(0)[0]}))
+                            .size();
                     against = "steady state (too little between it and its neighbours)";
                 }
                 double ratio = Rounds.ratio(window.p99Ms(), adjacent.p99Ms());
                 ratios.add(ratio);
                 commandRatios.add(String.format(
                         Locale.ROOT,
-                        "  %-18s p99 %6.1f ms / %6.1f ms = %.2f  against %s (%s)",
+                        "  %-18s p99 %6.1f ms / %6.1f ms = %.2f  against %s (%d events)",
                         commands.get(i).commandId,
                         window.p99Ms(),
                         adjacent.p99Ms(),
                         ratio,
                         against,
-                        adjacent.note()));
+                        adjacentEvents));
             }
             p99Spread = ratios.isEmpty() ? null : Rounds.Spread.of(ratios);
             p99Ratio = p99Spread == null ? 0 : p99Spread.median();

@@ -39,8 +39,22 @@ final class Rounds {
     }
 
     /** Refuses fewer than {@link #MIN_ROUNDS} rounds, with a message that says why and what to pass. */
-    static void requireRounds(CommandLine.Model.CommandSpec spec, int rounds) {
-        requireRounds(spec, "--rounds", rounds);
+    /** The {@code --rounds} option of every benchmark that compares approaches: a picocli mixin. */
+    static final class RoundsOption {
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec mixee;
+
+        @CommandLine.Option(
+                names = "--rounds",
+                defaultValue = "3",
+                description = "Interleaved rounds of the approaches compared, at least 3 (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        /** The rounds asked for; fewer than {@link #MIN_ROUNDS} are refused as a usage error of the command. */
+        int rounds() {
+            requireRounds(mixee, "--rounds", rounds);
+            return rounds;
+        }
     }
 
     static void requireRounds(CommandLine.Model.CommandSpec spec, String option, int rounds) {
