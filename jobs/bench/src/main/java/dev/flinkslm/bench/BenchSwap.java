@@ -80,7 +80,9 @@ import java.util.concurrent.TimeUnit;
             "Measures the sustainable rate of a keyed 2-subtask scoring job with a control stream, then runs it at"
                     + " --load of that rate through a rejected no-op, DEPLOY v2 ACTIVE, DEPLOY v3 CANARY 20%%, PROMOTE v3"
                     + " and ROLLBACK, and checks every result against docs/model-versions.md.",
-            "Last line: swap_lost=<n> swap_duplicated=<n> served_wrong=<n> swap_ms=<ms> rollback_ms=<ms> p99_ratio=<r>.",
+            "Last line: swap_lost=<n> swap_duplicated=<n> served_wrong=<n> swap_ms=<ms> rollback_ms=<ms> p99_ratio=<r>"
+                    + " (p99_ratio: the median over the commands of the p99 of each command's +-1 s window over the"
+                    + " p99 of the steady stretches right before and after it).",
             "Exit code 0 only when nothing was lost, duplicated or served by a version the semantics do not allow"
                     + " (and the audit trail is complete); 2 when the run queued even at a lowered load."
         })
@@ -102,6 +104,8 @@ final class BenchSwap implements Callable<Integer> {
     static final long WARM_UP_MS = 3000;
     /** Events created this close to a command count as "around" it. */
     static final long WINDOW_MS = 1000;
+    /** A p99 over fewer events than this next to a command is not a reference for it. */
+    static final int MIN_ADJACENT_EVENTS = 100;
 
     static final long TARGET_IN_FORCE_MS = 3000;
     static final double TARGET_P99_RATIO = 2.0;
@@ -140,8 +144,8 @@ final class BenchSwap implements Callable<Integer> {
     @Option(
             names = "--rate-rounds",
             defaultValue = "3",
-            description = "Rounds of the sustainable-rate measurement before the main run; one more runs after it"
-                    + " to show drift of the host (default: ${DEFAULT-VALUE}).")
+            description = "Rounds of the sustainable-rate measurement before the main run, at least 3; one more"
+                    + " runs after it to show drift of the host (default: ${DEFAULT-VALUE}).")
     int rateRounds;
 
     @Option(
@@ -431,9 +435,10 @@ final class BenchSwap implements Callable<Integer> {
         if (!(load > 0 && load <= 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--load must be in (0, 1], was " + load);
         }
-        if (rateRounds < 1 || rateEvents < 500) {
+        Rounds.requireRounds(spec, "--rate-rounds", rateRounds);
+        if (rateEvents < 500) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--rate-rounds must be at least 1 and --rate-events at least 500");
+                    spec.commandLine(), "--rate-events must be at least 500, was " + rateEvents);
         }
         PrintStream out = System.out;
         Path work = Files.createTempDirectory("flink-slm-swap");
@@ -471,18 +476,18 @@ final class BenchSwap implements Callable<Integer> {
                 "sustainable rate: same job shape, unthrottled, %d events, one rejected no-op command;"
                         + " results/s between the 20%% and 90%% result%n",
                 rateEvents);
-        List<Double> before = new ArrayList<>();
-        for (int r = 1; r <= rateRounds; r++) {
-            before.add(rateRound(out, v, work, "before-" + r));
-        }
-        double sustainable = median(before);
+        List<Double> before = Rounds.interleave(
+                        rateRounds, List.<Rounds.Approach<Double>>of(r -> rateRound(out, v, work, "before-" + r)))
+                .of(0);
+        Rounds.Spread rates = Rounds.Spread.of(before);
+        double sustainable = rates.median();
         out.printf(
                 Locale.ROOT,
                 "sustainable_rate median=%.1f/s min=%.1f max=%.1f rounds=%d%n",
                 sustainable,
-                min(before),
-                max(before),
-                before.size());
+                rates.min(),
+                rates.max(),
+                rates.count());
 
         double currentLoad = load;
         MainRun main = null;
@@ -509,16 +514,17 @@ final class BenchSwap implements Callable<Integer> {
 
         List<Double> all = new ArrayList<>(before);
         all.add(rateRound(out, v, work, "after"));
+        Rounds.Spread allRates = Rounds.Spread.of(all);
         out.printf(
                 Locale.ROOT,
                 "sustainable_rate after the main run=%.1f/s; all rounds median=%.1f/s min=%.1f"
                         + " max=%.1f; offered %.1f/s = %.2f of the all-rounds median%n",
                 all.get(all.size() - 1),
-                median(all),
-                min(all),
-                max(all),
+                allRates.median(),
+                allRates.min(),
+                allRates.max(),
                 main.rate,
-                main.rate / median(all));
+                main.rate / allRates.median());
 
         main.print(out);
         if (main.queueing) {
@@ -779,7 +785,15 @@ final class BenchSwap implements Callable<Integer> {
         final Map<String, Timing> timings = new LinkedHashMap<>();
         final List<Row> rows = new ArrayList<>();
         final Map<String, long[]> commandWindows = new LinkedHashMap<>();
+        /** Median of the per-command ratios (window p99 / adjacent stretches p99): the last line's p99_ratio. */
         double p99Ratio;
+        /** The per-command ratios: median and range over the commands; null when no command was emitted. */
+        Rounds.Spread p99Spread;
+
+        final List<String> commandRatios = new ArrayList<>();
+        /** The union of the +-1 s windows over steady state (before the commands). */
+        double p99RatioUnion;
+
         double p99RatioExtended;
         double p99RatioBetween;
         boolean queueing;
@@ -1245,9 +1259,10 @@ final class BenchSwap implements Callable<Integer> {
                 rows.add(row("  around " + commands.get(i).commandId, List.of(around.get(i))));
                 commandWindows.put(commands.get(i).commandId, around.get(i));
             }
-            p99Ratio = steady.p99Ms() == 0 ? 0 : aroundRow.p99Ms() / steady.p99Ms();
-            p99RatioExtended = steady.p99Ms() == 0 ? 0 : extendedRow.p99Ms() / steady.p99Ms();
-            p99RatioBetween = betweenRow.p99Ms() == 0 ? 0 : aroundRow.p99Ms() / betweenRow.p99Ms();
+            p99RatioUnion = Rounds.ratio(aroundRow.p99Ms(), steady.p99Ms());
+            p99RatioExtended = Rounds.ratio(extendedRow.p99Ms(), steady.p99Ms());
+            p99RatioBetween = Rounds.ratio(aroundRow.p99Ms(), betweenRow.p99Ms());
+            computeCommandRatios(steady, steadyFrom, lastCreated, around, extended);
 
             // Queueing: latency far above what a batch needs, or the source held back below the offered rate.
             long[] inference = inWindows(List.of(new long[] {steadyFrom, steadyTo})).stream()
@@ -1315,6 +1330,52 @@ final class BenchSwap implements Callable<Integer> {
                 queueing = true;
                 queueReason = String.format(Locale.ROOT, "steady p50 grew from %.1f to %.1f ms", firstHalf, secondHalf);
             }
+        }
+
+        /**
+         * Per command: the p99 of its +-1 s window over the p99 of the steady stretches right before and
+         * right after it (between the settled windows; the first command's "before" is steady state),
+         * so that each ratio compares with the host as it was at that moment; {@code p99_ratio} is the
+         * median over the commands, printed with its range.
+         */
+        private void computeCommandRatios(
+                Row steady, long steadyFrom, long lastCreated, List<long[]> around, List<long[]> extended) {
+            List<long[]> stretches = new ArrayList<>();
+            long from = steadyFrom;
+            for (int i = 0; i < around.size(); i++) {
+                stretches.add(new long[] {from, around.get(i)[0]});
+                from = extended.get(i)[1];
+            }
+            stretches.add(new long[] {from, lastCreated + 1});
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < around.size() && i < commands.size(); i++) {
+                List<long[]> next = List.of(stretches.get(i), stretches.get(i + 1));
+                Row window = row("around", List.of(around.get(i)));
+                Row adjacent = row("adjacent", next);
+                long adjacentEvents = inWindows(next).size();
+                // A change that took longer to settle than the spacing of the commands leaves no
+                // stretch next to it: compare with steady state then, and say so.
+                String against = "the stretches before and after it";
+                if (adjacentEvents < MIN_ADJACENT_EVENTS) {
+                    adjacent = steady;
+                    adjacentEvents = inWindows(List.of(new long[] {steadyFrom, around.get(0)[0]}))
+                            .size();
+                    against = "steady state (too little between it and its neighbours)";
+                }
+                double ratio = Rounds.ratio(window.p99Ms(), adjacent.p99Ms());
+                ratios.add(ratio);
+                commandRatios.add(String.format(
+                        Locale.ROOT,
+                        "  %-18s p99 %6.1f ms / %6.1f ms = %.2f  against %s (%d events)",
+                        commands.get(i).commandId,
+                        window.p99Ms(),
+                        adjacent.p99Ms(),
+                        ratio,
+                        against,
+                        adjacentEvents));
+            }
+            p99Spread = ratios.isEmpty() ? null : Rounds.Spread.of(ratios);
+            p99Ratio = p99Spread == null ? 0 : p99Spread.median();
         }
 
         private double p50(List<Result> rs) {
@@ -1396,11 +1457,16 @@ final class BenchSwap implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  %+7d %s%n", a.timestamp() - t0, describe(a));
             }
             BenchCommand.printTable(out, rows);
+            out.println("p99 per command: its +-1 s window / the steady stretches right before and after it:");
+            commandRatios.forEach(out::println);
+            if (p99Spread != null) {
+                out.println(Rounds.describe("p99_ratio", p99Spread, "%.2f", "commands"));
+            }
             out.printf(
                     Locale.ROOT,
-                    "p99 ratios: +-1 s windows / steady %.2f (p99_ratio), until settled +1 s / steady %.2f,"
+                    "p99 ratios of the unions: +-1 s windows / steady %.2f, until settled +1 s / steady %.2f,"
                             + " +-1 s windows / between the settled windows %.2f%n",
-                    p99Ratio,
+                    p99RatioUnion,
                     p99RatioExtended,
                     p99RatioBetween);
             out.printf(
@@ -1576,20 +1642,5 @@ final class BenchSwap implements Callable<Integer> {
             counts.forEach((k, n) -> b.append(' ').append(k).append('=').append(n));
             return b.length() == 0 ? " none" : b.toString();
         }
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(null);
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static double min(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-    }
-
-    private static double max(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
     }
 }

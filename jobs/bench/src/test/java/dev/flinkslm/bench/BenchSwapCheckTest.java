@@ -499,4 +499,28 @@ class BenchSwapCheckTest {
         assertThat(run.queueing).isTrue();
         assertThat(run.queueReason).contains("halves");
     }
+
+    /**
+     * p99_ratio is the median over the commands of each window's p99 against the stretches right before
+     * and after it: one slow window (the canary's, 60 ms instead of 20) shows in the range, not in the
+     * median, while the union of the windows over steady state would say 3.
+     */
+    @Test
+    void p99RatioIsTheMedianOfPerCommandRatiosAgainstTheAdjacentStretches() {
+        BenchSwap.Semantics sem = semantics();
+        long canary = T0 + AT[2];
+        BenchSwap.MainRun run = run(
+                (key, created) -> {
+                    long e = epochAt(created);
+                    BenchSwap.Served s = sem.target(e, key);
+                    return new Object[] {s.version(), s.variant(), e};
+                },
+                created -> created >= canary - 1000 && created < canary + 1000 ? 60_000 : 20_000);
+        assertThat(run.p99Spread).isEqualTo(new Rounds.Spread(1.0, 1.0, 3.0, 5));
+        assertThat(run.p99Ratio).isEqualTo(1.0);
+        assertThat(run.p99RatioUnion).isEqualTo(3.0);
+        assertThat(run.commandRatios).hasSize(5);
+        assertThat(run.commandRatios.get(2))
+                .contains("bench-canary-v3", "p99   60.0 ms /   20.0 ms = 3.00", "before and after");
+    }
 }
