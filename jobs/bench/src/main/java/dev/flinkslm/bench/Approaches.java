@@ -98,8 +98,10 @@ final class Approaches {
     }
 
     private final ModelBundle bundle;
-    private final RuntimeOptions runtime = RuntimeOptions.cpu().withIntraOpThreads(INTRA_OP_THREADS);
     private final OperatorSettings settings;
+    private ExecutionProvider provider = ExecutionProvider.CPU;
+    /** Operator subtasks in the operator jobs (the source runs with as many); 1 by default. */
+    private int subtasks = 1;
     /** Flink's network buffer timeout in ms, the same for every job; null = Flink's default. */
     private final Long bufferTimeoutMillis;
     /** Over every job run so far: events the source offered, distinct events scored, results beyond one per event. */
@@ -114,6 +116,22 @@ final class Approaches {
         this.bufferTimeoutMillis = bufferTimeoutMillis;
     }
 
+    /** The execution provider of every approach (CPU by default); CUDA falls back to CPU without a device. */
+    Approaches provider(ExecutionProvider value) {
+        this.provider = value;
+        return this;
+    }
+
+    /** Subtasks of the operator jobs; the ceiling then uses as many threads as all of them together. */
+    Approaches subtasks(int value) {
+        this.subtasks = value;
+        return this;
+    }
+
+    private RuntimeOptions runtime() {
+        return RuntimeOptions.cpu().withProvider(provider).withIntraOpThreads(INTRA_OP_THREADS);
+    }
+
     static ModelBundle load(String uri) throws Exception {
         return BundleLoader.builder().roots(ModelRoots.allowAll()).build().load(uri);
     }
@@ -126,10 +144,14 @@ final class Approaches {
         return settings;
     }
 
-    /** Once before the rounds, so that no approach pays for first-use costs. */
-    void warmUp(List<String> texts) throws Exception {
-        try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime)) {
+    /**
+     * Once before the rounds, so that no approach pays for first-use costs. Returns the provider the
+     * session really runs on (CPU when CUDA was asked for but is not available).
+     */
+    ExecutionProvider warmUp(List<String> texts) throws Exception {
+        try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime())) {
             lease.session().scoreTexts(texts.subList(0, Math.min(64, texts.size())));
+            return lease.session().executionProvider();
         }
     }
 
@@ -138,7 +160,15 @@ final class Approaches {
      * line per run as it finishes.
      */
     Rounds.Results<Row> saturated(PrintStream out, List<String> texts, int rounds) throws Exception {
-        List<Rounds.Approach<Row>> approaches = List.of(
+        return saturated(out, texts, rounds, false);
+    }
+
+    /**
+     * As {@link #saturated(PrintStream, List, int)}; with {@code coalesced} a fourth approach: the
+     * operator with the TaskManager's batch dispatcher on, so that its subtasks' batches run jointly.
+     */
+    Rounds.Results<Row> saturated(PrintStream out, List<String> texts, int rounds, boolean coalesced) throws Exception {
+        List<Rounds.Approach<Row>> approaches = new ArrayList<>(List.of(
                 round -> progress(out, round, ceiling(texts)),
                 round -> {
                     runOperator(texts, texts.size(), null, false);
@@ -147,7 +177,16 @@ final class Approaches {
                 round -> {
                     runNaive(texts, texts.size(), null, false);
                     return progress(out, round, naiveRow("per record"));
-                });
+                }));
+        if (coalesced) {
+            approaches.add(round -> {
+                runOperator(texts, texts.size(), null, false, true);
+                return progress(
+                        out,
+                        round,
+                        rowFromRecorder("SlmScoring operator, dispatcher on", "queue wait + inference per record"));
+            });
+        }
         return Rounds.interleave(rounds, approaches);
     }
 
@@ -177,9 +216,9 @@ final class Approaches {
      * can reach with its batch size, in-flight batches and length grouping.
      */
     Row ceiling(List<String> texts) throws Exception {
-        int inFlight = settings.inFlight();
+        int inFlight = settings.inFlight() * subtasks;
         int batchSize = settings.batchSize();
-        try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime)) {
+        try (SessionCache.Lease lease = SessionCache.shared().acquire(bundle, runtime())) {
             ScoringSession session = lease.session();
             ExecutorService pool = Executors.newFixedThreadPool(inFlight);
             try {
@@ -238,14 +277,23 @@ final class Approaches {
      * own queue wait + inference.
      */
     void runOperator(List<String> texts, long count, Double rate, boolean endToEnd) throws Exception {
+        runOperator(texts, count, rate, endToEnd, null);
+    }
+
+    /** As above; {@code coalesce} sets the batch dispatcher on or off (null: the operator's default). */
+    void runOperator(List<String> texts, long count, Double rate, boolean endToEnd, Boolean coalesce) throws Exception {
         StreamExecutionEnvironment env = localEnvironment();
+        env.setParallelism(subtasks);
         DataStream<BenchEvent> events = BenchCommand.source(env, texts, count, rate);
         SlmScoring.Builder<BenchEvent> builder = SlmScoring.<BenchEvent>builder()
                 .text(e -> e.text)
                 .model(bundle.uri().toString())
                 .modelRoots(bundle.directory().getParent().toString())
-                .executionProvider(ExecutionProvider.CPU)
+                .executionProvider(provider)
                 .intraOpThreads(INTRA_OP_THREADS);
+        if (coalesce != null) {
+            builder.coalesce(coalesce);
+        }
         settings.applyTo(builder)
                 .build()
                 .apply(events)
@@ -259,7 +307,7 @@ final class Approaches {
     void runNaive(List<String> texts, long count, Double rate, boolean endToEnd) throws Exception {
         StreamExecutionEnvironment env = localEnvironment();
         BenchCommand.source(env, texts, count, rate)
-                .map(new NaiveScoring(bundle.uri().toString()))
+                .map(new NaiveScoring(bundle.uri().toString(), provider))
                 .returns(SlmScoring.scoredType(TypeInformation.of(BenchEvent.class)))
                 .map(new RecordScored(endToEnd))
                 .sinkTo(new DiscardingSink<>());
@@ -290,7 +338,9 @@ final class Approaches {
     }
 
     private StreamExecutionEnvironment localEnvironment() {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+        // slots for the widest job: the operator jobs with 'subtasks' subtasks
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(subtasks, new Configuration());
         env.getConfig().enableObjectReuse();
         if (bufferTimeoutMillis != null) {
             env.setBufferTimeout(bufferTimeoutMillis);
@@ -352,18 +402,22 @@ final class Approaches {
     /** What users write first: one session call per record, emitted as a {@link Scored} like the operator's. */
     static final class NaiveScoring extends RichMapFunction<BenchEvent, Scored<BenchEvent>> {
         private final String uri;
+        private final ExecutionProvider provider;
         private transient SessionCache.Lease lease;
         private transient Scored<BenchEvent> out;
 
-        NaiveScoring(String uri) {
+        NaiveScoring(String uri, ExecutionProvider provider) {
             this.uri = uri;
+            this.provider = provider;
         }
 
         @Override
         public void open(OpenContext context) throws Exception {
             // Give the single caller both cores: the best a per-record call can do here.
             lease = SessionCache.shared()
-                    .acquire(load(uri), RuntimeOptions.cpu().withIntraOpThreads(2));
+                    .acquire(
+                            load(uri),
+                            RuntimeOptions.cpu().withProvider(provider).withIntraOpThreads(2));
             out = new Scored<>();
             out.batchSize = 1;
         }

@@ -1,5 +1,6 @@
 package dev.flinkslm.bench;
 
+import dev.flinkslm.models.ExecutionProvider;
 import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.screening.SyntheticEventGenerator;
 import org.apache.flink.annotation.Internal;
@@ -145,6 +146,10 @@ public final class BenchCommand implements Runnable {
         static final int CEILING = 0;
         static final int OPERATOR = 1;
         static final int NAIVE = 2;
+        static final int COALESCED = 3;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Option(
                 names = "--events",
@@ -181,33 +186,67 @@ public final class BenchCommand implements Runnable {
                         + " alike (default: ${DEFAULT-VALUE}).")
         boolean groupByLength = true;
 
+        @Option(
+                names = "--provider",
+                defaultValue = "CPU",
+                description = "ONNX Runtime execution provider of every approach: ${COMPLETION-CANDIDATES}"
+                        + " (default: ${DEFAULT-VALUE}). CUDA needs the gpu build and a device; without one the"
+                        + " session falls back to CPU with a warning, and the header says which provider ran.")
+        ExecutionProvider provider;
+
+        @Option(
+                names = "--subtasks",
+                defaultValue = "1",
+                description = "Operator subtasks in one TaskManager (the ceiling uses subtasks x in-flight threads)"
+                        + " (default: ${DEFAULT-VALUE}).")
+        int subtasks;
+
+        @Option(
+                names = "--coalesce",
+                description = "Add a fourth approach: the operator with the TaskManager's batch dispatcher on"
+                        + " (slm.dispatcher.enabled), so that its subtasks' batches run jointly;"
+                        + " prints coalesced_vs_operator.")
+        boolean coalesce;
+
         @Override
         public Integer call() throws Exception {
+            if (subtasks < 1 || subtasks > 16) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--subtasks must be between 1 and 16, was " + subtasks);
+            }
             int rounds = roundsOption.rounds();
             PrintStream out = System.out;
             List<String> texts = texts(events);
             Approaches approaches = new Approaches(
-                    Approaches.load(model),
-                    Approaches.OperatorSettings.of(batchSize, inFlight, Duration.ofMillis(50), groupByLength),
-                    null);
+                            Approaches.load(model),
+                            Approaches.OperatorSettings.of(batchSize, inFlight, Duration.ofMillis(50), groupByLength),
+                            null)
+                    .provider(provider)
+                    .subtasks(subtasks);
             ModelBundle bundle = approaches.bundle();
             out.printf(
                     Locale.ROOT,
-                    "model=%s:%s events=%d rounds=%d batch=%d in_flight=%d group_by_length=%s cores=%d%n",
+                    "model=%s:%s events=%d rounds=%d batch=%d in_flight=%d subtasks=%d group_by_length=%s"
+                            + " provider=%s (runs on %s) cores=%d%n",
                     bundle.id(),
                     bundle.version(),
                     events,
                     rounds,
                     batchSize,
                     inFlight,
+                    subtasks,
                     groupByLength,
+                    provider,
+                    approaches.warmUp(texts),
                     Runtime.getRuntime().availableProcessors());
-            approaches.warmUp(texts);
-            Rounds.Results<Row> results = approaches.saturated(out, texts, rounds);
-            printRoundsTable(out, results, 3);
+            Rounds.Results<Row> results = approaches.saturated(out, texts, rounds, coalesce);
+            printRoundsTable(out, results, coalesce ? 4 : 3);
             Map<String, Rounds.Spread> ratios = new LinkedHashMap<>();
             ratios.put("operator_vs_ceiling", results.ratio(OPERATOR, CEILING, Row::eventsPerSecond));
             ratios.put("batched_vs_naive", results.ratio(OPERATOR, NAIVE, Row::eventsPerSecond));
+            if (coalesce) {
+                ratios.put("coalesced_vs_operator", results.ratio(COALESCED, OPERATOR, Row::eventsPerSecond));
+            }
             ratios.forEach((key, spread) -> out.println(Rounds.describe(key, spread, "%.3f", "rounds")));
             boolean complete = approaches.printAccounting(out);
             out.println(Rounds.lastLine(ratios, "%.3f"));
