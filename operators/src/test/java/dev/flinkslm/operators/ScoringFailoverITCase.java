@@ -18,9 +18,10 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.time.Duration;
@@ -50,8 +51,10 @@ class ScoringFailoverITCase {
     @TempDir
     java.nio.file.Path tmp;
 
-    @Test
-    void everyInputProducesExactlyOneResultAcrossAFailure() throws Exception {
+    /** With the TaskManager's batch dispatcher too: both subtasks' batches then run jointly. */
+    @ParameterizedTest(name = "dispatcher {0}")
+    @ValueSource(booleans = {false, true})
+    void everyInputProducesExactlyOneResultAcrossAFailure(boolean coalesce) throws Exception {
         java.nio.file.Path out = tmp.resolve("out");
         int n = 1_200;
 
@@ -76,6 +79,7 @@ class ScoringFailoverITCase {
                 .model("default:int8") // the real compliance model
                 .maxBatchSize(16)
                 .maxWait(Duration.ofMillis(20))
+                .coalesce(coalesce)
                 .build()
                 .apply(events.keyBy(s -> s.split(" ")[1]));
 
@@ -86,6 +90,7 @@ class ScoringFailoverITCase {
 
         CHECKPOINT_COMPLETED.set(false);
         FAILED.set(false);
+        FAILURES.set(0);
         env.execute("scoring failover");
 
         assertThat(FAILURES.get())
