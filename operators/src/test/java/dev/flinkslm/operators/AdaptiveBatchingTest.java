@@ -246,10 +246,31 @@ class AdaptiveBatchingTest {
         }
     }
 
+    /**
+     * At 1 ms per padded token: scores {@code in[0]} alone (so the version's cost is measured), holds
+     * the only thread with {@code in[1]}, queues the rest behind it, then lets everything run.
+     */
+    private static void measureHoldAndQueue(
+            OneInputStreamOperatorTestHarness<String, Scored<String>> h, TestRuntime runtime, List<String> in)
+            throws Exception {
+        runtime.costPerPaddedToken(Duration.ofMillis(1));
+        h.processElement(in.get(0), 1L);
+        runMailsUntil(h, () -> results(h).size() == 1);
+        runtime.hang(true);
+        h.processElement(in.get(1), 1L); // expected to take the thread for 'length' ms
+        runMailsUntil(h, () -> runtime.hungCalls() == 1);
+        for (String t : in.subList(2, in.size())) {
+            h.processElement(t, 1L);
+        }
+        runtime.hang(false);
+        runtime.releaseHung();
+        runMailsUntil(h, () -> results(h).size() == in.size());
+        assertThat(elements(h)).containsExactlyElementsOf(in);
+    }
+
     @Test
     void theLatencyBudgetStopsABatchFromGrowingPastWhatItsOldestElementCanAfford() throws Exception {
         TestRuntime runtime = new TestRuntime();
-        Duration perToken = Duration.ofMillis(1);
         Duration budget = Duration.ofMillis(60);
         try (var h = harness(
                 adaptive(fast)
@@ -261,22 +282,10 @@ class AdaptiveBatchingTest {
             h.open();
             List<String> in = sameLength(20);
             int length = tokens(in.get(0));
-            runtime.costPerPaddedToken(perToken);
-            h.processElement(in.get(0), 1L); // measures the cost: 1 ms per padded token
-            runMailsUntil(h, () -> results(h).size() == 1);
-            runtime.hang(true);
-            h.processElement(in.get(1), 1L); // takes the thread: expected to finish in 'length' ms
-            runMailsUntil(h, () -> runtime.hungCalls() == 1);
-            for (String t : in.subList(2, 20)) {
-                h.processElement(t, 1L);
-            }
             // the thread is free in 'length' ms; a batch of k then takes k x 'length' ms
             int fits = (int) (budget.toMillis() / length) - 1;
             assertThat(fits).as("test texts of %s tokens", length).isBetween(2, 17);
-            runtime.hang(false);
-            runtime.releaseHung();
-            runMailsUntil(h, () -> results(h).size() == 20);
-            assertThat(elements(h)).containsExactlyElementsOf(in);
+            measureHoldAndQueue(h, runtime, in);
             List<Integer> sizes = results(h).stream().map(r -> r.batchSize).toList();
             assertThat(sizes.subList(2, 2 + fits))
                     .as("the first waiting batch stops at %s elements", fits)
@@ -300,19 +309,7 @@ class AdaptiveBatchingTest {
                         .build(),
                 runtime)) {
             h.open();
-            List<String> in = sameLength(18);
-            runtime.costPerPaddedToken(Duration.ofMillis(1));
-            h.processElement(in.get(0), 1L);
-            runMailsUntil(h, () -> results(h).size() == 1);
-            runtime.hang(true);
-            h.processElement(in.get(1), 1L);
-            runMailsUntil(h, () -> runtime.hungCalls() == 1);
-            for (String t : in.subList(2, 18)) {
-                h.processElement(t, 1L);
-            }
-            runtime.hang(false);
-            runtime.releaseHung();
-            runMailsUntil(h, () -> results(h).size() == 18);
+            measureHoldAndQueue(h, runtime, sameLength(18));
             assertThat(results(h).subList(2, 18))
                     .allSatisfy(r -> assertThat(r.batchSize).isEqualTo(8));
             assertThat(counter(h, ScoringMetrics.LATENCY_BUDGET_FLUSHES)).isZero();

@@ -3,11 +3,7 @@ package dev.flinkslm.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -18,18 +14,10 @@ class BenchLatencyITCase {
 
     @Test
     void tinyRunPrintsTheLastLineAndScoresEveryEvent() {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream previous = System.out;
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new BenchCommand())
-                    .execute("latency", "--rounds", "3", "--seconds", "1", "--rate", "50", "--events", "50");
-        } finally {
-            System.setOut(previous);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
-        previous.println(output);
+        CapturedRun run =
+                CapturedRun.of("latency", "--rounds", "3", "--seconds", "1", "--rate", "50", "--events", "50");
+        int code = run.exitCode();
+        String output = run.output();
         List<String> lines = output.lines().toList();
 
         assertThat(code).isZero();

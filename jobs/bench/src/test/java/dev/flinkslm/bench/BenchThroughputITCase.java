@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -19,32 +16,23 @@ class BenchThroughputITCase {
 
     @Test
     void cudaWithTheDispatcherRunsAndFallsBackToCpuWithoutADevice() {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream previous = System.out;
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new BenchCommand())
-                    .execute(
-                            "throughput",
-                            "--provider",
-                            "CUDA",
-                            "--model",
-                            "default:fp32",
-                            "--subtasks",
-                            "2",
-                            "--in-flight",
-                            "1",
-                            "--coalesce",
-                            "--events",
-                            "60",
-                            "--rounds",
-                            "3");
-        } finally {
-            System.setOut(previous);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
-        previous.println(output);
+        CapturedRun run = CapturedRun.of(
+                "throughput",
+                "--provider",
+                "CUDA",
+                "--model",
+                "default:fp32",
+                "--subtasks",
+                "2",
+                "--in-flight",
+                "1",
+                "--coalesce",
+                "--events",
+                "60",
+                "--rounds",
+                "3");
+        int code = run.exitCode();
+        String output = run.output();
         List<String> lines = output.lines().toList();
 
         assertThat(code).isZero();
