@@ -63,11 +63,13 @@ public final class ScoringOptions {
     public static final ConfigOption<Duration> LATENCY_BUDGET = ConfigOptions.key("slm.batch.latency-budget")
             .durationType()
             .noDefaultValue()
-            .withDescription("Optional time from an element's arrival to its result that batching aims to keep:"
-                    + " a batch stops growing when, by the measured cost per padded token and the time until a"
-                    + " thread is free, one more element would make its oldest element miss the budget. When the"
+            .withDescription("Optional time from an element's arrival to its result that batching aims to keep."
+                    + " By the measured cost per padded token and the estimated time until a thread is free, a"
+                    + " batch is sealed when one more element would make its oldest element miss the budget, and"
+                    + " at the latest when it must start to meet it (a timer, earlier than max-wait). When the"
                     + " budget cannot be met anyway (overload), batches grow to the caps to recover throughput."
-                    + " Unset: batches grow to the caps and max-wait.");
+                    + " With the batch dispatcher the estimate counts this operator's own work only. Unset:"
+                    + " batches grow to the caps and max-wait.");
 
     public static final ConfigOption<Boolean> COALESCE = ConfigOptions.key("slm.dispatcher.enabled")
             .booleanType()

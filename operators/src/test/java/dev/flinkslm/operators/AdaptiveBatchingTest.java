@@ -319,6 +319,40 @@ class AdaptiveBatchingTest {
     }
 
     @Test
+    void withFillTheBudgetFlushesALoneElementInTimeToMeetIt() throws Exception {
+        TestRuntime runtime = new TestRuntime();
+        Duration budget = Duration.ofMillis(60);
+        try (var h = harness(
+                HarnessSupport.builder(fast)
+                        .dispatch(DispatchPolicy.FILL)
+                        .maxBatchSize(64)
+                        .maxWait(Duration.ofSeconds(1))
+                        .latencyBudget(budget)
+                        .build(),
+                runtime)) {
+            h.open();
+            List<String> in = sameLength(2);
+            int length = tokens(in.get(0));
+            runtime.costPerPaddedToken(Duration.ofMillis(1));
+            h.processElement(in.get(0), 1L); // nothing measured yet: it waits for max-wait
+            h.setProcessingTime(h.getProcessingTime() + 1000);
+            runMailsUntil(h, () -> results(h).size() == 1);
+            h.processElement(in.get(1), 1L);
+            long start = h.getProcessingTime();
+            // a thread is free, the run takes 'length' ms: it must start by 60 - length ms after arrival
+            h.setProcessingTime(start + budget.toMillis() - length - 2);
+            HarnessSupport.runQueuedMails(h);
+            assertThat(results(h)).as("not due yet").hasSize(1);
+            h.setProcessingTime(start + budget.toMillis() - length);
+            runMailsUntil(h, () -> results(h).size() == 2);
+            assertThat(counter(h, ScoringMetrics.LATENCY_BUDGET_FLUSHES)).isEqualTo(1);
+            assertThat(results(h).get(1).batchSize).isEqualTo(1);
+        } finally {
+            runtime.shutdown();
+        }
+    }
+
+    @Test
     void aBudgetBelowOneMillisecondIsRefusedNamingTheOption() {
         assertThatThrownBy(() -> adaptive(fast).latencyBudget(Duration.ZERO).build())
                 .isInstanceOf(IllegalArgumentException.class)

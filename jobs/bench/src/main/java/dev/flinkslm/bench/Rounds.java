@@ -125,9 +125,12 @@ final class Rounds {
         }
     }
 
-    /** A ratio that is 0, not infinite or NaN, when there was nothing to divide by. */
+    /**
+     * NaN when there was nothing to divide by (a run without results): such a figure cannot meet any
+     * target, and prints as NaN rather than as a flattering 0.
+     */
     static double ratio(double numerator, double denominator) {
-        return denominator == 0 ? 0 : numerator / denominator;
+        return denominator == 0 || Double.isNaN(denominator) ? Double.NaN : numerator / denominator;
     }
 
     /** Median and range of one figure over rounds (or over any set of comparable stretches). */
@@ -136,6 +139,10 @@ final class Rounds {
         static Spread of(List<Double> values) {
             if (values.isEmpty()) {
                 throw new IllegalArgumentException("no values to take the median of");
+            }
+            if (values.stream().anyMatch(v -> Double.isNaN(v))) {
+                // a round without data leaves the figure undetermined, not its median of the others
+                return new Spread(Double.NaN, Double.NaN, Double.NaN, values.size());
             }
             List<Double> sorted = new ArrayList<>(values);
             sorted.sort(null);

@@ -49,6 +49,30 @@ class BenchLatencyTest {
     }
 
     @Test
+    void aHeldBackSourceCountsTheWaitFromEachEventsScheduledTime() {
+        // Offered 100/s, created at 80/s, 5 ms from creation each: event i was due at i x 10 ms but
+        // created at i x 12.5 ms, so its latency from its due time is 5 ms + i x 2.5 ms.
+        BenchLatency.LatencyRun run = BenchLatency.LatencyRun.of("naive", 100, 800, samples(80, 10, i -> 5), 0);
+        assertThat(run.p50Ms()).isCloseTo(5 + 399 * 2.5, within(1.0));
+        assertThat(run.p99Ms()).isCloseTo(5 + 791 * 2.5, within(1.0));
+    }
+
+    @Test
+    void aRunWithoutResultsHasNoLatencyAndMeetsNoTarget() {
+        BenchLatency.LatencyRun lost = BenchLatency.LatencyRun.of("operator", 100, 1000, List.of(), 1500);
+        BenchLatency.LatencyRun naive = BenchLatency.LatencyRun.of("naive", 100, 1000, samples(100, 10, i -> 5), 1500);
+        assertThat(lost.p99Ms()).isNaN();
+        double ratio = Rounds.ratio(lost.p99Ms(), naive.p99Ms());
+        Map<String, Rounds.Spread> last = new LinkedHashMap<>();
+        last.put(BenchLatency.LOW_KEY, Rounds.Spread.of(List.of(0.9, ratio, 1.0)));
+        last.put(BenchLatency.MID_KEY, Rounds.Spread.of(List.of(1.0, 1.0, 1.0)));
+        last.put(BenchLatency.SATURATED_KEY, Rounds.Spread.of(List.of(1.0, 1.0, 1.0)));
+        assertThat(BenchLatency.targets(last))
+                .startsWith("targets: low_load_p99_vs_naive<=1.5 NOT MET (a round had no results),");
+        assertThat(Rounds.lastLine(last, "%.3f")).startsWith("low_load_p99_vs_naive=NaN ");
+    }
+
+    @Test
     void deliveringBelowTheOfferedRateIsQueueing() {
         // Created at 80/s although 100/s were offered: the source was held back.
         BenchLatency.LatencyRun run = BenchLatency.LatencyRun.of("naive", 100, 800, samples(80, 10, i -> 5), 1500);

@@ -55,7 +55,11 @@ class RoundsTest {
         // per round 2.0, 0.5, 2.0; the ratio of the medians would be 20 / 15
         assertThat(ratio).isEqualTo(new Rounds.Spread(2.0, 0.5, 2.0, 3));
         assertThat(r.spread(1, Double::doubleValue).median()).isEqualTo(15.0);
-        assertThat(Rounds.ratio(3, 0)).isZero();
+        assertThat(Rounds.ratio(3, 0)).isNaN();
+        assertThat(Rounds.Spread.of(java.util.List.of(1.0, Rounds.ratio(3, 0), 2.0))
+                        .median())
+                .as("a round without data leaves the figure undetermined")
+                .isNaN();
     }
 
     @Test

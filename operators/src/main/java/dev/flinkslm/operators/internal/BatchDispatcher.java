@@ -30,8 +30,10 @@ import java.util.Map;
  * <p>The dispatcher owns no element: each operator keeps its elements, their state at checkpoints,
  * and its retry, timeout and isolation logic; a request is only rows in and predictions out. When a
  * joint run fails, every part gets the failure for its owner's own handling. The one exception is an
- * invalid model output: it belongs to some row, so the parts run again one by one and each owner
- * learns its own outcome (otherwise one bad row would fail its neighbours from other subtasks).
+ * invalid model output: it belongs to some row, so the parts go back to the head of the queue to run
+ * alone, on whichever worker is free, and each owner learns its own outcome (otherwise one bad row
+ * would fail its neighbours from other subtasks). Each such run calls {@link Callback#started()}
+ * again, so that an owner's timeout covers one run, not the whole sequence.
  *
  * <p>Threading: {@link #submit} and {@link Request#cancel} from any task thread; callbacks run on a
  * worker and must only hand work to their owner's mailbox.
@@ -46,7 +48,7 @@ public final class BatchDispatcher {
 
     /** What a submitter hears about its request. Called on a worker thread. */
     public interface Callback {
-        /** The run holding this request starts now. */
+        /** A run holding this request starts now (again, when a joint run is split after an invalid output). */
         void started();
 
         /**
@@ -207,7 +209,11 @@ public final class BatchDispatcher {
     private void execute(List<Request> run) {
         long start = System.nanoTime();
         for (Request r : run) {
-            r.callback.started();
+            try {
+                r.callback.started();
+            } catch (RuntimeException e) {
+                LOG.warn("A scoring operator's start callback failed", e);
+            }
         }
         List<EncodedText> rows;
         if (run.size() == 1) {
@@ -236,8 +242,13 @@ public final class BatchDispatcher {
                 && se.kind() == ScoringException.Kind.OUTPUT_INVALID
                 && run.size() > 1) {
             LOG.debug("A joint run of {} requests had an invalid output row; running them one by one", run.size());
-            for (Request r : run) {
-                runAlone(r, start);
+            synchronized (lock) {
+                for (int i = run.size() - 1; i >= 0; i--) {
+                    Request r = run.get(i);
+                    r.alone = true;
+                    waiting.addFirst(r);
+                }
+                lock.notifyAll();
             }
             return;
         }
@@ -248,19 +259,6 @@ public final class BatchDispatcher {
             offset += r.rows.size();
             finish(r, own, error, took, rows.size(), (long) rows.size() * longest, start);
         }
-    }
-
-    private void runAlone(Request r, long start) {
-        long t0 = r.runtime.nanoTime();
-        List<Prediction> predictions = null;
-        Throwable error = null;
-        try {
-            predictions = r.runtime.score(r.session, r.rows);
-        } catch (Throwable t) {
-            error = t;
-        }
-        long took = r.runtime.nanoTime() - t0;
-        finish(r, predictions, error, took, r.rows.size(), (long) r.rows.size() * r.longest, start);
     }
 
     private static void finish(
@@ -278,7 +276,9 @@ public final class BatchDispatcher {
         final ScoringSession session;
         final List<EncodedText> rows;
         final int longest;
-        final boolean alone;
+        /** Never joined with others: an isolating owner's, or a part of a split joint run. Guarded by the lock. */
+        boolean alone;
+
         final InferenceRuntime runtime;
         final Callback callback;
         final long submittedNanos = System.nanoTime();

@@ -112,7 +112,6 @@ public final class ModelSlot {
         pending--;
     }
 
-    /** Parts routed here and not finished: the slot must stay loaded while this is positive. */
     /**
      * Measured cost of one padded token (batch rows x longest row) in a run of this version, in
      * nanoseconds: an exponentially weighted mean over successful runs; 0 before the first.
@@ -132,6 +131,7 @@ public final class ModelSlot {
                 : (1 - COST_WEIGHT) * costPerPaddedTokenNanos + COST_WEIGHT * perToken;
     }
 
+    /** Parts routed here and not finished: the slot must stay loaded while this is positive. */
     public int pendingParts() {
         return pending;
     }

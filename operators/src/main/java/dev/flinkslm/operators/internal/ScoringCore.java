@@ -424,8 +424,51 @@ public final class ScoringCore<IN> {
         batch.add(part);
         if (batch.rows >= config.maxBatchSize()) {
             flush(batch);
-        } else if (config.dispatch() == DispatchPolicy.ADAPTIVE) {
+            return;
+        }
+        if (config.dispatch() == DispatchPolicy.ADAPTIVE) {
             submitReady(); // a free thread takes the oldest open batch now
+        }
+        if (openBatches.get(key) == batch) {
+            armBudgetTimer(batch);
+        }
+    }
+
+    /**
+     * With a latency budget: seals the batch when, by the measured cost, it must start to meet its
+     * oldest element's deadline: at that deadline less the batch's estimated run time and the
+     * estimated wait for a thread. Re-armed at every element the batch takes (its run grows). Not
+     * armed when the deadline can no longer be met (overload: the batch grows) or nothing has been
+     * measured yet (max-wait applies).
+     */
+    private void armBudgetTimer(Batch<IN> batch) {
+        if (config.latencyBudget() == null) {
+            return;
+        }
+        double perToken = batch.slot.costPerPaddedTokenNanos();
+        if (perToken <= 0) {
+            return;
+        }
+        long now = runtime.nanoTime();
+        long deadline =
+                batch.parts.get(0).element.arrivalNanos + config.latencyBudget().toNanos();
+        long sealInNanos = deadline - (long) (perToken * batch.paddedTokens()) - untilThreadFree(now) - now;
+        if (sealInNanos < 0 || sealInNanos >= config.maxWait().toNanos()) {
+            return;
+        }
+        if (batch.budgetTimer != null) {
+            batch.budgetTimer.cancel(false);
+        }
+        long due = ctx.timers().getCurrentProcessingTime() + TimeUnit.NANOSECONDS.toMillis(sealInNanos);
+        try {
+            batch.budgetTimer = ctx.timers().registerTimer(due, t -> {
+                if (openBatches.get(batch.key) == batch) {
+                    metrics.latencyBudgetFlushes.inc();
+                    flush(batch);
+                }
+            });
+        } catch (IllegalStateException timersShutDown) {
+            batch.budgetTimer = null; // finishing: drain() flushes it
         }
     }
 
@@ -487,6 +530,10 @@ public final class ScoringCore<IN> {
         if (batch.maxWaitTimer != null) {
             batch.maxWaitTimer.cancel(false);
             batch.maxWaitTimer = null;
+        }
+        if (batch.budgetTimer != null) {
+            batch.budgetTimer.cancel(false);
+            batch.budgetTimer = null;
         }
         batch.submittedNanos = runtime.nanoTime();
         metrics.batches.inc();
@@ -603,6 +650,9 @@ public final class ScoringCore<IN> {
                 InferenceRuntime.Cancellable notStarted = attempt.notStarted;
                 if (notStarted != null) {
                     notStarted.cancel();
+                }
+                if (timeout != null) {
+                    timeout.cancel(); // a split joint run: this run gets the whole timeout again
                 }
                 timeout = scheduler.schedule(() -> post(() -> onTimeout(attempt), "slm batch timeout"), timeoutNanos);
             }
@@ -948,6 +998,7 @@ public final class ScoringCore<IN> {
         boolean isolating;
         long submittedNanos;
         ScheduledFuture<?> maxWaitTimer;
+        ScheduledFuture<?> budgetTimer;
         Object current;
 
         Batch(long id, BatchKey key, ModelSlot slot) {
