@@ -159,8 +159,9 @@ final class ScreenCommand implements Callable<Integer> {
     @Option(
             names = "--max-wait",
             paramLabel = "DURATION",
-            description = "Longest an event waits for its batch to fill; with the default adaptive dispatch an upper"
-                    + " bound only, as a batch runs as soon as an inference thread is free (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Longest an event waits for its batch to fill; with the default adaptive dispatch an upper"
+                            + " bound only, as a batch runs as soon as an inference thread is free (default: ${DEFAULT-VALUE}).")
     String maxWait;
 
     @Option(
