@@ -382,7 +382,8 @@ final class BenchLatency implements Callable<Integer> {
                     queueing == 0
                             ? "none"
                             : queueing + " of " + runs.size()
-                                    + " QUEUEING (the source was held back: latency from creation hides the wait)");
+                                    + " QUEUEING (the step could not keep up; latency counts from each event's scheduled"
+                                    + " time)");
         }
     }
 
