@@ -134,7 +134,7 @@ final class BenchLatency implements Callable<Integer> {
 
         /**
          * From samples {index, latency micros from creation, result nanos}: p50/p99 of the events created
-         * after {@code warmUpMillis}, the rate they were delivered at, and whether the run queued.
+         * after {@code warmUpMillis} of the schedule, the rate they were delivered at, and whether the run queued.
          * Latency counts from an event's scheduled creation time at the offered rate, or from its
          * creation when that was earlier: a source held back by a busy scoring step creates events late,
          * and their wait belongs to their latency (no coordinated omission). p50/p99 are NaN without
@@ -149,22 +149,23 @@ final class BenchLatency implements Callable<Integer> {
             // A source held back by a busy scoring step creates its events late, and their latency from
             // creation hides that wait: how late the last event was created says how long it was.
             double behindMs = Math.max(0, (lastCreated - firstCreated) / 1e6 - (offered - 1) * 1000.0 / offeredRate);
-            long cut = firstCreated + warmUpMillis * 1_000_000;
+            // Warm-up by schedule, not by creation: a source that starts late (the model still loading)
+            // creates its first events in a burst, which must not swallow the whole run.
+            long firstMeasured = (long) Math.ceil(warmUpMillis * offeredRate / 1000.0);
             List<long[]> measured =
-                    samples.stream().filter(s -> createdNanos(s) >= cut).toList();
-            long[] lat = sortedLatencies(measured, scheduleOrigin(samples, offeredRate), offeredRate);
+                    samples.stream().filter(s -> s[0] >= firstMeasured).toList();
+            long origin = scheduleOrigin(samples, offeredRate);
+            long[] lat = sortedLatencies(measured, origin, offeredRate);
             double achieved = 0;
             if (measured.size() >= 2) {
                 long first = measured.stream().mapToLong(s -> s[2]).min().orElse(0);
                 long last = measured.stream().mapToLong(s -> s[2]).max().orElse(0);
                 achieved = (measured.size() - 1) / Math.max(1e-9, (last - first) / 1e9);
             }
-            // Halves of the measured stretch by creation time: a p50 that grows from one to the other is a queue.
-            long mid = cut + (lastCreated - cut) / 2;
-            double firstHalf =
-                    p50Ms(measured.stream().filter(s -> createdNanos(s) < mid).toList());
-            double secondHalf =
-                    p50Ms(measured.stream().filter(s -> createdNanos(s) >= mid).toList());
+            // Halves of the measured stretch by schedule: a p50 that grows from one to the other is a queue.
+            long mid = firstMeasured + (offered - firstMeasured) / 2;
+            double firstHalf = p50Ms(measured.stream().filter(s -> s[0] < mid).toList(), origin, offeredRate);
+            double secondHalf = p50Ms(measured.stream().filter(s -> s[0] >= mid).toList(), origin, offeredRate);
             String reason = "";
             if (measured.size() >= 2 && achieved < MIN_ACHIEVED_SHARE * offeredRate) {
                 reason = String.format(
@@ -194,12 +195,8 @@ final class BenchLatency implements Callable<Integer> {
             return sample[2] - sample[1] * 1000;
         }
 
-        private static double p50Ms(List<long[]> samples) {
-            return BenchCommand.percentile(sortedLatencies(samples), 0.5) / 1000;
-        }
-
-        private static long[] sortedLatencies(List<long[]> samples) {
-            return samples.stream().mapToLong(s -> s[1]).sorted().toArray();
+        private static double p50Ms(List<long[]> samples, long origin, double rate) {
+            return BenchCommand.percentile(sortedLatencies(samples, origin, rate), 0.5) / 1000;
         }
 
         /** Latency micros of each sample from min(creation, scheduled creation), sorted. */

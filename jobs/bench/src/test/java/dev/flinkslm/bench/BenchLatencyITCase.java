@@ -15,7 +15,7 @@ class BenchLatencyITCase {
     @Test
     void tinyRunPrintsTheLastLineAndScoresEveryEvent() {
         CapturedRun run =
-                CapturedRun.of("latency", "--rounds", "3", "--seconds", "1", "--rate", "50", "--events", "50");
+                CapturedRun.of("latency", "--rounds", "3", "--seconds", "1", "--rate", "200", "--events", "50");
         int code = run.exitCode();
         String output = run.output();
         List<String> lines = output.lines().toList();
@@ -27,12 +27,13 @@ class BenchLatencyITCase {
         assertThat(lines.get(lines.size() - 2))
                 .matches("targets: low_load_p99_vs_naive<=1.5 (met|NOT MET), mid_load_p99_vs_naive<=2.0 (met|NOT MET),"
                         + " saturated_vs_ceiling>=0.90 (met|NOT MET)");
-        // Per round: 5 + 25 + 45 events at 10/50/90 % of 50/s for 1 s, through operator and naive map;
+        // Per round: 20 + 100 + 180 events at 10/50/90 % of 200/s for 1 s, through operator and naive map
+        // (enough that every run has results after its 250 ms warm-up, so every ratio is a number);
         // then 50 events each through operator and naive map unthrottled.
-        long offered = 3 * (2 * (5 + 25 + 45) + 2 * 50);
+        long offered = 3 * (2 * (20 + 100 + 180) + 2 * 50);
         assertThat(output)
                 .contains("scored every offered event: yes (" + offered + " of " + offered + " scored, 0 duplicated)");
-        assertThat(output).contains("load 10%: offered 5.0 events/s", "load 50%", "load 90%: offered 45.0 events/s");
+        assertThat(output).contains("load 10%: offered 20.0 events/s", "load 50%", "load 90%: offered 180.0 events/s");
         assertThat(lines.stream().filter(l -> l.startsWith("  round ")).count())
                 .as("3 rounds x (2 approaches x 3 loads + 3 saturated approaches)")
                 .isEqualTo(3 * (2 * 3 + 3));

@@ -436,23 +436,16 @@ public final class ScoringCore<IN> {
 
     /**
      * With a latency budget: seals the batch when, by the measured cost, it must start to meet its
-     * oldest element's deadline: at that deadline less the batch's estimated run time and the
-     * estimated wait for a thread. Re-armed at every element the batch takes (its run grows). Not
-     * armed when the deadline can no longer be met (overload: the batch grows) or nothing has been
-     * measured yet (max-wait applies).
+     * oldest element's deadline. Re-armed at every element the batch takes (its run grows). Not armed
+     * when the deadline can no longer be met (overload: the batch grows) or nothing has been measured
+     * yet (max-wait applies).
      */
     private void armBudgetTimer(Batch<IN> batch) {
-        if (config.latencyBudget() == null) {
-            return;
-        }
-        double perToken = batch.slot.costPerPaddedTokenNanos();
-        if (perToken <= 0) {
+        if (!budgetApplies(batch)) {
             return;
         }
         long now = runtime.nanoTime();
-        long deadline =
-                batch.parts.get(0).element.arrivalNanos + config.latencyBudget().toNanos();
-        long sealInNanos = deadline - (long) (perToken * batch.paddedTokens()) - untilThreadFree(now) - now;
+        long sealInNanos = budgetSlackNanos(batch, batch.paddedTokens(), now, untilThreadFree(now));
         if (sealInNanos < 0 || sealInNanos >= config.maxWait().toNanos()) {
             return;
         }
@@ -474,28 +467,34 @@ public final class ScoringCore<IN> {
 
     /**
      * Whether adding {@code next} would make the batch's oldest element miss the latency budget while
-     * the batch as it is would still meet it. Completion is estimated as the time until a thread is
-     * free plus the batch's padded tokens at the slot's measured cost per padded token. When even the
-     * batch as it is misses the budget (overload), it keeps growing: smaller runs would only cut
-     * throughput further.
+     * the batch as it is would still meet it. When even the batch as it is misses the budget
+     * (overload), it keeps growing: smaller runs would only cut throughput further.
      */
     private boolean sealForBudget(Batch<IN> batch, Part<IN> next) {
-        if (config.latencyBudget() == null) {
+        if (!budgetApplies(batch)) {
             return false;
-        }
-        double perToken = batch.slot.costPerPaddedTokenNanos();
-        if (perToken <= 0) {
-            return false; // nothing measured yet for this version
         }
         long now = runtime.nanoTime();
+        long wait = untilThreadFree(now);
+        long grown = (long) (batch.rows + next.rows()) * Math.max(batch.maxLength, next.maxLength());
+        return budgetSlackNanos(batch, grown, now, wait) < 0
+                && budgetSlackNanos(batch, batch.paddedTokens(), now, wait) >= 0;
+    }
+
+    /** A latency budget is set and this version's cost per padded token has been measured. */
+    private boolean budgetApplies(Batch<IN> batch) {
+        return config.latencyBudget() != null && batch.slot.costPerPaddedTokenNanos() > 0;
+    }
+
+    /**
+     * How long a run of {@code paddedTokens} for this batch may still wait before it must start for the
+     * batch's oldest element to meet the budget, given {@code wait} until a thread is free: the
+     * deadline less now, the wait and the run's estimated cost. Negative: it cannot be met.
+     */
+    private long budgetSlackNanos(Batch<IN> batch, long paddedTokens, long now, long wait) {
         long deadline =
                 batch.parts.get(0).element.arrivalNanos + config.latencyBudget().toNanos();
-        long start = now + untilThreadFree(now);
-        long grown = (long) (batch.rows + next.rows()) * Math.max(batch.maxLength, next.maxLength());
-        if (start + (long) (perToken * grown) <= deadline) {
-            return false;
-        }
-        return start + (long) (perToken * batch.paddedTokens()) <= deadline;
+        return deadline - now - wait - (long) (batch.slot.costPerPaddedTokenNanos() * paddedTokens);
     }
 
     /** Estimated time until an inference thread takes a newly sealed batch, from the running and ready work. */
@@ -678,15 +677,16 @@ public final class ScoringCore<IN> {
                         "slm joint batch result");
             }
         };
+        // armed before the request can start, so that its start always finds it to cancel
+        attempt.notStarted = scheduler.schedule(
+                () -> post(() -> onNotStarted(attempt), "slm dispatcher wait timeout"), timeoutNanos);
         try {
             attempt.request = dispatcher.submit(this, batch.slot.session(), rows, batch.isolating, runtime, callback);
         } catch (IllegalStateException released) {
+            attempt.notStarted.cancel();
             occupied--; // closing; the elements are in the last checkpoint
             running.remove(attempt);
-            return;
         }
-        attempt.notStarted = scheduler.schedule(
-                () -> post(() -> onNotStarted(attempt), "slm dispatcher wait timeout"), timeoutNanos);
     }
 
     private void onNotStarted(Attempt attempt) throws Exception {
