@@ -1,0 +1,156 @@
+package dev.flinkslm.table;
+
+import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.table.internal.OnnxSlmModelProvider;
+import dev.flinkslm.table.internal.OutputColumn;
+import dev.flinkslm.table.internal.PredictSettings;
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.catalog.Column;
+import org.apache.flink.table.catalog.ResolvedCatalogModel;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.table.factories.ModelProviderFactory;
+import org.apache.flink.table.ml.ModelProvider;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code onnx-slm} model provider: scores a STRING column with a flink-slm bundle in ML_PREDICT.
+ *
+ * <pre>{@code
+ * CREATE MODEL compliance
+ *   INPUT (text STRING)
+ *   OUTPUT (label STRING, score DOUBLE, model_version STRING, error STRING, error_reason STRING)
+ *   WITH ('provider' = 'onnx-slm', 'model' = 'default:int8', 'error-mode' = 'ERROR_COLUMNS');
+ * }</pre>
+ *
+ * <p>The model needs exactly one STRING input column; output columns are any of {@link OutputColumn} in any order.
+ * Options: {@link OnnxSlmOptions}. Flink calls {@link #createModelProvider} when a query that uses the model is
+ * planned (not at CREATE MODEL), so schema and option errors surface there. Only URIs and options go into the
+ * plan; bundles are loaded on the TaskManagers.
+ *
+ * <p>Threading: stateless; Flink may call it from any thread.
+ */
+@PublicEvolving
+public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
+
+    public static final String IDENTIFIER = "onnx-slm";
+
+    @Override
+    public String factoryIdentifier() {
+        return IDENTIFIER;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
+        return Set.of(OnnxSlmOptions.MODEL);
+    }
+
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
+        return Set.of(
+                OnnxSlmOptions.MODEL_ROOTS,
+                OnnxSlmOptions.PROVIDER,
+                OnnxSlmOptions.MAX_BATCH_SIZE,
+                OnnxSlmOptions.MAX_BATCH_TOKENS,
+                OnnxSlmOptions.DISPATCHER_THREADS,
+                OnnxSlmOptions.INFERENCE_TIMEOUT,
+                OnnxSlmOptions.ERROR_MODE);
+    }
+
+    @Override
+    public ModelProvider createModelProvider(Context context) {
+        FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
+        helper.validate();
+        ReadableConfig options = helper.getOptions();
+        String model = context.getObjectIdentifier().asSummaryString();
+        ResolvedCatalogModel catalogModel = context.getCatalogModel();
+        checkInput(model, catalogModel.getResolvedInputSchema());
+        ErrorMode errorMode = options.get(OnnxSlmOptions.ERROR_MODE);
+        List<OutputColumn> columns = checkOutput(model, catalogModel.getResolvedOutputSchema(), errorMode);
+
+        int maxRows = positive(model, OnnxSlmOptions.MAX_BATCH_SIZE, options.get(OnnxSlmOptions.MAX_BATCH_SIZE));
+        int maxTokens = positive(model, OnnxSlmOptions.MAX_BATCH_TOKENS, options.get(OnnxSlmOptions.MAX_BATCH_TOKENS));
+        int threads =
+                positive(model, OnnxSlmOptions.DISPATCHER_THREADS, options.get(OnnxSlmOptions.DISPATCHER_THREADS));
+        if (options.get(OnnxSlmOptions.INFERENCE_TIMEOUT).isNegative()) {
+            throw new ValidationException("Model " + model + ": '" + OnnxSlmOptions.INFERENCE_TIMEOUT.key()
+                    + "' must not be negative (0 disables it), was " + options.get(OnnxSlmOptions.INFERENCE_TIMEOUT));
+        }
+        String uri = options.get(OnnxSlmOptions.MODEL);
+        if (uri.isBlank()) {
+            throw new ValidationException("Model " + model + ": '" + OnnxSlmOptions.MODEL.key()
+                    + "' is empty; give a bundle URI such as 'default:int8' or 'file:/opt/models/my-bundle'.");
+        }
+        PredictSettings settings = new PredictSettings(
+                uri,
+                options.getOptional(OnnxSlmOptions.MODEL_ROOTS).orElse(List.of()),
+                RuntimeOptions.defaults().withProvider(options.get(OnnxSlmOptions.PROVIDER)),
+                maxRows,
+                maxTokens,
+                threads,
+                options.get(OnnxSlmOptions.INFERENCE_TIMEOUT),
+                errorMode,
+                columns);
+        return new OnnxSlmModelProvider(settings);
+    }
+
+    private static void checkInput(String model, ResolvedSchema input) {
+        List<Column> columns = input.getColumns();
+        if (columns.size() != 1
+                || columns.get(0).getDataType().getLogicalType().getTypeRoot() != LogicalTypeRoot.VARCHAR) {
+            throw new ValidationException("Model " + model + " (provider '" + IDENTIFIER
+                    + "') needs exactly one STRING input column, the text to score, but its INPUT is ("
+                    + describe(columns) + "). Declare INPUT (text STRING) and name the text column in"
+                    + " ML_PREDICT's DESCRIPTOR(...).");
+        }
+    }
+
+    private static List<OutputColumn> checkOutput(String model, ResolvedSchema output, ErrorMode errorMode) {
+        List<OutputColumn> columns = new ArrayList<>();
+        for (Column column : output.getColumns()) {
+            OutputColumn known = OutputColumn.named(column.getName())
+                    .orElseThrow(() -> new ValidationException("Model " + model + " (provider '" + IDENTIFIER
+                            + "') has an unsupported output column '" + column.getName() + "'. Output columns"
+                            + " must be taken from: " + OutputColumn.allowed() + "."));
+            if (!known.accepts(column.getDataType().getLogicalType())) {
+                throw new ValidationException("Model " + model + ": output column '" + column.getName() + "' is "
+                        + column.getDataType() + " but must be "
+                        + known.type().getLogicalType().asSummaryString() + ".");
+            }
+            columns.add(known);
+        }
+        if (errorMode == ErrorMode.ERROR_COLUMNS) {
+            EnumSet<OutputColumn> missing = EnumSet.of(OutputColumn.ERROR, OutputColumn.ERROR_REASON);
+            columns.forEach(missing::remove);
+            if (!missing.isEmpty()) {
+                throw new ValidationException("Model " + model + " has '" + OnnxSlmOptions.ERROR_MODE.key()
+                        + "' = 'ERROR_COLUMNS' but its OUTPUT lacks "
+                        + missing.stream().map(c -> c.column() + " STRING").toList()
+                        + ". Add them to the OUTPUT, or use 'error-mode' = 'FAIL'.");
+            }
+        }
+        return columns;
+    }
+
+    private static int positive(String model, ConfigOption<Integer> option, int value) {
+        if (value < 1) {
+            throw new ValidationException(
+                    "Model " + model + ": '" + option.key() + "' must be at least 1, was " + value + ".");
+        }
+        return value;
+    }
+
+    private static String describe(List<Column> columns) {
+        return String.join(
+                ", ",
+                columns.stream().map(c -> c.getName() + " " + c.getDataType()).toList());
+    }
+}

@@ -1,0 +1,66 @@
+package dev.flinkslm.table.internal;
+
+import dev.flinkslm.operators.internal.ScoringMetrics;
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Metrics of one predict function instance, under the {@code slm} group with the DataStream operator's names:
+ * {@code coalescedBatchSize} is the row count of each joint session run a row took part in (above 1 when rows of
+ * several ML_PREDICT calls were scored together), {@code deadLettered} counts error rows.
+ *
+ * <p>Threading: Flink's simple counters and histograms are not thread-safe, and the async function updates them
+ * from the task thread and dispatcher workers, so every update goes through a synchronized method.
+ */
+@Internal
+final class PredictMetrics {
+
+    private static final int WINDOW = 1024;
+
+    private final Counter recordsIn;
+    private final Counter recordsOut;
+    private final Counter errorRows;
+    private final Counter timeouts;
+    private final Histogram coalescedBatchSize;
+    private final Histogram inferenceMs;
+    private final Histogram dispatcherQueueMs;
+
+    PredictMetrics(MetricGroup functionGroup) {
+        MetricGroup g = functionGroup.addGroup(ScoringMetrics.GROUP);
+        recordsIn = g.counter(ScoringMetrics.RECORDS_IN);
+        recordsOut = g.counter(ScoringMetrics.RECORDS_OUT);
+        errorRows = g.counter(ScoringMetrics.DEAD_LETTERED);
+        timeouts = g.counter(ScoringMetrics.TIMEOUTS);
+        coalescedBatchSize =
+                g.histogram(ScoringMetrics.COALESCED_BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
+        inferenceMs = g.histogram(ScoringMetrics.INFERENCE_MS, new DescriptiveStatisticsHistogram(WINDOW));
+        dispatcherQueueMs = g.histogram(ScoringMetrics.DISPATCHER_QUEUE_MS, new DescriptiveStatisticsHistogram(WINDOW));
+    }
+
+    synchronized void in() {
+        recordsIn.inc();
+    }
+
+    /** One output row, an error row when {@code error}. */
+    synchronized void out(boolean error) {
+        recordsOut.inc();
+        if (error) {
+            errorRows.inc();
+        }
+    }
+
+    synchronized void timeout() {
+        timeouts.inc();
+    }
+
+    synchronized void ran(int jointRows, long runNanos, long queuedNanos) {
+        coalescedBatchSize.update(jointRows);
+        inferenceMs.update(TimeUnit.NANOSECONDS.toMillis(runNanos));
+        dispatcherQueueMs.update(TimeUnit.NANOSECONDS.toMillis(queuedNanos));
+    }
+}

@@ -1,0 +1,2 @@
+/** Internals of the {@code onnx-slm} model provider: the provider, its predict functions and their settings. */
+package dev.flinkslm.table.internal;

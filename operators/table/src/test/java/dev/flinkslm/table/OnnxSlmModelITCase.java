@@ -1,0 +1,305 @@
+package dev.flinkslm.table;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.flinkslm.models.BundleLoader;
+import dev.flinkslm.models.ModelBundle;
+import dev.flinkslm.models.Prediction;
+import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.SessionCache;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** ML_PREDICT with the onnx-slm provider and the built-in compliance model on a MiniCluster. */
+class OnnxSlmModelITCase {
+
+    private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER =
+            new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                    .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .build());
+
+    private static final String[] TEMPLATES = {
+        "Please wire the funds to my personal account before the audit, number %d",
+        "Lunch at noon tomorrow? Table for %d",
+        "Delete the emails about the side agreement with the client, all %d of them",
+        "The quarterly report is attached, page %d has the revenue summary",
+        "I can guarantee you a %d percent return, no risk at all",
+        "Reminder: team offsite on the %dth, bring a laptop",
+    };
+
+    private static final RuntimeOptions RUNTIME = RuntimeOptions.defaults();
+
+    private static ModelBundle bundle;
+    /** fp32: batch-invariant, so rows scored in joint runs can be compared with each text scored alone. */
+    private static ModelBundle fp32;
+
+    private StreamTableEnvironment tEnv;
+
+    @BeforeAll
+    static void loadBundle() throws Exception {
+        bundle = BundleLoader.builder().build().load("default:int8");
+        fp32 = BundleLoader.builder().build().load("default:fp32");
+    }
+
+    @BeforeEach
+    void setUp() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        tEnv = StreamTableEnvironment.create(env, EnvironmentSettings.inStreamingMode());
+    }
+
+    @AfterEach
+    void noLeaseLeft() throws Exception {
+        // the functions' close() runs as the tasks finish, shortly after the last result reached the client
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        for (ModelBundle b : List.of(bundle, fp32)) {
+            while (SessionCache.shared().references(b, RUNTIME) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(SessionCache.shared().references(b, RUNTIME))
+                    .as("session leases of %s held after the job ended", b.version())
+                    .isZero();
+        }
+    }
+
+    private static List<String> texts(int n) {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            texts.add(String.format(TEMPLATES[i % TEMPLATES.length], i));
+        }
+        return texts;
+    }
+
+    private void events(List<String> texts) {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            rows.add(Row.of(i, texts.get(i)));
+        }
+        tEnv.createTemporaryView(
+                "events",
+                tEnv.fromValues(
+                        DataTypes.ROW(
+                                DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("text", DataTypes.STRING())),
+                        rows));
+    }
+
+    /**
+     * Each text scored alone. The int8 model quantizes its activations dynamically, per batch, so a text's score
+     * depends a little on the texts it shares a run with: only a one-row run gives the same score as here.
+     */
+    private static List<Prediction> expected(ModelBundle model, List<String> texts) throws Exception {
+        List<Prediction> out = new ArrayList<>();
+        try (SessionCache.Lease lease = SessionCache.shared().acquire(model, RUNTIME)) {
+            for (String text : texts) {
+                out.add(lease.session().scoreTexts(List.of(text)).get(0));
+            }
+        }
+        return out;
+    }
+
+    private static List<Row> collect(TableResult result) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        try (CloseableIterator<Row> it = result.collect()) {
+            it.forEachRemaining(rows::add);
+        }
+        return rows;
+    }
+
+    private void createModel(String name, String schema, String extraOptions) {
+        createModel(name, "default:int8", schema, extraOptions);
+    }
+
+    private void createModel(String name, String uri, String schema, String extraOptions) {
+        tEnv.executeSql("CREATE TEMPORARY MODEL " + name + " " + schema + " WITH ('provider' = 'onnx-slm', 'model' = '"
+                + uri + "'" + extraOptions + ")");
+    }
+
+    private void assertScoredLikeTheSession(ModelBundle model, List<String> texts, List<Row> rows) throws Exception {
+        assertThat(rows).hasSize(texts.size());
+        List<Prediction> expected = expected(model, texts);
+        Map<Integer, Row> byId = new HashMap<>();
+        rows.forEach(r -> byId.put((Integer) r.getField("id"), r));
+        assertThat(byId).hasSize(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            Row r = byId.get(i);
+            assertThat(r.getField("label"))
+                    .as("label of text %d", i)
+                    .isEqualTo(expected.get(i).label());
+            assertThat((Double) r.getField("score")).isCloseTo(expected.get(i).score(), within(1e-4));
+            assertThat(r.getField("model_version")).isEqualTo(model.version());
+        }
+    }
+
+    @Test
+    void asyncPredictScoresEveryRowInJointRuns() throws Exception {
+        List<String> texts = texts(300);
+        events(texts);
+        createModel(
+                "compliance",
+                "default:fp32",
+                "INPUT (text STRING) OUTPUT (label STRING, score DOUBLE, model_version STRING)",
+                "");
+
+        TableResult result = tEnv.executeSql("SELECT id, label, score, model_version FROM ML_PREDICT(TABLE events,"
+                + " MODEL compliance, DESCRIPTOR(text), MAP['async', 'true', 'max-concurrent-operations', '64'])");
+        JobID job = result.getJobClient().orElseThrow().getJobID();
+        List<Row> rows = collect(result);
+
+        assertScoredLikeTheSession(fp32, texts, rows);
+        Histogram joint = histogram(job, "coalescedBatchSize");
+        assertThat(joint.getCount()).as("rows that went through the dispatcher").isEqualTo(texts.size());
+        assertThat(joint.getStatistics().getMax())
+                .as("largest joint run: rows of concurrent asyncPredict calls scored together")
+                .isGreaterThan(1);
+    }
+
+    @Test
+    void syncPredictScoresEveryRow() throws Exception {
+        List<String> texts = texts(12);
+        events(texts);
+        createModel("compliance", "INPUT (text STRING) OUTPUT (label STRING, score DOUBLE, model_version STRING)", "");
+
+        TableResult result = tEnv.executeSql("SELECT id, label, score, model_version FROM ML_PREDICT(TABLE events,"
+                + " MODEL compliance, DESCRIPTOR(text), MAP['async', 'false'])");
+        JobID job = result.getJobClient().orElseThrow().getJobID();
+        List<Row> rows = collect(result);
+
+        assertScoredLikeTheSession(bundle, texts, rows);
+        assertThat(histogram(job, "coalescedBatchSize").getStatistics().getMax())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void errorColumnsCarryTheErrorOfAnUnscorableRow() throws Exception {
+        List<String> texts = new ArrayList<>(texts(4));
+        texts.add(null);
+        events(texts);
+        createModel(
+                "compliance",
+                "INPUT (text STRING) OUTPUT (label STRING, score DOUBLE, model_id STRING, error STRING,"
+                        + " error_reason STRING)",
+                ", 'error-mode' = 'ERROR_COLUMNS'");
+
+        for (String async : List.of("true", "false")) {
+            List<Row> rows = collect(tEnv.executeSql("SELECT id, label, score, model_id, error, error_reason FROM"
+                    + " ML_PREDICT(TABLE events, MODEL compliance, DESCRIPTOR(text), MAP['async', '" + async
+                    + "'])"));
+            assertThat(rows).as("async=%s", async).hasSize(5);
+            for (Row r : rows) {
+                assertThat(r.getField("model_id")).isEqualTo(bundle.id());
+                if ((Integer) r.getField("id") == 4) {
+                    assertThat(r.getField("label")).isNull();
+                    assertThat(r.getField("score")).isNull();
+                    assertThat(r.getField("error_reason")).isEqualTo("TEXT_MISSING");
+                    assertThat((String) r.getField("error")).contains("NULL");
+                } else {
+                    assertThat(r.getField("label")).isNotNull();
+                    assertThat(r.getField("error")).isNull();
+                    assertThat(r.getField("error_reason")).isNull();
+                }
+            }
+        }
+    }
+
+    @Test
+    void failModeFailsTheQueryOnAnUnscorableRow() {
+        List<String> texts = new ArrayList<>(texts(2));
+        texts.add(null);
+        events(texts);
+        createModel("compliance", "INPUT (text STRING) OUTPUT (label STRING)", "");
+
+        assertThatThrownBy(() -> collect(tEnv.executeSql(
+                        "SELECT id, label FROM ML_PREDICT(TABLE events, MODEL compliance, DESCRIPTOR(text))")))
+                .hasStackTraceContaining("TEXT_MISSING")
+                .hasStackTraceContaining("'error-mode' = 'ERROR_COLUMNS'");
+    }
+
+    @Test
+    void schemaErrorsSayWhatToFix() {
+        events(texts(1));
+        tEnv.executeSql("CREATE TEMPORARY VIEW pairs AS SELECT id, text, text AS other FROM events");
+
+        createModel("two_inputs", "INPUT (text STRING, other STRING) OUTPUT (label STRING)", "");
+        assertThatThrownBy(() -> tEnv.explainSql(
+                        "SELECT * FROM ML_PREDICT(TABLE pairs, MODEL two_inputs, DESCRIPTOR(text, other))"))
+                .hasStackTraceContaining("needs exactly one STRING input column")
+                .hasStackTraceContaining("INPUT (text STRING)");
+
+        createModel("unknown_output", "INPUT (text STRING) OUTPUT (label STRING, confidence DOUBLE)", "");
+        assertThatThrownBy(() -> tEnv.explainSql(
+                        "SELECT * FROM ML_PREDICT(TABLE events, MODEL unknown_output, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("unsupported output column 'confidence'")
+                .hasStackTraceContaining("label STRING, score DOUBLE, probabilities MAP<STRING, DOUBLE>");
+
+        createModel("wrong_type", "INPUT (text STRING) OUTPUT (score FLOAT)", "");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL wrong_type, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("output column 'score' is FLOAT but must be DOUBLE");
+
+        createModel(
+                "no_error_columns", "INPUT (text STRING) OUTPUT (label STRING)", ", 'error-mode' = 'ERROR_COLUMNS'");
+        assertThatThrownBy(() -> tEnv.explainSql(
+                        "SELECT * FROM ML_PREDICT(TABLE events, MODEL no_error_columns, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("lacks [error STRING, error_reason STRING]");
+    }
+
+    @Test
+    void optionErrorsNameTheOption() {
+        events(texts(1));
+        createModel("typo", "INPUT (text STRING) OUTPUT (label STRING)", ", 'batch.maxsize' = '8'");
+        assertThatThrownBy(
+                        () -> tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL typo, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("Unsupported options")
+                .hasStackTraceContaining("batch.maxsize");
+
+        createModel("bad_mode", "INPUT (text STRING) OUTPUT (label STRING)", ", 'error-mode' = 'IGNORE'");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL bad_mode, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("error-mode");
+
+        createModel("zero_batch", "INPUT (text STRING) OUTPUT (label STRING)", ", 'batch.max-size' = '0'");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL zero_batch, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("'batch.max-size' must be at least 1, was 0");
+    }
+
+    private static Histogram histogram(JobID job, String name) {
+        List<Histogram> found = new ArrayList<>();
+        for (Map.Entry<String, Metric> e : REPORTER.getMetricsByIdentifiers(job).entrySet()) {
+            if (e.getKey().endsWith(".slm." + name) && e.getValue() instanceof Histogram h) {
+                found.add(h);
+            }
+        }
+        assertThat(found).as("slm.%s histograms of job %s", name, job).hasSize(1);
+        return found.get(0);
+    }
+}
