@@ -33,8 +33,9 @@ import java.util.Set;
  *
  * <p>The model needs exactly one STRING input column; output columns are any of {@link OutputColumn} in any order.
  * Options: {@link OnnxSlmOptions}. Flink calls {@link #createModelProvider} when a query that uses the model is
- * planned (not at CREATE MODEL), so schema and option errors surface there. Only URIs and options go into the
- * plan; bundles are loaded on the TaskManagers.
+ * planned, so schema and option errors surface there, or already at CREATE MODEL with the
+ * {@link OnnxSlmModelValidation} listener enabled. Only URIs and options go into the plan; bundles are loaded on
+ * the TaskManagers.
  *
  * <p>Threading: stateless; Flink may call it from any thread.
  */

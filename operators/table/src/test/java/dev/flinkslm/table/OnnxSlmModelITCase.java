@@ -292,6 +292,50 @@ class OnnxSlmModelITCase {
                 .hasStackTraceContaining("'batch.max-size' must be at least 1, was 0");
     }
 
+    @Test
+    void theValidationListenerChecksCreateAndAlterModelAsTheyRun() throws Exception {
+        Configuration conf = new Configuration();
+        conf.setString("table.catalog-modification.listeners", "onnx-slm");
+        StreamTableEnvironment checked = StreamTableEnvironment.create(
+                StreamExecutionEnvironment.getExecutionEnvironment(),
+                EnvironmentSettings.newInstance()
+                        .inStreamingMode()
+                        .withConfiguration(conf)
+                        .build());
+
+        String twoInputs = "CREATE TEMPORARY MODEL m INPUT (text STRING, other STRING) OUTPUT (label STRING)"
+                + " WITH ('provider' = 'onnx-slm', 'model' = 'default:int8')";
+        assertThatThrownBy(() -> checked.executeSql(twoInputs))
+                .hasStackTraceContaining("needs exactly one STRING input column")
+                .hasStackTraceContaining("INPUT (text STRING)");
+        assertThat(checked.listTemporaryModels())
+                .as("a rejected temporary model is not registered")
+                .isEmpty();
+
+        assertThatThrownBy(() -> checked.executeSql("CREATE TEMPORARY MODEL m INPUT (text STRING)"
+                        + " OUTPUT (label STRING) WITH ('provider' = 'onnx-slm', 'model' = 'default:int8',"
+                        + " 'batch.maxsize' = '8')"))
+                .hasStackTraceContaining("Unsupported options")
+                .hasStackTraceContaining("batch.maxsize");
+
+        assertThatThrownBy(() -> checked.executeSql("CREATE MODEL stored INPUT (text STRING)"
+                        + " OUTPUT (confidence DOUBLE) WITH ('provider' = 'onnx-slm', 'model' = 'default:int8')"))
+                .hasStackTraceContaining("unsupported output column 'confidence'")
+                .hasStackTraceContaining("DROP MODEL `default_catalog`.`default_database`.`stored`");
+        checked.executeSql("DROP MODEL stored");
+
+        checked.executeSql("CREATE MODEL good INPUT (text STRING) OUTPUT (label STRING)"
+                + " WITH ('provider' = 'onnx-slm', 'model' = 'default:int8')");
+        assertThatThrownBy(() -> checked.executeSql("ALTER MODEL good SET ('batch.max-size' = '0')"))
+                .hasStackTraceContaining("'batch.max-size' must be at least 1, was 0")
+                .hasStackTraceContaining("ALTER MODEL `default_catalog`.`default_database`.`good` SET");
+
+        // another provider's model is not this listener's business
+        checked.executeSql("CREATE TEMPORARY MODEL remote INPUT (a INT, b INT) OUTPUT (c INT)"
+                + " WITH ('provider' = 'openai', 'endpoint' = 'http://localhost:1')");
+        assertThat(checked.listTemporaryModels()).hasSize(1);
+    }
+
     private static Histogram histogram(JobID job, String name) {
         List<Histogram> found = new ArrayList<>();
         for (Map.Entry<String, Metric> e : REPORTER.getMetricsByIdentifiers(job).entrySet()) {
