@@ -19,10 +19,13 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -38,10 +41,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The three ways of scoring that {@code bench throughput} and {@code bench latency} compare, on one
+ * The ways of scoring that {@code bench throughput} and {@code bench latency} compare, on one
  * model and one operator configuration: the plain-Java ceiling (tokenizer and session batch loop),
- * the {@code SlmScoring} operator in an embedded Flink job, and a naive per-record map in the same
- * job shape. Each job records every result in {@link Recorder}.
+ * the {@code SlmScoring} operator in an embedded Flink job, a naive per-record map in the same
+ * job shape, and (throughput) Flink SQL's ML_PREDICT with the onnx-slm provider. Each job records
+ * every result in {@link Recorder}.
  *
  * <pre>{@code
  * Approaches a = new Approaches(bundle, OperatorSettings.defaults(), 5L);
@@ -160,14 +164,17 @@ final class Approaches {
      * line per run as it finishes.
      */
     Rounds.Results<Row> saturated(PrintStream out, List<String> texts, int rounds) throws Exception {
-        return saturated(out, texts, rounds, false);
+        return saturated(out, texts, rounds, false, false);
     }
 
     /**
-     * As {@link #saturated(PrintStream, List, int)}; with {@code coalesced} a fourth approach: the
-     * operator with the TaskManager's batch dispatcher on, so that its subtasks' batches run jointly.
+     * As {@link #saturated(PrintStream, List, int)}, with up to two more approaches in this order: with
+     * {@code sql} the same texts through Flink SQL's ML_PREDICT with the onnx-slm provider, and with
+     * {@code coalesced} the operator with the TaskManager's batch dispatcher on, so that its subtasks'
+     * batches run jointly.
      */
-    Rounds.Results<Row> saturated(PrintStream out, List<String> texts, int rounds, boolean coalesced) throws Exception {
+    Rounds.Results<Row> saturated(PrintStream out, List<String> texts, int rounds, boolean sql, boolean coalesced)
+            throws Exception {
         List<Rounds.Approach<Row>> approaches = new ArrayList<>(List.of(
                 round -> progress(out, round, ceiling(texts)),
                 round -> {
@@ -178,6 +185,12 @@ final class Approaches {
                     runNaive(texts, texts.size(), null, false);
                     return progress(out, round, naiveRow("per record"));
                 }));
+        if (sql) {
+            approaches.add(round -> {
+                runSql(texts, texts.size());
+                return progress(out, round, rowFromRecorder(SQL_ROW, "created to result"));
+            });
+        }
         if (coalesced) {
             approaches.add(round -> {
                 runOperator(texts, texts.size(), null, false, true);
@@ -301,6 +314,61 @@ final class Approaches {
                 .map(new RecordScored(endToEnd))
                 .sinkTo(new DiscardingSink<>());
         execute(env, "bench-operator", count);
+    }
+
+    static final String SQL_ROW = "SQL ML_PREDICT (onnx-slm, async)";
+
+    /**
+     * The same texts as a table through {@code ML_PREDICT} with the {@code onnx-slm} provider: rows of
+     * all concurrent calls of the TaskManager scored in joint runs by its batch dispatcher, with as
+     * many dispatcher threads as the operator jobs have inference threads in all, the operator's batch
+     * size as the joint-run cap, and room for four batches per thread in flight. Unthrottled; latency
+     * from each event's creation in the source to its result.
+     */
+    void runSql(List<String> texts, long count) throws Exception {
+        StreamExecutionEnvironment env = localEnvironment();
+        env.setParallelism(subtasks);
+        DataStream<org.apache.flink.types.Row> events = BenchCommand.source(env, texts, count, null)
+                .map(e -> org.apache.flink.types.Row.of(e.index, e.text, e.createdNanos))
+                .returns(
+                        Types.ROW_NAMED(new String[] {"idx", "text", "created"}, Types.LONG, Types.STRING, Types.LONG));
+        StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
+        tEnv.createTemporaryView("events", events);
+        int threads = settings.inFlight() * subtasks;
+        tEnv.executeSql(String.format(
+                Locale.ROOT,
+                "CREATE TEMPORARY MODEL bench INPUT (text STRING) OUTPUT (label STRING) WITH ('provider' = 'onnx-slm',"
+                        + " 'model' = '%s', 'model-roots' = '%s', 'runtime.provider' = '%s',"
+                        + " 'runtime.intra-op-threads' = '%d', 'batch.max-size' = '%d', 'dispatcher.threads' = '%d')",
+                sqlLiteral(bundle.uri().toString()),
+                sqlLiteral(bundle.directory().getParent().toString()),
+                provider,
+                INTRA_OP_THREADS,
+                settings.batchSize(),
+                threads));
+        Table scored = tEnv.sqlQuery(String.format(
+                Locale.ROOT,
+                "SELECT idx, created, label FROM ML_PREDICT(TABLE events, MODEL bench, DESCRIPTOR(text),"
+                        + " MAP['output-mode', 'ALLOW_UNORDERED', 'max-concurrent-operations', '%d'])",
+                settings.batchSize() * settings.inFlight() * 4));
+        tEnv.toDataStream(scored).map(new RecordRow()).sinkTo(new DiscardingSink<>());
+        execute(env, "bench-sql", count);
+    }
+
+    private static String sqlLiteral(String s) {
+        return s.replace("'", "''");
+    }
+
+    /** Records each ML_PREDICT result: its index and the time from the event's creation. */
+    static final class RecordRow implements MapFunction<org.apache.flink.types.Row, Long> {
+        @Override
+        public Long map(org.apache.flink.types.Row r) {
+            long now = System.nanoTime();
+            long index = (Long) r.getFieldAs("idx");
+            long created = (Long) r.getFieldAs("created");
+            Recorder.record(index, (now - created) / 1000, now);
+            return index;
+        }
     }
 
     /** The same job shape with the naive per-record map in place of the operator. */

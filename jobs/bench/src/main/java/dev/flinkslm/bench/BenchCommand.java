@@ -146,7 +146,6 @@ public final class BenchCommand implements Runnable {
         static final int CEILING = 0;
         static final int OPERATOR = 1;
         static final int NAIVE = 2;
-        static final int COALESCED = 3;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -202,6 +201,15 @@ public final class BenchCommand implements Runnable {
         int subtasks;
 
         @Option(
+                names = "--sql",
+                defaultValue = "true",
+                negatable = true,
+                description = "Include the SQL approach: the same texts through ML_PREDICT with the onnx-slm"
+                        + " provider, its rows scored in joint runs by the batch dispatcher; prints sql_vs_operator"
+                        + " (default: ${DEFAULT-VALUE}).")
+        boolean sql = true;
+
+        @Option(
                 names = "--coalesce",
                 description = "Add a fourth approach: the operator with the TaskManager's batch dispatcher on"
                         + " (slm.dispatcher.enabled), so that its subtasks' batches run jointly;"
@@ -239,13 +247,18 @@ public final class BenchCommand implements Runnable {
                     provider,
                     approaches.warmUp(texts),
                     Runtime.getRuntime().availableProcessors());
-            Rounds.Results<Row> results = approaches.saturated(out, texts, rounds, coalesce);
-            printRoundsTable(out, results, coalesce ? 4 : 3);
+            Rounds.Results<Row> results = approaches.saturated(out, texts, rounds, sql, coalesce);
+            int sqlIndex = NAIVE + 1;
+            int coalescedIndex = sql ? sqlIndex + 1 : sqlIndex;
+            printRoundsTable(out, results, coalescedIndex + (coalesce ? 1 : 0));
             Map<String, Rounds.Spread> ratios = new LinkedHashMap<>();
             ratios.put("operator_vs_ceiling", results.ratio(OPERATOR, CEILING, Row::eventsPerSecond));
             ratios.put("batched_vs_naive", results.ratio(OPERATOR, NAIVE, Row::eventsPerSecond));
+            if (sql) {
+                ratios.put("sql_vs_operator", results.ratio(sqlIndex, OPERATOR, Row::eventsPerSecond));
+            }
             if (coalesce) {
-                ratios.put("coalesced_vs_operator", results.ratio(COALESCED, OPERATOR, Row::eventsPerSecond));
+                ratios.put("coalesced_vs_operator", results.ratio(coalescedIndex, OPERATOR, Row::eventsPerSecond));
             }
             ratios.forEach((key, spread) -> out.println(Rounds.describe(key, spread, "%.3f", "rounds")));
             boolean complete = approaches.printAccounting(out);

@@ -59,6 +59,9 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
         return Set.of(
                 OnnxSlmOptions.MODEL_ROOTS,
                 OnnxSlmOptions.PROVIDER,
+                OnnxSlmOptions.CUDA_DEVICE,
+                OnnxSlmOptions.STRICT_PROVIDER,
+                OnnxSlmOptions.INTRA_OP_THREADS,
                 OnnxSlmOptions.MAX_BATCH_SIZE,
                 OnnxSlmOptions.MAX_BATCH_TOKENS,
                 OnnxSlmOptions.DISPATCHER_THREADS,
@@ -90,10 +93,22 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
             throw new ValidationException("Model " + model + ": '" + OnnxSlmOptions.MODEL.key()
                     + "' is empty; give a bundle URI such as 'default:int8' or 'file:/opt/models/my-bundle'.");
         }
+        RuntimeOptions runtime;
+        try {
+            runtime = new RuntimeOptions(
+                    options.get(OnnxSlmOptions.PROVIDER),
+                    options.get(OnnxSlmOptions.CUDA_DEVICE),
+                    options.get(OnnxSlmOptions.INTRA_OP_THREADS),
+                    RuntimeOptions.Optimization.ALL,
+                    options.get(OnnxSlmOptions.STRICT_PROVIDER));
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException("Model " + model + ": " + e.getMessage() + " (options '"
+                    + OnnxSlmOptions.CUDA_DEVICE.key() + "', '" + OnnxSlmOptions.INTRA_OP_THREADS.key() + "').");
+        }
         PredictSettings settings = new PredictSettings(
                 uri,
                 options.getOptional(OnnxSlmOptions.MODEL_ROOTS).orElse(List.of()),
-                RuntimeOptions.defaults().withProvider(options.get(OnnxSlmOptions.PROVIDER)),
+                runtime,
                 maxRows,
                 maxTokens,
                 threads,

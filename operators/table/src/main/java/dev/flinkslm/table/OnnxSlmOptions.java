@@ -38,6 +38,22 @@ public final class OnnxSlmOptions {
             .withDescription("ONNX Runtime execution provider: CPU, CUDA or AUTO (CUDA when the build has it and it"
                     + " initialises, else CPU).");
 
+    public static final ConfigOption<Integer> CUDA_DEVICE = ConfigOptions.key("runtime.cuda-device")
+            .intType()
+            .defaultValue(ScoringOptions.CUDA_DEVICE.defaultValue())
+            .withDescription("CUDA device ordinal.");
+
+    public static final ConfigOption<Boolean> STRICT_PROVIDER = ConfigOptions.key("runtime.strict")
+            .booleanType()
+            .defaultValue(ScoringOptions.STRICT_PROVIDER.defaultValue())
+            .withDescription("Fail when CUDA is requested but cannot be used, instead of falling back to CPU.");
+
+    public static final ConfigOption<Integer> INTRA_OP_THREADS = ConfigOptions.key("runtime.intra-op-threads")
+            .intType()
+            .defaultValue(ScoringOptions.INTRA_OP_THREADS.defaultValue())
+            .withDescription("Threads ONNX Runtime uses inside one run. Parallelism across runs comes from"
+                    + " 'dispatcher.threads' (async path).");
+
     public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key("batch.max-size")
             .intType()
             .defaultValue(ScoringOptions.MAX_BATCH_SIZE.defaultValue())

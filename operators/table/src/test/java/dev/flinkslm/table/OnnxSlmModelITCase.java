@@ -9,6 +9,7 @@ import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.SessionCache;
+import dev.flinkslm.models.TinyBundles;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Histogram;
@@ -28,7 +29,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -79,16 +82,19 @@ class OnnxSlmModelITCase {
 
     @AfterEach
     void noLeaseLeft() throws Exception {
-        // the functions' close() runs as the tasks finish, shortly after the last result reached the client
+        awaitNoLease(bundle);
+        awaitNoLease(fp32);
+    }
+
+    /** The functions' close() runs as the tasks finish, shortly after the last result reached the client. */
+    private static void awaitNoLease(ModelBundle b) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        for (ModelBundle b : List.of(bundle, fp32)) {
-            while (SessionCache.shared().references(b, RUNTIME) > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(SessionCache.shared().references(b, RUNTIME))
-                    .as("session leases of %s held after the job ended", b.version())
-                    .isZero();
+        while (SessionCache.shared().references(b, RUNTIME) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
+        assertThat(SessionCache.shared().references(b, RUNTIME))
+                .as("session leases of %s:%s held after the job ended", b.id(), b.version())
+                .isZero();
     }
 
     private static List<String> texts(int n) {
@@ -228,6 +234,56 @@ class OnnxSlmModelITCase {
                 }
             }
         }
+    }
+
+    @Test
+    void aModelOutputThatIsNotADistributionIsAnErrorRowNeverALabel(@TempDir Path tmp) throws Exception {
+        // A generated model whose output is NaN for every run that holds the word "zebra": that row must come
+        // out as MODEL_OUTPUT_INVALID, and the rows it shared a joint run with must still get their own labels.
+        Path fine = TinyBundles.write(tmp.resolve("fine"), new TinyBundles.Spec().id("fine"));
+        long zebra;
+        try (SessionCache.Lease probe =
+                SessionCache.shared().acquire(BundleLoader.verify(fine.toUri(), fine, null), RUNTIME)) {
+            zebra = probe.session().encode("zebra").ids()[1];
+        }
+        Path nanBundle = TinyBundles.write(
+                tmp.resolve("nan"),
+                new TinyBundles.Spec()
+                        .id("nan")
+                        .badOutput(TinyBundles.BadOutput.NAN)
+                        .badOnTokenId(zebra));
+        List<String> texts = new ArrayList<>(TinyBundles.sampleTexts(40));
+        for (int i = 5; i < texts.size(); i += 10) {
+            texts.set(i, "the zebra crossed the road " + i);
+        }
+        events(texts);
+        createModel(
+                "poisoned",
+                nanBundle.toUri().toString(),
+                "INPUT (text STRING) OUTPUT (label STRING, score DOUBLE, error STRING, error_reason STRING)",
+                ", 'model-roots' = '" + tmp.toUri() + "', 'error-mode' = 'ERROR_COLUMNS'");
+
+        for (String async : List.of("true", "false")) {
+            List<Row> rows = collect(tEnv.executeSql("SELECT id, label, score, error, error_reason FROM"
+                    + " ML_PREDICT(TABLE events, MODEL poisoned, DESCRIPTOR(text), MAP['async', '" + async
+                    + "', 'max-concurrent-operations', '40'])"));
+            assertThat(rows).as("async=%s: one row per input", async).hasSize(texts.size());
+            for (Row r : rows) {
+                int id = (Integer) r.getField("id");
+                if (texts.get(id).contains("zebra")) {
+                    assertThat(r.getField("label")).as("row %d", id).isNull();
+                    assertThat(r.getField("score")).isNull();
+                    assertThat(r.getField("error_reason")).isEqualTo("MODEL_OUTPUT_INVALID");
+                    assertThat((String) r.getField("error")).contains("NaN");
+                } else {
+                    assertThat(r.getField("error_reason"))
+                            .as("row %d (async=%s)", id, async)
+                            .isNull();
+                    assertThat(r.getField("label")).isNotNull();
+                }
+            }
+        }
+        awaitNoLease(BundleLoader.verify(nanBundle.toUri(), nanBundle, null));
     }
 
     @Test
