@@ -13,7 +13,6 @@ import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.TinyBundles;
-import dev.flinkslm.operators.internal.ScoringMetrics;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -290,7 +289,7 @@ class AdaptiveBatchingTest {
             assertThat(sizes.subList(2, 2 + fits))
                     .as("the first waiting batch stops at %s elements", fits)
                     .containsOnly(fits);
-            assertThat(counter(h, ScoringMetrics.LATENCY_BUDGET_FLUSHES)).isEqualTo(1);
+            assertThat(counter(h, ScoringMetricNames.LATENCY_BUDGET_FLUSHES)).isEqualTo(1);
             // the rest cannot meet the budget behind that batch, so they grow (to the size cap) in one
             assertThat(sizes.subList(2 + fits, 20)).containsOnly(18 - fits);
         } finally {
@@ -312,7 +311,7 @@ class AdaptiveBatchingTest {
             measureHoldAndQueue(h, runtime, sameLength(18));
             assertThat(results(h).subList(2, 18))
                     .allSatisfy(r -> assertThat(r.batchSize).isEqualTo(8));
-            assertThat(counter(h, ScoringMetrics.LATENCY_BUDGET_FLUSHES)).isZero();
+            assertThat(counter(h, ScoringMetricNames.LATENCY_BUDGET_FLUSHES)).isZero();
         } finally {
             runtime.shutdown();
         }
@@ -345,7 +344,7 @@ class AdaptiveBatchingTest {
             assertThat(results(h)).as("not due yet").hasSize(1);
             h.setProcessingTime(start + budget.toMillis() - length);
             runMailsUntil(h, () -> results(h).size() == 2);
-            assertThat(counter(h, ScoringMetrics.LATENCY_BUDGET_FLUSHES)).isEqualTo(1);
+            assertThat(counter(h, ScoringMetricNames.LATENCY_BUDGET_FLUSHES)).isEqualTo(1);
             assertThat(results(h).get(1).batchSize).isEqualTo(1);
         } finally {
             runtime.shutdown();

@@ -13,7 +13,6 @@ import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.operators.internal.ScoringCore;
-import dev.flinkslm.operators.internal.ScoringMetrics;
 import dev.flinkslm.operators.internal.ScoringOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -118,7 +117,7 @@ class BatchDispatcherTest {
     }
 
     private static long coalescedMax(OneInputStreamOperatorTestHarness<String, Scored<String>> h) {
-        var histogram = core(h).histogram(ScoringMetrics.COALESCED_BATCH_SIZE);
+        var histogram = core(h).histogram(ScoringMetricNames.COALESCED_BATCH_SIZE);
         return histogram.getCount() == 0 ? 0 : histogram.getStatistics().getMax();
     }
 
@@ -167,7 +166,7 @@ class BatchDispatcherTest {
         assertThat(elements(all.get(0))).containsExactly("first", TEXTS.get(0));
         assertThat(runtime.calls()).as("the hung run plus one joint run").isEqualTo(2);
         assertThat(core(all.get(1))
-                        .histogram(ScoringMetrics.DISPATCHER_QUEUE_MS)
+                        .histogram(ScoringMetricNames.DISPATCHER_QUEUE_MS)
                         .getCount())
                 .isEqualTo(1);
     }
@@ -216,7 +215,7 @@ class BatchDispatcherTest {
         for (var h : all) {
             runMailsUntil(h, () -> results(h).size() + deadLetters(h).size() == (h == all.get(0) ? 2 : 1));
             assertThat(deadLetters(h)).isEmpty();
-            assertThat(core(h).counter(ScoringMetrics.RETRIES))
+            assertThat(core(h).counter(ScoringMetricNames.RETRIES))
                     .as("each owner retried its own part")
                     .isPositive();
         }
@@ -253,7 +252,7 @@ class BatchDispatcherTest {
         runMailsUntil(waiting, () -> deadLetters(waiting).size() == 1);
         assertThat(deadLetters(waiting).get(0).reason).isEqualTo(ScoringFailure.INFERENCE_TIMEOUT);
         assertThat(deadLetters(waiting).get(0).message).contains("dispatcher");
-        assertThat(core(waiting).counter(ScoringMetrics.TIMEOUTS)).isEqualTo(1);
+        assertThat(core(waiting).counter(ScoringMetricNames.TIMEOUTS)).isEqualTo(1);
         assertThat(runtime.calls()).as("the waiting batch never ran").isEqualTo(1);
     }
 
@@ -264,7 +263,7 @@ class BatchDispatcherTest {
         h.open();
         h.processElement(TEXTS.get(0), 1L);
         runMailsUntil(h, () -> results(h).size() == 1);
-        assertThat(core(h).histogram(ScoringMetrics.COALESCED_BATCH_SIZE).getCount())
+        assertThat(core(h).histogram(ScoringMetricNames.COALESCED_BATCH_SIZE).getCount())
                 .isZero();
         assertThat(SlmScoring.<String>builder()
                         .text(s -> s)

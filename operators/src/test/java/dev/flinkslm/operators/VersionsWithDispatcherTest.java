@@ -11,7 +11,6 @@ import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.RuntimeOptions;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.models.TinyBundles;
-import dev.flinkslm.operators.internal.ScoringMetrics;
 import dev.flinkslm.operators.internal.VersionedScoringOperator;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.operators.versions.ModelCommand.Role;
@@ -134,8 +133,9 @@ class VersionsWithDispatcherTest {
     }
 
     private static long coalescedMax(VersionedHarness<String> h) {
-        var histogram =
-                ((VersionedScoringOperator<?>) h.getOperator()).core().histogram(ScoringMetrics.COALESCED_BATCH_SIZE);
+        var histogram = ((VersionedScoringOperator<?>) h.getOperator())
+                .core()
+                .histogram(ScoringMetricNames.COALESCED_BATCH_SIZE);
         return histogram.getCount() == 0 ? 0 : histogram.getStatistics().getMax();
     }
 }

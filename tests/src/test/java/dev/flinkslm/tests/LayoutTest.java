@@ -79,7 +79,8 @@ class LayoutTest {
                         "jobs/screening",
                         "models/compliance",
                         "models/runtime",
-                        "operators");
+                        "operators",
+                        "operators/table");
     }
 
     /**
@@ -132,6 +133,11 @@ class LayoutTest {
                         !p.startsWith("dev.flinkslm.models") || p.startsWith("dev.flinkslm.models.compliance");
                     case "operators" ->
                         !p.startsWith("dev.flinkslm.operators") && !p.startsWith("dev.flinkslm.models")
+                                || p.startsWith("dev.flinkslm.models.compliance");
+                    case "operators/table" ->
+                        !p.startsWith("dev.flinkslm.table")
+                                        && !p.startsWith("dev.flinkslm.operators")
+                                        && !p.startsWith("dev.flinkslm.models")
                                 || p.startsWith("dev.flinkslm.models.compliance");
                     default -> false;
                 };

@@ -12,6 +12,7 @@ import dev.flinkslm.operators.Scored;
 import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.TextExtractor;
+import dev.flinkslm.operators.dispatch.BatchDispatcher;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.operators.MailboxExecutor;

@@ -193,7 +193,7 @@ public final class VersionedRouter implements ModelRouter {
         this.loadPool = new StuckTolerantPool(
                 runtime, "slm-model-loader " + taskName, config.versions().loadThreads(), MAX_STUCK_LOADS);
         this.scheduler = runtime.newScheduler("slm-model-timers " + taskName);
-        MetricGroup g = metrics.addGroup(dev.flinkslm.operators.internal.ScoringMetrics.GROUP);
+        MetricGroup g = metrics.addGroup(dev.flinkslm.operators.ScoringMetricNames.GROUP);
         accepted = g.counter("commandsAccepted");
         rejected = g.counter("commandsRejected");
         loadFailures = g.counter("loadFailures");

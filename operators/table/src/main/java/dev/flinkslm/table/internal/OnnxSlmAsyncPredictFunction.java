@@ -4,8 +4,7 @@ import dev.flinkslm.models.EncodedInput;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.operators.ScoringFailure;
-import dev.flinkslm.operators.internal.BatchDispatcher;
-import dev.flinkslm.operators.internal.InferenceRuntime;
+import dev.flinkslm.operators.dispatch.BatchDispatcher;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
@@ -17,6 +16,9 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Async ML_PREDICT: hands each row (its text windows) to the TaskManager's {@link BatchDispatcher}, which joins
@@ -40,7 +42,7 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
     private transient SessionCache.Lease lease;
     private transient RowScoring scoring;
     private transient BatchDispatcher dispatcher;
-    private transient InferenceRuntime.Scheduler timeouts;
+    private transient ScheduledThreadPoolExecutor timeouts;
     private transient PredictMetrics metrics;
     private transient Set<Pending> pending;
 
@@ -53,7 +55,12 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
         lease = SessionCache.shared().acquire(settings.loadBundle(), settings.runtime());
         scoring = new RowScoring(lease.session(), settings);
         dispatcher = BatchDispatcher.acquire(settings.dispatcherSettings());
-        timeouts = InferenceRuntime.DEFAULT.newScheduler("slm-sql-timeouts");
+        timeouts = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "slm-sql-timeouts");
+            t.setDaemon(true);
+            return t;
+        });
+        timeouts.setRemoveOnCancelPolicy(true);
         metrics = new PredictMetrics(context.getMetricGroup());
         pending = ConcurrentHashMap.newKeySet();
     }
@@ -70,12 +77,12 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
             p.fail(failure);
             return p.future;
         }
-        p.request = dispatcher.submit(this, scoring.session(), encoded.windows(), false, InferenceRuntime.DEFAULT, p);
+        p.request = dispatcher.submit(this, scoring.session(), encoded.windows(), false, p);
         long timeoutNanos = settings.inferenceTimeout().toNanos();
         if (timeoutNanos > 0) {
-            p.timer = timeouts.schedule(p::timedOut, timeoutNanos);
+            p.timer = timeouts.schedule(p::timedOut, timeoutNanos, TimeUnit.NANOSECONDS);
             if (p.future.isDone()) {
-                p.timer.cancel(); // the run finished before the timer was set
+                p.timer.cancel(false); // the run finished before the timer was set
             }
         }
         return p.future;
@@ -96,7 +103,7 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
             }
         }
         if (timeouts != null) {
-            timeouts.shutdown();
+            timeouts.shutdownNow();
             timeouts = null;
         }
         if (lease != null) {
@@ -109,7 +116,7 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
     private final class Pending implements BatchDispatcher.Callback {
         final CompletableFuture<Collection<RowData>> future = new CompletableFuture<>();
         volatile BatchDispatcher.Request request;
-        volatile InferenceRuntime.Cancellable timer;
+        volatile ScheduledFuture<?> timer;
 
         @Override
         public void started() {}
@@ -178,9 +185,9 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
             if (!pending.remove(this)) {
                 return false;
             }
-            InferenceRuntime.Cancellable t = timer;
+            ScheduledFuture<?> t = timer;
             if (t != null) {
-                t.cancel();
+                t.cancel(false);
             }
             return true;
         }

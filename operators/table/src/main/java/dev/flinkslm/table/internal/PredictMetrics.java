@@ -1,6 +1,6 @@
 package dev.flinkslm.table.internal;
 
-import dev.flinkslm.operators.internal.ScoringMetrics;
+import dev.flinkslm.operators.ScoringMetricNames;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -31,15 +31,16 @@ final class PredictMetrics {
     private final Histogram dispatcherQueueMs;
 
     PredictMetrics(MetricGroup functionGroup) {
-        MetricGroup g = functionGroup.addGroup(ScoringMetrics.GROUP);
-        recordsIn = g.counter(ScoringMetrics.RECORDS_IN);
-        recordsOut = g.counter(ScoringMetrics.RECORDS_OUT);
-        errorRows = g.counter(ScoringMetrics.DEAD_LETTERED);
-        timeouts = g.counter(ScoringMetrics.TIMEOUTS);
+        MetricGroup g = functionGroup.addGroup(ScoringMetricNames.GROUP);
+        recordsIn = g.counter(ScoringMetricNames.RECORDS_IN);
+        recordsOut = g.counter(ScoringMetricNames.RECORDS_OUT);
+        errorRows = g.counter(ScoringMetricNames.DEAD_LETTERED);
+        timeouts = g.counter(ScoringMetricNames.TIMEOUTS);
         coalescedBatchSize =
-                g.histogram(ScoringMetrics.COALESCED_BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
-        inferenceMs = g.histogram(ScoringMetrics.INFERENCE_MS, new DescriptiveStatisticsHistogram(WINDOW));
-        dispatcherQueueMs = g.histogram(ScoringMetrics.DISPATCHER_QUEUE_MS, new DescriptiveStatisticsHistogram(WINDOW));
+                g.histogram(ScoringMetricNames.COALESCED_BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
+        inferenceMs = g.histogram(ScoringMetricNames.INFERENCE_MS, new DescriptiveStatisticsHistogram(WINDOW));
+        dispatcherQueueMs =
+                g.histogram(ScoringMetricNames.DISPATCHER_QUEUE_MS, new DescriptiveStatisticsHistogram(WINDOW));
     }
 
     synchronized void in() {

@@ -5,7 +5,7 @@ import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
-import dev.flinkslm.operators.internal.BatchDispatcher;
+import dev.flinkslm.operators.dispatch.BatchDispatcher;
 import dev.flinkslm.table.ErrorMode;
 import org.apache.flink.annotation.Internal;
 

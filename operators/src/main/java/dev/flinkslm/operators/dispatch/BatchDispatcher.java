@@ -1,10 +1,11 @@
-package dev.flinkslm.operators.internal;
+package dev.flinkslm.operators.dispatch;
 
 import dev.flinkslm.models.EncodedText;
 import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.ScoringException;
 import dev.flinkslm.models.ScoringSession;
-import org.apache.flink.annotation.Internal;
+import dev.flinkslm.operators.internal.InferenceRuntime;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.annotation.VisibleForTesting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +36,14 @@ import java.util.Map;
  * would fail its neighbours from other subtasks). Each such run calls {@link Callback#started()}
  * again, so that an owner's timeout covers one run, not the whole sequence.
  *
+ * <p>Used by the scoring operators (with {@code slm.dispatcher.enabled}) and by the SQL model functions of
+ * {@code flink-slm-table}; other integrations may use it the same way: {@link #acquire} in {@code open()},
+ * {@link #submit} per batch, {@link #cancelAll} and {@link #release} in {@code close()}.
+ *
  * <p>Threading: {@link #submit} and {@link Request#cancel} from any task thread; callbacks run on a
  * worker and must only hand work to their owner's mailbox.
  */
-@Internal
+@PublicEvolving
 public final class BatchDispatcher {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchDispatcher.class);
@@ -115,6 +120,12 @@ public final class BatchDispatcher {
     }
 
     /** Queues rows of one micro-batch for {@code session}; {@code alone} keeps them out of joint runs. */
+    public Request submit(
+            Object owner, ScoringSession session, List<EncodedText> rows, boolean alone, Callback callback) {
+        return submit(owner, session, rows, alone, InferenceRuntime.DEFAULT, callback);
+    }
+
+    /** As {@link #submit(Object, ScoringSession, List, boolean, Callback)}, run through {@code runtime}. */
     public Request submit(
             Object owner,
             ScoringSession session,
