@@ -31,11 +31,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** ML_PREDICT with the onnx-slm provider and the built-in compliance model on a MiniCluster. */
 class OnnxSlmModelITCase {
@@ -390,6 +393,50 @@ class OnnxSlmModelITCase {
         checked.executeSql("CREATE TEMPORARY MODEL remote INPUT (a INT, b INT) OUTPUT (c INT)"
                 + " WITH ('provider' = 'openai', 'endpoint' = 'http://localhost:1')");
         assertThat(checked.listTemporaryModels()).hasSize(1);
+    }
+
+    /**
+     * Every {@code sql} block of the README and docs/sql.md plans: its CREATE MODEL passes the provider's checks
+     * (with the validation listener on) and its ML_PREDICT query is explained against an {@code events} table.
+     */
+    @Test
+    void theSqlOfTheDocsPlans() throws Exception {
+        Path root = Path.of("..", "..").toAbsolutePath().normalize();
+        List<String> blocks = new ArrayList<>();
+        for (Path doc : List.of(root.resolve("README.md"), root.resolve("docs/sql.md"))) {
+            Matcher m = Pattern.compile("(?s)```sql\\n(.*?)```").matcher(Files.readString(doc));
+            while (m.find()) {
+                blocks.add(m.group(1));
+            }
+        }
+        assertThat(blocks).as("sql blocks in README.md and docs/sql.md").hasSizeGreaterThanOrEqualTo(2);
+        for (String block : blocks) {
+            Configuration conf = new Configuration();
+            conf.setString("table.catalog-modification.listeners", "onnx-slm");
+            StreamTableEnvironment docs = StreamTableEnvironment.create(
+                    StreamExecutionEnvironment.getExecutionEnvironment(),
+                    EnvironmentSettings.newInstance()
+                            .inStreamingMode()
+                            .withConfiguration(conf)
+                            .build());
+            docs.executeSql("CREATE TABLE events (eventId STRING, accountId STRING, text STRING)"
+                    + " WITH ('connector' = 'datagen', 'number-of-rows' = '1')");
+            int queries = 0;
+            for (String statement : block.split(";")) {
+                String sql = statement.strip();
+                if (sql.startsWith("CREATE MODEL")) {
+                    docs.executeSql(sql);
+                } else if (sql.startsWith("SELECT")) {
+                    assertThat(docs.explainSql(sql)).contains("MLPredict");
+                    queries++;
+                } else {
+                    assertThat(sql)
+                            .as("a statement of the docs this test does not know")
+                            .isEmpty();
+                }
+            }
+            assertThat(queries).as("queries in the block%n%s", block).isEqualTo(1);
+        }
     }
 
     private static Histogram histogram(JobID job, String name) {
