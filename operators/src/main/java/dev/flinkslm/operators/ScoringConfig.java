@@ -116,14 +116,28 @@ public record ScoringConfig(
         return ModelRoots.of(modelRoots);
     }
 
+    /** Most rows in one batch or joint run ({@code slm.batch.max-size}, {@code slm.dispatcher.max-batch-size}). */
+    public static final int MAX_BATCH_ROWS = 65_536;
+
+    /** Fewest padded tokens a batch cap may allow ({@code slm.batch.max-tokens} and the dispatcher's). */
+    public static final int MIN_BATCH_TOKENS = 2;
+
+    /** Most batch dispatcher threads per TaskManager ({@code slm.dispatcher.threads}). */
+    public static final int MAX_DISPATCHER_THREADS = 64;
+
+    /** Most windows scored per text ({@code slm.text.max-windows}). */
+    public static final int MAX_WINDOWS_PER_TEXT = 1024;
+
     /** Fails fast with a message naming the option to fix. */
     public ScoringConfig validate() {
         check(
-                maxBatchSize >= 1 && maxBatchSize <= 65_536,
-                ScoringOptions.MAX_BATCH_SIZE.key() + " must be between 1 and 65536, was " + maxBatchSize);
+                maxBatchSize >= 1 && maxBatchSize <= MAX_BATCH_ROWS,
+                ScoringOptions.MAX_BATCH_SIZE.key() + " must be between 1 and " + MAX_BATCH_ROWS + ", was "
+                        + maxBatchSize);
         check(
-                maxBatchTokens >= 2,
-                ScoringOptions.MAX_BATCH_TOKENS.key() + " must be at least 2, was " + maxBatchTokens);
+                maxBatchTokens >= MIN_BATCH_TOKENS,
+                ScoringOptions.MAX_BATCH_TOKENS.key() + " must be at least " + MIN_BATCH_TOKENS + ", was "
+                        + maxBatchTokens);
         check(
                 maxWait != null && !maxWait.isNegative() && maxWait.toMillis() >= 1,
                 ScoringOptions.MAX_WAIT.key() + " must be at least 1 ms, was " + maxWait);
@@ -149,8 +163,8 @@ public record ScoringConfig(
         check(failurePolicy != null, ScoringOptions.FAILURE_POLICY.key() + " must be DEAD_LETTER or FAIL");
         check(runtime != null, "runtime options are required");
         check(
-                windows != null && windows.maxWindows() >= 1 && windows.maxWindows() <= 1024,
-                ScoringOptions.MAX_WINDOWS.key() + " must be between 1 and 1024, was "
+                windows != null && windows.maxWindows() >= 1 && windows.maxWindows() <= MAX_WINDOWS_PER_TEXT,
+                ScoringOptions.MAX_WINDOWS.key() + " must be between 1 and " + MAX_WINDOWS_PER_TEXT + ", was "
                         + (windows == null ? null : windows.maxWindows()));
         check(
                 windows.stride() >= 0,
@@ -175,15 +189,17 @@ public record ScoringConfig(
 
         void validate() {
             check(
-                    threads >= 1 && threads <= 64,
-                    ScoringOptions.DISPATCHER_THREADS.key() + " must be between 1 and 64, was " + threads);
+                    threads >= 1 && threads <= MAX_DISPATCHER_THREADS,
+                    ScoringOptions.DISPATCHER_THREADS.key() + " must be between 1 and " + MAX_DISPATCHER_THREADS
+                            + ", was " + threads);
             check(
-                    maxBatchSize >= 1 && maxBatchSize <= 65_536,
-                    ScoringOptions.DISPATCHER_MAX_BATCH_SIZE.key() + " must be between 1 and 65536, was "
-                            + maxBatchSize);
+                    maxBatchSize >= 1 && maxBatchSize <= MAX_BATCH_ROWS,
+                    ScoringOptions.DISPATCHER_MAX_BATCH_SIZE.key() + " must be between 1 and " + MAX_BATCH_ROWS
+                            + ", was " + maxBatchSize);
             check(
-                    maxBatchTokens >= 2,
-                    ScoringOptions.DISPATCHER_MAX_BATCH_TOKENS.key() + " must be at least 2, was " + maxBatchTokens);
+                    maxBatchTokens >= MIN_BATCH_TOKENS,
+                    ScoringOptions.DISPATCHER_MAX_BATCH_TOKENS.key() + " must be at least " + MIN_BATCH_TOKENS
+                            + ", was " + maxBatchTokens);
         }
     }
 

@@ -75,6 +75,23 @@ public record WindowOptions(int stride, int maxWindows) implements Serializable 
     }
 
     /**
+     * These options as they apply to a model of window {@code maxSequenceLength} scored in runs of at most {@code
+     * maxRows} rows and {@code maxTokens} padded tokens: the number of windows is capped so that one text's windows
+     * fit one run (a longer text is marked {@link EncodedInput#truncated()}, never scored beyond the caps), and a
+     * stride that does not fit the model's content window is lowered to half of it (so a short-window model still
+     * scores long texts instead of failing every one).
+     */
+    public WindowOptions fittedTo(int maxSequenceLength, int maxRows, long maxTokens) {
+        int content = maxSequenceLength - 2;
+        int fitting = (int) Math.max(1, Math.min(maxRows, maxTokens / Math.max(1, maxSequenceLength)));
+        WindowOptions capped = withMaxWindows(Math.max(1, Math.min(maxWindows, fitting)));
+        if (capped.maxWindows() == 1 || capped.stride() < content) {
+            return capped;
+        }
+        return content < 1 ? single() : capped.withStride(content / 2);
+    }
+
+    /**
      * Checks the stride against a model's maximum sequence length.
      *
      * @throws IllegalArgumentException when consecutive windows could not advance

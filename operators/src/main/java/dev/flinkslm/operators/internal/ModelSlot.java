@@ -86,15 +86,8 @@ public final class ModelSlot {
      */
     public WindowOptions windows(dev.flinkslm.operators.ScoringConfig config) {
         if (config != windowsFor) {
-            WindowOptions configured = config.windows();
-            int window = session().manifest().maxSequenceLength();
-            int content = window - 2;
-            int fitting =
-                    (int) Math.max(1, Math.min(config.maxBatchSize(), config.maxBatchTokens() / Math.max(1, window)));
-            WindowOptions capped = configured.withMaxWindows(Math.max(1, Math.min(configured.maxWindows(), fitting)));
-            windows = capped.maxWindows() == 1 || capped.stride() < content
-                    ? capped
-                    : content < 1 ? WindowOptions.single() : capped.withStride(content / 2);
+            windows = config.windows()
+                    .fittedTo(session().manifest().maxSequenceLength(), config.maxBatchSize(), config.maxBatchTokens());
             windowsFor = config;
         }
         return windows;

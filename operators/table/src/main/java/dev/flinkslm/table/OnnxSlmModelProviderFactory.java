@@ -1,6 +1,10 @@
 package dev.flinkslm.table;
 
+import dev.flinkslm.models.BundleException;
+import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.WindowOptions;
+import dev.flinkslm.operators.ScoringConfig;
 import dev.flinkslm.table.internal.OnnxSlmModelProvider;
 import dev.flinkslm.table.internal.OutputColumn;
 import dev.flinkslm.table.internal.PredictSettings;
@@ -14,6 +18,7 @@ import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.factories.ModelProviderFactory;
 import org.apache.flink.table.ml.ModelProvider;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 import java.util.ArrayList;
@@ -65,6 +70,8 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
                 OnnxSlmOptions.MAX_BATCH_SIZE,
                 OnnxSlmOptions.MAX_BATCH_TOKENS,
                 OnnxSlmOptions.DISPATCHER_THREADS,
+                OnnxSlmOptions.WINDOW_STRIDE,
+                OnnxSlmOptions.MAX_WINDOWS,
                 OnnxSlmOptions.INFERENCE_TIMEOUT,
                 OnnxSlmOptions.ERROR_MODE);
     }
@@ -80,10 +87,13 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
         ErrorMode errorMode = options.get(OnnxSlmOptions.ERROR_MODE);
         List<OutputColumn> columns = checkOutput(model, catalogModel.getResolvedOutputSchema(), errorMode);
 
-        int maxRows = positive(model, OnnxSlmOptions.MAX_BATCH_SIZE, options.get(OnnxSlmOptions.MAX_BATCH_SIZE));
-        int maxTokens = positive(model, OnnxSlmOptions.MAX_BATCH_TOKENS, options.get(OnnxSlmOptions.MAX_BATCH_TOKENS));
+        int maxRows = between(model, OnnxSlmOptions.MAX_BATCH_SIZE, options, 1, ScoringConfig.MAX_BATCH_ROWS);
+        int maxTokens = between(
+                model, OnnxSlmOptions.MAX_BATCH_TOKENS, options, ScoringConfig.MIN_BATCH_TOKENS, Integer.MAX_VALUE);
         int threads =
-                positive(model, OnnxSlmOptions.DISPATCHER_THREADS, options.get(OnnxSlmOptions.DISPATCHER_THREADS));
+                between(model, OnnxSlmOptions.DISPATCHER_THREADS, options, 1, ScoringConfig.MAX_DISPATCHER_THREADS);
+        int maxWindows = between(model, OnnxSlmOptions.MAX_WINDOWS, options, 1, ScoringConfig.MAX_WINDOWS_PER_TEXT);
+        int stride = between(model, OnnxSlmOptions.WINDOW_STRIDE, options, 0, Integer.MAX_VALUE);
         if (options.get(OnnxSlmOptions.INFERENCE_TIMEOUT).isNegative()) {
             throw new ValidationException("Model " + model + ": '" + OnnxSlmOptions.INFERENCE_TIMEOUT.key()
                     + "' must not be negative (0 disables it), was " + options.get(OnnxSlmOptions.INFERENCE_TIMEOUT));
@@ -93,6 +103,8 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
             throw new ValidationException("Model " + model + ": '" + OnnxSlmOptions.MODEL.key()
                     + "' is empty; give a bundle URI such as 'default:int8' or 'file:/opt/models/my-bundle'.");
         }
+        List<String> roots = options.getOptional(OnnxSlmOptions.MODEL_ROOTS).orElse(List.of());
+        checkAllowed(model, uri, roots);
         RuntimeOptions runtime;
         try {
             runtime = new RuntimeOptions(
@@ -107,11 +119,12 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
         }
         PredictSettings settings = new PredictSettings(
                 uri,
-                options.getOptional(OnnxSlmOptions.MODEL_ROOTS).orElse(List.of()),
+                roots,
                 runtime,
                 maxRows,
                 maxTokens,
                 threads,
+                new WindowOptions(stride, maxWindows),
                 options.get(OnnxSlmOptions.INFERENCE_TIMEOUT),
                 errorMode,
                 columns);
@@ -136,12 +149,23 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
                     .orElseThrow(() -> new ValidationException("Model " + model + " (provider '" + IDENTIFIER
                             + "') has an unsupported output column '" + column.getName() + "'. Output columns"
                             + " must be taken from: " + OutputColumn.allowed() + "."));
-            if (!known.accepts(column.getDataType().getLogicalType())) {
+            LogicalType type = column.getDataType().getLogicalType();
+            if (!known.accepts(type)) {
                 throw new ValidationException("Model " + model + ": output column '" + column.getName() + "' is "
                         + column.getDataType() + " but must be "
                         + known.type().getLogicalType().asSummaryString() + ".");
             }
+            if (!type.isNullable() && !known.mayBeNotNull()) {
+                throw new ValidationException("Model " + model + ": output column '" + column.getName()
+                        + "' is declared NOT NULL, but it is null on rows that cannot be scored. Declare it"
+                        + " without NOT NULL (only model_id and model_version may be NOT NULL).");
+            }
             columns.add(known);
+        }
+        if (columns.stream().noneMatch(OutputColumn::isPrediction)) {
+            throw new ValidationException("Model " + model + " (provider '" + IDENTIFIER + "') has no prediction"
+                    + " in its OUTPUT: declare at least one of label STRING, score DOUBLE, probabilities"
+                    + " MAP<STRING, DOUBLE>.");
         }
         if (errorMode == ErrorMode.ERROR_COLUMNS) {
             EnumSet<OutputColumn> missing = EnumSet.of(OutputColumn.ERROR, OutputColumn.ERROR_REASON);
@@ -156,12 +180,27 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
         return columns;
     }
 
-    private static int positive(String model, ConfigOption<Integer> option, int value) {
-        if (value < 1) {
-            throw new ValidationException(
-                    "Model " + model + ": '" + option.key() + "' must be at least 1, was " + value + ".");
+    private static int between(String model, ConfigOption<Integer> option, ReadableConfig options, int min, int max) {
+        int value = options.get(option);
+        if (value < min || value > max) {
+            throw new ValidationException("Model " + model + ": '" + option.key() + "' must be "
+                    + (max == Integer.MAX_VALUE ? "at least " + min : "between " + min + " and " + max) + ", was "
+                    + value + ".");
         }
         return value;
+    }
+
+    /**
+     * The same location check the loader makes on the TaskManagers, so that a model outside the roots fails the
+     * statement instead of every task that opens it.
+     */
+    private static void checkAllowed(String model, String uri, List<String> roots) {
+        try {
+            ModelRoots.of(roots).check(ModelRoots.parse(uri));
+        } catch (IllegalArgumentException | BundleException e) {
+            throw new ValidationException("Model " + model + ": " + e.getMessage() + ". Check '"
+                    + OnnxSlmOptions.MODEL.key() + "' and '" + OnnxSlmOptions.MODEL_ROOTS.key() + "'.");
+        }
     }
 
     private static String describe(List<Column> columns) {

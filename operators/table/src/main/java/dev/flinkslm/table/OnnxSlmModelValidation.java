@@ -74,10 +74,13 @@ public final class OnnxSlmModelValidation implements CatalogModificationListener
                 throw e; // not registered: Flink registers a temporary model only after its listeners return
             }
             String name = id.asSerializableString();
+            String stored = event instanceof CreateModelEvent create && create.ignoreIfExists()
+                    ? " If " + name + " existed before, CREATE MODEL IF NOT EXISTS left it unchanged; otherwise the"
+                            + " catalog has stored this definition"
+                    : " The catalog has already stored this definition of " + name;
             throw new ValidationException(
-                    e.getMessage() + " The catalog has already stored this definition of " + name
-                            + ": correct it with ALTER MODEL " + name + " SET (...), or DROP MODEL " + name
-                            + " and create it again.",
+                    e.getMessage() + stored + ": correct it with ALTER MODEL " + name + " SET (...), or DROP MODEL "
+                            + name + " and create it again.",
                     e);
         }
     }

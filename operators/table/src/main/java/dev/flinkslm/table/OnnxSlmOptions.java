@@ -11,7 +11,10 @@ import java.util.List;
 
 /**
  * Options of {@code CREATE MODEL ... WITH ('provider' = 'onnx-slm', ...)}. They mirror the DataStream options of
- * {@link ScoringOptions} (same meaning and defaults, without the {@code slm.} prefix).
+ * {@link ScoringOptions} without the {@code slm.} prefix, with the same defaults and bounds. One difference: the
+ * batch caps ({@code batch.max-size}, {@code batch.max-tokens}) cap the joint runs of the TaskManager's batch
+ * dispatcher, which in the DataStream API are capped by {@code slm.dispatcher.max-batch-*}, because SQL rows
+ * reach the dispatcher one by one.
  */
 @PublicEvolving
 public final class OnnxSlmOptions {
@@ -70,6 +73,19 @@ public final class OnnxSlmOptions {
             .intType()
             .defaultValue(ScoringOptions.DISPATCHER_THREADS.defaultValue())
             .withDescription("Joint runs at once per TaskManager (per setting of the batch caps), async path only.");
+
+    public static final ConfigOption<Integer> WINDOW_STRIDE = ConfigOptions.key("text.window-stride")
+            .intType()
+            .defaultValue(ScoringOptions.WINDOW_STRIDE.defaultValue())
+            .withDescription("Tokens shared by consecutive windows of a text longer than the model's window.");
+
+    public static final ConfigOption<Integer> MAX_WINDOWS = ConfigOptions.key("text.max-windows")
+            .intType()
+            .defaultValue(ScoringOptions.MAX_WINDOWS.defaultValue())
+            .withDescription("Most windows scored per text (also capped so that one text fits one run). A text that"
+                    + " needs more is scored on its first windows only if the model declares a 'truncated'"
+                    + " output column, which is then true; otherwise it is a TEXT_TRUNCATED error row (or fails the"
+                    + " query in error mode FAIL): never a label for a text that was not read to its end.");
 
     public static final ConfigOption<Duration> INFERENCE_TIMEOUT = ConfigOptions.key("inference.timeout")
             .durationType()

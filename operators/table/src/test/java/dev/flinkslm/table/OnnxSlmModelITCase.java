@@ -325,6 +325,18 @@ class OnnxSlmModelITCase {
                 .hasStackTraceContaining("output column 'score' is FLOAT but must be DOUBLE");
 
         createModel(
+                "not_null", "INPUT (text STRING) OUTPUT (label STRING NOT NULL, model_version STRING NOT NULL)", "");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL not_null, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("output column 'label' is declared NOT NULL")
+                .hasStackTraceContaining("only model_id and model_version may be NOT NULL");
+
+        createModel("no_prediction", "INPUT (text STRING) OUTPUT (error STRING, error_reason STRING)", "");
+        assertThatThrownBy(() -> tEnv.explainSql(
+                        "SELECT * FROM ML_PREDICT(TABLE events, MODEL no_prediction, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("has no prediction in its OUTPUT");
+
+        createModel(
                 "no_error_columns", "INPUT (text STRING) OUTPUT (label STRING)", ", 'error-mode' = 'ERROR_COLUMNS'");
         assertThatThrownBy(() -> tEnv.explainSql(
                         "SELECT * FROM ML_PREDICT(TABLE events, MODEL no_error_columns, DESCRIPTOR(text))"))
@@ -348,7 +360,28 @@ class OnnxSlmModelITCase {
         createModel("zero_batch", "INPUT (text STRING) OUTPUT (label STRING)", ", 'batch.max-size' = '0'");
         assertThatThrownBy(() ->
                         tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL zero_batch, DESCRIPTOR(text))"))
-                .hasStackTraceContaining("'batch.max-size' must be at least 1, was 0");
+                .hasStackTraceContaining("'batch.max-size' must be between 1 and 65536, was 0");
+
+        // the bounds of the DataStream options
+        createModel("many_threads", "INPUT (text STRING) OUTPUT (label STRING)", ", 'dispatcher.threads' = '100000'");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL many_threads, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("'dispatcher.threads' must be between 1 and 64, was 100000");
+        createModel("one_token", "INPUT (text STRING) OUTPUT (label STRING)", ", 'batch.max-tokens' = '1'");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL one_token, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("must be at least 2, was 1");
+
+        // a bundle outside the roots fails the statement, not every task that would open it
+        createModel(
+                "outside",
+                "file:///etc/models/x",
+                "INPUT (text STRING) OUTPUT (label STRING)",
+                ", 'model-roots' = 'file:///opt/models'");
+        assertThatThrownBy(() ->
+                        tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL outside, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("Model default_catalog.default_database.outside")
+                .hasStackTraceContaining("'model-roots'");
     }
 
     @Test
@@ -385,8 +418,12 @@ class OnnxSlmModelITCase {
 
         checked.executeSql("CREATE MODEL good INPUT (text STRING) OUTPUT (label STRING)"
                 + " WITH ('provider' = 'onnx-slm', 'model' = 'default:int8')");
+        assertThatThrownBy(() -> checked.executeSql("CREATE MODEL IF NOT EXISTS good INPUT (text STRING)"
+                        + " OUTPUT (confidence DOUBLE) WITH ('provider' = 'onnx-slm', 'model' = 'default:int8')"))
+                .hasStackTraceContaining("unsupported output column 'confidence'")
+                .hasStackTraceContaining("CREATE MODEL IF NOT EXISTS left it unchanged");
         assertThatThrownBy(() -> checked.executeSql("ALTER MODEL good SET ('batch.max-size' = '0')"))
-                .hasStackTraceContaining("'batch.max-size' must be at least 1, was 0")
+                .hasStackTraceContaining("'batch.max-size' must be between 1 and 65536, was 0")
                 .hasStackTraceContaining("ALTER MODEL `default_catalog`.`default_database`.`good` SET");
 
         // another provider's model is not this listener's business

@@ -6,6 +6,7 @@ import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.operators.ScoringFailure;
 import dev.flinkslm.operators.dispatch.BatchDispatcher;
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
 import org.apache.flink.table.functions.FunctionContext;
@@ -65,25 +66,50 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
         pending = ConcurrentHashMap.newKeySet();
     }
 
+    /**
+     * As Flink's, without its wrapping of a failure in a message that prints the input row (the customer's text):
+     * a row that fails the query does so with its own message, which never holds the text.
+     */
+    @Override
+    public void eval(CompletableFuture<Collection<RowData>> result, Object... args) {
+        asyncPredict(GenericRowData.of(args)).whenComplete((rows, error) -> {
+            if (error == null) {
+                result.complete(rows);
+            } else {
+                result.completeExceptionally(error);
+            }
+        });
+    }
+
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
         metrics.in();
-        Pending p = new Pending();
-        pending.add(p);
         EncodedInput encoded;
         try {
             encoded = scoring.encode(input);
         } catch (RowScoring.RowFailure failure) {
+            Pending p = new Pending(false);
+            pending.add(p);
             p.fail(failure);
             return p.future;
         }
-        p.request = dispatcher.submit(this, scoring.session(), encoded.windows(), false, p);
+        Pending p = new Pending(encoded.truncated());
+        pending.add(p);
         long timeoutNanos = settings.inferenceTimeout().toNanos();
         if (timeoutNanos > 0) {
+            // armed before the submission, so that a run finishing at once finds the timer to cancel
             p.timer = timeouts.schedule(p::timedOut, timeoutNanos, TimeUnit.NANOSECONDS);
-            if (p.future.isDone()) {
-                p.timer.cancel(false); // the run finished before the timer was set
-            }
+        }
+        BatchDispatcher.Request request;
+        try {
+            request = dispatcher.submit(this, scoring.session(), encoded.windows(), false, p);
+        } catch (RuntimeException e) {
+            p.fail(RowScoring.runFailure(e));
+            return p.future;
+        }
+        p.request = request;
+        if (p.future.isDone()) {
+            request.cancel(); // timed out before the submission returned: nobody waits for this run
         }
         return p.future;
     }
@@ -115,8 +141,13 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
     /** One row in the dispatcher: its future, request and timer. */
     private final class Pending implements BatchDispatcher.Callback {
         final CompletableFuture<Collection<RowData>> future = new CompletableFuture<>();
+        final boolean truncated;
         volatile BatchDispatcher.Request request;
         volatile ScheduledFuture<?> timer;
+
+        Pending(boolean truncated) {
+            this.truncated = truncated;
+        }
 
         @Override
         public void started() {}
@@ -136,51 +167,53 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
             }
             RowData row;
             try {
-                row = scoring.prediction(predictions);
+                row = scoring.prediction(predictions, truncated);
             } catch (RuntimeException e) {
                 fail(RowScoring.runFailure(e));
                 return;
             }
-            complete(row, false);
+            if (done()) {
+                metrics.truncated(truncated);
+                metrics.out(false);
+                future.complete(List.of(row));
+            }
         }
 
         void timedOut() {
-            if (future.isDone()) {
-                return;
+            if (!done()) {
+                return; // the result or close came first
             }
+            metrics.timeout();
             BatchDispatcher.Request r = request;
             if (r != null) {
                 r.cancel(); // a run that has already taken it still finishes; its result is then ignored
             }
-            metrics.timeout();
-            fail(new RowScoring.RowFailure(
+            emitFailure(new RowScoring.RowFailure(
                     ScoringFailure.INFERENCE_TIMEOUT,
                     "not scored within 'inference.timeout' = " + settings.inferenceTimeout(),
                     null));
         }
 
         void fail(RowScoring.RowFailure failure) {
+            if (done()) {
+                emitFailure(failure);
+            }
+        }
+
+        /** The error row, or (error mode FAIL) the failure of the query. */
+        private void emitFailure(RowScoring.RowFailure failure) {
+            metrics.out(true);
             RowData row;
             try {
                 row = scoring.failure(failure);
-            } catch (RuntimeException failQuery) {
-                if (done()) {
-                    metrics.out(true);
-                    future.completeExceptionally(failQuery);
-                }
+            } catch (RowScoring.QueryFailure failQuery) {
+                future.completeExceptionally(failQuery);
                 return;
             }
-            complete(row, true);
+            future.complete(List.of(row));
         }
 
-        private void complete(RowData row, boolean error) {
-            if (done()) {
-                metrics.out(error);
-                future.complete(List.of(row));
-            }
-        }
-
-        /** True for the first of result, timeout and close to arrive: it completes the future. */
+        /** True for the first of result, failure, timeout and close to arrive: it alone completes the future. */
         private boolean done() {
             if (!pending.remove(this)) {
                 return false;

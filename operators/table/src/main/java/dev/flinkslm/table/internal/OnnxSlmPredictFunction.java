@@ -43,21 +43,21 @@ public final class OnnxSlmPredictFunction extends PredictFunction {
     public Collection<RowData> predict(RowData input) {
         metrics.in();
         RowData out;
-        boolean error = false;
         try {
             EncodedInput encoded = scoring.encode(input);
             long t0 = System.nanoTime();
             try {
-                out = scoring.prediction(scoring.session().score(encoded.windows()));
-            } catch (ScoringException e) {
+                out = scoring.prediction(scoring.session().score(encoded.windows()), encoded.truncated());
+            } catch (ScoringException | RuntimeException e) {
                 throw RowScoring.runFailure(e);
             }
             metrics.ran(encoded.windowCount(), System.nanoTime() - t0, 0);
+            metrics.truncated(encoded.truncated());
+            metrics.out(false);
         } catch (RowScoring.RowFailure failure) {
-            out = scoring.failure(failure);
-            error = true;
+            metrics.out(true);
+            out = scoring.failure(failure); // error mode FAIL: throws, failing the query
         }
-        metrics.out(error);
         return List.of(out);
     }
 

@@ -19,6 +19,7 @@ public enum OutputColumn {
     PROBABILITIES("probabilities", DataTypes.MAP(DataTypes.STRING(), DataTypes.DOUBLE())),
     MODEL_ID("model_id", DataTypes.STRING()),
     MODEL_VERSION("model_version", DataTypes.STRING()),
+    TRUNCATED("truncated", DataTypes.BOOLEAN()),
     ERROR("error", DataTypes.STRING()),
     ERROR_REASON("error_reason", DataTypes.STRING());
 
@@ -43,7 +44,7 @@ public enum OutputColumn {
         return Arrays.stream(values()).filter(c -> c.column.equals(name)).findFirst();
     }
 
-    /** Whether {@code actual} is this column's type; nullability is ignored (every column may be null). */
+    /** Whether {@code actual} is this column's type, nullability aside ({@link #mayBeNotNull}). */
     public boolean accepts(LogicalType actual) {
         return sameIgnoringNullability(type.getLogicalType(), actual);
     }
@@ -54,6 +55,16 @@ public enum OutputColumn {
                     && sameIgnoringNullability(e.getValueType(), a.getValueType());
         }
         return expected.copy(true).equals(actual.copy(true));
+    }
+
+    /** Whether the column is set on every row, error rows included, so that it may be declared NOT NULL. */
+    public boolean mayBeNotNull() {
+        return this == MODEL_ID || this == MODEL_VERSION;
+    }
+
+    /** Whether the column carries (part of) the prediction. */
+    public boolean isPrediction() {
+        return this == LABEL || this == SCORE || this == PROBABILITIES;
     }
 
     /** "label STRING, score DOUBLE, ..." for messages. */

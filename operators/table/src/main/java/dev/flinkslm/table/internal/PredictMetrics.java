@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Metrics of one predict function instance, under the {@code slm} group with the DataStream operator's names:
  * {@code coalescedBatchSize} is the row count of each joint session run a row took part in (above 1 when rows of
- * several ML_PREDICT calls were scored together), {@code deadLettered} counts error rows.
+ * several ML_PREDICT calls were scored together), {@code deadLettered} counts rows that could not be scored (error
+ * rows, or the row that failed the query), {@code truncatedRecords} rows scored on their first windows only.
  *
  * <p>Threading: Flink's simple counters and histograms are not thread-safe, and the async function updates them
  * from the task thread and dispatcher workers, so every update goes through a synchronized method.
@@ -26,6 +27,7 @@ final class PredictMetrics {
     private final Counter recordsOut;
     private final Counter errorRows;
     private final Counter timeouts;
+    private final Counter truncatedRecords;
     private final Histogram coalescedBatchSize;
     private final Histogram inferenceMs;
     private final Histogram dispatcherQueueMs;
@@ -36,6 +38,7 @@ final class PredictMetrics {
         recordsOut = g.counter(ScoringMetricNames.RECORDS_OUT);
         errorRows = g.counter(ScoringMetricNames.DEAD_LETTERED);
         timeouts = g.counter(ScoringMetricNames.TIMEOUTS);
+        truncatedRecords = g.counter(ScoringMetricNames.TRUNCATED_RECORDS);
         coalescedBatchSize =
                 g.histogram(ScoringMetricNames.COALESCED_BATCH_SIZE, new DescriptiveStatisticsHistogram(WINDOW));
         inferenceMs = g.histogram(ScoringMetricNames.INFERENCE_MS, new DescriptiveStatisticsHistogram(WINDOW));
@@ -57,6 +60,13 @@ final class PredictMetrics {
 
     synchronized void timeout() {
         timeouts.inc();
+    }
+
+    /** A scored row; {@code truncated} when it was scored on its first windows only. */
+    synchronized void truncated(boolean truncated) {
+        if (truncated) {
+            truncatedRecords.inc();
+        }
     }
 
     synchronized void ran(int jointRows, long runNanos, long queuedNanos) {

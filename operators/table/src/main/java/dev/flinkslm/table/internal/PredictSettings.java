@@ -5,6 +5,7 @@ import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelBundle;
 import dev.flinkslm.models.ModelRoots;
 import dev.flinkslm.models.RuntimeOptions;
+import dev.flinkslm.models.WindowOptions;
 import dev.flinkslm.operators.dispatch.BatchDispatcher;
 import dev.flinkslm.table.ErrorMode;
 import org.apache.flink.annotation.Internal;
@@ -25,6 +26,7 @@ public record PredictSettings(
         int maxRows,
         long maxTokens,
         int dispatcherThreads,
+        WindowOptions windows,
         Duration inferenceTimeout,
         ErrorMode errorMode,
         List<OutputColumn> columns)
