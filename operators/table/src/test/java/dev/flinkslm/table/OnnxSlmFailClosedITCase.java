@@ -17,13 +17,11 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,19 +89,6 @@ class OnnxSlmFailClosedITCase {
         return StreamTableEnvironment.create(env, EnvironmentSettings.inStreamingMode());
     }
 
-    private static void events(StreamTableEnvironment tEnv, List<String> texts) {
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            rows.add(Row.of(i, texts.get(i)));
-        }
-        tEnv.createTemporaryView(
-                "events",
-                tEnv.fromValues(
-                        DataTypes.ROW(
-                                DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("text", DataTypes.STRING())),
-                        rows));
-    }
-
     private static void model(StreamTableEnvironment tEnv, ModelBundle bundle, String output, String options) {
         tEnv.executeSql("CREATE TEMPORARY MODEL m INPUT (text STRING) OUTPUT (" + output + ") WITH ('provider' ="
                 + " 'onnx-slm', 'model' = '" + bundle.uri() + "', 'model-roots' = '" + tmp.toUri() + "'" + options
@@ -111,10 +96,7 @@ class OnnxSlmFailClosedITCase {
     }
 
     private static List<Row> collect(TableResult result) throws Exception {
-        List<Row> rows = new ArrayList<>();
-        try (CloseableIterator<Row> it = result.collect()) {
-            it.forEachRemaining(rows::add);
-        }
+        List<Row> rows = new ArrayList<>(SqlTests.collect(result));
         rows.sort(Comparator.comparingInt(r -> (Integer) r.getField("id")));
         return rows;
     }
@@ -130,7 +112,7 @@ class OnnxSlmFailClosedITCase {
                 "x".repeat(2_000_000));
         for (boolean flagged : List.of(false, true)) {
             StreamTableEnvironment tEnv = tEnv(1);
-            events(tEnv, texts);
+            SqlTests.events(tEnv, texts);
             model(
                     tEnv,
                     nan,
@@ -169,7 +151,7 @@ class OnnxSlmFailClosedITCase {
     @Test
     void aFailedQueryCarriesTheReasonButNeverTheText() throws Exception {
         StreamTableEnvironment tEnv = tEnv(1);
-        events(tEnv, List.of(SECRET + " zebra"));
+        SqlTests.events(tEnv, List.of(SECRET + " zebra"));
         model(tEnv, nan, "label STRING", "");
         for (String async : List.of("true", "false")) {
             Throwable failure = null;
@@ -193,7 +175,7 @@ class OnnxSlmFailClosedITCase {
     void aRowNotScoredInTimeIsATimeoutRowAndALateResultIsIgnored() throws Exception {
         List<String> texts = TinyBundles.sampleTexts(20);
         StreamTableEnvironment tEnv = tEnv(1);
-        events(tEnv, texts);
+        SqlTests.events(tEnv, texts);
         model(
                 tEnv,
                 slow,

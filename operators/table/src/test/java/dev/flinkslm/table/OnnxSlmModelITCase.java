@@ -17,13 +17,11 @@ import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,16 +107,7 @@ class OnnxSlmModelITCase {
     }
 
     private void events(List<String> texts) {
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            rows.add(Row.of(i, texts.get(i)));
-        }
-        tEnv.createTemporaryView(
-                "events",
-                tEnv.fromValues(
-                        DataTypes.ROW(
-                                DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("text", DataTypes.STRING())),
-                        rows));
+        SqlTests.events(tEnv, texts);
     }
 
     /**
@@ -136,11 +125,7 @@ class OnnxSlmModelITCase {
     }
 
     private static List<Row> collect(TableResult result) throws Exception {
-        List<Row> rows = new ArrayList<>();
-        try (CloseableIterator<Row> it = result.collect()) {
-            it.forEachRemaining(rows::add);
-        }
-        return rows;
+        return SqlTests.collect(result);
     }
 
     private void createModel(String name, String schema, String extraOptions) {
