@@ -5,6 +5,7 @@ import dev.flinkslm.models.Prediction;
 import dev.flinkslm.models.ScoringException;
 import dev.flinkslm.models.ScoringSession;
 import dev.flinkslm.operators.internal.InferenceRuntime;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.annotation.VisibleForTesting;
 import org.slf4j.Logger;
@@ -125,7 +126,11 @@ public final class BatchDispatcher {
         return submit(owner, session, rows, alone, InferenceRuntime.DEFAULT, callback);
     }
 
-    /** As {@link #submit(Object, ScoringSession, List, boolean, Callback)}, run through {@code runtime}. */
+    /**
+     * As {@link #submit(Object, ScoringSession, List, boolean, Callback)}, run through {@code runtime} (the scoring
+     * operators' inference runtime, which their tests replace).
+     */
+    @Internal
     public Request submit(
             Object owner,
             ScoringSession session,

@@ -12,6 +12,7 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.api.config.ExecutionConfigOptions;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
 import org.apache.flink.table.catalog.ResolvedSchema;
@@ -94,9 +95,9 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
                 between(model, OnnxSlmOptions.DISPATCHER_THREADS, options, 1, ScoringConfig.MAX_DISPATCHER_THREADS);
         int maxWindows = between(model, OnnxSlmOptions.MAX_WINDOWS, options, 1, ScoringConfig.MAX_WINDOWS_PER_TEXT);
         int stride = between(model, OnnxSlmOptions.WINDOW_STRIDE, options, 0, Integer.MAX_VALUE);
-        if (options.get(OnnxSlmOptions.INFERENCE_TIMEOUT).isNegative()) {
+        if (options.get(OnnxSlmOptions.INFERENCE_TIMEOUT).toMillis() < 1) {
             throw new ValidationException("Model " + model + ": '" + OnnxSlmOptions.INFERENCE_TIMEOUT.key()
-                    + "' must not be negative (0 disables it), was " + options.get(OnnxSlmOptions.INFERENCE_TIMEOUT));
+                    + "' must be at least 1 ms, was " + options.get(OnnxSlmOptions.INFERENCE_TIMEOUT));
         }
         String uri = options.get(OnnxSlmOptions.MODEL);
         if (uri.isBlank()) {
@@ -128,7 +129,8 @@ public final class OnnxSlmModelProviderFactory implements ModelProviderFactory {
                 options.get(OnnxSlmOptions.INFERENCE_TIMEOUT),
                 errorMode,
                 columns);
-        return new OnnxSlmModelProvider(settings);
+        return new OnnxSlmModelProvider(
+                settings, context.getConfiguration().get(ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_TIMEOUT));
     }
 
     private static void checkInput(String model, ResolvedSchema input) {

@@ -91,8 +91,10 @@ public final class OnnxSlmOptions {
             .durationType()
             .defaultValue(ScoringOptions.INFERENCE_TIMEOUT.defaultValue())
             .withDescription("Async path: a row not scored within this time after it was handed to the dispatcher"
-                    + " fails with INFERENCE_TIMEOUT. Keep it below ML_PREDICT's own 'timeout' (default 3 min),"
-                    + " which fails the query. The sync path runs on the task thread and has no timeout.");
+                    + " gets INFERENCE_TIMEOUT (an error row, or the query fails in error mode FAIL). Must be below"
+                    + " ML_PREDICT's own 'timeout' (default 'table.exec.async-ml-predict.timeout', 3 min): when"
+                    + " Flink's fires first, Flink fails the query with a message that holds the input row. The"
+                    + " sync path runs on the task thread and has no timeout.");
 
     public static final ConfigOption<ErrorMode> ERROR_MODE = ConfigOptions.key("error-mode")
             .enumType(ErrorMode.class)

@@ -1,6 +1,7 @@
 package dev.flinkslm.table;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flinkslm.models.BundleLoader;
 import dev.flinkslm.models.ModelBundle;
@@ -9,6 +10,7 @@ import dev.flinkslm.models.SessionCache;
 import dev.flinkslm.models.TinyBundles;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Counter;
@@ -148,27 +150,63 @@ class OnnxSlmFailClosedITCase {
         }
     }
 
+    /**
+     * Error mode FAIL, from a source whose rows print their fields (a DataStream, as Kafka and JSON sources give):
+     * the query fails with the reason, and neither the failure nor any log line at INFO or above holds the text.
+     */
     @Test
     void aFailedQueryCarriesTheReasonButNeverTheText() throws Exception {
-        StreamTableEnvironment tEnv = tEnv(1);
-        SqlTests.events(tEnv, List.of(SECRET + " zebra"));
-        model(tEnv, nan, "label STRING", "");
-        for (String async : List.of("true", "false")) {
-            Throwable failure = null;
-            try {
-                collect(tEnv.executeSql("SELECT id, label FROM ML_PREDICT(TABLE events, MODEL m, DESCRIPTOR(text),"
-                        + " MAP['async', '" + async + "'])"));
-            } catch (Exception e) {
-                failure = e;
-            }
-            assertThat(failure).as("async=%s: the query failed", async).isNotNull();
-            String trace = ExceptionUtils.stringifyException(failure);
-            assertThat(trace)
-                    .as("async=%s", async)
-                    .contains("MODEL_OUTPUT_INVALID")
-                    .contains("'error-mode' = 'ERROR_COLUMNS'")
-                    .doesNotContain("secret");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        StreamTableEnvironment tEnv = StreamTableEnvironment.create(env, EnvironmentSettings.inStreamingMode());
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            rows.add(Row.of(i, i == 17 ? SECRET + " zebra" : "an ordinary message number " + i));
         }
+        tEnv.createTemporaryView(
+                "events",
+                tEnv.fromDataStream(
+                        env.fromData(rows, Types.ROW_NAMED(new String[] {"id", "text"}, Types.INT, Types.STRING))));
+        model(tEnv, nan, "label STRING", "");
+        try (LogCapture logs = LogCapture.atInfo()) {
+            for (String async : List.of("true", "false")) {
+                Throwable failure = null;
+                try {
+                    collect(tEnv.executeSql("SELECT id, label FROM ML_PREDICT(TABLE events, MODEL m,"
+                            + " DESCRIPTOR(text), MAP['async', '" + async + "'])"));
+                } catch (Exception e) {
+                    failure = e;
+                }
+                assertThat(failure).as("async=%s: the query failed", async).isNotNull();
+                assertThat(ExceptionUtils.stringifyException(failure))
+                        .as("async=%s", async)
+                        .contains("MODEL_OUTPUT_INVALID")
+                        .contains("'error-mode' = 'ERROR_COLUMNS'")
+                        .doesNotContain("secret");
+            }
+            assertThat(logs.lines())
+                    .as("log lines of the failing queries")
+                    .anyMatch(l -> l.contains("MODEL_OUTPUT_INVALID"))
+                    .noneMatch(l -> l.contains("secret"));
+        }
+    }
+
+    @Test
+    void aFlinkTimeoutThatWouldFireFirstIsRefused() {
+        StreamTableEnvironment tEnv = tEnv(1);
+        SqlTests.events(tEnv, List.of("a text"));
+        model(tEnv, nan, "label STRING", "");
+        assertThatThrownBy(() -> tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL m, DESCRIPTOR(text),"
+                        + " MAP['timeout', '10 s'])"))
+                .hasStackTraceContaining("'inference.timeout' = PT30S, which must be above 0 and below"
+                        + " ML_PREDICT's 'timeout' (PT10S)");
+        tEnv.getConfig().set("table.exec.async-ml-predict.timeout", "20 s");
+        assertThatThrownBy(() -> tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL m, DESCRIPTOR(text))"))
+                .hasStackTraceContaining("below 'table.exec.async-ml-predict.timeout' (PT20S)");
+        // the sync path has no timeout of its own
+        assertThat(tEnv.explainSql("SELECT * FROM ML_PREDICT(TABLE events, MODEL m, DESCRIPTOR(text),"
+                        + " MAP['async', 'false'])"))
+                .contains("MLPredict");
     }
 
     @Test

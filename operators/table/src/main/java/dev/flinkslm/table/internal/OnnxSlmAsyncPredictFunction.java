@@ -14,7 +14,6 @@ import org.apache.flink.table.functions.FunctionContext;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -24,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Async ML_PREDICT: hands each row (its text windows) to the TaskManager's {@link BatchDispatcher}, which joins
  * the rows of all concurrent calls, of every subtask of this JVM that uses the same session and caps, into joint
- * session runs. Each call's future completes with exactly one row, or fails (error mode FAIL).
+ * session runs. Each call's future completes with exactly one row; in error mode FAIL a row that cannot be scored
+ * completes with a {@link FailingRow}, which fails the task wherever it is read.
  *
  * <p>Fields are the settings only; the session lease and the dispatcher reference are taken in {@link #open} and
  * given back in {@link #close}.
@@ -46,6 +46,8 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
     private transient ScheduledThreadPoolExecutor timeouts;
     private transient PredictMetrics metrics;
     private transient Set<Pending> pending;
+    /** Set when a row failed the query (error mode FAIL): thrown at the next call, on the task thread. */
+    private transient volatile RowScoring.QueryFailure failed;
 
     public OnnxSlmAsyncPredictFunction(PredictSettings settings) {
         this.settings = settings;
@@ -67,11 +69,17 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
     }
 
     /**
-     * As Flink's, without its wrapping of a failure in a message that prints the input row (the customer's text):
-     * a row that fails the query does so with its own message, which never holds the text.
+     * As Flink's, without its wrapping of a failed future in a message that prints the input row (the customer's
+     * text). This function never fails a row's future: a row that fails the query (error mode FAIL) completes with a
+     * {@link FailingRow}, which throws the failure wherever it is read, and the failure is thrown here too at the
+     * next call.
      */
     @Override
     public void eval(CompletableFuture<Collection<RowData>> result, Object... args) {
+        RowScoring.QueryFailure f = failed;
+        if (f != null) {
+            throw f;
+        }
         asyncPredict(GenericRowData.of(args)).whenComplete((rows, error) -> {
             if (error == null) {
                 result.complete(rows);
@@ -122,11 +130,9 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
             dispatcher = null;
         }
         if (pending != null) {
-            for (Pending p : List.copyOf(pending)) {
-                if (pending.remove(p)) {
-                    p.future.completeExceptionally(new CancellationException("the ML_PREDICT function was closed"));
-                }
-            }
+            // Flink discards the rows still in flight when it closes the function (cancel or failure; at the end of
+            // the input it waits for them first). Failing their futures would only log each input row.
+            pending.clear();
         }
         if (timeouts != null) {
             timeouts.shutdownNow();
@@ -207,8 +213,8 @@ public final class OnnxSlmAsyncPredictFunction extends AsyncPredictFunction {
             try {
                 row = scoring.failure(failure);
             } catch (RowScoring.QueryFailure failQuery) {
-                future.completeExceptionally(failQuery);
-                return;
+                failed = failQuery;
+                row = new FailingRow(settings.columns().size(), failQuery);
             }
             future.complete(List.of(row));
         }

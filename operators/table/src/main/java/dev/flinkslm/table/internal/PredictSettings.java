@@ -9,6 +9,7 @@ import dev.flinkslm.models.WindowOptions;
 import dev.flinkslm.operators.dispatch.BatchDispatcher;
 import dev.flinkslm.table.ErrorMode;
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.table.api.ValidationException;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -42,6 +43,20 @@ public record PredictSettings(
     /** Loads (and verifies) the bundle; a {@code default:} URI needs the compliance model module on the classpath. */
     public ModelBundle loadBundle() throws BundleException {
         return BundleLoader.builder().roots(ModelRoots.of(modelRoots)).build().load(model);
+    }
+
+    /**
+     * Fails unless {@code inference.timeout} is set and below Flink's timeout of the async ML_PREDICT operator.
+     * When Flink's fires first, Flink fails the query with a message that prints the whole input row, the
+     * customer's text; this provider's own timeout gives the row its error without it.
+     */
+    public void checkBelowFlinkTimeout(Duration flinkTimeout, String flinkOption) {
+        if (inferenceTimeout.isZero() || inferenceTimeout.compareTo(flinkTimeout) >= 0) {
+            throw new ValidationException("The onnx-slm model " + model + " has 'inference.timeout' = "
+                    + inferenceTimeout + ", which must be above 0 and below " + flinkOption + " (" + flinkTimeout
+                    + "): when Flink's timeout fires first, Flink fails the query with a message that holds the"
+                    + " input row. Lower 'inference.timeout' or raise " + flinkOption + ".");
+        }
     }
 
     public BatchDispatcher.Settings dispatcherSettings() {
