@@ -34,11 +34,33 @@ public final class FlinkSlmCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Set by {@link Launcher} on the JVM it starts: the launcher's process id. */
+    static final String PARENT_PID_PROPERTY = "flink-slm.launcher-pid";
+
     public static void main(String[] args) {
+        dieWithLauncher();
         int code = run(args);
         if (code != 0) {
             System.exit(code);
         }
+    }
+
+    /**
+     * A JVM started by {@link Launcher} ends when the launcher does. Ctrl-C and SIGTERM reach it through the
+     * launcher's shutdown hook; this covers a launcher that is killed (SIGKILL, a crashed terminal), which would
+     * otherwise leave the job running in an orphaned JVM. It stops at once, like the launcher: what the job had
+     * not committed is recovered from its last checkpoint with {@code screen --resume latest}.
+     */
+    private static void dieWithLauncher() {
+        String pid = System.getProperty(PARENT_PID_PROPERTY);
+        if (pid == null) {
+            return;
+        }
+        ProcessHandle.of(Long.parseLong(pid))
+                .ifPresentOrElse(
+                        launcher -> launcher.onExit()
+                                .thenRun(() -> Runtime.getRuntime().halt(137)),
+                        () -> Runtime.getRuntime().halt(137));
     }
 
     /** Runs a command line and returns its exit code (0 = success). */

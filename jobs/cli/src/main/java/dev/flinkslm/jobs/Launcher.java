@@ -63,6 +63,8 @@ public final class Launcher {
         command.addAll(List.of(JAVA_17_FLAGS));
         String log4j = System.getProperty("log4j.configurationFile");
         command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
+        command.add("-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "="
+                + ProcessHandle.current().pid());
         command.add("-cp");
         command.add(pathingJar(jar, lib).toString());
         command.add(CLI);

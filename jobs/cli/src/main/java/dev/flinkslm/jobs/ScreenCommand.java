@@ -322,6 +322,15 @@ final class ScreenCommand implements Callable<Integer> {
     String checkpointDir;
 
     @Option(
+            names = "--resume",
+            paramLabel = "PATH|latest",
+            description = "Restore the job from a retained checkpoint or savepoint (a URI or path), or 'latest':"
+                    + " the newest complete one under --checkpoint-dir. Keeps model-version assignments, pending"
+                    + " events and Kafka positions; the command topic is not read again from its start."
+                    + " Checkpoints are retained when the job is cancelled, fails or its process dies.")
+    String resume;
+
+    @Option(
             names = "--restart-attempts",
             defaultValue = "5",
             description = "Fixed-delay restart attempts after a failure (default: ${DEFAULT-VALUE}).")
@@ -421,6 +430,7 @@ final class ScreenCommand implements Callable<Integer> {
                 .seed(seed)
                 .checkpointInterval(interval)
                 .checkpointDir(checkpointDir)
+                .resumeFrom(resume)
                 .parallelism(parallelism)
                 .restartAttempts(restartAttempts)
                 .restartDelay(restart)
@@ -458,7 +468,19 @@ final class ScreenCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        StreamExecutionEnvironment env = ScreeningJob.environment(config);
+        StreamExecutionEnvironment env;
+        try {
+            env = ScreeningJob.environment(config);
+        } catch (IllegalArgumentException e) {
+            err.println(FlinkSlmCli.scrub(e.getMessage(), spec.commandLine().getParseResult()));
+            err.flush();
+            return 2;
+        }
+        String resumePath = ScreeningJob.resumePath(env);
+        if (resumePath != null) {
+            out.println("resuming from " + resumePath);
+            out.flush();
+        }
         // Only a local environment runs in this JVM; anywhere else (flink run, a remote cluster) the
         // in-JVM counters would never see a record, so there is nothing to report.
         boolean embedded = env instanceof LocalStreamEnvironment;
@@ -734,6 +756,7 @@ final class ScreenCommand implements Callable<Integer> {
             Map.entry("seed", "--seed"),
             Map.entry("checkpointInterval", "--checkpoint-interval"),
             Map.entry("checkpointDir", "--checkpoint-dir"),
+            Map.entry("resumeFrom", "--resume"),
             Map.entry("parallelism", "--parallelism"),
             Map.entry("restartAttempts", "--restart-attempts"),
             Map.entry("restartDelay", "--restart-delay"),

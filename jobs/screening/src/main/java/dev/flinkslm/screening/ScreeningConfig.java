@@ -102,6 +102,9 @@ public final class ScreeningConfig {
     }
 
     private final Configuration options;
+    /** {@link #resumeFrom()} value that means the newest complete checkpoint under the checkpoint directory. */
+    public static final String RESUME_LATEST = "latest";
+
     private final Duration bufferTimeout;
     private final Map<String, String> flinkConf;
     private final String eventsFile;
@@ -114,6 +117,7 @@ public final class ScreeningConfig {
     private final long seed;
     private final Duration checkpointInterval;
     private final String checkpointDir;
+    private final String resumeFrom;
     private final int parallelism;
     private final int restartAttempts;
     private final Duration restartDelay;
@@ -135,6 +139,7 @@ public final class ScreeningConfig {
         this.seed = b.seed;
         this.checkpointInterval = b.checkpointInterval;
         this.checkpointDir = b.checkpointDir;
+        this.resumeFrom = b.resumeFrom;
         this.parallelism = b.parallelism;
         this.restartAttempts = b.restartAttempts;
         this.restartDelay = b.restartDelay;
@@ -225,6 +230,14 @@ public final class ScreeningConfig {
         return checkpointDir;
     }
 
+    /**
+     * A retained checkpoint or savepoint to restore the job from (a URI or path), {@link #RESUME_LATEST} for the
+     * newest complete one under the checkpoint directory, or null for a fresh start.
+     */
+    public String resumeFrom() {
+        return resumeFrom;
+    }
+
     /** Job parallelism; 0 = the environment's default. */
     public int parallelism() {
         return parallelism;
@@ -298,6 +311,7 @@ public final class ScreeningConfig {
         private long seed = 42L;
         private Duration checkpointInterval;
         private String checkpointDir;
+        private String resumeFrom;
         private int parallelism;
         private int restartAttempts = 5;
         private Duration restartDelay = Duration.ofSeconds(2);
@@ -366,6 +380,12 @@ public final class ScreeningConfig {
 
         public Builder checkpointDir(String value) {
             this.checkpointDir = blankToNull(value);
+            return this;
+        }
+
+        /** See {@link ScreeningConfig#resumeFrom()}; null or blank = a fresh start. */
+        public Builder resumeFrom(String value) {
+            this.resumeFrom = blankToNull(value);
             return this;
         }
 

@@ -26,8 +26,10 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -76,6 +78,10 @@ public final class ScreeningJob {
         // pending events of every subtask would otherwise count against the JobManager's heap limit.
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
+        // The last checkpoint survives a cancellation and a failure, so that the job can be resumed from it.
+        conf.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         if (config.checkpointDir() != null) {
             conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
         }
@@ -104,17 +110,36 @@ public final class ScreeningJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
         // Some environments (a cluster's context environment) ignore parts of the passed configuration.
         env.configure(flinkConfiguration(config));
-        if (config.checkpointDir() == null
-                && env.getConfiguration()
+        String checkpointDir = config.checkpointDir() != null
+                ? config.checkpointDir()
+                : env.getConfiguration()
                         .getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
-                        .isEmpty()) {
+                        .orElse(null);
+        if (checkpointDir == null) {
             // Neither the configuration nor the cluster names one: an embedded run keeps them in the temp dir.
+            checkpointDir = defaultCheckpointDir();
             Configuration local = new Configuration();
-            local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, defaultCheckpointDir());
+            local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
             env.configure(local);
-            LOG.info("Checkpoints go to {} (set the checkpoint directory to choose)", defaultCheckpointDir());
+            LOG.info("Checkpoints go to {} (set the checkpoint directory to choose)", checkpointDir);
+        }
+        if (config.resumeFrom() != null) {
+            String path = ScreeningConfig.RESUME_LATEST.equals(config.resumeFrom())
+                    ? RetainedCheckpoints.latest(checkpointDir)
+                    : config.resumeFrom();
+            Configuration restore = new Configuration();
+            restore.set(StateRecoveryOptions.SAVEPOINT_PATH, path);
+            env.configure(restore);
+            LOG.info("Resuming from {}", path);
         }
         return env;
+    }
+
+    /** The checkpoint or savepoint the environment restores the job from, or null for a fresh start. */
+    public static String resumePath(StreamExecutionEnvironment env) {
+        return env.getConfiguration()
+                .getOptional(StateRecoveryOptions.SAVEPOINT_PATH)
+                .orElse(null);
     }
 
     /** Checkpoint directory of runs that name none: {@code <java.io.tmpdir>/flink-slm-checkpoints}. */

@@ -1,0 +1,239 @@
+package dev.flinkslm.tests.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flinkslm.operators.versions.ModelAudit;
+import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.screening.FinancialEvent;
+import dev.flinkslm.screening.ScreeningSchemas;
+import dev.flinkslm.screening.SyntheticEventGenerator;
+import dev.flinkslm.tests.ScreeningTests;
+import dev.flinkslm.tests.cluster.JobJars;
+import dev.flinkslm.tests.kafka.KafkaBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * {@code screen} as an operator runs it, from the deployable jar in its own JVM, in Kafka mode with model
+ * commands: a DEPLOY of version 2, then {@code kill -9} of the process while events are in flight, then {@code
+ * screen --resume latest} with the same flags. Read back with read_committed: every event scored exactly once,
+ * the events before the DEPLOY by version 1 and every later one by version 2 (the keys kept their version across
+ * the crash), and the command topic not replayed (one ACCEPTED for the DEPLOY in the audit topic).
+ */
+class ScreenResumeITCase {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final int BEFORE = 100;
+    private static final int IN_FLIGHT = 3000;
+    private static final int AFTER = 100;
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = KafkaBroker.perTestClass();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    @Timeout(300)
+    void resumesAfterSigkillWithEveryEventScoredOnceAndEveryKeyOnItsVersion() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String events = "events-" + run;
+        String scored = "scored-" + run;
+        String commands = "commands-" + run;
+        String audit = "audit-" + run;
+        KAFKA.createTopics(2, events, scored, "alerts-" + run);
+        KAFKA.createTopics(1, commands, audit, "dead-" + run, "shadow-" + run);
+        Path models = Files.createDirectories(tmp.resolve("models"));
+        Path v1 = ScreeningTests.tinyBundle(models, "1", 7);
+        Path v2 = ScreeningTests.tinyBundle(models, "2", 8);
+        Path checkpoints = tmp.resolve("checkpoints");
+        List<String> flags = List.of(
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--events-topic",
+                events,
+                "--scored-topic",
+                scored,
+                "--alerts-topic",
+                "alerts-" + run,
+                "--dead-letter-topic",
+                "dead-" + run,
+                "--shadow-topic",
+                "shadow-" + run,
+                "--commands-topic",
+                commands,
+                "--audit-topic",
+                audit,
+                "--group-id",
+                "resume-" + run,
+                "--transactional-id-prefix",
+                "resume-" + run,
+                "--transaction-timeout",
+                "5min",
+                "--starting-offsets",
+                "EARLIEST",
+                "--model",
+                v1.toString(),
+                "--model-root",
+                models.toString(),
+                "--provider",
+                "CPU",
+                "--parallelism",
+                "2",
+                "--checkpoint-interval",
+                "300ms",
+                "--checkpoint-dir",
+                checkpoints.toUri().toString(),
+                "--status-interval",
+                "1s");
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(5).build();
+
+        List<String> before = produce(events, generator, 0, BEFORE);
+        Process first = screen(flags, List.of(), "first");
+        List<String> inFlight;
+        int committedAtKill;
+        try {
+            ScreeningTests.awaitCommitted(KAFKA, scored, n -> n.size() >= BEFORE, WAIT, "the first events");
+            ModelCommand deploy =
+                    ModelCommand.deploy("deploy-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
+            KAFKA.produce(commands, List.of(deploy.toJson().getBytes(StandardCharsets.UTF_8)));
+            ScreeningTests.awaitCommitted(
+                    KAFKA, audit, n -> readyOn(n, deploy.commandId) == 2, WAIT, "version 2 READY on both subtasks");
+
+            inFlight = produce(events, generator, BEFORE, BEFORE + IN_FLIGHT);
+            committedAtKill = ScreeningTests.awaitCommitted(
+                            KAFKA, scored, n -> n.size() > BEFORE, WAIT, "the first events after the DEPLOY")
+                    .size();
+        } finally {
+            // SIGKILL of the launcher: no cancellation, no savepoint, open transactions left behind; the job's
+            // JVM (the launcher's child) must end with it
+            List<ProcessHandle> jobJvm = first.descendants().toList();
+            first.destroyForcibly();
+            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            for (ProcessHandle child : jobJvm) {
+                boolean ended = child.onExit()
+                                .completeOnTimeout(null, 30, TimeUnit.SECONDS)
+                                .join()
+                        != null;
+                if (!ended) {
+                    child.destroyForcibly();
+                }
+                assertThat(ended)
+                        .as("the job's JVM %s ended with its launcher", child.pid())
+                        .isTrue();
+            }
+        }
+
+        Process second = screen(flags, List.of("--resume", "latest"), "second");
+        try {
+            List<String> after = produce(events, generator, BEFORE + IN_FLIGHT, BEFORE + IN_FLIGHT + AFTER);
+            int all = BEFORE + IN_FLIGHT + AFTER;
+            List<JsonNode> results = ScreeningTests.awaitCommitted(
+                    KAFKA,
+                    scored,
+                    n -> n.stream()
+                                    .map(r -> r.get("eventId").asText())
+                                    .distinct()
+                                    .count()
+                            >= all,
+                    WAIT,
+                    "every event after the resume");
+            assertThat(output("second"))
+                    .containsPattern("resuming from file:/+"
+                            + Pattern.quote(checkpoints.toString().substring(1)) + "/[0-9a-f]{32}/chk-\\d+");
+
+            Map<String, JsonNode> byId = new HashMap<>();
+            for (JsonNode r : results) {
+                assertThat(byId.put(r.get("eventId").asText(), r))
+                        .as("a second result for %s", r.get("eventId"))
+                        .isNull();
+            }
+            assertThat(byId).hasSize(all);
+            assertThat(committedAtKill).as("events were in flight at the kill").isLessThan(BEFORE + IN_FLIGHT);
+            for (String id : before) {
+                assertThat(byId.get(id).get("modelVersion").asText()).as(id).isEqualTo("1");
+            }
+            for (List<String> ids : List.of(inFlight, after)) {
+                for (String id : ids) {
+                    assertThat(byId.get(id).get("modelVersion").asText()).as(id).isEqualTo("2");
+                    assertThat(byId.get(id).get("ruleEpoch").asLong()).as(id).isEqualTo(1);
+                }
+            }
+            List<JsonNode> audits = ScreeningTests.committed(KAFKA, audit);
+            assertThat(audits)
+                    .as("the command topic was not read again after the resume")
+                    .filteredOn(
+                            n -> ModelAudit.ACCEPTED.equals(n.path("outcome").asText()))
+                    .hasSize(1);
+            assertThat(audits)
+                    .noneMatch(n -> ModelAudit.REJECTED.equals(n.path("outcome").asText()));
+        } finally {
+            second.descendants().forEach(ProcessHandle::destroyForcibly);
+            second.destroyForcibly();
+            second.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static long readyOn(List<JsonNode> audits, String commandId) {
+        return audits.stream()
+                .filter(n -> commandId.equals(n.path("commandId").asText())
+                        && ModelAudit.READY.equals(n.path("outcome").asText()))
+                .map(n -> n.get("subtask").asInt())
+                .distinct()
+                .count();
+    }
+
+    /** {@code java -jar flink-slm.jar screen ...} in its own JVM, output in target/screen-resume-NAME.log. */
+    private Process screen(List<String> flags, List<String> extra, String name) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-jar",
+                JobJars.deployable(ROOT).toString(),
+                "screen"));
+        command.addAll(flags);
+        command.addAll(extra);
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log(name).toFile())
+                .start();
+    }
+
+    private static Path log(String name) {
+        return Path.of("target", "screen-resume-" + name + ".log").toAbsolutePath();
+    }
+
+    private static String output(String name) throws IOException {
+        return Files.readString(log(name));
+    }
+
+    private static List<String> produce(String topic, SyntheticEventGenerator generator, int from, int to) {
+        List<String> ids = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (long i = from; i < to; i++) {
+            FinancialEvent e = generator.generate(i);
+            ids.add(e.eventId);
+            values.add(ScreeningSchemas.financialEvents().serialize(e));
+        }
+        KAFKA.produce(topic, values);
+        return ids;
+    }
+}
