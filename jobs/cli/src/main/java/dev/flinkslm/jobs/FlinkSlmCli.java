@@ -253,12 +253,39 @@ public final class FlinkSlmCli implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** Version from the jar manifest. */
+    /** Version and build commit from the jar manifest, as the build wrote them. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = FlinkSlmCli.class.getPackage().getImplementationVersion();
-            return new String[] {"flink-slm " + (v == null ? "development build" : v)};
+            return new String[] {describe(manifest())};
+        }
+
+        /** "flink-slm 0.1.0 (commit 1a2b3c4d5e)", with "-dirty" for uncommitted changes. */
+        static String describe(java.util.jar.Attributes manifest) {
+            String version = manifest == null ? null : manifest.getValue("Implementation-Version");
+            if (version == null) {
+                return "flink-slm development build (classes not run from the built jar)";
+            }
+            String commit = manifest.getValue("Build-Commit");
+            boolean known = commit != null && !commit.isBlank() && !commit.startsWith("${");
+            String dirty = "true".equals(manifest.getValue("Build-Dirty")) ? "-dirty" : "";
+            return "flink-slm " + version + " (commit " + (known ? commit + dirty : "unknown") + ")";
+        }
+
+        private static java.util.jar.Attributes manifest() {
+            try {
+                java.net.URL location =
+                        FlinkSlmCli.class.getProtectionDomain().getCodeSource().getLocation();
+                if (!location.getPath().endsWith(".jar")) {
+                    return null;
+                }
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(new java.io.File(location.toURI()))) {
+                    java.util.jar.Manifest m = jar.getManifest();
+                    return m == null ? null : m.getMainAttributes();
+                }
+            } catch (java.io.IOException | java.net.URISyntaxException | SecurityException e) {
+                return null;
+            }
         }
     }
 }
