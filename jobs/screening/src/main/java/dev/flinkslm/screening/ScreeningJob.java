@@ -28,10 +28,12 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.Collector;
@@ -110,6 +112,13 @@ public final class ScreeningJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
         // Some environments (a cluster's context environment) ignore parts of the passed configuration.
         env.configure(flinkConfiguration(config));
+        if (env instanceof LocalStreamEnvironment) {
+            // An embedded cluster has no Kerberos or cloud credentials to obtain delegation tokens for; without
+            // this Flink warns at every start that it obtained none.
+            Configuration local = new Configuration();
+            local.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
+            env.configure(local);
+        }
         String checkpointDir = config.checkpointDir() != null
                 ? config.checkpointDir()
                 : env.getConfiguration()
