@@ -8,6 +8,7 @@ import org.apache.flink.util.Collector;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -35,11 +36,18 @@ public final class ScreeningStats {
     private static final LongAdder PARSE_DEAD = new LongAdder();
     private static final LongAdder SCORING_DEAD = new LongAdder();
     private static final Map<String, LongAdder> ALERTS = new ConcurrentHashMap<>();
+    /** Scored events per served version ("id:version", with "/variant" for a canary). */
     private static final Map<String, LongAdder> VERSIONS = new ConcurrentHashMap<>();
+    /** Distinct keys (accounts) each served version has scored. */
+    private static final Map<String, Set<String>> KEYS = new ConcurrentHashMap<>();
     /** Per shadow version: comparisons [0] and agreements [1]. */
     private static final Map<String, LongAdder[]> SHADOWS = new ConcurrentHashMap<>();
 
+    /** Event age at scoring: now minus the record timestamp (Kafka: the record's; synthetic: its creation). */
     private static final AtomicLongArray LATENCY = new AtomicLongArray(MAX_LATENCY_MS + 1);
+    /** Time in the scoring step: queue wait plus inference. */
+    private static final AtomicLongArray PROCESSING = new AtomicLongArray(MAX_LATENCY_MS + 1);
+
     private static volatile String lastVersion = "-";
     private static volatile long startNanos = System.nanoTime();
 
@@ -52,17 +60,25 @@ public final class ScreeningStats {
         SCORING_DEAD.reset();
         ALERTS.clear();
         VERSIONS.clear();
+        KEYS.clear();
         SHADOWS.clear();
         for (int i = 0; i < LATENCY.length(); i++) {
             LATENCY.set(i, 0);
+            PROCESSING.set(i, 0);
         }
         lastVersion = "-";
         startNanos = System.nanoTime();
     }
 
+    /** One scored event: its age ({@code latencyMs}, -1 if unknown) and its time in the scoring step. */
     static void scored(ScoredEvent e, long latencyMs) {
-        String version = e.modelId + ":" + e.modelVersion;
+        String version = e.modelId + ":" + e.modelVersion
+                + (e.variant == null || ScoredEvent.VARIANT_ACTIVE.equals(e.variant) ? "" : "/" + e.variant);
         VERSIONS.computeIfAbsent(version, v -> new LongAdder()).increment();
+        if (e.accountId != null) {
+            KEYS.computeIfAbsent(version, v -> ConcurrentHashMap.newKeySet()).add(e.accountId);
+        }
+        PROCESSING.incrementAndGet((int) Math.max(0, Math.min(e.queueWaitMs + e.inferenceMs, MAX_LATENCY_MS)));
         // the version first: a reporter that sees the count (read first in snapshot) also sees its version
         lastVersion = version;
         SCORED.increment();
@@ -91,13 +107,17 @@ public final class ScreeningStats {
     /** A consistent-enough copy of the counters for printing. */
     public static Snapshot snapshot() {
         long[] hist = new long[LATENCY.length()];
+        long[] processing = new long[PROCESSING.length()];
         for (int i = 0; i < hist.length; i++) {
             hist[i] = LATENCY.get(i);
+            processing[i] = PROCESSING.get(i);
         }
         Map<String, Long> alerts = new TreeMap<>();
         ALERTS.forEach((k, v) -> alerts.put(k, v.sum()));
         Map<String, Long> versions = new TreeMap<>();
         VERSIONS.forEach((k, v) -> versions.put(k, v.sum()));
+        Map<String, Integer> keys = new TreeMap<>();
+        KEYS.forEach((k, v) -> keys.put(k, v.size()));
         Map<String, long[]> shadows = new TreeMap<>();
         SHADOWS.forEach((k, v) -> shadows.put(k, new long[] {v[0].sum(), v[1].sum()}));
         return new Snapshot(
@@ -107,8 +127,10 @@ public final class ScreeningStats {
                 SCORING_DEAD.sum(),
                 alerts,
                 versions,
+                keys,
                 lastVersion,
                 hist,
+                processing,
                 shadows);
     }
 
@@ -120,8 +142,10 @@ public final class ScreeningStats {
             long scoringDeadLetters,
             Map<String, Long> alerts,
             Map<String, Long> versions,
+            Map<String, Integer> keys,
             String lastVersion,
             long[] latency,
+            long[] processing,
             Map<String, long[]> shadows) {
 
         long inputs() {
@@ -141,22 +165,49 @@ public final class ScreeningStats {
                         clock(elapsedNanos));
             }
             double seconds = Math.max(1e-3, (elapsedNanos - previous.elapsedNanos) / 1e9);
-            long[] window = new long[latency.length];
-            for (int i = 0; i < window.length; i++) {
-                window[i] = latency[i] - previous.latency[i];
-            }
             return String.format(
                             Locale.ROOT,
-                            "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | latency %s"
-                                    + " | alerts %s | model %s",
+                            "[screen %s] %6.0f events/s | scored %,d | dead letters %,d | processing %s | age %s"
+                                    + " | alerts %s | models %s",
                             clock(elapsedNanos),
                             (inputs() - previous.inputs()) / seconds,
                             scored,
                             parseDeadLetters + scoringDeadLetters,
-                            percentiles(window),
+                            percentiles(since(processing, previous.processing)),
+                            percentiles(since(latency, previous.latency)),
                             alertsText(),
-                            lastVersion)
+                            versionsText(previous))
                     + shadowText();
+        }
+
+        private static long[] since(long[] now, long[] before) {
+            long[] window = new long[now.length];
+            for (int i = 0; i < window.length; i++) {
+                window[i] = now[i] - before[i];
+            }
+            return window;
+        }
+
+        /**
+         * The events each version scored since {@code previous} (null: the whole run) and the keys it has served
+         * so far, so that a canary's or a rollout's split shows: {@code "m:1=80 (12 keys), m:2/canary=20 (3
+         * keys)"}; the last version when the window scored nothing.
+         */
+        private String versionsText(Snapshot previous) {
+            StringBuilder b = new StringBuilder();
+            versions.forEach((version, n) -> {
+                long inWindow = n - (previous == null ? 0 : previous.versions.getOrDefault(version, 0L));
+                if (inWindow > 0) {
+                    b.append(b.length() == 0 ? "" : ", ")
+                            .append(String.format(
+                                    Locale.ROOT,
+                                    "%s=%,d (%,d keys)",
+                                    version,
+                                    inWindow,
+                                    keys.getOrDefault(version, 0)));
+                }
+            });
+            return b.length() == 0 ? lastVersion + " (idle)" : b.toString();
         }
 
         /** {@code " | shadow m:v agrees 97.1% of 1,234"} per shadow version seen, or nothing. */
@@ -181,9 +232,14 @@ public final class ScreeningStats {
                     parseDeadLetters,
                     scoringDeadLetters);
             out.printf(Locale.ROOT, "throughput:     %.0f events/s%n", inputs() / seconds);
-            out.printf(Locale.ROOT, "latency:        %s (end to end, source to scored)%n", percentiles(latency));
+            out.printf(
+                    Locale.ROOT,
+                    "processing:     %s (in the scoring step: queue wait + inference)%n",
+                    percentiles(processing));
+            out.printf(
+                    Locale.ROOT, "event age:      %s (from the record's timestamp to scored)%n", percentiles(latency));
             out.printf(Locale.ROOT, "alerts:         %,d %s%n", alertTotal(), alertsText());
-            out.printf(Locale.ROOT, "model versions: %s%n", versions.isEmpty() ? "-" : versions.toString());
+            out.printf(Locale.ROOT, "model versions: %s%n", versions.isEmpty() ? "-" : versionsText(null));
             shadows.forEach((model, n) -> out.printf(
                     Locale.ROOT,
                     "shadow:         %s agreed with the served label on %.1f%% of %,d events%n",

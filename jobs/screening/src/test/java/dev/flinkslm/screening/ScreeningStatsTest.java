@@ -18,7 +18,11 @@ class ScreeningStatsTest {
         assertThat(start.statusLine(start)).contains("starting");
 
         for (int i = 1; i <= 100; i++) {
-            ScreeningStats.scored(scored("e" + i, "fraud", "1"), i); // latencies 1..100 ms
+            ScoredEvent e = scored("e" + i, "fraud", "1");
+            e.accountId = "a" + (i % 10);
+            e.queueWaitMs = 2;
+            e.inferenceMs = i % 2 == 0 ? 3 : 4; // 5 or 6 ms in the scoring step
+            ScreeningStats.scored(e, i); // ages 1..100 ms
         }
         ScreeningStats.alert(new Alert(scored("e1", "fraud", "1"), 0.5, 0));
         ScreeningStats.alert(new Alert(scored("e2", "sanctions", "1"), 0.5, 0));
@@ -30,22 +34,37 @@ class ScreeningStatsTest {
                 .contains(
                         "scored 100",
                         "dead letters 2",
-                        "p50 50 ms p99 99 ms",
+                        "processing p50 5 ms p99 6 ms",
+                        "age p50 50 ms p99 99 ms",
                         "alerts fraud=1 sanctions=1",
-                        "model m:1");
+                        "models m:1=100 (10 keys)");
 
-        // The next interval only sees its own latencies.
-        ScreeningStats.scored(scored("late", "clear", "2"), 5_000);
+        // The next interval only sees its own latencies and versions: a canary's split shows.
+        ScoredEvent canary = scored("late", "clear", "2");
+        canary.variant = ScoredEvent.VARIANT_CANARY;
+        canary.accountId = "a1";
+        ScreeningStats.scored(canary, 5_000);
+        ScoredEvent active = scored("late2", "clear", "1");
+        active.accountId = "a2";
+        ScreeningStats.scored(active, 5_000);
         ScreeningStats.Snapshot second = ScreeningStats.snapshot();
-        assertThat(second.statusLine(first)).contains("p50 5000 ms p99 5000 ms", "model m:2", "scored 101");
+        assertThat(second.statusLine(first))
+                .contains(
+                        "age p50 5000 ms p99 5000 ms",
+                        "processing p50 0 ms p99 0 ms",
+                        "models m:1=1 (10 keys), m:2/canary=1 (1 keys)",
+                        "scored 102");
+        assertThat(ScreeningStats.snapshot().statusLine(second)).contains("models m:1 (idle)");
 
         StringWriter text = new StringWriter();
         second.printSummary(new PrintWriter(text), "finished");
         assertThat(text.toString())
                 .contains(
-                        "inputs:         103 (scored 101 + dead letters 2: parse 1, scoring 1)",
+                        "inputs:         104 (scored 102 + dead letters 2: parse 1, scoring 1)",
                         "alerts:         2 fraud=1 sanctions=1",
-                        "model versions: {m:1=100, m:2=1}");
+                        "processing:     p50 5 ms p99 6 ms (in the scoring step: queue wait + inference)",
+                        "event age:      p50 51 ms p99 5000 ms (from the record's timestamp to scored)",
+                        "model versions: m:1=101 (10 keys), m:2/canary=1 (1 keys)");
     }
 
     @Test

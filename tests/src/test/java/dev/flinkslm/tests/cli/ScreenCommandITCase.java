@@ -44,8 +44,9 @@ class ScreenCommandITCase {
                 .allSatisfy(
                         l -> assertThat(l)
                                 .matches(
-                                        "\\[screen \\d\\d:\\d\\d:\\d\\d] +\\d+ events/s \\| scored [\\d,]+ \\| dead letters \\d+ \\| latency"
-                                                + " p50 (\\d+ ms|-) p99 (\\d+ ms|-) \\| alerts .+ \\| model compliance-minilm:.+"));
+                                        "\\[screen \\d\\d:\\d\\d:\\d\\d] +\\d+ events/s \\| scored [\\d,]+ \\| dead letters \\d+ \\| processing"
+                                                + " p50 (\\d+ ms|-) p99 (\\d+ ms|-) \\| age p50 (\\d+ ms|-) p99 (\\d+ ms|-)"
+                                                + " \\| alerts .+ \\| models compliance-minilm:\\S+( \\(idle\\)|=[\\d,]+ \\([\\d,]+ keys\\))"));
         assertThat(run.out()).contains("== screening summary (finished) ==");
         Matcher inputs = Pattern.compile("inputs: +([\\d,]+) \\(scored ([\\d,]+) \\+ dead letters (\\d+)")
                 .matcher(run.out());
@@ -53,7 +54,8 @@ class ScreenCommandITCase {
         assertThat(inputs.group(1)).isEqualTo(String.valueOf(EVENTS));
         assertThat(inputs.group(2)).isEqualTo(String.valueOf(EVENTS));
         assertThat(inputs.group(3)).isEqualTo("0");
-        assertThat(run.out()).containsPattern("model versions: \\{compliance-minilm:[^=]+=" + EVENTS + "}");
+        assertThat(run.out())
+                .containsPattern("model versions: compliance-minilm:[^=]+=" + EVENTS + " \\([\\d,]+ keys\\)");
         assertThat(run.out()).containsPattern("alerts: +[1-9]");
     }
 
