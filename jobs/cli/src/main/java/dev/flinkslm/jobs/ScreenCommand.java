@@ -16,6 +16,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
@@ -331,6 +332,15 @@ final class ScreenCommand implements Callable<Integer> {
     String resume;
 
     @Option(
+            names = "--savepoint-dir",
+            paramLabel = "URI",
+            description = "Embedded runs: on Ctrl-C or SIGTERM, stop the job with a savepoint under this directory"
+                    + " before exiting and print its path (resume with --resume PATH, or --resume latest when it is"
+                    + " the --checkpoint-dir). Without it the job is cancelled and its last checkpoint is kept."
+                    + " On a cluster use Flink's own 'flink stop --savepointPath'.")
+    String savepointDir;
+
+    @Option(
             names = "--restart-attempts",
             defaultValue = "5",
             description = "Fixed-delay restart attempts after a failure (default: ${DEFAULT-VALUE}).")
@@ -537,7 +547,9 @@ final class ScreenCommand implements Callable<Integer> {
                         ScreeningStats.snapshot().printSummary(out, "interrupted");
                     }
                     JobClient c = client.get();
-                    if (c != null) {
+                    if (c != null && savepointDir != null) {
+                        stopWithSavepoint(c, out);
+                    } else if (c != null) {
                         try {
                             c.cancel().get(5, TimeUnit.SECONDS);
                         } catch (Exception e) {
@@ -575,6 +587,20 @@ final class ScreenCommand implements Callable<Integer> {
                 // The hook is running already.
             }
         }
+    }
+
+    /** Stops the job with a savepoint under {@code --savepoint-dir} and prints where it went. */
+    private void stopWithSavepoint(JobClient job, PrintWriter out) {
+        try {
+            String path = job.stopWithSavepoint(false, savepointDir, SavepointFormatType.CANONICAL)
+                    .get(2, TimeUnit.MINUTES);
+            out.println("savepoint " + path + " (resume with --resume " + path + ")");
+        } catch (Exception e) {
+            String cause = FlinkSlmCli.scrub(rootMessage(e), spec.commandLine().getParseResult());
+            out.println("no savepoint was taken (" + cause + "); the last checkpoint is kept: --resume latest");
+            LOG.debug("Stop with savepoint failed", e);
+        }
+        out.flush();
     }
 
     private static String rootMessage(Throwable e) {

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -189,6 +190,53 @@ class ScreenResumeITCase {
             second.descendants().forEach(ProcessHandle::destroyForcibly);
             second.destroyForcibly();
             second.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Ctrl-C (SIGTERM to the launcher) with {@code --savepoint-dir}: the job stops with a savepoint and prints its
+     * path, and {@code --resume latest} continues from it (the newest under the checkpoint directory).
+     */
+    @Test
+    @Timeout(180)
+    void sigtermTakesASavepointThatResumeLatestContinuesFrom() throws Exception {
+        String dir = tmp.resolve("state").toUri().toString();
+        List<String> flags =
+                List.of("--events-per-second", "200", "--checkpoint-dir", dir, "--status-interval", "500ms");
+        Process first = screen(flags, List.of("--savepoint-dir", dir), "sigterm-first");
+        try {
+            awaitOutput("sigterm-first", "\\| scored [1-9]");
+        } finally {
+            first.destroy(); // SIGTERM: the launcher's shutdown hook stops its child, which stops the job
+            assertThat(first.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        }
+        Matcher savepoint = Pattern.compile("savepoint (file:\\S+/savepoint-[0-9a-f-]+) \\(resume with --resume \\1\\)")
+                .matcher(output("sigterm-first"));
+        assertThat(savepoint.find())
+                .as("savepoint line in:%n%s", output("sigterm-first"))
+                .isTrue();
+        assertThat(Path.of(java.net.URI.create(savepoint.group(1))).resolve("_metadata"))
+                .exists();
+
+        Process second = screen(flags, List.of("--resume", "latest"), "sigterm-second");
+        try {
+            awaitOutput("sigterm-second", "\\| scored [1-9]");
+            assertThat(output("sigterm-second")).contains("resuming from " + savepoint.group(1));
+        } finally {
+            second.descendants().forEach(ProcessHandle::destroyForcibly);
+            second.destroyForcibly();
+            second.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void awaitOutput(String name, String regex) throws Exception {
+        Pattern pattern = Pattern.compile(regex);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!pattern.matcher(output(name)).find()) {
+            assertThat(System.nanoTime())
+                    .as("waiting for /%s/ in %s:%n%s", regex, name, output(name))
+                    .isLessThan(deadline);
+            Thread.sleep(200);
         }
     }
 
