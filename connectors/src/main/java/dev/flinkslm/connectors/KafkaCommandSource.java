@@ -9,12 +9,26 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Builds the Kafka source of the model-command control topic. The command schema is defined by
@@ -88,6 +102,40 @@ public final class KafkaCommandSource {
         public Builder properties(Map<String, String> properties) {
             kafka.properties.putAll(properties);
             return this;
+        }
+
+        /**
+         * The command topic's end offsets now, per partition, as a read_committed consumer sees them: a job that
+         * starts fresh and reads the topic from its start replays every command below them.
+         *
+         * @throws IllegalStateException when the broker does not answer within {@code timeout}
+         */
+        public Map<Integer, Long> endOffsets(Duration timeout) {
+            Properties props = new Properties();
+            props.putAll(kafka.properties);
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers);
+            props.put(AdminClientConfig.CLIENT_ID_CONFIG, groupId + "-end-offsets");
+            try (Admin admin = Admin.create(props)) {
+                TopicDescription description = admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .get(topic);
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                description
+                        .partitions()
+                        .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+                Map<Integer, Long> end = new TreeMap<>();
+                admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                        .all()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .forEach((tp, info) -> end.put(tp.partition(), info.offset()));
+                return end;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the end offsets of " + topic, e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("cannot read the end offsets of the command topic " + topic, e);
+            }
         }
 
         public KafkaSource<String> buildStrings() {

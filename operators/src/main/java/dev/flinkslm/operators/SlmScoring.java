@@ -96,6 +96,7 @@ public final class SlmScoring<IN> {
         }
         fields.put("keys", Types.LIST(Types.STRING));
         fields.put("percent", Types.DOUBLE);
+        fields.put("replay", Types.BOOLEAN);
         return Types.POJO(ModelCommand.class, fields);
     }
 

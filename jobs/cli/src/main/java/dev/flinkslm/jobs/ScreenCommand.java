@@ -410,6 +410,10 @@ final class ScreenCommand implements Callable<Integer> {
         if ((eventsFile != null || outputDir != null) && !kafka && !kafkaProperties.isEmpty()) {
             problems.add("--kafka-property given without --bootstrap-servers; add the brokers or drop the properties");
         }
+        if (resume != null && resume.isBlank()) {
+            problems.add("--resume is empty: give a checkpoint or savepoint path, or latest (leave it out for a"
+                    + " fresh start)");
+        }
         Duration restart = duration("--restart-delay", restartDelay, problems);
         if (restart == null) {
             restart = Duration.ZERO; // reported above
@@ -440,7 +444,7 @@ final class ScreenCommand implements Callable<Integer> {
                 .seed(seed)
                 .checkpointInterval(interval)
                 .checkpointDir(checkpointDir)
-                .resumeFrom(resume)
+                .resumeFrom(resume == null || resume.isBlank() ? null : resume)
                 .parallelism(parallelism)
                 .restartAttempts(restartAttempts)
                 .restartDelay(restart)
@@ -516,11 +520,14 @@ final class ScreenCommand implements Callable<Integer> {
                 config.source(),
                 config.sinks(),
                 config.commands(),
-                config.maxEvents() == Long.MAX_VALUE
-                                && config.source() != ScreeningConfig.Source.FILE
-                                && !config.bounded()
-                        ? "Ctrl-C stops"
-                        : "stops by itself");
+                config.resumeFrom() != null
+                        ? "its sources continue from the checkpoint, with the event bound, rate and topics they had"
+                                + " there; Ctrl-C stops"
+                        : config.maxEvents() == Long.MAX_VALUE
+                                        && config.source() != ScreeningConfig.Source.FILE
+                                        && !config.bounded()
+                                ? "Ctrl-C stops"
+                                : "stops by itself");
         out.flush();
         ScreeningStats.reset();
         AtomicBoolean summarised = new AtomicBoolean();
@@ -547,9 +554,7 @@ final class ScreenCommand implements Callable<Integer> {
                         ScreeningStats.snapshot().printSummary(out, "interrupted");
                     }
                     JobClient c = client.get();
-                    if (c != null && savepointDir != null) {
-                        stopWithSavepoint(c, out);
-                    } else if (c != null) {
+                    if (c != null) {
                         try {
                             c.cancel().get(5, TimeUnit.SECONDS);
                         } catch (Exception e) {
@@ -559,15 +564,30 @@ final class ScreenCommand implements Callable<Integer> {
                 },
                 "screen-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        AtomicReference<Thread> stopping = new AtomicReference<>();
         try {
             JobClient jobClient = env.executeAsync(ScreeningJob.NAME);
             client.set(jobClient);
             LOG.info("Embedded screening job {} started", jobClient.getJobID());
+            if (savepointDir != null) {
+                // Taken before the JVM starts to shut down: in a shutdown hook the savepoint would race Flink's and
+                // the native libraries' own shutdown. The job then finishes, and this method returns normally.
+                StopOnSignal.install(() -> {
+                    Thread t = new Thread(() -> stopWithSavepoint(jobClient, out), "screen-savepoint");
+                    if (stopping.compareAndSet(null, t)) {
+                        t.start();
+                    }
+                });
+            }
             jobClient.getJobExecutionResult().get();
+            Thread stop = stopping.get();
+            if (stop != null) {
+                stop.join();
+            }
             reporter.shutdownNow();
             reporter.awaitTermination(2, TimeUnit.SECONDS);
             if (summarised.compareAndSet(false, true)) {
-                ScreeningStats.snapshot().printSummary(out, "finished");
+                ScreeningStats.snapshot().printSummary(out, stop != null ? "stopped with a savepoint" : "finished");
             }
             return 0;
         } catch (Exception e) {

@@ -6,7 +6,6 @@ import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.regex.Pattern;
 
 /**
@@ -19,7 +18,7 @@ import java.util.regex.Pattern;
 @PublicEvolving
 public final class RetainedCheckpoints {
 
-    private static final Pattern CHECKPOINT = Pattern.compile("chk-\\d+");
+    private static final Pattern CHECKPOINT = Pattern.compile("chk-\\d{1,18}");
     private static final String METADATA = "_metadata";
 
     private RetainedCheckpoints() {}
@@ -59,8 +58,8 @@ public final class RetainedCheckpoints {
                     if (chk.isDir()
                             && CHECKPOINT.matcher(chk.getPath().getName()).matches()) {
                         long t = completedAt(fs, chk.getPath());
-                        long n = Long.parseLong(chk.getPath().getName().substring(4));
-                        // the same millisecond: the later checkpoint of the job has the higher number
+                        long n = checkpointNumber(chk.getPath().getName());
+                        // the same millisecond: prefer the higher checkpoint number (within one job, the later one)
                         if (t > bestTime || (t == bestTime && t != Long.MIN_VALUE && n > bestNumber)) {
                             best = chk.getPath();
                             bestTime = t;
@@ -75,7 +74,38 @@ public final class RetainedCheckpoints {
             }
             return best.toString();
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot list the checkpoints under " + dir, e);
+            throw new IllegalArgumentException(
+                    "--resume latest: cannot list the checkpoints under " + dir + " (" + e + ")", e);
+        }
+    }
+
+    /**
+     * Checks that {@code path} is a complete checkpoint or savepoint (it holds {@code _metadata}) and returns it.
+     *
+     * @throws IllegalArgumentException when it is not, with what was found
+     */
+    public static String requireComplete(String path) {
+        try {
+            Path p = new Path(path);
+            FileSystem fs = p.getFileSystem();
+            if (!fs.exists(p)) {
+                throw new IllegalArgumentException("--resume " + path + ": no such checkpoint or savepoint");
+            }
+            if (!fs.exists(new Path(p, METADATA))) {
+                throw new IllegalArgumentException("--resume " + path + ": not a complete checkpoint or savepoint"
+                        + " (it has no " + METADATA + " file); give its chk-<n> or savepoint-* directory, or latest");
+            }
+            return path;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--resume " + path + ": cannot read it (" + e + ")", e);
+        }
+    }
+
+    private static long checkpointNumber(String name) {
+        try {
+            return Long.parseLong(name.substring(4));
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
         }
     }
 

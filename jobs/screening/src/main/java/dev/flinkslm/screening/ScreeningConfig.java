@@ -383,9 +383,16 @@ public final class ScreeningConfig {
             return this;
         }
 
-        /** See {@link ScreeningConfig#resumeFrom()}; null or blank = a fresh start. */
+        /**
+         * See {@link ScreeningConfig#resumeFrom()}; null = a fresh start. A blank value is refused: an empty
+         * variable in a restart script must not turn a resume into a fresh start that replays the command topic.
+         */
         public Builder resumeFrom(String value) {
-            this.resumeFrom = blankToNull(value);
+            if (value != null && value.isBlank()) {
+                throw new IllegalArgumentException("resumeFrom is blank: give a checkpoint or savepoint path, or '"
+                        + RESUME_LATEST + "' (leave it out for a fresh start)");
+            }
+            this.resumeFrom = value == null ? null : value.strip();
             return this;
         }
 

@@ -41,6 +41,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
 
 /**
  * The compliance screening pipeline: events (Kafka, a JSON-lines file, or the synthetic
@@ -135,7 +137,7 @@ public final class ScreeningJob {
         if (config.resumeFrom() != null) {
             String path = ScreeningConfig.RESUME_LATEST.equals(config.resumeFrom())
                     ? RetainedCheckpoints.latest(checkpointDir)
-                    : config.resumeFrom();
+                    : RetainedCheckpoints.requireComplete(config.resumeFrom());
             Configuration restore = new Configuration();
             restore.set(StateRecoveryOptions.SAVEPOINT_PATH, path);
             env.configure(restore);
@@ -241,7 +243,8 @@ public final class ScreeningJob {
                                         WatermarkStrategy.noWatermarks(),
                                         "commands-file")
                                 .uid("commands-file"),
-                        options);
+                        options,
+                        Map.of());
             case KAFKA ->
                 parseCommands(
                         env.fromSource(
@@ -251,7 +254,8 @@ public final class ScreeningJob {
                                         WatermarkStrategy.noWatermarks(),
                                         "kafka-commands")
                                 .uid("kafka-commands"),
-                        options);
+                        options,
+                        config.resumeFrom() == null ? commandHistoryEnd(options) : Map.of());
         };
 
         return new Inputs(events, parseDeadLetters, commands);
@@ -388,12 +392,33 @@ public final class ScreeningJob {
 
     /** One parallel instance reads and parses the commands, so every subtask sees them in one order. */
     private static DataStream<ModelCommand> parseCommands(
-            SingleOutputStreamOperator<RawEvent> raw, org.apache.flink.configuration.Configuration options) {
+            SingleOutputStreamOperator<RawEvent> raw,
+            org.apache.flink.configuration.Configuration options,
+            Map<Integer, Long> historyEnd) {
         return raw.setParallelism(1)
-                .flatMap(new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES)), SlmScoring.COMMAND_TYPE)
+                .flatMap(
+                        new ParseCommand(options.get(ScoringOptions.MAX_COMMAND_BYTES), historyEnd),
+                        SlmScoring.COMMAND_TYPE)
                 .setParallelism(1)
                 .name("parse-commands")
                 .uid("parse-commands");
+    }
+
+    /**
+     * A job that starts without state reads the command topic from its start to rebuild its rules; the commands
+     * below these offsets were applied before, by an earlier job, and their audit records say they are replays.
+     * A resumed job restores its position and reads no history. Unknown (the broker did not answer): nothing is
+     * marked, and the job itself reports the broker.
+     */
+    private static Map<Integer, Long> commandHistoryEnd(org.apache.flink.configuration.Configuration options) {
+        try {
+            return KafkaCommandSource.builder().configure(options).endOffsets(Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "Could not read the end offsets of the command topic; replayed commands are not marked: {}",
+                    e.getMessage());
+            return Map.of();
+        }
     }
 
     private static SingleOutputStreamOperator<FinancialEvent> parse(DataStream<RawEvent> raw, ScreeningConfig config) {
@@ -532,9 +557,12 @@ public final class ScreeningJob {
         private static final Logger LOG = LoggerFactory.getLogger(ParseCommand.class);
 
         private final int maxBytes;
+        /** Per partition of the command topic: offsets below this were history when a fresh job started. */
+        private final Map<Integer, Long> historyEnd;
 
-        ParseCommand(int maxBytes) {
+        ParseCommand(int maxBytes, Map<Integer, Long> historyEnd) {
             this.maxBytes = maxBytes;
+            this.historyEnd = new java.util.HashMap<>(historyEnd);
         }
 
         @Override
@@ -544,11 +572,16 @@ public final class ScreeningJob {
             }
             String source = raw.position == null ? null : raw.position.toString();
             ModelCommand command = ModelCommand.parse(raw.value, source, maxBytes);
+            if (raw.position != null && raw.position.offset >= 0) {
+                Long end = historyEnd.get(raw.position.partition);
+                command.replay = end != null && raw.position.offset < end;
+            }
             LOG.info(
-                    "Model command {} {} from {}{}",
+                    "Model command {} {} from {}{}{}",
                     command.commandId,
                     command.action,
                     source,
+                    command.replay ? " (replayed from the topic's history)" : "",
                     command.parseError == null ? "" : " (malformed: " + command.parseError + ")");
             out.collect(command);
         }

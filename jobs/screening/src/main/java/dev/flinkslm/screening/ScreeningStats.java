@@ -32,13 +32,16 @@ public final class ScreeningStats {
     /** Latency histogram: 1 ms buckets up to this bound, the last bucket collects everything above. */
     static final int MAX_LATENCY_MS = 30_000;
 
+    /** Keys counted per version; beyond it the status line says "more than" (bounded memory in long runs). */
+    static final int MAX_KEYS_COUNTED = 100_000;
+
     private static final LongAdder SCORED = new LongAdder();
     private static final LongAdder PARSE_DEAD = new LongAdder();
     private static final LongAdder SCORING_DEAD = new LongAdder();
     private static final Map<String, LongAdder> ALERTS = new ConcurrentHashMap<>();
     /** Scored events per served version ("id:version", with "/variant" for a canary). */
     private static final Map<String, LongAdder> VERSIONS = new ConcurrentHashMap<>();
-    /** Distinct keys (accounts) each served version has scored. */
+    /** Distinct keys (accounts) each served version has scored, counted exactly up to {@link #MAX_KEYS_COUNTED}. */
     private static final Map<String, Set<String>> KEYS = new ConcurrentHashMap<>();
     /** Per shadow version: comparisons [0] and agreements [1]. */
     private static final Map<String, LongAdder[]> SHADOWS = new ConcurrentHashMap<>();
@@ -76,7 +79,10 @@ public final class ScreeningStats {
                 + (e.variant == null || ScoredEvent.VARIANT_ACTIVE.equals(e.variant) ? "" : "/" + e.variant);
         VERSIONS.computeIfAbsent(version, v -> new LongAdder()).increment();
         if (e.accountId != null) {
-            KEYS.computeIfAbsent(version, v -> ConcurrentHashMap.newKeySet()).add(e.accountId);
+            Set<String> keys = KEYS.computeIfAbsent(version, v -> ConcurrentHashMap.newKeySet());
+            if (keys.size() <= MAX_KEYS_COUNTED) {
+                keys.add(e.accountId);
+            }
         }
         PROCESSING.incrementAndGet((int) Math.max(0, Math.min(e.queueWaitMs + e.inferenceMs, MAX_LATENCY_MS)));
         // the version first: a reporter that sees the count (read first in snapshot) also sees its version
@@ -180,6 +186,12 @@ public final class ScreeningStats {
                     + shadowText();
         }
 
+        private static String keysText(int keys) {
+            return keys > MAX_KEYS_COUNTED
+                    ? String.format(Locale.ROOT, ">%,d", MAX_KEYS_COUNTED)
+                    : String.format(Locale.ROOT, "%,d", keys);
+        }
+
         private static long[] since(long[] now, long[] before) {
             long[] window = new long[now.length];
             for (int i = 0; i < window.length; i++) {
@@ -201,10 +213,10 @@ public final class ScreeningStats {
                     b.append(b.length() == 0 ? "" : ", ")
                             .append(String.format(
                                     Locale.ROOT,
-                                    "%s=%,d (%,d keys)",
+                                    "%s=%,d (%s keys)",
                                     version,
                                     inWindow,
-                                    keys.getOrDefault(version, 0)));
+                                    keysText(keys.getOrDefault(version, 0))));
                 }
             });
             return b.length() == 0 ? lastVersion + " (idle)" : b.toString();

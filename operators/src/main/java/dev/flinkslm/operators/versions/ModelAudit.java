@@ -71,6 +71,12 @@ public class ModelAudit {
     public String source;
     /** Who issued the command, as it says. */
     public String issuedBy;
+    /**
+     * Command-level records: true when the command was read again from the command topic's history by a job that
+     * started without its state; the original command is at {@link #source}, and its first audit record is the
+     * original outcome. The routing a replay produces is the same (the rules are a function of the commands).
+     */
+    public boolean replay;
     /** The reporting subtask for per-subtask records; null for command-level records. */
     public Integer subtask;
     /** The rule log's epoch after the command (command-level) or the epoch now in force (per subtask). */

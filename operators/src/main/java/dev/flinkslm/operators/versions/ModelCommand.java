@@ -93,6 +93,14 @@ public class ModelCommand implements java.io.Serializable {
     public String issuedBy;
     /** Where the command came from (topic/partition/offset or file:line); set by the connector. */
     public String source;
+    /**
+     * Set by the job, never read from a command's JSON: the command was read again from the command topic's
+     * history by a job that started without its state (a fresh start rebuilding its rules), so its audit record is
+     * marked as a replay of the original at {@link #source}.
+     */
+    @JsonIgnore
+    public boolean replay;
+
     /** Set when the raw command could not be parsed: why. Such a command is always rejected. */
     public String parseError;
 

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 class DocumentedFlagsTest {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Pattern FENCE = Pattern.compile("(?s)```(?:bash|sh|shell)\\n(.*?)```");
+    private static final Pattern FENCE = Pattern.compile("(?s)```[a-z]*\\n(.*?)```");
     private static final Pattern INVOCATION =
             Pattern.compile("(?:flink-slm(?:\\.jar)?|\\./flink-slm)\\s+(screen|bench\\s+\\w+|model\\s+\\w+)(.*)");
     private static final Pattern FLAG = Pattern.compile("(?<![\\w-])(--[a-z][a-z0-9-]*)");

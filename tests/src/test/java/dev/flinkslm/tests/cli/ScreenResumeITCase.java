@@ -65,45 +65,7 @@ class ScreenResumeITCase {
         Path v1 = ScreeningTests.tinyBundle(models, "1", 7);
         Path v2 = ScreeningTests.tinyBundle(models, "2", 8);
         Path checkpoints = tmp.resolve("checkpoints");
-        List<String> flags = List.of(
-                "--bootstrap-servers",
-                KAFKA.bootstrapServers(),
-                "--events-topic",
-                events,
-                "--scored-topic",
-                scored,
-                "--alerts-topic",
-                "alerts-" + run,
-                "--dead-letter-topic",
-                "dead-" + run,
-                "--shadow-topic",
-                "shadow-" + run,
-                "--commands-topic",
-                commands,
-                "--audit-topic",
-                audit,
-                "--group-id",
-                "resume-" + run,
-                "--transactional-id-prefix",
-                "resume-" + run,
-                "--transaction-timeout",
-                "5min",
-                "--starting-offsets",
-                "EARLIEST",
-                "--model",
-                v1.toString(),
-                "--model-root",
-                models.toString(),
-                "--provider",
-                "CPU",
-                "--parallelism",
-                "2",
-                "--checkpoint-interval",
-                "300ms",
-                "--checkpoint-dir",
-                checkpoints.toUri().toString(),
-                "--status-interval",
-                "1s");
+        List<String> flags = kafkaFlags(run, models, v1, checkpoints);
         SyntheticEventGenerator generator =
                 SyntheticEventGenerator.builder().seed(5).build();
 
@@ -169,6 +131,14 @@ class ScreenResumeITCase {
             }
             assertThat(byId).hasSize(all);
             assertThat(committedAtKill).as("events were in flight at the kill").isLessThan(BEFORE + IN_FLIGHT);
+            Matcher rescored = Pattern.compile("\\| scored ([\\d,]+) \\|").matcher(output("second"));
+            long scoredBySecond = 0;
+            while (rescored.find()) {
+                scoredBySecond = Long.parseLong(rescored.group(1).replace(",", ""));
+            }
+            assertThat(scoredBySecond)
+                    .as("the resumed job scored the events in flight at the kill as well as the new ones")
+                    .isGreaterThan(AFTER);
             for (String id : before) {
                 assertThat(byId.get(id).get("modelVersion").asText()).as(id).isEqualTo("1");
             }
@@ -237,6 +207,129 @@ class ScreenResumeITCase {
                     .as("waiting for /%s/ in %s:%n%s", regex, name, output(name))
                     .isLessThan(deadline);
             Thread.sleep(200);
+        }
+    }
+
+    /** The flags of a Kafka-mode run with model commands, on the topics of {@code run}. */
+    private static List<String> kafkaFlags(String run, Path models, Path v1, Path checkpoints) {
+        return List.of(
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--events-topic",
+                "events-" + run,
+                "--scored-topic",
+                "scored-" + run,
+                "--alerts-topic",
+                "alerts-" + run,
+                "--dead-letter-topic",
+                "dead-" + run,
+                "--shadow-topic",
+                "shadow-" + run,
+                "--commands-topic",
+                "commands-" + run,
+                "--audit-topic",
+                "audit-" + run,
+                "--group-id",
+                "resume-" + run,
+                "--transactional-id-prefix",
+                "resume-" + run,
+                "--transaction-timeout",
+                "5min",
+                "--starting-offsets",
+                "EARLIEST",
+                "--model",
+                v1.toString(),
+                "--model-root",
+                models.toString(),
+                "--provider",
+                "CPU",
+                "--parallelism",
+                "2",
+                "--checkpoint-interval",
+                "300ms",
+                "--checkpoint-dir",
+                checkpoints.toUri().toString(),
+                "--status-interval",
+                "1s");
+    }
+
+    /**
+     * A fresh start (no {@code --resume}) rebuilds the rules by reading the command topic from its start: the
+     * routing is the same, and the second audit record of the command says it is a replay of the first.
+     */
+    @Test
+    @Timeout(300)
+    void aFreshStartReplaysTheCommandsAndItsAuditSaysSo() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        KAFKA.createTopics(2, "events-" + run, "scored-" + run, "alerts-" + run);
+        KAFKA.createTopics(1, "commands-" + run, "audit-" + run, "dead-" + run, "shadow-" + run);
+        Path models = Files.createDirectories(tmp.resolve("models"));
+        Path v1 = ScreeningTests.tinyBundle(models, "1", 7);
+        Path v2 = ScreeningTests.tinyBundle(models, "2", 8);
+        SyntheticEventGenerator generator =
+                SyntheticEventGenerator.builder().seed(9).build();
+        String audit = "audit-" + run;
+
+        produce("events-" + run, generator, 0, 50);
+        Process first = screen(kafkaFlags(run, models, v1, tmp.resolve("first")), List.of(), "replay-first");
+        ModelCommand deploy = ModelCommand.deploy("deploy-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
+        try {
+            ScreeningTests.awaitCommitted(KAFKA, "scored-" + run, n -> n.size() >= 50, WAIT, "the first events");
+            KAFKA.produce("commands-" + run, List.of(deploy.toJson().getBytes(StandardCharsets.UTF_8)));
+            ScreeningTests.awaitCommitted(
+                    KAFKA, audit, n -> readyOn(n, deploy.commandId) == 2, WAIT, "version 2 READY on both subtasks");
+        } finally {
+            first.descendants().forEach(ProcessHandle::destroyForcibly);
+            first.destroyForcibly();
+            first.waitFor(30, TimeUnit.SECONDS);
+        }
+
+        // a new checkpoint directory: nothing to resume from
+        Process second = screen(kafkaFlags(run, models, v1, tmp.resolve("second")), List.of(), "replay-second");
+        try {
+            List<JsonNode> accepted = ScreeningTests.awaitCommitted(
+                            KAFKA,
+                            audit,
+                            n -> n.stream()
+                                            .filter(r -> ModelAudit.ACCEPTED.equals(
+                                                    r.path("outcome").asText()))
+                                            .count()
+                                    >= 2,
+                            WAIT,
+                            "the replayed command's ACCEPTED")
+                    .stream()
+                    .filter(r -> ModelAudit.ACCEPTED.equals(r.path("outcome").asText()))
+                    .toList();
+            assertThat(accepted).hasSize(2);
+            assertThat(accepted.get(0).path("replay").asBoolean())
+                    .as("the original")
+                    .isFalse();
+            assertThat(accepted.get(1).path("replay").asBoolean())
+                    .as("the replay")
+                    .isTrue();
+            assertThat(accepted.get(1).path("source").asText())
+                    .isEqualTo(accepted.get(0).path("source").asText())
+                    .contains("commands-" + run);
+            assertThat(accepted.get(1).path("commandId").asText()).isEqualTo(deploy.commandId);
+            List<String> later = produce("events-" + run, generator, 50, 80);
+            List<JsonNode> scored = ScreeningTests.awaitCommitted(
+                    KAFKA,
+                    "scored-" + run,
+                    n -> n.stream()
+                                    .map(r -> r.get("eventId").asText())
+                                    .filter(later::contains)
+                                    .distinct()
+                                    .count()
+                            >= later.size(),
+                    WAIT,
+                    "the events after the fresh start");
+            assertThat(scored)
+                    .filteredOn(r -> later.contains(r.get("eventId").asText()))
+                    .allSatisfy(r -> assertThat(r.get("modelVersion").asText()).isEqualTo("2"));
+        } finally {
+            second.descendants().forEach(ProcessHandle::destroyForcibly);
+            second.destroyForcibly();
+            second.waitFor(30, TimeUnit.SECONDS);
         }
     }
 

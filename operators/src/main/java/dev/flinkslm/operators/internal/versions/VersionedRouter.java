@@ -361,6 +361,7 @@ public final class VersionedRouter implements ModelRouter {
             a.commandId = c.commandId;
             a.action = c.action;
             a.source = c.source;
+            a.replay = c.replay;
             a.issuedBy = c.issuedBy;
             a.role = c.role;
             a.modelId = in.modelId != null ? in.modelId : c.modelId;
