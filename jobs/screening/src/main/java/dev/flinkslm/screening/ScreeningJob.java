@@ -360,32 +360,34 @@ public final class ScreeningJob {
         }
 
         if (liveStatus) {
+            // Short names: a tap is chained to its input, and Flink truncates (and warns about) task names over 80
+            // characters in its metrics.
             results.process(new ScreeningStats.ScoredTap(), Types.VOID)
-                    .name("status-scored")
+                    .name("count-scored")
                     .sinkTo(new DiscardingSink<>())
-                    .name("status-scored-end");
+                    .name("status");
             alerts.process(new ScreeningStats.AlertTap(), Types.VOID)
-                    .name("status-alerts")
+                    .name("count-alerts")
                     .sinkTo(new DiscardingSink<>())
-                    .name("status-alerts-end");
+                    .name("status");
             if (parseDeadLetters != null) {
                 parseDeadLetters
                         .process(new ScreeningStats.DeadLetterTap(false), Types.VOID)
-                        .name("status-parse-dl")
+                        .name("count-parse-dl")
                         .sinkTo(new DiscardingSink<>())
-                        .name("status-parse-dl-end");
+                        .name("status");
             }
             if (shadow != null) {
                 shadow.process(new ScreeningStats.ShadowTap(), Types.VOID)
-                        .name("status-shadow")
+                        .name("count-shadow")
                         .sinkTo(new DiscardingSink<>())
-                        .name("status-shadow-end");
+                        .name("status");
             }
             scoringDeadLetters
                     .process(new ScreeningStats.DeadLetterTap(true), Types.VOID)
-                    .name("status-scoring-dl")
+                    .name("count-scoring-dl")
                     .sinkTo(new DiscardingSink<>())
-                    .name("status-scoring-dl-end");
+                    .name("status");
         }
         return new Pipeline(results, alerts, deadLetters, audit, shadow);
     }
