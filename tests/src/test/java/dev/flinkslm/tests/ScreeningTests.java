@@ -7,6 +7,9 @@ import dev.flinkslm.models.TinyBundles;
 import dev.flinkslm.models.compliance.ComplianceLabels;
 import dev.flinkslm.operators.ScoringOptions;
 import dev.flinkslm.screening.AlertPolicy;
+import dev.flinkslm.screening.FinancialEvent;
+import dev.flinkslm.screening.ScreeningSchemas;
+import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.kafka.KafkaBroker;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -81,6 +84,20 @@ public final class ScreeningTests {
             nodes = committed(kafka, topic);
         }
         return nodes;
+    }
+
+    /** Events {@code from} (inclusive) to {@code to} of the generator, produced to {@code topic}; returns their ids. */
+    public static List<String> produceEvents(
+            KafkaBroker kafka, String topic, SyntheticEventGenerator generator, int from, int to) {
+        List<String> ids = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (long i = from; i < to; i++) {
+            FinancialEvent e = generator.generate(i);
+            ids.add(e.eventId);
+            values.add(ScreeningSchemas.financialEvents().serialize(e));
+        }
+        kafka.produce(topic, values);
+        return ids;
     }
 
     /** Whether the policy alerts on a scored-event JSON record. */

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-import dev.flinkslm.screening.FinancialEvent;
-import dev.flinkslm.screening.ScreeningSchemas;
 import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.ScreeningTests;
 import dev.flinkslm.tests.cluster.JobJars;
@@ -69,7 +67,7 @@ class ScreenResumeITCase {
         SyntheticEventGenerator generator =
                 SyntheticEventGenerator.builder().seed(5).build();
 
-        List<String> before = produce(events, generator, 0, BEFORE);
+        List<String> before = ScreeningTests.produceEvents(KAFKA, events, generator, 0, BEFORE);
         Process first = screen(flags, List.of(), "first");
         List<String> inFlight;
         int committedAtKill;
@@ -81,7 +79,7 @@ class ScreenResumeITCase {
             ScreeningTests.awaitCommitted(
                     KAFKA, audit, n -> readyOn(n, deploy.commandId) == 2, WAIT, "version 2 READY on both subtasks");
 
-            inFlight = produce(events, generator, BEFORE, BEFORE + IN_FLIGHT);
+            inFlight = ScreeningTests.produceEvents(KAFKA, events, generator, BEFORE, BEFORE + IN_FLIGHT);
             committedAtKill = ScreeningTests.awaitCommitted(
                             KAFKA, scored, n -> n.size() > BEFORE, WAIT, "the first events after the DEPLOY")
                     .size();
@@ -107,7 +105,8 @@ class ScreenResumeITCase {
 
         Process second = screen(flags, List.of("--resume", "latest"), "second");
         try {
-            List<String> after = produce(events, generator, BEFORE + IN_FLIGHT, BEFORE + IN_FLIGHT + AFTER);
+            List<String> after = ScreeningTests.produceEvents(
+                    KAFKA, events, generator, BEFORE + IN_FLIGHT, BEFORE + IN_FLIGHT + AFTER);
             int all = BEFORE + IN_FLIGHT + AFTER;
             List<JsonNode> results = ScreeningTests.awaitCommitted(
                     KAFKA,
@@ -272,7 +271,7 @@ class ScreenResumeITCase {
                 SyntheticEventGenerator.builder().seed(9).build();
         String audit = "audit-" + run;
 
-        produce("events-" + run, generator, 0, 50);
+        ScreeningTests.produceEvents(KAFKA, "events-" + run, generator, 0, 50);
         Process first = screen(kafkaFlags(run, models, v1, tmp.resolve("first")), List.of(), "replay-first");
         ModelCommand deploy = ModelCommand.deploy("deploy-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
         try {
@@ -313,7 +312,7 @@ class ScreenResumeITCase {
                     .isEqualTo(accepted.get(0).path("source").asText())
                     .contains("commands-" + run);
             assertThat(accepted.get(1).path("commandId").asText()).isEqualTo(deploy.commandId);
-            List<String> later = produce("events-" + run, generator, 50, 80);
+            List<String> later = ScreeningTests.produceEvents(KAFKA, "events-" + run, generator, 50, 80);
             List<JsonNode> scored = ScreeningTests.awaitCommitted(
                     KAFKA,
                     "scored-" + run,
@@ -390,17 +389,5 @@ class ScreenResumeITCase {
 
     private static String output(String name) throws IOException {
         return Files.readString(log(name));
-    }
-
-    private static List<String> produce(String topic, SyntheticEventGenerator generator, int from, int to) {
-        List<String> ids = new ArrayList<>();
-        List<byte[]> values = new ArrayList<>();
-        for (long i = from; i < to; i++) {
-            FinancialEvent e = generator.generate(i);
-            ids.add(e.eventId);
-            values.add(ScreeningSchemas.financialEvents().serialize(e));
-        }
-        KAFKA.produce(topic, values);
-        return ids;
     }
 }

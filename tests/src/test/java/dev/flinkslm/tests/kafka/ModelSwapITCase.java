@@ -7,11 +7,9 @@ import dev.flinkslm.connectors.ConnectorOptions;
 import dev.flinkslm.connectors.StartingOffsets;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
-import dev.flinkslm.screening.FinancialEvent;
 import dev.flinkslm.screening.ScreeningConfig;
 import dev.flinkslm.screening.ScreeningJob;
 import dev.flinkslm.screening.ScreeningOptions;
-import dev.flinkslm.screening.ScreeningSchemas;
 import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.ScreeningTests;
 import org.apache.flink.configuration.Configuration;
@@ -91,7 +89,7 @@ class ModelSwapITCase {
 
         SyntheticEventGenerator generator =
                 SyntheticEventGenerator.builder().seed(3).build();
-        List<String> before = produce(events, generator, 0, PER_PHASE);
+        List<String> before = ScreeningTests.produceEvents(KAFKA, events, generator, 0, PER_PHASE);
 
         StreamExecutionEnvironment env = ScreeningJob.environment(config);
         ScreeningJob.build(env, config);
@@ -130,7 +128,7 @@ class ModelSwapITCase {
                     .filteredOn(n -> ModelAudit.ACCEPTED.equals(text(n, "outcome")))
                     .allSatisfy(n -> assertThat(text(n, "version")).isEqualTo("2"));
 
-            List<String> after = produce(events, generator, PER_PHASE, 2 * PER_PHASE);
+            List<String> after = ScreeningTests.produceEvents(KAFKA, events, generator, PER_PHASE, 2 * PER_PHASE);
             List<JsonNode> all = ScreeningTests.awaitCommitted(
                     KAFKA, scored, n -> n.size() >= 2 * PER_PHASE, WAIT, "the events after the swap");
 
@@ -168,18 +166,6 @@ class ModelSwapITCase {
     private static String text(JsonNode n, String field) {
         JsonNode v = n.get(field);
         return v == null || v.isNull() ? null : v.asText();
-    }
-
-    private static List<String> produce(String topic, SyntheticEventGenerator generator, int from, int to) {
-        List<String> ids = new ArrayList<>();
-        List<byte[]> values = new ArrayList<>();
-        for (long i = from; i < to; i++) {
-            FinancialEvent e = generator.generate(i);
-            ids.add(e.eventId);
-            values.add(ScreeningSchemas.financialEvents().serialize(e));
-        }
-        KAFKA.produce(topic, values);
-        return ids;
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
