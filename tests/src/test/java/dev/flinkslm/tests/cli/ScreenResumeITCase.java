@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
+import dev.flinkslm.screening.AlertPolicy;
 import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.ScreeningTests;
 import dev.flinkslm.tests.cluster.JobJars;
@@ -30,10 +31,11 @@ import java.util.regex.Pattern;
 
 /**
  * {@code screen} as an operator runs it, from the deployable jar in its own JVM, in Kafka mode with model
- * commands: a DEPLOY of version 2, then {@code kill -9} of the process while events are in flight, then {@code
- * screen --resume latest} with the same flags. Read back with read_committed: every event scored exactly once,
- * the events before the DEPLOY by version 1 and every later one by version 2 (the keys kept their version across
- * the crash), and the command topic not replayed (one ACCEPTED for the DEPLOY in the audit topic).
+ * commands: a 30 % canary of version 2, then {@code kill -9} of the process while events are in flight, then
+ * {@code screen --resume latest} with the same flags. Read back with read_committed: every event scored exactly
+ * once, the events before the canary by version 1, every later one by its key's version whichever job scored it
+ * (the keys kept their versions across the crash), one alert per alerting event, and the audit trail without a
+ * record written twice (the command topic not replayed).
  */
 class ScreenResumeITCase {
 
@@ -42,6 +44,8 @@ class ScreenResumeITCase {
     private static final int BEFORE = 100;
     private static final int IN_FLIGHT = 3000;
     private static final int AFTER = 100;
+    private static final int KEYS = 200;
+    private static final double CANARY_PERCENT = 30;
 
     @RegisterExtension
     static final KafkaBroker KAFKA = KafkaBroker.perTestClass();
@@ -55,34 +59,34 @@ class ScreenResumeITCase {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String events = "events-" + run;
         String scored = "scored-" + run;
+        String alerts = "alerts-" + run;
         String commands = "commands-" + run;
         String audit = "audit-" + run;
-        KAFKA.createTopics(2, events, scored, "alerts-" + run);
+        KAFKA.createTopics(2, events, scored, alerts);
         KAFKA.createTopics(1, commands, audit, "dead-" + run, "shadow-" + run);
         Path models = Files.createDirectories(tmp.resolve("models"));
         Path v1 = ScreeningTests.tinyBundle(models, "1", 7);
         Path v2 = ScreeningTests.tinyBundle(models, "2", 8);
         Path checkpoints = tmp.resolve("checkpoints");
         List<String> flags = kafkaFlags(run, models, v1, checkpoints);
+        // few accounts, so that most keys have events scored before the kill and after the resume
         SyntheticEventGenerator generator =
-                SyntheticEventGenerator.builder().seed(5).build();
+                SyntheticEventGenerator.builder().seed(5).accounts(KEYS).build();
 
         List<String> before = ScreeningTests.produceEvents(KAFKA, events, generator, 0, BEFORE);
         Process first = screen(flags, List.of(), "first");
         List<String> inFlight;
-        int committedAtKill;
+        ModelCommand canary = ModelCommand.deploy("canary-" + run, v2.toUri().toString(), ModelCommand.Role.CANARY)
+                .percent(CANARY_PERCENT);
         try {
             ScreeningTests.awaitCommitted(KAFKA, scored, n -> n.size() >= BEFORE, WAIT, "the first events");
-            ModelCommand deploy =
-                    ModelCommand.deploy("deploy-" + run, v2.toUri().toString(), ModelCommand.Role.ACTIVE);
-            KAFKA.produce(commands, List.of(deploy.toJson().getBytes(StandardCharsets.UTF_8)));
+            KAFKA.produce(commands, List.of(canary.toJson().getBytes(StandardCharsets.UTF_8)));
             ScreeningTests.awaitCommitted(
-                    KAFKA, audit, n -> readyOn(n, deploy.commandId) == 2, WAIT, "version 2 READY on both subtasks");
+                    KAFKA, audit, n -> readyOn(n, canary.commandId) == 2, WAIT, "the canary READY on both subtasks");
 
             inFlight = ScreeningTests.produceEvents(KAFKA, events, generator, BEFORE, BEFORE + IN_FLIGHT);
-            committedAtKill = ScreeningTests.awaitCommitted(
-                            KAFKA, scored, n -> n.size() > BEFORE, WAIT, "the first events after the DEPLOY")
-                    .size();
+            ScreeningTests.awaitCommitted(
+                    KAFKA, scored, n -> n.size() > BEFORE, WAIT, "the first events after the canary");
         } finally {
             // SIGKILL of the launcher: no cancellation, no savepoint, open transactions left behind; the job's
             // JVM (the launcher's child) must end with it
@@ -102,6 +106,10 @@ class ScreenResumeITCase {
                         .isTrue();
             }
         }
+        // what the killed job committed; its open transactions were never committed and are aborted or fenced
+        Map<String, JsonNode> byFirst = byEventId(ScreeningTests.committed(KAFKA, scored));
+        List<JsonNode> alertsOfFirst = ScreeningTests.committed(KAFKA, alerts);
+        List<JsonNode> auditOfFirst = ScreeningTests.committed(KAFKA, audit);
 
         Process second = screen(flags, List.of("--resume", "latest"), "second");
         try {
@@ -122,14 +130,9 @@ class ScreenResumeITCase {
                     .containsPattern("resuming from file:/+"
                             + Pattern.quote(checkpoints.toString().substring(1)) + "/[0-9a-f]{32}/chk-\\d+");
 
-            Map<String, JsonNode> byId = new HashMap<>();
-            for (JsonNode r : results) {
-                assertThat(byId.put(r.get("eventId").asText(), r))
-                        .as("a second result for %s", r.get("eventId"))
-                        .isNull();
-            }
+            Map<String, JsonNode> byId = byEventId(results);
             assertThat(byId).hasSize(all);
-            assertThat(committedAtKill).as("events were in flight at the kill").isLessThan(BEFORE + IN_FLIGHT);
+            assertThat(byFirst.size()).as("events were in flight at the kill").isLessThan(BEFORE + IN_FLIGHT);
             Matcher rescored = Pattern.compile("\\| scored ([\\d,]+) \\|").matcher(output("second"));
             long scoredBySecond = 0;
             while (rescored.find()) {
@@ -141,27 +144,108 @@ class ScreenResumeITCase {
             for (String id : before) {
                 assertThat(byId.get(id).get("modelVersion").asText()).as(id).isEqualTo("1");
             }
-            for (List<String> ids : List.of(inFlight, after)) {
-                for (String id : ids) {
-                    assertThat(byId.get(id).get("modelVersion").asText()).as(id).isEqualTo("2");
-                    assertThat(byId.get(id).get("ruleEpoch").asLong()).as(id).isEqualTo(1);
-                }
-            }
+            assertKeysKeptTheirVersions(byId, byFirst, concat(inFlight, after));
+            assertAlertsOnce(results, ScreeningTests.committed(KAFKA, alerts), alertsOfFirst);
             assertCleanLog("first", KAFKA_RUN);
             assertCleanLog("second", KAFKA_RESUMED);
-            List<JsonNode> audits = ScreeningTests.committed(KAFKA, audit);
-            assertThat(audits)
-                    .as("the command topic was not read again after the resume")
-                    .filteredOn(
-                            n -> ModelAudit.ACCEPTED.equals(n.path("outcome").asText()))
-                    .hasSize(1);
-            assertThat(audits)
-                    .noneMatch(n -> ModelAudit.REJECTED.equals(n.path("outcome").asText()));
+            assertAuditOnce(ScreeningTests.committed(KAFKA, audit), auditOfFirst, canary.commandId);
         } finally {
             second.descendants().forEach(ProcessHandle::destroyForcibly);
             second.destroyForcibly();
             second.waitFor(30, TimeUnit.SECONDS);
         }
+    }
+
+    private static Map<String, JsonNode> byEventId(List<JsonNode> results) {
+        Map<String, JsonNode> byId = new HashMap<>();
+        for (JsonNode r : results) {
+            assertThat(byId.put(r.get("eventId").asText(), r))
+                    .as("a second result for %s", r.get("eventId"))
+                    .isNull();
+        }
+        return byId;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /**
+     * Every event after the canary is scored by the rules with the canary (epoch 1), each key by one version
+     * whether the killed job or the resumed one scored it, the canary's share of keys on version 2 and the rest
+     * on version 1.
+     */
+    private static void assertKeysKeptTheirVersions(
+            Map<String, JsonNode> byId, Map<String, JsonNode> byFirst, List<String> afterCanary) {
+        Map<String, String> versionOfKey = new HashMap<>();
+        Map<String, Integer> runsOfKey = new HashMap<>();
+        for (String id : afterCanary) {
+            JsonNode r = byId.get(id);
+            String key = r.get("accountId").asText();
+            String version = r.get("modelVersion").asText();
+            assertThat(r.get("ruleEpoch").asLong()).as(id).isEqualTo(1);
+            String earlier = versionOfKey.putIfAbsent(key, version);
+            assertThat(version)
+                    .as(
+                            "key %s, event %s (scored by the %s job)",
+                            key, id, byFirst.containsKey(id) ? "killed" : "resumed")
+                    .isEqualTo(earlier == null ? version : earlier);
+            runsOfKey.merge(key, byFirst.containsKey(id) ? 1 : 2, (x, y) -> x | y);
+        }
+        long onBoth = runsOfKey.values().stream().filter(r -> r == 3).count();
+        assertThat(onBoth)
+                .as("keys with events scored both before the kill and after the resume")
+                .isGreaterThan(KEYS / 4);
+        long onCanary = versionOfKey.values().stream().filter("2"::equals).count();
+        assertThat(onCanary)
+                .as("keys on the canary, of %d", versionOfKey.size())
+                .isBetween((long) (versionOfKey.size() * 0.15), (long) (versionOfKey.size() * 0.45));
+    }
+
+    /**
+     * Alerts exactly once: one per scored event that the policy alerts on and none for the others, the killed
+     * job's committed alerts among them.
+     */
+    private static void assertAlertsOnce(List<JsonNode> results, List<JsonNode> alerts, List<JsonNode> alertsOfFirst) {
+        AlertPolicy policy = AlertPolicy.defaults();
+        List<String> expected = results.stream()
+                .filter(r -> ScreeningTests.alerts(policy, r))
+                .map(r -> r.get("eventId").asText() + ":" + r.get("label").asText())
+                .sorted()
+                .toList();
+        List<String> raised =
+                alerts.stream().map(a -> a.get("alertId").asText()).sorted().toList();
+        assertThat(expected).as("the tiny models raise alerts").isNotEmpty();
+        assertThat(raised).as("one alert per alerting event").isEqualTo(expected);
+        assertThat(alerts).as("the killed job's committed alerts").containsAll(alertsOfFirst);
+    }
+
+    /**
+     * The audit trail across the crash: the killed job's records kept, no record of the command written twice,
+     * and the resumed job's records only its subtasks' loads of the restored versions.
+     */
+    private static void assertAuditOnce(List<JsonNode> audit, List<JsonNode> auditOfFirst, String commandId) {
+        assertThat(audit.subList(0, auditOfFirst.size())).isEqualTo(auditOfFirst);
+        assertThat(audit)
+                .noneMatch(n -> ModelAudit.REJECTED.equals(n.path("outcome").asText()));
+        assertThat(audit)
+                .as("the command topic was not read again after the resume")
+                .filteredOn(n -> commandId.equals(n.path("commandId").asText())
+                        && ModelAudit.ACCEPTED.equals(n.path("outcome").asText()))
+                .hasSize(1);
+        assertThat(audit)
+                .filteredOn(n -> commandId.equals(n.path("commandId").asText()))
+                .filteredOn(n -> !ModelAudit.LOADED.equals(n.path("outcome").asText()))
+                .map(n -> n.path("outcome").asText() + " on subtask "
+                        + n.path("subtask").asText())
+                .doesNotHaveDuplicates();
+        List<String> ofSecond = audit.subList(auditOfFirst.size(), audit.size()).stream()
+                .map(n -> n.path("outcome").asText())
+                .distinct()
+                .toList();
+        assertThat(ofSecond).as("records of the resumed job:%n%s", audit).containsOnly(ModelAudit.LOADED);
     }
 
     /**
