@@ -326,7 +326,8 @@ final class ScreenCommand implements Callable<Integer> {
             names = "--resume",
             paramLabel = "PATH|latest",
             description = "Restore the job from a retained checkpoint or savepoint (a URI or path), or 'latest':"
-                    + " the newest complete one under --checkpoint-dir. Keeps model-version assignments, pending"
+                    + " the newest complete one under the checkpoint directory (--checkpoint-dir, else the cluster's"
+                    + " execution.checkpointing.dir). Keeps model-version assignments, pending"
                     + " events and Kafka positions; the command topic is not read again from its start."
                     + " Checkpoints are retained when the job is cancelled, fails or its process dies.")
     String resume;

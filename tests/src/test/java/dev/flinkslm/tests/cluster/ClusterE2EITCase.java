@@ -8,8 +8,9 @@ import java.nio.file.Path;
 
 /**
  * The real-cluster end-to-end scenario ({@link ClusterScenario}) with the deployable jar's
- * {@code screen} job and the built-in model: TaskManager SIGKILL + replacement, cancel + resubmit,
- * stop-with-savepoint + restore, model loads per TaskManager JVM.
+ * {@code screen} job and the built-in model: TaskManager SIGKILL + replacement, cancel + resubmit with
+ * {@code screen --resume latest}, stop-with-savepoint + restore with {@code screen --resume PATH} (each checked
+ * against the path the cluster reports the job restored from), model loads per TaskManager JVM.
  */
 class ClusterE2EITCase {
 

@@ -86,6 +86,10 @@ public final class ClusterScenario {
      *     that keyed state survives failover and savepoints; {@code null} when the job's output has no such field
      * @param modelLoaded regex over TaskManager log lines with named groups {@code job} and {@code model},
      *     matching once per model load; the {@code loader} group (optional) names the class loader of the runtime
+     * @param canary optional per-key assignment to check across the savepoint
+     * @param resumeArgs optional: the program arguments that make the job restore itself, given a checkpoint or
+     *     savepoint path or {@code null} for the newest retained checkpoint; without it a restore is submitted with
+     *     the REST API's savepoint path (as {@code flink run -s} does)
      */
     public record JobSpec(
             Path jar,
@@ -95,7 +99,8 @@ public final class ClusterScenario {
             Function<String, Long> outputSeq,
             Function<String, String[]> accountSeen,
             Pattern modelLoaded,
-            Canary canary) {
+            Canary canary,
+            Function<String, List<String>> resumeArgs) {
 
         JobSpec(
                 Path jar,
@@ -105,7 +110,7 @@ public final class ClusterScenario {
                 Function<String, Long> outputSeq,
                 Function<String, String[]> accountSeen,
                 Pattern modelLoaded) {
-            this(jar, entryClass, args, event, outputSeq, accountSeen, modelLoaded, null);
+            this(jar, entryClass, args, event, outputSeq, accountSeen, modelLoaded, null, null);
         }
     }
 
@@ -297,7 +302,9 @@ public final class ClusterScenario {
                 base.outputSeq(),
                 null,
                 base.modelLoaded(),
-                canary);
+                canary,
+                // screen --resume: the job finds the newest checkpoint under the cluster's checkpoint directory
+                path -> List.of("--resume", path == null ? "latest" : path));
     }
 
     private final Path repoRoot;
@@ -386,11 +393,14 @@ public final class ClusterScenario {
                                 "results of the next events", STEP_TIMEOUT, () -> output.distinctIds() > before + 100);
                         rest.cancel(job1, STEP_TIMEOUT);
                         String checkpoint = rest.latestCheckpointPath(job1);
-                        job2 = submit(rest, jarId, topics, checkpoint);
+                        job2 = resume(rest, jarId, topics, checkpoint, true);
                         moreEvents.get(STEP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                         output.awaitDistinct(end, STEP_TIMEOUT);
                         int failures = rest.exceptionCount(job2);
-                        resubmit = checkpoint != null && failures == 0 && loadsOf(cluster, job2) > 0;
+                        resubmit = checkpoint != null
+                                && failures == 0
+                                && loadsOf(cluster, job2) > 0
+                                && checkpoint.equals(rest.restoredFrom(job2));
                         LOG.info(
                                 "Resubmitted job {} from {}: {} failures, {} model loads",
                                 job2,
@@ -419,10 +429,14 @@ public final class ClusterScenario {
                     long restoredFrom = nextSeq.get();
                     long end = restoredFrom + eventsPerPhase;
                     produce(producer, topics, nextSeq, end, 0);
-                    String job3 = submit(rest, jarId, topics, path);
+                    String job3 = resume(rest, jarId, topics, path, false);
                     output.awaitDistinct(end, STEP_TIMEOUT);
                     boolean assignmentsIntact = job.canary() == null || output.canaryHeld(job, restoredFrom);
-                    savepoint = path != null && !path.isEmpty() && rest.exceptionCount(job3) == 0 && assignmentsIntact;
+                    savepoint = path != null
+                            && !path.isEmpty()
+                            && rest.exceptionCount(job3) == 0
+                            && assignmentsIntact
+                            && path.equals(rest.restoredFrom(job3));
                     rest.cancel(job3, STEP_TIMEOUT);
                 } catch (Exception e) {
                     LOG.error("Savepoint phase failed", e);
@@ -482,6 +496,23 @@ public final class ClusterScenario {
             throws InterruptedException {
         String jobId = rest.runJar(jarId, job.entryClass(), job.args().apply(topics), savepointPath);
         rest.waitForAllTasksRunning(jobId, STEP_TIMEOUT);
+        return jobId;
+    }
+
+    /**
+     * Submits the job again from {@code path}: through the job's own arguments when it has them ({@code
+     * newest} asks it for the newest retained checkpoint instead of the path), else the REST savepoint path.
+     */
+    private String resume(FlinkRestClient rest, String jarId, Topics topics, String path, boolean newest)
+            throws InterruptedException {
+        if (job.resumeArgs() == null) {
+            return submit(rest, jarId, topics, path);
+        }
+        List<String> args = new ArrayList<>(job.args().apply(topics));
+        args.addAll(job.resumeArgs().apply(newest ? null : path));
+        String jobId = rest.runJar(jarId, job.entryClass(), args, null);
+        rest.waitForAllTasksRunning(jobId, STEP_TIMEOUT);
+        LOG.info("Job {} restored from {}", jobId, rest.restoredFrom(jobId));
         return jobId;
     }
 

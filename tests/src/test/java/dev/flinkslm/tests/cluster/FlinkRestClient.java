@@ -150,6 +150,15 @@ public final class FlinkRestClient {
                 : latest.path("external_path").asText(null);
     }
 
+    /** The checkpoint or savepoint path the job was restored from, or {@code null} for a fresh start. */
+    public String restoredFrom(String jobId) {
+        JsonNode restored =
+                get("/jobs/" + jobId + "/checkpoints").path("latest").path("restored");
+        return restored.isMissingNode() || restored.isNull()
+                ? null
+                : restored.path("external_path").asText(null);
+    }
+
     /** Number of failures recorded in the job's exception history (0 for a job that never failed). */
     public int exceptionCount(String jobId) {
         return get("/jobs/" + jobId + "/exceptions")
