@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The real-cluster end-to-end scenario ({@link ClusterScenario}) with the deployable jar's
@@ -43,5 +47,27 @@ class ClusterE2EITCase {
                 .as("ORT loaded from the cluster lib, not the job jar")
                 .containsExactly("AppClassLoader");
         assertThat(r.passed()).isTrue();
+        assertQuietLogs(workDir.resolve("flink/log"));
+    }
+
+    /**
+     * The cluster runs with the images' log settings ({@code docker/conf/log4j-cluster.properties}): no metric
+     * name collision at all (the Kafka sink's two known ones are filtered, and flink-slm's own names are unique)
+     * and no CUDA probe warning per model load.
+     */
+    private static void assertQuietLogs(Path logDir) throws IOException {
+        List<Path> logs;
+        try (Stream<Path> files = Files.list(logDir)) {
+            logs = files.filter(f -> f.getFileName().toString().endsWith(".log"))
+                    .toList();
+        }
+        assertThat(logs).as("logs in %s", logDir).hasSizeGreaterThanOrEqualTo(3);
+        for (Path log : logs) {
+            try (Stream<String> lines = Files.lines(log)) {
+                assertThat(lines.filter(l -> l.contains("Name collision") || l.contains("CudaUtils")))
+                        .as("metric name collisions and CUDA probe warnings in %s", log)
+                        .isEmpty();
+            }
+        }
     }
 }

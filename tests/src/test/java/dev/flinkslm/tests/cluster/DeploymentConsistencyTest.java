@@ -111,6 +111,27 @@ class DeploymentConsistencyTest {
         assertThat(gpu).contains(":onnxruntime_gpu:").containsPattern("nvidia/cuda:12[.0-9]*-cudnn-runtime");
     }
 
+    /**
+     * The log settings the images append to Flink's configuration are those of embedded runs, and both images
+     * append them to the file and the console configuration.
+     */
+    @Test
+    void clusterLogSettingsAreTheEmbeddedOnes() throws IOException {
+        List<String> cluster = Files.readAllLines(ROOT.resolve(FlinkCluster.CLUSTER_LOG_SETTINGS)).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("#"))
+                .toList();
+        assertThat(cluster).anyMatch(l -> l.startsWith("logger.metricGroup.filter."));
+        assertThat(Files.readAllLines(ROOT.resolve("jobs/cli/src/main/resources/flink-slm-log4j2.properties")))
+                .containsAll(cluster);
+        for (String file : List.of("docker/Dockerfile", "docker/Dockerfile.gpu")) {
+            assertThat(Files.readString(ROOT.resolve(file)))
+                    .as(file)
+                    .contains("COPY " + FlinkCluster.CLUSTER_LOG_SETTINGS + " /tmp/log4j-cluster.properties")
+                    .contains("cat /tmp/log4j-cluster.properties >> /opt/flink/conf/log4j-console.properties")
+                    .contains("cat /tmp/log4j-cluster.properties >> /opt/flink/conf/log4j.properties");
+        }
+    }
+
     @Test
     void composeRunsKafkaFlinkSubmissionAndPrometheus() throws IOException {
         Map<String, Object> compose = yaml(ROOT.resolve("docker/docker-compose.yml"));

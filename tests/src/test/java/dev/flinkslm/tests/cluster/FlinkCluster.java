@@ -49,6 +49,9 @@ import java.util.regex.Pattern;
 public final class FlinkCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FlinkCluster.class);
+    /** The log settings the images append to Flink's configuration; the test clusters use them too. */
+    static final String CLUSTER_LOG_SETTINGS = "docker/conf/log4j-cluster.properties";
+
     private static final String LOOPBACK = "127.0.0.1";
     private static final String BASH_RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
 
@@ -365,10 +368,8 @@ public final class FlinkCluster implements AutoCloseable {
                         "appender.main.fileName = ${sys:log.file}",
                         "appender.main.layout.type = PatternLayout",
                         "appender.main.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-50c{1.} [%t] - %m%n",
-                        // Kafka clients log every producer/consumer config at INFO: keep the logs readable.
-                        "logger.kafka.name = org.apache.kafka",
-                        "logger.kafka.level = WARN",
-                        ""));
+                        // what the container images append to Flink's log configuration
+                        Files.readString(spec.repoRoot.resolve(CLUSTER_LOG_SETTINGS))));
         Files.writeString(confDir.resolve("log4j-quiet.properties"), "rootLogger.level = OFF\n");
     }
 
