@@ -421,17 +421,21 @@ class ScreenResumeITCase {
     /**
      * WARN and ERROR lines a Kafka-mode run may print, each with its reason. A fresh test broker creates its
      * offsets topic on first use, so the first offset commits of the sources fail with CoordinatorNotAvailable
-     * (they are committed again at a later checkpoint).
+     * or "the coordinator is loading" (they are committed again at a later checkpoint).
      */
     private static final List<Pattern> KAFKA_RUN = List.of(
-            Pattern.compile("WARN  KafkaSourceReader - Failed to commit consumer offsets for checkpoint \\d+$"));
+            Pattern.compile("WARN  KafkaSourceReader - Failed to commit consumer offsets for checkpoint \\d+$"),
+            Pattern.compile("WARN  ConsumerCoordinator - .* Offset commit failed on partition .*: The coordinator is"
+                    + " (loading|not available)"));
 
     /**
      * A resumed run also: recovery commits the restored checkpoint's transactions again, and those the killed job
      * had already committed are fenced (the read_committed checks show nothing was lost or written twice).
      */
-    private static final List<Pattern> KAFKA_RESUMED =
-            List.of(KAFKA_RUN.get(0), Pattern.compile("ERROR KafkaCommitter - Unable to commit transaction .*fenced"));
+    private static final List<Pattern> KAFKA_RESUMED = List.of(
+            KAFKA_RUN.get(0),
+            KAFKA_RUN.get(1),
+            Pattern.compile("ERROR KafkaCommitter - Unable to commit transaction .*fenced"));
 
     private static void assertCleanLog(String name, List<Pattern> allowed) throws IOException {
         List<String> unexpected = output(name)
