@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,6 +62,7 @@ public final class Launcher {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(JAVA_17_FLAGS));
+        command.addAll(forwardedJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
         String log4j = System.getProperty("log4j.configurationFile");
         command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
         command.add("-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "="
@@ -81,6 +83,26 @@ public final class Launcher {
             }
         }));
         System.exit(child.waitFor());
+    }
+
+    /**
+     * The launcher's own JVM options that the child JVM takes too ({@code -Xmx4g}, {@code -Dflinkslm.cache.dir=...},
+     * {@code -Djava.io.tmpdir=...}, a {@code -javaagent}), so that {@code java -Xmx4g -jar flink-slm.jar} sizes the
+     * JVM that runs the job. Left out: the log configuration (set for the child below) and a debugger agent,
+     * whose port the launcher already holds.
+     */
+    static List<String> forwardedJvmOptions(List<String> launcherOptions) {
+        List<String> forwarded = new ArrayList<>();
+        for (String option : launcherOptions) {
+            if (option.startsWith("-Dlog4j.configurationFile=")
+                    || option.startsWith("-agentlib:jdwp")
+                    || option.startsWith("-Xrunjdwp")
+                    || option.startsWith("-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "=")) {
+                continue;
+            }
+            forwarded.add(option);
+        }
+        return forwarded;
     }
 
     /** The error lines a command printed (not its usage help), scrubbed and cut short. */

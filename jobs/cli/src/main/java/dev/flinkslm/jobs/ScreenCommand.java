@@ -327,7 +327,8 @@ final class ScreenCommand implements Callable<Integer> {
             paramLabel = "PATH|latest",
             description = "Restore the job from a retained checkpoint or savepoint (a URI or path), or 'latest':"
                     + " the newest complete one under the checkpoint directory (--checkpoint-dir, else the cluster's"
-                    + " execution.checkpointing.dir). Keeps model-version assignments, pending"
+                    + " execution.checkpointing.dir), or the savepoint of a stop under --savepoint-dir (else"
+                    + " execution.checkpointing.savepoint-dir). Keeps model-version assignments, pending"
                     + " events and Kafka positions; the command topic is not read again from its start."
                     + " Checkpoints are retained when the job is cancelled, fails or its process dies.")
     String resume;
@@ -450,6 +451,11 @@ final class ScreenCommand implements Callable<Integer> {
                 .restartAttempts(restartAttempts)
                 .restartDelay(restart)
                 .bufferTimeout(parsed.hasMatchedOption("--buffer-timeout") ? buffer : null);
+        if (savepointDir != null) {
+            // also where --resume latest looks for the savepoint of a stop
+            flinkConf.putIfAbsent(
+                    org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY.key(), savepointDir);
+        }
         flinkConf.forEach(b::flinkConf);
         ScreeningConfig config;
         try {

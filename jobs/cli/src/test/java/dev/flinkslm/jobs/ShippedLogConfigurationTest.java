@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The log configuration shipped in the jar ({@code flink-slm-log4j2.properties}) keeps the Kafka
  * clients' reconnect noise out: with an unreachable broker kafka-clients 4.2 logs "Rebootstrapping
  * with [...]" at INFO (Metadata, AdminMetadataManager) in a tight loop, and NetworkClient warns on
- * every failed connection attempt.
+ * every failed connection attempt. Flink's metric name collision warnings are filtered for the Kafka sink's two
+ * gauges only.
  */
 class ShippedLogConfigurationTest {
 
@@ -69,6 +70,30 @@ class ShippedLogConfigurationTest {
             assertThat(seen.get()).isBetween(1, 25);
             network.error("a real error");
             assertThat(seen.get()).isBetween(2, 26);
+
+            // Of Flink's metric name collisions only the Kafka sink's two known ones are dropped.
+            AtomicInteger collisions = new AtomicInteger();
+            AbstractAppender collisionCounter =
+                    new AbstractAppender("collisions", null, null, true, Property.EMPTY_ARRAY) {
+                        @Override
+                        public void append(LogEvent event) {
+                            collisions.incrementAndGet();
+                        }
+                    };
+            collisionCounter.start();
+            ctx.getConfiguration()
+                    .getLoggerConfig("org.apache.flink.metrics.MetricGroup")
+                    .addAppender(collisionCounter, Level.ALL, null);
+            Logger metrics = ctx.getLogger("org.apache.flink.metrics.MetricGroup");
+            String collision = "Name collision: Group already contains a Metric with the name '%s'. Metric will not"
+                    + " be reported.[localhost, taskmanager, tm-1, flink-slm-screening, %s, 1]";
+            metrics.warn(String.format(collision, "currentSendTime", "kafka-scored: Writer"));
+            metrics.warn(String.format(collision, "pendingCommittables", "kafka-audit: Committer"));
+            assertThat(collisions.get()).as("the Kafka sink's gauges").isZero();
+            metrics.warn(String.format(collision, "numRecordsOut", "kafka-scored: Writer"));
+            metrics.warn(String.format(collision, "currentSendTime", "slm-scoring"));
+            metrics.warn(String.format(collision, "pendingCommittablesTotal", "kafka-audit: Committer"));
+            assertThat(collisions.get()).as("other collisions").isEqualTo(3);
         } finally {
             ctx.stop();
             System.setErr(err);

@@ -4,31 +4,68 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * Finds what a crashed or stopped screening job can be resumed from: the newest complete checkpoint
- * ({@code <dir>/<job id>/chk-<n>/_metadata}) or savepoint ({@code <dir>/savepoint-*}/_metadata) under a directory,
- * on any Flink file system. A checkpoint without its {@code _metadata} file was not completed and is skipped.
+ * ({@code <dir>/<job id>/chk-<n>/_metadata}) or savepoint ({@code <dir>/savepoint-*}/_metadata) under the checkpoint
+ * directory, or savepoint under the savepoint directory, on any Flink file system. A checkpoint without its {@code
+ * _metadata} file was not completed and is skipped.
  *
  * <p>Threading: stateless.
  */
 @PublicEvolving
 public final class RetainedCheckpoints {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RetainedCheckpoints.class);
     private static final Pattern CHECKPOINT = Pattern.compile("chk-\\d{1,18}");
     private static final String METADATA = "_metadata";
+    private static final String SAVEPOINT_PREFIX = "savepoint-";
 
     private RetainedCheckpoints() {}
 
+    /** {@link #latest(String, String)} without a savepoint directory. */
+    public static String latest(String dir) {
+        return latest(dir, null);
+    }
+
     /**
-     * The newest complete checkpoint or savepoint under {@code dir}, by the time its metadata was written.
+     * The newest complete checkpoint or savepoint under {@code dir}, or savepoint under {@code savepointDir}, by
+     * the time its metadata was written. A job stopped with a savepoint ends FINISHED and Flink deletes its
+     * checkpoints, so its savepoint is found only in the savepoint directory; without it, the newest checkpoint
+     * is that of an earlier job. When a job directory written after the chosen checkpoint holds no complete
+     * checkpoint, that is logged as a warning (it is also what a job killed before its first checkpoint leaves).
      *
+     * @param savepointDir where savepoints are written ({@code --savepoint-dir}, or {@code
+     *     execution.checkpointing.savepoint-dir}); null or a directory that does not exist yet: none
      * @throws IllegalArgumentException when there is none, with a message that says where it looked
      */
-    public static String latest(String dir) {
+    public static String latest(String dir, String savepointDir) {
+        Choice choice = choose(dir, savepointDir);
+        for (String laterJob : choice.laterJobsWithoutCheckpoint()) {
+            LOG.warn(
+                    "--resume latest: {} was written after {} and holds no complete checkpoint. If its job was"
+                            + " stopped with a savepoint, resume from that savepoint's path instead (--resume PATH):"
+                            + " resuming from the older checkpoint writes that job's results again.",
+                    laterJob,
+                    choice.path());
+        }
+        return choice.path();
+    }
+
+    /**
+     * What {@link #latest(String, String)} resumes from, and the job directories written after it (when it is a
+     * checkpoint) that hold no complete checkpoint.
+     */
+    record Choice(String path, List<String> laterJobsWithoutCheckpoint) {}
+
+    static Choice choose(String dir, String savepointDir) {
         try {
             Path root = new Path(dir);
             FileSystem fs = root.getFileSystem();
@@ -36,47 +73,93 @@ public final class RetainedCheckpoints {
                 throw new IllegalArgumentException("--resume latest: the checkpoint directory " + dir
                         + " does not exist; give --checkpoint-dir of the run to resume, or a checkpoint path");
             }
-            Path best = null;
-            long bestTime = Long.MIN_VALUE;
-            long bestNumber = -1;
+            Candidate best = null;
+            List<FileStatus> jobDirs = new ArrayList<>();
             for (FileStatus entry : fs.listStatus(root)) {
                 if (!entry.isDir()) {
                     continue;
                 }
-                String name = entry.getPath().getName();
-                if (name.startsWith("savepoint-")) {
-                    long t = completedAt(fs, entry.getPath());
-                    if (t > bestTime) {
-                        best = entry.getPath();
-                        bestTime = t;
-                        bestNumber = -1;
-                    }
+                if (entry.getPath().getName().startsWith(SAVEPOINT_PREFIX)) {
+                    best = newer(best, new Candidate(entry.getPath(), completedAt(fs, entry.getPath()), -1));
                     continue;
                 }
+                jobDirs.add(entry);
                 FileStatus[] checkpoints = fs.listStatus(entry.getPath());
                 for (FileStatus chk : checkpoints == null ? new FileStatus[0] : checkpoints) {
                     if (chk.isDir()
                             && CHECKPOINT.matcher(chk.getPath().getName()).matches()) {
-                        long t = completedAt(fs, chk.getPath());
-                        long n = checkpointNumber(chk.getPath().getName());
-                        // the same millisecond: prefer the higher checkpoint number (within one job, the later one)
-                        if (t > bestTime || (t == bestTime && t != Long.MIN_VALUE && n > bestNumber)) {
-                            best = chk.getPath();
-                            bestTime = t;
-                            bestNumber = n;
-                        }
+                        best = newer(
+                                best,
+                                new Candidate(
+                                        chk.getPath(),
+                                        completedAt(fs, chk.getPath()),
+                                        checkpointNumber(chk.getPath().getName())));
                     }
                 }
             }
-            if (best == null) {
-                throw new IllegalArgumentException("--resume latest: no complete checkpoint (chk-<n>/_metadata) or"
-                        + " savepoint under " + dir + "; give --checkpoint-dir of the run to resume");
+            if (savepointDir != null && !new Path(savepointDir).equals(root)) {
+                best = newer(best, newestSavepoint(new Path(savepointDir)));
             }
-            return best.toString();
+            if (best == null || best.completedAt == Long.MIN_VALUE) {
+                throw new IllegalArgumentException("--resume latest: no complete checkpoint (chk-<n>/_metadata) or"
+                        + " savepoint under " + dir + (savepointDir == null ? "" : " or " + savepointDir)
+                        + "; give --checkpoint-dir of the run to resume");
+            }
+            return new Choice(
+                    best.path.toString(), best.number >= 0 ? laterJobsWithoutCheckpoint(fs, jobDirs, best) : List.of());
         } catch (IOException e) {
             throw new IllegalArgumentException(
                     "--resume latest: cannot list the checkpoints under " + dir + " (" + e + ")", e);
         }
+    }
+
+    /** A complete checkpoint ({@code number >= 0}) or savepoint ({@code -1}). */
+    private record Candidate(Path path, long completedAt, long number) {}
+
+    private static Candidate newer(Candidate best, Candidate c) {
+        if (c == null || c.completedAt == Long.MIN_VALUE) {
+            return best;
+        }
+        if (best == null || c.completedAt > best.completedAt) {
+            return c;
+        }
+        // the same millisecond: prefer the higher checkpoint number (within one job, the later one)
+        return c.completedAt == best.completedAt && c.number > best.number ? c : best;
+    }
+
+    private static Candidate newestSavepoint(Path dir) throws IOException {
+        FileSystem fs = dir.getFileSystem();
+        if (!fs.exists(dir)) {
+            return null;
+        }
+        Candidate best = null;
+        for (FileStatus entry : fs.listStatus(dir)) {
+            if (entry.isDir() && entry.getPath().getName().startsWith(SAVEPOINT_PREFIX)) {
+                best = newer(best, new Candidate(entry.getPath(), completedAt(fs, entry.getPath()), -1));
+            }
+        }
+        return best;
+    }
+
+    private static List<String> laterJobsWithoutCheckpoint(FileSystem fs, List<FileStatus> jobDirs, Candidate chosen)
+            throws IOException {
+        Path chosenJob = chosen.path.getParent();
+        List<String> later = new ArrayList<>();
+        for (FileStatus job : jobDirs) {
+            if (job.getPath().equals(chosenJob) || job.getModificationTime() <= chosen.completedAt) {
+                continue;
+            }
+            FileStatus[] entries = fs.listStatus(job.getPath());
+            boolean complete = false;
+            for (FileStatus chk : entries == null ? new FileStatus[0] : entries) {
+                complete |= CHECKPOINT.matcher(chk.getPath().getName()).matches()
+                        && completedAt(fs, chk.getPath()) != Long.MIN_VALUE;
+            }
+            if (!complete) {
+                later.add(job.getPath().toString());
+            }
+        }
+        return later;
     }
 
     /**
@@ -90,6 +173,9 @@ public final class RetainedCheckpoints {
             FileSystem fs = p.getFileSystem();
             if (!fs.exists(p)) {
                 throw new IllegalArgumentException("--resume " + path + ": no such checkpoint or savepoint");
+            }
+            if (METADATA.equals(p.getName()) && !fs.getFileStatus(p).isDir()) {
+                return path; // the metadata file itself, as Flink's -s takes it
             }
             if (!fs.exists(new Path(p, METADATA))) {
                 throw new IllegalArgumentException("--resume " + path + ": not a complete checkpoint or savepoint"

@@ -126,8 +126,9 @@ public final class ScreeningJob {
                 : env.getConfiguration()
                         .getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
                         .orElse(null);
-        if (checkpointDir == null) {
-            // Neither the configuration nor the cluster names one: an embedded run keeps them in the temp dir.
+        if (checkpointDir == null && env instanceof LocalStreamEnvironment) {
+            // An embedded run whose configuration names none keeps them in the temp dir. Anywhere else the
+            // cluster's own setting applies: a path of this machine would override it.
             checkpointDir = defaultCheckpointDir();
             Configuration local = new Configuration();
             local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
@@ -135,9 +136,27 @@ public final class ScreeningJob {
             LOG.info("Checkpoints go to {} (set the checkpoint directory to choose)", checkpointDir);
         }
         if (config.resumeFrom() != null) {
-            String path = ScreeningConfig.RESUME_LATEST.equals(config.resumeFrom())
-                    ? RetainedCheckpoints.latest(checkpointDir)
-                    : RetainedCheckpoints.requireComplete(config.resumeFrom());
+            String path;
+            if (ScreeningConfig.RESUME_LATEST.equalsIgnoreCase(config.resumeFrom())) {
+                if (checkpointDir == null) {
+                    throw new IllegalArgumentException("--resume latest: no checkpoint directory is configured here"
+                            + " (--checkpoint-dir, or execution.checkpointing.dir in this machine's Flink"
+                            + " configuration); give --checkpoint-dir of the run to resume, or a checkpoint path");
+                }
+                path = RetainedCheckpoints.latest(
+                        checkpointDir,
+                        env.getConfiguration()
+                                .getOptional(CheckpointingOptions.SAVEPOINT_DIRECTORY)
+                                .orElse(null));
+            } else {
+                path = RetainedCheckpoints.requireComplete(config.resumeFrom());
+            }
+            String flinks = resumePath(env);
+            if (flinks != null && !flinks.equals(path)) {
+                throw new IllegalArgumentException("--resume " + config.resumeFrom() + " (" + path + ") and Flink's"
+                        + " restore path " + flinks + " (flink run -s, or execution.state-recovery.path) are both"
+                        + " given; give one of them");
+            }
             Configuration restore = new Configuration();
             restore.set(StateRecoveryOptions.SAVEPOINT_PATH, path);
             env.configure(restore);
@@ -255,7 +274,8 @@ public final class ScreeningJob {
                                         "kafka-commands")
                                 .uid("kafka-commands"),
                         options,
-                        config.resumeFrom() == null ? commandHistoryEnd(options) : Map.of());
+                        // a restore by --resume or by Flink's own restore path (flink run -s) reads no history
+                        resumePath(env) == null ? commandHistoryEnd(options) : Map.of());
         };
 
         return new Inputs(events, parseDeadLetters, commands);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkslm.operators.versions.ModelAudit;
 import dev.flinkslm.operators.versions.ModelCommand;
 import dev.flinkslm.screening.AlertPolicy;
+import dev.flinkslm.screening.RetainedCheckpoints;
 import dev.flinkslm.screening.SyntheticEventGenerator;
 import dev.flinkslm.tests.ScreeningTests;
 import dev.flinkslm.tests.cluster.JobJars;
@@ -175,7 +176,9 @@ class ScreenResumeITCase {
     /**
      * Every event after the canary is scored by the rules with the canary (epoch 1), each key by one version
      * whether the killed job or the resumed one scored it, the canary's share of keys on version 2 and the rest
-     * on version 1.
+     * on version 1. A key's share is a hash of the key and the command id, so this shows that the rules came back
+     * with the checkpoint and the canary was loaded before the resumed job scored; that the checkpoint, not a
+     * replay of the command topic, restored them is shown by the audit checks.
      */
     private static void assertKeysKeptTheirVersions(
             Map<String, JsonNode> byId, Map<String, JsonNode> byFirst, List<String> afterCanary) {
@@ -250,17 +253,42 @@ class ScreenResumeITCase {
 
     /**
      * Ctrl-C (SIGTERM to the launcher) with {@code --savepoint-dir}: the job stops with a savepoint and prints its
-     * path, and {@code --resume latest} continues from it (the newest under the checkpoint directory).
+     * path, and {@code --resume latest} with the same flags continues from it. Here the stopped job was itself
+     * resumed from the checkpoint of a killed one, and the savepoints go to a directory of their own: Flink deletes
+     * the checkpoints of a job that stops with a savepoint, so the newest checkpoint under the checkpoint directory
+     * is the killed job's, and {@code latest} must look in the savepoint directory to find the newer savepoint.
      */
     @Test
-    @Timeout(180)
+    @Timeout(240)
     void sigtermTakesASavepointThatResumeLatestContinuesFrom() throws Exception {
         String dir = tmp.resolve("state").toUri().toString();
-        List<String> flags =
-                List.of("--events-per-second", "200", "--checkpoint-dir", dir, "--status-interval", "500ms");
-        Process first = screen(flags, List.of("--savepoint-dir", dir), "sigterm-first");
+        String savepoints = tmp.resolve("savepoints").toUri().toString();
+        List<String> flags = List.of(
+                "--events-per-second",
+                "200",
+                "--checkpoint-dir",
+                dir,
+                "--checkpoint-interval",
+                "300ms",
+                "--savepoint-dir",
+                savepoints,
+                "--status-interval",
+                "500ms");
+        Process killed = screen(flags, List.of(), "sigterm-killed");
+        String killedCheckpoint;
+        try {
+            killedCheckpoint = awaitCheckpoint(dir, null);
+        } finally {
+            killed.descendants().forEach(ProcessHandle::destroyForcibly);
+            killed.destroyForcibly();
+            killed.waitFor(30, TimeUnit.SECONDS);
+        }
+
+        Process first = screen(flags, List.of("--resume", "latest"), "sigterm-first");
         try {
             awaitOutput("sigterm-first", "\\| scored [1-9]");
+            assertThat(output("sigterm-first")).contains("resuming from " + killedCheckpoint);
+            awaitCheckpoint(dir, killedCheckpoint); // one of its own, which the stop will delete
         } finally {
             first.destroy(); // SIGTERM: the launcher's shutdown hook stops its child, which stops the job
             assertThat(first.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -270,8 +298,12 @@ class ScreenResumeITCase {
         assertThat(savepoint.find())
                 .as("savepoint line in:%n%s", output("sigterm-first"))
                 .isTrue();
+        assertThat(savepoint.group(1)).startsWith(savepoints.replaceFirst("^file:/+", "file:/"));
         assertThat(Path.of(java.net.URI.create(savepoint.group(1))).resolve("_metadata"))
                 .exists();
+        assertThat(RetainedCheckpoints.latest(dir))
+                .as("the stopped job's checkpoints are gone; the killed job's is the newest")
+                .isEqualTo(killedCheckpoint);
 
         Process second = screen(flags, List.of("--resume", "latest"), "sigterm-second");
         try {
@@ -281,6 +313,28 @@ class ScreenResumeITCase {
             second.descendants().forEach(ProcessHandle::destroyForcibly);
             second.destroyForcibly();
             second.waitFor(30, TimeUnit.SECONDS);
+        }
+        for (String run : List.of("sigterm-killed", "sigterm-first", "sigterm-second")) {
+            assertCleanLog(run, List.of());
+        }
+    }
+
+    /** Waits for a complete checkpoint under {@code dir} other than {@code not}; returns its path. */
+    private static String awaitCheckpoint(String dir, String not) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            try {
+                String latest = RetainedCheckpoints.latest(dir);
+                if (!latest.equals(not)) {
+                    return latest;
+                }
+            } catch (IllegalArgumentException none) {
+                // not yet
+            }
+            assertThat(System.nanoTime())
+                    .as("waiting for a checkpoint under %s", dir)
+                    .isLessThan(deadline);
+            Thread.sleep(200);
         }
     }
 
@@ -340,7 +394,9 @@ class ScreenResumeITCase {
 
     /**
      * A fresh start (no {@code --resume}) rebuilds the rules by reading the command topic from its start: the
-     * routing is the same, and the second audit record of the command says it is a replay of the first.
+     * routing is the same, and the second audit record of the command says it is a replay of the first. Then a
+     * restore through Flink's own restore path reads no history: a command sent while the job was down is
+     * audited once, as new.
      */
     @Test
     @Timeout(300)
@@ -415,6 +471,56 @@ class ScreenResumeITCase {
             second.descendants().forEach(ProcessHandle::destroyForcibly);
             second.destroyForcibly();
             second.waitFor(30, TimeUnit.SECONDS);
+        }
+
+        // Flink's own restore path (what 'flink run -s' sets), not --resume: a restore all the same, so the
+        // command sent while the job was down is applied for the first time, not as a replay
+        String checkpoint =
+                RetainedCheckpoints.latest(tmp.resolve("second").toUri().toString());
+        ModelCommand rollback = ModelCommand.of("rollback-" + run, ModelCommand.Action.ROLLBACK, "tiny", "1");
+        KAFKA.produce("commands-" + run, List.of(rollback.toJson().getBytes(StandardCharsets.UTF_8)));
+        Process third = screen(
+                kafkaFlags(run, models, v1, tmp.resolve("second")),
+                List.of("--flink-conf", "execution.state-recovery.path=" + checkpoint),
+                "replay-third");
+        try {
+            List<JsonNode> audits = ScreeningTests.awaitCommitted(
+                    KAFKA,
+                    audit,
+                    n -> n.stream()
+                            .anyMatch(r -> rollback.commandId.equals(
+                                            r.path("commandId").asText())
+                                    && ModelAudit.ACCEPTED.equals(
+                                            r.path("outcome").asText())),
+                    WAIT,
+                    "the rollback's ACCEPTED");
+            assertThat(output("replay-third")).contains("resuming from " + checkpoint);
+            assertThat(audits)
+                    .filteredOn(
+                            r -> ModelAudit.ACCEPTED.equals(r.path("outcome").asText()))
+                    .extracting(r ->
+                            r.path("commandId").asText() + (r.path("replay").asBoolean() ? " replay" : ""))
+                    .as("no replay after a restore; the rollback applied once, as new")
+                    .containsExactly(deploy.commandId, deploy.commandId + " replay", rollback.commandId);
+            List<String> last = ScreeningTests.produceEvents(KAFKA, "events-" + run, generator, 80, 100);
+            List<JsonNode> scored = ScreeningTests.awaitCommitted(
+                    KAFKA,
+                    "scored-" + run,
+                    n -> n.stream()
+                                    .map(r -> r.get("eventId").asText())
+                                    .filter(last::contains)
+                                    .distinct()
+                                    .count()
+                            >= last.size(),
+                    WAIT,
+                    "the events after the rollback");
+            assertThat(scored)
+                    .filteredOn(r -> last.contains(r.get("eventId").asText()))
+                    .allSatisfy(r -> assertThat(r.get("modelVersion").asText()).isEqualTo("1"));
+        } finally {
+            third.descendants().forEach(ProcessHandle::destroyForcibly);
+            third.destroyForcibly();
+            third.waitFor(30, TimeUnit.SECONDS);
         }
     }
 

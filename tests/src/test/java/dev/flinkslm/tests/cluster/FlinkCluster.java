@@ -333,7 +333,8 @@ public final class FlinkCluster implements AutoCloseable {
         conf.put("taskmanager.numberOfTaskSlots", String.valueOf(spec.slotsPerTaskManager));
         // A SIGKILLed TaskManager must be noticed in seconds, not the default 50 s.
         conf.put("heartbeat.interval", "500");
-        conf.put("heartbeat.timeout", "5000");
+        // 10 s, not 5: on a loaded 2-core machine a 5 s timeout also fired for live TaskManagers.
+        conf.put("heartbeat.timeout", "10000");
         conf.put("restart-strategy.exponential-delay.initial-backoff", "200 ms");
         conf.put("restart-strategy.exponential-delay.max-backoff", "2 s");
         conf.put("execution.checkpointing.interval", "1 s");
