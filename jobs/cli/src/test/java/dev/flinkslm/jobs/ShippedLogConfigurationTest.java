@@ -52,17 +52,7 @@ class ShippedLogConfigurationTest {
                     .isTrue();
 
             // A burst of connection warnings is cut to the configured burst, errors always pass.
-            AtomicInteger seen = new AtomicInteger();
-            AbstractAppender counter = new AbstractAppender("counter", null, null, true, Property.EMPTY_ARRAY) {
-                @Override
-                public void append(LogEvent event) {
-                    seen.incrementAndGet();
-                }
-            };
-            counter.start();
-            ctx.getConfiguration()
-                    .getLoggerConfig("org.apache.kafka.clients.NetworkClient")
-                    .addAppender(counter, Level.ALL, null);
+            AtomicInteger seen = count(ctx, "org.apache.kafka.clients.NetworkClient");
             Logger network = ctx.getLogger("org.apache.kafka.clients.NetworkClient");
             for (int i = 0; i < 10_000; i++) {
                 network.warn("Connection to node -1 (localhost/127.0.0.1:9) could not be established.");
@@ -72,18 +62,7 @@ class ShippedLogConfigurationTest {
             assertThat(seen.get()).isBetween(2, 26);
 
             // Of Flink's metric name collisions only the Kafka sink's two known ones are dropped.
-            AtomicInteger collisions = new AtomicInteger();
-            AbstractAppender collisionCounter =
-                    new AbstractAppender("collisions", null, null, true, Property.EMPTY_ARRAY) {
-                        @Override
-                        public void append(LogEvent event) {
-                            collisions.incrementAndGet();
-                        }
-                    };
-            collisionCounter.start();
-            ctx.getConfiguration()
-                    .getLoggerConfig("org.apache.flink.metrics.MetricGroup")
-                    .addAppender(collisionCounter, Level.ALL, null);
+            AtomicInteger collisions = count(ctx, "org.apache.flink.metrics.MetricGroup");
             Logger metrics = ctx.getLogger("org.apache.flink.metrics.MetricGroup");
             String collision = "Name collision: Group already contains a Metric with the name '%s'. Metric will not"
                     + " be reported.[localhost, taskmanager, tm-1, flink-slm-screening, %s, 1]";
@@ -98,5 +77,19 @@ class ShippedLogConfigurationTest {
             ctx.stop();
             System.setErr(err);
         }
+    }
+
+    /** Counts the events that the logger's configuration lets through to its appenders. */
+    private static AtomicInteger count(LoggerContext ctx, String logger) {
+        AtomicInteger seen = new AtomicInteger();
+        AbstractAppender counter = new AbstractAppender("count-" + logger, null, null, true, Property.EMPTY_ARRAY) {
+            @Override
+            public void append(LogEvent event) {
+                seen.incrementAndGet();
+            }
+        };
+        counter.start();
+        ctx.getConfiguration().getLoggerConfig(logger).addAppender(counter, Level.ALL, null);
+        return seen;
     }
 }

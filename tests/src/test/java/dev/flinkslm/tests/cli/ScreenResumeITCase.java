@@ -452,21 +452,7 @@ class ScreenResumeITCase {
                     .isEqualTo(accepted.get(0).path("source").asText())
                     .contains("commands-" + run);
             assertThat(accepted.get(1).path("commandId").asText()).isEqualTo(deploy.commandId);
-            List<String> later = ScreeningTests.produceEvents(KAFKA, "events-" + run, generator, 50, 80);
-            List<JsonNode> scored = ScreeningTests.awaitCommitted(
-                    KAFKA,
-                    "scored-" + run,
-                    n -> n.stream()
-                                    .map(r -> r.get("eventId").asText())
-                                    .filter(later::contains)
-                                    .distinct()
-                                    .count()
-                            >= later.size(),
-                    WAIT,
-                    "the events after the fresh start");
-            assertThat(scored)
-                    .filteredOn(r -> later.contains(r.get("eventId").asText()))
-                    .allSatisfy(r -> assertThat(r.get("modelVersion").asText()).isEqualTo("2"));
+            assertScoredBy(run, generator, 50, 80, "2", "the events after the fresh start");
         } finally {
             second.descendants().forEach(ProcessHandle::destroyForcibly);
             second.destroyForcibly();
@@ -502,26 +488,34 @@ class ScreenResumeITCase {
                             r.path("commandId").asText() + (r.path("replay").asBoolean() ? " replay" : ""))
                     .as("no replay after a restore; the rollback applied once, as new")
                     .containsExactly(deploy.commandId, deploy.commandId + " replay", rollback.commandId);
-            List<String> last = ScreeningTests.produceEvents(KAFKA, "events-" + run, generator, 80, 100);
-            List<JsonNode> scored = ScreeningTests.awaitCommitted(
-                    KAFKA,
-                    "scored-" + run,
-                    n -> n.stream()
-                                    .map(r -> r.get("eventId").asText())
-                                    .filter(last::contains)
-                                    .distinct()
-                                    .count()
-                            >= last.size(),
-                    WAIT,
-                    "the events after the rollback");
-            assertThat(scored)
-                    .filteredOn(r -> last.contains(r.get("eventId").asText()))
-                    .allSatisfy(r -> assertThat(r.get("modelVersion").asText()).isEqualTo("1"));
+            assertScoredBy(run, generator, 80, 100, "1", "the events after the rollback");
         } finally {
             third.descendants().forEach(ProcessHandle::destroyForcibly);
             third.destroyForcibly();
             third.waitFor(30, TimeUnit.SECONDS);
         }
+    }
+
+    /** Produces events {@code from} to {@code to} and waits until each is scored once, all by {@code version}. */
+    private static void assertScoredBy(
+            String run, SyntheticEventGenerator generator, int from, int to, String version, String what)
+            throws InterruptedException {
+        List<String> ids = ScreeningTests.produceEvents(KAFKA, "events-" + run, generator, from, to);
+        List<JsonNode> scored = ScreeningTests.awaitCommitted(
+                KAFKA,
+                "scored-" + run,
+                n -> n.stream()
+                                .map(r -> r.get("eventId").asText())
+                                .filter(ids::contains)
+                                .distinct()
+                                .count()
+                        >= ids.size(),
+                WAIT,
+                what);
+        assertThat(scored)
+                .filteredOn(r -> ids.contains(r.get("eventId").asText()))
+                .hasSize(ids.size())
+                .allSatisfy(r -> assertThat(r.get("modelVersion").asText()).isEqualTo(version));
     }
 
     /**
