@@ -62,7 +62,8 @@ public final class Launcher {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(JAVA_17_FLAGS));
-        command.addAll(forwardedJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        command.addAll(forwardedJvmOptions(
+                ManagementFactory.getRuntimeMXBean().getInputArguments(), environmentJvmOptions(System.getenv())));
         String log4j = System.getProperty("log4j.configurationFile");
         command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
         command.add("-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "="
@@ -86,24 +87,46 @@ public final class Launcher {
     }
 
     /**
-     * The launcher's own JVM options that the child JVM takes too ({@code -Xmx4g}, {@code -Dflinkslm.cache.dir=...},
-     * {@code -Djava.io.tmpdir=...}, a {@code -javaagent}), so that {@code java -Xmx4g -jar flink-slm.jar} sizes the
-     * JVM that runs the job. Left out: the log configuration (set for the child below) and a debugger agent,
-     * whose port the launcher already holds.
+     * The launcher's own JVM options that the child JVM takes too, so that {@code java -Xmx4g -jar flink-slm.jar}
+     * sizes the JVM that runs the job: heap, stack, direct and metaspace sizes, RAM percentages, the garbage
+     * collector, and system properties ({@code -Dflinkslm.cache.dir=...}, {@code -Djava.io.tmpdir=...}). Anything
+     * that would clash between two JVMs (agents, debugger and JMX ports, log and dump files) stays with the
+     * launcher, and so do the log configuration (set for the child below) and options from {@code
+     * JAVA_TOOL_OPTIONS} or {@code JDK_JAVA_OPTIONS}, which the child reads from its inherited environment itself.
      */
-    static List<String> forwardedJvmOptions(List<String> launcherOptions) {
+    static List<String> forwardedJvmOptions(List<String> launcherOptions, List<String> fromEnvironment) {
         List<String> forwarded = new ArrayList<>();
+        List<String> inherited = new ArrayList<>(fromEnvironment);
         for (String option : launcherOptions) {
-            if (option.startsWith("-Dlog4j.configurationFile=")
-                    || option.startsWith("-agentlib:jdwp")
-                    || option.startsWith("-Xrunjdwp")
-                    || option.startsWith("-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "=")) {
+            if (inherited.remove(option)) {
                 continue;
             }
-            forwarded.add(option);
+            if (FORWARDED.matcher(option).matches()
+                    && !NOT_FORWARDED.matcher(option).matches()) {
+                forwarded.add(option);
+            }
         }
         return forwarded;
     }
+
+    /** The options of {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS}, split at white space. */
+    static List<String> environmentJvmOptions(java.util.Map<String, String> env) {
+        List<String> options = new ArrayList<>();
+        for (String name : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
+            String value = env.get(name);
+            if (value != null && !value.isBlank()) {
+                options.addAll(List.of(value.strip().split("\\s+")));
+            }
+        }
+        return options;
+    }
+
+    private static final java.util.regex.Pattern FORWARDED = java.util.regex.Pattern.compile(
+            "-Xm[sx]\\S+|-Xss\\S+|-XX:(MaxDirectMemorySize|MaxMetaspaceSize|(Max|Min|Initial)RAMPercentage)=\\S+"
+                    + "|-XX:[+-]Use\\w*GC|-D\\S+");
+    private static final java.util.regex.Pattern NOT_FORWARDED = java.util.regex.Pattern.compile(
+            "-Dlog4j2?\\.configurationFile=.*|-Dcom\\.sun\\.management\\..*|-Djava\\.rmi\\.server\\..*|-D"
+                    + java.util.regex.Pattern.quote(FlinkSlmCli.PARENT_PID_PROPERTY) + "=.*");
 
     /** The error lines a command printed (not its usage help), scrubbed and cut short. */
     static String errorSummary(String errorOutput, String[] args) {

@@ -337,8 +337,8 @@ final class ScreenCommand implements Callable<Integer> {
             names = "--savepoint-dir",
             paramLabel = "URI",
             description = "Embedded runs: on Ctrl-C or SIGTERM, stop the job with a savepoint under this directory"
-                    + " before exiting and print its path (resume with --resume PATH, or --resume latest when it is"
-                    + " the --checkpoint-dir). Without it the job is cancelled and its last checkpoint is kept."
+                    + " before exiting and print its path (resume with --resume PATH, or --resume latest with the"
+                    + " same --savepoint-dir). Without it the job is cancelled and its last checkpoint is kept."
                     + " On a cluster use Flink's own 'flink stop --savepointPath'.")
     String savepointDir;
 
@@ -453,8 +453,12 @@ final class ScreenCommand implements Callable<Integer> {
                 .bufferTimeout(parsed.hasMatchedOption("--buffer-timeout") ? buffer : null);
         if (savepointDir != null) {
             // also where --resume latest looks for the savepoint of a stop
-            flinkConf.putIfAbsent(
-                    org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY.key(), savepointDir);
+            String key = org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY.key();
+            String given = flinkConf.putIfAbsent(key, savepointDir);
+            if (given != null && !given.equals(savepointDir)) {
+                problems.add("--savepoint-dir " + savepointDir + " and --flink-conf " + key + "=" + given
+                        + " name two savepoint directories; give one");
+            }
         }
         flinkConf.forEach(b::flinkConf);
         ScreeningConfig config;
@@ -527,7 +531,7 @@ final class ScreenCommand implements Callable<Integer> {
                 config.source(),
                 config.sinks(),
                 config.commands(),
-                config.resumeFrom() != null
+                ScreeningJob.resumePath(env) != null
                         ? "its sources continue from the checkpoint, with the event bound, rate and topics they had"
                                 + " there; Ctrl-C stops"
                         : config.maxEvents() == Long.MAX_VALUE

@@ -322,4 +322,26 @@ class ScreenCommandOptionsTest {
                         .build())
                 .hasMessageContaining("is a flink-slm option");
     }
+
+    @Test
+    void theSavepointDirectoryIsWhereResumeLatestLooksAndTwoOfThemAreRefused() {
+        assertThat(parse("--savepoint-dir", "file:///sp").config().flinkConf())
+                .containsEntry("execution.checkpointing.savepoint-dir", "file:///sp");
+        assertThat(parse(
+                                "--savepoint-dir",
+                                "file:///sp",
+                                "--flink-conf",
+                                "execution.checkpointing.savepoint-dir=file:///sp")
+                        .config()
+                        .flinkConf())
+                .containsEntry("execution.checkpointing.savepoint-dir", "file:///sp");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse(
+                                "--savepoint-dir",
+                                "file:///sp",
+                                "--flink-conf",
+                                "execution.checkpointing.savepoint-dir=file:///other")
+                        .config())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("name two savepoint directories; give one");
+    }
 }

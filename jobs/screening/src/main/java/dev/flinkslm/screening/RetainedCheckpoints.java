@@ -187,6 +187,26 @@ public final class RetainedCheckpoints {
         }
     }
 
+    /**
+     * Whether two restore paths name the same checkpoint or savepoint: the same qualified location, a trailing
+     * slash or the {@code _metadata} file itself aside.
+     */
+    public static boolean sameLocation(String a, String b) {
+        return location(a).equals(location(b));
+    }
+
+    private static String location(String path) {
+        Path p = new Path(path);
+        if (METADATA.equals(p.getName())) {
+            p = p.getParent();
+        }
+        try {
+            return p.makeQualified(p.getFileSystem()).toString();
+        } catch (IOException e) {
+            return p.toString();
+        }
+    }
+
     private static long checkpointNumber(String name) {
         try {
             return Long.parseLong(name.substring(4));

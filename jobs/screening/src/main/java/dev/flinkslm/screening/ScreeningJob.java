@@ -111,7 +111,11 @@ public final class ScreeningJob {
      * with a MiniCluster that one, otherwise a local embedded cluster.
      */
     public static StreamExecutionEnvironment environment(ScreeningConfig config) {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config));
+        return configure(StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(config)), config);
+    }
+
+    /** Applies the configuration, the checkpoint directory and the restore path to {@code env}. */
+    static StreamExecutionEnvironment configure(StreamExecutionEnvironment env, ScreeningConfig config) {
         // Some environments (a cluster's context environment) ignore parts of the passed configuration.
         env.configure(flinkConfiguration(config));
         if (env instanceof LocalStreamEnvironment) {
@@ -134,6 +138,9 @@ public final class ScreeningJob {
             local.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
             env.configure(local);
             LOG.info("Checkpoints go to {} (set the checkpoint directory to choose)", checkpointDir);
+        } else if (checkpointDir == null) {
+            LOG.info("No checkpoint directory is configured here: the cluster's execution.checkpointing.dir applies;"
+                    + " without one, checkpoints stay in the JobManager's memory and cannot be resumed from");
         }
         if (config.resumeFrom() != null) {
             String path;
@@ -152,7 +159,7 @@ public final class ScreeningJob {
                 path = RetainedCheckpoints.requireComplete(config.resumeFrom());
             }
             String flinks = resumePath(env);
-            if (flinks != null && !flinks.equals(path)) {
+            if (flinks != null && !RetainedCheckpoints.sameLocation(flinks, path)) {
                 throw new IllegalArgumentException("--resume " + config.resumeFrom() + " (" + path + ") and Flink's"
                         + " restore path " + flinks + " (flink run -s, or execution.state-recovery.path) are both"
                         + " given; give one of them");
@@ -274,8 +281,7 @@ public final class ScreeningJob {
                                         "kafka-commands")
                                 .uid("kafka-commands"),
                         options,
-                        // a restore by --resume or by Flink's own restore path (flink run -s) reads no history
-                        resumePath(env) == null ? commandHistoryEnd(options) : Map.of());
+                        commandHistoryEnd(env, () -> commandHistoryEnd(options)));
         };
 
         return new Inputs(events, parseDeadLetters, commands);
@@ -432,6 +438,12 @@ public final class ScreeningJob {
      * A resumed job restores its position and reads no history. Unknown (the broker did not answer): nothing is
      * marked, and the job itself reports the broker.
      */
+    static Map<Integer, Long> commandHistoryEnd(
+            StreamExecutionEnvironment env, java.util.function.Supplier<Map<Integer, Long>> endOffsets) {
+        // a restore, by --resume or by Flink's own restore path (flink run -s), reads no history
+        return resumePath(env) == null ? endOffsets.get() : Map.of();
+    }
+
     private static Map<Integer, Long> commandHistoryEnd(org.apache.flink.configuration.Configuration options) {
         try {
             return KafkaCommandSource.builder().configure(options).endOffsets(Duration.ofSeconds(30));
