@@ -62,9 +62,18 @@ public final class Launcher {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(JAVA_17_FLAGS));
-        command.addAll(forwardedJvmOptions(
-                ManagementFactory.getRuntimeMXBean().getInputArguments(), environmentJvmOptions(System.getenv())));
-        String log4j = System.getProperty("log4j.configurationFile");
+        List<String> launcherOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        command.addAll(forwardedJvmOptions(launcherOptions));
+        List<String> kept = notForwarded(launcherOptions);
+        if (!kept.isEmpty()) {
+            System.err.println("JVM options not passed to the job's JVM (they would clash between two JVMs; give"
+                    + " them in " + JOB_JAVA_OPTS + " to set them there): " + String.join(" ", kept));
+        }
+        String jobOptions = System.getenv(JOB_JAVA_OPTS);
+        if (jobOptions != null && !jobOptions.isBlank()) {
+            command.addAll(List.of(jobOptions.strip().split("\\s+")));
+        }
+        String log4j = System.getProperty("log4j2.configurationFile", System.getProperty("log4j.configurationFile"));
         command.add("-Dlog4j.configurationFile=" + (log4j != null ? log4j : "flink-slm-log4j2.properties"));
         command.add("-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "="
                 + ProcessHandle.current().pid());
@@ -72,7 +81,10 @@ public final class Launcher {
         command.add(pathingJar(jar, lib).toString());
         command.add(CLI);
         command.addAll(List.of(args));
-        Process child = new ProcessBuilder(command).inheritIO().start();
+        ProcessBuilder childProcess = new ProcessBuilder(command).inheritIO();
+        // the JVM options of these variables are among the launcher's options above, allowed or not
+        childProcess.environment().keySet().removeAll(ENVIRONMENT_JVM_OPTIONS);
+        Process child = childProcess.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (child.isAlive()) {
                 child.destroy(); // lets the child print its summary on Ctrl-C
@@ -87,46 +99,49 @@ public final class Launcher {
     }
 
     /**
-     * The launcher's own JVM options that the child JVM takes too, so that {@code java -Xmx4g -jar flink-slm.jar}
-     * sizes the JVM that runs the job: heap, stack, direct and metaspace sizes, RAM percentages, the garbage
-     * collector, and system properties ({@code -Dflinkslm.cache.dir=...}, {@code -Djava.io.tmpdir=...}). Anything
-     * that would clash between two JVMs (agents, debugger and JMX ports, log and dump files) stays with the
-     * launcher, and so do the log configuration (set for the child below) and options from {@code
-     * JAVA_TOOL_OPTIONS} or {@code JDK_JAVA_OPTIONS}, which the child reads from its inherited environment itself.
+     * The launcher's own JVM options (its command line's and those of {@code JAVA_TOOL_OPTIONS}, {@code
+     * JDK_JAVA_OPTIONS} and {@code _JAVA_OPTIONS}) that the child JVM takes too, so that {@code java -Xmx4g -jar
+     * flink-slm.jar} sizes the JVM that runs the job: heap, stack, direct and metaspace sizes, RAM percentages,
+     * the garbage collector and its tuning, out-of-memory handling, assertions and system properties ({@code
+     * -Dflinkslm.cache.dir=...}, {@code -Djava.io.tmpdir=...}). Anything that would clash between two JVMs (agents,
+     * debugger and JMX ports, log, dump and recording files) stays with the launcher; {@link #JOB_JAVA_OPTS} gives
+     * options to the child only. The log configuration is set for the child separately.
      */
-    static List<String> forwardedJvmOptions(List<String> launcherOptions, List<String> fromEnvironment) {
-        List<String> forwarded = new ArrayList<>();
-        List<String> inherited = new ArrayList<>(fromEnvironment);
-        for (String option : launcherOptions) {
-            if (inherited.remove(option)) {
-                continue;
-            }
-            if (FORWARDED.matcher(option).matches()
-                    && !NOT_FORWARDED.matcher(option).matches()) {
-                forwarded.add(option);
-            }
-        }
-        return forwarded;
+    static List<String> forwardedJvmOptions(List<String> launcherOptions) {
+        return launcherOptions.stream().filter(Launcher::forwarded).toList();
     }
 
-    /** The options of {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS}, split at white space. */
-    static List<String> environmentJvmOptions(java.util.Map<String, String> env) {
-        List<String> options = new ArrayList<>();
-        for (String name : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
-            String value = env.get(name);
-            if (value != null && !value.isBlank()) {
-                options.addAll(List.of(value.strip().split("\\s+")));
-            }
-        }
-        return options;
+    /** The launcher's options that are not forwarded, other than those the child gets anyway. */
+    static List<String> notForwarded(List<String> launcherOptions) {
+        return launcherOptions.stream()
+                .filter(o -> !forwarded(o) && !ALWAYS_SET.matcher(o).matches())
+                .toList();
     }
 
-    private static final java.util.regex.Pattern FORWARDED = java.util.regex.Pattern.compile(
-            "-Xm[sx]\\S+|-Xss\\S+|-XX:(MaxDirectMemorySize|MaxMetaspaceSize|(Max|Min|Initial)RAMPercentage)=\\S+"
-                    + "|-XX:[+-]Use\\w*GC|-D\\S+");
+    private static boolean forwarded(String option) {
+        return FORWARDED.matcher(option).matches()
+                && !NOT_FORWARDED.matcher(option).matches();
+    }
+
+    /** Environment variable with JVM options for the job's JVM only (an agent, a debugger, a JMX port). */
+    static final String JOB_JAVA_OPTS = "FLINK_SLM_JOB_JAVA_OPTS";
+
+    private static final List<String> ENVIRONMENT_JVM_OPTIONS =
+            List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
+
+    private static final java.util.regex.Pattern FORWARDED =
+            java.util.regex.Pattern.compile("-Xm[sxn]\\S+|-Xss\\S+|-ea|-da|-enableassertions|-disableassertions|-D.+"
+                    + "|-XX:(MaxHeapSize|InitialHeapSize|MaxNewSize|NewSize|MaxDirectMemorySize|MaxMetaspaceSize"
+                    + "|(Max|Min|Initial)RAMPercentage|MaxGCPauseMillis|ParallelGCThreads|ConcGCThreads"
+                    + "|ActiveProcessorCount)=\\S+"
+                    + "|-XX:[+-](Use\\w*GC|HeapDumpOnOutOfMemoryError|ExitOnOutOfMemoryError|CrashOnOutOfMemoryError"
+                    + "|Unlock(Experimental|Diagnostic)VMOptions)");
     private static final java.util.regex.Pattern NOT_FORWARDED = java.util.regex.Pattern.compile(
             "-Dlog4j2?\\.configurationFile=.*|-Dcom\\.sun\\.management\\..*|-Djava\\.rmi\\.server\\..*|-D"
                     + java.util.regex.Pattern.quote(FlinkSlmCli.PARENT_PID_PROPERTY) + "=.*");
+    /** Set for the child in any case: the module flags and the log configuration. */
+    private static final java.util.regex.Pattern ALWAYS_SET =
+            java.util.regex.Pattern.compile("--add-(opens|exports)[= ].*|-Dlog4j2?\\.configurationFile=.*");
 
     /** The error lines a command printed (not its usage help), scrubbed and cut short. */
     static String errorSummary(String errorOutput, String[] args) {

@@ -451,14 +451,22 @@ final class ScreenCommand implements Callable<Integer> {
                 .restartAttempts(restartAttempts)
                 .restartDelay(restart)
                 .bufferTimeout(parsed.hasMatchedOption("--buffer-timeout") ? buffer : null);
-        if (savepointDir != null) {
+        if (savepointDir != null && !savepointDir.isBlank()) {
             // also where --resume latest looks for the savepoint of a stop
-            String key = org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY.key();
-            String given = flinkConf.putIfAbsent(key, savepointDir);
-            if (given != null && !given.equals(savepointDir)) {
-                problems.add("--savepoint-dir " + savepointDir + " and --flink-conf " + key + "=" + given
-                        + " name two savepoint directories; give one");
+            org.apache.flink.configuration.ConfigOption<String> option =
+                    org.apache.flink.configuration.CheckpointingOptions.SAVEPOINT_DIRECTORY;
+            List<String> keys = new ArrayList<>(List.of(option.key()));
+            option.fallbackKeys().forEach(k -> keys.add(k.getKey()));
+            for (String key : keys) {
+                String given = flinkConf.get(key);
+                if (given != null
+                        && !new org.apache.flink.core.fs.Path(given)
+                                .equals(new org.apache.flink.core.fs.Path(savepointDir))) {
+                    problems.add("--savepoint-dir " + savepointDir + " and --flink-conf " + key + "=" + given
+                            + " name two savepoint directories; give one");
+                }
             }
+            flinkConf.put(option.key(), savepointDir);
         }
         flinkConf.forEach(b::flinkConf);
         ScreeningConfig config;

@@ -5,53 +5,52 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
 
 /** The JVM options of {@code java ... -jar flink-slm.jar} that the job's JVM gets too. */
 class LauncherTest {
 
     @Test
-    void sizesGcAndPropertiesAreForwarded() {
-        List<String> sizes = List.of(
+    void sizesGcOutOfMemoryHandlingAndPropertiesAreForwarded() {
+        List<String> options = List.of(
                 "-Xmx4g",
                 "-Xms1g",
+                "-Xmn256m",
                 "-Xss2m",
+                "-XX:MaxHeapSize=4g",
                 "-XX:MaxDirectMemorySize=1g",
                 "-XX:MaxRAMPercentage=75.0",
-                "-XX:+UseG1GC",
-                "-Dflinkslm.cache.dir=/var/cache/flink-slm",
+                "-XX:+UnlockExperimentalVMOptions",
+                "-XX:+UseEpsilonGC",
+                "-XX:-UseParallelGC",
+                "-XX:MaxGCPauseMillis=50",
+                "-XX:+ExitOnOutOfMemoryError",
+                "-ea",
+                "-Dflinkslm.cache.dir=/home/u/My Cache",
                 "-Djava.io.tmpdir=/data/tmp");
-        assertThat(Launcher.forwardedJvmOptions(sizes, List.of())).containsExactlyElementsOf(sizes);
+        assertThat(Launcher.forwardedJvmOptions(options)).containsExactlyElementsOf(options);
+        assertThat(Launcher.notForwarded(options)).isEmpty();
     }
 
     @Test
-    void whatWouldClashBetweenTwoJvmsStaysWithTheLauncher() {
-        assertThat(Launcher.forwardedJvmOptions(
-                        List.of(
-                                "-javaagent:/opt/jmx_prometheus_javaagent.jar=9404:/etc/jmx.yaml",
-                                "-agentpath:/opt/profiler.so",
-                                "-agentlib:jdwp=transport=dt_socket,server=y,address=5005",
-                                "-Dcom.sun.management.jmxremote.port=19999",
-                                "-Dcom.sun.management.jmxremote.rmi.port=19998",
-                                "-Xlog:gc:file=gc.log",
-                                "-XX:HeapDumpPath=/tmp/dump.hprof",
-                                "-XX:StartFlightRecording=filename=rec.jfr",
-                                "-Dlog4j.configurationFile=/etc/log4j2.properties",
-                                "-Dlog4j2.configurationFile=/etc/log4j2.properties",
-                                "-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "=42",
-                                "--add-opens=java.base/java.lang=ALL-UNNAMED"),
-                        List.of()))
-                .isEmpty();
-    }
-
-    @Test
-    void optionsFromTheEnvironmentAreNotGivenTwice() {
-        List<String> fromEnvironment = Launcher.environmentJvmOptions(
-                Map.of("JAVA_TOOL_OPTIONS", " -Xmx2g  -Dfrom.tool=1 ", "JDK_JAVA_OPTIONS", "-Dfrom.jdk=1"));
-        assertThat(fromEnvironment).containsExactly("-Xmx2g", "-Dfrom.tool=1", "-Dfrom.jdk=1");
-        // the JVM lists the environment's options first, then the command line's
-        assertThat(Launcher.forwardedJvmOptions(
-                        List.of("-Xmx2g", "-Dfrom.tool=1", "-Dfrom.jdk=1", "-Xmx4g", "-Dmine=1"), fromEnvironment))
-                .containsExactly("-Xmx4g", "-Dmine=1");
+    void whatWouldClashBetweenTwoJvmsStaysWithTheLauncherAndIsNamed() {
+        List<String> clashing = List.of(
+                "-javaagent:/opt/jmx_prometheus_javaagent.jar=9404:/etc/jmx.yaml",
+                "-agentpath:/opt/profiler.so",
+                "-agentlib:jdwp=transport=dt_socket,server=y,address=5005",
+                "-Xrunjdwp:transport=dt_socket",
+                "-Dcom.sun.management.jmxremote.port=19999",
+                "-Dcom.sun.management.jmxremote.rmi.port=19998",
+                "-Xlog:gc:file=gc.log",
+                "-XX:HeapDumpPath=/tmp/dump.hprof",
+                "-XX:StartFlightRecording=filename=rec.jfr",
+                "-D" + FlinkSlmCli.PARENT_PID_PROPERTY + "=42");
+        List<String> setAnyway = List.of(
+                "-Dlog4j.configurationFile=/etc/log4j2.properties",
+                "-Dlog4j2.configurationFile=/etc/log4j2.properties",
+                "--add-opens=java.base/java.lang=ALL-UNNAMED");
+        List<String> all = new java.util.ArrayList<>(clashing);
+        all.addAll(setAnyway);
+        assertThat(Launcher.forwardedJvmOptions(all)).isEmpty();
+        assertThat(Launcher.notForwarded(all)).containsExactlyElementsOf(clashing);
     }
 }

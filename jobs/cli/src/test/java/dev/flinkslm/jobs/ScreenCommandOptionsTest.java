@@ -343,5 +343,14 @@ class ScreenCommandOptionsTest {
                         .config())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("name two savepoint directories; give one");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse(
+                                "--savepoint-dir", "file:///sp", "--flink-conf", "state.savepoints.dir=file:///other")
+                        .config())
+                .hasMessageContaining("state.savepoints.dir=file:///other");
+        // the same directory in another spelling
+        assertThat(parse("--savepoint-dir", "file:///sp", "--flink-conf", "state.savepoints.dir=file:/sp/")
+                        .config()
+                        .flinkConf())
+                .containsEntry("execution.checkpointing.savepoint-dir", "file:///sp");
     }
 }
