@@ -180,6 +180,8 @@ public final class BenchCommand implements Runnable {
         @Option(
                 names = "--group-by-length",
                 defaultValue = "true",
+                // without a fallback value picocli inverts a negatable option whose default is true
+                fallbackValue = "true",
                 negatable = true,
                 description = "Batch texts of similar token length together, in the operator and the ceiling"
                         + " alike (default: ${DEFAULT-VALUE}).")
@@ -203,6 +205,8 @@ public final class BenchCommand implements Runnable {
         @Option(
                 names = "--sql",
                 defaultValue = "true",
+                // without a fallback value picocli inverts a negatable option whose default is true
+                fallbackValue = "true",
                 negatable = true,
                 description = "Include the SQL approach: the same texts through ML_PREDICT with the onnx-slm"
                         + " provider, its rows scored in joint runs by the batch dispatcher; prints sql_vs_operator"

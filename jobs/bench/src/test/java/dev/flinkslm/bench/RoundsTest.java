@@ -79,6 +79,29 @@ class RoundsTest {
         assertRefused(new String[] {"swap", "--rate-rounds", "2"}, "--rate-rounds must be at least 3, was 2");
     }
 
+    @Test
+    void theNegatableSwitchesOfThroughputDefaultOnAndTurnOff() {
+        for (String[] args : new String[][] {
+            {},
+            {"--sql", "--group-by-length"},
+            {"--no-sql"},
+            {"--no-group-by-length"},
+            {"--no-sql", "--no-group-by-length"}
+        }) {
+            CommandLine cli = new CommandLine(new BenchCommand());
+            List<String> all = new java.util.ArrayList<>(List.of("throughput"));
+            all.addAll(List.of(args));
+            CommandLine.ParseResult parsed = cli.parseArgs(all.toArray(String[]::new));
+            BenchCommand.Throughput t =
+                    (BenchCommand.Throughput) parsed.subcommand().commandSpec().userObject();
+            List<String> given = List.of(args);
+            assertThat(t.sql).as("sql with %s", given).isEqualTo(!given.contains("--no-sql"));
+            assertThat(t.groupByLength)
+                    .as("group by length with %s", given)
+                    .isEqualTo(!given.contains("--no-group-by-length"));
+        }
+    }
+
     private static void assertRefused(String[] args, String message) {
         StringWriter err = new StringWriter();
         CommandLine cli = new CommandLine(new BenchCommand());
