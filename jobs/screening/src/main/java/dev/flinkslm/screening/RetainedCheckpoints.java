@@ -74,7 +74,7 @@ public final class RetainedCheckpoints {
                         + " does not exist; give --checkpoint-dir of the run to resume, or a checkpoint path");
             }
             Candidate best = null;
-            List<FileStatus> jobDirs = new ArrayList<>();
+            List<FileStatus> jobsWithoutCheckpoint = new ArrayList<>();
             for (FileStatus entry : fs.listStatus(root)) {
                 if (!entry.isDir()) {
                     continue;
@@ -83,18 +83,21 @@ public final class RetainedCheckpoints {
                     best = newer(best, new Candidate(entry.getPath(), completedAt(fs, entry.getPath()), -1));
                     continue;
                 }
-                jobDirs.add(entry);
+                boolean complete = false;
                 FileStatus[] checkpoints = fs.listStatus(entry.getPath());
                 for (FileStatus chk : checkpoints == null ? new FileStatus[0] : checkpoints) {
                     if (chk.isDir()
                             && CHECKPOINT.matcher(chk.getPath().getName()).matches()) {
-                        best = newer(
-                                best,
-                                new Candidate(
-                                        chk.getPath(),
-                                        completedAt(fs, chk.getPath()),
-                                        checkpointNumber(chk.getPath().getName())));
+                        Candidate c = new Candidate(
+                                chk.getPath(),
+                                completedAt(fs, chk.getPath()),
+                                checkpointNumber(chk.getPath().getName()));
+                        complete |= c.completedAt != Long.MIN_VALUE;
+                        best = newer(best, c);
                     }
+                }
+                if (!complete) {
+                    jobsWithoutCheckpoint.add(entry);
                 }
             }
             if (savepointDir != null && !new Path(savepointDir).equals(root)) {
@@ -105,8 +108,14 @@ public final class RetainedCheckpoints {
                         + " savepoint under " + dir + (savepointDir == null ? "" : " or " + savepointDir)
                         + "; give --checkpoint-dir of the run to resume");
             }
-            return new Choice(
-                    best.path.toString(), best.number >= 0 ? laterJobsWithoutCheckpoint(fs, jobDirs, best) : List.of());
+            Candidate chosen = best;
+            List<String> later = chosen.number < 0
+                    ? List.of()
+                    : jobsWithoutCheckpoint.stream()
+                            .filter(job -> job.getModificationTime() > chosen.completedAt)
+                            .map(job -> job.getPath().toString())
+                            .toList();
+            return new Choice(chosen.path.toString(), later);
         } catch (IOException e) {
             throw new IllegalArgumentException(
                     "--resume latest: cannot list the checkpoints under " + dir + " (" + e + ")", e);
@@ -139,27 +148,6 @@ public final class RetainedCheckpoints {
             }
         }
         return best;
-    }
-
-    private static List<String> laterJobsWithoutCheckpoint(FileSystem fs, List<FileStatus> jobDirs, Candidate chosen)
-            throws IOException {
-        Path chosenJob = chosen.path.getParent();
-        List<String> later = new ArrayList<>();
-        for (FileStatus job : jobDirs) {
-            if (job.getPath().equals(chosenJob) || job.getModificationTime() <= chosen.completedAt) {
-                continue;
-            }
-            FileStatus[] entries = fs.listStatus(job.getPath());
-            boolean complete = false;
-            for (FileStatus chk : entries == null ? new FileStatus[0] : entries) {
-                complete |= CHECKPOINT.matcher(chk.getPath().getName()).matches()
-                        && completedAt(fs, chk.getPath()) != Long.MIN_VALUE;
-            }
-            if (!complete) {
-                later.add(job.getPath().toString());
-            }
-        }
-        return later;
     }
 
     /**
